@@ -1,0 +1,112 @@
+# traffic-counter: one self-contained binary with the BPF object embedded
+# through a libbpf skeleton. `make V=1` shows the commands.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PKG_CONFIG ?= pkg-config
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+COMMON_DIR := traffic-counter-common
+EBPF_DIR   := traffic-counter-ebpf
+CLI_DIR    := traffic-counter
+
+# Only UAPI headers: no vmlinux.h, so the build does not depend on this
+# machine's BTF.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
+	-Wall -Wextra -Werror -Wno-unused-parameter \
+	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(COMMON_DIR) -MMD -MP
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(WARN) \
+	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags libbpf json-c 2>/dev/null)
+LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c)
+
+BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
+SKEL     := $(BUILD)/traffic_counter.skel.h
+BIN      := $(BUILD)/traffic-counter
+
+COMMON_SRCS := $(sort $(wildcard $(COMMON_DIR)/*.c))
+CLI_SRCS    := $(sort $(wildcard $(CLI_DIR)/*.c))
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+
+.DELETE_ON_ERROR:
+.PHONY: all build build-ebpf build-ebpf-rust check-ebpf deps test test-unit test-bpf \
+	test-e2e demo clean install uninstall lint format
+
+all: build
+build: $(BIN)
+build-ebpf: $(BPF_OBJ) $(SKEL)
+
+build-ebpf-rust:
+	@echo "build-ebpf-rust: the Rust/aya variant is not part of this C implementation;" \
+		"the kernel side is traffic-counter-ebpf/*.bpf.c (make build-ebpf)." >&2
+	@exit 1
+
+check-ebpf:
+	$(Q)scripts/check-deps.sh
+
+# Installs missing Debian packages when run as root; only reports otherwise.
+deps:
+	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install; \
+	else scripts/check-deps.sh; fi
+
+$(BUILD)/%.bpf.o: $(EBPF_DIR)/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Replace the skeleton only when it changed, so userspace does not rebuild
+# for a BPF edit that leaves the object identical.
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name traffic_counter_bpf > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/obj/%.o: %.c | $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(CLI_OBJS) $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+include tests/tests.mk
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)scripts/demo.sh $(BIN)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/traffic-counter
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/traffic-counter
+
+format:
+	clang-format -i $(COMMON_DIR)/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] \
+		$(wildcard tests/*/*.[ch])
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Static checks run by `make lint` (and so by `make test` and CI):
+# clang-format, cppcheck, shellcheck, markdownlint. Fails on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+step() { printf '  %-8s %s\n' LINT "$1"; }
+
+mapfile -t c_files < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+step clang-format
+clang-format --dry-run --Werror "${c_files[@]}" || status=1
+
+step cppcheck
+cppcheck --quiet --error-exitcode=1 --inline-suppr \
+	--enable=warning,performance,portability --std=c11 \
+	--suppress=missingIncludeSystem \
+	-D__x86_64__ '-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = {0}' \
+	-I traffic-counter-common -I traffic-counter \
+	traffic-counter traffic-counter-common tests || status=1
+
+step shellcheck
+mapfile -t sh_files < <(git ls-files '*.sh' '*.bash' '*.bats' .ci/run 2>/dev/null)
+[ ${#sh_files[@]} -eq 0 ] || shellcheck -x "${sh_files[@]}" || status=1
+
+step markdownlint
+mapfile -t md_files < <(git ls-files '*.md' 2>/dev/null)
+[ ${#md_files[@]} -eq 0 ] || markdownlint "${md_files[@]}" || status=1
+
+[ $status -eq 0 ] || echo "lint: fix the findings above (make format fixes formatting)" >&2
+exit $status

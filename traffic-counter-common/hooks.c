@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "hooks.h"
+#include "log.h"
+
+static int prog_name(__u32 prog_id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		err = -errno;
+	else
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+	return err;
+}
+
+int tc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
+{
+	static const char *const ours[] = {"tc_xdp", "tc_xdp_legacy", "tc_ingress", "tc_egress"};
+	char buf[BPF_OBJ_NAME_LEN] = "";
+
+	if (prog_name(prog_id, buf, sizeof(buf)))
+		return 0;
+	if (name)
+		snprintf(name, name_len, "%s", buf);
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(buf, ours[i]))
+			return 1;
+	return 0;
+}
+
+static __u32 xdp_mode_flag(enum tc_xdp_mode mode)
+{
+	switch (mode) {
+	case TC_XDP_SKB:
+		return XDP_FLAGS_SKB_MODE;
+	case TC_XDP_HW:
+		return XDP_FLAGS_HW_MODE;
+	default:
+		return XDP_FLAGS_DRV_MODE;
+	}
+}
+
+static const char *xdp_attached_str(__u8 attach_mode)
+{
+	switch (attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return "driver";
+	case XDP_ATTACHED_SKB:
+		return "skb";
+	case XDP_ATTACHED_HW:
+		return "hw";
+	default:
+		return "unknown";
+	}
+}
+
+static int link_info(int fd, struct bpf_link_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
+/*
+ * Our link pinned earlier for this hook: replace its program in place so
+ * counting never stops. Returns 1 when replaced, 0 when there is no live
+ * link (a stale pin is removed), or a negative errno.
+ */
+static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+{
+	struct bpf_link_info info;
+	int fd, err;
+
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = link_info(fd, &info);
+	/* XDP and TCX link info both start with the ifindex (0: device gone). */
+	if (!err && info.xdp.ifindex == (__u32)o->ifindex) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 1;
+		if (err < 0)
+			tc_err("cannot replace the program in %s: %s", pin, strerror(-err));
+		close(fd);
+		return err;
+	}
+	close(fd);
+	tc_debug("removing stale link pin %s", pin);
+	unlink(pin);
+	return 0;
+}
+
+static int pin_link(int link_fd, const char *pin)
+{
+	int err = bpf_obj_pin(link_fd, pin) ? -errno : 0;
+
+	if (err)
+		tc_err("cannot pin the attachment at %s: %s", pin, strerror(-err));
+	/* Closing an unpinned link detaches it: nothing is left half-attached. */
+	close(link_fd);
+	return err;
+}
+
+static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[BPF_OBJ_NAME_LEN] = "?";
+	__u32 id;
+
+	if (bpf_xdp_query(o->ifindex, 0, &q))
+		return 0;
+	*mode_out = q.attach_mode;
+	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
+	if (!id)
+		return 0;
+	prog_name(id, name, sizeof(name));
+	tc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
+	       "not replace programs it does not own: detach it first, or use --attach-point "
+	       "tc-ingress",
+	       o->ifname, id, name, xdp_attached_str(q.attach_mode));
+	return -EBUSY;
+}
+
+static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flag(o->xdp_mode));
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u8 mode = 0;
+	int fd, err;
+
+	if (!access(pin, F_OK) && !bpf_xdp_query(o->ifindex, 0, &q) && q.attach_mode &&
+	    strcmp(xdp_attached_str(q.attach_mode), tc_xdp_mode_str(o->xdp_mode))) {
+		tc_err("%s is already counted by XDP in %s mode; to change the mode run "
+		       "'traffic-counter detach --iface %s --attach-point xdp' first",
+		       o->ifname, xdp_attached_str(q.attach_mode), o->ifname);
+		return -EBUSY;
+	}
+	err = replace_in_link(prog_fd, o, pin);
+	if (err)
+		return err < 0 ? err : 0;
+	err = foreign_xdp(o, &mode);
+	if (err)
+		return err;
+	fd = bpf_link_create(prog_fd, o->ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -EOPNOTSUPP || (err == -EINVAL && o->xdp_mode != TC_XDP_SKB))
+			tc_err("cannot attach XDP in %s mode on %s: %s; the driver may not support "
+			       "it: try --xdp-mode skb",
+			       tc_xdp_mode_str(o->xdp_mode), o->ifname, strerror(-err));
+		else
+			tc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
+		return err;
+	}
+	return pin_link(fd, pin);
+}
+
+static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+{
+	int type = o->ap == TC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
+	int fd, err;
+
+	err = replace_in_link(prog_fd, o, pin);
+	if (err)
+		return err < 0 ? err : 0;
+	fd = bpf_link_create(prog_fd, o->ifindex, type, NULL);
+	if (fd < 0) {
+		err = -errno;
+		/* Kernels before 6.6 do not know the TCX attach types. */
+		if (err == -EINVAL && o->tc_api == TC_API_AUTO)
+			return -EOPNOTSUPP;
+		tc_err("cannot attach a TCX link on %s: %s%s", o->ifname, strerror(-err),
+		       err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
+		return err;
+	}
+	return pin_link(fd, pin);
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum tc_attach_point ap)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = ap == TC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, a, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO,
+		    .prog_fd = prog_fd);
+	char name[BPF_OBJ_NAME_LEN] = "?";
+	struct bpf_tc_hook hook;
+	int err;
+
+	tc_hook_init(&hook, o->ifindex, o->ap);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		tc_err("cannot add a clsact qdisc on %s: %s", o->ifname, strerror(-err));
+		return err;
+	}
+	if (!bpf_tc_query(&hook, &q)) {
+		if (!tc_prog_is_ours(q.prog_id, name, sizeof(name))) {
+			tc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio "
+			       "0x%x; traffic-counter does not replace it",
+			       o->ifname, q.prog_id, name, TC_NETLINK_HANDLE, TC_NETLINK_PRIO);
+			return -EBUSY;
+		}
+		a.flags = BPF_TC_F_REPLACE;
+	}
+	err = bpf_tc_attach(&hook, &a);
+	if (err) {
+		tc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
+		return err;
+	}
+	unlink(pin);
+	if (bpf_obj_pin(prog_fd, pin)) {
+		err = -errno;
+		tc_err("cannot pin the program at %s: %s", pin, strerror(-err));
+		if (!(a.flags & BPF_TC_F_REPLACE)) {
+			LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE,
+				    .priority = TC_NETLINK_PRIO);
+			bpf_tc_detach(&hook, &d);
+		}
+	}
+	return err;
+}
+
+int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+{
+	char nl_pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	int err;
+
+	if (o->ap == TC_AP_XDP)
+		return attach_xdp(prog_fd, o, pin);
+
+	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TC_NETLINK_SUFFIX);
+	/* Keep an existing attachment's API: never count one hook twice. */
+	if (!access(nl_pin, F_OK))
+		return attach_netlink(prog_fd, o, nl_pin);
+	if (!access(pin, F_OK) || o->tc_api != TC_API_NETLINK) {
+		err = attach_tcx(prog_fd, o, pin);
+		if (err != -EOPNOTSUPP)
+			return err;
+		tc_info("TCX is not available on this kernel: using clsact + cls_bpf");
+	}
+	return attach_netlink(prog_fd, o, nl_pin);
+}
+
+static int is_netlink_pin(const char *pin)
+{
+	size_t n = strlen(pin), s = strlen(TC_NETLINK_SUFFIX);
+
+	return n > s && !strcmp(pin + n - s, TC_NETLINK_SUFFIX);
+}
+
+int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
+	struct bpf_tc_hook hook;
+	int fd, err = 0;
+
+	if (access(pin, F_OK))
+		return -ENOENT;
+	if (is_netlink_pin(pin)) {
+		tc_hook_init(&hook, ifindex, ap);
+		err = bpf_tc_detach(&hook, &d);
+		/* Gone already (device deleted, or removed by hand): just unpin. */
+		if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
+			err = 0;
+	} else {
+		fd = bpf_obj_get(pin);
+		if (fd >= 0) {
+			/* Detach now even if some other process still holds the link. */
+			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+				err = -errno;
+			close(fd);
+		}
+	}
+	if (err) {
+		tc_err("cannot detach %s: %s", pin, strerror(-err));
+		return err;
+	}
+	return unlink(pin) ? -errno : 0;
+}
+
+static void describe_link(int fd, struct tc_attachment *a)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_link_info info;
+
+	if (link_info(fd, &info))
+		return;
+	a->link_id = info.id;
+	a->prog_id = info.prog_id;
+	a->ifindex = info.xdp.ifindex;
+	if (info.type == TC_LINK_TYPE_TCX) {
+		a->mode = "tcx";
+	} else if (a->ifindex && !bpf_xdp_query(a->ifindex, 0, &q)) {
+		a->mode = xdp_attached_str(q.attach_mode);
+		if (q.attach_mode == XDP_ATTACHED_MULTI)
+			a->mode = q.skb_prog_id == a->prog_id ? "skb" : "driver";
+	}
+}
+
+static void describe_netlink(int fd, struct tc_attachment *a)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_tc_hook hook;
+
+	a->mode = "netlink";
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	a->prog_id = info.id;
+	tc_hook_init(&hook, a->pin_ifindex, a->ap);
+	/* Still our filter on that device? Otherwise the device went away. */
+	if (!bpf_tc_query(&hook, &q) && q.prog_id == info.id)
+		a->ifindex = a->pin_ifindex;
+}
+
+int tc_hook_describe(const char *pin, struct tc_attachment *a)
+{
+	int fd = bpf_obj_get(pin);
+
+	if (fd < 0)
+		return -errno;
+	a->mode = "unknown";
+	a->ifindex = 0;
+	if (is_netlink_pin(pin))
+		describe_netlink(fd, a);
+	else
+		describe_link(fd, a);
+	close(fd);
+	if (!a->ifindex || !if_indextoname(a->ifindex, a->ifname))
+		snprintf(a->ifname, sizeof(a->ifname), "%s", a->ifindex ? "?" : "(gone)");
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The three ways a program is attached: an XDP bpf_link, a TCX bpf_link
+ * (Linux >= 6.6), or a cls_bpf filter on clsact through netlink for older
+ * kernels. Each is recorded by one pin under links/: the link itself, or,
+ * for netlink, the program (suffix TC_NETLINK_SUFFIX).
+ */
+#ifndef TC_HOOKS_H
+#define TC_HOOKS_H
+
+#include "loader.h"
+
+#define TC_NETLINK_SUFFIX "-netlink" /* bpffs forbids dots in names */
+
+/* Our cls_bpf filter's place on clsact: fixed so we can find it again. */
+#define TC_NETLINK_HANDLE 0x7c01
+#define TC_NETLINK_PRIO	  0x7c01
+
+/* libbpf 1.1 and older UAPI headers predate TCX (Linux 6.6). */
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS	47
+#endif
+#define TC_LINK_TYPE_TCX 11 /* BPF_LINK_TYPE_TCX */
+
+/* Attaches prog_fd (or replaces our program already there) and pins it. */
+int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin);
+
+/* Detaches what `pin` records; unpins it. */
+int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex);
+
+/* Fills mode, prog_id, link_id and ifindex (0 if the device is gone). */
+int tc_hook_describe(const char *pin, struct tc_attachment *a);
+
+/* Whether a program id belongs to one of our programs (by its name). */
+int tc_prog_is_ours(__u32 prog_id, char *name, size_t name_len);
+
+#endif /* TC_HOOKS_H */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "traffic_counter.skel.h"
+#include "hooks.h"
+#include "log.h"
+#include "maps.h"
+
+struct map_plan {
+	struct bpf_map *map;
+	const char *pin;
+	enum tc_map_kind kind;
+	__u32 requested; /* 0: keep the pinned size or use the default */
+	__u32 def;
+	const char *option;
+	int existed;
+};
+
+/*
+ * A pinned map is reused as it is: its size wins unless the user asked for
+ * a different one, which is an error (resizing would lose the counters).
+ */
+static int plan_map(struct map_plan *p)
+{
+	struct bpf_map_info info;
+	__u32 size = p->requested ?: p->def;
+	int fd;
+
+	p->existed = !access(p->pin, F_OK);
+	if (p->existed) {
+		fd = tc_map_open(p->pin, p->kind, NULL, &info);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		if (p->requested && p->requested != info.max_entries) {
+			tc_err("the map pinned at %s has %u entries but %s asks for %u: omit %s to "
+			       "keep it, or run 'traffic-counter detach --all --purge' to recreate "
+			       "it (its counters are lost)",
+			       p->pin, info.max_entries, p->option, p->requested, p->option);
+			return -EEXIST;
+		}
+		size = info.max_entries;
+	}
+	if (p->def && bpf_map__set_max_entries(p->map, size))
+		return -EINVAL;
+	return bpf_map__set_pin_path(p->map, p->pin);
+}
+
+static int xdp_frags_supported(void)
+{
+	const char *env = getenv("TRAFFIC_COUNTER_XDP_LEGACY");
+	int ret;
+
+	if (env && *env && strcmp(env, "0"))
+		return 0;
+	tc_log_libbpf_quiet(1);
+	ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL);
+	tc_log_libbpf_quiet(0);
+	return ret == 1;
+}
+
+/* Only the program for this attach point is loaded (and verified). */
+static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
+					  const struct tc_attach_opts *o)
+{
+	struct bpf_program *progs[] = {skel->progs.tc_xdp, skel->progs.tc_xdp_legacy,
+				       skel->progs.tc_ingress, skel->progs.tc_egress};
+	struct bpf_program *want;
+
+	if (o->ap == TC_AP_XDP)
+		want = xdp_frags_supported() ? skel->progs.tc_xdp : skel->progs.tc_xdp_legacy;
+	else
+		want = o->ap == TC_AP_TC_INGRESS ? skel->progs.tc_ingress : skel->progs.tc_egress;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], progs[i] == want);
+	/* Hardware offload needs the program built for the device. */
+	if (o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
+		bpf_program__set_ifindex(want, o->ifindex);
+	return want;
+}
+
+static void report_load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		tc_err("cannot load BPF programs: %s; run as root or with CAP_BPF, CAP_NET_ADMIN "
+		       "and CAP_PERFMON",
+		       strerror(-err));
+	else
+		tc_err("cannot load the BPF programs: %s (run with -v to see libbpf's and the "
+		       "verifier's messages)",
+		       strerror(-err));
+}
+
+/* Records capacities and the ABI in the control map; turns flows on if asked. */
+static int init_control(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o)
+{
+	struct tc_control *ctl = tc_control_map(bpf_map__fd(skel->maps.traffic_control));
+
+	if (!ctl) {
+		tc_err("cannot map the control map: %s", strerror(errno));
+		return -errno;
+	}
+	__atomic_store_n(&ctl->abi_version, TC_ABI_VERSION, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl->ip_map_capacity,
+			 bpf_map__max_entries(skel->maps.traffic_counters_ip), __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl->flow_map_capacity,
+			 bpf_map__max_entries(skel->maps.traffic_counters_flow), __ATOMIC_RELAXED);
+	if (o->enable_flow)
+		__atomic_fetch_or(&ctl->flags, TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+	tc_control_unmap(ctl);
+	return 0;
+}
+
+static void unpin_new_maps(const struct map_plan *plans, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!plans[i].existed)
+			unlink(plans[i].pin);
+}
+
+static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o,
+		     struct map_plan *plans)
+{
+	const struct tc_pins *pins = o->pins;
+	struct map_plan init[] = {
+		{skel->maps.traffic_counters_ip, pins->ip, TC_MAP_IP, o->ip_map_size,
+		 TC_IP_MAP_DEFAULT_ENTRIES, "--ip-map-size", 0},
+		{skel->maps.traffic_counters_flow, pins->flow, TC_MAP_FLOW, o->flow_map_size,
+		 TC_FLOW_MAP_DEFAULT_ENTRIES, "--flow-map-size", 0},
+		{skel->maps.traffic_control, pins->control, TC_MAP_CONTROL, 0, 0, NULL, 0},
+		{skel->maps.traffic_stats, pins->stats, TC_MAP_STATS, 0, 0, NULL, 0},
+	};
+	int err = 0;
+
+	memcpy(plans, init, sizeof(init));
+	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]) && !err; i++)
+		err = plan_map(&plans[i]);
+	skel->rodata->cfg_count_by = o->count_by;
+	return err;
+}
+
+int tc_attach(const struct tc_attach_opts *o)
+{
+	struct traffic_counter_bpf *skel;
+	struct map_plan plans[4] = {};
+	struct bpf_program *prog;
+	char pin[PATH_MAX];
+	int err;
+
+	err = tc_bpffs_prepare(o->pins->links, 1);
+	if (err)
+		return err;
+	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
+	if (err)
+		return err;
+	skel = traffic_counter_bpf__open();
+	if (!skel) {
+		err = -errno;
+		tc_err("cannot open the embedded BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = configure(skel, o, plans);
+	if (err)
+		goto out;
+	prog = select_program(skel, o);
+	err = traffic_counter_bpf__load(skel);
+	if (err) {
+		report_load_error(err);
+		goto out;
+	}
+	err = init_control(skel, o);
+	if (err)
+		goto out;
+	err = tc_hook_attach(bpf_program__fd(prog), o, pin);
+out:
+	if (err)
+		unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
+	traffic_counter_bpf__destroy(skel);
+	return err;
+}
+
+int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex)
+{
+	char pin[PATH_MAX], nl_pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	int err;
+
+	err = tc_link_pin_path(pins, ap, ifindex, pin, sizeof(pin));
+	if (err)
+		return err;
+	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TC_NETLINK_SUFFIX);
+	err = tc_hook_detach(pin, ap, ifindex);
+	if (err == -ENOENT && ap != TC_AP_XDP)
+		err = tc_hook_detach(nl_pin, ap, ifindex);
+	return err;
+}
+
+/* "<attach point>-if<ifindex>[-netlink]" */
+static int parse_pin_name(const char *name, struct tc_attachment *a)
+{
+	for (int ap = 0; ap < TC_AP_MAX; ap++) {
+		const char *s = tc_attach_point_str(ap);
+		size_t n = strlen(s);
+		char *end;
+		long idx;
+
+		if (strncmp(name, s, n) || strncmp(name + n, "-if", 3))
+			continue;
+		idx = strtol(name + n + 3, &end, 10);
+		if (idx <= 0 || (*end && strcmp(end, TC_NETLINK_SUFFIX)))
+			return -EINVAL;
+		a->ap = ap;
+		a->pin_ifindex = (int)idx;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int list_push(struct tc_attachment **v, size_t *n, size_t *cap,
+		     const struct tc_attachment *a)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct tc_attachment *nv = realloc(*v, ncap * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = *a;
+	return 0;
+}
+
+static int cmp_attachment(const void *a, const void *b)
+{
+	const struct tc_attachment *x = a, *y = b;
+
+	if (x->pin_ifindex != y->pin_ifindex)
+		return x->pin_ifindex < y->pin_ifindex ? -1 : 1;
+	return (int)x->ap - (int)y->ap;
+}
+
+int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, size_t *n)
+{
+	struct tc_attachment *v = NULL, a;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(pins->links);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		memset(&a, 0, sizeof(a));
+		if (parse_pin_name(de->d_name, &a))
+			continue;
+		if (snprintf(a.pin, sizeof(a.pin), "%s/%s", pins->links, de->d_name) >=
+		    (int)sizeof(a.pin))
+			continue;
+		if (tc_hook_describe(a.pin, &a))
+			continue;
+		err = list_push(&v, n, &cap, &a);
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_attachment);
+	*out = v;
+	return 0;
+}
+
+int tc_purge(const struct tc_pins *pins)
+{
+	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
+	struct tc_attachment *list;
+	size_t n;
+	int err;
+
+	err = tc_attachments_list(pins, &list, &n);
+	if (err)
+		return err;
+	free(list);
+	if (n) {
+		tc_err("%zu attachment(s) still use the maps in %s: detach them first "
+		       "(or use 'detach --all --purge')",
+		       n, pins->dir);
+		return -EBUSY;
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (unlink(maps[i]) && errno != ENOENT)
+			tc_warn("cannot remove %s: %s", maps[i], strerror(errno));
+	/* Only empty directories go; anything else there is not ours. */
+	rmdir(pins->links);
+	rmdir(pins->dir);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Loading the BPF object, attaching, detaching and listing attachments. */
+#ifndef TC_LOADER_H
+#define TC_LOADER_H
+
+#include <net/if.h>
+#include <stddef.h>
+
+#include "names.h"
+#include "pins.h"
+
+struct tc_attach_opts {
+	const struct tc_pins *pins;
+	int ifindex;
+	const char *ifname;
+	enum tc_attach_point ap;
+	enum tc_xdp_mode xdp_mode;
+	enum tc_tc_api tc_api;
+	enum tc_count_by count_by;
+	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
+	__u32 flow_map_size;
+	int enable_flow;
+};
+
+/*
+ * Loads the program for opts->ap with the shared pinned maps (creating and
+ * pinning them on first use), attaches it and pins the attachment. A second
+ * call for the same interface and attach point replaces our program in
+ * place. On failure nothing stays attached and maps this call created are
+ * unpinned again. The error has been logged.
+ */
+int tc_attach(const struct tc_attach_opts *opts);
+
+/* Removes one attachment made by tc_attach. -ENOENT when there is none. */
+int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex);
+
+struct tc_attachment {
+	enum tc_attach_point ap;
+	int ifindex; /* 0 when the interface is gone */
+	char ifname[IF_NAMESIZE];
+	const char *mode; /* driver, skb, hw, tcx, netlink */
+	__u32 prog_id;
+	__u32 link_id;	 /* 0 for netlink (cls_bpf) attachments */
+	int pin_ifindex; /* ifindex in the pin name, to detach it */
+	char pin[PATH_MAX];
+};
+
+/* Every attachment recorded under pins->links. The caller frees *out. */
+int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, size_t *n);
+
+/* Unpins the maps and removes the pin directory if no attachment remains. */
+int tc_purge(const struct tc_pins *pins);
+
+#endif /* TC_LOADER_H */

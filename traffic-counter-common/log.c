@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stdio.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+static enum tc_log_level log_level = TC_LOG_INFO;
+static int libbpf_quiet;
+
+void tc_log_set_level(enum tc_log_level level)
+{
+	log_level = level;
+}
+
+enum tc_log_level tc_log_get_level(void)
+{
+	return log_level;
+}
+
+void tc_log_libbpf_quiet(int quiet)
+{
+	libbpf_quiet = quiet;
+}
+
+void tc_log(enum tc_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	/* Errors and warnings go to stderr so stdout stays machine-readable. */
+	fputs(level <= TC_LOG_WARN ? "traffic-counter: " : "", stderr);
+	if (level == TC_LOG_WARN)
+		fputs("warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (libbpf_quiet || log_level < TC_LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void tc_log_setup_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "maps.h"
+
+/* dump_percpu_counters relies on the counters closing each entry. */
+_Static_assert(offsetof(struct tc_ip_entry, val) + sizeof(struct counters) ==
+		       sizeof(struct tc_ip_entry),
+	       "tc_ip_entry layout");
+_Static_assert(offsetof(struct tc_stat_entry, val) + sizeof(struct counters) ==
+		       sizeof(struct tc_stat_entry),
+	       "tc_stat_entry layout");
+
+/* Linux's ENOTSUPP (524), returned by maps without batch ops. */
+#define TC_ENOTSUPP 524
+
+struct map_shape {
+	const char *name;
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size;
+};
+
+static const struct map_shape shapes[TC_MAP_KIND_MAX] = {
+	[TC_MAP_IP] = {TC_IP_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct ip_key),
+		       sizeof(struct counters)},
+	[TC_MAP_FLOW] = {TC_FLOW_MAP_NAME, BPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key),
+			 sizeof(struct flow_value)},
+	[TC_MAP_CONTROL] = {TC_CONTROL_MAP_NAME, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			    sizeof(struct tc_control)},
+	[TC_MAP_STATS] = {TC_STATS_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct stat_key),
+			  sizeof(struct counters)},
+};
+
+const char *tc_map_kind_name(enum tc_map_kind kind)
+{
+	return kind < TC_MAP_KIND_MAX ? shapes[kind].name : "unknown";
+}
+
+int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
+{
+	const struct map_shape *s = &shapes[kind];
+
+	if (info->type != s->type || info->key_size != s->key_size ||
+	    info->value_size != s->value_size)
+		return -EPROTO;
+	return 0;
+}
+
+static int open_pin(const char *pin, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+	int fd, err;
+
+	fd = bpf_obj_get(pin);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			tc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
+			       "or pass the pin used then",
+			       pin);
+		else if (err == -EPERM || err == -EACCES)
+			tc_err("cannot open %s: %s; run as root or with CAP_BPF and read access "
+			       "to the pin",
+			       pin, strerror(-err));
+		else
+			tc_err("cannot open %s: %s", pin, strerror(-err));
+		return err;
+	}
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		err = -errno;
+		tc_err("%s is not a BPF map: %s", pin, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
+{
+	int fd = open_pin(pin, info);
+
+	if (fd < 0)
+		return fd;
+	if (kind < 0) {
+		if (!tc_map_check(info, TC_MAP_IP))
+			kind = TC_MAP_IP;
+		else if (!tc_map_check(info, TC_MAP_FLOW))
+			kind = TC_MAP_FLOW;
+		else
+			kind = TC_MAP_KIND_MAX;
+	}
+	if (kind == TC_MAP_KIND_MAX || tc_map_check(info, kind)) {
+		tc_err("%s is not a traffic-counter %s map of this version (type %u, key %u B, "
+		       "value %u B); it was made by another program or an incompatible version",
+		       pin, kind == TC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name, info->type,
+		       info->key_size, info->value_size);
+		close(fd);
+		return -EPROTO;
+	}
+	if (kind_out)
+		*kind_out = kind;
+	return fd;
+}
+
+void tc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out)
+{
+	out->bytes = 0;
+	out->packets = 0;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		out->bytes += percpu[cpu].bytes;
+		out->packets += percpu[cpu].packets;
+	}
+}
+
+static int batch_supported(void)
+{
+	const char *env = getenv("TRAFFIC_COUNTER_NO_BATCH");
+
+	return !env || !*env || !strcmp(env, "0");
+}
+
+/* Returns 0 when the whole map was read, -EOPNOTSUPP to fall back. */
+static int dump_batch(int fd, __u32 ksz, __u32 vsz, __u32 max, char *keys, char *vals, __u32 *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in = 0, out = 0, count;
+	void *inp = NULL;
+	int err;
+
+	*n = 0;
+	while (*n < max) {
+		count = max - *n;
+		err = bpf_map_lookup_batch(fd, inp, &out, keys + (size_t)*n * ksz,
+					   vals + (size_t)*n * vsz, &count, &opts);
+		err = err ? -errno : 0;
+		if (!inp && (err == -EINVAL || err == -TC_ENOTSUPP || err == -EOPNOTSUPP))
+			return -EOPNOTSUPP;
+		*n += count;
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		in = out;
+		inp = &in;
+	}
+	return 0;
+}
+
+static int dump_keys(int fd, __u32 ksz, __u32 vsz, __u32 max, char *keys, char *vals, __u32 *n)
+{
+	char *prev = NULL, *cur;
+	char *last = malloc(ksz);
+
+	if (!last)
+		return -ENOMEM;
+	*n = 0;
+	while (*n < max) {
+		cur = keys + (size_t)*n * ksz;
+		if (bpf_map_get_next_key(fd, prev, cur))
+			break;
+		memcpy(last, cur, ksz);
+		prev = last;
+		/* An entry deleted since get_next_key (LRU eviction) is skipped. */
+		if (!bpf_map_lookup_elem(fd, cur, vals + (size_t)*n * vsz))
+			(*n)++;
+	}
+	free(last);
+	return 0;
+}
+
+static int dump_map(int fd, __u32 ksz, __u32 vsz, char **keys, char **vals, __u32 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	*keys = NULL;
+	*vals = NULL;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*keys = calloc(info.max_entries ?: 1, ksz);
+	*vals = calloc(info.max_entries ?: 1, vsz);
+	if (!*keys || !*vals)
+		return -ENOMEM;
+	err = batch_supported() ? dump_batch(fd, ksz, vsz, info.max_entries, *keys, *vals, n)
+				: -EOPNOTSUPP;
+	if (err == -EOPNOTSUPP)
+		err = dump_keys(fd, ksz, vsz, info.max_entries, *keys, *vals, n);
+	return err;
+}
+
+/*
+ * Dumps a per-CPU hash of struct counters into `out`, an array of entries
+ * of entry_size bytes that start with the key_size-byte key followed by the
+ * summed struct counters.
+ */
+static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	char *keys = NULL, *vals = NULL, *e = NULL;
+	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
+	size_t vsz = sizeof(struct counters) * (ncpu > 0 ? ncpu : 1);
+	__u32 count = 0;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	err = dump_map(fd, key_size, vsz, &keys, &vals, &count);
+	if (err)
+		goto out;
+	e = calloc(count ?: 1, entry_size);
+	if (!e) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++) {
+		char *row = e + (size_t)i * entry_size;
+
+		memcpy(row, keys + (size_t)i * key_size, key_size);
+		tc_counters_sum((struct counters *)(vals + (size_t)i * vsz), ncpu,
+				(struct counters *)(row + entry_size - sizeof(struct counters)));
+	}
+	*out = e;
+	*n = count;
+	e = NULL;
+out:
+	free(e);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int tc_dump_ip(int fd, struct tc_ip_entry **out, size_t *n)
+{
+	return dump_percpu_counters(fd, sizeof(struct ip_key), sizeof(**out), (void **)out, n);
+}
+
+int tc_dump_stats(int fd, struct tc_stat_entry **out, size_t *n)
+{
+	return dump_percpu_counters(fd, sizeof(struct stat_key), sizeof(**out), (void **)out, n);
+}
+
+void tc_stats_totals(const struct tc_stat_entry *e, size_t n, __u32 ifindex, int direction,
+		     struct counters *out)
+{
+	memset(out, 0, sizeof(*out) * TC_STAT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct stat_key *k = &e[i].key;
+
+		if (k->reason >= TC_STAT_MAX || (ifindex && k->ifindex != ifindex) ||
+		    (direction >= 0 && k->direction != direction))
+			continue;
+		out[k->reason].bytes += e[i].val.bytes;
+		out[k->reason].packets += e[i].val.packets;
+	}
+}
+
+int tc_dump_flow(int fd, struct tc_flow_entry **out, size_t *n)
+{
+	char *keys = NULL, *vals = NULL;
+	struct tc_flow_entry *e = NULL;
+	__u32 count = 0;
+	int err;
+
+	err = dump_map(fd, sizeof(struct flow_key), sizeof(struct flow_value), &keys, &vals,
+		       &count);
+	if (err)
+		goto out;
+	e = calloc(count ?: 1, sizeof(*e));
+	if (!e) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++) {
+		memcpy(&e[i].key, keys + (size_t)i * sizeof(struct flow_key), sizeof(e[i].key));
+		memcpy(&e[i].val, vals + (size_t)i * sizeof(struct flow_value), sizeof(e[i].val));
+	}
+	*out = e;
+	*n = count;
+	e = NULL;
+out:
+	free(e);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int tc_map_count(int fd, __u32 key_size, __u32 *count)
+{
+	char *prev = NULL, *cur = malloc(key_size), *last = malloc(key_size);
+	int err = 0;
+
+	*count = 0;
+	if (!cur || !last) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(fd, prev, cur)) {
+		(*count)++;
+		memcpy(last, cur, key_size);
+		prev = last;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+out:
+	free(cur);
+	free(last);
+	return err;
+}
+
+int tc_control_read(int fd, struct tc_control *out)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
+}
+
+struct tc_control *tc_control_map(int fd)
+{
+	void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void tc_control_unmap(struct tc_control *ctl)
+{
+	if (ctl)
+		munmap(ctl, sysconf(_SC_PAGESIZE));
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Reading the pinned maps: open and check, dump, sum per-CPU values. */
+#ifndef TC_MAPS_H
+#define TC_MAPS_H
+
+#include <stddef.h>
+#include <bpf/bpf.h>
+
+#include "traffic_counter_abi.h"
+
+enum tc_map_kind {
+	TC_MAP_IP,
+	TC_MAP_FLOW,
+	TC_MAP_CONTROL,
+	TC_MAP_STATS,
+	TC_MAP_KIND_MAX,
+};
+
+struct tc_ip_entry {
+	struct ip_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct tc_flow_entry {
+	struct flow_key key;
+	struct flow_value val;
+};
+
+const char *tc_map_kind_name(enum tc_map_kind kind);
+
+/*
+ * Checks that a map has the type, key and value sizes this version of
+ * traffic-counter uses for `kind`. Returns 0 or -EPROTO.
+ */
+int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind);
+
+/*
+ * Opens the map pinned at `pin` and checks it is a `kind` map (or, with
+ * kind < 0, any of the IP or flow map; *kind_out tells which). Returns the
+ * fd or a negative errno, having logged the cause and the fix.
+ */
+int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info);
+
+void tc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out);
+
+/*
+ * Every entry of an IP (per-CPU values summed) or flow map, read with batch
+ * lookups, falling back to get_next_key where batching is unsupported (or
+ * TRAFFIC_COUNTER_NO_BATCH is set). The caller frees *out.
+ */
+int tc_dump_ip(int fd, struct tc_ip_entry **out, size_t *n);
+int tc_dump_flow(int fd, struct tc_flow_entry **out, size_t *n);
+
+/* Number of entries, by walking the keys. */
+int tc_map_count(int fd, __u32 key_size, __u32 *count);
+
+struct tc_stat_entry {
+	struct stat_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+int tc_dump_stats(int fd, struct tc_stat_entry **out, size_t *n);
+
+/*
+ * Adds up statistics per reason into out[TC_STAT_MAX], over the entries
+ * matching ifindex (0: any) and direction (-1: any).
+ */
+void tc_stats_totals(const struct tc_stat_entry *e, size_t n, __u32 ifindex, int direction,
+		     struct counters *out);
+
+int tc_control_read(int fd, struct tc_control *out);
+
+/* Writable view of the control entry: single-field stores, never a
+ * whole-value update that would race with the kernel's counters. */
+struct tc_control *tc_control_map(int fd);
+void tc_control_unmap(struct tc_control *ctl);
+
+#endif /* TC_MAPS_H */

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "log.h"
+#include "pins.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static int join(char *buf, const char *dir, const char *name)
+{
+	int n = snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int copy_path(char *buf, const char *src)
+{
+	if (strlen(src) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(buf, src);
+	return 0;
+}
+
+int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const char *flow,
+		 const char *control)
+{
+	int err = 0;
+
+	if (dir)
+		err = copy_path(pins->dir, dir);
+	else if (control)
+		err = copy_path(pins->dir, control);
+	else
+		err = copy_path(pins->dir, TC_PIN_DIR_DEFAULT);
+	if (err)
+		return err;
+	if (!dir && control) {
+		char *slash = strrchr(pins->dir, '/');
+
+		if (slash && slash != pins->dir)
+			*slash = '\0';
+		else
+			strcpy(pins->dir, ".");
+	}
+	/* Trailing slashes would make "dir//name" pins: harmless but ugly. */
+	for (size_t n = strlen(pins->dir); n > 1 && pins->dir[n - 1] == '/'; n--)
+		pins->dir[n - 1] = '\0';
+
+	err = ip ? copy_path(pins->ip, ip) : join(pins->ip, pins->dir, TC_IP_MAP_NAME);
+	err = err
+		      ?: (flow ? copy_path(pins->flow, flow)
+			       : join(pins->flow, pins->dir, TC_FLOW_MAP_NAME));
+	err = err
+		      ?: (control ? copy_path(pins->control, control)
+				  : join(pins->control, pins->dir, TC_CONTROL_MAP_NAME));
+	err = err ?: join(pins->stats, pins->dir, TC_STATS_MAP_NAME);
+	err = err ?: join(pins->links, pins->dir, TC_LINKS_DIR_NAME);
+	return err;
+}
+
+int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
+		     size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s-if%d", pins->links, tc_attach_point_str(ap), ifindex);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int mount_default_bpffs(void)
+{
+	if (is_bpffs(BPFFS_ROOT))
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		tc_err("cannot mount bpffs on %s: %s; mount it with 'mount -t bpf bpf %s' "
+		       "(needs root or CAP_SYS_ADMIN)",
+		       BPFFS_ROOT, strerror(-err), BPFFS_ROOT);
+		return err;
+	}
+	tc_debug("mounted bpffs on %s", BPFFS_ROOT);
+	return 0;
+}
+
+/* mkdir -p, only below a directory that is already on bpffs. */
+static int make_dirs(const char *dir)
+{
+	char tmp[PATH_MAX];
+
+	if (copy_path(tmp, dir))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tc_bpffs_prepare(const char *dir, int create)
+{
+	int err;
+
+	if (!strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) || !strcmp(dir, BPFFS_ROOT)) {
+		err = mount_default_bpffs();
+		if (err)
+			return err;
+	}
+	if (create) {
+		err = make_dirs(dir);
+		if (err) {
+			tc_err("cannot create pin directory %s: %s", dir, strerror(-err));
+			return err;
+		}
+	}
+	if (!is_bpffs(dir)) {
+		if (access(dir, F_OK)) {
+			tc_err("pin directory %s does not exist: nothing is attached there "
+			       "(run 'traffic-counter attach' first, or pass the --pin-dir used "
+			       "then)",
+			       dir);
+			return -ENOENT;
+		}
+		tc_err("%s is not on a BPF filesystem: mount one with 'mount -t bpf bpf DIR' "
+		       "and pin below it",
+		       dir);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Where the maps and attachments live on bpffs. */
+#ifndef TC_PINS_H
+#define TC_PINS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "names.h"
+
+struct tc_pins {
+	char dir[PATH_MAX]; /* holds traffic_stats and links/ */
+	char ip[PATH_MAX];
+	char flow[PATH_MAX];
+	char control[PATH_MAX];
+	char stats[PATH_MAX];
+	char links[PATH_MAX];
+};
+
+/*
+ * dir: NULL for the default (TC_PIN_DIR_DEFAULT); ip, flow, control: NULL
+ * for DIR/<map name>. With an explicit control pin and no dir, the stats
+ * map and links/ sit beside the control map. Returns 0 or -ENAMETOOLONG.
+ */
+int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const char *flow,
+		 const char *control);
+
+/* Pin of the attachment of one attach point on one interface. */
+int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
+		     size_t len);
+
+/*
+ * Makes sure `path`'s directory is on a BPF filesystem: mounts bpffs on
+ * /sys/fs/bpf when nothing is mounted there, and creates missing
+ * directories when `create` is set. Logs the cause and the fix on failure.
+ */
+int tc_bpffs_prepare(const char *dir, int create);
+
+#endif /* TC_PINS_H */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs and userspace: map keys and values,
+ * statistic indexes, flags and pin names. Fixed-width types only; every size
+ * is asserted so the two sides cannot drift. A change here is a change to
+ * pinned maps: write a proposal under openspec/changes/ first.
+ */
+#ifndef TRAFFIC_COUNTER_ABI_H
+#define TRAFFIC_COUNTER_ABI_H
+
+#include <linux/types.h>
+
+#define TC_PIN_DIR_DEFAULT  "/sys/fs/bpf/traffic_counter"
+#define TC_IP_MAP_NAME	    "traffic_counters_ip"
+#define TC_FLOW_MAP_NAME    "traffic_counters_flow"
+#define TC_CONTROL_MAP_NAME "traffic_control"
+#define TC_STATS_MAP_NAME   "traffic_stats"
+#define TC_LINKS_DIR_NAME   "links"
+
+#define TC_IP_MAP_DEFAULT_ENTRIES   65536
+#define TC_FLOW_MAP_DEFAULT_ENTRIES 32768
+
+/* SPEC 2: at least four stacked tags, at least eight IPv6 extension headers. */
+#define TC_MAX_VLAN_TAGS 4
+#define TC_MAX_IPV6_EXT	 8
+
+enum tc_direction {
+	TC_DIR_INGRESS = 0,
+	TC_DIR_EGRESS = 1,
+};
+
+/* Which address an IP entry is keyed by; set in .rodata at load time. */
+enum tc_count_by {
+	TC_COUNT_BY_DEFAULT = 0, /* source at ingress, destination at egress */
+	TC_COUNT_BY_SRC = 1,
+	TC_COUNT_BY_DST = 2,
+};
+
+/* IPv4 addresses use the first 4 bytes of addr, the other 12 are zero. */
+struct ip_key {
+	__u32 ifindex;
+	__u8 family;	/* 4 or 6 */
+	__u8 direction; /* enum tc_direction */
+	__u8 pad[2];	/* always zero: part of the hash */
+	__u8 addr[16];
+};
+
+struct counters {
+	__u64 bytes;
+	__u64 packets;
+};
+
+/* Ports in host byte order; 0 for protocols without ports or later fragments. */
+struct flow_key {
+	__u32 ifindex;
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 direction;
+	__u8 pad; /* always zero */
+};
+
+/* Shared LRU entries: bytes, packets and tcp_flags are updated atomically. */
+struct flow_value {
+	__u64 bytes;
+	__u64 packets;
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 last_seen_ns;
+	__u32 tcp_flags; /* OR of every TCP flags byte seen */
+	__u32 pad;
+};
+
+/* traffic_control flags */
+#define TC_FLAG_FLOW_COUNTERS (1U << 0)
+
+/*
+ * The single entry of traffic_control. The map is BPF_F_MMAPABLE so that
+ * userspace writes `flags` with one store instead of a whole-value update,
+ * which would race with the kernel's atomic adds to the counters below.
+ */
+struct tc_control {
+	__u32 flags;	   /* TC_FLAG_* */
+	__u32 abi_version; /* TC_ABI_VERSION of whoever created the maps */
+	__u32 ip_map_capacity;
+	__u32 flow_map_capacity;
+	__u64 dropped_packets; /* IP-map inserts that failed: map full */
+	__u64 dropped_bytes;
+	__u64 flow_inserts; /* new flow entries: evictions = inserts - entries */
+	__u64 flow_insert_failures;
+};
+
+#define TC_ABI_VERSION 1
+
+/*
+ * traffic_stats: per-CPU counters keyed by interface, direction and reason.
+ * Every frame a program sees lands exactly once in the IP map or in one of
+ * the reasons below TC_STAT_EXCLUSIVE_MAX (TC_STAT_IP_MAP_FULL mirrors, per
+ * interface, what traffic_control's dropped_packets counts in total).
+ * Reasons from TC_STAT_EXCLUSIVE_MAX on are remarks on frames that were
+ * also counted by address.
+ */
+enum tc_stat {
+	TC_STAT_IP_MAP_FULL = 0, /* valid IP frame, IP map full: dropped_packets */
+	TC_STAT_NON_IP,		 /* EtherType other than IPv4/IPv6, 802.3 length/LLC */
+	TC_STAT_TRUNCATED_L2,	 /* shorter than an Ethernet header or a VLAN tag */
+	TC_STAT_VLAN_TOO_DEEP,	 /* more than TC_MAX_VLAN_TAGS tags */
+	TC_STAT_IPV4_TRUNCATED,	 /* fewer than 20 or IHL*4 header bytes */
+	TC_STAT_IPV4_BAD_VERSION,
+	TC_STAT_IPV4_BAD_IHL,	 /* IHL < 5 */
+	TC_STAT_IPV4_BAD_LENGTH, /* total length not 0 and < IHL*4 */
+	TC_STAT_IPV6_TRUNCATED,	 /* fewer than 40 bytes */
+	TC_STAT_IPV6_BAD_VERSION,
+	TC_STAT_EXCLUSIVE_MAX,
+	TC_STAT_L4_TRUNCATED = TC_STAT_EXCLUSIVE_MAX, /* TCP/UDP/SCTP header cut: ports 0 */
+	TC_STAT_IPV6_EXT_LIMIT,			      /* chain longer than the walk: ports 0 */
+	TC_STAT_MAX,
+};
+
+struct stat_key {
+	__u32 ifindex;
+	__u8 direction;
+	__u8 reason; /* enum tc_stat */
+	__u8 pad[2]; /* always zero */
+};
+
+/* Not preallocated: only (interface, direction, reason) triples seen cost memory. */
+#define TC_STATS_MAX_ENTRIES 4096
+
+#ifdef __cplusplus
+#define TC_STATIC_ASSERT static_assert
+#else
+#define TC_STATIC_ASSERT _Static_assert
+#endif
+
+TC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
+TC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
+TC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
+TC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
+TC_STATIC_ASSERT(sizeof(struct tc_control) == 48, "tc_control layout");
+TC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
+
+#endif /* TRAFFIC_COUNTER_ABI_H */

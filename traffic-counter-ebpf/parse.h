@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one header parser shared by the xdp and tc programs. It reads packet
+ * memory directly between data and data_end and decides, per SPEC section 2,
+ * whether a frame is counted under an address or under one statistic.
+ */
+#ifndef TC_PARSE_H
+#define TC_PARSE_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "traffic_counter_abi.h"
+
+#define ETH_P_8021AD_ ETH_P_8021AD
+#define ETH_P_QINQ1   0x9100 /* pre-standard QinQ, not in every UAPI */
+#define TC_NOTE_NONE  TC_STAT_MAX
+
+/* Kernel-internal in <linux/if_vlan.h> and <net/ipv6.h>, so defined here. */
+struct tc_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct tc_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset in 8-byte units << 3 | M flag */
+	__be32 identification;
+};
+
+/* TCP, UDP and SCTP all start with the two ports. */
+struct tc_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+struct tc_pkt {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 note; /* TC_STAT_* remark on a counted frame, or TC_NOTE_NONE */
+};
+
+static __always_inline int tc_is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD_) ||
+	       proto == bpf_htons(ETH_P_QINQ1);
+}
+
+static __always_inline int tc_is_ipv6_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
+	       nh == IPPROTO_DSTOPTS;
+}
+
+/* Minimal header a port-carrying protocol needs to be taken as decodable. */
+static __always_inline __u32 tc_l4_min_len(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return 20;
+	case IPPROTO_UDP:
+		return 8;
+	case IPPROTO_SCTP:
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+static __always_inline void tc_parse_l4(void *l4, void *data_end, struct tc_pkt *p)
+{
+	__u32 need = tc_l4_min_len(p->proto);
+	struct tc_ports *ports = l4;
+
+	if (!need)
+		return;
+	if (l4 + need > data_end) {
+		p->note = TC_STAT_L4_TRUNCATED;
+		return;
+	}
+	p->sport = bpf_ntohs(ports->source);
+	p->dport = bpf_ntohs(ports->dest);
+	if (p->proto == IPPROTO_TCP && l4 + 14 <= data_end)
+		p->tcp_flags = ((__u8 *)l4)[13];
+}
+
+static __always_inline int tc_parse_ipv4(void *l3, void *data_end, struct tc_pkt *p)
+{
+	struct iphdr *iph = l3;
+	__u32 hlen;
+	__u16 tot_len;
+
+	if ((void *)(iph + 1) > data_end)
+		return TC_STAT_IPV4_TRUNCATED;
+	if (iph->version != 4)
+		return TC_STAT_IPV4_BAD_VERSION;
+	if (iph->ihl < 5)
+		return TC_STAT_IPV4_BAD_IHL;
+	hlen = iph->ihl * 4;
+	if (l3 + hlen > data_end)
+		return TC_STAT_IPV4_TRUNCATED;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len != 0 && tot_len < hlen)
+		return TC_STAT_IPV4_BAD_LENGTH;
+
+	p->family = 4;
+	p->proto = iph->protocol;
+	__builtin_memcpy(p->src, &iph->saddr, 4);
+	__builtin_memcpy(p->dst, &iph->daddr, 4);
+	/* Only the first fragment carries the L4 header. */
+	if (!(iph->frag_off & bpf_htons(0x1fff)))
+		tc_parse_l4(l3 + hlen, data_end, p);
+	return -1;
+}
+
+static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt *p)
+{
+	struct ipv6hdr *ip6 = l3;
+	void *cur = ip6 + 1;
+	int later_fragment = 0;
+	__u8 nh;
+
+	if (cur > data_end)
+		return TC_STAT_IPV6_TRUNCATED;
+	if (ip6->version != 6)
+		return TC_STAT_IPV6_BAD_VERSION;
+
+	p->family = 6;
+	__builtin_memcpy(p->src, &ip6->saddr, 16);
+	__builtin_memcpy(p->dst, &ip6->daddr, 16);
+	nh = ip6->nexthdr;
+
+	/* Bounded so the verifier sees a fixed number of steps (SPEC: >= 8). */
+#pragma unroll
+	for (int i = 0; i < TC_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr *oh = cur;
+		__u32 len;
+
+		if (!tc_is_ipv6_ext(nh))
+			break;
+		if (cur + sizeof(struct tc_frag_hdr) > data_end) {
+			p->proto = nh;
+			p->note = TC_STAT_L4_TRUNCATED;
+			return -1;
+		}
+		if (nh == IPPROTO_FRAGMENT) {
+			struct tc_frag_hdr *fh = cur;
+
+			if (fh->frag_off & bpf_htons(0xfff8))
+				later_fragment = 1;
+			len = sizeof(*fh);
+		} else {
+			len = ((__u32)oh->hdrlen + 1) * 8;
+		}
+		nh = oh->nexthdr;
+		cur += len;
+	}
+	p->proto = nh;
+	if (tc_is_ipv6_ext(nh)) {
+		p->note = TC_STAT_IPV6_EXT_LIMIT;
+		return -1;
+	}
+	if (!later_fragment)
+		tc_parse_l4(cur, data_end, p);
+	return -1;
+}
+
+/*
+ * Returns -1 when the frame is counted under an address (p filled in), or
+ * the TC_STAT_* reason it is not. `tags` is the number of VLAN tags the
+ * kernel already moved out of the data (tc ingress offload), so the tag
+ * limit applies to the frame as it was on the wire.
+ */
+static __always_inline int tc_parse_frame(void *data, void *data_end, __u32 tags, struct tc_pkt *p)
+{
+	struct ethhdr *eth = data;
+	void *cur = eth + 1;
+	__be16 proto;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->note = TC_NOTE_NONE;
+	if (cur > data_end)
+		return TC_STAT_TRUNCATED_L2;
+	proto = eth->h_proto;
+
+	/* One pass more than the limit, to see a tag beyond it. */
+#pragma unroll
+	for (int i = 0; i <= TC_MAX_VLAN_TAGS; i++) {
+		struct tc_vlan_hdr *vh = cur;
+
+		if (!tc_is_vlan(proto))
+			break;
+		if (tags >= TC_MAX_VLAN_TAGS)
+			return TC_STAT_VLAN_TOO_DEEP;
+		if ((void *)(vh + 1) > data_end)
+			return TC_STAT_TRUNCATED_L2;
+		proto = vh->encap_proto;
+		cur = vh + 1;
+		tags++;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return tc_parse_ipv4(cur, data_end, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return tc_parse_ipv6(cur, data_end, p);
+	return TC_STAT_NON_IP;
+}
+
+#endif /* TC_PARSE_H */

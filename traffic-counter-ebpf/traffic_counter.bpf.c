@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * traffic-counter kernel side: count bytes and packets per address (and per
+ * flow when enabled) at XDP, tc ingress and tc egress. The programs never
+ * change a verdict: XDP passes, tc defers to whatever runs next.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+
+#include "traffic_counter_abi.h"
+#include "parse.h"
+
+/* Headers beyond this many bytes are not needed to classify a frame. */
+#define TC_PARSE_WINDOW 256
+
+/* Set by the loader before load (see SPEC 2, --count-by). */
+const volatile __u8 cfg_count_by = TC_COUNT_BY_DEFAULT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TC_IP_MAP_DEFAULT_ENTRIES);
+	__type(key, struct ip_key);
+	__type(value, struct counters);
+} traffic_counters_ip SEC(".maps");
+
+/*
+ * Shared (not per-CPU) LRU: a per-CPU LRU value costs 16 bytes per possible
+ * CPU per flow and its eviction works per CPU. Same-flow updates from two
+ * CPUs are made atomic below instead. See openspec/project.md.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TC_FLOW_MAP_DEFAULT_ENTRIES);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} traffic_counters_flow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct tc_control);
+} traffic_control SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TC_STATS_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct stat_key);
+	__type(value, struct counters);
+} traffic_stats SEC(".maps");
+
+/* Rare path (frames not counted by address, remarks): a hash is fine. */
+static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, __u64 len)
+{
+	struct stat_key key = {.ifindex = ifindex, .direction = dir, .reason = reason};
+	struct counters init = {.bytes = len, .packets = 1};
+	struct counters *c;
+
+	c = bpf_map_lookup_elem(&traffic_stats, &key);
+	if (!c) {
+		if (!bpf_map_update_elem(&traffic_stats, &key, &init, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(&traffic_stats, &key);
+	}
+	if (c) {
+		c->bytes += len;
+		c->packets++;
+	}
+}
+
+static __always_inline int use_src(__u8 dir)
+{
+	if (cfg_count_by == TC_COUNT_BY_SRC)
+		return 1;
+	if (cfg_count_by == TC_COUNT_BY_DST)
+		return 0;
+	return dir == TC_DIR_INGRESS;
+}
+
+static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
+				     __u32 ifindex, __u64 len)
+{
+	struct counters init = {.bytes = len, .packets = 1};
+	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
+	struct counters *c;
+
+	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
+	c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
+	if (!c) {
+		/* Another CPU may insert the same key first: then add to it. */
+		if (!bpf_map_update_elem(&traffic_counters_ip, &key, &init, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
+	}
+	if (c) {
+		/* Per-CPU value: no other CPU writes it, so no atomics needed. */
+		c->bytes += len;
+		c->packets++;
+		return;
+	}
+	if (ctl) {
+		__sync_fetch_and_add(&ctl->dropped_packets, 1);
+		__sync_fetch_and_add(&ctl->dropped_bytes, len);
+	}
+	stat_add(TC_STAT_IP_MAP_FULL, dir, ifindex, len);
+}
+
+static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *p, __u64 len,
+				     __u64 now)
+{
+	__sync_fetch_and_add(&v->bytes, len);
+	__sync_fetch_and_add(&v->packets, 1);
+	/* A racing writer can only store a time just as recent. */
+	if (now > v->last_seen_ns)
+		v->last_seen_ns = now;
+	if (p->tcp_flags && (v->tcp_flags | p->tcp_flags) != v->tcp_flags)
+		__sync_fetch_and_or(&v->tcp_flags, p->tcp_flags);
+}
+
+static __always_inline void count_flow(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
+				       __u32 ifindex, __u64 len)
+{
+	struct flow_key key = {
+		.ifindex = ifindex,
+		.sport = p->sport,
+		.dport = p->dport,
+		.proto = p->proto,
+		.family = p->family,
+		.direction = dir,
+	};
+	__u64 now = bpf_ktime_get_ns();
+	struct flow_value *v;
+
+	__builtin_memcpy(key.src, p->src, sizeof(key.src));
+	__builtin_memcpy(key.dst, p->dst, sizeof(key.dst));
+	v = bpf_map_lookup_elem(&traffic_counters_flow, &key);
+	if (!v) {
+		struct flow_value init = {
+			.bytes = len,
+			.packets = 1,
+			.first_seen_ns = now,
+			.last_seen_ns = now,
+			.tcp_flags = p->tcp_flags,
+		};
+
+		if (!bpf_map_update_elem(&traffic_counters_flow, &key, &init, BPF_NOEXIST)) {
+			__sync_fetch_and_add(&ctl->flow_inserts, 1);
+			return;
+		}
+		v = bpf_map_lookup_elem(&traffic_counters_flow, &key);
+	}
+	if (v)
+		flow_add(v, p, len, now);
+	else
+		__sync_fetch_and_add(&ctl->flow_insert_failures, 1);
+}
+
+static __always_inline void count_frame(void *data, void *data_end, __u64 len, __u32 tags, __u8 dir,
+					__u32 ifindex)
+{
+	__u32 zero = 0;
+	struct tc_control *ctl;
+	struct tc_pkt p;
+	int reason;
+
+	reason = tc_parse_frame(data, data_end, tags, &p);
+	if (reason >= 0) {
+		stat_add(reason, dir, ifindex, len);
+		return;
+	}
+	if (p.note != TC_NOTE_NONE)
+		stat_add(p.note, dir, ifindex, len);
+
+	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
+	count_ip(ctl, &p, dir, ifindex, len);
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TC_FLAG_FLOW_COUNTERS))
+		count_flow(ctl, &p, dir, ifindex, len);
+}
+
+/* Multi-buffer aware: counts frames larger than one page at full length. */
+SEC("xdp.frags")
+int tc_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TC_DIR_INGRESS,
+		    ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+/* For kernels before 5.18 (no frags, no bpf_xdp_get_buff_len). */
+SEC("xdp")
+int tc_xdp_legacy(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	count_frame(data, data_end, data_end - data, 0, TC_DIR_INGRESS, ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+static __always_inline int tc_count(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 want = skb->len < TC_PARSE_WINDOW ? skb->len : TC_PARSE_WINDOW;
+	__u64 len = skb->len;
+	__u32 tags = 0;
+
+	/* The kernel moved the outer tag into metadata: count it as on the wire. */
+	if (skb->vlan_present) {
+		len += 4;
+		tags = 1;
+	}
+	/* Headers in paged data are not readable directly: make them linear. */
+	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
+		bpf_skb_pull_data(skb, want);
+
+	count_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, tags, dir,
+		    skb->ifindex);
+	/* TC_ACT_UNSPEC: no opinion; the next program or the default decides. */
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int tc_ingress(struct __sk_buff *skb)
+{
+	return tc_count(skb, TC_DIR_INGRESS);
+}
+
+SEC("tc")
+int tc_egress(struct __sk_buff *skb)
+{
+	return tc_count(skb, TC_DIR_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

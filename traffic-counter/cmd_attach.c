@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+
+#include "commands.h"
+#include "loader.h"
+#include "log.h"
+
+enum {
+	OPT_IFACE = 1,
+	OPT_AP,
+	OPT_XDP_MODE,
+	OPT_IP_MAP_SIZE,
+	OPT_FLOW,
+	OPT_FLOW_MAP_SIZE,
+	OPT_COUNT_BY,
+	OPT_TC_API,
+};
+
+static const struct tc_opt attach_opts[] = {
+	{"iface", "IF", "interface to count on (required)", OPT_IFACE},
+	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
+	{"xdp-mode", "MODE", "driver (alias native; default), skb or hw", OPT_XDP_MODE},
+	{"tc-api", "API", "auto (default: TCX link, else netlink), tcx or netlink", OPT_TC_API},
+	{"ip-map-size", "N", "IP map capacity on first attach (default 65536)", OPT_IP_MAP_SIZE},
+	{"enable-flow-map", NULL, "turn per-flow counting on", OPT_FLOW},
+	{"flow-map-size", "N", "flow map capacity on first attach (default 32768)",
+	 OPT_FLOW_MAP_SIZE},
+	{"count-by", "WHICH",
+	 "key IP entries by src or dst address (default: source at "
+	 "ingress, destination at egress)",
+	 OPT_COUNT_BY},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def attach_def = {
+	.name = "attach",
+	.summary = "Load the counter, attach it to an interface and pin maps and attachment.\n"
+		   "The program keeps counting after this command exits; attaching again\n"
+		   "reuses the pinned maps, so counters continue.",
+	.opts = attach_opts,
+	.examples = "  traffic-counter attach --iface eth0\n"
+		    "  traffic-counter attach --iface eth0 --attach-point tc-egress "
+		    "--enable-flow-map\n"
+		    "  traffic-counter attach --iface eth0 --xdp-mode skb --ip-map-size 131072\n",
+};
+
+static int parse_enum(const char *option, const char *arg, int (*parse)(const char *), int *out,
+		      const char *choices)
+{
+	int v = parse(arg);
+
+	if (v < 0)
+		return tc_opt_invalid(option, "'%s' is not one of %s", arg, choices);
+	*out = v;
+	return 0;
+}
+
+static int attach_opt(int id, const char *arg, void *ctx)
+{
+	struct attach_args *a = ctx;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	switch (id) {
+	case OPT_IFACE:
+		a->iface = arg;
+		return 0;
+	case OPT_AP:
+		return parse_enum("attach-point", arg, tc_attach_point_parse, &a->ap,
+				  "xdp, tc-ingress, tc-egress");
+	case OPT_XDP_MODE:
+		return parse_enum("xdp-mode", arg, tc_xdp_mode_parse, &a->xdp_mode,
+				  "driver, native, skb, hw");
+	case OPT_TC_API:
+		return parse_enum("tc-api", arg, tc_tc_api_parse, &a->tc_api, "auto, tcx, netlink");
+	case OPT_COUNT_BY:
+		if (!strcmp(arg, "default"))
+			return tc_opt_invalid("count-by", "'%s' is not one of src, dst", arg);
+		return parse_enum("count-by", arg, tc_count_by_parse, &a->count_by, "src, dst");
+	case OPT_IP_MAP_SIZE:
+		return tc_parse_u32("ip-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->ip_map_size);
+	case OPT_FLOW_MAP_SIZE:
+		return tc_parse_u32("flow-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->flow_map_size);
+	case OPT_FLOW:
+		a->enable_flow = 1;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int attach_parse(int argc, char **argv, struct attach_args *a)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->ap = TC_AP_XDP;
+	a->xdp_mode = -1;
+	a->tc_api = -1;
+	err = tc_opts_parse(&attach_def, argc, argv, attach_opt, a);
+	if (err)
+		return err;
+	if (!a->iface)
+		return tc_opt_invalid("iface", "is required: name the interface to count on");
+	if (a->ap == TC_AP_XDP && a->tc_api >= 0)
+		return tc_opt_invalid("tc-api", "applies to tc-ingress and tc-egress only");
+	if (a->ap != TC_AP_XDP && a->xdp_mode >= 0)
+		return tc_opt_invalid("xdp-mode", "applies to --attach-point xdp only");
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct tc_attach_opts o = {};
+	struct attach_args a;
+	struct tc_pins pins;
+	int ret, ifindex;
+
+	ret = tc_parse_exit(attach_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	if (tc_pin_args_resolve(&a.pins, &pins))
+		return TC_EXIT_USAGE;
+	ifindex = tc_iface_index(a.iface);
+	if (ifindex < 0)
+		return TC_EXIT_FAIL;
+
+	o.pins = &pins;
+	o.ifindex = ifindex;
+	o.ifname = a.iface;
+	o.ap = a.ap;
+	o.xdp_mode = a.xdp_mode < 0 ? TC_XDP_DRIVER : a.xdp_mode;
+	o.tc_api = a.tc_api < 0 ? TC_API_AUTO : a.tc_api;
+	o.count_by = a.count_by;
+	o.ip_map_size = a.ip_map_size;
+	o.flow_map_size = a.flow_map_size;
+	o.enable_flow = a.enable_flow;
+	if (tc_attach(&o))
+		return TC_EXIT_FAIL;
+	tc_info("attached to %s at %s; maps pinned in %s", a.iface, tc_attach_point_str(a.ap),
+		pins.dir);
+	return TC_EXIT_OK;
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "loader.h"
+#include "log.h"
+
+enum {
+	OPT_IFACE = 1,
+	OPT_AP,
+	OPT_ALL,
+	OPT_PURGE,
+};
+
+static const struct tc_opt detach_opts[] = {
+	{"iface", "IF", "interface to stop counting on", OPT_IFACE},
+	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
+	{"all", NULL, "remove every attachment recorded in the pin directory", OPT_ALL},
+	{"purge", NULL, "also remove the maps (their counters are lost) once nothing is attached",
+	 OPT_PURGE},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def detach_def = {
+	.name = "detach",
+	.summary = "Remove one attachment (or all). The pinned maps and their counters stay\n"
+		   "unless --purge is given.",
+	.opts = detach_opts,
+	.examples = "  traffic-counter detach --iface eth0 --attach-point xdp\n"
+		    "  traffic-counter detach --all --purge\n",
+};
+
+static int detach_opt(int id, const char *arg, void *ctx)
+{
+	struct detach_args *a = ctx;
+	int v;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	switch (id) {
+	case OPT_IFACE:
+		a->iface = arg;
+		return 0;
+	case OPT_AP:
+		v = tc_attach_point_parse(arg);
+		if (v < 0)
+			return tc_opt_invalid("attach-point",
+					      "'%s' is not one of xdp, tc-ingress, tc-egress", arg);
+		a->ap = v;
+		return 0;
+	case OPT_ALL:
+		a->all = 1;
+		return 0;
+	case OPT_PURGE:
+		a->purge = 1;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int detach_parse(int argc, char **argv, struct detach_args *a)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->ap = TC_AP_XDP;
+	err = tc_opts_parse(&detach_def, argc, argv, detach_opt, a);
+	if (err)
+		return err;
+	if (a->all && a->iface)
+		return tc_opt_invalid("all", "cannot be combined with --iface");
+	if (!a->all && !a->iface && !a->purge)
+		return tc_opt_invalid("iface", "is required (or use --all)");
+	return 0;
+}
+
+static int detach_all(const struct tc_pins *pins)
+{
+	struct tc_attachment *list;
+	size_t n;
+	int err, failed = 0;
+
+	err = tc_attachments_list(pins, &list, &n);
+	if (err) {
+		tc_err("cannot list attachments in %s: %s", pins->links, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		err = tc_detach(pins, list[i].ap, list[i].pin_ifindex);
+		if (err)
+			failed = err;
+		else
+			tc_info("detached %s from %s", tc_attach_point_str(list[i].ap),
+				list[i].ifname);
+	}
+	free(list);
+	return failed;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct detach_args a;
+	struct tc_pins pins;
+	int ret, ifindex, err;
+
+	ret = tc_parse_exit(detach_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	if (tc_pin_args_resolve(&a.pins, &pins))
+		return TC_EXIT_USAGE;
+	if (tc_bpffs_prepare(pins.dir, 0))
+		return TC_EXIT_FAIL;
+	if (a.all) {
+		err = detach_all(&pins);
+	} else if (a.iface) {
+		ifindex = tc_iface_index(a.iface);
+		if (ifindex < 0)
+			return TC_EXIT_FAIL;
+		err = tc_detach(&pins, a.ap, ifindex);
+		if (err == -ENOENT)
+			tc_err("nothing attached by traffic-counter at %s on %s (pin directory "
+			       "%s); "
+			       "see 'traffic-counter status'",
+			       tc_attach_point_str(a.ap), a.iface, pins.dir);
+		else if (!err)
+			tc_info("detached %s from %s", tc_attach_point_str(a.ap), a.iface);
+	} else {
+		err = 0;
+	}
+	if (!err && a.purge)
+		err = tc_purge(&pins);
+	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
+}

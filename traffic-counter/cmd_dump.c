@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "maps.h"
+
+enum {
+	OPT_JSON = 1,
+	OPT_CSV,
+	OPT_SORT,
+	OPT_TOP,
+};
+
+static const struct tc_opt dump_opts[] = {
+	{"json", NULL, "print one JSON array", OPT_JSON},
+	{"csv", NULL, "print CSV with a header line", OPT_CSV},
+	{"sort", "KEY", "bytes (default), packets or ip", OPT_SORT},
+	{"top", "N", "only the first N entries after sorting", OPT_TOP},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def dump_maps_def = {
+	.name = "dump-maps",
+	.summary = "Print the counters of the IP map (default) or, given its pin, the flow map.\n"
+		   "Per-CPU values are summed.",
+	.opts = dump_opts,
+	.examples = "  traffic-counter dump-maps --top 10\n"
+		    "  traffic-counter dump-maps --pin /sys/fs/bpf/traffic_counter/"
+		    "traffic_counters_flow --json\n",
+};
+
+static int dump_opt(int id, const char *arg, void *ctx)
+{
+	struct dump_args *a = ctx;
+	int v;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	switch (id) {
+	case OPT_JSON:
+	case OPT_CSV:
+		if (a->format != TC_FMT_TABLE)
+			return tc_opt_invalid(id == OPT_JSON ? "json" : "csv",
+					      "choose one of --json and --csv");
+		a->format = id == OPT_JSON ? TC_FMT_JSON : TC_FMT_CSV;
+		return 0;
+	case OPT_SORT:
+		v = tc_sort_parse(arg);
+		if (v < 0)
+			return tc_opt_invalid("sort", "'%s' is not one of bytes, packets, ip", arg);
+		a->sort = v;
+		return 0;
+	case OPT_TOP:
+		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
+	default:
+		return -EINVAL;
+	}
+}
+
+int dump_parse(int argc, char **argv, struct dump_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->format = TC_FMT_TABLE;
+	a->sort = TC_SORT_BYTES;
+	return tc_opts_parse(&dump_maps_def, argc, argv, dump_opt, a);
+}
+
+static int dump_ip(int fd, const struct dump_args *a)
+{
+	struct tc_ip_entry *e = NULL;
+	size_t n = 0;
+	int err;
+
+	err = tc_dump_ip(fd, &e, &n);
+	if (!err) {
+		tc_sort_ip(e, n, a->sort);
+		if (a->top && a->top < n)
+			n = a->top;
+		err = tc_print_ip(stdout, e, n, a->format);
+	}
+	free(e);
+	return err;
+}
+
+static int dump_flow(int fd, const struct dump_args *a)
+{
+	struct tc_flow_entry *e = NULL;
+	size_t n = 0;
+	int err;
+
+	err = tc_dump_flow(fd, &e, &n);
+	if (!err) {
+		tc_sort_flow(e, n, a->sort);
+		if (a->top && a->top < n)
+			n = a->top;
+		err = tc_print_flow(stdout, e, n, a->format);
+	}
+	free(e);
+	return err;
+}
+
+int cmd_dump_maps(int argc, char **argv)
+{
+	struct bpf_map_info info;
+	enum tc_map_kind kind;
+	struct dump_args a;
+	struct tc_pins pins;
+	int ret, fd, err;
+
+	ret = tc_parse_exit(dump_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	if (tc_pin_args_resolve(&a.pins, &pins))
+		return TC_EXIT_USAGE;
+	fd = tc_map_open(pins.ip, -1, &kind, &info);
+	if (fd < 0)
+		return TC_EXIT_FAIL;
+	err = kind == TC_MAP_IP ? dump_ip(fd, &a) : dump_flow(fd, &a);
+	close(fd);
+	if (err) {
+		tc_err("cannot read %s: %s", pins.ip, strerror(-err));
+		return TC_EXIT_FAIL;
+	}
+	return TC_EXIT_OK;
+}

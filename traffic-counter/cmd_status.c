@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "loader.h"
+#include "log.h"
+#include "maps.h"
+
+enum {
+	OPT_JSON = 1,
+};
+
+static const struct tc_opt status_opts[] = {
+	{"json", NULL, "print one JSON object", OPT_JSON},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def status_def = {
+	.name = "status",
+	.summary = "Show what is attached where, map fill levels, flags, drops and the\n"
+		   "statistics of frames not counted under an address.",
+	.opts = status_opts,
+	.examples = "  traffic-counter status\n  traffic-counter status --json | jq .attachments\n",
+};
+
+static int status_opt(int id, const char *arg, void *ctx)
+{
+	struct status_args *a = ctx;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	if (id != OPT_JSON)
+		return -EINVAL;
+	a->json = 1;
+	return 0;
+}
+
+int status_parse(int argc, char **argv, struct status_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	return tc_opts_parse(&status_def, argc, argv, status_opt, a);
+}
+
+static struct json_object *attachments_json(const struct tc_pins *pins)
+{
+	struct json_object *arr = json_object_new_array();
+	struct tc_attachment *list;
+	size_t n;
+
+	if (tc_attachments_list(pins, &list, &n))
+		return arr;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ifname", json_object_new_string(list[i].ifname));
+		json_object_object_add(o, "ifindex", json_object_new_int(list[i].ifindex));
+		json_object_object_add(o, "attach_point",
+				       json_object_new_string(tc_attach_point_str(list[i].ap)));
+		json_object_object_add(o, "mode", json_object_new_string(list[i].mode));
+		json_object_object_add(o, "prog_id", json_object_new_uint64(list[i].prog_id));
+		json_object_object_add(o, "link_id", json_object_new_uint64(list[i].link_id));
+		json_object_object_add(o, "pin", json_object_new_string(list[i].pin));
+		json_object_array_add(arr, o);
+	}
+	free(list);
+	return arr;
+}
+
+/* Opens one map for status; a missing one is reported as absent, not fatal. */
+static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind)
+{
+	struct json_object *o = json_object_new_object();
+	struct bpf_map_info info;
+	__u32 entries = 0;
+	int fd;
+
+	json_object_object_add(o, "name", json_object_new_string(tc_map_kind_name(kind)));
+	json_object_object_add(o, "pin", json_object_new_string(pin));
+	json_object_array_add(arr, o);
+	fd = tc_map_open(pin, kind, NULL, &info);
+	if (fd < 0)
+		return fd;
+	if (kind != TC_MAP_CONTROL)
+		tc_map_count(fd, info.key_size, &entries);
+	else
+		entries = info.max_entries;
+	json_object_object_add(o, "max_entries", json_object_new_uint64(info.max_entries));
+	json_object_object_add(o, "entries", json_object_new_uint64(entries));
+	return fd;
+}
+
+static void add_counters(struct json_object *obj, const char *name, const struct counters *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packets", json_object_new_uint64(c->packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(c->bytes));
+	json_object_object_add(obj, name, o);
+}
+
+static void control_json(struct json_object *root, int fd)
+{
+	struct tc_control c = {};
+
+	tc_control_read(fd, &c);
+	json_object_object_add(root, "enable_flow_counters",
+			       json_object_new_boolean(!!(c.flags & TC_FLAG_FLOW_COUNTERS)));
+	json_object_object_add(root, "dropped_packets", json_object_new_uint64(c.dropped_packets));
+	json_object_object_add(root, "dropped_bytes", json_object_new_uint64(c.dropped_bytes));
+	json_object_object_add(root, "flow_inserts", json_object_new_uint64(c.flow_inserts));
+	json_object_object_add(root, "flow_insert_failures",
+			       json_object_new_uint64(c.flow_insert_failures));
+}
+
+static void stats_json(struct json_object *root, int fd)
+{
+	struct json_object *totals = json_object_new_object();
+	struct json_object *by_if = json_object_new_array();
+	struct counters sum[TC_STAT_MAX];
+	struct tc_stat_entry *e = NULL;
+	size_t n = 0;
+
+	tc_dump_stats(fd, &e, &n);
+	tc_stats_totals(e, n, 0, -1, sum);
+	for (unsigned int i = 0; i < TC_STAT_MAX; i++)
+		add_counters(totals, tc_stat_str(i), &sum[i]);
+	json_object_object_add(root, "stats", totals);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		const char *reason = tc_stat_str(e[i].key.reason);
+
+		json_object_object_add(o, "ifindex", json_object_new_uint64(e[i].key.ifindex));
+		json_object_object_add(o, "ifname",
+				       json_object_new_string(tc_ifname(e[i].key.ifindex)));
+		json_object_object_add(
+			o, "direction",
+			json_object_new_string(tc_direction_str(e[i].key.direction)));
+		json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "?"));
+		json_object_object_add(o, "packets", json_object_new_uint64(e[i].val.packets));
+		json_object_object_add(o, "bytes", json_object_new_uint64(e[i].val.bytes));
+		json_object_array_add(by_if, o);
+	}
+	json_object_object_add(root, "stats_by_interface", by_if);
+	free(e);
+}
+
+static struct json_object *status_collect(const struct tc_pins *pins)
+{
+	const char *map_pins[] = {pins->ip, pins->flow, pins->control, pins->stats};
+	struct json_object *root = json_object_new_object();
+	struct json_object *maps = json_object_new_array();
+	int fds[TC_MAP_KIND_MAX];
+
+	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
+	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
+	json_object_object_add(root, "attachments", attachments_json(pins));
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		fds[k] = map_json(maps, map_pins[k], k);
+	json_object_object_add(root, "maps", maps);
+	if (fds[TC_MAP_CONTROL] >= 0)
+		control_json(root, fds[TC_MAP_CONTROL]);
+	if (fds[TC_MAP_STATS] >= 0)
+		stats_json(root, fds[TC_MAP_STATS]);
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	return root;
+}
+
+static uint64_t get_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static void print_text(struct json_object *root)
+{
+	struct json_object *arr, *stats, *flow;
+	size_t n;
+
+	printf("pin directory: %s\n\nattachments:\n", get_str(root, "pin_dir"));
+	json_object_object_get_ex(root, "attachments", &arr);
+	n = json_object_array_length(arr);
+	if (!n)
+		printf("  (none)\n");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(arr, i);
+
+		printf("  %-16s ifindex %-5" PRIu64 " %-10s mode %-8s prog %" PRIu64 "\n",
+		       get_str(a, "ifname"), get_u64(a, "ifindex"), get_str(a, "attach_point"),
+		       get_str(a, "mode"), get_u64(a, "prog_id"));
+	}
+	printf("\nmaps:\n");
+	json_object_object_get_ex(root, "maps", &arr);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *m = json_object_array_get_idx(arr, i);
+		struct json_object *max;
+
+		if (!json_object_object_get_ex(m, "max_entries", &max)) {
+			printf("  %-22s (not pinned at %s)\n", get_str(m, "name"),
+			       get_str(m, "pin"));
+			continue;
+		}
+		printf("  %-22s %8" PRIu64 " / %-8" PRIu64 " %s\n", get_str(m, "name"),
+		       get_u64(m, "entries"), get_u64(m, "max_entries"), get_str(m, "pin"));
+	}
+	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
+		return;
+	printf("\nflow counting: %s\n", json_object_get_boolean(flow) ? "on" : "off");
+	printf("dropped (IP map full): %" PRIu64 " packets, %" PRIu64 " bytes\n",
+	       get_u64(root, "dropped_packets"), get_u64(root, "dropped_bytes"));
+	printf("flow inserts: %" PRIu64 " (failed %" PRIu64 ")\n", get_u64(root, "flow_inserts"),
+	       get_u64(root, "flow_insert_failures"));
+	if (!json_object_object_get_ex(root, "stats", &stats))
+		return;
+	printf("\nnot counted by address (packets, bytes):\n");
+	json_object_object_foreach(stats, name, c)
+	{
+		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", name, get_u64(c, "packets"),
+		       get_u64(c, "bytes"));
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct json_object *root;
+	struct status_args a;
+	struct tc_pins pins;
+	int ret;
+
+	ret = tc_parse_exit(status_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	if (tc_pin_args_resolve(&a.pins, &pins))
+		return TC_EXIT_USAGE;
+	if (tc_bpffs_prepare(pins.dir, 0))
+		return TC_EXIT_FAIL;
+	root = status_collect(&pins);
+	if (a.json)
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_text(root);
+	json_object_put(root);
+	return TC_EXIT_OK;
+}

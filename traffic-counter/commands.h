@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The subcommands. Each returns an exit code (enum tc_exit). */
+#ifndef TC_COMMANDS_H
+#define TC_COMMANDS_H
+
+#include <linux/types.h>
+
+#include "format.h"
+#include "names.h"
+#include "opts.h"
+
+struct tc_command {
+	const char *name;
+	const struct tc_cmd_def *def;
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct tc_command tc_commands[];
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_dump_maps(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+
+extern const struct tc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def;
+
+/* Parsed arguments, exposed so option handling is unit-tested without BPF. */
+struct attach_args {
+	struct tc_pin_args pins;
+	const char *iface;
+	int ap;
+	int xdp_mode; /* -1: not given */
+	int tc_api;   /* -1: not given */
+	int count_by;
+	__u32 ip_map_size;
+	__u32 flow_map_size;
+	int enable_flow;
+};
+
+struct dump_args {
+	struct tc_pin_args pins;
+	enum tc_format format;
+	enum tc_sort sort;
+	__u32 top; /* 0: all */
+};
+
+struct detach_args {
+	struct tc_pin_args pins;
+	const char *iface;
+	int ap;
+	int all;
+	int purge;
+};
+
+struct set_args {
+	struct tc_pin_args pins;
+	int flow; /* 1 on, 0 off, -1 not given */
+};
+
+struct status_args {
+	struct tc_pin_args pins;
+	int json;
+};
+
+/* 0, TC_OPTS_HELP, or -EINVAL after printing the usage error. */
+int attach_parse(int argc, char **argv, struct attach_args *a);
+int detach_parse(int argc, char **argv, struct detach_args *a);
+int dump_parse(int argc, char **argv, struct dump_args *a);
+int set_parse(int argc, char **argv, struct set_args *a);
+int status_parse(int argc, char **argv, struct status_args *a);
+
+/* Maps the result of a *_parse to an exit code, or -1 to go on. */
+int tc_parse_exit(int err);
+
+#define TC_MAX_MAP_ENTRIES (1U << 24)
+
+#endif /* TC_COMMANDS_H */

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* traffic-counter: per-IP and per-flow traffic accounting in the kernel. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+const struct tc_command tc_commands[] = {
+	{"attach", &attach_def, cmd_attach},
+	{"detach", &detach_def, cmd_detach},
+	{"dump-maps", &dump_maps_def, cmd_dump_maps},
+	{"status", &status_def, cmd_status},
+	{"set", &set_def, cmd_set},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: traffic-counter [-v] COMMAND [OPTIONS]\n\n"
+		   "Count bytes and packets per IP address and per flow in the kernel (XDP or\n"
+		   "tc), in pinned BPF maps that outlive this program.\n\nCommands:\n");
+	for (const struct tc_command *c = tc_commands; c->name; c++) {
+		const char *nl = strchr(c->def->summary, '\n');
+		int len = nl ? (int)(nl - c->def->summary) : (int)strlen(c->def->summary);
+
+		fprintf(f, "  %-10s %.*s\n", c->name, len, c->def->summary);
+	}
+	fprintf(f, "\nGlobal options:\n"
+		   "  -v, --verbose  show libbpf's and the verifier's messages\n"
+		   "  --version      print the version and exit\n"
+		   "  -h, --help     show this help; 'traffic-counter COMMAND --help' for a "
+		   "command\n");
+}
+
+int tc_parse_exit(int err)
+{
+	if (err == TC_OPTS_HELP)
+		return TC_EXIT_OK;
+	if (err)
+		return TC_EXIT_USAGE;
+	return -1;
+}
+
+static int run_command(const char *name, int argc, char **argv)
+{
+	for (const struct tc_command *c = tc_commands; c->name; c++)
+		if (!strcmp(name, c->name))
+			return c->run(argc, argv);
+	tc_err("unknown command '%s' (see 'traffic-counter --help')", name);
+	return TC_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			tc_log_set_level(TC_LOG_DEBUG);
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("traffic-counter %s\n", TC_VERSION);
+			return TC_EXIT_OK;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return TC_EXIT_OK;
+		} else {
+			tc_err("unknown option '%s' (see 'traffic-counter --help')", argv[i]);
+			return TC_EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return TC_EXIT_USAGE;
+	}
+	tc_log_setup_libbpf();
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 == argc) {
+			usage(stdout);
+			return TC_EXIT_OK;
+		}
+		return run_command(argv[i + 1], 2, (char *[]){argv[i + 1], "--help", NULL});
+	}
+	return run_command(argv[i], argc - i, argv + i);
+}

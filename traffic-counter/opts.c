@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+
+#include "log.h"
+#include "opts.h"
+
+#define OPT_HELP 'h'
+
+static size_t count_opts(const struct tc_opt *opts)
+{
+	size_t n = 0;
+
+	while (opts && opts[n].name)
+		n++;
+	return n;
+}
+
+void tc_opts_usage(FILE *f, const struct tc_cmd_def *def)
+{
+	fprintf(f, "Usage: traffic-counter %s [OPTIONS]\n\n%s\n\nOptions:\n", def->name,
+		def->summary);
+	for (const struct tc_opt *o = def->opts; o && o->name; o++) {
+		char lhs[64];
+
+		snprintf(lhs, sizeof(lhs), "--%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-26s %s\n", lhs, o->help);
+	}
+	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help and exit");
+	if (def->examples)
+		fprintf(f, "\nExamples:\n%s", def->examples);
+}
+
+int tc_opt_invalid(const char *option, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	tc_err("--%s: %s (see --help)", option, why);
+	return -EINVAL;
+}
+
+int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return tc_opt_invalid(option, "'%s' is not a whole number", s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return tc_opt_invalid(option, "'%s' is not a whole number", s);
+	if (errno == ERANGE || v < min || v > max)
+		return tc_opt_invalid(option, "%s is out of range %u..%u", s, min, max);
+	*out = (__u32)v;
+	return 0;
+}
+
+int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_handler fn, void *ctx)
+{
+	size_t n = count_opts(def->opts);
+	struct option *lo = calloc(n + 2, sizeof(*lo));
+	int c, err = 0;
+
+	if (!lo)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lo[i].name = def->opts[i].name;
+		lo[i].has_arg = def->opts[i].arg ? required_argument : no_argument;
+		lo[i].val = def->opts[i].id;
+	}
+	lo[n].name = "help";
+	lo[n].val = OPT_HELP;
+
+	optind = 1;
+	opterr = 0;
+	while (!err && (c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			tc_opts_usage(stdout, def);
+			err = TC_OPTS_HELP;
+		} else if (c == '?') {
+			tc_err("%s: unknown option '%s' (see 'traffic-counter %s --help')",
+			       def->name, argv[optind - 1], def->name);
+			err = -EINVAL;
+		} else if (c == ':') {
+			tc_err("%s: option '%s' needs a value (see 'traffic-counter %s --help')",
+			       def->name, argv[optind - 1], def->name);
+			err = -EINVAL;
+		} else {
+			err = fn(c, optarg, ctx);
+		}
+	}
+	if (!err && optind < argc) {
+		tc_err("%s: unexpected argument '%s' (see 'traffic-counter %s --help')", def->name,
+		       argv[optind], def->name);
+		err = -EINVAL;
+	}
+	free(lo);
+	return err;
+}
+
+int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg)
+{
+	switch (id) {
+	case TC_OPT_PIN_DIR:
+		p->dir = arg;
+		return 1;
+	case TC_OPT_PIN:
+		p->ip = arg;
+		return 1;
+	case TC_OPT_FLOW_PIN:
+		p->flow = arg;
+		return 1;
+	case TC_OPT_CONTROL_PIN:
+		p->control = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int tc_pin_args_resolve(const struct tc_pin_args *p, struct tc_pins *out)
+{
+	const char *dir = p->dir;
+	int err;
+
+	if (!dir) {
+		const char *env = getenv("TRAFFIC_COUNTER_PIN_DIR");
+
+		dir = env && *env ? env : NULL;
+	}
+	err = tc_pins_init(out, dir, p->ip, p->flow, p->control);
+	if (err)
+		tc_err("pin path too long (at most %d bytes)", PATH_MAX - 1);
+	return err;
+}
+
+int tc_iface_index(const char *ifname)
+{
+	unsigned int idx = ifname ? if_nametoindex(ifname) : 0;
+
+	if (!idx) {
+		tc_err("no such interface '%s' in this network namespace: check 'ip link' "
+		       "(inside a namespace, run traffic-counter with 'nsenter --net=...')",
+		       ifname ? ifname : "");
+		return -ENODEV;
+	}
+	return (int)idx;
+}

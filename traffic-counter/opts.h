@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Declarative command-line options: each command lists its options once,
+ * and parsing, --help and error messages all come from that table.
+ */
+#ifndef TC_OPTS_H
+#define TC_OPTS_H
+
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "pins.h"
+
+enum tc_exit {
+	TC_EXIT_OK = 0,
+	TC_EXIT_FAIL = 1,
+	TC_EXIT_USAGE = 2,
+};
+
+/* Returned by tc_opts_parse when --help was printed: exit 0. */
+#define TC_OPTS_HELP 1
+
+struct tc_opt {
+	const char *name; /* long option, without "--" */
+	const char *arg;  /* metavar, or NULL for a flag */
+	const char *help;
+	int id; /* passed to the command's handler; > 0 */
+};
+
+struct tc_cmd_def {
+	const char *name;
+	const char *summary;
+	const struct tc_opt *opts; /* terminated by an entry with name NULL */
+	const char *examples;	   /* may be NULL */
+};
+
+/*
+ * The handler gets each option's id and argument. It returns 0, or -EINVAL
+ * after logging what is wrong with the value (a usage error).
+ */
+typedef int (*tc_opt_handler)(int id, const char *arg, void *ctx);
+
+/* 0, TC_OPTS_HELP, or -EINVAL (message printed: exit TC_EXIT_USAGE). */
+int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_handler fn,
+		  void *ctx);
+void tc_opts_usage(FILE *f, const struct tc_cmd_def *def);
+
+/* Logs "<option>: <why>" and returns -EINVAL; for handlers. */
+int tc_opt_invalid(const char *option, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whole decimal number in [min, max]; 0 or -EINVAL after logging. */
+int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out);
+
+/* The pin options every command takes. */
+struct tc_pin_args {
+	const char *dir;
+	const char *ip;
+	const char *flow;
+	const char *control;
+};
+
+enum {
+	TC_OPT_PIN_DIR = 1000,
+	TC_OPT_PIN,
+	TC_OPT_FLOW_PIN,
+	TC_OPT_CONTROL_PIN,
+};
+
+#define TC_PIN_OPTIONS                                                                             \
+	{"pin-dir", "DIR",                                                                         \
+	 "directory of the pinned maps and links (default " TC_PIN_DIR_DEFAULT                     \
+	 ", or $TRAFFIC_COUNTER_PIN_DIR)",                                                         \
+	 TC_OPT_PIN_DIR},                                                                          \
+		{"pin", "PATH", "pin of the IP map (default DIR/" TC_IP_MAP_NAME ")", TC_OPT_PIN}, \
+		{"flow-pin", "PATH", "pin of the flow map (default DIR/" TC_FLOW_MAP_NAME ")",     \
+		 TC_OPT_FLOW_PIN},                                                                 \
+	{                                                                                          \
+		"control-pin", "PATH",                                                             \
+			"pin of the control map (default DIR/" TC_CONTROL_MAP_NAME ")",            \
+			TC_OPT_CONTROL_PIN                                                         \
+	}
+
+/* Handles the TC_OPT_PIN* ids: 1 if it was one of them, 0 if not. */
+int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg);
+/* Resolves the pins (env default, overrides). 0 or -errno after logging. */
+int tc_pin_args_resolve(const struct tc_pin_args *p, struct tc_pins *out);
+
+/* Interface name to ifindex; logs "no such interface" and returns -ENODEV. */
+int tc_iface_index(const char *ifname);
+
+#endif /* TC_OPTS_H */
