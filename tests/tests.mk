@@ -16,10 +16,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(COMMON_OBJS) $(CLI_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) -I$(CLI_DIR) $(CFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
-$(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(COMMON_OBJS) | $(SKEL)
+$(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(wildcard tests/bpf/*.h) | $(SKEL)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) $(CFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-TEST,$@)

@@ -78,14 +78,19 @@ static __always_inline __u32 tc_l4_min_len(__u8 proto)
 	}
 }
 
-static __always_inline void tc_parse_l4(void *l4, void *data_end, struct tc_pkt *p)
+/*
+ * `avail` is how many bytes the IP header says follow up to l4's start
+ * (~0 when the IP length is 0 and so unknown): Ethernet padding after a
+ * short IP packet is not a transport header.
+ */
+static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, struct tc_pkt *p)
 {
 	__u32 need = tc_l4_min_len(p->proto);
 	struct tc_ports *ports = l4;
 
 	if (!need)
 		return;
-	if (l4 + need > data_end) {
+	if (l4 + need > data_end || need > avail) {
 		p->note = TC_STAT_L4_TRUNCATED;
 		return;
 	}
@@ -120,7 +125,7 @@ static __always_inline int tc_parse_ipv4(void *l3, void *data_end, struct tc_pkt
 	__builtin_memcpy(p->dst, &iph->daddr, 4);
 	/* Only the first fragment carries the L4 header. */
 	if (!(iph->frag_off & bpf_htons(0x1fff)))
-		tc_parse_l4(l3 + hlen, data_end, p);
+		tc_parse_l4(l3 + hlen, data_end, tot_len ? tot_len - hlen : ~0U, p);
 	return -1;
 }
 
@@ -129,6 +134,8 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt
 	struct ipv6hdr *ip6 = l3;
 	void *cur = ip6 + 1;
 	int later_fragment = 0;
+	__u32 ext_len = 0;
+	__u16 plen;
 	__u8 nh;
 
 	if (cur > data_end)
@@ -165,14 +172,17 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt
 		}
 		nh = oh->nexthdr;
 		cur += len;
+		ext_len += len;
 	}
 	p->proto = nh;
 	if (tc_is_ipv6_ext(nh)) {
 		p->note = TC_STAT_IPV6_EXT_LIMIT;
 		return -1;
 	}
+	/* Payload length 0: a jumbogram, whose length is in an option. */
+	plen = bpf_ntohs(ip6->payload_len);
 	if (!later_fragment)
-		tc_parse_l4(cur, data_end, p);
+		tc_parse_l4(cur, data_end, !plen ? ~0U : plen > ext_len ? plen - ext_len : 0, p);
 	return -1;
 }
 

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Loads the traffic-counter skeleton with unpinned maps, runs frames through
+ * its programs with BPF_PROG_TEST_RUN, and reads the maps back with per-CPU
+ * values summed, so checks compare plain totals.
+ */
+#ifndef TC_TEST_HARNESS_H
+#define TC_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "traffic_counter_abi.h"
+
+enum prog_id {
+	PROG_XDP,	 /* tc_xdp, xdp.frags */
+	PROG_XDP_LEGACY, /* tc_xdp_legacy, plain xdp */
+	PROG_TC_INGRESS,
+	PROG_TC_EGRESS,
+	PROG_COUNT,
+};
+
+struct prog_info {
+	const char *name;
+	uint8_t direction; /* enum tc_direction */
+	int retval;	   /* the verdict the program must always return */
+};
+
+extern const struct prog_info prog_infos[PROG_COUNT];
+
+struct ip_entry {
+	struct ip_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct stat_entry {
+	struct stat_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct flow_entry {
+	struct flow_key key;
+	struct flow_value val;
+};
+
+/* More than any single case creates: room to see unexpected extra entries. */
+#define HARNESS_MAX_ENTRIES 16
+
+struct harness;
+
+struct harness *harness_open(uint32_t ip_max_entries, uint8_t count_by, char *err, size_t errlen);
+void harness_close(struct harness *h);
+int harness_reset(struct harness *h, uint32_t control_flags);
+int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t len, int *retval);
+int harness_stat_entries(struct harness *h, struct stat_entry *out, size_t max);
+int harness_ip_entries(struct harness *h, struct ip_entry *out, size_t max);
+int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max);
+int harness_control(struct harness *h, struct tc_control *out);
+uint32_t harness_ifindex(void);
+
+#endif /* TC_TEST_HARNESS_H */
