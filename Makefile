@@ -74,11 +74,14 @@ $(BUILD)/%.bpf.o: $(EBPF_DIR)/%.bpf.c
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Replace the skeleton only when it changed, so userspace does not rebuild
-# for a BPF edit that leaves the object identical.
-$(SKEL): $(BPF_OBJ)
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name traffic_counter_bpf > $@.tmp
-	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+# for a BPF edit that leaves the object identical; the stamp records that
+# the skeleton is up to date with the object.
+$(SKEL): $(BUILD)/.skel.stamp ;
+$(BUILD)/.skel.stamp: $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$(SKEL))
+	$(Q)$(BPFTOOL) gen skeleton $< name traffic_counter_bpf > $(SKEL).tmp
+	$(Q)if cmp -s $(SKEL).tmp $(SKEL); then rm -f $(SKEL).tmp; else mv $(SKEL).tmp $(SKEL); fi
+	$(Q)touch $@
 
 $(BUILD)/obj/%.o: %.c | $(SKEL)
 	$(call msg,CC,$@)

@@ -16,7 +16,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(COMMON_OBJS) $(CLI_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) -I$(CLI_DIR) $(CFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
-$(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(wildcard tests/bpf/*.h) | $(SKEL)
+$(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(wildcard tests/bpf/*.h) $(SKEL)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@

@@ -86,9 +86,13 @@ static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 	return want;
 }
 
-static void report_load_error(int err)
+static void report_load_error(const struct tc_attach_opts *o, int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
+		tc_err("cannot load the XDP program for hardware offload on %s: %s; the device "
+		       "does not offload BPF: use --xdp-mode driver or skb",
+		       o->ifname, strerror(-err));
+	else if (err == -EPERM || err == -EACCES)
 		tc_err("cannot load BPF programs: %s; run as root or with CAP_BPF, CAP_NET_ADMIN "
 		       "and CAP_PERFMON",
 		       strerror(-err));
@@ -172,7 +176,7 @@ int tc_attach(const struct tc_attach_opts *o)
 	prog = select_program(skel, o);
 	err = traffic_counter_bpf__load(skel);
 	if (err) {
-		report_load_error(err);
+		report_load_error(o, err);
 		goto out;
 	}
 	err = init_control(skel, o);
@@ -180,8 +184,12 @@ int tc_attach(const struct tc_attach_opts *o)
 		goto out;
 	err = tc_hook_attach(bpf_program__fd(prog), o, pin);
 out:
-	if (err)
+	if (err) {
 		unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
+		/* Only empty directories go: ours from this call, or unused. */
+		rmdir(o->pins->links);
+		rmdir(o->pins->dir);
+	}
 	traffic_counter_bpf__destroy(skel);
 	return err;
 }
