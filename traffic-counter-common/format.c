@@ -177,6 +177,28 @@ void tc_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The header names come from a zeroed row, so even an empty map prints them. */
+static int print_csv_header(FILE *f, size_t row_size, struct json_object *(*to_json)(const void *))
+{
+	void *zero = calloc(1, row_size);
+	struct json_object *o = zero ? to_json(zero) : NULL;
+	int first = 1;
+
+	free(zero);
+	if (!o)
+		return -ENOMEM;
+	json_object_object_foreach(o, key, val)
+	{
+		(void)val;
+		fputs(first ? "" : ",", f);
+		tc_csv_field(f, key);
+		first = 0;
+	}
+	fputc('\n', f);
+	json_object_put(o);
+	return 0;
+}
+
 /* JSON and CSV share one path: every row is built as a JSON object first,
  * so the two can never disagree on names or values. */
 static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
@@ -202,21 +224,11 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		goto out;
 	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+	err = print_csv_header(f, row_size, to_json);
+	for (size_t i = 0; !err && i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		int first = 1;
 
-		if (i == 0) {
-			json_object_object_foreach(o, key, val0)
-			{
-				(void)val0;
-				fputs(first ? "" : ",", f);
-				tc_csv_field(f, key);
-				first = 0;
-			}
-			fputc('\n', f);
-			first = 1;
-		}
 		json_object_object_foreach(o, k, val)
 		{
 			(void)k;

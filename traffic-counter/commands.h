@@ -70,9 +70,6 @@ int dump_parse(int argc, char **argv, struct dump_args *a);
 int set_parse(int argc, char **argv, struct set_args *a);
 int status_parse(int argc, char **argv, struct status_args *a);
 
-/* Maps the result of a *_parse to an exit code, or -1 to go on. */
-int tc_parse_exit(int err);
-
 #define TC_MAX_MAP_ENTRIES (1U << 24)
 
 #endif /* TC_COMMANDS_H */

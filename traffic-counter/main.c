@@ -33,15 +33,6 @@ static void usage(FILE *f)
 		   "command\n");
 }
 
-int tc_parse_exit(int err)
-{
-	if (err == TC_OPTS_HELP)
-		return TC_EXIT_OK;
-	if (err)
-		return TC_EXIT_USAGE;
-	return -1;
-}
-
 static int run_command(const char *name, int argc, char **argv)
 {
 	for (const struct tc_command *c = tc_commands; c->name; c++)

@@ -81,7 +81,9 @@ int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_ha
 	lo[n].name = "help";
 	lo[n].val = OPT_HELP;
 
-	optind = 1;
+	/* 0, not 1: also resets glibc's position inside a "-abc" cluster, so a
+	 * second parse in one process starts clean. */
+	optind = 0;
 	opterr = 0;
 	while (!err && (c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
 		if (c == OPT_HELP) {
@@ -155,4 +157,13 @@ int tc_iface_index(const char *ifname)
 		return -ENODEV;
 	}
 	return (int)idx;
+}
+
+int tc_parse_exit(int err)
+{
+	if (err == TC_OPTS_HELP)
+		return TC_EXIT_OK;
+	if (err)
+		return TC_EXIT_USAGE;
+	return -1;
 }

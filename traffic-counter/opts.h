@@ -45,6 +45,10 @@ int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_ha
 		  void *ctx);
 void tc_opts_usage(FILE *f, const struct tc_cmd_def *def);
 
+/* Maps the result of tc_opts_parse (or a command's *_parse) to an exit
+ * code, or -1 to go on. */
+int tc_parse_exit(int err);
+
 /* Logs "<option>: <why>" and returns -EINVAL; for handlers. */
 int tc_opt_invalid(const char *option, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Counter sums, address text, sort order and the table/JSON/CSV exports. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <json-c/json.h>
+
+#include "unit.h"
+#include "format.h"
+
+#define NO_IF	   999999 /* no such interface: its name is "if999999" */
+#define NO_IF_NAME "if999999"
+#define LO	   1 /* loopback is ifindex 1 in every network namespace */
+
+/* ---- building entries ------------------------------------------------- */
+
+static void v4(__u8 *out, __u8 a, __u8 b, __u8 c, __u8 d)
+{
+	memset(out, 0, 16);
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}
+
+/* IPv6 from its eight 16-bit groups, in network byte order. */
+static void v6(__u8 *out, const __u16 g[8])
+{
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = g[i] >> 8;
+		out[2 * i + 1] = g[i] & 0xff;
+	}
+}
+
+static struct tc_ip_entry ip_entry(__u8 family, const __u8 *addr, __u8 dir, __u32 ifindex,
+				   __u64 bytes, __u64 packets)
+{
+	struct tc_ip_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.family = family;
+	e.key.direction = dir;
+	e.key.ifindex = ifindex;
+	memcpy(e.key.addr, addr, 16);
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	return e;
+}
+
+struct flow_spec {
+	__u8 family;
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport, dport;
+	__u8 proto, dir;
+	__u32 ifindex;
+	__u64 bytes, packets;
+};
+
+static struct tc_flow_entry flow_entry(const struct flow_spec *s)
+{
+	struct tc_flow_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.family = s->family;
+	memcpy(e.key.src, s->src, 16);
+	memcpy(e.key.dst, s->dst, 16);
+	e.key.sport = s->sport;
+	e.key.dport = s->dport;
+	e.key.proto = s->proto;
+	e.key.direction = s->dir;
+	e.key.ifindex = s->ifindex;
+	e.val.bytes = s->bytes;
+	e.val.packets = s->packets;
+	return e;
+}
+
+/* ---- tc_counters_sum -------------------------------------------------- */
+
+static void test_sum_several_cpus(void **state)
+{
+	const struct counters percpu[3] = {{100, 1}, {0, 0}, {1400, 2}};
+	struct counters out = {7, 7};
+
+	(void)state;
+	tc_counters_sum(percpu, 3, &out);
+	assert_int_equal(out.bytes, 1500);
+	assert_int_equal(out.packets, 3);
+}
+
+/* No CPUs: zero, whatever the output held before. */
+static void test_sum_no_cpu(void **state)
+{
+	const struct counters percpu[1] = {{5, 5}};
+	struct counters out = {99, 99};
+
+	(void)state;
+	tc_counters_sum(percpu, 0, &out);
+	assert_int_equal(out.bytes, 0);
+	assert_int_equal(out.packets, 0);
+}
+
+/* Sums past 2^63 must stay unsigned 64-bit, not wrap as signed. */
+static void test_sum_large(void **state)
+{
+	const struct counters percpu[3] = {
+		{(__u64)INT64_MAX, 1ULL << 62},
+		{1, 1ULL << 62},
+		{1ULL << 62, 1ULL << 62},
+	};
+	struct counters out;
+
+	(void)state;
+	tc_counters_sum(percpu, 2, &out);
+	assert_true(out.bytes == 1ULL << 63);
+	assert_true(out.packets == 1ULL << 63);
+	tc_counters_sum(percpu, 3, &out);
+	assert_true(out.bytes == (1ULL << 63) + (1ULL << 62));
+	assert_true(out.packets == 3ULL << 62);
+}
+
+/* ---- tc_addr_str ------------------------------------------------------ */
+
+static void assert_v6_text(const __u16 g[8], const char *want)
+{
+	char buf[TC_ADDR_STRLEN];
+	__u8 a[16];
+
+	v6(a, g);
+	assert_string_equal(tc_addr_str(6, a, buf, sizeof(buf)), want);
+}
+
+static void test_addr_ipv4(void **state)
+{
+	char buf[TC_ADDR_STRLEN];
+	__u8 a[16];
+
+	(void)state;
+	v4(a, 192, 0, 2, 1);
+	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "192.0.2.1");
+	v4(a, 255, 255, 255, 255);
+	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "255.255.255.255");
+	v4(a, 0, 0, 0, 0);
+	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "0.0.0.0");
+}
+
+/* RFC 5952: lower case, no leading zeros, the longest zero run as "::". */
+static void test_addr_ipv6_rfc5952(void **state)
+{
+	(void)state;
+	assert_v6_text((const __u16[8]){0x2001, 0xdb8, 0, 0, 0, 0, 0, 1}, "2001:db8::1");
+	assert_v6_text((const __u16[8]){0}, "::");
+	assert_v6_text((const __u16[8]){0, 0, 0, 0, 0, 0, 0, 1}, "::1");
+	assert_v6_text((const __u16[8]){0xfe80, 0, 0, 0, 0, 0, 0, 0}, "fe80::");
+	assert_v6_text((const __u16[8]){0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xABCD}, "2001:db8::abcd");
+	/* 4.2.2: a single zero group is not shortened. */
+	assert_v6_text((const __u16[8]){0x2001, 0xdb8, 0, 1, 1, 1, 1, 1}, "2001:db8:0:1:1:1:1:1");
+	/* 4.2.3: of two equal runs, the first is shortened. */
+	assert_v6_text((const __u16[8]){0x2001, 0xdb8, 0, 0, 1, 0, 0, 1}, "2001:db8::1:0:0:1");
+	/* The longest run wins even when it comes second. */
+	assert_v6_text((const __u16[8]){0x2001, 0, 0, 1, 0, 0, 0, 1}, "2001:0:0:1::1");
+	/* 5: IPv4-mapped addresses end in dotted quad. */
+	assert_v6_text((const __u16[8]){0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304}, "::ffff:1.2.3.4");
+}
+
+static void test_addr_unknown_family(void **state)
+{
+	char buf[TC_ADDR_STRLEN];
+	__u8 a[16] = {1, 2, 3, 4};
+
+	(void)state;
+	assert_string_equal(tc_addr_str(0, a, buf, sizeof(buf)), "?");
+	assert_string_equal(tc_addr_str(5, a, buf, sizeof(buf)), "?");
+	assert_string_equal(tc_addr_str(10, a, buf, sizeof(buf)), "?"); /* AF_INET6 is not 6 */
+}
+
+/* ---- sorting ---------------------------------------------------------- */
+
+enum { A, B, C, D, E, F, NIP };
+
+/*
+ * Bytes ties at 500 between C, E, A, D and F must fall back to address
+ * (9.0.0.1 before 10.0.0.1 numerically; IPv4 before IPv6 even though ::1
+ * is numerically smaller), then direction, then ifindex.
+ */
+static void ip_fixture(struct tc_ip_entry *e)
+{
+	static const __u16 loop6[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	__u8 a10_1[16], a10_2[16], a9[16], a6[16];
+
+	v4(a10_1, 10, 0, 0, 1);
+	v4(a10_2, 10, 0, 0, 2);
+	v4(a9, 9, 0, 0, 1);
+	v6(a6, loop6);
+	e[A] = ip_entry(4, a10_1, TC_DIR_INGRESS, 2, 500, 3);
+	e[B] = ip_entry(4, a10_2, TC_DIR_INGRESS, 2, 900, 1);
+	e[C] = ip_entry(4, a9, TC_DIR_INGRESS, 2, 500, 3);
+	e[D] = ip_entry(4, a10_1, TC_DIR_EGRESS, 2, 500, 3);
+	e[E] = ip_entry(4, a10_1, TC_DIR_INGRESS, 1, 500, 3);
+	e[F] = ip_entry(6, a6, TC_DIR_INGRESS, 2, 500, 7);
+}
+
+static void assert_ip_order(enum tc_sort by, const int want[NIP])
+{
+	struct tc_ip_entry orig[NIP], e[NIP];
+
+	ip_fixture(orig);
+	memcpy(e, orig, sizeof(e));
+	tc_sort_ip(e, NIP, by);
+	for (int i = 0; i < NIP; i++)
+		assert_memory_equal(&e[i], &orig[want[i]], sizeof(e[i]));
+}
+
+static void test_sort_ip_bytes(void **state)
+{
+	(void)state;
+	assert_ip_order(TC_SORT_BYTES, (const int[NIP]){B, C, E, A, D, F});
+}
+
+static void test_sort_ip_packets(void **state)
+{
+	(void)state;
+	assert_ip_order(TC_SORT_PACKETS, (const int[NIP]){F, C, E, A, D, B});
+}
+
+static void test_sort_ip_address(void **state)
+{
+	(void)state;
+	assert_ip_order(TC_SORT_IP, (const int[NIP]){C, E, A, D, B, F});
+}
+
+static void test_sort_empty_and_single(void **state)
+{
+	struct tc_ip_entry one[NIP], copy;
+
+	(void)state;
+	tc_sort_ip(NULL, 0, TC_SORT_BYTES);
+	tc_sort_flow(NULL, 0, TC_SORT_IP);
+	ip_fixture(one);
+	copy = one[0];
+	tc_sort_ip(one, 1, TC_SORT_IP);
+	assert_memory_equal(&one[0], &copy, sizeof(copy));
+}
+
+enum { P, Q, R, S, T, U, V, NFLOW };
+
+/* Ties at 100 bytes: source, then destination, then direction, ifindex. */
+static void flow_fixture(struct tc_flow_entry *e)
+{
+	static const __u16 l1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, l2[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+	struct flow_spec s = {.family = 4, .sport = 1000, .dport = 80, .proto = 6, .ifindex = 2};
+
+	v4(s.src, 10, 0, 0, 1);
+	v4(s.dst, 10, 0, 0, 9);
+	s.bytes = 100, s.packets = 5;
+	e[P] = flow_entry(&s);
+	v4(s.dst, 10, 0, 0, 3);
+	s.packets = 1;
+	e[Q] = flow_entry(&s);
+	s.dir = TC_DIR_EGRESS;
+	e[T] = flow_entry(&s);
+	s.dir = TC_DIR_INGRESS, s.ifindex = 1;
+	e[U] = flow_entry(&s);
+	v4(s.src, 9, 0, 0, 1);
+	s.ifindex = 2, s.packets = 2;
+	e[R] = flow_entry(&s);
+	v4(s.src, 10, 0, 0, 5);
+	s.bytes = 7000, s.packets = 4;
+	e[V] = flow_entry(&s);
+	s.family = 6, s.bytes = 100, s.packets = 9;
+	v6(s.src, l1);
+	v6(s.dst, l2);
+	e[S] = flow_entry(&s);
+}
+
+static void assert_flow_order(enum tc_sort by, const int want[NFLOW])
+{
+	struct tc_flow_entry orig[NFLOW], e[NFLOW];
+
+	flow_fixture(orig);
+	memcpy(e, orig, sizeof(e));
+	tc_sort_flow(e, NFLOW, by);
+	for (int i = 0; i < NFLOW; i++)
+		assert_memory_equal(&e[i], &orig[want[i]], sizeof(e[i]));
+}
+
+static void test_sort_flow_bytes(void **state)
+{
+	(void)state;
+	assert_flow_order(TC_SORT_BYTES, (const int[NFLOW]){V, R, U, Q, T, P, S});
+}
+
+static void test_sort_flow_packets(void **state)
+{
+	(void)state;
+	assert_flow_order(TC_SORT_PACKETS, (const int[NFLOW]){S, P, V, R, U, Q, T});
+}
+
+static void test_sort_flow_address(void **state)
+{
+	(void)state;
+	assert_flow_order(TC_SORT_IP, (const int[NFLOW]){R, U, Q, T, P, V, S});
+}
+
+static void test_sort_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_sort_parse("bytes"), TC_SORT_BYTES);
+	assert_int_equal(tc_sort_parse("packets"), TC_SORT_PACKETS);
+	assert_int_equal(tc_sort_parse("ip"), TC_SORT_IP);
+	assert_int_equal(tc_sort_parse("flows"), -EINVAL);
+	assert_int_equal(tc_sort_parse(""), -EINVAL);
+}
+
+static void test_ifname(void **state)
+{
+	(void)state;
+	assert_string_equal(tc_ifname(NO_IF), NO_IF_NAME);
+	assert_string_equal(tc_ifname(LO), "lo");
+	/* 999983 shares 999999's cache slot (both are 15 mod 16): no stale name. */
+	assert_string_equal(tc_ifname(999983), "if999983");
+	assert_string_equal(tc_ifname(NO_IF), NO_IF_NAME);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+/* The whole output must be exactly one JSON value (then a newline). */
+static struct json_object *parse_all(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+	size_t len = strlen(text);
+
+	assert_non_null(tok);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	assert_non_null(o);
+	assert_int_equal(json_tokener_get_error(tok), json_tokener_success);
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+		assert_true(text[i] == '\n' || text[i] == ' ');
+	json_tokener_free(tok);
+	return o;
+}
+
+static void expect_str(struct json_object *o, const char *key, const char *want)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("JSON field '%s' missing", key);
+	assert_int_equal(json_object_get_type(v), json_type_string);
+	assert_string_equal(json_object_get_string(v), want);
+}
+
+/* Numbers must be JSON numbers, not strings, and exact to 64 bits. */
+static void expect_u64(struct json_object *o, const char *key, uint64_t want)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("JSON field '%s' missing", key);
+	assert_int_equal(json_object_get_type(v), json_type_int);
+	if (json_object_get_uint64(v) != want)
+		fail_msg("JSON field '%s' is %" PRIu64 ", want %" PRIu64, key,
+			 json_object_get_uint64(v), want);
+}
+
+/* A v4 entry on a missing interface, a v6 one on lo with 64-bit extremes. */
+static void ip_print_fixture(struct tc_ip_entry *e)
+{
+	static const __u16 doc[8] = {0x2001, 0xdb8, 0, 0, 0, 0, 0, 1};
+	__u8 a[16];
+
+	v4(a, 192, 0, 2, 1);
+	e[0] = ip_entry(4, a, TC_DIR_INGRESS, NO_IF, 1500, 1);
+	v6(a, doc);
+	e[1] = ip_entry(6, a, TC_DIR_EGRESS, LO, UINT64_MAX, 1ULL << 40);
+}
+
+static char *print_ip(const struct tc_ip_entry *e, size_t n, enum tc_format fmt)
+{
+	struct unit_mem m;
+
+	unit_mem_open(&m);
+	assert_int_equal(tc_print_ip(m.f, e, n, fmt), 0);
+	return unit_mem_close(&m);
+}
+
+static char *print_flow(const struct tc_flow_entry *e, size_t n, enum tc_format fmt)
+{
+	struct unit_mem m;
+
+	unit_mem_open(&m);
+	assert_int_equal(tc_print_flow(m.f, e, n, fmt), 0);
+	return unit_mem_close(&m);
+}
+
+static void test_json_ip(void **state)
+{
+	struct tc_ip_entry e[2];
+	struct json_object *arr, *o;
+	char *out;
+
+	(void)state;
+	ip_print_fixture(e);
+	out = print_ip(e, 2, TC_FMT_JSON);
+	arr = parse_all(out);
+	assert_int_equal(json_object_get_type(arr), json_type_array);
+	assert_int_equal(json_object_array_length(arr), 2);
+	o = json_object_array_get_idx(arr, 0);
+	expect_str(o, "ip", "192.0.2.1");
+	expect_u64(o, "family", 4);
+	expect_str(o, "direction", "ingress");
+	expect_u64(o, "ifindex", NO_IF);
+	expect_str(o, "ifname", NO_IF_NAME);
+	expect_u64(o, "bytes", 1500);
+	expect_u64(o, "packets", 1);
+	o = json_object_array_get_idx(arr, 1);
+	expect_str(o, "ip", "2001:db8::1");
+	expect_u64(o, "family", 6);
+	expect_str(o, "direction", "egress");
+	expect_u64(o, "ifindex", LO);
+	expect_str(o, "ifname", "lo");
+	expect_u64(o, "bytes", UINT64_MAX);
+	expect_u64(o, "packets", 1ULL << 40);
+	json_object_put(arr);
+	free(out);
+}
+
+/* A TCP flow over IPv4 on a missing interface and a UDP one over IPv6. */
+static void flow_print_fixture(struct tc_flow_entry *e)
+{
+	static const __u16 s6[8] = {0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xa};
+	static const __u16 d6[8] = {0xfe80, 0, 0, 0, 0, 0, 0, 0xb};
+	struct flow_spec s = {.family = 4, .sport = 40000, .dport = 443, .proto = 6};
+
+	v4(s.src, 10, 0, 0, 1);
+	v4(s.dst, 10, 0, 0, 2);
+	s.ifindex = NO_IF, s.bytes = 3000, s.packets = 3;
+	e[0] = flow_entry(&s);
+	e[0].val.first_seen_ns = 1000;
+	e[0].val.last_seen_ns = 2000;
+	e[0].val.tcp_flags = 0x12; /* SYN|ACK */
+	s.family = 6, s.proto = 17, s.sport = 5353, s.dport = 65535;
+	s.dir = TC_DIR_EGRESS, s.ifindex = LO, s.bytes = 1ULL << 63, s.packets = 7;
+	v6(s.src, s6);
+	v6(s.dst, d6);
+	e[1] = flow_entry(&s);
+	e[1].val.first_seen_ns = UINT64_MAX - 1;
+	e[1].val.last_seen_ns = UINT64_MAX;
+}
+
+static void test_json_flow(void **state)
+{
+	struct tc_flow_entry e[2];
+	struct json_object *arr, *o;
+	char *out;
+
+	(void)state;
+	flow_print_fixture(e);
+	out = print_flow(e, 2, TC_FMT_JSON);
+	arr = parse_all(out);
+	assert_int_equal(json_object_array_length(arr), 2);
+	o = json_object_array_get_idx(arr, 0);
+	expect_str(o, "src", "10.0.0.1");
+	expect_str(o, "dst", "10.0.0.2");
+	expect_u64(o, "sport", 40000);
+	expect_u64(o, "dport", 443);
+	expect_u64(o, "proto", 6);
+	expect_u64(o, "family", 4);
+	expect_str(o, "direction", "ingress");
+	expect_u64(o, "ifindex", NO_IF);
+	expect_u64(o, "bytes", 3000);
+	expect_u64(o, "packets", 3);
+	expect_u64(o, "first_seen_ns", 1000);
+	expect_u64(o, "last_seen_ns", 2000);
+	expect_u64(o, "tcp_flags", 0x12);
+	o = json_object_array_get_idx(arr, 1);
+	expect_str(o, "src", "2001:db8::a");
+	expect_str(o, "dst", "fe80::b");
+	expect_u64(o, "sport", 5353);
+	expect_u64(o, "dport", 65535);
+	expect_u64(o, "proto", 17);
+	expect_u64(o, "family", 6);
+	expect_str(o, "direction", "egress");
+	expect_u64(o, "ifindex", LO);
+	expect_u64(o, "bytes", 1ULL << 63);
+	expect_u64(o, "packets", 7);
+	expect_u64(o, "first_seen_ns", UINT64_MAX - 1);
+	expect_u64(o, "last_seen_ns", UINT64_MAX);
+	expect_u64(o, "tcp_flags", 0);
+	json_object_put(arr);
+	free(out);
+}
+
+static void test_json_empty(void **state)
+{
+	struct json_object *arr;
+	char *out;
+
+	(void)state;
+	out = print_ip(NULL, 0, TC_FMT_JSON);
+	arr = parse_all(out);
+	assert_int_equal(json_object_get_type(arr), json_type_array);
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(arr);
+	free(out);
+	out = print_flow(NULL, 0, TC_FMT_JSON);
+	arr = parse_all(out);
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(arr);
+	free(out);
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+static char *csv_field(const char *s)
+{
+	struct unit_mem m;
+
+	unit_mem_open(&m);
+	tc_csv_field(m.f, s);
+	return unit_mem_close(&m);
+}
+
+static void assert_csv_field(const char *in, const char *want)
+{
+	char *out = csv_field(in);
+
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* RFC 4180 2.6-2.7: quote fields with , " CR or LF; double inner quotes. */
+static void test_csv_field_quoting(void **state)
+{
+	(void)state;
+	assert_csv_field("plain", "plain");
+	assert_csv_field("", "");
+	assert_csv_field("2001:db8::1", "2001:db8::1");
+	assert_csv_field("a,b", "\"a,b\"");
+	assert_csv_field("say \"hi\"", "\"say \"\"hi\"\"\"");
+	assert_csv_field("\"", "\"\"\"\"");
+	assert_csv_field("two\nlines", "\"two\nlines\"");
+	assert_csv_field("cr\rhere", "\"cr\rhere\"");
+}
+
+/* Splits one line (no quoted fields in these fixtures) in place. */
+static size_t split(char *line, char **cols, size_t max)
+{
+	size_t n = 0;
+
+	for (char *p = line; n < max; p++) {
+		cols[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p = '\0';
+	}
+	return n;
+}
+
+/* Field names of the JSON export of the same entries, in their order. */
+static size_t json_keys(const char *json_text, char keys[][32], size_t max)
+{
+	struct json_object *arr = parse_all(json_text);
+	size_t n = 0;
+
+	json_object_object_foreach(json_object_array_get_idx(arr, 0), k, v)
+	{
+		(void)v;
+		assert_true(n < max);
+		snprintf(keys[n++], 32, "%s", k);
+	}
+	json_object_put(arr);
+	return n;
+}
+
+struct kv {
+	const char *key;
+	const char *val;
+};
+
+#define NKV(rows) (sizeof(rows) / sizeof((rows)[0]))
+
+/* Every expected field is a column, with this row's value under it. */
+static void assert_row(char **hdr, char **row, size_t ncol, const struct kv *want, size_t nwant)
+{
+	for (size_t i = 0; i < nwant; i++) {
+		size_t c = 0;
+
+		while (c < ncol && strcmp(hdr[c], want[i].key))
+			c++;
+		if (c == ncol)
+			fail_msg("CSV column '%s' missing", want[i].key);
+		assert_string_equal(row[c], want[i].val);
+	}
+}
+
+/* Header equals the JSON names in order; one row per entry, no more. */
+static void check_csv(char *csv, const char *json, const struct kv *const rows[],
+		      const size_t nkv[], size_t nrows)
+{
+	char keys[32][32], *lines[8], *hdr[32], *row[32];
+	size_t nkeys = json_keys(json, keys, 32), nl = 0, nh;
+
+	for (char *save = NULL, *l = strtok_r(csv, "\n", &save); l && nl < 8;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[nl++] = l;
+	assert_int_equal(nl, nrows + 1);
+	nh = split(lines[0], hdr, 32);
+	assert_int_equal(nh, nkeys);
+	for (size_t i = 0; i < nh; i++)
+		assert_string_equal(hdr[i], keys[i]);
+	for (size_t r = 0; r < nrows; r++) {
+		assert_int_equal(split(lines[r + 1], row, 32), nh);
+		assert_row(hdr, row, nh, rows[r], nkv[r]);
+	}
+}
+
+static const struct kv ip_row0[] = {
+	{"ip", "192.0.2.1"},	{"family", "4"},   {"direction", "ingress"}, {"ifindex", "999999"},
+	{"ifname", NO_IF_NAME}, {"bytes", "1500"}, {"packets", "1"},
+};
+static const struct kv ip_row1[] = {
+	{"ip", "2001:db8::1"},
+	{"family", "6"},
+	{"direction", "egress"},
+	{"ifindex", "1"},
+	{"ifname", "lo"},
+	{"bytes", "18446744073709551615"},
+	{"packets", "1099511627776"},
+};
+
+static void test_csv_ip(void **state)
+{
+	const struct kv *const rows[] = {ip_row0, ip_row1};
+	const size_t nkv[] = {NKV(ip_row0), NKV(ip_row1)};
+	struct tc_ip_entry e[2];
+	char *csv, *json;
+
+	(void)state;
+	ip_print_fixture(e);
+	csv = print_ip(e, 2, TC_FMT_CSV);
+	json = print_ip(e, 2, TC_FMT_JSON);
+	check_csv(csv, json, rows, nkv, 2);
+	free(csv);
+	free(json);
+}
+
+static const struct kv flow_row0[] = {
+	{"src", "10.0.0.1"},
+	{"dst", "10.0.0.2"},
+	{"sport", "40000"},
+	{"dport", "443"},
+	{"proto", "6"},
+	{"family", "4"},
+	{"direction", "ingress"},
+	{"ifindex", "999999"},
+	{"bytes", "3000"},
+	{"packets", "3"},
+	{"first_seen_ns", "1000"},
+	{"last_seen_ns", "2000"},
+	{"tcp_flags", "18"},
+};
+static const struct kv flow_row1[] = {
+	{"src", "2001:db8::a"},
+	{"dst", "fe80::b"},
+	{"proto", "17"},
+	{"direction", "egress"},
+	{"bytes", "9223372036854775808"},
+	{"last_seen_ns", "18446744073709551615"},
+};
+
+static void test_csv_flow(void **state)
+{
+	const struct kv *const rows[] = {flow_row0, flow_row1};
+	const size_t nkv[] = {NKV(flow_row0), NKV(flow_row1)};
+	struct tc_flow_entry e[2];
+	char *csv, *json;
+
+	(void)state;
+	flow_print_fixture(e);
+	csv = print_flow(e, 2, TC_FMT_CSV);
+	json = print_flow(e, 2, TC_FMT_JSON);
+	check_csv(csv, json, rows, nkv, 2);
+	free(csv);
+	free(json);
+}
+
+/*
+ * `dump-maps --csv` promises "CSV with a header line": an empty map must
+ * still give the header, or a script reading columns by name breaks.
+ */
+static void test_csv_empty_has_header(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = print_ip(NULL, 0, TC_FMT_CSV);
+	assert_string_equal(out, "ip,family,direction,ifindex,ifname,bytes,packets\n");
+	free(out);
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static const char *line_n(const char *s, size_t n)
+{
+	while (n-- && s)
+		s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL;
+	return s;
+}
+
+/* Each needle appears on line n, before its end. */
+static void assert_on_line(const char *text, size_t n, const char *const *needles, size_t k)
+{
+	const char *l = line_n(text, n);
+	size_t len;
+
+	assert_non_null(l);
+	len = strcspn(l, "\n");
+	for (size_t i = 0; i < k; i++) {
+		const char *hit = strstr(l, needles[i]);
+
+		if (!hit || hit >= l + len)
+			fail_msg("'%s' not on line %zu: %.*s", needles[i], n, (int)len, l);
+	}
+}
+
+static void test_table_ip(void **state)
+{
+	struct tc_ip_entry e[2];
+	char *out;
+
+	(void)state;
+	ip_print_fixture(e);
+	out = print_ip(e, 2, TC_FMT_TABLE);
+	assert_int_equal(count_lines(out), 3);
+	assert_on_line(out, 0, UNIT_WORDS("IFACE", "DIR", "ADDRESS", "PACKETS", "BYTES"), 5);
+	assert_on_line(out, 1, UNIT_WORDS(NO_IF_NAME, "ingress", "192.0.2.1", " 1500"), 4);
+	assert_on_line(out, 2, UNIT_WORDS("lo ", "egress", "2001:db8::1", "1099511627776"), 4);
+	assert_on_line(out, 2, UNIT_WORDS("18446744073709551615"), 1);
+	free(out);
+	out = print_ip(NULL, 0, TC_FMT_TABLE);
+	assert_int_equal(count_lines(out), 1);
+	free(out);
+}
+
+static void test_table_flow(void **state)
+{
+	struct tc_flow_entry e[2];
+	char *out;
+
+	(void)state;
+	flow_print_fixture(e);
+	out = print_flow(e, 2, TC_FMT_TABLE);
+	assert_int_equal(count_lines(out), 3);
+	assert_on_line(out, 0, UNIT_WORDS("SRC", "DST", "SPORT", "DPORT", "PROTO", "BYTES"), 6);
+	assert_on_line(out, 1, UNIT_WORDS(NO_IF_NAME, "10.0.0.1", "10.0.0.2", "40000", "443"), 5);
+	assert_on_line(out, 1, UNIT_WORDS(" 3000", "0x12"), 2);
+	assert_on_line(out, 2, UNIT_WORDS("lo ", "2001:db8::a", "fe80::b", "5353", "65535"), 5);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sum_several_cpus),
+		cmocka_unit_test(test_sum_no_cpu),
+		cmocka_unit_test(test_sum_large),
+		cmocka_unit_test(test_addr_ipv4),
+		cmocka_unit_test(test_addr_ipv6_rfc5952),
+		cmocka_unit_test(test_addr_unknown_family),
+		cmocka_unit_test(test_sort_ip_bytes),
+		cmocka_unit_test(test_sort_ip_packets),
+		cmocka_unit_test(test_sort_ip_address),
+		cmocka_unit_test(test_sort_empty_and_single),
+		cmocka_unit_test(test_sort_flow_bytes),
+		cmocka_unit_test(test_sort_flow_packets),
+		cmocka_unit_test(test_sort_flow_address),
+		cmocka_unit_test(test_sort_parse),
+		cmocka_unit_test(test_ifname),
+		cmocka_unit_test(test_json_ip),
+		cmocka_unit_test(test_json_flow),
+		cmocka_unit_test(test_json_empty),
+		cmocka_unit_test(test_csv_field_quoting),
+		cmocka_unit_test(test_csv_ip),
+		cmocka_unit_test(test_csv_flow),
+		cmocka_unit_test(test_csv_empty_has_header),
+		cmocka_unit_test(test_table_ip),
+		cmocka_unit_test(test_table_flow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Enum <-> text: the names users type and scripts read (SPEC 3 and 4). */
+#include <errno.h>
+#include <ctype.h>
+
+#include "unit.h"
+#include "names.h"
+#include "maps.h"
+
+static void test_attach_point_round_trip(void **state)
+{
+	static const char *const names[TC_AP_MAX] = {"xdp", "tc-ingress", "tc-egress"};
+
+	(void)state;
+	for (int ap = 0; ap < TC_AP_MAX; ap++) {
+		assert_string_equal(tc_attach_point_str(ap), names[ap]);
+		assert_int_equal(tc_attach_point_parse(names[ap]), ap);
+		assert_int_equal(tc_attach_point_parse(tc_attach_point_str(ap)), ap);
+	}
+	assert_string_equal(tc_attach_point_str(TC_AP_MAX), "unknown");
+}
+
+/* Names are exact: no case folding, no prefixes, no NULL crash. */
+static void test_attach_point_rejects(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_attach_point_parse("XDP"), -EINVAL);
+	assert_int_equal(tc_attach_point_parse("tc"), -EINVAL);
+	assert_int_equal(tc_attach_point_parse("tc-ingres"), -EINVAL);
+	assert_int_equal(tc_attach_point_parse("unknown"), -EINVAL);
+	assert_int_equal(tc_attach_point_parse(""), -EINVAL);
+	assert_int_equal(tc_attach_point_parse(NULL), -EINVAL);
+}
+
+static void test_xdp_mode_round_trip(void **state)
+{
+	const struct {
+		enum tc_xdp_mode mode;
+		const char *name;
+	} modes[] = {{TC_XDP_DRIVER, "driver"}, {TC_XDP_SKB, "skb"}, {TC_XDP_HW, "hw"}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		assert_string_equal(tc_xdp_mode_str(modes[i].mode), modes[i].name);
+		assert_int_equal(tc_xdp_mode_parse(modes[i].name), modes[i].mode);
+	}
+	assert_string_equal(tc_xdp_mode_str((enum tc_xdp_mode)3), "unknown");
+}
+
+/* "native" is what ip-link calls driver mode; it must not print back as such. */
+static void test_xdp_mode_native_alias(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_xdp_mode_parse("native"), TC_XDP_DRIVER);
+	assert_string_equal(tc_xdp_mode_str(tc_xdp_mode_parse("native")), "driver");
+	assert_int_equal(tc_xdp_mode_parse("generic"), -EINVAL);
+	assert_int_equal(tc_xdp_mode_parse("Driver"), -EINVAL);
+	assert_int_equal(tc_xdp_mode_parse(NULL), -EINVAL);
+}
+
+static void test_tc_api_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_tc_api_parse("auto"), TC_API_AUTO);
+	assert_int_equal(tc_tc_api_parse("tcx"), TC_API_TCX);
+	assert_int_equal(tc_tc_api_parse("netlink"), TC_API_NETLINK);
+	assert_int_equal(tc_tc_api_parse("tc"), -EINVAL);
+	assert_int_equal(tc_tc_api_parse(""), -EINVAL);
+	assert_int_equal(tc_tc_api_parse(NULL), -EINVAL);
+}
+
+static void test_count_by_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_count_by_parse("default"), TC_COUNT_BY_DEFAULT);
+	assert_int_equal(tc_count_by_parse("src"), TC_COUNT_BY_SRC);
+	assert_int_equal(tc_count_by_parse("dst"), TC_COUNT_BY_DST);
+	assert_int_equal(tc_count_by_parse("source"), -EINVAL);
+	assert_int_equal(tc_count_by_parse(NULL), -EINVAL);
+}
+
+static void test_direction_str(void **state)
+{
+	(void)state;
+	assert_string_equal(tc_direction_str(TC_DIR_INGRESS), "ingress");
+	assert_string_equal(tc_direction_str(TC_DIR_EGRESS), "egress");
+}
+
+/* Stat names become JSON keys of status: all present, distinct, plain. */
+static void test_stat_names_distinct(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < TC_STAT_MAX; i++) {
+		const char *name = tc_stat_str(i);
+
+		assert_non_null(name);
+		assert_true(name[0] != '\0');
+		for (const char *p = name; *p; p++)
+			assert_true(islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+				    *p == '_');
+		for (unsigned int j = 0; j < i; j++)
+			assert_string_not_equal(name, tc_stat_str(j));
+	}
+}
+
+static void test_stat_names_bounds(void **state)
+{
+	(void)state;
+	assert_string_equal(tc_stat_str(TC_STAT_IP_MAP_FULL), "ip_map_full");
+	assert_string_equal(tc_stat_str(TC_STAT_IPV6_EXT_LIMIT), "ipv6_ext_limit");
+	assert_null(tc_stat_str(TC_STAT_MAX));
+	assert_null(tc_stat_str(255));
+	assert_null(tc_stat_str(UINT_MAX));
+}
+
+static void test_map_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tc_map_kind_name(TC_MAP_IP), TC_IP_MAP_NAME);
+	assert_string_equal(tc_map_kind_name(TC_MAP_FLOW), TC_FLOW_MAP_NAME);
+	assert_string_equal(tc_map_kind_name(TC_MAP_CONTROL), TC_CONTROL_MAP_NAME);
+	assert_string_equal(tc_map_kind_name(TC_MAP_STATS), TC_STATS_MAP_NAME);
+	assert_string_equal(tc_map_kind_name(TC_MAP_KIND_MAX), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_point_round_trip),
+		cmocka_unit_test(test_attach_point_rejects),
+		cmocka_unit_test(test_xdp_mode_round_trip),
+		cmocka_unit_test(test_xdp_mode_native_alias),
+		cmocka_unit_test(test_tc_api_parse),
+		cmocka_unit_test(test_count_by_parse),
+		cmocka_unit_test(test_direction_str),
+		cmocka_unit_test(test_stat_names_distinct),
+		cmocka_unit_test(test_stat_names_bounds),
+		cmocka_unit_test(test_map_kind_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
