@@ -186,7 +186,7 @@ static int percpu_sum(struct harness *h, int fd, const void *key, struct counter
 static int percpu_entries(struct harness *h, int fd, size_t key_size, void *out, size_t max,
 			  size_t stride, size_t val_off)
 {
-	uint8_t key[64], prev[64];
+	uint8_t key[64], prev[64] = {0};
 	int n = 0;
 
 	while (!bpf_map_get_next_key(fd, n ? prev : NULL, key)) {
