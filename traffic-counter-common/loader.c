@@ -125,7 +125,7 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tc_attach
 static void unpin_new_maps(const struct map_plan *plans, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!plans[i].existed)
+		if (plans[i].pin && !plans[i].existed)
 			unlink(plans[i].pin);
 }
 
@@ -150,9 +150,36 @@ static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_op
 	return err;
 }
 
+/*
+ * xdp and tc-ingress both count ingress under the same keys: with one set of
+ * maps, both on one interface would count every frame twice.
+ */
+static int check_double_count(const struct tc_attach_opts *o)
+{
+	enum tc_attach_point other;
+	char pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	size_t n;
+
+	if (o->ap == TC_AP_TC_EGRESS)
+		return 0;
+	other = o->ap == TC_AP_XDP ? TC_AP_TC_INGRESS : TC_AP_XDP;
+	if (tc_link_pin_path(o->pins, other, o->ifindex, pin, PATH_MAX))
+		return 0;
+	n = strlen(pin);
+	if (access(pin, F_OK)) {
+		snprintf(pin + n, sizeof(pin) - n, "%s", TC_NETLINK_SUFFIX);
+		if (access(pin, F_OK))
+			return 0;
+	}
+	tc_err("%s already counts ingress on %s into these maps; attaching %s too would count "
+	       "every frame twice: detach it first, or use another --pin-dir",
+	       tc_attach_point_str(other), o->ifname, tc_attach_point_str(o->ap));
+	return -EEXIST;
+}
+
 int tc_attach(const struct tc_attach_opts *o)
 {
-	struct traffic_counter_bpf *skel;
+	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
 	struct bpf_program *prog;
 	char pin[PATH_MAX];
@@ -162,13 +189,14 @@ int tc_attach(const struct tc_attach_opts *o)
 	if (err)
 		return err;
 	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
+	err = err ?: check_double_count(o);
 	if (err)
-		return err;
+		goto out;
 	skel = traffic_counter_bpf__open();
 	if (!skel) {
 		err = -errno;
 		tc_err("cannot open the embedded BPF object: %s", strerror(-err));
-		return err;
+		goto out;
 	}
 	err = configure(skel, o, plans);
 	if (err)

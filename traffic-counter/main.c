@@ -12,6 +12,7 @@ const struct tc_command tc_commands[] = {
 	{"dump-maps", &dump_maps_def, cmd_dump_maps},
 	{"status", &status_def, cmd_status},
 	{"set", &set_def, cmd_set},
+	{"verify", &verify_def, cmd_verify},
 	{NULL, NULL, NULL},
 };
 
