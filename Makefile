@@ -95,8 +95,8 @@ $(BIN): $(CLI_OBJS) $(COMMON_OBJS)
 include tests/tests.mk
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory build
-	$(Q)scripts/demo.sh $(BIN)
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/tests/helpers/udp_send
+	$(Q)TC_HELPERS=$(abspath $(BUILD)/tests/helpers) scripts/demo.sh $(BIN)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/traffic-counter

@@ -310,6 +310,8 @@ static void describe_link(int fd, struct tc_attachment *a)
 	a->ifindex = info.xdp.ifindex;
 	if (info.type == TC_LINK_TYPE_TCX) {
 		a->mode = "tcx";
+	} else if (a->other_netns) {
+		a->mode = "xdp"; /* the mode query needs the interface's namespace */
 	} else if (a->ifindex && !bpf_xdp_query(a->ifindex, 0, &q)) {
 		a->mode = xdp_attached_str(q.attach_mode);
 		if (q.attach_mode == XDP_ATTACHED_MULTI)
@@ -328,6 +330,10 @@ static void describe_netlink(int fd, struct tc_attachment *a)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
 	a->prog_id = info.id;
+	if (a->other_netns) {
+		a->ifindex = a->pin_ifindex;
+		return;
+	}
 	tc_hook_init(&hook, a->pin_ifindex, a->ap);
 	/* Still our filter on that device? Otherwise the device went away. */
 	if (!bpf_tc_query(&hook, &q) && q.prog_id == info.id)
@@ -347,7 +353,9 @@ int tc_hook_describe(const char *pin, struct tc_attachment *a)
 	else
 		describe_link(fd, a);
 	close(fd);
-	if (!a->ifindex || !if_indextoname(a->ifindex, a->ifname))
+	if (a->other_netns)
+		snprintf(a->ifname, sizeof(a->ifname), "(other netns)");
+	else if (!a->ifindex || !if_indextoname(a->ifindex, a->ifname))
 		snprintf(a->ifname, sizeof(a->ifname), "%s", a->ifindex ? "?" : "(gone)");
 	return 0;
 }

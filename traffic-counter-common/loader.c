@@ -33,7 +33,6 @@ static int plan_map(struct map_plan *p)
 	__u32 size = p->requested ?: p->def;
 	int fd;
 
-	p->existed = !access(p->pin, F_OK);
 	if (p->existed) {
 		fd = tc_map_open(p->pin, p->kind, NULL, &info);
 		if (fd < 0)
@@ -144,6 +143,10 @@ static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_op
 	int err = 0;
 
 	memcpy(plans, init, sizeof(init));
+	/* Known for every map before any check can fail: only maps this call
+	 * creates may be unpinned on failure, never ones that were there. */
+	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+		plans[i].existed = !access(plans[i].pin, F_OK);
 	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]) && !err; i++)
 		err = plan_map(&plans[i]);
 	skel->rodata->cfg_count_by = o->count_by;
@@ -181,6 +184,7 @@ int tc_attach(const struct tc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
+	int loaded = 0;
 	struct bpf_program *prog;
 	char pin[PATH_MAX];
 	int err;
@@ -204,16 +208,19 @@ int tc_attach(const struct tc_attach_opts *o)
 	prog = select_program(skel, o);
 	err = traffic_counter_bpf__load(skel);
 	if (err) {
+		/* libbpf unpins the maps it pinned during a failed load itself. */
 		report_load_error(o, err);
 		goto out;
 	}
+	loaded = 1;
 	err = init_control(skel, o);
 	if (err)
 		goto out;
 	err = tc_hook_attach(bpf_program__fd(prog), o, pin);
 out:
 	if (err) {
-		unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
+		if (loaded)
+			unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
 		/* Only empty directories go: ours from this call, or unused. */
 		rmdir(o->pins->links);
 		rmdir(o->pins->dir);
@@ -237,22 +244,27 @@ int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex)
 	return err;
 }
 
-/* "<attach point>-if<ifindex>[-netlink]" */
+/* "<attach point>-ns<netns inode>-if<ifindex>[-netlink]" */
 static int parse_pin_name(const char *name, struct tc_attachment *a)
 {
 	for (int ap = 0; ap < TC_AP_MAX; ap++) {
 		const char *s = tc_attach_point_str(ap);
 		size_t n = strlen(s);
+		unsigned long long ns;
 		char *end;
 		long idx;
 
-		if (strncmp(name, s, n) || strncmp(name + n, "-if", 3))
+		if (strncmp(name, s, n) || strncmp(name + n, "-ns", 3))
 			continue;
-		idx = strtol(name + n + 3, &end, 10);
+		ns = strtoull(name + n + 3, &end, 10);
+		if (strncmp(end, "-if", 3))
+			return -EINVAL;
+		idx = strtol(end + 3, &end, 10);
 		if (idx <= 0 || (*end && strcmp(end, TC_NETLINK_SUFFIX)))
 			return -EINVAL;
 		a->ap = ap;
 		a->pin_ifindex = (int)idx;
+		a->netns = ns;
 		return 0;
 	}
 	return -EINVAL;
@@ -303,6 +315,7 @@ int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, 
 		if (snprintf(a.pin, sizeof(a.pin), "%s/%s", pins->links, de->d_name) >=
 		    (int)sizeof(a.pin))
 			continue;
+		a.other_netns = a.netns != tc_netns_id();
 		if (tc_hook_describe(a.pin, &a))
 			continue;
 		err = list_push(&v, n, &cap, &a);

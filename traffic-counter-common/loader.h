@@ -42,6 +42,8 @@ struct tc_attachment {
 	__u32 prog_id;
 	__u32 link_id;	 /* 0 for netlink (cls_bpf) attachments */
 	int pin_ifindex; /* ifindex in the pin name, to detach it */
+	__u64 netns;	 /* inode of the network namespace of the interface */
+	int other_netns; /* not ours: ifindex means nothing here, ifname unknown */
 	char pin[PATH_MAX];
 };
 

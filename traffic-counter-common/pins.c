@@ -68,7 +68,8 @@ int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const ch
 int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
 		     size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s-if%d", pins->links, tc_attach_point_str(ap), ifindex);
+	int n = snprintf(buf, len, "%s/%s-ns%llu-if%d", pins->links, tc_attach_point_str(ap),
+			 (unsigned long long)tc_netns_id(), ifindex);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -146,4 +147,11 @@ int tc_bpffs_prepare(const char *dir, int create)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+__u64 tc_netns_id(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
 }

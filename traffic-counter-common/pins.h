@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "names.h"
 
@@ -25,7 +26,11 @@ struct tc_pins {
 int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const char *flow,
 		 const char *control);
 
-/* Pin of the attachment of one attach point on one interface. */
+/*
+ * Pin of the attachment of one attach point on one interface. The name
+ * holds the network namespace too: an ifindex is only unique within one,
+ * while bpffs is shared by all namespaces of a mount namespace.
+ */
 int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
 		     size_t len);
 
@@ -35,5 +40,8 @@ int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int if
  * directories when `create` is set. Logs the cause and the fix on failure.
  */
 int tc_bpffs_prepare(const char *dir, int create);
+
+/* Inode of the caller's network namespace (/proc/self/ns/net), 0 if unknown. */
+__u64 tc_netns_id(void);
 
 #endif /* TC_PINS_H */

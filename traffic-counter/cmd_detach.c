@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "hooks.h"
 #include "loader.h"
 #include "log.h"
 
@@ -90,7 +91,16 @@ static int detach_all(const struct tc_pins *pins)
 		return err;
 	}
 	for (size_t i = 0; i < n; i++) {
-		err = tc_detach(pins, list[i].ap, list[i].pin_ifindex);
+		/* A cls_bpf filter is only reachable from its own namespace. */
+		if (list[i].other_netns && !list[i].link_id) {
+			tc_err("%s on ifindex %d is in another network namespace (inode %llu): run "
+			       "detach there (nsenter --net=...)",
+			       tc_attach_point_str(list[i].ap), list[i].pin_ifindex,
+			       (unsigned long long)list[i].netns);
+			failed = -EXDEV;
+			continue;
+		}
+		err = tc_hook_detach(list[i].pin, list[i].ap, list[i].pin_ifindex);
 		if (err)
 			failed = err;
 		else
@@ -99,6 +109,26 @@ static int detach_all(const struct tc_pins *pins)
 	}
 	free(list);
 	return failed;
+}
+
+/*
+ * After detaching one interface, --purge removes the maps only if nothing
+ * else uses them; other attachments keeping them is not an error then.
+ */
+static int purge(const struct tc_pins *pins, int after_one)
+{
+	struct tc_attachment *list;
+	size_t n = 0;
+
+	if (after_one && !tc_attachments_list(pins, &list, &n)) {
+		free(list);
+		if (n) {
+			tc_info("maps kept in %s: %zu other attachment(s) still use them",
+				pins->dir, n);
+			return 0;
+		}
+	}
+	return tc_purge(pins);
 }
 
 int cmd_detach(int argc, char **argv)
@@ -132,6 +162,6 @@ int cmd_detach(int argc, char **argv)
 		err = 0;
 	}
 	if (!err && a.purge)
-		err = tc_purge(&pins);
+		err = purge(&pins, a.iface != NULL);
 	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
 }

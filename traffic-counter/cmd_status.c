@@ -66,6 +66,7 @@ static struct json_object *attachments_json(const struct tc_pins *pins)
 		json_object_object_add(o, "prog_id", json_object_new_uint64(list[i].prog_id));
 		json_object_object_add(o, "link_id", json_object_new_uint64(list[i].link_id));
 		json_object_object_add(o, "pin", json_object_new_string(list[i].pin));
+		json_object_object_add(o, "netns", json_object_new_uint64(list[i].netns));
 		json_object_array_add(arr, o);
 	}
 	free(list);

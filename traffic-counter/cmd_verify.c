@@ -182,7 +182,7 @@ static int pick_directions(const struct tc_pins *pins, int ifindex, int asked, i
 	}
 	tc_attachments_list(pins, &list, &count);
 	for (size_t i = 0; i < count; i++) {
-		if (list[i].ifindex != ifindex)
+		if (list[i].other_netns || list[i].ifindex != ifindex)
 			continue;
 		if (list[i].ap == TC_AP_TC_EGRESS)
 			out = 1;
