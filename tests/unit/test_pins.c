@@ -122,27 +122,34 @@ static void test_too_long(void **state)
 
 static void test_link_pin_path(void **state)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], want[PATH_MAX];
+	unsigned long long ns = tc_netns_id();
 	struct tc_pins p;
 
 	(void)state;
+	/* The namespace is part of the name: ifindexes repeat across namespaces. */
+	assert_true(ns != 0);
 	assert_int_equal(tc_pins_init(&p, "/sys/fs/bpf/t", NULL, NULL, NULL), 0);
 	assert_int_equal(tc_link_pin_path(&p, TC_AP_XDP, 7, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/sys/fs/bpf/t/links/xdp-if7");
+	snprintf(want, sizeof(want), "/sys/fs/bpf/t/links/xdp-ns%llu-if7", ns);
+	assert_string_equal(buf, want);
 	assert_int_equal(tc_link_pin_path(&p, TC_AP_TC_INGRESS, 3, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/sys/fs/bpf/t/links/tc-ingress-if3");
+	snprintf(want, sizeof(want), "/sys/fs/bpf/t/links/tc-ingress-ns%llu-if3", ns);
+	assert_string_equal(buf, want);
 	assert_int_equal(tc_link_pin_path(&p, TC_AP_TC_EGRESS, 1234, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/sys/fs/bpf/t/links/tc-egress-if1234");
+	snprintf(want, sizeof(want), "/sys/fs/bpf/t/links/tc-egress-ns%llu-if1234", ns);
+	assert_string_equal(buf, want);
 }
 
 /* Exactly enough room (with the NUL) succeeds; one byte less does not. */
 static void test_link_pin_path_short_buffer(void **state)
 {
-	const char *want = "/sys/fs/bpf/t/links/xdp-if7";
-	char buf[64];
+	char buf[96], want[96];
 	struct tc_pins p;
 
 	(void)state;
+	snprintf(want, sizeof(want), "/sys/fs/bpf/t/links/xdp-ns%llu-if7",
+		 (unsigned long long)tc_netns_id());
 	assert_int_equal(tc_pins_init(&p, "/sys/fs/bpf/t", NULL, NULL, NULL), 0);
 	assert_int_equal(tc_link_pin_path(&p, TC_AP_XDP, 7, buf, strlen(want) + 1), 0);
 	assert_string_equal(buf, want);
