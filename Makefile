@@ -1,6 +1,7 @@
 # traffic-counter: one self-contained binary with the BPF object embedded
 # through a libbpf skeleton. `make V=1` shows the commands.
 
+SHELL    := /bin/bash
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=

@@ -39,9 +39,13 @@ test-e2e: $(BIN) $(HELPER_BINS)
 lint:
 	$(Q)scripts/lint.sh
 
+TEST_LOGS := $(BUILD)/test-logs
+
+# Each stage's output is kept, and the last line adds them all up.
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory test-unit
-	$(Q)$(MAKE) --no-print-directory test-bpf
-	$(Q)$(MAKE) --no-print-directory test-e2e
+	$(Q)rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
+	$(Q)set -o pipefail; for t in test-unit test-bpf test-e2e; do \
+		$(MAKE) --no-print-directory $$t 2>&1 | tee $(TEST_LOGS)/$$t.log || exit 1; done
+	$(Q)scripts/test-summary.sh $(TEST_LOGS)/*.log
