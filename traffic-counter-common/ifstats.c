@@ -30,6 +30,8 @@ static int parse_link(const struct nlmsghdr *nh, struct tc_if_stats *out)
 		out->rx_bytes = st.rx_bytes;
 		out->tx_packets = st.tx_packets;
 		out->tx_bytes = st.tx_bytes;
+		out->rx_dropped = st.rx_dropped;
+		out->tx_dropped = st.tx_dropped;
 		return 0;
 	}
 	return -ENODATA;

@@ -10,6 +10,8 @@ struct tc_if_stats {
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 tx_bytes;
+	__u64 rx_dropped;
+	__u64 tx_dropped; /* e.g. seen by a tc egress hook, then dropped by the device */
 };
 
 /*

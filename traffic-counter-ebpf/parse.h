@@ -49,6 +49,9 @@ struct tc_pkt {
 	__u8 proto;
 	__u8 tcp_flags;
 	__u8 note; /* TC_STAT_* remark on a counted frame, or TC_NOTE_NONE */
+	/* Bytes of headers in front of the L4 payload: replicated in each
+	 * segment of a GSO packet. */
+	__u16 hdr_len;
 };
 
 static __always_inline int tc_is_vlan(__be16 proto)
@@ -83,11 +86,13 @@ static __always_inline __u32 tc_l4_min_len(__u8 proto)
  * (~0 when the IP length is 0 and so unknown): Ethernet padding after a
  * short IP packet is not a transport header.
  */
-static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, struct tc_pkt *p)
+static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, __u32 l4_off,
+					struct tc_pkt *p)
 {
 	__u32 need = tc_l4_min_len(p->proto);
 	struct tc_ports *ports = l4;
 
+	p->hdr_len = l4_off;
 	if (!need)
 		return;
 	if (l4 + need > data_end || need > avail) {
@@ -96,11 +101,15 @@ static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, s
 	}
 	p->sport = bpf_ntohs(ports->source);
 	p->dport = bpf_ntohs(ports->dest);
-	if (p->proto == IPPROTO_TCP && l4 + 14 <= data_end)
+	/* Checked again: the verifier does not tie `need` to the protocol. */
+	if (p->proto == IPPROTO_TCP && l4 + 20 <= data_end) {
 		p->tcp_flags = ((__u8 *)l4)[13];
+		need = (((__u8 *)l4)[12] >> 4) * 4; /* data offset, with options */
+	}
+	p->hdr_len = l4_off + need;
 }
 
-static __always_inline int tc_parse_ipv4(void *l3, void *data_end, struct tc_pkt *p)
+static __always_inline int tc_parse_ipv4(void *l3, void *data_end, __u32 l3_off, struct tc_pkt *p)
 {
 	struct iphdr *iph = l3;
 	__u32 hlen;
@@ -125,11 +134,13 @@ static __always_inline int tc_parse_ipv4(void *l3, void *data_end, struct tc_pkt
 	__builtin_memcpy(p->dst, &iph->daddr, 4);
 	/* Only the first fragment carries the L4 header. */
 	if (!(iph->frag_off & bpf_htons(0x1fff)))
-		tc_parse_l4(l3 + hlen, data_end, tot_len ? tot_len - hlen : ~0U, p);
+		tc_parse_l4(l3 + hlen, data_end, tot_len ? tot_len - hlen : ~0U, l3_off + hlen, p);
+	else
+		p->hdr_len = l3_off + hlen;
 	return -1;
 }
 
-static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt *p)
+static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off, struct tc_pkt *p)
 {
 	struct ipv6hdr *ip6 = l3;
 	void *cur = ip6 + 1;
@@ -144,6 +155,7 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt
 		return TC_STAT_IPV6_BAD_VERSION;
 
 	p->family = 6;
+	p->hdr_len = l3_off + sizeof(*ip6);
 	__builtin_memcpy(p->src, &ip6->saddr, 16);
 	__builtin_memcpy(p->dst, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
@@ -181,8 +193,10 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, struct tc_pkt
 	}
 	/* Payload length 0: a jumbogram, whose length is in an option. */
 	plen = bpf_ntohs(ip6->payload_len);
+	p->hdr_len = l3_off + sizeof(*ip6) + ext_len;
 	if (!later_fragment)
-		tc_parse_l4(cur, data_end, !plen ? ~0U : plen > ext_len ? plen - ext_len : 0, p);
+		tc_parse_l4(cur, data_end, !plen ? ~0U : plen > ext_len ? plen - ext_len : 0,
+			    l3_off + sizeof(*ip6) + ext_len, p);
 	return -1;
 }
 
@@ -220,10 +234,11 @@ static __always_inline int tc_parse_frame(void *data, void *data_end, __u32 tags
 		tags++;
 	}
 
+	/* At most 14 + 4 * 4 bytes: the offset fits the verifier's bounds. */
 	if (proto == bpf_htons(ETH_P_IP))
-		return tc_parse_ipv4(cur, data_end, p);
+		return tc_parse_ipv4(cur, data_end, (__u32)(cur - data), p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return tc_parse_ipv6(cur, data_end, p);
+		return tc_parse_ipv6(cur, data_end, (__u32)(cur - data), p);
 	return TC_STAT_NON_IP;
 }
 

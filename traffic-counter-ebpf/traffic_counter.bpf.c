@@ -53,11 +53,18 @@ struct {
 	__type(value, struct counters);
 } traffic_stats SEC(".maps");
 
+/* What one frame (or the wire packets of one GSO skb) adds. */
+struct amount {
+	__u64 bytes;
+	__u64 packets;
+};
+
 /* Rare path (frames not counted by address, remarks): a hash is fine. */
-static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, __u64 len)
+static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex,
+				     const struct amount *a)
 {
 	struct stat_key key = {.ifindex = ifindex, .direction = dir, .reason = reason};
-	struct counters init = {.bytes = len, .packets = 1};
+	struct counters init = {.bytes = a->bytes, .packets = a->packets};
 	struct counters *c;
 
 	c = bpf_map_lookup_elem(&traffic_stats, &key);
@@ -67,8 +74,8 @@ static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, __u6
 		c = bpf_map_lookup_elem(&traffic_stats, &key);
 	}
 	if (c) {
-		c->bytes += len;
-		c->packets++;
+		c->bytes += a->bytes;
+		c->packets += a->packets;
 	}
 }
 
@@ -82,9 +89,9 @@ static __always_inline int use_src(__u8 dir)
 }
 
 static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
-				     __u32 ifindex, __u64 len)
+				     __u32 ifindex, const struct amount *a)
 {
-	struct counters init = {.bytes = len, .packets = 1};
+	struct counters init = {.bytes = a->bytes, .packets = a->packets};
 	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
 	struct counters *c;
 
@@ -98,22 +105,22 @@ static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt
 	}
 	if (c) {
 		/* Per-CPU value: no other CPU writes it, so no atomics needed. */
-		c->bytes += len;
-		c->packets++;
+		c->bytes += a->bytes;
+		c->packets += a->packets;
 		return;
 	}
 	if (ctl) {
-		__sync_fetch_and_add(&ctl->dropped_packets, 1);
-		__sync_fetch_and_add(&ctl->dropped_bytes, len);
+		__sync_fetch_and_add(&ctl->dropped_packets, a->packets);
+		__sync_fetch_and_add(&ctl->dropped_bytes, a->bytes);
 	}
-	stat_add(TC_STAT_IP_MAP_FULL, dir, ifindex, len);
+	stat_add(TC_STAT_IP_MAP_FULL, dir, ifindex, a);
 }
 
-static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *p, __u64 len,
-				     __u64 now)
+static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *p,
+				     const struct amount *a, __u64 now)
 {
-	__sync_fetch_and_add(&v->bytes, len);
-	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, a->bytes);
+	__sync_fetch_and_add(&v->packets, a->packets);
 	/* A racing writer can only store a time just as recent. */
 	if (now > v->last_seen_ns)
 		v->last_seen_ns = now;
@@ -122,7 +129,7 @@ static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *
 }
 
 static __always_inline void count_flow(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
-				       __u32 ifindex, __u64 len)
+				       __u32 ifindex, const struct amount *a)
 {
 	struct flow_key key = {
 		.ifindex = ifindex,
@@ -140,8 +147,8 @@ static __always_inline void count_flow(struct tc_control *ctl, const struct tc_p
 	v = bpf_map_lookup_elem(&traffic_counters_flow, &key);
 	if (!v) {
 		struct flow_value init = {
-			.bytes = len,
-			.packets = 1,
+			.bytes = a->bytes,
+			.packets = a->packets,
 			.first_seen_ns = now,
 			.last_seen_ns = now,
 			.tcp_flags = p->tcp_flags,
@@ -154,31 +161,40 @@ static __always_inline void count_flow(struct tc_control *ctl, const struct tc_p
 		v = bpf_map_lookup_elem(&traffic_counters_flow, &key);
 	}
 	if (v)
-		flow_add(v, p, len, now);
+		flow_add(v, p, a, now);
 	else
 		__sync_fetch_and_add(&ctl->flow_insert_failures, 1);
 }
 
-static __always_inline void count_frame(void *data, void *data_end, __u64 len, __u32 tags, __u8 dir,
-					__u32 ifindex)
+/*
+ * `segs` > 1: a GSO/GRO skb standing for that many wire packets, each
+ * carrying its own copy of the headers (and of an offloaded VLAN tag).
+ */
+static __always_inline void count_frame(void *data, void *data_end, __u64 len, __u32 tags,
+					__u8 dir, __u32 ifindex, __u32 segs)
 {
+	struct amount a = {.bytes = len, .packets = 1};
 	__u32 zero = 0;
 	struct tc_control *ctl;
 	struct tc_pkt p;
 	int reason;
 
 	reason = tc_parse_frame(data, data_end, tags, &p);
+	if (segs > 1) {
+		a.packets = segs;
+		a.bytes += (__u64)(segs - 1) * (p.hdr_len + tags * 4);
+	}
 	if (reason >= 0) {
-		stat_add(reason, dir, ifindex, len);
+		stat_add(reason, dir, ifindex, &a);
 		return;
 	}
 	if (p.note != TC_NOTE_NONE)
-		stat_add(p.note, dir, ifindex, len);
+		stat_add(p.note, dir, ifindex, &a);
 
 	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
-	count_ip(ctl, &p, dir, ifindex, len);
+	count_ip(ctl, &p, dir, ifindex, &a);
 	if (ctl && (*(volatile __u32 *)&ctl->flags & TC_FLAG_FLOW_COUNTERS))
-		count_flow(ctl, &p, dir, ifindex, len);
+		count_flow(ctl, &p, dir, ifindex, &a);
 }
 
 /* Multi-buffer aware: counts frames larger than one page at full length. */
@@ -189,7 +205,7 @@ int tc_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 
 	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TC_DIR_INGRESS,
-		    ctx->ingress_ifindex);
+		    ctx->ingress_ifindex, 1);
 	return XDP_PASS;
 }
 
@@ -200,7 +216,7 @@ int tc_xdp_legacy(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	count_frame(data, data_end, data_end - data, 0, TC_DIR_INGRESS, ctx->ingress_ifindex);
+	count_frame(data, data_end, data_end - data, 0, TC_DIR_INGRESS, ctx->ingress_ifindex, 1);
 	return XDP_PASS;
 }
 
@@ -219,8 +235,9 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u8 dir)
 	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
 		bpf_skb_pull_data(skb, want);
 
+	/* GSO (egress) and GRO (ingress) skbs: count the wire packets, as a NIC does. */
 	count_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, tags, dir,
-		    skb->ifindex);
+		    skb->ifindex, skb->gso_segs);
 	/* TC_ACT_UNSPEC: no opinion; the next program or the default decides. */
 	return TC_ACT_UNSPEC;
 }

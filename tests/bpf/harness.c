@@ -154,10 +154,22 @@ int harness_reset(struct harness *h, uint32_t control_flags)
 /* Returns 0 or a negative errno from the kernel (e.g. -EINVAL for a runt). */
 int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t len, int *retval)
 {
+	return harness_run_gso(h, prog, frame, len, 0, 0, retval);
+}
+
+int harness_run_gso(struct harness *h, enum prog_id prog, const void *frame, size_t len,
+		    uint32_t gso_segs, uint32_t gso_size, int *retval)
+{
+	struct __sk_buff skb = {.gso_segs = gso_segs, .gso_size = gso_size};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
 		    .repeat = 1);
 	int rc;
 
+	/* Only skb programs take these: they make the skb a GSO packet. */
+	if (gso_segs) {
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	}
 	rc = bpf_prog_test_run_opts(h->prog_fd[prog], &opts);
 	if (rc)
 		return rc < 0 ? rc : -rc;

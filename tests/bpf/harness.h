@@ -53,6 +53,9 @@ struct harness *harness_open(uint32_t ip_max_entries, uint8_t count_by, char *er
 void harness_close(struct harness *h);
 int harness_reset(struct harness *h, uint32_t control_flags);
 int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t len, int *retval);
+/* As harness_run, for a tc program, with the skb marked as GSO (gso_segs > 0). */
+int harness_run_gso(struct harness *h, enum prog_id prog, const void *frame, size_t len,
+		    uint32_t gso_segs, uint32_t gso_size, int *retval);
 int harness_stat_entries(struct harness *h, struct stat_entry *out, size_t max);
 int harness_ip_entries(struct harness *h, struct ip_entry *out, size_t max);
 int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max);

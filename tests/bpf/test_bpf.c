@@ -340,6 +340,37 @@ static void test_large_linear_tc(void **state)
 	assert_true(ok);
 }
 
+/*
+ * A GSO/GRO skb stands for gso_segs wire packets, each with its own copy of
+ * the Ethernet, IP and TCP headers: tc counts those, as the NIC does.
+ */
+static void test_gso_counts_wire_packets(void **state)
+{
+	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
+	const size_t hdr = 14 + 20 + 20, mss = 800, segs = 4;
+	struct ip_entry e[HARNESS_MAX_ENTRIES];
+	struct pkt p;
+	int ret, n;
+
+	(void)state;
+	pkt_init(&p);
+	pkt_eth(&p, ETHERTYPE_IPV4);
+	pkt_ipv4(&p, IPPROTO_TCP, 5, pkt_src4, pkt_dst4);
+	pkt_tcp(&p, 40000, 443, TCPF_ACK);
+	pkt_payload(&p, mss * segs);
+	pkt_finish(&p);
+	assert_int_equal(p.len, hdr + mss * segs); /* skb test runs take one page at most */
+	for (int prog = PROG_TC_INGRESS; prog <= PROG_TC_EGRESS; prog++) {
+		assert_int_equal(harness_reset(h, 0), 0);
+		assert_int_equal(harness_run_gso(h, prog, p.data, p.len, segs, mss, &ret), 0);
+		n = harness_ip_entries(h, e, HARNESS_MAX_ENTRIES);
+		assert_int_equal(n, 1);
+		assert_int_equal(e[0].val.packets, segs);
+		assert_int_equal(e[0].val.bytes, p.len + (segs - 1) * hdr);
+	}
+	harness_close(h);
+}
+
 /* Decides once whether BPF can run here; keeps the loaded object if so. */
 static void probe_bpf(void)
 {
@@ -364,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_count_by_dst),
 		cmocka_unit_test(test_jumbo_xdp_frags),
 		cmocka_unit_test(test_large_linear_tc),
+		cmocka_unit_test(test_gso_counts_wire_packets),
 	};
 	/* clang-format on */
 	struct frame_case *cases;
