@@ -184,7 +184,7 @@ int tc_attach(const struct tc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
-	int loaded = 0;
+	int loaded = 0, lock;
 	struct bpf_program *prog;
 	char pin[PATH_MAX];
 	int err;
@@ -192,6 +192,9 @@ int tc_attach(const struct tc_attach_opts *o)
 	err = tc_bpffs_prepare(o->pins->links, 1);
 	if (err)
 		return err;
+	lock = tc_pin_dir_lock(o->pins->dir);
+	if (lock < 0)
+		return lock;
 	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
 	err = err ?: check_double_count(o);
 	if (err)
@@ -226,6 +229,7 @@ out:
 		rmdir(o->pins->dir);
 	}
 	traffic_counter_bpf__destroy(skel);
+	close(lock);
 	return err;
 }
 

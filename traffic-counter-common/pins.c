@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -154,4 +156,28 @@ __u64 tc_netns_id(void)
 	struct stat st;
 
 	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
+}
+
+int tc_pin_dir_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		tc_err("cannot open pin directory %s: %s", dir, strerror(-err));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (err == -EBUSY)
+			tc_err("another traffic-counter command is changing %s right now: wait for "
+			       "it to finish, then run this one again",
+			       dir);
+		else
+			tc_err("cannot lock %s: %s", dir, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
 }

@@ -41,6 +41,13 @@ int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int if
  */
 int tc_bpffs_prepare(const char *dir, int create);
 
+/*
+ * Takes the pin directory's lock (flock on the directory) so that two
+ * attach/detach commands never interleave. Returns the fd holding the lock
+ * (close it to release), or -EBUSY after logging who to wait for.
+ */
+int tc_pin_dir_lock(const char *dir);
+
 /* Inode of the caller's network namespace (/proc/self/ns/net), 0 if unknown. */
 __u64 tc_netns_id(void);
 

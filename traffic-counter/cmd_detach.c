@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "hooks.h"
@@ -135,7 +136,7 @@ int cmd_detach(int argc, char **argv)
 {
 	struct detach_args a;
 	struct tc_pins pins;
-	int ret, ifindex, err;
+	int ret, ifindex, err, lock;
 
 	ret = tc_parse_exit(detach_parse(argc, argv, &a));
 	if (ret >= 0)
@@ -144,13 +145,14 @@ int cmd_detach(int argc, char **argv)
 		return TC_EXIT_USAGE;
 	if (tc_bpffs_prepare(pins.dir, 0))
 		return TC_EXIT_FAIL;
+	lock = tc_pin_dir_lock(pins.dir);
+	if (lock < 0)
+		return TC_EXIT_FAIL;
 	if (a.all) {
 		err = detach_all(&pins);
 	} else if (a.iface) {
 		ifindex = tc_iface_index(a.iface);
-		if (ifindex < 0)
-			return TC_EXIT_FAIL;
-		err = tc_detach(&pins, a.ap, ifindex);
+		err = ifindex < 0 ? ifindex : tc_detach(&pins, a.ap, ifindex);
 		if (err == -ENOENT)
 			tc_err("nothing attached by traffic-counter at %s on %s (pin directory "
 			       "%s); "
@@ -163,5 +165,6 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (!err && a.purge)
 		err = purge(&pins, a.iface != NULL);
+	close(lock);
 	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
 }
