@@ -36,8 +36,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(WARN) \
 	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags libbpf json-c 2>/dev/null)
-LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c)
+	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd 2>/dev/null)
+LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd)
 
 BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
 SKEL     := $(BUILD)/traffic_counter.skel.h

@@ -54,22 +54,30 @@ int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
 	return 0;
 }
 
-static int open_pin(const char *pin, struct bpf_map_info *info)
+/*
+ * Read-only unless asked otherwise: read permission on the pin is then
+ * enough, and read-only bind mounts of the pin directory work.
+ */
+static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int flags)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, opts,
+		    .file_flags = (flags & TC_OPEN_RDWR) ? 0 : BPF_F_RDONLY);
 	__u32 len = sizeof(*info);
 	int fd, err;
 
-	fd = bpf_obj_get(pin);
+	fd = bpf_obj_get_opts(pin, &opts);
 	if (fd < 0) {
 		err = -errno;
+		if (flags & TC_OPEN_QUIET)
+			return err;
 		if (err == -ENOENT)
 			tc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
 			       "or pass the pin used then",
 			       pin);
 		else if (err == -EPERM || err == -EACCES)
-			tc_err("cannot open %s: %s; run as root or with CAP_BPF and read access "
-			       "to the pin",
-			       pin, strerror(-err));
+			tc_err("cannot open %s: %s; the user needs search permission on its "
+			       "directories and %s permission on the pin (root has both)",
+			       pin, strerror(-err), (flags & TC_OPEN_RDWR) ? "read-write" : "read");
 		else
 			tc_err("cannot open %s: %s", pin, strerror(-err));
 		return err;
@@ -86,7 +94,13 @@ static int open_pin(const char *pin, struct bpf_map_info *info)
 
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
 {
-	int fd = open_pin(pin, info);
+	return tc_map_open_flags(pin, kind, kind_out, info, 0);
+}
+
+int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
+		      struct bpf_map_info *info, unsigned int flags)
+{
+	int fd = open_pin(pin, info, flags);
 
 	if (fd < 0)
 		return fd;

@@ -35,11 +35,18 @@ const char *tc_map_kind_name(enum tc_map_kind kind);
 int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind);
 
 /*
- * Opens the map pinned at `pin` and checks it is a `kind` map (or, with
+ * Opens the map pinned at `pin` read-only and checks it is a `kind` map (or, with
  * kind < 0, any of the IP or flow map; *kind_out tells which). Returns the
  * fd or a negative errno, having logged the cause and the fix.
  */
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info);
+
+#define TC_OPEN_RDWR  (1U << 0) /* writable too (default: read-only) */
+#define TC_OPEN_QUIET (1U << 1) /* log nothing when the pin cannot be opened */
+
+/* tc_map_open with TC_OPEN_* flags. */
+int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
+		      struct bpf_map_info *info, unsigned int flags);
 
 void tc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out);
 

@@ -69,7 +69,7 @@ int cmd_set(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
-	fd = tc_map_open(pins.control, TC_MAP_CONTROL, NULL, &info);
+	fd = tc_map_open_flags(pins.control, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR);
 	if (fd < 0)
 		return TC_EXIT_FAIL;
 	ctl = tc_control_map(fd);

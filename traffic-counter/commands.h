@@ -23,9 +23,10 @@ int cmd_dump_maps(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 extern const struct tc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
-	verify_def;
+	verify_def, serve_def;
 
 /* Parsed arguments, exposed so option handling is unit-tested without BPF. */
 struct attach_args {

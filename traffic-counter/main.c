@@ -13,6 +13,7 @@ const struct tc_command tc_commands[] = {
 	{"status", &status_def, cmd_status},
 	{"set", &set_def, cmd_set},
 	{"verify", &verify_def, cmd_verify},
+	{"serve", &serve_def, cmd_serve},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The Prometheus exposition: escaping, order, the cardinality policy and
+ * totals preserved under it. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+#include "metrics.h"
+
+/* Names by ifindex, independent of the host's interfaces. 5 and 6 share a
+ * name, as two namespaces' interfaces can seen from a third. */
+static const char *fake_ifname(__u32 ifindex)
+{
+	switch (ifindex) {
+	case 1:
+		return "lo";
+	case 2:
+		return "eth0";
+	case 3:
+		return "we\"ird\\dev";
+	case 5:
+	case 6:
+		return "twin";
+	default:
+		return "if99";
+	}
+}
+
+static struct tc_ip_entry v4e(__u32 ifindex, __u8 dir, __u8 a, __u8 b, __u8 c, __u8 d, __u64 bytes,
+			      __u64 packets)
+{
+	struct tc_ip_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.ifindex = ifindex;
+	e.key.family = 4;
+	e.key.direction = dir;
+	e.key.addr[0] = a;
+	e.key.addr[1] = b;
+	e.key.addr[2] = c;
+	e.key.addr[3] = d;
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	return e;
+}
+
+/* fd00::<hi>:0:0:<lo> */
+static struct tc_ip_entry v6e(__u32 ifindex, __u8 hi, __u8 lo, __u64 bytes, __u64 packets)
+{
+	struct tc_ip_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.ifindex = ifindex;
+	e.key.family = 6;
+	e.key.addr[0] = 0xfd;
+	e.key.addr[7] = hi;
+	e.key.addr[15] = lo;
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	return e;
+}
+
+static struct tc_metrics *policy(__u32 max_series, __u8 v4, __u8 v6)
+{
+	struct tc_metrics_policy p = {max_series, v4, v6, fake_ifname};
+	struct tc_metrics *m = tc_metrics_new(&p);
+
+	assert_non_null(m);
+	return m;
+}
+
+static void snap_ip(struct tc_metrics_snapshot *s, const struct tc_ip_entry *e, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->ip = e;
+	s->n_ip = n;
+	s->maps[TC_MAP_IP] = (struct tc_metrics_map){1, (__u32)n, 1024};
+	s->version = "9.9.9";
+	s->libbpf_version = "v1.1";
+}
+
+/* The whole exposition of one scrape; the caller frees it. */
+static char *scrape(struct tc_metrics *m, const struct tc_metrics_snapshot *s)
+{
+	struct unit_mem mem;
+
+	unit_mem_open(&mem);
+	assert_int_equal(tc_metrics_write(m, s, mem.f), 0);
+	return unit_mem_close(&mem);
+}
+
+/* Sample lines of one metric, in output order, joined by '\n' (caller frees). */
+static char *samples(const char *text, const char *name)
+{
+	size_t nlen = strlen(name), cap = strlen(text) + 1, used = 0;
+	char *out = calloc(1, cap);
+
+	assert_non_null(out);
+	for (const char *p = text; *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (!strncmp(p, name, nlen) && (p[nlen] == '{' || p[nlen] == ' ')) {
+			memcpy(out + used, p, len);
+			used += len;
+			out[used++] = '\n';
+		}
+		p += len + (eol ? 1 : 0);
+	}
+	return out;
+}
+
+static unsigned long long sum_of(const char *text, const char *name)
+{
+	char *s = samples(text, name);
+	unsigned long long sum = 0;
+
+	for (char *p = s; (p = strchr(p, '\n')); p++) {
+		char *sp = p;
+
+		while (sp > s && sp[-1] != ' ')
+			sp--;
+		sum += strtoull(sp, NULL, 10);
+	}
+	free(s);
+	return sum;
+}
+
+static size_t count_of(const char *text, const char *name)
+{
+	char *s = samples(text, name);
+	size_t n = 0;
+
+	for (char *p = s; (p = strchr(p, '\n')); p++)
+		n++;
+	free(s);
+	return n;
+}
+
+/* Value of the sample whose line starts with `prefix` (labels included). */
+static unsigned long long value_of(const char *text, const char *prefix)
+{
+	const char *p = strstr(text, prefix);
+
+	assert_non_null(p);
+	p = strchr(p, '}');
+	assert_non_null(p);
+	return strtoull(p + 2, NULL, 10);
+}
+
+/* ---- escaping and parsing options --------------------------------------- */
+
+static void test_escape(void **state)
+{
+	struct unit_mem mem;
+	char *out;
+
+	(void)state;
+	unit_mem_open(&mem);
+	tc_metrics_escape(mem.f, "plain");
+	fputc('|', mem.f);
+	tc_metrics_escape(mem.f, "a\"b\\c\nd");
+	out = unit_mem_close(&mem);
+	assert_string_equal(out, "plain|a\\\"b\\\\c\\nd");
+	free(out);
+}
+
+static void test_prefix_parse(void **state)
+{
+	static const char *const bad[] = {"", "x", "33", "24,", "24,129", "-1", "24,64,1", ",64"};
+	__u8 v4 = 0, v6 = 0;
+
+	(void)state;
+	assert_int_equal(tc_metrics_prefix_parse("24", &v4, &v6), 0);
+	assert_int_equal(v4, 24);
+	assert_int_equal(v6, 128);
+	assert_int_equal(tc_metrics_prefix_parse("16,48", &v4, &v6), 0);
+	assert_int_equal(v4, 16);
+	assert_int_equal(v6, 48);
+	assert_int_equal(tc_metrics_prefix_parse("0,0", &v4, &v6), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tc_metrics_prefix_parse(bad[i], &v4, &v6), -EINVAL);
+}
+
+static void test_policy_out_of_range(void **state)
+{
+	struct tc_metrics_policy p = {0, 33, 128, NULL};
+
+	(void)state;
+	errno = 0;
+	assert_null(tc_metrics_new(&p));
+	assert_int_equal(errno, EINVAL);
+	p = (struct tc_metrics_policy){TC_METRICS_MAX_SERIES + 1, 32, 128, NULL};
+	assert_null(tc_metrics_new(&p));
+}
+
+/* ---- exposition ---------------------------------------------------------- */
+
+/* Devices by name, then direction, family, address: whatever the map order. */
+static void test_order_and_escaping(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(1, TC_DIR_EGRESS, 10, 0, 0, 1, 5, 1),
+		v6e(2, 0, 1, 7, 1),
+		v4e(2, TC_DIR_INGRESS, 198, 18, 0, 2, 20, 2),
+		v4e(3, TC_DIR_INGRESS, 198, 18, 0, 9, 3, 1),
+		v4e(2, TC_DIR_INGRESS, 198, 18, 0, 1, 10, 1),
+		v4e(2, TC_DIR_EGRESS, 198, 18, 0, 1, 30, 3),
+	};
+	const char *want =
+		"traffic_counter_bytes_total{device=\"eth0\",direction=\"ingress\",family=\"ipv4\","
+		"address=\"198.18.0.1\"} 10\n"
+		"traffic_counter_bytes_total{device=\"eth0\",direction=\"ingress\",family=\"ipv4\","
+		"address=\"198.18.0.2\"} 20\n"
+		"traffic_counter_bytes_total{device=\"eth0\",direction=\"ingress\",family=\"ipv6\","
+		"address=\"fd00::1\"} 7\n"
+		"traffic_counter_bytes_total{device=\"eth0\",direction=\"egress\",family=\"ipv4\","
+		"address=\"198.18.0.1\"} 30\n"
+		"traffic_counter_bytes_total{device=\"lo\",direction=\"egress\",family=\"ipv4\","
+		"address=\"10.0.0.1\"} 5\n"
+		"traffic_counter_bytes_total{device=\"we\\\"ird\\\\dev\",direction=\"ingress\","
+		"family=\"ipv4\",address=\"198.18.0.9\"} 3\n";
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text, *again, *got;
+
+	(void)state;
+	snap_ip(&s, e, sizeof(e) / sizeof(e[0]));
+	text = scrape(m, &s);
+	got = samples(text, "traffic_counter_bytes_total");
+	assert_string_equal(got, want);
+	assert_int_equal(value_of(text, "traffic_counter_packets_total{device=\"eth0\","
+					"direction=\"egress\""),
+			 3);
+	/* Stable: the same maps give the same text. */
+	again = scrape(m, &s);
+	assert_string_equal(text, again);
+	free(got);
+	free(again);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* Every metric has one HELP and one TYPE line, right before its samples. */
+static void test_help_and_type(void **state)
+{
+	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
+	struct tc_stat_entry st = {.key = {.ifindex = 2, .reason = TC_STAT_NON_IP}, .val = {60, 1}};
+	struct tc_control ctl = {.dropped_packets = 4, .dropped_bytes = 400, .flow_inserts = 9};
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text, current[128] = "";
+
+	(void)state;
+	snap_ip(&s, e, 1);
+	s.stats = &st;
+	s.n_stats = 1;
+	s.maps[TC_MAP_STATS] = (struct tc_metrics_map){1, 1, 4096};
+	s.maps[TC_MAP_FLOW] = (struct tc_metrics_map){1, 0, 32768};
+	s.control = &ctl;
+	text = scrape(m, &s);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[128];
+
+		if (sscanf(line, "# HELP %127s", name) == 1) {
+			assert_string_not_equal(name, current); /* no family twice */
+			snprintf(current, sizeof(current), "%s", name);
+			line = strtok(NULL, "\n");
+			assert_non_null(line);
+			assert_int_equal(sscanf(line, "# TYPE %127s", name), 1);
+			assert_string_equal(name, current);
+			continue;
+		}
+		assert_int_equal(strncmp(line, current, strlen(current)), 0);
+		assert_true(line[strlen(current)] == '{' || line[strlen(current)] == ' ');
+	}
+	free(text);
+	tc_metrics_free(m);
+}
+
+static void test_other_metrics(void **state)
+{
+	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
+	struct tc_stat_entry st[] = {
+		{.key = {.ifindex = 2, .reason = TC_STAT_NON_IP}, .val = {60, 1}},
+		{.key = {.ifindex = 6, .reason = TC_STAT_NON_IP}, .val = {120, 2}},
+		{.key = {.ifindex = 5, .reason = TC_STAT_NON_IP}, .val = {60, 1}},
+	};
+	struct tc_flow_entry fl = {.key = {.ifindex = 2, .family = 4},
+				   .val = {.bytes = 80, .packets = 2}};
+	struct tc_control ctl = {
+		.flags = TC_FLAG_FLOW_COUNTERS, .dropped_packets = 4, .dropped_bytes = 400};
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 1);
+	s.stats = st;
+	s.n_stats = 3;
+	s.flow = &fl;
+	s.n_flow = 1;
+	s.maps[TC_MAP_STATS] = (struct tc_metrics_map){1, 3, 4096};
+	s.maps[TC_MAP_FLOW] = (struct tc_metrics_map){1, 1, 32768};
+	s.control = &ctl;
+	text = scrape(m, &s);
+	assert_non_null(strstr(text, "traffic_counter_build_info{version=\"9.9.9\","
+				     "abi_version=\"1\",libbpf=\"v1.1\"} 1\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_dropped_packets_total 4\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_dropped_bytes_total 400\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_flow_counting_enabled 1\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_flow_bytes{device=\"eth0\","
+				     "direction=\"ingress\",family=\"ipv4\"} 80\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_ip\"} 1\n"));
+	assert_non_null(strstr(text, "traffic_counter_map_capacity{map=\"traffic_stats\"} 4096\n"));
+	/* Every reason of each interface seen, and the two "twin"s merged. */
+	assert_int_equal(count_of(text, "traffic_counter_stat_packets_total"), 2 * TC_STAT_MAX);
+	assert_int_equal(value_of(text, "traffic_counter_stat_bytes_total{device=\"twin\","
+					"direction=\"ingress\",reason=\"non_ip\""),
+			 180);
+	assert_int_equal(value_of(text, "traffic_counter_stat_packets_total{device=\"eth0\","
+					"direction=\"ingress\",reason=\"ipv4_truncated\""),
+			 0);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* Maps that were not read are left out, not exported as zeros. */
+static void test_absent_maps(void **state)
+{
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, NULL, 0);
+	text = scrape(m, &s);
+	assert_null(strstr(text, "traffic_counter_flow_bytes"));
+	assert_null(strstr(text, "traffic_counter_stat_packets_total"));
+	assert_null(strstr(text, "traffic_counter_dropped_packets_total"));
+	assert_null(strstr(text, "map=\"traffic_counters_flow\""));
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 0);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* Two ifindexes with one name give one series per address, not two. */
+static void test_same_name_merges(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(5, 0, 198, 18, 0, 1, 10, 1),
+		v4e(6, 0, 198, 18, 0, 1, 15, 2),
+	};
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 2);
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 1);
+	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 25);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* ---- the cardinality policy ---------------------------------------------- */
+
+/* The largest join at the first scrape; the rest is one "other" series. */
+static void test_top_k_first_scrape(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 100, 1), v4e(2, 0, 198, 18, 0, 2, 500, 5),
+		v4e(2, 0, 198, 18, 0, 3, 300, 3), v4e(2, 0, 198, 18, 0, 4, 50, 1),
+		v4e(2, 0, 198, 18, 0, 5, 400, 4), v4e(2, 0, 198, 18, 0, 6, 10, 1),
+	};
+	struct tc_metrics *m = policy(3, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 6);
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 4);
+	assert_int_equal(tc_metrics_members(m), 3);
+	assert_int_equal(value_of(text, "traffic_counter_bytes_total{device=\"eth0\","
+					"direction=\"ingress\",family=\"ipv4\",address=\"other\""),
+			 160);
+	assert_int_equal(value_of(text, "traffic_counter_packets_total{device=\"eth0\","
+					"direction=\"ingress\",family=\"ipv4\",address=\"other\""),
+			 3);
+	assert_non_null(strstr(text, "address=\"198.18.0.2\"} 500"));
+	assert_non_null(strstr(text, "address=\"198.18.0.5\"} 400"));
+	assert_non_null(strstr(text, "address=\"198.18.0.3\"} 300"));
+	assert_non_null(strstr(text, "\ntraffic_counter_address_series 3\n"));
+	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 1360);
+	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), 15);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/*
+ * Sticky: an address in "other" that outgrows every member stays in
+ * "other", a new address finds no room, and every series only grows.
+ */
+static void test_sticky_monotonic(void **state)
+{
+	struct tc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 100, 1),
+		v4e(2, 0, 198, 18, 0, 2, 200, 2),
+		v4e(2, 0, 198, 18, 0, 3, 10, 1),
+		v4e(2, 0, 198, 18, 0, 4, 0, 0),
+	};
+	struct tc_metrics *m = policy(2, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *first, *second, *a, *b;
+
+	(void)state;
+	snap_ip(&s, e, 3);
+	first = scrape(m, &s);
+	e[2].val.bytes = 100000; /* .3 outgrows both members */
+	e[3].val.bytes = 50000;	 /* .4 is new: no room */
+	e[3].val.packets = 1;
+	snap_ip(&s, e, 4);
+	second = scrape(m, &s);
+	a = samples(first, "traffic_counter_bytes_total");
+	b = samples(second, "traffic_counter_bytes_total");
+	/* The same series, in the same order; each value at least as large. */
+	assert_int_equal(count_of(first, "traffic_counter_bytes_total"), 3);
+	assert_int_equal(count_of(second, "traffic_counter_bytes_total"), 3);
+	for (char *p = a, *q = b; *p; p = strchr(p, '\n') + 1, q = strchr(q, '\n') + 1) {
+		char *pv = strchr(p, '}'), *qv = strchr(q, '}');
+
+		assert_int_equal(pv - p, qv - q);
+		assert_memory_equal(p, q, (size_t)(pv - p));
+		assert_true(strtoull(qv + 2, NULL, 10) >= strtoull(pv + 2, NULL, 10));
+	}
+	assert_int_equal(value_of(second,
+				  "traffic_counter_bytes_total{device=\"eth0\","
+				  "direction=\"ingress\",family=\"ipv4\",address=\"other\""),
+			 150000);
+	assert_int_equal(sum_of(second, "traffic_counter_bytes_total"), 150300);
+	free(a);
+	free(b);
+	free(first);
+	free(second);
+	tc_metrics_free(m);
+}
+
+/* While there is room, new addresses join; when too many arrive at once,
+ * the largest of them take the room left. */
+static void test_join_while_room(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 10, 1), v4e(2, 0, 198, 18, 0, 2, 10, 1),
+		v4e(2, 0, 198, 18, 0, 3, 5, 1),	 v4e(2, 0, 198, 18, 0, 4, 70, 1),
+		v4e(2, 0, 198, 18, 0, 5, 60, 1), v4e(2, 0, 198, 18, 0, 6, 1, 1),
+	};
+	struct tc_metrics *m = policy(4, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 2);
+	free(scrape(m, &s));
+	assert_int_equal(tc_metrics_members(m), 2);
+	snap_ip(&s, e, 6);
+	text = scrape(m, &s);
+	assert_int_equal(tc_metrics_members(m), 4);
+	assert_non_null(strstr(text, "address=\"198.18.0.4\"} 70"));
+	assert_non_null(strstr(text, "address=\"198.18.0.5\"} 60"));
+	assert_null(strstr(text, "address=\"198.18.0.3\""));
+	assert_int_equal(value_of(text, "traffic_counter_bytes_total{device=\"eth0\","
+					"direction=\"ingress\",family=\"ipv4\",address=\"other\""),
+			 6);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* One "other" per device, direction and family; the totals of each kept. */
+static void test_other_per_group(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 100, 1), v4e(2, 0, 198, 18, 0, 2, 1, 1),
+		v4e(2, 1, 198, 18, 0, 1, 2, 1),	  v6e(2, 0, 1, 3, 1),
+		v4e(1, 0, 127, 0, 0, 1, 4, 1),
+	};
+	struct tc_metrics *m = policy(1, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 5);
+	text = scrape(m, &s);
+	/* The one member, plus "other" for eth0 in/v4, eth0 out/v4, eth0 in/v6, lo. */
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 5);
+	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 110);
+	assert_int_equal(value_of(text, "traffic_counter_bytes_total{device=\"eth0\","
+					"direction=\"egress\",family=\"ipv4\",address=\"other\""),
+			 2);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* Many entries, a small limit: bounded series, totals kept exactly. */
+static void test_totals_preserved(void **state)
+{
+	enum { N = 600 };
+	struct tc_ip_entry *e = calloc(N, sizeof(*e));
+	unsigned long long bytes = 0, packets = 0;
+	struct tc_metrics *m = policy(17, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	assert_non_null(e);
+	for (unsigned int i = 0; i < N; i++) {
+		e[i] = i % 3 ? v4e(2 + i % 2, (__u8)(i % 4 / 2), 198, 18, (__u8)(i / 256), (__u8)i,
+				   (i * 7919ULL) % 100003, i % 13 + 1)
+			     : v6e(2, (__u8)(i / 256), (__u8)i, (i * 104729ULL) % 65537, i % 5 + 1);
+		bytes += e[i].val.bytes;
+		packets += e[i].val.packets;
+	}
+	snap_ip(&s, e, N);
+	text = scrape(m, &s);
+	/* 17 own series + at most one "other" per device/direction/family (2*2*2). */
+	assert_true(count_of(text, "traffic_counter_bytes_total") <= 17 + 8);
+	assert_int_equal(tc_metrics_members(m), 17);
+	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), bytes);
+	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), packets);
+	free(text);
+	free(e);
+	tc_metrics_free(m);
+}
+
+/* Prefixes: one series per /24 and /64, summing their addresses. */
+static void test_prefix_aggregation(void **state)
+{
+	const struct tc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 10, 1),
+		v4e(2, 0, 198, 18, 0, 200, 20, 2),
+		v4e(2, 0, 198, 18, 1, 1, 40, 4),
+		v6e(2, 0, 1, 5, 1),
+		v6e(2, 0, 2, 6, 1),
+		v6e(2, 1, 1, 7, 1),
+	};
+	struct tc_metrics *m = policy(0, 24, 64);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 6);
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 4);
+	assert_non_null(strstr(text, "address=\"198.18.0.0/24\"} 30\n"));
+	assert_non_null(strstr(text, "address=\"198.18.1.0/24\"} 40\n"));
+	assert_non_null(strstr(text, "address=\"fd00::/64\"} 11\n"));
+	assert_non_null(strstr(text, "address=\"fd00:0:0:1::/64\"} 7\n"));
+	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), 10);
+	free(text);
+	tc_metrics_free(m);
+}
+
+/* Odd prefix lengths mask within a byte. */
+static void test_prefix_within_byte(void **state)
+{
+	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 19, 255, 255, 1, 1)};
+	struct tc_metrics *m = policy(0, 15, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 1);
+	text = scrape(m, &s);
+	assert_non_null(strstr(text, "address=\"198.18.0.0/15\"} 1\n"));
+	free(text);
+	tc_metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_prefix_parse),
+		cmocka_unit_test(test_policy_out_of_range),
+		cmocka_unit_test(test_order_and_escaping),
+		cmocka_unit_test(test_help_and_type),
+		cmocka_unit_test(test_other_metrics),
+		cmocka_unit_test(test_absent_maps),
+		cmocka_unit_test(test_same_name_merges),
+		cmocka_unit_test(test_top_k_first_scrape),
+		cmocka_unit_test(test_sticky_monotonic),
+		cmocka_unit_test(test_join_while_room),
+		cmocka_unit_test(test_other_per_group),
+		cmocka_unit_test(test_totals_preserved),
+		cmocka_unit_test(test_prefix_aggregation),
+		cmocka_unit_test(test_prefix_within_byte),
+	};
+
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}

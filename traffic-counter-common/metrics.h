@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The Prometheus text exposition of the maps' contents. Pure functions over
+ * a snapshot taken by the caller, so ordering, escaping and the cardinality
+ * policy are unit-tested without BPF. See
+ * openspec/changes/0002-prometheus-exporter.md for the policy.
+ */
+#ifndef TC_METRICS_H
+#define TC_METRICS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "maps.h"
+
+/* The largest --max-series: bounds the membership table (~64 B a slot). */
+#define TC_METRICS_MAX_SERIES (1U << 20)
+
+struct tc_metrics_policy {
+	__u32 max_series; /* address/prefix series of their own; 0: no limit */
+	__u8 v4_prefix;	  /* 32: one series per IPv4 address */
+	__u8 v6_prefix;	  /* 128: one series per IPv6 address */
+	/* Interface name of an ifindex; NULL: tc_ifname (this namespace). */
+	const char *(*ifname)(__u32 ifindex);
+};
+
+/* One map's fill level; present 0 when its pin could not be read. */
+struct tc_metrics_map {
+	int present;
+	__u32 entries;
+	__u32 capacity;
+};
+
+/* What one scrape read from the maps. Absent parts are left out. */
+struct tc_metrics_snapshot {
+	const struct tc_ip_entry *ip;
+	size_t n_ip;
+	const struct tc_flow_entry *flow;
+	size_t n_flow;
+	const struct tc_stat_entry *stats;
+	size_t n_stats;
+	const struct tc_control *control; /* NULL: not read */
+	struct tc_metrics_map maps[TC_MAP_KIND_MAX];
+	const char *version;
+	const char *libbpf_version;
+};
+
+struct tc_metrics;
+
+/* NULL on allocation failure or a policy out of range (errno set). */
+struct tc_metrics *tc_metrics_new(const struct tc_metrics_policy *policy);
+void tc_metrics_free(struct tc_metrics *m);
+
+/*
+ * Writes the exposition of one snapshot to f, in a stable order, and
+ * records new series members. Returns 0 or a negative errno (-ENOMEM,
+ * -EIO for a failed write).
+ */
+int tc_metrics_write(struct tc_metrics *m, const struct tc_metrics_snapshot *s, FILE *f);
+
+/* Number of addresses or prefixes holding a series of their own. */
+size_t tc_metrics_members(const struct tc_metrics *m);
+
+/* A label value escaped as the text format wants: \\, \" and \n. */
+void tc_metrics_escape(FILE *f, const char *s);
+
+/* "24" or "24,64": IPv4 and optionally IPv6 prefix lengths. 0 or -EINVAL. */
+int tc_metrics_prefix_parse(const char *s, __u8 *v4, __u8 *v6);
+
+#endif /* TC_METRICS_H */

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * serve: the Prometheus exporter. HTTP through libmicrohttpd; every scrape
+ * opens the pinned maps afresh (read-only) and renders them with
+ * metrics.c, so nothing is cached that could go stale or outlive a
+ * re-created map.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <bpf/libbpf.h>
+#include <microhttpd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "maps.h"
+#include "metrics.h"
+
+/* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
+#define SERVE_LISTEN_DEFAULT	 "127.0.0.1:10437"
+#define SERVE_MAX_SERIES_DEFAULT 1000
+/* Headers and request line of one request must fit: bigger ones get an
+ * error reply, and a client cannot make the server hold more. */
+#define SERVE_CONN_MEMORY  (32 * 1024)
+#define SERVE_CONN_LIMIT   64
+#define SERVE_CONN_TIMEOUT 10 /* seconds: an idle or stalled client is dropped */
+
+#define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define CT_TEXT	   "text/plain; charset=utf-8"
+#define CT_HTML	   "text/html; charset=utf-8"
+
+enum {
+	OPT_LISTEN = 1,
+	OPT_MAX_SERIES,
+	OPT_AGGREGATE,
+};
+
+static const struct tc_opt serve_opts[] = {
+	{"listen", "ADDR:PORT",
+	 "address to serve on (default " SERVE_LISTEN_DEFAULT "; [::1]:PORT for IPv6, :PORT for "
+	 "every IPv4 address, [::]:PORT for every address, port 0 for any free port)",
+	 OPT_LISTEN},
+	{"max-series", "N",
+	 "at most N addresses (or prefixes) get a series of their own, the rest is summed into "
+	 "address=\"other\"; membership is kept for the life of the process (default 1000, 0: no "
+	 "limit)",
+	 OPT_MAX_SERIES},
+	{"aggregate-prefix", "V4[,V6]",
+	 "sum addresses into prefixes of these lengths, e.g. 24,64 (default 32,128: none)",
+	 OPT_AGGREGATE},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def serve_def = {
+	.name = "serve",
+	.summary = "Export the counters to Prometheus over HTTP: /metrics in the text format,\n"
+		   "read from the pinned maps at every scrape; /healthz. Needs no root on Linux\n"
+		   ">= 5.19: read access to the pins is enough (README, 'Prometheus').",
+	.opts = serve_opts,
+	.examples = "  traffic-counter serve\n"
+		    "  traffic-counter serve --listen [::1]:10437 --max-series 500\n"
+		    "  traffic-counter serve --max-series 0 --aggregate-prefix 24,64\n",
+};
+
+struct serve_args {
+	struct tc_pin_args pins;
+	const char *listen;
+	struct tc_metrics_policy policy;
+};
+
+struct serve {
+	struct tc_pins pins;
+	struct tc_metrics *metrics;
+};
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (empty: any) and port. */
+static int split_listen(const char *s, char *host, size_t hlen, const char **port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n;
+
+	if (!colon)
+		return tc_opt_invalid("listen", "'%s' is not ADDR:PORT", s);
+	n = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (n < 2 || s[n - 1] != ']')
+			return tc_opt_invalid("listen", "'%s': an IPv6 address goes in [ ]", s);
+		s++;
+		n -= 2;
+	}
+	if (n >= hlen)
+		return tc_opt_invalid("listen", "'%s': address too long", s);
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
+/* Syntax only, at parse time, so a malformed --listen is a usage error. */
+static int check_listen(const char *s)
+{
+	char host[256];
+	const char *port;
+	__u32 portnum;
+
+	return split_listen(s, host, sizeof(host), &port)
+		       ?: tc_parse_u32("listen", port, 0, 65535, &portnum);
+}
+
+static int serve_opt(int id, const char *arg, void *ctx)
+{
+	struct serve_args *a = ctx;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	switch (id) {
+	case OPT_LISTEN:
+		a->listen = arg;
+		return check_listen(arg);
+	case OPT_MAX_SERIES:
+		return tc_parse_u32("max-series", arg, 0, TC_METRICS_MAX_SERIES,
+				    &a->policy.max_series);
+	case OPT_AGGREGATE:
+		if (tc_metrics_prefix_parse(arg, &a->policy.v4_prefix, &a->policy.v6_prefix))
+			return tc_opt_invalid("aggregate-prefix",
+					      "'%s' is not V4[,V6] with V4 in 0..32 and V6 in "
+					      "0..128",
+					      arg);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int serve_parse(int argc, char **argv, struct serve_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->listen = SERVE_LISTEN_DEFAULT;
+	a->policy.max_series = SERVE_MAX_SERIES_DEFAULT;
+	a->policy.v4_prefix = 32;
+	a->policy.v6_prefix = 128;
+	return tc_opts_parse(&serve_def, argc, argv, serve_opt, a);
+}
+
+/* ---- reading the maps ---------------------------------------------------- */
+
+/* Optional maps may simply not be pinned: only required ones are reported. */
+static int open_ro(const char *pin, enum tc_map_kind kind, struct bpf_map_info *info, int required)
+{
+	return tc_map_open_flags(pin, kind, NULL, info, required ? 0 : TC_OPEN_QUIET);
+}
+
+struct scrape {
+	struct tc_ip_entry *ip;
+	struct tc_flow_entry *flow;
+	struct tc_stat_entry *stats;
+	struct tc_control control;
+	struct tc_metrics_snapshot snap;
+};
+
+static const char *pin_of(const struct tc_pins *p, enum tc_map_kind kind)
+{
+	const char *pins[TC_MAP_KIND_MAX] = {p->ip, p->flow, p->control, p->stats};
+
+	return pins[kind];
+}
+
+static int dump_kind(int fd, enum tc_map_kind kind, struct scrape *sc, size_t *n)
+{
+	*n = 1;
+	switch (kind) {
+	case TC_MAP_IP:
+		return tc_dump_ip(fd, &sc->ip, n);
+	case TC_MAP_FLOW:
+		return tc_dump_flow(fd, &sc->flow, n);
+	case TC_MAP_STATS:
+		return tc_dump_stats(fd, &sc->stats, n);
+	default:
+		return tc_control_read(fd, &sc->control);
+	}
+}
+
+/* An optional map that is not pinned is left out; a required one fails. */
+static int read_map(const struct tc_pins *pins, enum tc_map_kind kind, int required,
+		    struct scrape *sc)
+{
+	struct tc_metrics_map *mp = &sc->snap.maps[kind];
+	struct bpf_map_info info;
+	size_t n = 0;
+	int fd, err;
+
+	fd = open_ro(pin_of(pins, kind), kind, &info, required);
+	if (fd < 0)
+		return required ? fd : 0;
+	err = dump_kind(fd, kind, sc, &n);
+	close(fd);
+	if (err) {
+		tc_err("cannot read %s: %s", pin_of(pins, kind), strerror(-err));
+		return err;
+	}
+	mp->present = 1;
+	mp->entries = (__u32)n;
+	mp->capacity = info.max_entries;
+	return 0;
+}
+
+static void scrape_free(struct scrape *sc)
+{
+	free(sc->ip);
+	free(sc->flow);
+	free(sc->stats);
+}
+
+static int scrape_read(const struct tc_pins *pins, struct scrape *sc)
+{
+	int err;
+
+	memset(sc, 0, sizeof(*sc));
+	err = read_map(pins, TC_MAP_IP, 1, sc);
+	err = err ?: read_map(pins, TC_MAP_CONTROL, 1, sc);
+	err = err ?: read_map(pins, TC_MAP_FLOW, 0, sc);
+	err = err ?: read_map(pins, TC_MAP_STATS, 0, sc);
+	sc->snap.ip = sc->ip;
+	sc->snap.n_ip = sc->snap.maps[TC_MAP_IP].entries;
+	sc->snap.flow = sc->flow;
+	sc->snap.n_flow = sc->snap.maps[TC_MAP_FLOW].entries;
+	sc->snap.stats = sc->stats;
+	sc->snap.n_stats = sc->snap.maps[TC_MAP_STATS].entries;
+	sc->snap.control = &sc->control;
+	sc->snap.version = TC_VERSION;
+	sc->snap.libbpf_version = libbpf_version_string();
+	return err;
+}
+
+/* The exposition text in a malloc'ed buffer, or a negative errno. */
+static int render(struct serve *sv, char **text, size_t *len)
+{
+	struct scrape sc;
+	FILE *f;
+	int err;
+
+	*text = NULL;
+	err = scrape_read(&sv->pins, &sc);
+	if (!err) {
+		f = open_memstream(text, len);
+		if (!f) {
+			err = -errno;
+		} else {
+			/* Only this thread writes it: skip stdio's per-call locking. */
+			__fsetlocking(f, FSETLOCKING_BYCALLER);
+			err = tc_metrics_write(sv->metrics, &sc.snap, f);
+			if (fclose(f) && !err)
+				err = -EIO;
+		}
+	}
+	scrape_free(&sc);
+	if (err) {
+		free(*text);
+		*text = NULL;
+	}
+	return err;
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	return reply(c, status, CT_TEXT, (char *)text, strlen(text), MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result page_metrics(struct serve *sv, struct MHD_Connection *c)
+{
+	char msg[256], *text;
+	size_t len = 0;
+	int err = render(sv, &text, &len);
+
+	if (!err)
+		return reply(c, MHD_HTTP_OK, CT_METRICS, text, len, MHD_RESPMEM_MUST_FREE);
+	snprintf(msg, sizeof(msg), "cannot read the maps under %s: %s\n", sv->pins.dir,
+		 strerror(-err));
+	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, msg, strlen(msg),
+		     MHD_RESPMEM_MUST_COPY);
+}
+
+/* Healthy when the IP map can be opened: what every scrape needs. */
+static enum MHD_Result page_healthz(struct serve *sv, struct MHD_Connection *c)
+{
+	struct bpf_map_info info;
+	int fd = open_ro(sv->pins.ip, TC_MAP_IP, &info, 0);
+
+	if (fd < 0)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "IP map not readable\n");
+	close(fd);
+	return reply_text(c, MHD_HTTP_OK, "ok\n");
+}
+
+static enum MHD_Result page_index(struct serve *sv, struct MHD_Connection *c)
+{
+	static const char html[] =
+		"<!DOCTYPE html>\n<html><head><title>traffic-counter exporter</title></head>\n"
+		"<body><h1>traffic-counter exporter</h1>\n"
+		"<p>Per-address traffic counters from pinned BPF maps.</p>\n"
+		"<ul><li><a href=\"metrics\">/metrics</a> (Prometheus text format)</li>\n"
+		"<li><a href=\"healthz\">/healthz</a></li></ul></body></html>\n";
+
+	(void)sv;
+	return reply(c, MHD_HTTP_OK, CT_HTML, (char *)html, sizeof(html) - 1,
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static const struct route {
+	const char *path;
+	enum MHD_Result (*page)(struct serve *sv, struct MHD_Connection *c);
+} routes[] = {
+	{"/", page_index},
+	{"/metrics", page_metrics},
+	{"/healthz", page_healthz},
+};
+
+static const struct route *find_route(const char *url)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(url, routes[i].path))
+			return &routes[i];
+	return NULL;
+}
+
+static int has_body(struct MHD_Connection *c)
+{
+	const char *len =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (len && strcmp(len, "0")) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/*
+ * Called once the headers are in (*req_cls still NULL), then per piece of
+ * body, then once the request is complete. Anything we refuse is refused
+ * at the first call: libmicrohttpd then discards the body unread and closes
+ * the connection. A good request is answered at the last call, so the
+ * connection can be kept alive. One polling thread calls this, so scrapes
+ * (and the membership table) are never concurrent.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	static int headers_seen; /* its address marks a request past the first call */
+	const struct route *r = find_route(url);
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls) {
+		/* The last call: requests with a body were refused at the first. */
+		*upload_data_size = 0;
+		return r ? r->page(cls, c) : MHD_NO;
+	}
+	if (!r)
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: use GET\n");
+	if (has_body(c))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "a GET request takes no body\n");
+	*req_cls = &headers_seen;
+	return MHD_YES;
+}
+
+/* libmicrohttpd's own messages (malformed requests, ...): only with -v. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	tc_debug("libmicrohttpd: %s", buf);
+}
+
+/* ---- listening ------------------------------------------------------------ */
+
+static int resolve_listen(const char *addr, struct addrinfo **res)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	char host[256];
+	const char *port;
+	int err;
+
+	err = split_listen(addr, host, sizeof(host), &port);
+	if (err)
+		return err;
+	err = getaddrinfo(*host ? host : NULL, port, &hints, res);
+	if (err) {
+		tc_err("--listen %s: cannot resolve '%s': %s", addr, host, gai_strerror(err));
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+static void log_bind_error(const char *addr, int err)
+{
+	if (err == -EADDRINUSE)
+		tc_err("cannot listen on %s: the port is already in use (another 'serve' or "
+		       "exporter?); stop it or pick another --listen",
+		       addr);
+	else if (err == -EACCES)
+		tc_err("cannot listen on %s: %s; ports below 1024 need CAP_NET_BIND_SERVICE, "
+		       "pick a higher port",
+		       addr, strerror(-err));
+	else if (err == -EADDRNOTAVAIL)
+		tc_err("cannot listen on %s: no such address on this host", addr);
+	else
+		tc_err("cannot listen on %s: %s", addr, strerror(-err));
+}
+
+static void log_listening(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int v6;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV))
+		return;
+	v6 = ss.ss_family == AF_INET6;
+	tc_info("serving http://%s%s%s:%s/metrics", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+/* Our own socket, so a taken port is reported as such, not as a failed start. */
+static int listen_socket(const char *addr)
+{
+	struct addrinfo *ai = NULL;
+	int fd = -1, one = 1, zero = 0, err;
+
+	err = resolve_listen(addr, &ai);
+	if (err)
+		return err;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Rebinding right after a restart must not wait for TIME_WAIT. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SERVE_CONN_LIMIT))
+		err = -errno;
+out:
+	if (err) {
+		log_bind_error(addr, err);
+		if (fd >= 0)
+			close(fd);
+		fd = err;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+static struct MHD_Daemon *start_http(struct serve *sv, int fd)
+{
+	/* The logger first, so that no message goes to libmicrohttpd's default. */
+	return MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)SERVE_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)SERVE_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_END);
+}
+
+/* Both maps every scrape needs must be readable before we listen. */
+static int check_pins(const struct tc_pins *pins)
+{
+	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_CONTROL};
+	struct bpf_map_info info;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int fd = open_ro(pin_of(pins, kinds[i]), kinds[i], &info, 1);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+/* Blocks until SIGINT or SIGTERM; the signals were blocked in every thread. */
+static int wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig))
+		;
+	return sig;
+}
+
+static int serve_run(struct serve *sv, const char *addr)
+{
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int fd;
+
+	fd = listen_socket(addr);
+	if (fd < 0)
+		return TC_EXIT_FAIL;
+	/* Blocked before the HTTP thread starts, so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = start_http(sv, fd);
+	if (!d) {
+		tc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
+		close(fd);
+		return TC_EXIT_FAIL;
+	}
+	log_listening(fd);
+	tc_info("stopping on signal %d", wait_for_signal(&set));
+	/* Closes the listening socket too: the port is free once we exit. */
+	MHD_stop_daemon(d);
+	return TC_EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a;
+	struct serve sv = {};
+	int ret;
+
+	ret = tc_parse_exit(serve_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	if (tc_pin_args_resolve(&a.pins, &sv.pins))
+		return TC_EXIT_USAGE;
+	if (check_pins(&sv.pins))
+		return TC_EXIT_FAIL;
+	sv.metrics = tc_metrics_new(&a.policy);
+	if (!sv.metrics) {
+		tc_err("out of memory");
+		return TC_EXIT_FAIL;
+	}
+	ret = serve_run(&sv, a.listen);
+	tc_metrics_free(sv.metrics);
+	return ret;
+}
