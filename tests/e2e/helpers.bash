@@ -419,3 +419,92 @@ kernel_has_tcx() {
 prog_ids() { # prog_ids NS -> prog ids of the attachments status lists
 	status_json "$1" | jq -r '.attachments[].prog_id'
 }
+
+# --------------------------------------------- bare pairs, replay, CPUs --
+
+# make_bare_pair [QUEUES]: the two namespaces and the veth pair (QUEUES rx
+# and tx queues each end, default 1) with no address at all and IPv6
+# disabled on both ends, so the kernel sends nothing of its own and only
+# what a test injects (tcpreplay, raw frames) crosses the pair.
+make_bare_pair() {
+	local q=${1:-1}
+	ip netns add "$NS_A"
+	TCE_NETNS+=("$NS_A")
+	ip netns add "$NS_B"
+	TCE_NETNS+=("$NS_B")
+	# all + default too: an MTU change below 1280 and back re-creates a
+	# device's IPv6 state from the defaults (link-local address, MLD, DAD).
+	local ns dev conf
+	for ns in "$NS_A" "$NS_B"; do
+		for conf in all default; do
+			ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$conf.disable_ipv6=1"
+		done
+	done
+	ip -n "$NS_A" link add "$DEV_A" numtxqueues "$q" numrxqueues "$q" type veth \
+		peer name "$DEV_B" numtxqueues "$q" numrxqueues "$q" netns "$NS_B"
+	for ns in "$NS_A" "$NS_B"; do
+		dev=$DEV_A
+		[ "$ns" = "$NS_B" ] && dev=$DEV_B
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set "$dev" addrgenmode none
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+		ip -n "$ns" link set "$dev" up
+	done
+	MAC_A=$(ip -n "$NS_A" -j link show "$DEV_A" | jq -r '.[0].address')
+	MAC_B=$(ip -n "$NS_B" -j link show "$DEV_B" | jq -r '.[0].address')
+	IFX_A=$(ifindex_of "$NS_A" "$DEV_A")
+	IFX_B=$(ifindex_of "$NS_B" "$DEV_B")
+}
+
+# set_pair_mtu MTU: the same MTU on both ends (the receiving veth refuses
+# frames longer than its own MTU + 14 (+4 for a 0x8100 tag) as well).
+set_pair_mtu() {
+	ip -n "$NS_A" link set "$DEV_A" mtu "$1" &&
+		ip -n "$NS_B" link set "$DEV_B" mtu "$1"
+}
+
+# need_tools TOOL...: fail with the package hint when one is missing.
+need_tools() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || {
+			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
+			return 1
+		}
+	done
+}
+
+# online_cpus -> the ids of the CPUs this process may run on, one a line.
+online_cpus() {
+	local list part i
+	local -a parts
+	list=$(taskset -pc $$ | sed 's/.*: *//')
+	IFS=, read -r -a parts <<<"$list"
+	for part in "${parts[@]}"; do
+		if [[ $part == *-* ]]; then
+			for ((i = ${part%-*}; i <= ${part#*-}; i++)); do
+				echo "$i"
+			done
+		else
+			echo "$part"
+		fi
+	done
+}
+
+# cpu_mask CPU -> the sysfs cpumask text with only CPU set (32-bit groups).
+cpu_mask() {
+	local cpu=$1 mask i
+	mask=$(printf '%x' $((1 << (cpu % 32))))
+	for ((i = 0; i < cpu / 32; i++)); do
+		mask+=,00000000
+	done
+	echo "$mask"
+}
+
+# set_xps NS DEV QUEUE CPU: frames sent from CPU leave DEV through tx queue
+# QUEUE (on veth, the peer's rx queue of the same number).
+set_xps() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$1" bash -c 'echo "$1" >"/sys/class/net/$2/queues/tx-$3/xps_cpus"' \
+		_ "$(cpu_mask "$4")" "$2" "$3"
+}

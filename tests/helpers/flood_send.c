@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flood_send: send COUNT identical Ethernet + IPv4/IPv6 + UDP frames out of
+ * IFNAME through an AF_PACKET socket, as fast as the kernel takes them, so
+ * that end-to-end tests can check exact counts under load from several
+ * CPUs at once (pin it with taskset; on veth the receiving side runs on the
+ * sending CPU). A send the kernel refuses for lack of room (ENOBUFS,
+ * EAGAIN) is retried, so exactly COUNT frames go out or it fails.
+ *
+ *   flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD COUNT
+ *
+ * Prints "SENT FRAME_LEN START_NS END_NS RETRIES CPU_START CPU_END" on
+ * success: START/END_NS on CLOCK_MONOTONIC (the same clock for every
+ * process, so a test can check that two senders overlapped), the CPUs it
+ * ran on at the first and the last frame.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getcpu */
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_COUNT   100000000UL
+#define MAX_PAYLOAD 1400UL
+#define MAX_RETRIES 10000000UL
+#define FRAME_MAX   (14 + 40 + 8 + MAX_PAYLOAD)
+
+struct frame {
+	uint8_t buf[FRAME_MAX];
+	size_t len;
+};
+
+static void put8(struct frame *f, uint8_t v)
+{
+	f->buf[f->len++] = v;
+}
+
+static void put16(struct frame *f, uint16_t v)
+{
+	put8(f, (uint8_t)(v >> 8));
+	put8(f, (uint8_t)v);
+}
+
+static void put_bytes(struct frame *f, const void *p, size_t n)
+{
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Ethernet header done; adds IP, UDP and a zero payload with checksums. */
+static void build(struct frame *f, int family, const uint8_t *src, const uint8_t *dst,
+		  uint16_t sport, uint16_t dport, size_t payload)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	size_t ip = f->len, udp, udp_len = 8 + payload;
+	uint32_t pseudo;
+	uint16_t c;
+
+	if (family == AF_INET) {
+		put16(f, 0x0800);
+		ip = f->len;
+		put8(f, 0x45);
+		put8(f, 0);
+		put16(f, (uint16_t)(20 + udp_len));
+		put16(f, 0x1234); /* id */
+		put16(f, 0x4000); /* DF */
+		put8(f, 64);
+		put8(f, IPPROTO_UDP);
+		put16(f, 0);
+		put_bytes(f, src, 4);
+		put_bytes(f, dst, 4);
+		c = fold(sum16(f->buf + ip, 20, 0));
+		f->buf[ip + 10] = (uint8_t)(c >> 8);
+		f->buf[ip + 11] = (uint8_t)c;
+	} else {
+		put16(f, 0x86dd);
+		put8(f, 0x60);
+		put8(f, 0);
+		put16(f, 0);
+		put16(f, (uint16_t)udp_len);
+		put8(f, IPPROTO_UDP);
+		put8(f, 64);
+		put_bytes(f, src, 16);
+		put_bytes(f, dst, 16);
+	}
+	udp = f->len;
+	put16(f, sport);
+	put16(f, dport);
+	put16(f, (uint16_t)udp_len);
+	put16(f, 0);
+	memset(f->buf + f->len, 0, payload);
+	f->len += payload;
+
+	pseudo = sum16(src, alen, 0);
+	pseudo = sum16(dst, alen, pseudo);
+	pseudo += IPPROTO_UDP + (uint32_t)udp_len;
+	c = fold(sum16(f->buf + udp, udp_len, pseudo));
+	if (!c)
+		c = 0xffff;
+	f->buf[udp + 6] = (uint8_t)(c >> 8);
+	f->buf[udp + 7] = (uint8_t)c;
+}
+
+static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
+{
+	unsigned int b[ETH_ALEN];
+	char tail;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
+	    ETH_ALEN)
+		return -1;
+	for (int i = 0; i < ETH_ALEN; i++) {
+		if (b[i] > 0xff)
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int parse_ul(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' || *out > max ? -1 : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD "
+		"COUNT\n  PAYLOAD 0..%lu UDP bytes, COUNT 0..%lu frames\n",
+		MAX_PAYLOAD, MAX_COUNT);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long sport, dport, payload, count, sent = 0, retries = 0;
+	uint8_t dmac[ETH_ALEN], src[16], dst[16];
+	int family, fd, ret = 1, cpu_start = -1;
+	struct sockaddr_ll sll;
+	struct ifreq ifr;
+	struct frame f;
+	uint64_t t0, t1;
+
+	if (argc != 9) {
+		usage();
+		return 2;
+	}
+	if (inet_pton(AF_INET, argv[3], src) == 1 && inet_pton(AF_INET, argv[4], dst) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, argv[3], src) == 1 && inet_pton(AF_INET6, argv[4], dst) == 1)
+		family = AF_INET6;
+	else
+		family = 0;
+	if (!family || parse_mac(argv[2], dmac) || parse_ul(argv[5], 65535, &sport) ||
+	    parse_ul(argv[6], 65535, &dport) || parse_ul(argv[7], MAX_PAYLOAD, &payload) ||
+	    parse_ul(argv[8], MAX_COUNT, &count)) {
+		fprintf(stderr, "flood_send: bad DST_MAC, addresses (both IPv4 or both IPv6), "
+				"ports, PAYLOAD or COUNT\n");
+		usage();
+		return 2;
+	}
+
+	fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
+	if (fd < 0) {
+		perror("flood_send: socket(AF_PACKET)");
+		return 1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(argv[1]) >= sizeof(ifr.ifr_name)) {
+		fprintf(stderr, "flood_send: interface name too long: %s\n", argv[1]);
+		goto out;
+	}
+	strcpy(ifr.ifr_name, argv[1]);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
+		fprintf(stderr, "flood_send: no interface %s: %s\n", argv[1], strerror(errno));
+		goto out;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	sll.sll_halen = ETH_ALEN;
+	memcpy(sll.sll_addr, dmac, ETH_ALEN);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		fprintf(stderr, "flood_send: MAC of %s: %s\n", argv[1], strerror(errno));
+		goto out;
+	}
+
+	memset(&f, 0, sizeof(f));
+	put_bytes(&f, dmac, ETH_ALEN);
+	put_bytes(&f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	build(&f, family, src, dst, (uint16_t)sport, (uint16_t)dport, payload);
+
+	t0 = now_ns();
+	cpu_start = sched_getcpu();
+	while (sent < count) {
+		ssize_t n = sendto(fd, f.buf, f.len, 0, (struct sockaddr *)&sll, sizeof(sll));
+
+		if (n < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN) &&
+		    retries < MAX_RETRIES) {
+			if (errno != EINTR) {
+				retries++;
+				sched_yield();
+			}
+			continue;
+		}
+		if (n < 0 || (size_t)n != f.len) {
+			fprintf(stderr,
+				"flood_send: send on %s after %lu frames (%lu retries): %s\n",
+				argv[1], sent, retries, n < 0 ? strerror(errno) : "short write");
+			goto out;
+		}
+		sent++;
+	}
+	t1 = now_ns();
+	printf("%lu %zu %llu %llu %lu %d %d\n", sent, f.len, (unsigned long long)t0,
+	       (unsigned long long)t1, retries, cpu_start, sched_getcpu());
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
