@@ -144,9 +144,7 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 {
 	struct ipv6hdr *ip6 = l3;
 	void *cur = ip6 + 1;
-	int later_fragment = 0;
-	__u32 ext_len = 0;
-	__u16 plen;
+	__u32 ext_len = 0, plen;
 	__u8 nh;
 
 	if (cur > data_end)
@@ -159,6 +157,8 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 	__builtin_memcpy(p->src, &ip6->saddr, 16);
 	__builtin_memcpy(p->dst, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
+	/* Payload length 0: a jumbogram, whose length is in an option. */
+	plen = bpf_ntohs(ip6->payload_len) ?: ~0U;
 
 	/* Bounded so the verifier sees a fixed number of steps (SPEC: >= 8). */
 #pragma unroll
@@ -168,7 +168,9 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 
 		if (!tc_is_ipv6_ext(nh))
 			break;
-		if (cur + sizeof(struct tc_frag_hdr) > data_end) {
+		/* Cut by the frame, or past the payload length (padding). */
+		if (cur + sizeof(struct tc_frag_hdr) > data_end ||
+		    ext_len + sizeof(struct tc_frag_hdr) > plen) {
 			p->proto = nh;
 			p->note = TC_STAT_L4_TRUNCATED;
 			return -1;
@@ -176,8 +178,12 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 		if (nh == IPPROTO_FRAGMENT) {
 			struct tc_frag_hdr *fh = cur;
 
-			if (fh->frag_off & bpf_htons(0xfff8))
-				later_fragment = 1;
+			/* A later fragment carries data, not headers: stop here. */
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				p->proto = fh->nexthdr;
+				p->hdr_len = l3_off + sizeof(*ip6) + ext_len + sizeof(*fh);
+				return -1;
+			}
 			len = sizeof(*fh);
 		} else {
 			len = ((__u32)oh->hdrlen + 1) * 8;
@@ -191,12 +197,9 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 		p->note = TC_STAT_IPV6_EXT_LIMIT;
 		return -1;
 	}
-	/* Payload length 0: a jumbogram, whose length is in an option. */
-	plen = bpf_ntohs(ip6->payload_len);
 	p->hdr_len = l3_off + sizeof(*ip6) + ext_len;
-	if (!later_fragment)
-		tc_parse_l4(cur, data_end, !plen ? ~0U : plen > ext_len ? plen - ext_len : 0,
-			    l3_off + sizeof(*ip6) + ext_len, p);
+	tc_parse_l4(cur, data_end, plen > ext_len ? plen - ext_len : 0,
+		    l3_off + sizeof(*ip6) + ext_len, p);
 	return -1;
 }
 

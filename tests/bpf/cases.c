@@ -350,6 +350,41 @@ static void b_eth_only(struct pkt *p, int type)
 	pkt_eth(p, (uint16_t)type);
 }
 
+/*
+ * Found by fuzzing (tests/fuzz). Hop-by-hop, destination options and UDP,
+ * with an IPv6 payload length of `plen`: bytes after it are not part of the
+ * packet (as for IPv4's total length), so with plen 8 the walk cannot read
+ * destination options' Next Header and must stop there.
+ */
+static void b_ext6_payload_len(struct pkt *p, int plen)
+{
+	struct pkt_ip6 *ip;
+
+	pkt_eth(p, ETHERTYPE_IPV6);
+	ip = pkt_ipv6(p, IPPROTO_HOPOPTS, pkt_src6, pkt_dst6);
+	pkt_ext6(p, IPPROTO_DSTOPTS, 0);
+	pkt_ext6(p, IPPROTO_UDP, 0);
+	put_l4(p, IPPROTO_UDP, 0);
+	pkt_finish(p);
+	ip->payload_len = htons((uint16_t)plen);
+}
+
+/*
+ * Found by fuzzing. A later fragment (offset 185) of a packet whose
+ * fragmentable part starts with destination options, with `n` bytes of
+ * fragment data: after a later fragment's header comes data, not headers,
+ * so the protocol is the fragment header's Next Header and nothing is
+ * truncated.
+ */
+static void b_frag6_later_dstopts(struct pkt *p, int n)
+{
+	pkt_eth(p, ETHERTYPE_IPV6);
+	pkt_ipv6(p, IPPROTO_FRAGMENT, pkt_src6, pkt_dst6);
+	pkt_frag6(p, IPPROTO_DSTOPTS, 185, 1);
+	pkt_payload(p, (size_t)n);
+	pkt_finish(p);
+}
+
 static const struct case_def table[] = {
 	/* IPv4 header: options, IHL, total length, fragments */
 	{"ipv4_tcp_synack", b_tcp4, 5, TCP4},
@@ -409,7 +444,9 @@ static const struct case_def table[] = {
 	{"ipv6_ext_destination_options", b_ext6, EXT_DST, UDP6},
 	{"ipv6_ext_rfc8200_order", b_ext6, EXT_RFC_ORDER, UDP6},
 	{"ipv6_ext_chain_of_8", b_ext6, EXT_8, UDP6},
-	{"ipv6_ext_chain_of_8_later_fragment", b_ext6, EXT_8_LATER_FRAG, UDP6_NOPORTS},
+	/* After a later fragment comes data: the walk ends at the fragment header. */
+	{"ipv6_ext_chain_of_8_later_fragment", b_ext6, EXT_8_LATER_FRAG,
+	 IN6(IPPROTO_DSTOPTS, 0, 0, 0, NOTE_NONE)},
 	{"ipv6_ext_chain_of_9", b_ext6, EXT_9, EXT_LIMIT6(IPPROTO_ROUTING)},
 	{"ipv6_ext_chain_of_10", b_ext6, EXT_10, EXT_LIMIT6(IPPROTO_FRAGMENT)},
 	/* VLAN tags */
@@ -439,6 +476,13 @@ static const struct case_def table[] = {
 	{"min14_8021q", b_eth_only, ETHERTYPE_8021Q, STAT(TC_STAT_TRUNCATED_L2)},
 	{"min14_qinq", b_eth_only, ETHERTYPE_QINQ, STAT(TC_STAT_TRUNCATED_L2)},
 	{"min14_9100", b_eth_only, ETHERTYPE_9100, STAT(TC_STAT_TRUNCATED_L2)},
+	/* found by fuzzing (tests/fuzz); see the builders */
+	{"ipv6_payload_length_ends_after_ext", b_ext6_payload_len, 16, L4_CUT6(IPPROTO_UDP)},
+	{"ipv6_payload_length_ends_inside_ext", b_ext6_payload_len, 8, L4_CUT6(IPPROTO_DSTOPTS)},
+	{"ipv6_later_fragment_of_dstopts", b_frag6_later_dstopts, 32,
+	 IN6(IPPROTO_DSTOPTS, 0, 0, 0, NOTE_NONE)},
+	{"ipv6_later_fragment_of_dstopts_4_bytes", b_frag6_later_dstopts, 4,
+	 IN6(IPPROTO_DSTOPTS, 0, 0, 0, NOTE_NONE)},
 };
 
 /* A frame cut at `len` gets the outcome of the first rule with len < below. */

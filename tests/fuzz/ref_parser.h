@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * An independent userspace reading of SPEC section 2, the counting rule: what
+ * the BPF programs must do with one Ethernet frame. It shares nothing with
+ * traffic-counter-ebpf/parse.h except the ABI (reasons, limits); the fuzzer
+ * compares the two on arbitrary frames.
+ */
+#ifndef TC_FUZZ_REF_PARSER_H
+#define TC_FUZZ_REF_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "traffic_counter_abi.h"
+
+#define REF_NO_REMARK 0xff
+
+struct ref_verdict {
+	bool counted;	/* one packet under an address (and a flow) */
+	uint8_t reason; /* enum tc_stat below TC_STAT_EXCLUSIVE_MAX, when not counted */
+	uint8_t remark; /* TC_STAT_L4_TRUNCATED, TC_STAT_IPV6_EXT_LIMIT or REF_NO_REMARK */
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;	/* IPv4 protocol, or the IPv6 header type the walk stopped at */
+	uint8_t tcp_flags;
+	uint16_t sport; /* host order; 0 without a decodable TCP/UDP/SCTP header */
+	uint16_t dport;
+	uint8_t src[16]; /* IPv4: first 4 bytes, the rest zero */
+	uint8_t dst[16];
+};
+
+/* Classifies `len` bytes of frame, as seen with every VLAN tag in the data. */
+void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out);
+
+/*
+ * Known deviations of the BPF parser from the rule (reported, with failing
+ * rows in tests/bpf/cases.c). With one of these flags the reference models
+ * the deviation instead, so the fuzzer can tell a known finding from a new
+ * one and keep exploring past it.
+ */
+enum ref_lenient {
+	/* IPv6 extension headers read past the end the payload length gives. */
+	REF_LENIENT_EXT_PAST_PAYLOAD = 1 << 0,
+	/* The walk goes on after a later fragment's header, into fragment data. */
+	REF_LENIENT_WALK_PAST_LATER_FRAGMENT = 1 << 1,
+};
+
+void ref_parse_lenient(const uint8_t *frame, size_t len, unsigned int lenient,
+		       struct ref_verdict *out);
+
+/* The statistic's name as traffic-counter status prints it. */
+const char *ref_stat_name(unsigned int stat);
+
+/* One line: "counted v4 a > b proto p ports s > d flags f [+ remark]" or the reason. */
+void ref_describe(const struct ref_verdict *v, char *buf, size_t len);
+
+#endif /* TC_FUZZ_REF_PARSER_H */
