@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "loader.h"
 #include "log.h"
@@ -123,6 +124,8 @@ int cmd_attach(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
+	if (tc_require_attach_caps("attach"))
+		return TC_EXIT_FAIL;
 	ifindex = tc_iface_index(a.iface);
 	if (ifindex < 0)
 		return TC_EXIT_FAIL;

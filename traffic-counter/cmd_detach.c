@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "hooks.h"
 #include "loader.h"
@@ -143,6 +144,8 @@ int cmd_detach(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
+	if (tc_require_attach_caps("detach"))
+		return TC_EXIT_FAIL;
 	if (tc_bpffs_prepare(pins.dir, 0))
 		return TC_EXIT_FAIL;
 	lock = tc_pin_dir_lock(pins.dir);
