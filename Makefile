@@ -11,6 +11,12 @@ BPFTOOL  ?= bpftool
 PKG_CONFIG ?= pkg-config
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# `make test SANITIZE=1`: userspace built with ASan + UBSan in its own tree.
+ifeq ($(SANITIZE),1)
+BUILD    := build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+
 ifeq ($(V),1)
 Q :=
 msg :=
@@ -34,6 +40,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
+CFLAGS   += $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
 TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(WARN) \
 	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd 2>/dev/null)
