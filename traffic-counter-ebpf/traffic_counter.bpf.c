@@ -60,8 +60,7 @@ struct amount {
 };
 
 /* Rare path (frames not counted by address, remarks): a hash is fine. */
-static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex,
-				     const struct amount *a)
+static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, const struct amount *a)
 {
 	struct stat_key key = {.ifindex = ifindex, .direction = dir, .reason = reason};
 	struct counters init = {.bytes = a->bytes, .packets = a->packets};
@@ -170,8 +169,8 @@ static __always_inline void count_flow(struct tc_control *ctl, const struct tc_p
  * `segs` > 1: a GSO/GRO skb standing for that many wire packets, each
  * carrying its own copy of the headers (and of an offloaded VLAN tag).
  */
-static __always_inline void count_frame(void *data, void *data_end, __u64 len, __u32 tags,
-					__u8 dir, __u32 ifindex, __u32 segs)
+static __always_inline void count_frame(void *data, void *data_end, __u64 len, __u32 tags, __u8 dir,
+					__u32 ifindex, __u32 segs)
 {
 	struct amount a = {.bytes = len, .packets = 1};
 	__u32 zero = 0;
