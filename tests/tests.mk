@@ -51,10 +51,6 @@ FUZZ_SECONDS  ?= 120
 FUZZ_RUNS     ?= 100000
 FUZZ_MAX_LEN  ?= 2048
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-# Reported BPF parser bugs (failing rows in tests/bpf/cases.c) the fuzzer
-# tolerates and counts, so it explores past them; empty it once they are
-# fixed (FUZZ_KNOWN= makes any disagreement a failure).
-FUZZ_KNOWN    ?=
 FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
 	-artifact_prefix=$(FUZZ_DIR)/crashes/ -print_final_stats=1
 
@@ -79,7 +75,7 @@ fuzz-seeds: $(FUZZ_SEEDER)
 
 fuzz: $(FUZZ_BIN) fuzz-seeds
 	$(Q)mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/crashes
-	$(Q)TC_FUZZ_KNOWN=$(FUZZ_KNOWN) $(FUZZ_BIN) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+	$(Q)$(FUZZ_BIN) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
 		$(FUZZ_DIR)/corpus $(FUZZ_SEEDS); rc=$$?; \
 	if [ $$rc = 4 ]; then echo "fuzz: skipped (see above)"; exit 0; fi; exit $$rc
 
@@ -87,7 +83,7 @@ fuzz: $(FUZZ_BIN) fuzz-seeds
 # scripts/test-summary.sh adds up.
 test-fuzz: $(FUZZ_BIN) fuzz-seeds
 	$(Q)rm -rf $(FUZZ_DIR)/test-corpus && mkdir -p $(FUZZ_DIR)/test-corpus $(FUZZ_DIR)/crashes
-	$(Q)start=$$(date +%s); TC_FUZZ_KNOWN=$(FUZZ_KNOWN) $(FUZZ_BIN) $(FUZZ_ARGS) \
+	$(Q)start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
 		-runs=$(FUZZ_RUNS) -seed=1 $(FUZZ_DIR)/test-corpus $(FUZZ_SEEDS) 2>&1 | \
 		grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE) |^"|[Rr]ecommended dictionary'; \
 		rc=$${PIPESTATUS[0]}; \

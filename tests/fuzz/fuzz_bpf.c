@@ -12,16 +12,8 @@
  * syscalls. On a mismatch every map is dumped, the frame printed in hex,
  * and the process aborts so that libFuzzer saves the input.
  *
- * Known findings (BPF parser bugs already reported, each with a failing row
- * in tests/bpf/cases.c) are tolerated when named in TC_FUZZ_KNOWN ("a,b"):
- * a frame the reference and the BPF disagree on passes if the BPF result is
- * exactly what ref_parse_lenient() predicts with that finding modelled, and
- * is counted in the closing summary, so a run explores past them. Anything
- * else is a new finding.
- *
  * Needs root: exits with 4 (skip) when not root or when BPF is unavailable.
- * Reproduce a saved input with: build/fuzz/fuzz_bpf CRASH_FILE (add
- * TC_FUZZ_KNOWN=... to see whether it is a known finding).
+ * Reproduce a saved input with: build/fuzz/fuzz_bpf CRASH_FILE
  */
 #include <errno.h>
 #include <net/if.h>
@@ -73,31 +65,9 @@ static struct {
 	struct counters *percpu;
 	uint32_t ifindex;
 	uint64_t flow_inserts; /* what ctl->flow_inserts must read */
-	unsigned int known;    /* enum ref_lenient: findings TC_FUZZ_KNOWN tolerates */
 	/* tallies for the closing line */
 	unsigned long long inputs, runs, counted, uncounted, refused, skipped_short, skipped_long;
 } fz;
-
-/*
- * Known findings (reported deviations of the BPF parser, each with a failing
- * row in tests/bpf/cases.c), tolerated when named in TC_FUZZ_KNOWN so that a
- * run can explore past them; each is counted and its first frame printed.
- */
-static struct {
-	const char *name;
-	unsigned int flag; /* enum ref_lenient */
-	unsigned long long hits;
-	uint8_t first[128];
-	size_t first_len;
-} known[] = {
-	{.name = "ext-past-payload", .flag = REF_LENIENT_EXT_PAST_PAYLOAD},
-	{.name = "later-fragment-walk", .flag = REF_LENIENT_WALK_PAST_LATER_FRAGMENT},
-	/* Both in one frame; in effect when both are listed. */
-	{.name = "ext-past-payload+later-fragment-walk",
-	 .flag = REF_LENIENT_EXT_PAST_PAYLOAD | REF_LENIENT_WALK_PAST_LATER_FRAGMENT},
-};
-
-#define NKNOWN ((int)(sizeof(known) / sizeof(known[0])))
 
 /* Where a mismatch report is built up; printed whole before abort(). */
 static char report[65536];
@@ -127,16 +97,6 @@ static void summary(void)
 		"header; skipped %llu inputs under 14 bytes, %llu over %d bytes\n",
 		fz.inputs, FZ_PROGS, fz.runs, fz.counted, fz.uncounted, fz.refused,
 		fz.skipped_short, fz.skipped_long, MAX_FRAME);
-	for (int i = 0; i < NKNOWN; i++) {
-		if (!known[i].hits)
-			continue;
-		fprintf(stderr, "fuzz_bpf: known finding %s: %llu program runs, first frame%s ",
-			known[i].name, known[i].hits,
-			known[i].first_len == sizeof(known[i].first) ? " (its start)" : "");
-		for (size_t b = 0; b < known[i].first_len; b++)
-			fprintf(stderr, "%02x", known[i].first[b]);
-		fprintf(stderr, "\n");
-	}
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -400,81 +360,14 @@ static bool maps_match(enum fz_prog p, size_t len, const struct ref_verdict *v, 
 	return control_ok(fz.flow_inserts + (v->counted ? 1 : 0)) && ok;
 }
 
-/* How many entries a map holds, up to 3: enough to tell 0, 1 and more. */
-static int entries(int fd)
-{
-	uint8_t key[2][64];
-	int n = 0;
-
-	while (n < 3 && !bpf_map_get_next_key(fd, n ? key[(n - 1) & 1] : NULL, key[n & 1]))
-		n++;
-	return n;
-}
-
-/* maps_match, and no map holds anything else (read-only, slower). */
-static bool maps_exact(enum fz_prog p, size_t len, const struct ref_verdict *v, uint64_t t0,
-		       uint64_t t1, struct keys *k)
-{
-	int want = v->counted ? 1 : 0;
-
-	return maps_match(p, len, v, t0, t1, k) && entries(fz.stats_fd) == (k->has_stat ? 1 : 0) &&
-	       entries(fz.ip_fd) == want && entries(fz.flow_fd) == want;
-}
-
-/* The verdicts a frame may get: the reference's, then known findings' (see known[]). */
-struct verdicts {
-	struct ref_verdict v[1 + NKNOWN];
-	int finding[1 + NKNOWN]; /* index into known[], -1 for the reference */
-	int n;
-};
-
-static void note_known(int i, const uint8_t *frame, size_t len)
-{
-	if (!known[i].hits++) {
-		size_t n = len < sizeof(known[i].first) ? len : sizeof(known[i].first);
-
-		memcpy(known[i].first, frame, n);
-		known[i].first_len = n;
-	}
-}
-
-/*
- * Which verdict the maps show, or -1. With one verdict: lookups, and the
- * emptiness check comes after deleting. With known findings in play the
- * check is exact before anything is deleted, so each candidate gets a fair
- * look; only frames where a finding changes the verdict pay for that.
- */
-static int which_verdict(enum fz_prog p, size_t len, const struct verdicts *vs, uint64_t t0,
-			 uint64_t t1, struct keys *k)
-{
-	size_t mark;
-
-	if (vs->n == 1)
-		return maps_match(p, len, &vs->v[0], t0, t1, k) ? 0 : -1;
-	if (maps_exact(p, len, &vs->v[0], t0, t1, k))
-		return 0;
-	mark = report_len; /* keep the reference's differences for the report */
-	for (int i = 1; i < vs->n; i++) {
-		if (maps_exact(p, len, &vs->v[i], t0, t1, k)) {
-			report_len = mark;
-			report[mark] = '\0';
-			return i;
-		}
-	}
-	report_len = mark;
-	report[mark] = '\0';
-	return -1;
-}
-
-/* Runs the frame through one program and checks every map against the verdicts. */
-static void run_one(enum fz_prog p, const uint8_t *frame, size_t len, const struct verdicts *vs)
+/* Runs the frame through one program and checks every map against the verdict. */
+static void run_one(enum fz_prog p, const uint8_t *frame, size_t len, const struct ref_verdict *v)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
 		    .repeat = 1);
-	const struct ref_verdict *v = &vs->v[0], *got;
 	struct keys k;
 	uint64_t t0, t1;
-	int rc, i;
+	int rc;
 
 	report_len = 0;
 	report[0] = '\0';
@@ -503,19 +396,15 @@ static void run_one(enum fz_prog p, const uint8_t *frame, size_t len, const stru
 		dump_maps();
 		fail(p, frame, len, v, "the program changed the verdict");
 	}
-	i = which_verdict(p, len, vs, t0, t1, &k);
-	if (i < 0) {
+	if (!maps_match(p, len, v, t0, t1, &k)) {
 		dump_maps();
 		fail(p, frame, len, v, "the maps differ from the reference");
 	}
-	if (vs->finding[i] >= 0)
-		note_known(vs->finding[i], frame, len);
-	got = &vs->v[i];
 
 	/* Everything expected is there: remove it, and nothing may be left. */
 	if (k.has_stat)
 		bpf_map_delete_elem(fz.stats_fd, &k.stat);
-	if (got->counted) {
+	if (v->counted) {
 		bpf_map_delete_elem(fz.ip_fd, &k.ip);
 		bpf_map_delete_elem(fz.flow_fd, &k.flow);
 		fz.flow_inserts++;
@@ -533,7 +422,7 @@ static void run_one(enum fz_prog p, const uint8_t *frame, size_t len, const stru
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct verdicts vs;
+	struct ref_verdict v;
 
 	if (size < 14) {
 		fz.skipped_short++; /* BPF_PROG_TEST_RUN refuses frames under ETH_HLEN */
@@ -544,21 +433,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return -1;
 	}
 	fz.inputs++;
-	ref_parse(data, size, &vs.v[0]);
-	vs.finding[0] = -1;
-	vs.n = 1;
-	/* Known findings only matter where they change the verdict. */
-	for (int i = 0; i < NKNOWN; i++) {
-		if ((fz.known & known[i].flag) != known[i].flag)
-			continue;
-		ref_parse_lenient(data, size, known[i].flag, &vs.v[vs.n]);
-		if (memcmp(&vs.v[vs.n], &vs.v[0], sizeof(vs.v[0]))) {
-			vs.finding[vs.n] = i;
-			vs.n++;
-		}
-	}
+	ref_parse(data, size, &v);
 	for (int p = 0; p < FZ_PROGS; p++)
-		run_one((enum fz_prog)p, data, size, &vs);
+		run_one((enum fz_prog)p, data, size, &v);
 	return 0;
 }
 
@@ -619,32 +496,6 @@ static int load(void)
 	return 0;
 }
 
-/* "name,name": the known findings to tolerate; "" or unset: none. */
-static int parse_known(const char *list)
-{
-	const char *at = list;
-
-	while (at && *at) {
-		size_t n = strcspn(at, ", ");
-		int i;
-
-		for (i = 0; i < NKNOWN; i++)
-			if (n && strlen(known[i].name) == n && !strncmp(known[i].name, at, n))
-				break;
-		if (n && i == NKNOWN) {
-			fprintf(stderr, "fuzz_bpf: TC_FUZZ_KNOWN: no finding '%.*s'\n", (int)n, at);
-			return -1;
-		}
-		if (n)
-			fz.known |= known[i].flag;
-		at += n;
-		at += strspn(at, ", ");
-	}
-	if (fz.known)
-		fprintf(stderr, "fuzz_bpf: tolerating known findings: %s\n", list);
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int rc;
@@ -665,8 +516,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_bpf: cannot load the BPF object: %s\n", strerror(-rc));
 		exit(1);
 	}
-	if (parse_known(getenv("TC_FUZZ_KNOWN")))
-		exit(2);
 	atexit(summary);
 	return 0;
 }

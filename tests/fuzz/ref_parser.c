@@ -163,10 +163,8 @@ static bool is_ext(uint8_t type)
 	       type == PROTO_DSTOPTS;
 }
 
-static void inet6(struct window *w, unsigned int lenient, struct ref_verdict *v)
+static void inet6(struct window *w, struct ref_verdict *v)
 {
-	size_t frame_end = w->end, packet_end;
-	bool later_fragment = false;
 	uint16_t payload;
 	uint8_t type;
 
@@ -184,9 +182,6 @@ static void inet6(struct window *w, unsigned int lenient, struct ref_verdict *v)
 	/* Payload length 0: a jumbogram (or TSO), the length is not here. */
 	if (payload)
 		clip(w, 40 + (size_t)payload);
-	packet_end = w->end;
-	if (lenient & REF_LENIENT_EXT_PAST_PAYLOAD)
-		w->end = frame_end;
 	w->at += 40;
 
 	for (unsigned int walked = 0; is_ext(type); walked++) {
@@ -204,24 +199,18 @@ static void inet6(struct window *w, unsigned int lenient, struct ref_verdict *v)
 		}
 		next = byte_at(w, 0);
 		if (type == PROTO_FRAGMENT && (be16_at(w, 2) & FRAG_OFFSET_MASK)) {
-			later_fragment = true;
-			if (!(lenient & REF_LENIENT_WALK_PAST_LATER_FRAGMENT)) {
-				v->proto = next; /* fragment data follows, not headers */
-				return;
-			}
+			v->proto = next; /* fragment data follows, not headers */
+			return;
 		}
 		w->at += type == PROTO_FRAGMENT ? EXT_MIN_BYTES
 						: ((size_t)byte_at(w, 1) + 1) * EXT_MIN_BYTES;
 		type = next;
 	}
 	v->proto = type;
-	w->end = packet_end;
-	if (!later_fragment)
-		transport(w, v);
+	transport(w, v);
 }
 
-void ref_parse_lenient(const uint8_t *frame, size_t len, unsigned int lenient,
-		       struct ref_verdict *out)
+void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out)
 {
 	struct window w = {.frame = frame, .at = 0, .end = len};
 	unsigned int tags = 0;
@@ -244,13 +233,8 @@ void ref_parse_lenient(const uint8_t *frame, size_t len, unsigned int lenient,
 	if (type == ETHERTYPE_INET4)
 		return inet4(&w, out);
 	if (type == ETHERTYPE_INET6)
-		return inet6(&w, lenient, out);
+		return inet6(&w, out);
 	refuse(out, TC_STAT_NON_IP);
-}
-
-void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out)
-{
-	ref_parse_lenient(frame, len, 0, out);
 }
 
 const char *ref_stat_name(unsigned int stat)

@@ -32,22 +32,6 @@ struct ref_verdict {
 /* Classifies `len` bytes of frame, as seen with every VLAN tag in the data. */
 void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out);
 
-/*
- * Known deviations of the BPF parser from the rule (reported, with failing
- * rows in tests/bpf/cases.c). With one of these flags the reference models
- * the deviation instead, so the fuzzer can tell a known finding from a new
- * one and keep exploring past it.
- */
-enum ref_lenient {
-	/* IPv6 extension headers read past the end the payload length gives. */
-	REF_LENIENT_EXT_PAST_PAYLOAD = 1 << 0,
-	/* The walk goes on after a later fragment's header, into fragment data. */
-	REF_LENIENT_WALK_PAST_LATER_FRAGMENT = 1 << 1,
-};
-
-void ref_parse_lenient(const uint8_t *frame, size_t len, unsigned int lenient,
-		       struct ref_verdict *out);
-
 /* The statistic's name as traffic-counter status prints it. */
 const char *ref_stat_name(unsigned int stat);
 
