@@ -106,7 +106,10 @@ static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const ch
 
 static int pin_link(int link_fd, const char *pin)
 {
-	int err = bpf_obj_pin(link_fd, pin) ? -errno : 0;
+	int err;
+
+	tc_fault_point("linked");
+	err = bpf_obj_pin(link_fd, pin) ? -errno : 0;
 
 	if (err)
 		tc_err("cannot pin the attachment at %s: %s", pin, strerror(-err));
@@ -227,6 +230,7 @@ static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const cha
 		tc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
+	tc_fault_point("linked");
 	unlink(pin);
 	if (bpf_obj_pin(prog_fd, pin)) {
 		err = -errno;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,17 +28,43 @@ struct map_plan {
  * A pinned map is reused as it is: its size wins unless the user asked for
  * a different one, which is an error (resizing would lose the counters).
  */
+/*
+ * Same sizes do not prove the same layout: the control map records the ABI
+ * version of the binary that created the maps, and only that one is read.
+ */
+static int check_abi_version(int fd, const char *pin)
+{
+	struct tc_control ctl;
+	int err = tc_control_read(fd, &ctl);
+
+	if (err)
+		return err;
+	if (ctl.abi_version && ctl.abi_version != TC_ABI_VERSION) {
+		tc_err("the maps beside %s have layout version %u, this traffic-counter uses "
+		       "version %u: detach with the version that made them and run "
+		       "'traffic-counter detach --all --purge' (counters are lost), or use "
+		       "another --pin-dir",
+		       pin, ctl.abi_version, TC_ABI_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int plan_map(struct map_plan *p)
 {
 	struct bpf_map_info info;
 	__u32 size = p->requested ?: p->def;
-	int fd;
+	int fd, err = 0;
 
 	if (p->existed) {
 		fd = tc_map_open(p->pin, p->kind, NULL, &info);
 		if (fd < 0)
 			return fd;
+		if (p->kind == TC_MAP_CONTROL)
+			err = check_abi_version(fd, p->pin);
 		close(fd);
+		if (err)
+			return err;
 		if (p->requested && p->requested != info.max_entries) {
 			tc_err("the map pinned at %s has %u entries but %s asks for %u: omit %s to "
 			       "keep it, or run 'traffic-counter detach --all --purge' to recreate "
@@ -180,6 +207,14 @@ static int check_double_count(const struct tc_attach_opts *o)
 	return -EEXIST;
 }
 
+void tc_fault_point(const char *step)
+{
+	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");
+
+	if (at && !strcmp(at, step))
+		raise(SIGKILL);
+}
+
 int tc_attach(const struct tc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
@@ -216,10 +251,13 @@ int tc_attach(const struct tc_attach_opts *o)
 		goto out;
 	}
 	loaded = 1;
+	tc_fault_point("loaded");
 	err = init_control(skel, o);
 	if (err)
 		goto out;
 	err = tc_hook_attach(bpf_program__fd(prog), o, pin);
+	if (!err)
+		tc_fault_point("pinned");
 out:
 	if (err) {
 		if (loaded)

@@ -50,6 +50,15 @@ struct tc_attachment {
 /* Every attachment recorded under pins->links. The caller frees *out. */
 int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, size_t *n);
 
+/*
+ * Fault injection for tests: with TRAFFIC_COUNTER_TEST_KILL_AT=<step> the
+ * process SIGKILLs itself at that step ("loaded": maps pinned, program
+ * loaded, nothing attached; "linked": attached, attachment not pinned;
+ * "pinned": everything done), to prove every crash leaves a state a new
+ * attach recovers from.
+ */
+void tc_fault_point(const char *step);
+
 /* Unpins the maps and removes the pin directory if no attachment remains. */
 int tc_purge(const struct tc_pins *pins);
 
