@@ -44,8 +44,8 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(WARN) \
 	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd 2>/dev/null)
-LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd)
+	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null)
+LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lncursesw -ltinfo -lfixbuf -lglib-2.0)
 
 BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
 SKEL     := $(BUILD)/traffic_counter.skel.h
@@ -57,7 +57,7 @@ COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all build build-ebpf build-ebpf-rust check-ebpf deps test test-unit test-bpf \
+.PHONY: all build build-ebpf build-ebpf-rust check-ebpf deps test test-unit test-bpf bench \
 	test-e2e demo clean install uninstall lint format
 
 all: build
@@ -102,16 +102,28 @@ $(BIN): $(CLI_OBJS) $(COMMON_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 include tests/tests.mk
+-include bench/bench.mk
+
+# Overhead against the floor and the alternatives (bench/README.md); writes
+# bench/results/latest.md and .json. Reports figures, never fails on one.
+bench:
+	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install --group build && \
+		scripts/check-deps.sh --install --group bench; fi
+	$(Q)$(MAKE) --no-print-directory build bench-build
+	$(Q)BUILD=$(BUILD) bench/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/tests/helpers/udp_send
 	$(Q)TC_HELPERS=$(abspath $(BUILD)/tests/helpers) scripts/demo.sh $(BIN)
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/traffic-counter
+# Man pages, completion, units, example configuration: dist/install.mk.
+install: $(BIN) install-dist
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/traffic-counter
 
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/traffic-counter
+uninstall: uninstall-dist
+	rm -f $(DESTDIR)$(SBINDIR)/traffic-counter
+
+include dist/install.mk
 
 format:
 	clang-format -i $(COMMON_DIR)/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] \

@@ -3,7 +3,7 @@
 # it. With --install (as root) installs the missing ones with apt-get, and
 # markdownlint-cli with npm.
 #
-# Usage: scripts/check-deps.sh [--install] [--group build|test|lint|all]
+# Usage: scripts/check-deps.sh [--install] [--group build|test|lint|bench|all]
 set -euo pipefail
 
 install=0
@@ -41,6 +41,9 @@ deps=(
 	"pc:zlib:zlib1g-dev:build"
 	"pc:json-c:libjson-c-dev:build"
 	"pc:libmicrohttpd:libmicrohttpd-dev:build"
+	"pc:libfixbuf:libfixbuf-dev:build"
+	"pc:ncursesw:libncurses-dev:build"
+	"cmd:scdoc:scdoc:build"
 	"file:/usr/include/linux/bpf.h:linux-libc-dev:build"
 	"pc:cmocka:libcmocka-dev:test"
 	"file:/usr/lib/llvm-14/lib/clang/14.0.6/include/fuzzer/FuzzedDataProvider.h:libclang-rt-14-dev:test"
@@ -60,6 +63,21 @@ deps=(
 	"cmd:ab:apache2-utils:test"
 	"cmd:curl:curl:test"
 	"cmd:setpriv:util-linux:test"
+	"cmd:tmux:tmux:test"
+	"cmd:pgrep:procps:test"
+	"cmd:man:man-db:test"
+	"cmd:systemd-analyze:systemd:test"
+	"file:/usr/share/bash-completion/bash_completion:bash-completion:test"
+	"cmd:nfcapd:nfdump:test"
+	"cmd:nfdump:nfdump:test"
+	"cmd:nft:nftables:bench"
+	"cmd:ipset:ipset:bench"
+	"cmd:iptables:iptables:bench"
+	"cmd:ip:iproute2:bench"
+	"cmd:ethtool:ethtool:bench"
+	"cmd:jq:jq:bench"
+	"cmd:nsenter:util-linux:bench"
+	"cmd:taskset:util-linux:bench"
 	"cmd:clang-format:clang-format:lint"
 	"cmd:cppcheck:cppcheck:lint"
 	"cmd:shellcheck:shellcheck:lint"

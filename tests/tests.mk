@@ -26,6 +26,12 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< -o $@
 
+# The test IPFIX collector is libfixbuf's other half: it needs the library.
+$(BUILD)/tests/helpers/ipfix_collect: tests/helpers/ipfix_collect.c
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
+
 test-unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 

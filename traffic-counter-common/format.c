@@ -110,56 +110,108 @@ void tc_sort_flow(struct tc_flow_entry *e, size_t n, enum tc_sort by)
 		qsort(e, n, sizeof(*e), cmp_flow);
 }
 
-static void add_str(struct json_object *o, const char *k, const char *v)
+/*
+ * Rows are written field by field through one writer for JSON, CSV and the
+ * CSV header, so names, order and values cannot differ between formats.
+ * No document object per row: a million-entry map is written in a stream
+ * (json-c objects per row made dump-maps --json of 1M entries take 3.9 s).
+ */
+struct row_out {
+	FILE *f;
+	enum tc_format fmt;
+	int header; /* CSV header: write the names, not the values */
+	int first;
+};
+
+/* JSON string: quotes, backslashes and control characters escaped. */
+static void json_str(FILE *f, const char *s)
 {
-	json_object_object_add(o, k, json_object_new_string(v));
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
 }
 
-static void add_u64(struct json_object *o, const char *k, __u64 v)
+static void field_begin(struct row_out *w, const char *k)
 {
-	json_object_object_add(o, k, json_object_new_uint64(v));
+	if (!w->first)
+		fputc(',', w->f);
+	w->first = 0;
+	if (w->fmt == TC_FMT_JSON) {
+		fputc('"', w->f);
+		fputs(k, w->f);
+		fputs("\":", w->f);
+	}
 }
 
-struct json_object *tc_ip_entry_json(const struct tc_ip_entry *e)
+static void field_str(struct row_out *w, const char *k, const char *v)
 {
-	struct json_object *o = json_object_new_object();
+	field_begin(w, k);
+	if (w->fmt == TC_FMT_JSON)
+		json_str(w->f, v);
+	else
+		tc_csv_field(w->f, w->header ? k : v);
+}
+
+static void field_u64(struct row_out *w, const char *k, __u64 v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	field_begin(w, k);
+	if (w->header) {
+		tc_csv_field(w->f, k);
+		return;
+	}
+	/* By hand: fprintf's format parsing was a third of a 1M-entry dump. */
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	fputs(p, w->f);
+}
+
+static void ip_row(struct row_out *w, const void *row)
+{
+	const struct tc_ip_entry *e = row;
 	char addr[TC_ADDR_STRLEN];
 
-	if (!o)
-		return NULL;
-	add_str(o, "ip", tc_addr_str(e->key.family, e->key.addr, addr, sizeof(addr)));
-	add_u64(o, "family", e->key.family);
-	add_str(o, "direction", tc_direction_str(e->key.direction));
-	add_u64(o, "ifindex", e->key.ifindex);
-	add_str(o, "ifname", tc_ifname(e->key.ifindex));
-	add_u64(o, "bytes", e->val.bytes);
-	add_u64(o, "packets", e->val.packets);
-	return o;
+	field_str(w, "ip", tc_addr_str(e->key.family, e->key.addr, addr, sizeof(addr)));
+	field_u64(w, "family", e->key.family);
+	field_str(w, "direction", tc_direction_str(e->key.direction));
+	field_u64(w, "ifindex", e->key.ifindex);
+	field_str(w, "ifname", tc_ifname(e->key.ifindex));
+	field_u64(w, "bytes", e->val.bytes);
+	field_u64(w, "packets", e->val.packets);
 }
 
-struct json_object *tc_flow_entry_json(const struct tc_flow_entry *e)
+static void flow_row(struct row_out *w, const void *row)
 {
-	struct json_object *o = json_object_new_object();
+	const struct tc_flow_entry *e = row;
 	const struct flow_key *k = &e->key;
 	char addr[TC_ADDR_STRLEN];
 
-	if (!o)
-		return NULL;
-	add_str(o, "src", tc_addr_str(k->family, k->src, addr, sizeof(addr)));
-	add_str(o, "dst", tc_addr_str(k->family, k->dst, addr, sizeof(addr)));
-	add_u64(o, "sport", k->sport);
-	add_u64(o, "dport", k->dport);
-	add_u64(o, "proto", k->proto);
-	add_u64(o, "family", k->family);
-	add_str(o, "direction", tc_direction_str(k->direction));
-	add_u64(o, "ifindex", k->ifindex);
-	add_str(o, "ifname", tc_ifname(k->ifindex));
-	add_u64(o, "bytes", e->val.bytes);
-	add_u64(o, "packets", e->val.packets);
-	add_u64(o, "first_seen_ns", e->val.first_seen_ns);
-	add_u64(o, "last_seen_ns", e->val.last_seen_ns);
-	add_u64(o, "tcp_flags", e->val.tcp_flags);
-	return o;
+	field_str(w, "src", tc_addr_str(k->family, k->src, addr, sizeof(addr)));
+	field_str(w, "dst", tc_addr_str(k->family, k->dst, addr, sizeof(addr)));
+	field_u64(w, "sport", k->sport);
+	field_u64(w, "dport", k->dport);
+	field_u64(w, "proto", k->proto);
+	field_u64(w, "family", k->family);
+	field_str(w, "direction", tc_direction_str(k->direction));
+	field_u64(w, "ifindex", k->ifindex);
+	field_str(w, "ifname", tc_ifname(k->ifindex));
+	field_u64(w, "bytes", e->val.bytes);
+	field_u64(w, "packets", e->val.packets);
+	field_u64(w, "first_seen_ns", e->val.first_seen_ns);
+	field_u64(w, "last_seen_ns", e->val.last_seen_ns);
+	field_u64(w, "tcp_flags", e->val.tcp_flags);
 }
 
 void tc_csv_field(FILE *f, const char *s)
@@ -177,80 +229,29 @@ void tc_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* The header names come from a zeroed row, so even an empty map prints them. */
-static int print_csv_header(FILE *f, size_t row_size, struct json_object *(*to_json)(const void *))
-{
-	void *zero = calloc(1, row_size);
-	struct json_object *o = zero ? to_json(zero) : NULL;
-	int first = 1;
-
-	free(zero);
-	if (!o)
-		return -ENOMEM;
-	json_object_object_foreach(o, key, val)
-	{
-		(void)val;
-		fputs(first ? "" : ",", f);
-		tc_csv_field(f, key);
-		first = 0;
-	}
-	fputc('\n', f);
-	json_object_put(o);
-	return 0;
-}
-
-/* JSON and CSV share one path: every row is built as a JSON object first,
- * so the two can never disagree on names or values. */
 static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
-		      struct json_object *(*to_json)(const void *), enum tc_format fmt)
+		      void (*row)(struct row_out *, const void *), enum tc_format fmt)
 {
-	struct json_object *arr = json_object_new_array();
-	int err = 0;
+	static const struct tc_flow_entry zero; /* the largest row type */
+	struct row_out w = {.f = f, .fmt = fmt, .header = 1, .first = 1};
 
-	if (!arr)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = to_json((const char *)rows + i * row_size);
-
-		if (!o) {
-			err = -ENOMEM;
-			goto out;
-		}
-		json_object_array_add(arr, o);
-	}
-	if (fmt == TC_FMT_JSON) {
-		fprintf(f, "%s\n",
-			json_object_to_json_string_ext(
-				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		goto out;
-	}
-	err = print_csv_header(f, row_size, to_json);
-	for (size_t i = 0; !err && i < json_object_array_length(arr); i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i);
-		int first = 1;
-
-		json_object_object_foreach(o, k, val)
-		{
-			(void)k;
-			fputs(first ? "" : ",", f);
-			tc_csv_field(f, json_object_get_string(val));
-			first = 0;
-		}
+	if (fmt == TC_FMT_CSV) {
+		row(&w, &zero);
 		fputc('\n', f);
+	} else {
+		fputs(n ? "[\n" : "[", f);
 	}
-out:
-	json_object_put(arr);
-	return err ?: (ferror(f) ? -EIO : 0);
-}
-
-static struct json_object *ip_json(const void *e)
-{
-	return tc_ip_entry_json(e);
-}
-
-static struct json_object *flow_json(const void *e)
-{
-	return tc_flow_entry_json(e);
+	w.header = 0;
+	for (size_t i = 0; i < n; i++) {
+		w.first = 1;
+		if (fmt == TC_FMT_JSON)
+			fputs("  {", f);
+		row(&w, (const char *)rows + i * row_size);
+		fputs(fmt == TC_FMT_JSON ? (i + 1 < n ? "},\n" : "}\n") : "\n", f);
+	}
+	if (fmt == TC_FMT_JSON)
+		fputs("]\n", f);
+	return ferror(f) ? -EIO : 0;
 }
 
 int tc_print_ip(FILE *f, const struct tc_ip_entry *e, size_t n, enum tc_format fmt)
@@ -258,7 +259,7 @@ int tc_print_ip(FILE *f, const struct tc_ip_entry *e, size_t n, enum tc_format f
 	char addr[TC_ADDR_STRLEN];
 
 	if (fmt != TC_FMT_TABLE)
-		return print_rows(f, e, n, sizeof(*e), ip_json, fmt);
+		return print_rows(f, e, n, sizeof(*e), ip_row, fmt);
 	fprintf(f, "%-16s %-8s %-40s %14s %18s\n", "IFACE", "DIR", "ADDRESS", "PACKETS", "BYTES");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%-16s %-8s %-40s %14" PRIu64 " %18" PRIu64 "\n",
@@ -273,7 +274,7 @@ int tc_print_flow(FILE *f, const struct tc_flow_entry *e, size_t n, enum tc_form
 	char src[TC_ADDR_STRLEN], dst[TC_ADDR_STRLEN];
 
 	if (fmt != TC_FMT_TABLE)
-		return print_rows(f, e, n, sizeof(*e), flow_json, fmt);
+		return print_rows(f, e, n, sizeof(*e), flow_row, fmt);
 	fprintf(f, "%-12s %-7s %5s %-39s %5s %-39s %5s %12s %16s %5s\n", "IFACE", "DIR", "PROTO",
 		"SRC", "SPORT", "DST", "DPORT", "PACKETS", "BYTES", "FLAGS");
 	for (size_t i = 0; i < n; i++) {

@@ -4,7 +4,6 @@
 #define TC_FORMAT_H
 
 #include <stdio.h>
-#include <json-c/json.h>
 
 #include "maps.h"
 
@@ -33,9 +32,6 @@ int tc_sort_parse(const char *s);
  * by address, direction and ifindex so the output is stable. */
 void tc_sort_ip(struct tc_ip_entry *e, size_t n, enum tc_sort by);
 void tc_sort_flow(struct tc_flow_entry *e, size_t n, enum tc_sort by);
-
-struct json_object *tc_ip_entry_json(const struct tc_ip_entry *e);
-struct json_object *tc_flow_entry_json(const struct tc_flow_entry *e);
 
 /* Writes n entries in fmt; returns 0 or -EIO. */
 int tc_print_ip(FILE *f, const struct tc_ip_entry *e, size_t n, enum tc_format fmt);

@@ -401,3 +401,20 @@ int tc_purge(const struct tc_pins *pins)
 	rmdir(pins->dir);
 	return 0;
 }
+
+int tc_purge_if_unused(const struct tc_pins *pins)
+{
+	struct tc_attachment *list;
+	size_t n = 0;
+	int err;
+
+	err = tc_attachments_list(pins, &list, &n);
+	if (err)
+		return err;
+	free(list);
+	if (n) {
+		tc_info("maps kept in %s: %zu other attachment(s) still use them", pins->dir, n);
+		return 0;
+	}
+	return tc_purge(pins);
+}

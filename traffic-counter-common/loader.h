@@ -62,4 +62,7 @@ void tc_fault_point(const char *step);
 /* Unpins the maps and removes the pin directory if no attachment remains. */
 int tc_purge(const struct tc_pins *pins);
 
+/* As tc_purge, but attachments still using the maps keep them: not an error. */
+int tc_purge_if_unused(const struct tc_pins *pins);
+
 #endif /* TC_LOADER_H */

@@ -67,7 +67,7 @@ struct flow_key {
 struct flow_value {
 	__u64 bytes;
 	__u64 packets;
-	__u64 first_seen_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 	__u64 last_seen_ns;
 	__u32 tcp_flags; /* OR of every TCP flags byte seen */
 	__u32 pad;

@@ -113,26 +113,6 @@ static int detach_all(const struct tc_pins *pins)
 	return failed;
 }
 
-/*
- * After detaching one interface, --purge removes the maps only if nothing
- * else uses them; other attachments keeping them is not an error then.
- */
-static int purge(const struct tc_pins *pins, int after_one)
-{
-	struct tc_attachment *list;
-	size_t n = 0;
-
-	if (after_one && !tc_attachments_list(pins, &list, &n)) {
-		free(list);
-		if (n) {
-			tc_info("maps kept in %s: %zu other attachment(s) still use them",
-				pins->dir, n);
-			return 0;
-		}
-	}
-	return tc_purge(pins);
-}
-
 int cmd_detach(int argc, char **argv)
 {
 	struct detach_args a;
@@ -167,7 +147,8 @@ int cmd_detach(int argc, char **argv)
 		err = 0;
 	}
 	if (!err && a.purge)
-		err = purge(&pins, a.iface != NULL);
+		/* After one interface, other attachments keeping the maps is fine. */
+		err = a.iface ? tc_purge_if_unused(&pins) : tc_purge(&pins);
 	close(lock);
 	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "ipfix.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
@@ -119,6 +120,25 @@ static void control_json(struct json_object *root, int fd)
 			       json_object_new_uint64(c.flow_insert_failures));
 }
 
+/* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
+static void evictions_json(struct json_object *root, const struct tc_pins *pins, int flow_fd,
+			   int ctl_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), entries = 0;
+	struct tc_control c = {};
+	__u64 expired = 0;
+
+	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tc_control_read(ctl_fd, &c) ||
+	    tc_map_count(flow_fd, info.key_size, &entries))
+		return;
+	tc_ipfix_expired_read(pins->dir, info.id, &expired);
+	json_object_object_add(
+		root, "flow_evictions",
+		json_object_new_uint64(tc_ipfix_evictions(c.flow_inserts, entries, expired)));
+	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
+}
+
 static void stats_json(struct json_object *root, int fd)
 {
 	struct json_object *totals = json_object_new_object();
@@ -166,6 +186,8 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 	json_object_object_add(root, "maps", maps);
 	if (fds[TC_MAP_CONTROL] >= 0)
 		control_json(root, fds[TC_MAP_CONTROL]);
+	if (fds[TC_MAP_CONTROL] >= 0 && fds[TC_MAP_FLOW] >= 0)
+		evictions_json(root, pins, fds[TC_MAP_FLOW], fds[TC_MAP_CONTROL]);
 	if (fds[TC_MAP_STATS] >= 0)
 		stats_json(root, fds[TC_MAP_STATS]);
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
@@ -226,6 +248,8 @@ static void print_text(struct json_object *root)
 	       get_u64(root, "dropped_packets"), get_u64(root, "dropped_bytes"));
 	printf("flow inserts: %" PRIu64 " (failed %" PRIu64 ")\n", get_u64(root, "flow_inserts"),
 	       get_u64(root, "flow_insert_failures"));
+	printf("flow evictions: %" PRIu64 " (LRU; removed by export-ipfix: %" PRIu64 ")\n",
+	       get_u64(root, "flow_evictions"), get_u64(root, "flows_expired_by_exporter"));
 	if (!json_object_object_get_ex(root, "stats", &stats))
 		return;
 	printf("\nnot counted by address (packets, bytes):\n");

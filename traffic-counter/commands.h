@@ -24,9 +24,13 @@ int cmd_status(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_export_ipfix(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 extern const struct tc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
-	verify_def, serve_def;
+	verify_def, serve_def, top_def, apply_def;
+extern const struct tc_cmd_def export_ipfix_def;
 
 /* Parsed arguments, exposed so option handling is unit-tested without BPF. */
 struct attach_args {
@@ -66,12 +70,31 @@ struct status_args {
 	int json;
 };
 
+struct top_args {
+	struct tc_pin_args pins;
+	double interval;  /* seconds */
+	int sort;	  /* enum tc_rate_sort */
+	int flows;	  /* start with the flow view */
+	__u32 iterations; /* plain-text reports, then exit; 0: not given */
+	__u32 top;	  /* plain text: rows per report, 0: all */
+	int exact;
+};
+
+struct apply_args {
+	struct tc_pin_args pins;
+	const char *config;
+	int check;
+	int stop;
+};
+
 /* 0, TC_OPTS_HELP, or -EINVAL after printing the usage error. */
 int attach_parse(int argc, char **argv, struct attach_args *a);
 int detach_parse(int argc, char **argv, struct detach_args *a);
 int dump_parse(int argc, char **argv, struct dump_args *a);
 int set_parse(int argc, char **argv, struct set_args *a);
 int status_parse(int argc, char **argv, struct status_args *a);
+int top_parse(int argc, char **argv, struct top_args *a);
+int apply_parse(int argc, char **argv, struct apply_args *a);
 
 #define TC_MAX_MAP_ENTRIES (1U << 24)
 

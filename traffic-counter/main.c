@@ -14,6 +14,9 @@ const struct tc_command tc_commands[] = {
 	{"set", &set_def, cmd_set},
 	{"verify", &verify_def, cmd_verify},
 	{"serve", &serve_def, cmd_serve},
+	{"export-ipfix", &export_ipfix_def, cmd_export_ipfix},
+	{"top", &top_def, cmd_top},
+	{"apply", &apply_def, cmd_apply},
 	{NULL, NULL, NULL},
 };
 

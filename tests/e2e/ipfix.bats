@@ -1,0 +1,328 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# export-ipfix against real collectors: nfdump's nfcapd (what nfdump reads
+# back must be exactly what was sent, deltas included) and a libfixbuf
+# collector for what nfcapd cannot show (TCP, layer2OctetDeltaCount, end
+# reasons, the statistics record). Known flows are hand-made frames
+# (flow_send): every packet and byte is known, no handshake or ACK adds any.
+#
+# The collectors and the exporter run in the receiver namespace, on its own
+# loopback; traffic is counted at the receiver's XDP hook.
+
+load helpers
+
+NF_PORT=9995
+FB_PORT=4739
+
+setup() {
+	tc_e2e_setup
+	need_tools nfcapd nfdump ss
+	BG_PIDS=()
+	NF_DIR=$BATS_TEST_TMPDIR/nfcapd
+	mkdir -p "$NF_DIR"
+	make_pair
+	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+}
+
+teardown() {
+	local pid i
+	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	tc_e2e_teardown
+}
+
+# ------------------------------------------------------------- helpers --
+
+in_b() { nsenter --net="/run/netns/$NS_B" "$@"; }
+
+# wait_listening udp|tcp PORT: until a socket listens on 127.0.0.1:PORT in B.
+wait_listening() {
+	local flag=-uln i
+	[ "$1" = tcp ] && flag=-tln
+	for ((i = 0; i < 50; i++)); do
+		in_b ss -H "$flag" "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "FAIL: nothing listens on $1 port $2 in $NS_B" >&2
+	return 1
+}
+
+nfcapd_start() {
+	# nsenter execs the command: $! is nfcapd itself, which a signal must reach.
+	nsenter --net="/run/netns/$NS_B" nfcapd -b 127.0.0.1 -p "$NF_PORT" -w "$NF_DIR" -t 3600 \
+		>"$BATS_TEST_TMPDIR/nfcapd.log" 2>&1 3>&- &
+	NF_PID=$!
+	BG_PIDS+=("$NF_PID")
+	wait_listening udp "$NF_PORT"
+}
+
+# stop_bg PID NAME: SIGTERM and wait (bounded) for a clean exit; sets
+# BG_STATUS to its exit status.
+stop_bg() {
+	local i
+	kill -TERM "$1"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "FAIL: $2 did not stop within 10 s of SIGTERM" >&2
+		return 1
+	fi
+	BG_STATUS=0
+	wait "$1" || BG_STATUS=$?
+}
+
+# exporter_start ARGS...: export-ipfix in B with this test's pins, logging
+# to EXP_LOG; returns once it runs.
+exporter_start() {
+	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
+	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
+		>"$EXP_LOG" 2>&1 3>&- &
+	EXP_PID=$!
+	BG_PIDS+=("$EXP_PID")
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^exporting ' "$EXP_LOG" && return 0
+		kill -0 "$EXP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
+	return 1
+}
+
+exporter_stop() {
+	stop_bg "$EXP_PID" export-ipfix || return 1
+	if [ "$BG_STATUS" -ne 0 ]; then
+		echo "FAIL: export-ipfix exited $BG_STATUS: $(grep -v libbpf "$EXP_LOG")" >&2
+		return 1
+	fi
+}
+
+# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD [INTERVAL_US]: hand-made
+# frames A -> B; sets FRAME to the frame length.
+flow() {
+	local out
+	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+		return 1
+	FRAME=${out##* }
+}
+
+# nf_totals SPORT -> "records packets bytes" of the flow from source port
+# SPORT, as nfdump reads the files nfcapd wrote (after it stopped).
+nf_totals() {
+	nfdump -R "$NF_DIR" -o json | jq -r --argjson sp "$1" '
+		[.[] | select(.src_port == $sp)]
+		| "\(length) \(map(.in_packets) | add // 0) \(map(.in_bytes) | add // 0)"'
+}
+
+# nf_field SPORT FIELD -> the distinct values of FIELD over the flow's records.
+nf_field() {
+	nfdump -R "$NF_DIR" -o json | jq -r --argjson sp "$1" --arg f "$2" '
+		[.[] | select(.src_port == $sp) | .[$f] | tostring] | unique | join(",")'
+}
+
+# in_map SPORT -> entries of the flow map with source port SPORT
+in_map() {
+	dump_flow_json "$NS_B" | jq --argjson sp "$1" '[.[] | select(.sport == $sp)] | length'
+}
+
+# ipfix_expired -> the `expired` field (bytes 8-15, little endian) of
+# struct tc_ipfix_stats in the pinned traffic_ipfix map
+ipfix_expired() {
+	local -a b
+	local i v=0
+	mapfile -t b < <(bpftool -j map dump pinned "$PIN/traffic_ipfix" | jq -r '.[0].value[8:16][]')
+	[ ${#b[@]} -eq 8 ] || return 1
+	for ((i = 7; i >= 0; i--)); do
+		v=$((v * 256 + 16#${b[i]#0x}))
+	done
+	echo "$v"
+}
+
+# ---------------------------------------------------------------- tests --
+
+@test "export-ipfix: nfdump gets every packet and byte of IPv4/IPv6 TCP/UDP flows, in deltas that add up" {
+	nfcapd_start
+	exporter_start --collector "127.0.0.1:$NF_PORT" \
+		--interval 1 --active-timeout 1 --idle-timeout 30
+	local round
+	# Three rounds 2.5 s apart, more than the active timeout plus one interval:
+	# each round is in a delta record of its own.
+	for round in 1 2 3; do
+		flow "$A4" "$B4" tcp 40000 80 $((round + 4)) 100 && F1=$FRAME
+		flow "$A4" "$B4" udp 40001 53 $((round * 2)) 200 && F2=$FRAME
+		flow "$A6" "$B6" tcp 40002 443 3 300 && F3=$FRAME
+		flow "$A6" "$B6" udp 40003 123 $round 48 && F4=$FRAME
+		sleep 2.5
+	done
+	exporter_stop
+	stop_bg "$NF_PID" nfcapd
+	assert_eq "$F1 $F2 $F3 $F4" "154 242 374 110" "frame lengths"
+
+	local got recs
+	got=$(nf_totals 40000)
+	assert_eq "${got#* }" "18 $((18 * F1))" "TCP/IPv4 packets and bytes"
+	recs=${got%% *}
+	[ "$recs" -ge 3 ] || { echo "FAIL: TCP/IPv4 in $recs records, expected >= 3" >&2; false; }
+	got=$(nf_totals 40001)
+	assert_eq "${got#* }" "12 $((12 * F2))" "UDP/IPv4 packets and bytes"
+	got=$(nf_totals 40002)
+	assert_eq "${got#* }" "9 $((9 * F3))" "TCP/IPv6 packets and bytes"
+	got=$(nf_totals 40003)
+	assert_eq "${got#* }" "6 $((6 * F4))" "UDP/IPv6 packets and bytes"
+	recs=${got%% *}
+	[ "$recs" -ge 3 ] || { echo "FAIL: UDP/IPv6 in $recs records, expected >= 3" >&2; false; }
+
+	assert_eq "$(nf_field 40000 src4_addr) $(nf_field 40000 dst4_addr)" "$A4 $B4" "IPv4 addresses"
+	assert_eq "$(nf_field 40002 src6_addr) $(nf_field 40002 dst6_addr)" "$A6 $B6" "IPv6 addresses"
+	assert_eq "$(nf_field 40002 dst_port) $(nf_field 40002 proto)" "443 6" "TCP/IPv6 port, protocol"
+	assert_eq "$(nf_field 40003 proto)" "17" "UDP/IPv6 protocol"
+	assert_eq "$(nf_field 40000 tcp_flags)" "...AP..." "TCP flags (PSH|ACK)"
+	assert_eq "$(nf_field 40000 input_snmp)" "$IFX_B" "ingressInterface"
+	# Nothing left behind: the shutdown export removed every flow.
+	assert_eq "$(dump_flow_json "$NS_B" | jq length)" 0 "flows left in the map"
+}
+
+@test "export-ipfix: idle flows leave the map; traffic across exports is neither lost nor doubled" {
+	nfcapd_start
+	exporter_start --collector "127.0.0.1:$NF_PORT" \
+		--interval 1 --active-timeout 1 --idle-timeout 2
+	# 30 packets over 3 s: the flow is read by about three exports while it runs.
+	flow "$A4" "$B4" udp 41000 9 30 60 100000
+	assert_eq "$(in_map 41000)" 1 "flow in the map right after its traffic"
+	# Idle for 2 s: the exporter removes it (wait_eq bounds the wait).
+	wait_eq 8 0 in_map 41000
+	kill -0 "$EXP_PID"
+	grep -Eq '^cycle: .* [1-9][0-9]* expired' "$EXP_LOG"
+	# The same 5-tuple again: a new entry, exported on its own.
+	flow "$A4" "$B4" udp 41000 9 5 60
+	assert_eq "$(in_map 41000)" 1 "flow back in the map"
+	exporter_stop
+	stop_bg "$NF_PID" nfcapd
+
+	local got
+	got=$(nf_totals 41000)
+	assert_eq "${got#* }" "35 $((35 * FRAME))" "packets and bytes over every record"
+	[ "${got%% *}" -ge 3 ] || { echo "FAIL: only ${got%% *} records: $got" >&2; false; }
+}
+
+@test "export-ipfix over TCP: layer2OctetDeltaCount, end reasons, statistics record" {
+	collector_start tcp "$BATS_TEST_TMPDIR/collect.out"
+	exporter_start --collector "127.0.0.1:$FB_PORT" --transport tcp --observation-domain 7 \
+		--interval 1 --active-timeout 60 --idle-timeout 2 --octet-delta-count none
+	flow "$A4" "$B4" udp 42000 9 3 20 && local f1=$FRAME
+	wait_eq 8 0 in_map 42000
+	flow "$A6" "$B6" tcp 42001 22 2 0 0 0x12 && local f2=$FRAME
+	exporter_stop
+	local out=$BATS_TEST_TMPDIR/collect.out
+	wait_eq 5 1 grep -c ' 42001 22 ' "$out"
+
+	# flow SRC DST SPORT DPORT PROTO PACKETS L2 OCTETS START END FLAGS IN OUT DIR REASON
+	local idle forced
+	idle=$(awk '$2 == "'"$A4"'" && $4 == 42000' "$out")
+	forced=$(awk '$2 == "'"$A6"'" && $4 == 42001' "$out")
+	assert_eq "$(cut -d' ' -f3,5-9 <<<"$idle")" "$B4 9 17 3 $((3 * f1)) 0" \
+		"idle record: dst dport proto packets L2 octets (no octetDeltaCount with none)"
+	assert_eq "$(cut -d' ' -f12- <<<"$idle")" "0 $IFX_B 0 0 1" \
+		"idle record: flags in out direction reason (1: idle timeout)"
+	assert_eq "$(cut -d' ' -f3,5-9 <<<"$forced")" "$B6 22 6 2 $((2 * f2)) 0" "forced record"
+	assert_eq "$(cut -d' ' -f12,16 <<<"$forced")" "18 4" "SYN|ACK, reason 4 (forced end)"
+	local start end now
+	start=$(cut -d' ' -f10 <<<"$idle")
+	end=$(cut -d' ' -f11 <<<"$idle")
+	now=$(($(date +%s%3N)))
+	[ "$start" -le "$end" ] && [ $((now - end)) -lt 30000 ] && [ "$end" -le "$now" ] || {
+		echo "FAIL: times $start..$end not within the last 30 s of $now" >&2
+		false
+	}
+	# The statistics record: domain, records sent so far, nothing evicted.
+	local flows
+	flows=$(grep -c '^flow ' "$out")
+	assert_eq "$(grep '^stats ' "$out" | tail -1)" "stats 7 $flows 0" "statistics record"
+}
+
+# collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
+collector_start() {
+	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
+		>"$2" 2>&1 3>&- &
+	COL_PID=$!
+	BG_PIDS+=("$COL_PID")
+	wait_listening "$1" "$FB_PORT"
+}
+
+@test "export-ipfix over UDP: templates are sent again, a collector started later decodes records" {
+	local first=$BATS_TEST_TMPDIR/first.out later=$BATS_TEST_TMPDIR/later.out
+	collector_start udp "$first"
+	exporter_start --collector "127.0.0.1:$FB_PORT" --template-interval 1 \
+		--interval 1 --active-timeout 1 --idle-timeout 30
+	wait_eq 5 1 grep -c -m1 '^stats ' "$first"
+	# A new collector knows no template: it decodes only once they come again.
+	stop_bg "$COL_PID" ipfix_collect
+	collector_start udp "$later"
+	flow "$A4" "$B4" udp 44000 9 4 30
+	wait_eq 8 1 grep -c " 44000 9 17 4 $((4 * FRAME)) " "$later"
+	exporter_stop
+}
+
+@test "export-ipfix: flows the LRU evicted before export are counted" {
+	# A flow map of 16 entries and 60 one-packet flows: most are evicted.
+	tc_in "$NS_B" detach --all --purge >/dev/null
+	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size 16
+	nfcapd_start
+	exporter_start --collector "127.0.0.1:$NF_PORT" --interval 1 --active-timeout 3600 \
+		--idle-timeout 3600
+	local i
+	for ((i = 0; i < 60; i++)); do
+		flow "$A4" "$B4" udp $((43000 + i)) 9 1 10
+	done
+	sleep 1.5
+	exporter_stop
+	stop_bg "$NF_PID" nfcapd
+
+	local sent evicted inserts
+	sent=$(sed -n 's/^sent \([0-9]*\) records; flows evicted before export: \([0-9]*\)$/\1 \2/p' \
+		"$EXP_LOG")
+	evicted=${sent#* }
+	sent=${sent% *}
+	inserts=$(status_json "$NS_B" | jq .flow_inserts)
+	[ "$evicted" -ge 40 ] || { echo "FAIL: $evicted evictions, expected >= 40" >&2; false; }
+	assert_eq "$((sent + evicted))" "$inserts" "records + evicted = inserts"
+	assert_eq "$(nfdump -R "$NF_DIR" -o json | jq length)" "$sent" "records nfcapd got"
+	# Kept beside the maps for status: the entries the exporter removed.
+	assert_eq "$(ipfix_expired)" "$sent" "expired flows in $PIN/traffic_ipfix"
+}
+
+@test "export-ipfix: clear errors for a bad collector, and one exporter per map" {
+	run --separate-stderr tc_in "$NS_B" export-ipfix
+	assert_usage_error
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1
+	assert_usage_error
+	[[ $stderr == *"is not HOST:PORT"* ]]
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector fd00::1:4739
+	assert_usage_error
+	[[ $stderr == *"[ADDR]:PORT"* ]]
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1:70000
+	assert_usage_error
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1:1 --transport sctp
+	assert_usage_error
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector no-such-host.invalid:4739
+	assert_error_status 1
+	[[ $stderr == *"cannot resolve 'no-such-host.invalid'"* ]]
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector "127.0.0.1:$FB_PORT" \
+		--transport tcp
+	assert_error_status 1
+	[[ $stderr == *"cannot reach the collector 127.0.0.1:$FB_PORT over tcp"* ]]
+	nfcapd_start
+	exporter_start --collector "127.0.0.1:$NF_PORT"
+	run --separate-stderr tc_in "$NS_B" export-ipfix --collector "127.0.0.1:$NF_PORT"
+	assert_error_status 1
+	[[ $stderr == *"another export-ipfix already exports"* ]]
+	exporter_stop
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* top's arithmetic: rates from two reads, restarts, order, sums, units, intervals. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+#include "rates.h"
+
+static struct tc_ip_entry ip(__u8 last, __u8 dir, __u32 ifindex, __u64 bytes, __u64 packets)
+{
+	struct tc_ip_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.family = 4;
+	e.key.addr[0] = 198;
+	e.key.addr[1] = 18;
+	e.key.addr[3] = last;
+	e.key.direction = dir;
+	e.key.ifindex = ifindex;
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	return e;
+}
+
+static struct tc_flow_entry flow(__u16 sport, __u64 bytes, __u64 packets, __u64 first_seen)
+{
+	struct tc_flow_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.family = 4;
+	e.key.src[0] = 198;
+	e.key.src[1] = 18;
+	e.key.src[3] = 1;
+	e.key.dst[0] = 198;
+	e.key.dst[1] = 18;
+	e.key.dst[3] = 2;
+	e.key.sport = sport;
+	e.key.dport = 9;
+	e.key.proto = 17;
+	e.key.ifindex = 2;
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	e.val.first_seen_ns = first_seen;
+	return e;
+}
+
+static const struct tc_rate_row *row_of(const struct tc_rate_snap *s, __u8 last)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].key.ip.addr[3] == last)
+			return &s->rows[i];
+	fail_msg("no row for 198.18.0.%u", last);
+	return NULL;
+}
+
+/* ---- rates ------------------------------------------------------------- */
+
+static void test_first_read_has_no_rate(void **state)
+{
+	struct tc_ip_entry e[] = {ip(1, 0, 2, 1000, 10)};
+	struct tc_rate_snap prev = {0}, cur;
+
+	(void)state;
+	assert_int_equal(tc_rate_snap_ip(&cur, e, 1, 5.0), 0);
+	tc_rates_update(&cur, &prev);
+	assert_false(cur.rows[0].has_rate);
+	tc_rates_update(&cur, NULL);
+	assert_false(cur.rows[0].has_rate);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_rate_is_growth_over_time(void **state)
+{
+	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 10), ip(2, 1, 2, 500, 5)};
+	struct tc_ip_entry b[] = {ip(2, 1, 2, 500, 5), ip(1, 0, 2, 4000, 40)};
+	struct tc_rate_snap prev, cur;
+	const struct tc_rate_row *r;
+
+	(void)state;
+	assert_int_equal(tc_rate_snap_ip(&prev, a, 2, 10.0), 0);
+	assert_int_equal(tc_rate_snap_ip(&cur, b, 2, 12.0), 0);
+	tc_rates_update(&cur, &prev);
+	r = row_of(&cur, 1);
+	assert_true(r->has_rate);
+	assert_true(r->byte_rate == 1500.0); /* (4000 - 1000) / 2 s */
+	assert_true(r->packet_rate == 15.0);
+	assert_int_equal(r->bytes, 4000);
+	r = row_of(&cur, 2);
+	assert_true(r->has_rate);
+	assert_true(r->byte_rate == 0.0);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_new_entry_counts_from_zero(void **state)
+{
+	struct tc_ip_entry b[] = {ip(7, 0, 2, 300, 3)};
+	struct tc_rate_snap prev, cur;
+
+	(void)state;
+	/* An empty map read before is a valid baseline: everything is new. */
+	assert_int_equal(tc_rate_snap_ip(&prev, NULL, 0, 1.0), 0);
+	assert_int_equal(tc_rate_snap_ip(&cur, b, 1, 2.0), 0);
+	tc_rates_update(&cur, &prev);
+	assert_true(cur.rows[0].has_rate);
+	assert_true(cur.rows[0].byte_rate == 300.0);
+	assert_true(cur.rows[0].packet_rate == 3.0);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_counter_going_down_restarts(void **state)
+{
+	struct tc_ip_entry a[] = {ip(1, 0, 2, 9000, 90)};
+	struct tc_ip_entry b[] = {ip(1, 0, 2, 200, 2)};
+	struct tc_rate_snap prev, cur;
+
+	(void)state;
+	/* The maps were purged and created again between the reads. */
+	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 1.0), 0);
+	assert_int_equal(tc_rate_snap_ip(&cur, b, 1, 1.5), 0);
+	tc_rates_update(&cur, &prev);
+	assert_true(cur.rows[0].byte_rate == 400.0);
+	assert_true(cur.rows[0].packet_rate == 4.0);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_same_key_other_direction_or_interface_is_another_row(void **state)
+{
+	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
+	struct tc_ip_entry b[] = {ip(1, 1, 2, 1000, 1), ip(1, 0, 3, 1000, 1)};
+	struct tc_rate_snap prev, cur;
+
+	(void)state;
+	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 1.0), 0);
+	assert_int_equal(tc_rate_snap_ip(&cur, b, 2, 2.0), 0);
+	tc_rates_update(&cur, &prev);
+	for (size_t i = 0; i < cur.n; i++)
+		assert_true(cur.rows[i].byte_rate == 1000.0);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_flow_recreated_by_lru_restarts(void **state)
+{
+	struct tc_flow_entry a[] = {flow(5000, 100, 1, 111), flow(5001, 100, 1, 222)};
+	/* 5000: evicted and seen again (new first-seen), larger than before. */
+	struct tc_flow_entry b[] = {flow(5000, 150, 2, 999), flow(5001, 400, 4, 222)};
+	struct tc_rate_snap prev, cur;
+
+	(void)state;
+	assert_int_equal(tc_rate_snap_flow(&prev, a, 2, 1.0), 0);
+	assert_int_equal(tc_rate_snap_flow(&cur, b, 2, 2.0), 0);
+	tc_rates_update(&cur, &prev);
+	assert_int_equal(cur.rows[0].key.flow.sport, 5000); /* sorted by key */
+	assert_true(cur.rows[0].byte_rate == 150.0);
+	assert_true(cur.rows[1].byte_rate == 300.0);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+static void test_no_time_between_reads_no_rate(void **state)
+{
+	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
+	struct tc_rate_snap prev, cur;
+
+	(void)state;
+	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 3.0), 0);
+	assert_int_equal(tc_rate_snap_ip(&cur, a, 1, 3.0), 0);
+	tc_rates_update(&cur, &prev);
+	assert_false(cur.rows[0].has_rate);
+	tc_rate_snap_free(&prev);
+	tc_rate_snap_free(&cur);
+}
+
+/* ---- order ------------------------------------------------------------- */
+
+static struct tc_rate_row rated(__u8 last, double rate, __u64 bytes)
+{
+	struct tc_rate_row r;
+	struct tc_ip_entry e = ip(last, 0, 2, bytes, 1);
+
+	memset(&r, 0, sizeof(r));
+	r.key.ip = e.key;
+	r.bytes = bytes;
+	r.packets = 1;
+	r.byte_rate = rate;
+	r.has_rate = 1;
+	return r;
+}
+
+static void test_sort_by_rate_then_total(void **state)
+{
+	struct tc_rate_row r[] = {rated(1, 10, 900), rated(2, 50, 100), rated(3, 10, 5000),
+				  rated(4, 0, 1)};
+
+	(void)state;
+	r[3].has_rate = 0; /* no rate yet: after every row with one */
+	tc_rates_sort(r, 4, TC_VIEW_IP, TC_RSORT_RATE);
+	assert_int_equal(r[0].key.ip.addr[3], 2);
+	assert_int_equal(r[1].key.ip.addr[3], 3); /* same rate: larger total first */
+	assert_int_equal(r[2].key.ip.addr[3], 1);
+	assert_int_equal(r[3].key.ip.addr[3], 4);
+	tc_rates_sort(r, 4, TC_VIEW_IP, TC_RSORT_TOTAL);
+	assert_int_equal(r[0].key.ip.addr[3], 3);
+	assert_int_equal(r[1].key.ip.addr[3], 1);
+	assert_int_equal(r[2].key.ip.addr[3], 2);
+	assert_int_equal(r[3].key.ip.addr[3], 4);
+}
+
+static void test_sort_ties_by_address(void **state)
+{
+	struct tc_rate_row r[] = {rated(9, 5, 5), rated(3, 5, 5), rated(6, 5, 5)};
+
+	(void)state;
+	tc_rates_sort(r, 3, TC_VIEW_IP, TC_RSORT_RATE);
+	assert_int_equal(r[0].key.ip.addr[3], 3);
+	assert_int_equal(r[1].key.ip.addr[3], 6);
+	assert_int_equal(r[2].key.ip.addr[3], 9);
+}
+
+static void test_sort_names(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_rate_sort_parse("rate"), TC_RSORT_RATE);
+	assert_int_equal(tc_rate_sort_parse("total"), TC_RSORT_TOTAL);
+	assert_int_equal(tc_rate_sort_parse("bytes"), -EINVAL);
+	assert_string_equal(tc_rate_sort_str(TC_RSORT_TOTAL), "total");
+}
+
+static void test_sum_per_direction(void **state)
+{
+	struct tc_rate_row r[] = {rated(1, 10, 100), rated(2, 30, 300), rated(3, 7, 70)};
+	struct tc_rate_sum s[2];
+
+	(void)state;
+	r[1].key.ip.direction = TC_DIR_EGRESS;
+	r[2].has_rate = 0;
+	tc_rates_sum(r, 3, TC_VIEW_IP, s);
+	assert_int_equal(s[TC_DIR_INGRESS].bytes, 170);
+	assert_int_equal(s[TC_DIR_INGRESS].packets, 2);
+	assert_true(s[TC_DIR_INGRESS].byte_rate == 10.0); /* rows without a rate add none */
+	assert_int_equal(s[TC_DIR_EGRESS].bytes, 300);
+	assert_true(s[TC_DIR_EGRESS].byte_rate == 30.0);
+}
+
+/* ---- human units and intervals ----------------------------------------- */
+
+static void test_human_units(void **state)
+{
+	static const struct {
+		double v;
+		const char *unit, *want;
+	} cases[] = {
+		{0, "B/s", "0B/s"},	  {0.04, "/s", "0/s"},	      {2.5, "/s", "2.5/s"},
+		{9.96, "/s", "10/s"},	  {512, "B/s", "512B/s"},     {999, "", "999"},
+		{999.4, "B", "999B"},	  {999.6, "B", "1.00kB"},     {1500, "B/s", "1.50kB/s"},
+		{12345, "B", "12.3kB"},	  {99960, "B", "100kB"},      {123456, "", "123k"},
+		{9995000, "B", "10.0MB"}, {1.5e9, "B/s", "1.50GB/s"}, {2.0e12, "B", "2.00TB"},
+		{3.0e18, "B", "3.00EB"},  {5.0e21, "B", "5000EB"},    {-1, "B", "0B"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tc_human(cases[i].v, cases[i].unit, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].want))
+			fail_msg("tc_human(%g, \"%s\") = \"%s\", expected \"%s\"", cases[i].v,
+				 cases[i].unit, buf, cases[i].want);
+	}
+}
+
+static void test_interval_parse(void **state)
+{
+	double v = 0;
+
+	(void)state;
+	assert_int_equal(tc_interval_parse("1", &v), 0);
+	assert_true(v == 1.0);
+	assert_int_equal(tc_interval_parse("0.25", &v), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(tc_interval_parse("0.1", &v), 0);
+	assert_int_equal(tc_interval_parse("3600", &v), 0);
+	assert_int_equal(tc_interval_parse("0.09", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("3601", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("1s", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("nan", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("inf", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse("-1", &v), -EINVAL);
+	assert_int_equal(tc_interval_parse(NULL, &v), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_read_has_no_rate),
+		cmocka_unit_test(test_rate_is_growth_over_time),
+		cmocka_unit_test(test_new_entry_counts_from_zero),
+		cmocka_unit_test(test_counter_going_down_restarts),
+		cmocka_unit_test(test_same_key_other_direction_or_interface_is_another_row),
+		cmocka_unit_test(test_flow_recreated_by_lru_restarts),
+		cmocka_unit_test(test_no_time_between_reads_no_rate),
+		cmocka_unit_test(test_sort_by_rate_then_total),
+		cmocka_unit_test(test_sort_ties_by_address),
+		cmocka_unit_test(test_sort_names),
+		cmocka_unit_test(test_sum_per_direction),
+		cmocka_unit_test(test_human_units),
+		cmocka_unit_test(test_interval_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+/* The bound of attach's --ip-map-size and --flow-map-size. */
+#define MAX_MAP_ENTRIES (1U << 24)
+/* Room under the pin directory for "/links/<point>-ns<inode>-if<index>-netlink". */
+#define PIN_DIR_MAX (PATH_MAX - 96)
+
+enum key {
+	K_ATTACH,
+	K_PIN_DIR,
+	K_PIN_GROUP,
+	K_COUNT_BY,
+	K_IP_MAP_SIZE,
+	K_FLOW_MAP,
+	K_FLOW_MAP_SIZE,
+	K_DETACH_ON_STOP,
+	K_PURGE_ON_STOP,
+	K_MAX,
+};
+
+struct parser {
+	struct tc_config *cfg;
+	int line;
+	int seen[K_MAX]; /* line of each key, 0 when absent */
+};
+
+typedef void (*setter)(struct parser *p, const char *key, const char *value);
+
+static void set_attach(struct parser *p, const char *key, const char *value);
+static void set_pin_dir(struct parser *p, const char *key, const char *value);
+static void set_pin_group(struct parser *p, const char *key, const char *value);
+static void set_count_by(struct parser *p, const char *key, const char *value);
+static void set_size(struct parser *p, const char *key, const char *value);
+static void set_bool(struct parser *p, const char *key, const char *value);
+
+/* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads, so the
+ * boot unit's EnvironmentFile= points all of its commands at these pins. */
+static const struct {
+	const char *name;
+	setter set;
+} keys[K_MAX] = {
+	[K_ATTACH] = {"ATTACH", set_attach},
+	[K_PIN_DIR] = {"TRAFFIC_COUNTER_PIN_DIR", set_pin_dir},
+	[K_PIN_GROUP] = {"PIN_GROUP", set_pin_group},
+	[K_COUNT_BY] = {"COUNT_BY", set_count_by},
+	[K_IP_MAP_SIZE] = {"IP_MAP_SIZE", set_size},
+	[K_FLOW_MAP] = {"FLOW_MAP", set_bool},
+	[K_FLOW_MAP_SIZE] = {"FLOW_MAP_SIZE", set_size},
+	[K_DETACH_ON_STOP] = {"DETACH_ON_STOP", set_bool},
+	[K_PURGE_ON_STOP] = {"PURGE_ON_STOP", set_bool},
+};
+
+__attribute__((format(printf, 3, 4))) static void add_error(struct tc_config *cfg, int line,
+							    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cfg->n_errors < TC_CONFIG_MAX_ERRORS) {
+		struct tc_config_error *e = &cfg->errors[cfg->n_errors];
+
+		e->line = line;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	cfg->n_errors++;
+}
+
+#define perr(p, ...) add_error((p)->cfg, (p)->line, __VA_ARGS__)
+
+static enum key key_of(const char *name)
+{
+	for (int k = 0; k < K_MAX; k++)
+		if (!strcmp(keys[k].name, name))
+			return k;
+	return K_MAX;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]))
+			return 1;
+		if (!strcasecmp(s, no[i]))
+			return 0;
+	}
+	return -EINVAL;
+}
+
+static void set_bool(struct parser *p, const char *key, const char *value)
+{
+	int v = parse_bool(value);
+
+	if (v < 0) {
+		perr(p, "%s: '%s' is not yes or no", key, value);
+		return;
+	}
+	if (!strcmp(key, "FLOW_MAP"))
+		p->cfg->flow_map = v;
+	else if (!strcmp(key, "DETACH_ON_STOP"))
+		p->cfg->detach_on_stop = v;
+	else
+		p->cfg->purge_on_stop = v;
+}
+
+static void set_size(struct parser *p, const char *key, const char *value)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*value)) {
+		perr(p, "%s: '%s' is not a whole number", key, value);
+		return;
+	}
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (*end) {
+		perr(p, "%s: '%s' is not a whole number", key, value);
+		return;
+	}
+	if (errno == ERANGE || v < 1 || v > MAX_MAP_ENTRIES) {
+		perr(p, "%s: %s is out of range 1..%u", key, value, MAX_MAP_ENTRIES);
+		return;
+	}
+	if (!strcmp(key, "IP_MAP_SIZE"))
+		p->cfg->ip_map_size = (__u32)v;
+	else
+		p->cfg->flow_map_size = (__u32)v;
+}
+
+static void set_count_by(struct parser *p, const char *key, const char *value)
+{
+	if (!strcmp(value, "src"))
+		p->cfg->count_by = TC_COUNT_BY_SRC;
+	else if (!strcmp(value, "dst"))
+		p->cfg->count_by = TC_COUNT_BY_DST;
+	else
+		perr(p, "%s: '%s' is not src or dst", key, value);
+}
+
+static void set_pin_dir(struct parser *p, const char *key, const char *value)
+{
+	if (value[0] != '/')
+		perr(p, "%s: '%s' is not an absolute path", key, value);
+	else if (strlen(value) >= PIN_DIR_MAX)
+		perr(p, "%s: longer than %d bytes", key, PIN_DIR_MAX - 1);
+	else
+		snprintf(p->cfg->pin_dir, sizeof(p->cfg->pin_dir), "%s", value);
+}
+
+/* A name useradd would take, or a numeric id. */
+static void set_pin_group(struct parser *p, const char *key, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (!n || n >= TC_CONFIG_GROUP_LEN || value[0] == '-' ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    n) {
+		perr(p, "%s: '%s' is not a group name", key, value);
+		return;
+	}
+	memcpy(p->cfg->pin_group, value, n + 1);
+	p->cfg->line_pin_group = p->line;
+}
+
+/* ---- ATTACH ------------------------------------------------------------ */
+
+static int parse_mode(struct parser *p, struct tc_config_attach *a, const char *word,
+		      const char *mode)
+{
+	if (!mode) {
+		a->mode = -1;
+		return 0;
+	}
+	a->mode = a->ap == TC_AP_XDP ? tc_xdp_mode_parse(mode) : tc_tc_api_parse(mode);
+	if (a->mode >= 0)
+		return 0;
+	perr(p, "ATTACH: '%s': mode '%s' is not one of %s", word, mode,
+	     a->ap == TC_AP_XDP ? "driver, native, skb, hw" : "auto, tcx, netlink");
+	return -EINVAL;
+}
+
+static int interface_name_ok(const char *s, size_t n)
+{
+	/* What the kernel's dev_valid_name() refuses. */
+	if (!n || (n == 1 && s[0] == '.') || (n == 2 && !strncmp(s, "..", 2)))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* IFACE:POINT[:MODE] */
+static int parse_attach_word(struct parser *p, const char *word, struct tc_config_attach *a)
+{
+	char buf[TC_CONFIG_MAX_LINE], *point, *mode;
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", word);
+	point = strchr(buf, ':');
+	if (!point) {
+		perr(p, "ATTACH: '%s' is not IFACE:POINT[:MODE] (e.g. eth0:xdp)", word);
+		return -EINVAL;
+	}
+	*point++ = '\0';
+	mode = strchr(point, ':');
+	if (mode)
+		*mode++ = '\0';
+	n = strlen(buf);
+	if (!interface_name_ok(buf, n) || n >= IF_NAMESIZE) {
+		perr(p, "ATTACH: '%s': '%s' is not an interface name (1 to %d characters, no '/')",
+		     word, buf, IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	memcpy(a->ifname, buf, n + 1);
+	if (tc_attach_point_parse(point) < 0) {
+		perr(p, "ATTACH: '%s': attach point '%s' is not one of xdp, tc-ingress, tc-egress",
+		     word, point);
+		return -EINVAL;
+	}
+	a->ap = tc_attach_point_parse(point);
+	if (mode && strchr(mode, ':')) {
+		perr(p, "ATTACH: '%s' has more than three ':'-separated parts", word);
+		return -EINVAL;
+	}
+	return parse_mode(p, a, word, mode);
+}
+
+/* xdp and tc-ingress both count ingress, under the same keys. */
+static int both_ingress(enum tc_attach_point a, enum tc_attach_point b)
+{
+	return (a == TC_AP_XDP && b == TC_AP_TC_INGRESS) ||
+	       (a == TC_AP_TC_INGRESS && b == TC_AP_XDP);
+}
+
+/* Logs why a can't join the list: listed already, or counted twice. */
+static int clashes(struct parser *p, const struct tc_config_attach *a, const char *word)
+{
+	const struct tc_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->n_attach; i++) {
+		const struct tc_config_attach *b = &cfg->attach[i];
+
+		if (strcmp(b->ifname, a->ifname))
+			continue;
+		if (b->ap == a->ap) {
+			perr(p,
+			     "ATTACH: '%s' is listed twice (one attachment per interface and "
+			     "attach point)",
+			     word);
+			return 1;
+		}
+		if (both_ingress(a->ap, b->ap)) {
+			perr(p,
+			     "ATTACH: '%s': %s already counts ingress on %s, so every frame would "
+			     "be counted twice",
+			     word, tc_attach_point_str(b->ap), a->ifname);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void set_attach(struct parser *p, const char *key, const char *value)
+{
+	char buf[TC_CONFIG_MAX_LINE], *save = NULL, *word;
+	struct tc_config *cfg = p->cfg;
+	int words = 0;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	cfg->line_attach = p->line;
+	for (word = strtok_r(buf, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
+		struct tc_config_attach a;
+
+		words++;
+		if (parse_attach_word(p, word, &a))
+			continue;
+		if (clashes(p, &a, word))
+			continue;
+		if (cfg->n_attach == TC_CONFIG_MAX_ATTACH) {
+			perr(p, "%s: more than %d attachments", key, TC_CONFIG_MAX_ATTACH);
+			return;
+		}
+		cfg->attach[cfg->n_attach++] = a;
+	}
+	if (!words)
+		perr(p, "%s is empty: name at least one IFACE:POINT (e.g. eth0:xdp)", key);
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+static int comment_after(const char *rest)
+{
+	rest += strspn(rest, " \t");
+	return *rest == '#';
+}
+
+/* A bare value: a blank, a quote, \, $ or ` would mean something else to a shell. */
+static int parse_bare(struct parser *p, const char *key, const char *v, char *out, size_t len)
+{
+	const char *bad = strpbrk(v, " \t\"'\\$`");
+
+	if (!bad) {
+		snprintf(out, len, "%s", v);
+		return 0;
+	}
+	if ((*bad == ' ' || *bad == '\t') && comment_after(bad))
+		perr(p, "%s: a comment must be on a line of its own", key);
+	else
+		perr(p, "%s: quote a value with blanks, quotes, \\, $ or ` (%s=\"...\")", key, key);
+	return -EINVAL;
+}
+
+/*
+ * The value after '=': "double quoted" (backslash escapes \ " $ and `),
+ * 'single quoted' (literal) or bare. In double quotes an unescaped $ or `
+ * would be expanded by a shell: refused.
+ */
+static int parse_value(struct parser *p, const char *key, const char *v, char *out, size_t len)
+{
+	char q = *v;
+	size_t o = 0;
+
+	if (q != '"' && q != '\'')
+		return parse_bare(p, key, v, out, len);
+	for (v++; *v && *v != q; v++) {
+		if (q == '"' && (*v == '$' || *v == '`')) {
+			perr(p, "%s: '%c' would be expanded by a shell: write \\%c", key, *v, *v);
+			return -EINVAL;
+		}
+		if (q == '"' && *v == '\\' && v[1] && strchr("\\\"$`", v[1]))
+			v++;
+		if (o + 1 < len)
+			out[o++] = *v;
+	}
+	out[o] = '\0';
+	if (*v != q) {
+		perr(p, "%s: the %c quote is not closed on this line", key, q);
+		return -EINVAL;
+	}
+	if (!v[1])
+		return 0;
+	if (comment_after(v + 1))
+		perr(p, "%s: a comment must be on a line of its own", key);
+	else
+		perr(p, "%s: unexpected text after the closing quote: '%s'", key, v + 1);
+	return -EINVAL;
+}
+
+static void parse_assignment(struct parser *p, char *s, char *eq)
+{
+	char value[TC_CONFIG_MAX_LINE];
+	enum key k;
+
+	*eq = '\0';
+	k = key_of(s);
+	if (k == K_MAX) {
+		perr(p,
+		     "unknown key '%s' (known: ATTACH, TRAFFIC_COUNTER_PIN_DIR, PIN_GROUP, "
+		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
+		     "PURGE_ON_STOP)",
+		     s);
+		return;
+	}
+	if (p->seen[k]) {
+		perr(p, "%s is already set on line %d", s, p->seen[k]);
+		return;
+	}
+	p->seen[k] = p->line;
+	eq++;
+	/* A shell would run the value as a command with an empty KEY. */
+	if (*eq == ' ' || *eq == '\t') {
+		perr(p, "no blank allowed between '=' and the value of %s", s);
+		return;
+	}
+	if (parse_value(p, s, eq, value, sizeof(value)))
+		return;
+	keys[k].set(p, s, value);
+}
+
+static void parse_line(struct parser *p, char *s)
+{
+	size_t n, key_len;
+
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1])) /* \r of a CRLF file too */
+		s[--n] = '\0';
+	if (!n || s[0] == '#' || s[0] == ';')
+		return;
+	key_len = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	if (key_len == 6 && !strncmp(s, "export", 6) && (s[6] == ' ' || s[6] == '\t')) {
+		perr(p, "'export' is not understood by systemd: write KEY=VALUE");
+	} else if (!key_len || isdigit((unsigned char)s[0])) {
+		perr(p, "expected KEY=VALUE, found '%.40s'", s);
+	} else if (s[key_len] != '=' && s[key_len + strspn(s + key_len, " \t")] == '=') {
+		perr(p, "no blank allowed between %.*s and '='", (int)key_len, s);
+	} else if (s[key_len] != '=') {
+		perr(p, "expected KEY=VALUE, found '%.40s'", s);
+	} else {
+		parse_assignment(p, s, s + key_len);
+	}
+}
+
+static void check_whole(struct parser *p)
+{
+	if (!p->seen[K_ATTACH])
+		add_error(p->cfg, 0,
+			  "ATTACH is not set: name the interfaces to count on, e.g. "
+			  "ATTACH=\"eth0:xdp\"");
+	if (p->cfg->purge_on_stop && !p->cfg->detach_on_stop)
+		add_error(p->cfg, p->seen[K_PURGE_ON_STOP],
+			  "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes: maps are removed only "
+			  "once nothing is attached");
+}
+
+int tc_config_parse(FILE *f, struct tc_config *cfg)
+{
+	struct parser p = {.cfg = cfg};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flow_map = -1;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		p.line++;
+		if ((size_t)n > TC_CONFIG_MAX_LINE)
+			perr(&p, "line longer than %d bytes", TC_CONFIG_MAX_LINE);
+		else if (strlen(line) != (size_t)n)
+			perr(&p, "NUL byte in the line: is this a text file?");
+		else
+			parse_line(&p, line);
+	}
+	if (ferror(f))
+		err = -EIO;
+	free(line);
+	if (err)
+		return err;
+	check_whole(&p);
+	return cfg->n_errors;
+}
+
+int tc_config_load(const char *path, struct tc_config *cfg)
+{
+	FILE *f = fopen(path, "re");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = tc_config_parse(f, cfg);
+	fclose(f);
+	return ret;
+}
+
+void tc_config_print_errors(FILE *f, const char *path, const struct tc_config *cfg)
+{
+	int shown = cfg->n_errors < TC_CONFIG_MAX_ERRORS ? cfg->n_errors : TC_CONFIG_MAX_ERRORS;
+
+	for (int i = 0; i < shown; i++) {
+		if (cfg->errors[i].line)
+			fprintf(f, "traffic-counter: %s:%d: %s\n", path, cfg->errors[i].line,
+				cfg->errors[i].msg);
+		else
+			fprintf(f, "traffic-counter: %s: %s\n", path, cfg->errors[i].msg);
+	}
+	if (cfg->n_errors > shown)
+		fprintf(f, "traffic-counter: %s: %d more errors\n", path, cfg->n_errors - shown);
+}
+
+const char *tc_config_attach_str(const struct tc_config_attach *a, char *buf, size_t len)
+{
+	static const char *const apis[] = {"auto", "tcx", "netlink"};
+	const char *mode = NULL;
+
+	if (a->mode >= 0)
+		mode = a->ap == TC_AP_XDP ? tc_xdp_mode_str(a->mode) : apis[a->mode % 3];
+	snprintf(buf, len, "%s:%s%s%s", a->ifname, tc_attach_point_str(a->ap), mode ? ":" : "",
+		 mode ? mode : "");
+	return buf;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The configuration file of `traffic-counter apply` and of the boot unit:
+ * KEY=VALUE lines, in the subset of systemd's EnvironmentFile syntax that a
+ * POSIX shell reads the same way, so one file serves systemd, scripts and
+ * traffic-counter. Every error names its line. Format: traffic-counter.conf(5).
+ */
+#ifndef TC_CONFIG_H
+#define TC_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#include "names.h"
+
+#define TC_CONFIG_DEFAULT    "/etc/traffic-counter/traffic-counter.conf"
+#define TC_CONFIG_MAX_ATTACH 64
+#define TC_CONFIG_MAX_LINE   4096
+#define TC_CONFIG_MAX_ERRORS 16
+#define TC_CONFIG_GROUP_LEN  64
+
+struct tc_config_attach {
+	char ifname[IF_NAMESIZE];
+	enum tc_attach_point ap;
+	int mode; /* enum tc_xdp_mode for xdp, enum tc_tc_api for tc; -1: default */
+};
+
+struct tc_config_error {
+	int line; /* 0: about the file as a whole */
+	char msg[240];
+};
+
+struct tc_config {
+	struct tc_config_attach attach[TC_CONFIG_MAX_ATTACH];
+	size_t n_attach;
+	char pin_dir[PATH_MAX]; /* empty: not set */
+	char pin_group[TC_CONFIG_GROUP_LEN];
+	enum tc_count_by count_by;
+	__u32 ip_map_size; /* 0: not set */
+	__u32 flow_map_size;
+	int flow_map; /* 1 on, 0 off, -1 leave as it is */
+	int detach_on_stop;
+	int purge_on_stop;
+	/* The line of each key, for errors found later (apply). */
+	int line_attach, line_pin_group;
+	struct tc_config_error errors[TC_CONFIG_MAX_ERRORS];
+	int n_errors; /* may exceed TC_CONFIG_MAX_ERRORS: only the first are kept */
+};
+
+/*
+ * Reads a whole file, collecting every error rather than stopping at the
+ * first, so one check shows everything to fix. Returns the number of
+ * errors (0: valid) or a negative errno when the stream cannot be read.
+ */
+int tc_config_parse(FILE *f, struct tc_config *cfg);
+
+/* tc_config_parse on a path; -errno when it cannot be opened. */
+int tc_config_load(const char *path, struct tc_config *cfg);
+
+/* Writes "PATH:LINE: message" per error, one a line (PATH: without a line). */
+void tc_config_print_errors(FILE *f, const char *path, const struct tc_config *cfg);
+
+/* "eth0:xdp", "eth0:xdp:skb", "eth1:tc-egress:netlink" */
+const char *tc_config_attach_str(const struct tc_config_attach *a, char *buf, size_t len);
+
+#endif /* TC_CONFIG_H */

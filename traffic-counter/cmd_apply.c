@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * apply: sets up what a configuration file describes (config.c), for the
+ * boot unit. Every attachment is tried even when one fails, so a missing
+ * interface does not stop counting on the others; the exit code still
+ * says something failed. --stop undoes it only when the file asks to,
+ * since pinned maps and links are meant to outlive the service.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "caps.h"
+#include "commands.h"
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "maps.h"
+
+enum {
+	OPT_CONFIG = 1,
+	OPT_CHECK,
+	OPT_STOP,
+};
+
+static const struct tc_opt apply_opts[] = {
+	{"config", "FILE", "configuration file (default " TC_CONFIG_DEFAULT ")", OPT_CONFIG},
+	{"check", NULL, "only validate the file and print what it sets up", OPT_CHECK},
+	{"stop", NULL,
+	 "undo instead: detach what the file attaches, only if it says DETACH_ON_STOP=yes",
+	 OPT_STOP},
+	TC_PIN_OPTIONS,
+	{0},
+};
+
+const struct tc_cmd_def apply_def = {
+	.name = "apply",
+	.summary = "Attach everything a configuration file names, with its sizes and flags (the\n"
+		   "boot unit runs this). Errors name the file's line; the format is in\n"
+		   "traffic-counter.conf(5).",
+	.opts = apply_opts,
+	.examples = "  traffic-counter apply --check --config /etc/traffic-counter/"
+		    "traffic-counter.conf\n"
+		    "  traffic-counter apply\n"
+		    "  traffic-counter apply --stop\n",
+};
+
+static int apply_opt(int id, const char *arg, void *ctx)
+{
+	struct apply_args *a = ctx;
+
+	if (tc_pin_args_handle(&a->pins, id, arg))
+		return 0;
+	switch (id) {
+	case OPT_CONFIG:
+		a->config = arg;
+		return 0;
+	case OPT_CHECK:
+		a->check = 1;
+		return 0;
+	case OPT_STOP:
+		a->stop = 1;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int apply_parse(int argc, char **argv, struct apply_args *a)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->config = TC_CONFIG_DEFAULT;
+	err = tc_opts_parse(&apply_def, argc, argv, apply_opt, a);
+	if (!err && a->check && a->stop)
+		return tc_opt_invalid("check", "cannot be combined with --stop");
+	return err;
+}
+
+/* ---- --check -------------------------------------------------------------- */
+
+static const char *on_off(int v)
+{
+	return v < 0 ? "left as it is" : v ? "on" : "off";
+}
+
+static void print_plan(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+{
+	char buf[64];
+
+	printf("%s: valid\nattach:", path);
+	for (size_t i = 0; i < cfg->n_attach; i++)
+		printf(" %s", tc_config_attach_str(&cfg->attach[i], buf, sizeof(buf)));
+	printf("\npin directory: %s\n", pins->dir);
+	printf("flow counting: %s\n", on_off(cfg->flow_map));
+	printf("count by: %s\n", cfg->count_by == TC_COUNT_BY_SRC   ? "src"
+				 : cfg->count_by == TC_COUNT_BY_DST ? "dst"
+								    : "default");
+	if (cfg->ip_map_size)
+		printf("ip map size: %u\n", cfg->ip_map_size);
+	if (cfg->flow_map_size)
+		printf("flow map size: %u\n", cfg->flow_map_size);
+	printf("pin group: %s\n", cfg->pin_group[0] ? cfg->pin_group : "-");
+	printf("on stop: %s\n", !cfg->detach_on_stop ? "leave attached"
+				: cfg->purge_on_stop ? "detach, then remove the maps"
+						     : "detach");
+}
+
+/* ---- start ------------------------------------------------------------------ */
+
+static int attach_one(const struct tc_config *cfg, const struct tc_config_attach *e,
+		      const struct tc_pins *pins, const char *path)
+{
+	struct tc_attach_opts o = {};
+	unsigned int idx = if_nametoindex(e->ifname);
+	int err;
+
+	if (!idx) {
+		tc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
+		       "link')",
+		       path, cfg->line_attach, e->ifname);
+		return -ENODEV;
+	}
+	o.pins = pins;
+	o.ifindex = (int)idx;
+	o.ifname = e->ifname;
+	o.ap = e->ap;
+	o.xdp_mode = e->ap == TC_AP_XDP && e->mode >= 0 ? e->mode : TC_XDP_DRIVER;
+	o.tc_api = e->ap != TC_AP_XDP && e->mode >= 0 ? e->mode : TC_API_AUTO;
+	o.count_by = cfg->count_by;
+	o.ip_map_size = cfg->ip_map_size;
+	o.flow_map_size = cfg->flow_map_size;
+	o.enable_flow = cfg->flow_map == 1;
+	err = tc_attach(&o);
+	if (!err)
+		tc_info("attached to %s at %s", e->ifname, tc_attach_point_str(e->ap));
+	return err;
+}
+
+/* attach turns flow counting on, never off: FLOW_MAP=no is applied here. */
+static int flow_off(const struct tc_pins *pins)
+{
+	struct bpf_map_info info;
+	struct tc_control *ctl;
+	int fd;
+
+	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR);
+	if (fd < 0)
+		return fd;
+	ctl = tc_control_map(fd);
+	if (!ctl) {
+		int err = -errno;
+
+		tc_err("cannot map %s for writing: %s", pins->control, strerror(-err));
+		close(fd);
+		return err;
+	}
+	__atomic_fetch_and(&ctl->flags, ~TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+	tc_control_unmap(ctl);
+	close(fd);
+	return 0;
+}
+
+static int group_id(const char *name, gid_t *gid)
+{
+	const struct group *gr;
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+
+	if (!*end) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	gr = getgrnam(name);
+	if (!gr)
+		return -ENOENT;
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static int give_group(const char *path, gid_t gid, mode_t mode, const char *group)
+{
+	int err;
+
+	if (!chown(path, (uid_t)-1, gid) && !chmod(path, mode))
+		return 0;
+	err = -errno;
+	tc_err("cannot give group %s read access to %s: %s", group, path, strerror(-err));
+	return err;
+}
+
+/*
+ * Lets PIN_GROUP read the maps: the serve unit sees the pin directory
+ * through a bind mount, so it needs search permission on the directory and
+ * read permission on the pins, not on /sys/fs/bpf (0700) above them.
+ */
+static int grant_group(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+{
+	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
+	gid_t gid;
+	int err;
+
+	if (group_id(cfg->pin_group, &gid)) {
+		tc_err("%s:%d: PIN_GROUP: no group '%s' (create it: systemd-sysusers, or groupadd "
+		       "--system %s)",
+		       path, cfg->line_pin_group, cfg->pin_group, cfg->pin_group);
+		return -ENOENT;
+	}
+	err = give_group(pins->dir, gid, 0750, cfg->pin_group);
+	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++)
+		err = give_group(maps[i], gid, 0640, cfg->pin_group);
+	return err;
+}
+
+static int apply_start(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+{
+	int failed = 0, attached = 0;
+
+	for (size_t i = 0; i < cfg->n_attach; i++) {
+		if (attach_one(cfg, &cfg->attach[i], pins, path))
+			failed++;
+		else
+			attached++;
+	}
+	if (!attached)
+		return -ENODEV;
+	if (cfg->flow_map == 0 && flow_off(pins))
+		failed++;
+	if (cfg->pin_group[0] && grant_group(cfg, pins, path))
+		failed++;
+	if (failed)
+		tc_err("%d of the steps of %s failed (see above); the other attachments count",
+		       failed, path);
+	return failed ? -EIO : 0;
+}
+
+/* ---- stop ------------------------------------------------------------------- */
+
+static int detach_listed(const struct tc_config *cfg, const struct tc_pins *pins)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < cfg->n_attach; i++) {
+		const struct tc_config_attach *e = &cfg->attach[i];
+		unsigned int idx = if_nametoindex(e->ifname);
+		int err;
+
+		/* The kernel detached it with the device; its pin is left for --all. */
+		if (!idx) {
+			tc_warn("%s is gone: nothing to detach there", e->ifname);
+			continue;
+		}
+		err = tc_detach(pins, e->ap, (int)idx);
+		if (!err)
+			tc_info("detached %s from %s", tc_attach_point_str(e->ap), e->ifname);
+		else if (err != -ENOENT)
+			failed = err;
+	}
+	return failed;
+}
+
+static int apply_stop(const struct tc_config *cfg, const struct tc_pins *pins)
+{
+	int lock, err;
+
+	if (!cfg->detach_on_stop) {
+		tc_info("DETACH_ON_STOP is not yes: the attachments stay and keep counting");
+		return 0;
+	}
+	if (tc_bpffs_prepare(pins->dir, 0))
+		return -ENOENT;
+	lock = tc_pin_dir_lock(pins->dir);
+	if (lock < 0)
+		return lock;
+	err = detach_listed(cfg, pins);
+	if (!err && cfg->purge_on_stop)
+		err = tc_purge_if_unused(pins);
+	close(lock);
+	return err;
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+static int load(const char *path, struct tc_config *cfg)
+{
+	int n = tc_config_load(path, cfg);
+
+	if (n < 0) {
+		tc_err("cannot read %s: %s", path, strerror(-n));
+		return TC_EXIT_FAIL;
+	}
+	if (n > 0) {
+		tc_config_print_errors(stderr, path, cfg);
+		return TC_EXIT_USAGE;
+	}
+	return TC_EXIT_OK;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct tc_config *cfg = NULL;
+	struct apply_args a;
+	struct tc_pins pins;
+	int ret;
+
+	ret = tc_parse_exit(apply_parse(argc, argv, &a));
+	if (ret >= 0)
+		return ret;
+	/* About 30 kB: kept off the stack. */
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg) {
+		tc_err("out of memory");
+		return TC_EXIT_FAIL;
+	}
+	ret = load(a.config, cfg);
+	if (ret)
+		goto out;
+	if (!a.pins.dir && cfg->pin_dir[0])
+		a.pins.dir = cfg->pin_dir;
+	ret = TC_EXIT_USAGE;
+	if (tc_pin_args_resolve(&a.pins, &pins))
+		goto out;
+	if (a.check) {
+		print_plan(cfg, &pins, a.config);
+		ret = TC_EXIT_OK;
+	} else if (tc_require_attach_caps("apply")) {
+		ret = TC_EXIT_FAIL;
+	} else if (a.stop) {
+		ret = apply_stop(cfg, &pins) ? TC_EXIT_FAIL : TC_EXIT_OK;
+	} else {
+		ret = apply_start(cfg, &pins, a.config) ? TC_EXIT_FAIL : TC_EXIT_OK;
+	}
+out:
+	free(cfg);
+	return ret;
+}

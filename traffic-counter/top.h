@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* top's state, shared by its plain-text report (cmd_top.c) and screen (top_screen.c). */
+#ifndef TC_TOP_H
+#define TC_TOP_H
+
+#include <signal.h>
+
+#include "commands.h"
+#include "rates.h"
+
+enum top_flow_state {
+	TOP_FLOW_ABSENT, /* no flow map pinned */
+	TOP_FLOW_OFF,	 /* pinned, flow counting disabled */
+	TOP_FLOW_ON,
+};
+
+struct top {
+	struct top_args a;
+	struct tc_pins pins;
+	struct tc_rate_snap snap[2]; /* latest read per view, sorted by key */
+	double elapsed[2];	     /* seconds between the last two reads of each view */
+	enum top_flow_state flow;
+	int flow_err; /* why the flow map could not be read, -errno; shown in its view */
+	enum tc_view view;
+	enum tc_rate_sort sort;
+	char note[PATH_MAX + 128]; /* what went wrong with the last read, shown */
+	struct tc_rate_row *shown; /* the current view in display order */
+	size_t n_shown;
+};
+
+enum top_col {
+	TOP_ADDR,
+	TOP_PROTO,
+	TOP_DIR,
+	TOP_IFACE,
+	TOP_RATE,
+	TOP_PRATE,
+	TOP_TOTAL,
+	TOP_PACKETS,
+	TOP_NCOL,
+};
+
+#define TOP_CELL 112 /* "[v6]:port->[v6]:port" fits */
+typedef char top_cells[TOP_NCOL][TOP_CELL];
+/* A row, or the title with the pin directory in it. */
+#define TOP_LINE_LEN (PATH_MAX + TOP_NCOL * (TOP_CELL + 2))
+
+/* Set by SIGINT, SIGTERM and SIGHUP: leave the loop, restore the terminal. */
+extern volatile sig_atomic_t top_stop;
+
+/* Reads the maps; with TC_OPEN_QUIET a failure goes to t->note only. */
+int top_read(struct top *t, unsigned int open_flags);
+/* Sorts the current view into t->shown. 0 or -ENOMEM. */
+int top_arrange(struct top *t);
+
+void top_head_cells(const struct top *t, top_cells c);
+void top_row_cells(const struct top *t, const struct tc_rate_row *r, top_cells c);
+/* Which columns the view has; widths to fit the n first shown rows. */
+void top_columns(const struct top *t, size_t n, int visible[TOP_NCOL], int width[TOP_NCOL]);
+/* The visible cells, aligned, two blanks apart, without trailing blanks. */
+void top_line(const top_cells c, const int visible[TOP_NCOL], const int width[TOP_NCOL], char *out,
+	      size_t len);
+void top_summary(const struct top *t, char *out, size_t len);
+/* Why the view may be empty or stale; "" when nothing is wrong. */
+const char *top_note(const struct top *t, char *buf, size_t len);
+
+/* The full-screen view until a key or a signal ends it; an exit code. */
+int top_screen(struct top *t);
+
+#endif /* TC_TOP_H */
