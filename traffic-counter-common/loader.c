@@ -79,6 +79,40 @@ static int plan_map(struct map_plan *p)
 	return bpf_map__set_pin_path(p->map, p->pin);
 }
 
+/*
+ * The IP map's layout: a pinned map keeps its own (asking for the other is
+ * an error: converting would lose counters), a new one is what was asked.
+ */
+static int plan_ip_type(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o,
+			const struct map_plan *ip)
+{
+	int type = o->ip_map_type < 0 ? TC_IP_MAP_PERCPU : o->ip_map_type;
+	struct bpf_map_info info;
+	int fd;
+
+	if (ip->existed) {
+		fd = tc_map_open(ip->pin, TC_MAP_IP, NULL, &info);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		int pinned = info.type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+
+		if (o->ip_map_type >= 0 && o->ip_map_type != pinned) {
+			tc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: omit it "
+			       "to "
+			       "keep the map, or 'traffic-counter detach --all --purge' first (its "
+			       "counters are lost)",
+			       ip->pin, pinned ? "shared" : "percpu", type ? "shared" : "percpu");
+			return -EEXIST;
+		}
+		type = pinned;
+	}
+	skel->rodata->cfg_ip_map_type = type;
+	return type == TC_IP_MAP_SHARED
+		       ? bpf_map__set_type(skel->maps.traffic_counters_ip, BPF_MAP_TYPE_HASH)
+		       : 0;
+}
+
 static int xdp_frags_supported(void)
 {
 	const char *env = getenv("TRAFFIC_COUNTER_XDP_LEGACY");
@@ -176,6 +210,7 @@ static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_op
 		plans[i].existed = !access(plans[i].pin, F_OK);
 	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]) && !err; i++)
 		err = plan_map(&plans[i]);
+	err = err ?: plan_ip_type(skel, o, &plans[0]);
 	skel->rodata->cfg_count_by = o->count_by;
 	return err;
 }

@@ -17,6 +17,7 @@ struct tc_attach_opts {
 	enum tc_xdp_mode xdp_mode;
 	enum tc_tc_api tc_api;
 	enum tc_count_by count_by;
+	int ip_map_type;   /* enum tc_ip_map_type; -1: the pinned map's, or per-CPU */
 	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
 	__u32 flow_map_size;
 	int enable_flow;

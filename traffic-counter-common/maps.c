@@ -48,8 +48,11 @@ int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
 {
 	const struct map_shape *s = &shapes[kind];
 
-	if (info->type != s->type || info->key_size != s->key_size ||
-	    info->value_size != s->value_size)
+	/* The IP map may be a shared hash (attach --ip-map-type shared). */
+	int type_ok =
+		info->type == s->type || (kind == TC_MAP_IP && info->type == BPF_MAP_TYPE_HASH);
+
+	if (!type_ok || info->key_size != s->key_size || info->value_size != s->value_size)
 		return -EPROTO;
 	return 0;
 }
@@ -217,9 +220,20 @@ static int dump_map(int fd, __u32 ksz, __u32 vsz, char **keys, char **vals, __u3
  * of entry_size bytes that start with the key_size-byte key followed by the
  * summed struct counters.
  */
+/* Values per entry: one per possible CPU, or one for a shared IP map. */
+static int value_slots(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.type == BPF_MAP_TYPE_HASH ? 1 : libbpf_num_possible_cpus();
+}
+
 static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = value_slots(fd);
 	char *keys = NULL, *vals = NULL, *e = NULL;
 	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
 	size_t vsz = sizeof(struct counters) * (ncpu > 0 ? ncpu : 1);

@@ -29,6 +29,16 @@ enum tc_direction {
 	TC_DIR_EGRESS = 1,
 };
 
+/*
+ * IP map layout (attach --ip-map-type): a per-CPU hash (default: no shared
+ * cache line, 96 + 16 x CPUs bytes an entry) or one shared hash with atomic
+ * adds (104 bytes an entry whatever the CPU count). Same key and value.
+ */
+enum tc_ip_map_type {
+	TC_IP_MAP_PERCPU = 0,
+	TC_IP_MAP_SHARED = 1,
+};
+
 /* Which address an IP entry is keyed by; set in .rodata at load time. */
 enum tc_count_by {
 	TC_COUNT_BY_DEFAULT = 0, /* source at ingress, destination at egress */

@@ -17,6 +17,8 @@
 
 /* Set by the loader before load (see SPEC 2, --count-by). */
 const volatile __u8 cfg_count_by = TC_COUNT_BY_DEFAULT;
+/* TC_IP_MAP_SHARED: the loader made traffic_counters_ip a plain hash. */
+const volatile __u8 cfg_ip_map_type = TC_IP_MAP_PERCPU;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -103,9 +105,14 @@ static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt
 		c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
 	}
 	if (c) {
-		/* Per-CPU value: no other CPU writes it, so no atomics needed. */
-		c->bytes += a->bytes;
-		c->packets += a->packets;
+		if (cfg_ip_map_type == TC_IP_MAP_SHARED) {
+			__sync_fetch_and_add(&c->bytes, a->bytes);
+			__sync_fetch_and_add(&c->packets, a->packets);
+		} else {
+			/* Per-CPU value: no other CPU writes it, so no atomics needed. */
+			c->bytes += a->bytes;
+			c->packets += a->packets;
+		}
 		return;
 	}
 	if (ctl) {

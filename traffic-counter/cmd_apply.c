@@ -132,6 +132,7 @@ static int attach_one(const struct tc_config *cfg, const struct tc_config_attach
 	o.xdp_mode = e->ap == TC_AP_XDP && e->mode >= 0 ? e->mode : TC_XDP_DRIVER;
 	o.tc_api = e->ap != TC_AP_XDP && e->mode >= 0 ? e->mode : TC_API_AUTO;
 	o.count_by = cfg->count_by;
+	o.ip_map_type = -1; /* keep the pinned map's layout */
 	o.ip_map_size = cfg->ip_map_size;
 	o.flow_map_size = cfg->flow_map_size;
 	o.enable_flow = cfg->flow_map == 1;

@@ -16,6 +16,7 @@ enum {
 	OPT_FLOW_MAP_SIZE,
 	OPT_COUNT_BY,
 	OPT_TC_API,
+	OPT_IP_MAP_TYPE,
 };
 
 static const struct tc_opt attach_opts[] = {
@@ -24,6 +25,10 @@ static const struct tc_opt attach_opts[] = {
 	{"xdp-mode", "MODE", "driver (alias native; default), skb or hw", OPT_XDP_MODE},
 	{"tc-api", "API", "auto (default: TCX link, else netlink), tcx or netlink", OPT_TC_API},
 	{"ip-map-size", "N", "IP map capacity on first attach (default 65536)", OPT_IP_MAP_SIZE},
+	{"ip-map-type", "TYPE",
+	 "percpu (default) or shared (atomic adds, 104 bytes an entry whatever the CPU count: "
+	 "for machines with many CPUs); chosen on first attach",
+	 OPT_IP_MAP_TYPE},
 	{"enable-flow-map", NULL, "turn per-flow counting on", OPT_FLOW},
 	{"flow-map-size", "N", "flow map capacity on first attach (default 32768)",
 	 OPT_FLOW_MAP_SIZE},
@@ -80,6 +85,12 @@ static int attach_opt(int id, const char *arg, void *ctx)
 		if (!strcmp(arg, "default"))
 			return tc_opt_invalid("count-by", "'%s' is not one of src, dst", arg);
 		return parse_enum("count-by", arg, tc_count_by_parse, &a->count_by, "src, dst");
+	case OPT_IP_MAP_TYPE:
+		if (strcmp(arg, "percpu") && strcmp(arg, "shared"))
+			return tc_opt_invalid("ip-map-type", "'%s' is not one of percpu, shared",
+					      arg);
+		a->ip_map_type = !strcmp(arg, "shared") ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+		return 0;
 	case OPT_IP_MAP_SIZE:
 		return tc_parse_u32("ip-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->ip_map_size);
 	case OPT_FLOW_MAP_SIZE:
@@ -100,6 +111,7 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->ap = TC_AP_XDP;
 	a->xdp_mode = -1;
 	a->tc_api = -1;
+	a->ip_map_type = -1;
 	err = tc_opts_parse(&attach_def, argc, argv, attach_opt, a);
 	if (err)
 		return err;
@@ -137,6 +149,7 @@ int cmd_attach(int argc, char **argv)
 	o.xdp_mode = a.xdp_mode < 0 ? TC_XDP_DRIVER : a.xdp_mode;
 	o.tc_api = a.tc_api < 0 ? TC_API_AUTO : a.tc_api;
 	o.count_by = a.count_by;
+	o.ip_map_type = a.ip_map_type;
 	o.ip_map_size = a.ip_map_size;
 	o.flow_map_size = a.flow_map_size;
 	o.enable_flow = a.enable_flow;

@@ -40,6 +40,7 @@ struct attach_args {
 	int xdp_mode; /* -1: not given */
 	int tc_api;   /* -1: not given */
 	int count_by;
+	int ip_map_type; /* -1: not given */
 	__u32 ip_map_size;
 	__u32 flow_map_size;
 	int enable_flow;

@@ -50,8 +50,12 @@ static void test_check_rejects_wrong_type(void **state)
 	for (size_t i = 0; i < NSHAPES; i++) {
 		struct bpf_map_info info = info_of(&shapes[i]);
 
-		info.type = BPF_MAP_TYPE_HASH;
+		info.type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
 		assert_int_equal(tc_map_check(&info, shapes[i].kind), -EPROTO);
+		/* A plain hash is the IP map's shared layout (--ip-map-type shared) only. */
+		info.type = BPF_MAP_TYPE_HASH;
+		assert_int_equal(tc_map_check(&info, shapes[i].kind),
+				 shapes[i].kind == TC_MAP_IP ? 0 : -EPROTO);
 	}
 }
 

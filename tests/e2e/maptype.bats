@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# attach --ip-map-type shared: one shared hash with atomic adds instead of
+# the per-CPU hash (openspec/changes/0004-map-choices.md). Counts must be as
+# exact, and a pinned map keeps its layout.
+
+load helpers
+
+setup() {
+	tc_e2e_setup
+	make_pair
+}
+
+teardown() {
+	tc_e2e_teardown
+}
+
+@test "--ip-map-type shared: a plain hash, exact counts at xdp and tc-egress, verify agrees" {
+	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
+	assert_eq "$(bpftool map show pinned "$PIN/traffic_counters_ip" -j | jq -r .type)" hash \
+		"IP map type"
+	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	ping4 6
+	udp "$B4" 5000 40000 4 100 # 4 x 142-byte frames
+	wait_eq 5 "$((6 + 4)) $((6 * PING4_FRAME + 4 * 142))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+	wait_eq 5 "$((6 + 4)) $((6 * PING4_FRAME + 4 * 142))" ip_counts "$NS_A" "$B4" egress "$IFX_A"
+	local out
+	out=$(tc_in "$NS_A" verify --iface "$DEV_A" --interval 0.5 --json)
+	assert_eq "$(jq -r .ok <<<"$out")" true "verify on the sender"
+}
+
+@test "--ip-map-type: a pinned map keeps its layout; asking for the other is refused" {
+	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
+	ping4 3
+	run -1 tc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress --ip-map-type percpu
+	[[ "$output" == *"is shared, --ip-map-type asks for percpu"* ]] || {
+		echo "FAIL: unexpected message: $output" >&2
+		return 1
+	}
+	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 1 "attachments after refusal"
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress # no option: keeps it
+	assert_eq "$(bpftool map show pinned "$PIN/traffic_counters_ip" -j | jq -r .type)" hash \
+		"IP map type kept"
+	wait_eq 5 "3 $((3 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+}
+
+@test "--ip-map-type with a bad value is a usage error" {
+	run -2 "$TC_BIN" attach --iface lo --ip-map-type atomic
+	[[ "$output" == *"--ip-map-type"* ]]
+}
