@@ -127,7 +127,7 @@ include dist/install.mk
 
 format:
 	clang-format -i $(COMMON_DIR)/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] \
-		$(wildcard tests/*/*.[ch])
+		$(wildcard tests/*/*.[ch]) $(wildcard bench/*.[ch])
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Renders the bench's JSON (bench/run.sh) as the Markdown report.
+#
+# Usage: bench/report.sh latest.json > latest.md
+#
+# The goals are compared here, for the reader: nothing fails on a figure.
+set -euo pipefail
+
+[ $# -eq 1 ] || {
+	echo "usage: bench/report.sh LATEST.json" >&2
+	exit 2
+}
+
+jq -r -f /dev/stdin "$1" <<'JQ'
+# n decimals, zero-padded; "n/a" for a missing figure.
+def fix(d):
+  if . == null then "n/a" else
+    (. * pow(10; d) | round) as $v
+    | ($v | fabs | tostring) as $s
+    | (if ($s | length) <= d then ("0" * (d + 1 - ($s | length))) + $s else $s end) as $p
+    | (if $v < 0 then "-" else "" end)
+      + (if d > 0 then $p[0:(($p | length) - d)] + "." + $p[(($p | length) - d):] else $p end)
+  end;
+def ns: if . == null then "n/a" else fix(if . < 100 then 1 else 0 end) + " ns" end;
+def x: if . == null then "n/a" else fix(2) + "x" end;
+def pct: if . == null then "n/a" else (if . >= 0 then "+" else "" end) + (. * 100 | fix(1)) + "%" end;
+def mpps: if . == null then "n/a" else (. / 1e6 | fix(3)) + " Mpps" end;
+def secs: if . == null then "n/a" else (. / 1000 | fix(2)) + " s" end;
+def verdict(ok): if ok == null then "not measured" elif ok then "met" else "missed" end;
+def row: "| " + join(" | ") + " |";
+
+. as $r
+| ($r.hit.results // []) as $hit
+| def hitcell(hook; frame; program; flows):
+    [$hit[] | select(.hook == hook and .frame == frame and .program == program
+                     and .flows == flows and .path == "hit")][0];
+  def floorcell(hook; frame):
+    [$hit[] | select(.hook == hook and .frame == frame and .program == "floor")][0];
+  def both(c): if c == null then "n/a" else (c.ns.median | ns) + ", " + (c.ratio.median | x) end;
+  def ratio(c): c.ratio.median;
+  ($r.e2e.runs // []) as $runs
+| def e2e(name; n):
+    [$runs[] | select(.sources == n) | .configs[] | select(.name == name)][0];
+  ($r.userspace.readers // []) as $readers
+| ([$readers[] | select(.capacity == 1048576)][0]) as $big
+| ["ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92"] as $others
+| (hitcell("xdp"; "ipv4_64"; "traffic-counter"; false) | ratio(.)) as $r4
+| (hitcell("xdp"; "ipv4_64"; "traffic-counter"; true) | ratio(.)) as $rflow
+| ($others | map(. as $f | hitcell("xdp"; $f; "traffic-counter"; false) | ratio(.))) as $rother
+| ($r.meta) as $m
+| [
+"# traffic-counter benchmark",
+"",
+"`make bench` on \($m.date): Linux \($m.kernel) (\($m.arch)), \($m.cpu_model), \($m.cpus) CPUs,",
+"commit `\($m.commit)`; measuring took \($m.measure_seconds) s."
+  + (if $m.quick then " **Quick run (BENCH_QUICK=1): too few rounds to compare.**" else "" end),
+"Method: [bench/README.md](../README.md). Every figure, with quartiles: [latest.json](latest.json).",
+"",
+"Figures are medians: of per-round ratios for the kernel programs (each program and its floor run",
+"side by side in every round), of per-pair differences end to end (each configuration toggled on",
+"and off every half second under one generator). Nothing here is asserted: compare reports.",
+"",
+"CPU vulnerabilities and mitigations (they set the floor: with \"Safe RET\" every return in the",
+"kernel, so every helper call, costs extra):",
+"",
+"```text",
+(($m.cpu_vulnerabilities // []) | if type == "array" then .[] else . end),
+"```",
+"",
+"## Goals",
+"",
+(["goal", "target", "measured", ""] | row),
+(["---", "---", "---", "---"] | row),
+(["IP counting, hit path, 64-byte IPv4, xdp", "at most 2.0x the XDP_PASS floor", ($r4 | x),
+  verdict(if $r4 == null then null else $r4 <= 2.0 end)] | row),
+(["IPv6, VLAN, QinQ+IPv6 against 64-byte IPv4 (xdp, flows off)", "within 10%",
+  ($rother | map(if . == null or $r4 == null then "n/a" else (. / $r4 - 1 | pct) end) | join(" / ")),
+  verdict(if $r4 == null or any($rother[]; . == null) then null
+          else all($rother[]; (. / $r4 - 1 | fabs) <= 0.10) end)] | row),
+(["flows on, 64-byte IPv4, xdp", "at most 4.0x the floor", ($rflow | x),
+  verdict(if $rflow == null then null else $rflow <= 4.0 end)] | row),
+(
+  [1, 10000][] as $n
+  | ["xdp", "tc-ingress"][] as $cfg
+  | e2e($cfg; $n).added_cpu_ns_per_packet.median as $a
+  | e2e("nft-prerouting"; $n).added_cpu_ns_per_packet.median as $np
+  | e2e("nft-netdev"; $n).added_cpu_ns_per_packet.median as $nd
+  | ["end to end, \($cfg), \($n) source\(if $n > 1 then "s" else "" end): added CPU per packet",
+     "below nftables dynamic set (prerouting \($np | ns), netdev \($nd | ns))", ($a | ns),
+     verdict(if $a == null or $np == null or $nd == null then null else $a < $np and $a < $nd end)]
+  | row
+),
+(["dump-maps --json, 1M entries", "under 0.5 s", ($big.dump_maps_json_ms | secs),
+  verdict(if $big == null then null else $big.dump_maps_json_ms < 500 end)] | row),
+(["dump-maps --json against bpftool map dump -j, 1M entries", "at least 10x faster",
+  (if $big == null then "n/a" else ($big.bpftool_dump_json_ms / $big.dump_maps_json_ms | x) end),
+  verdict(if $big == null then null
+          else $big.bpftool_dump_json_ms >= 10 * $big.dump_maps_json_ms end)] | row),
+"",
+"## 1. Per-packet cost of the kernel programs",
+"",
+"`BPF_PROG_TEST_RUN`, \($r.hit.repeat) repetitions per run, \($r.hit.rounds) rounds; every XDP",
+"program attached to a down veth first, so a run costs what the program costs. Hit path: the key is",
+"in the maps. Each cell: time per packet, and its ratio to the floor of the same hook and frame.",
+"naive: a per-CPU hash keyed by source address (lookup, else update), plus a shared LRU 5-tuple",
+"hash with atomic adds for \"flows on\" (bench/naive.bpf.c).",
+"",
+(
+  ["xdp", "tc"][] as $hook
+  | "### \($hook)\n",
+    (["frame", "floor", "traffic-counter", "flows on", "naive", "naive, flows on"] | row),
+    (["---", "---:", "---:", "---:", "---:", "---:"] | row),
+    (["ipv4_64", "ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92", "ipv4_1500"][] as $f
+     | [$f, (floorcell($hook; $f).ns.median | ns),
+        both(hitcell($hook; $f; "traffic-counter"; false)),
+        both(hitcell($hook; $f; "traffic-counter"; true)),
+        both(hitcell($hook; $f; "naive"; false)),
+        both(hitcell($hook; $f; "naive"; true))] | row),
+    ""
+),
+"### Where the time goes (xdp, 64-byte IPv4, flows off)",
+"",
+"Stages of the real program, built from its source (bench/real.bpf.c): parsing only, then the",
+"frame-length helper (`bpf_xdp_get_buff_len`), then the control-map read; the rest is the IP map.",
+"Then, alone, the two clocks flow timestamps can read, and a what-if that is not the data path:",
+"a per-CPU cache of the last address in front of the IP map (bench/README.md).",
+"",
+(["stage", "time per packet", "above the floor", "ratio"] | row),
+(["---", "---:", "---:", "---:"] | row),
+(floorcell("xdp"; "ipv4_64").ns.median as $fl
+ | ($hit[] | select(.path == "breakdown"))
+ | [.program, (.ns.median | ns), (.ns.median - $fl | ns), (.ratio.median | x)] | row),
+"",
+"## 2. Miss paths (xdp, 64-byte IPv4)",
+"",
+"A key field is bumped in every packet (bench/bench_bump.h); the floor bumps it too. `ip_hit_cycle`",
+"and `flow_hit_cycle`: hits spread over every resident key. `ip_insert`: a new address on every",
+"packet (deleted again after each run, \($r.miss.insert_repeat) per run). `ip_map_full`: a new",
+"address on every packet into a full IP map (`dropped_packets`). `flow_lru_evict`: a new flow on",
+"every packet into a full flow map (one LRU eviction each).",
+"",
+(($r.miss.sizes // []) as $sizes
+ | (["path"] + ($sizes | map("\(.resident) resident")) | row),
+   (["---"] + ($sizes | map("---:")) | row),
+   (["floor", "ip_hit_cycle", "ip_insert", "ip_map_full", "flow_hit_cycle", "flow_lru_evict"][]
+    as $p
+    | [$p] + ($sizes | map([.results[] | select(.path == $p)][0]
+                           | if .ratio == null then (.ns.median | ns) else both(.) end))
+    | row)),
+"",
+"## 3. Map choices",
+"",
+"Bench-only copies of the counting code over each layout (bench/variants.bpf.c; the data path's",
+"map types are fixed in its source), xdp, 64-byte IPv4, \($r.maps.rounds) rounds. \"All CPUs\": the",
+"same run on every CPU at once (up to 64), the same key for hits (one source whose packets land on",
+"several queues), keys of each CPU's own for inserts and evictions; the flow maps hold",
+"\($r.maps.flow_map_entries) entries, full before the evictions. Memory: `memlock` in fdinfo of a",
+"1,048,576-entry map, and what it comes to on 64 CPUs (per-CPU values grow with possible CPUs).",
+"",
+(($r.maps.results // []) as $mr
+ | ($r.memory.maps // []) as $mem
+ | ($mr | map(.cpus) | max // 1) as $nall
+ | def mcell(name; path; n): [$mr[] | select(.program == name and .path == path and .cpus == n)][0]
+     | if . == null then "n/a" else (.ns.median | ns) + ", " + (.ratio.median | x) end;
+   def mem(name): [$mem[] | select(.map == name and .entries == 1048576)][0];
+   (["layout", "hit, 1 CPU", "hit, \($nall) CPUs", "insert (ip) or eviction (flow), 1 CPU",
+     "\($nall) CPUs",
+     "bytes/entry, \($r.memory.possible_cpus) CPUs", "64 CPUs", "GiB per 1M, 64 CPUs"] | row),
+   (["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"] | row),
+   ([$mr[] | select(.path == "hit" and .cpus == 1 and .program != "floor"
+                    and (.program | startswith("traffic-counter") | not)) | .program][] as $v
+    | (if ($v | startswith("ip")) then "insert" else "lru_evict" end) as $miss
+    | mem($v) as $m1
+    | [$v, mcell($v; "hit"; 1), mcell($v; "hit"; $nall), mcell($v; $miss; 1),
+       mcell($v; $miss; $nall),
+       ($m1.bytes_per_entry | fix(0)), ($m1.bytes_per_entry_64_cpus | fix(0)),
+       ($m1.gib_per_million_64_cpus | fix(2))] | row),
+   "",
+   "The real program on the same frame, for comparison with its per-CPU-hash and shared-LRU",
+   "copies: " + ([$mr[] | select((.program | startswith("traffic-counter")) and .cpus == 1)
+                  | "\(.program) \(.ns.median | ns), \(.ratio.median | x)"] | join("; ")) + ".",
+   "The decision and its reasons: `openspec/changes/0004-map-choices.md`."),
+"",
+"## 4. End to end",
+"",
+"A veth pair between two namespaces; a generator (an XDP program run with",
+"`BPF_F_TEST_XDP_LIVE_FRAMES`, redirecting into the sending veth) on CPU 0 sends 64-byte UDP frames",
+"as fast as it can; the receiving veth's threaded NAPI thread, pinned to CPU 1, does all receive",
+"work. In each of \($r.e2e.pairs) rounds every configuration in turn is attached for \($r.e2e.half_ms) ms,",
+"then detached for \($r.e2e.half_ms) ms; each \"on\" half is compared with the \"off\" halves either",
+"side of it. Added CPU time: the NAPI thread's CPU time per received packet, on minus off. A pair",
+"with a half in which nothing arrived (a stall elsewhere) is left out. iptables is the",
+"\($r.e2e.iptables) variant.",
+"",
+($runs[]
+ | "### \(.sources) source\(if .sources > 1 then "s" else "" end)\n",
+   "Generator: \(.generator_pps | mpps). Nothing attached: \(.idle_pps | mpps) received,"
+   + " \(.idle_cpu_ns_per_packet | ns) of receive CPU per packet.\n",
+   (["configuration", "added CPU per packet", "received, on/off", "CPU per packet, on",
+     "receiver CPU share, on", "pairs"] | row),
+   (["---", "---:", "---:", "---:", "---:", "---:"] | row),
+   (.configs[] | [.label, (.added_cpu_ns_per_packet.median | ns), (.pps_ratio.median | x),
+                  (.on_cpu_ns_per_packet.median | ns),
+                  (if .on_receiver_cpu_share.median == null then "n/a"
+                   else (.on_receiver_cpu_share.median * 100 | fix(0)) + "%" end),
+                  (.pairs | tostring)] | row),
+   ""),
+"## 5. Userspace",
+"",
+"An IP map pinned by `traffic-counter attach --ip-map-size N`, filled with N IPv4 entries",
+"(bench/fill_map.c), read whole; wall time, median of the runs.",
+"",
+(["entries", "dump-maps --json", "status --json", "bpftool map dump -j", "bpftool / dump-maps"]
+ | row),
+(["---:", "---:", "---:", "---:", "---:"] | row),
+($readers[] | [(.entries | tostring), (.dump_maps_json_ms | secs), (.status_json_ms | secs),
+               (.bpftool_dump_json_ms | secs),
+               (.bpftool_dump_json_ms / .dump_maps_json_ms | x)] | row),
+"",
+"Memory per entry, read back from the kernel (`memlock` in the map's fdinfo):",
+"",
+(["map", "entries", "bytes/entry, \($r.memory.possible_cpus) CPUs", "fixed", "per CPU",
+  "64 CPUs"] | row),
+(["---", "---:", "---:", "---:", "---:", "---:"] | row),
+(($r.memory.maps // [])[] | [.map, (.entries | tostring), (.bytes_per_entry | fix(1)),
+                             (.bytes_per_entry_fixed | fix(1)),
+                             (.bytes_per_entry_per_cpu | fix(0)),
+                             (.bytes_per_entry_64_cpus | fix(0))] | row)
+] | .[]
+JQ
