@@ -63,6 +63,7 @@ deps=(
 	"cmd:ab:apache2-utils:test"
 	"cmd:curl:curl:test"
 	"cmd:setpriv:util-linux:test"
+	"cmd:valgrind:valgrind:test"
 	"cmd:tmux:tmux:test"
 	"cmd:pgrep:procps:test"
 	"cmd:man:man-db:test"

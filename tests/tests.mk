@@ -38,9 +38,32 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPF_TEST_BIN)
 	$(Q)$(BPF_TEST_BIN)
 
+# hostile_args.bats needs the ASan build: it runs in test-asan.
+E2E_FILES := $(filter-out tests/e2e/hostile_args.bats,$(sort $(wildcard tests/e2e/*.bats)))
+
 test-e2e: $(BIN) $(HELPER_BINS)
 	$(Q)TC_BIN=$(abspath $(BIN)) TC_HELPERS=$(abspath $(BUILD)/tests/helpers) \
-		bats --print-output-on-failure tests/e2e
+		bats --print-output-on-failure $(E2E_FILES)
+
+# ASan + UBSan: userspace rebuilt in build-asan/ (SANITIZE=1), then the unit
+# tests and the command-line end-to-end tests against that binary. A
+# sanitizer report exits 99 (ASan, leaks included) or 98 (UBSan), which no
+# test accepts.
+ASAN_BUILD := build-asan
+ASAN_E2E   := cli maps lifecycle hostile_args
+test-asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 build \
+		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(HELPER_BINS))
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
+	$(Q)start=$$(date +%s); \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=halt_on_error=1:exitcode=98:print_stacktrace=1 \
+	TC_BIN=$(abspath $(ASAN_BUILD)/traffic-counter) \
+	TC_HELPERS=$(abspath $(ASAN_BUILD)/tests/helpers) \
+		bats --print-output-on-failure $(ASAN_E2E:%=tests/e2e/%.bats); rc=$$?; \
+	echo "test-asan: end-to-end tests took $$(( $$(date +%s) - start )) s"; exit $$rc
+
+.PHONY: test-asan
 
 # Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is one frame,
 # run through the four programs and checked against tests/fuzz/ref_parser.c.
@@ -113,6 +136,6 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
-	$(Q)set -o pipefail; for t in test-unit test-bpf test-fuzz test-e2e; do \
+	$(Q)set -o pipefail; for t in test-unit test-bpf test-fuzz test-e2e test-asan; do \
 		$(MAKE) --no-print-directory $$t 2>&1 | tee $(TEST_LOGS)/$$t.log || exit 1; done
 	$(Q)scripts/test-summary.sh $(TEST_LOGS)/*.log

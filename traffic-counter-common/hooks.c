@@ -244,6 +244,15 @@ static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const cha
 	return err;
 }
 
+static int our_filter_present(const struct tc_attach_opts *o)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
+	struct bpf_tc_hook hook;
+
+	tc_hook_init(&hook, o->ifindex, o->ap);
+	return !bpf_tc_query(&hook, &q) && tc_prog_is_ours(q.prog_id, NULL, 0);
+}
+
 int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
 {
 	char nl_pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
@@ -253,8 +262,9 @@ int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
 		return attach_xdp(prog_fd, o, pin);
 
 	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TC_NETLINK_SUFFIX);
-	/* Keep an existing attachment's API: never count one hook twice. */
-	if (!access(nl_pin, F_OK))
+	/* Keep an existing attachment's API: never count one hook twice, not
+	 * even for a filter of ours whose pin a crash did not write. */
+	if (!access(nl_pin, F_OK) || our_filter_present(o))
 		return attach_netlink(prog_fd, o, nl_pin);
 	if (!access(pin, F_OK) || o->tc_api != TC_API_NETLINK) {
 		err = attach_tcx(prog_fd, o, pin);
@@ -278,8 +288,16 @@ int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
 	struct bpf_tc_hook hook;
 	int fd, err = 0;
 
-	if (access(pin, F_OK))
-		return -ENOENT;
+	if (access(pin, F_OK)) {
+		/* A filter of ours whose pin a crash did not write: remove it too. */
+		if (!is_netlink_pin(pin))
+			return -ENOENT;
+		tc_hook_init(&hook, ifindex, ap);
+		if (bpf_tc_query(&hook, &d) || !tc_prog_is_ours(d.prog_id, NULL, 0))
+			return -ENOENT;
+		d.prog_id = 0; /* bpf_tc_detach takes handle and priority only */
+		return bpf_tc_detach(&hook, &d);
+	}
 	if (is_netlink_pin(pin)) {
 		tc_hook_init(&hook, ifindex, ap);
 		err = bpf_tc_detach(&hook, &d);
@@ -339,9 +357,12 @@ static void describe_netlink(int fd, struct tc_attachment *a)
 		return;
 	}
 	tc_hook_init(&hook, a->pin_ifindex, a->ap);
-	/* Still our filter on that device? Otherwise the device went away. */
-	if (!bpf_tc_query(&hook, &q) && q.prog_id == info.id)
+	/* Still our filter on that device (its program may be newer than the
+	 * pinned one after an interrupted replace)? Otherwise the device went. */
+	if (!bpf_tc_query(&hook, &q) && tc_prog_is_ours(q.prog_id, NULL, 0)) {
 		a->ifindex = a->pin_ifindex;
+		a->prog_id = q.prog_id;
+	}
 }
 
 int tc_hook_describe(const char *pin, struct tc_attachment *a)

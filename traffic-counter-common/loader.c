@@ -428,9 +428,22 @@ int tc_purge(const struct tc_pins *pins)
 		       n, pins->dir);
 		return -EBUSY;
 	}
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		if (unlink(maps[i]) && errno != ENOENT)
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map_info info;
+		int fd;
+
+		/* Only a pin that is our map of that kind: --pin may name anything. */
+		fd = tc_map_open_flags(maps[i], (int)i, NULL, &info, TC_OPEN_QUIET);
+		if (fd < 0) {
+			if (!access(maps[i], F_OK))
+				tc_warn("left %s alone: it is not a traffic-counter %s map",
+					maps[i], tc_map_kind_name(i));
+			continue;
+		}
+		close(fd);
+		if (unlink(maps[i]))
 			tc_warn("cannot remove %s: %s", maps[i], strerror(errno));
+	}
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
 	rmdir(pins->dir);

@@ -24,6 +24,7 @@ void tc_log_libbpf_quiet(int quiet)
 
 void tc_log(enum tc_log_level level, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	if (level > log_level)
@@ -33,8 +34,14 @@ void tc_log(enum tc_log_level level, const char *fmt, ...)
 	if (level == TC_LOG_WARN)
 		fputs("warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Arguments end up in messages: no newline or escape sequence from them
+	 * may split the one line or reach the terminal raw. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fputs(msg, stderr);
 	fputc('\n', stderr);
 }
 

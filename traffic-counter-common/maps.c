@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -57,6 +60,56 @@ int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
 	return 0;
 }
 
+/* BPF_OBJ_GET also opens pinned programs and links: only a map will do. */
+static int is_map_fd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 1; /* no /proc: let the info checks decide */
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-map");
+}
+
+static int on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static void report_open_error(const char *pin, int err, unsigned int flags)
+{
+	/* EINVAL: a pinned program or link; a directory or a file off bpffs
+	 * gives EPERM or EACCES, which is not a permission problem then. */
+	if (err == -ENOTTY || err == -EINVAL || is_dir(pin) ||
+	    (err != -ENOENT && err != -EACCES && err != -EPERM && !on_bpffs(pin)) ||
+	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !on_bpffs(pin)))
+		tc_err("%s is not a BPF map pin: pass the pin of a traffic-counter map "
+		       "(on bpffs, e.g. " TC_PIN_DIR_DEFAULT "/" TC_IP_MAP_NAME ")",
+		       pin);
+	else if (err == -ENOENT)
+		tc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
+		       "or pass the pin used then",
+		       pin);
+	else if (err == -EPERM || err == -EACCES)
+		tc_err("cannot open %s: Permission denied; the user needs search permission on "
+		       "its directories and %s permission on the pin (root has both)",
+		       pin, (flags & TC_OPEN_RDWR) ? "read-write" : "read");
+	else
+		tc_err("cannot open %s: %s", pin, strerror(-err));
+}
+
 /*
  * Read-only unless asked otherwise: read permission on the pin is then
  * enough, and read-only bind mounts of the pin directory work.
@@ -69,20 +122,16 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	int fd, err;
 
 	fd = bpf_obj_get_opts(pin, &opts);
+	if (fd >= 0 && !is_map_fd(fd)) {
+		close(fd);
+		fd = -1;
+		errno = ENOTTY; /* a pinned program or link */
+	}
 	if (fd < 0) {
 		err = -errno;
 		if (flags & TC_OPEN_QUIET)
 			return err;
-		if (err == -ENOENT)
-			tc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
-			       "or pass the pin used then",
-			       pin);
-		else if (err == -EPERM || err == -EACCES)
-			tc_err("cannot open %s: %s; the user needs search permission on its "
-			       "directories and %s permission on the pin (root has both)",
-			       pin, strerror(-err), (flags & TC_OPEN_RDWR) ? "read-write" : "read");
-		else
-			tc_err("cannot open %s: %s", pin, strerror(-err));
+		report_open_error(pin, err, flags);
 		return err;
 	}
 	memset(info, 0, sizeof(*info));

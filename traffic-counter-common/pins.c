@@ -119,8 +119,29 @@ static int make_dirs(const char *dir)
 	return 0;
 }
 
+/* The nearest ancestor of `dir` that exists: where new directories would go. */
+static int existing_ancestor(const char *dir, char *out)
+{
+	char *slash;
+
+	if (copy_path(out, dir))
+		return -ENAMETOOLONG;
+	while (access(out, F_OK)) {
+		if (errno != ENOENT)
+			return -errno;
+		slash = strrchr(out, '/');
+		if (!slash || slash == out) {
+			strcpy(out, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	return 0;
+}
+
 int tc_bpffs_prepare(const char *dir, int create)
 {
+	char base[PATH_MAX];
 	int err;
 
 	if (!strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) || !strcmp(dir, BPFFS_ROOT)) {
@@ -128,15 +149,16 @@ int tc_bpffs_prepare(const char *dir, int create)
 		if (err)
 			return err;
 	}
-	if (create) {
-		err = make_dirs(dir);
-		if (err) {
-			tc_err("cannot create pin directory %s: %s", dir, strerror(-err));
-			return err;
-		}
+	err = existing_ancestor(dir, base);
+	if (err == -EACCES || err == -EPERM) {
+		tc_err("cannot look into %s: %s; run as root, or as a user allowed to search the "
+		       "pin directory",
+		       dir, strerror(-err));
+		return err;
 	}
-	if (!is_bpffs(dir)) {
-		if (access(dir, F_OK)) {
+	/* Nothing is created outside bpffs: pins could not go there anyway. */
+	if (!err && !is_bpffs(base)) {
+		if (!create && strcmp(base, dir)) {
 			tc_err("pin directory %s does not exist: nothing is attached there "
 			       "(run 'traffic-counter attach' first, or pass the --pin-dir used "
 			       "then)",
@@ -147,6 +169,18 @@ int tc_bpffs_prepare(const char *dir, int create)
 		       "and pin below it",
 		       dir);
 		return -EINVAL;
+	}
+	if (create) {
+		err = make_dirs(dir);
+		if (err) {
+			tc_err("cannot create pin directory %s: %s", dir, strerror(-err));
+			return err;
+		}
+	} else if (strcmp(base, dir)) {
+		tc_err("pin directory %s does not exist: nothing is attached there "
+		       "(run 'traffic-counter attach' first, or pass the --pin-dir used then)",
+		       dir);
+		return -ENOENT;
 	}
 	return 0;
 }

@@ -36,6 +36,7 @@ _traffic_counter_values() {
 	--xdp-mode) words="driver native skb hw" ;;
 	--tc-api) words="auto tcx netlink" ;;
 	--count-by) words="src dst" ;;
+	--ip-map-type) words="percpu shared" ;;
 	--direction) words="ingress egress" ;;
 	--sort)
 		words="bytes packets ip"

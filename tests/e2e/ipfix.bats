@@ -103,6 +103,9 @@ exporter_stop() {
 		echo "FAIL: export-ipfix exited $BG_STATUS: $(grep -v libbpf "$EXP_LOG")" >&2
 		return 1
 	fi
+	# The shutdown export is the last datagram: give the collector time to
+	# read it before a test stops the collector (a loaded machine lost it).
+	sleep 1
 }
 
 # flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD [INTERVAL_US]: hand-made
