@@ -314,7 +314,8 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 	known_traffic
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
 	local out before after
-	in_b ab -q -n 300 -c 4 "$SERVE_URL/metrics" >/dev/null # warm-up: allocator at rest
+	# Warm-up at the same concurrency: every thread's malloc arena exists before.
+	in_b ab -q -n 1000 -c 8 "$SERVE_URL/metrics" >/dev/null
 	before=$(vm_rss_kb "$SERVE_PID")
 	out=$(in_b ab -q -n 4000 -c 8 "$SERVE_URL/metrics")
 	after=$(vm_rss_kb "$SERVE_PID")
