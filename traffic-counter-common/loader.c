@@ -11,6 +11,7 @@
 
 #include "traffic_counter.skel.h"
 #include "hooks.h"
+#include "ipfix.h"
 #include "log.h"
 #include "maps.h"
 
@@ -411,9 +412,26 @@ int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, 
 	return 0;
 }
 
+/* export-ipfix's own map: never a file or another map someone put there. */
+static int is_ipfix_stats_pin(const char *path)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get_opts(path, &opts), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_ARRAY &&
+	     info.key_size == sizeof(__u32) && info.value_size == sizeof(struct tc_ipfix_stats);
+	close(fd);
+	return ok;
+}
+
 int tc_purge(const struct tc_pins *pins)
 {
 	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
+	char ipfix[PATH_MAX + sizeof(TC_IPFIX_STATS_NAME) + 1];
 	struct tc_attachment *list;
 	size_t n;
 	int err;
@@ -444,6 +462,11 @@ int tc_purge(const struct tc_pins *pins)
 		if (unlink(maps[i]))
 			tc_warn("cannot remove %s: %s", maps[i], strerror(errno));
 	}
+	/* export-ipfix's count of the flows it removed belongs to these maps. */
+	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
+		    (int)sizeof(ipfix) &&
+	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix))
+		unlink(ipfix);
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
 	rmdir(pins->dir);

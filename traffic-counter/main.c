@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		const char *nl = strchr(c->def->summary, '\n');
 		int len = nl ? (int)(nl - c->def->summary) : (int)strlen(c->def->summary);
 
-		fprintf(f, "  %-10s %.*s\n", c->name, len, c->def->summary);
+		fprintf(f, "  %-13s %.*s\n", c->name, len, c->def->summary);
 	}
 	fprintf(f, "\nGlobal options:\n"
 		   "  -v, --verbose  show libbpf's and the verifier's messages\n"
