@@ -86,11 +86,10 @@ static int attach_opt(int id, const char *arg, void *ctx)
 			return tc_opt_invalid("count-by", "'%s' is not one of src, dst", arg);
 		return parse_enum("count-by", arg, tc_count_by_parse, &a->count_by, "src, dst");
 	case OPT_IP_MAP_TYPE:
-		if (strcmp(arg, "percpu") && strcmp(arg, "shared"))
-			return tc_opt_invalid("ip-map-type", "'%s' is not one of percpu, shared",
-					      arg);
-		a->ip_map_type = !strcmp(arg, "shared") ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
-		return 0;
+		/* Indexes are enum tc_ip_map_type. */
+		return tc_parse_choice("ip-map-type", arg,
+				       (const char *const[]){"percpu", "shared"}, 2,
+				       &a->ip_map_type);
 	case OPT_IP_MAP_SIZE:
 		return tc_parse_u32("ip-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->ip_map_size);
 	case OPT_FLOW_MAP_SIZE:

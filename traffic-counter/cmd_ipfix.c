@@ -122,16 +122,8 @@ static int split_collector(const char *s, char *host, size_t hlen, char *port, s
 	return 0;
 }
 
-static int parse_choice(const char *opt, const char *arg, const char *a, const char *b, int *out)
-{
-	if (!strcmp(arg, a))
-		*out = 0;
-	else if (!strcmp(arg, b))
-		*out = 1;
-	else
-		return tc_opt_invalid(opt, "'%s' is neither %s nor %s", arg, a, b);
-	return 0;
-}
+static const char *const transports[] = {"udp", "tcp"};	  /* index: a->tcp */
+static const char *const octet_counts[] = {"none", "l2"}; /* index: a->octets */
 
 static int ipfix_opt(int id, const char *arg, void *ctx)
 {
@@ -145,7 +137,7 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 		a->collector = arg;
 		return split_collector(arg, host, sizeof(host), port, sizeof(port));
 	case OPT_TRANSPORT:
-		return parse_choice("transport", arg, "udp", "tcp", &a->tcp);
+		return tc_parse_choice("transport", arg, transports, 2, &a->tcp);
 	case OPT_INTERVAL:
 		return tc_parse_u32("interval", arg, 1, IPFIX_MAX_SECONDS, &a->interval);
 	case OPT_ACTIVE:
@@ -157,7 +149,7 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 	case OPT_TEMPLATES:
 		return tc_parse_u32("template-interval", arg, 1, IPFIX_MAX_SECONDS, &a->templates);
 	case OPT_OCTETS:
-		return parse_choice("octet-delta-count", arg, "none", "l2", &a->octets);
+		return tc_parse_choice("octet-delta-count", arg, octet_counts, 2, &a->octets);
 	default:
 		return -EINVAL;
 	}

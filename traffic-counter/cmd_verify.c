@@ -76,11 +76,9 @@ static int verify_opt(int id, const char *arg, void *ctx)
 					      arg);
 		return 0;
 	case OPT_DIRECTION:
-		if (strcmp(arg, "ingress") && strcmp(arg, "egress"))
-			return tc_opt_invalid("direction", "'%s' is not one of ingress, egress",
-					      arg);
-		a->direction = !strcmp(arg, "egress") ? TC_DIR_EGRESS : TC_DIR_INGRESS;
-		return 0;
+		/* Indexes are enum tc_direction. */
+		return tc_parse_choice("direction", arg, (const char *const[]){"ingress", "egress"},
+				       2, &a->direction);
 	case OPT_TOLERANCE:
 		return tc_parse_u32("tolerance", arg, 0, UINT32_MAX, &a->tolerance);
 	case OPT_JSON:

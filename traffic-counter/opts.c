@@ -48,6 +48,21 @@ int tc_opt_invalid(const char *option, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int tc_parse_choice(const char *option, const char *arg, const char *const *names, int n, int *out)
+{
+	char list[128] = "";
+
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 names[i]);
+	}
+	return tc_opt_invalid(option, "'%s' is not one of %s", arg, list);
+}
+
 int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out)
 {
 	unsigned long long v;

@@ -52,6 +52,9 @@ int tc_parse_exit(int err);
 /* Logs "<option>: <why>" and returns -EINVAL; for handlers. */
 int tc_opt_invalid(const char *option, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* arg as the index of one of n names; 0 or -EINVAL after logging. */
+int tc_parse_choice(const char *option, const char *arg, const char *const *names, int n, int *out);
+
 /* Whole decimal number in [min, max]; 0 or -EINVAL after logging. */
 int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out);
 
