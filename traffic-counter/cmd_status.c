@@ -24,8 +24,8 @@ static const struct tc_opt status_opts[] = {
 
 const struct tc_cmd_def status_def = {
 	.name = "status",
-	.summary = "Show what is attached where, map fill levels, flags, drops and the\n"
-		   "statistics of frames not counted under an address.",
+	.summary = "Show attachments, map fill levels, flags and drops. Frames not counted\n"
+		   "under an address are listed by reason, in total and per interface.",
 	.opts = status_opts,
 	.examples = "  traffic-counter status\n  traffic-counter status --json | jq .attachments\n",
 };

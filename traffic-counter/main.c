@@ -20,16 +20,35 @@ const struct tc_command tc_commands[] = {
 	{NULL, NULL, NULL},
 };
 
+/* A summary's first clause, on one line: the command list's one-liner. */
+static const char *first_clause(const char *summary, char *buf, size_t len)
+{
+	static const char *const ends[] = {". ", ".\n", ": ", "; ", " ("};
+	size_t n = strlen(summary);
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		const char *e = strstr(summary, ends[i]);
+
+		if (e && (size_t)(e - summary) < n)
+			n = (size_t)(e - summary);
+	}
+	snprintf(buf, len, "%.*s", (int)n, summary);
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return buf;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: traffic-counter [-v] COMMAND [OPTIONS]\n\n"
 		   "Count bytes and packets per IP address and per flow in the kernel (XDP or\n"
 		   "tc), in pinned BPF maps that outlive this program.\n\nCommands:\n");
 	for (const struct tc_command *c = tc_commands; c->name; c++) {
-		const char *nl = strchr(c->def->summary, '\n');
-		int len = nl ? (int)(nl - c->def->summary) : (int)strlen(c->def->summary);
+		char brief[160];
 
-		fprintf(f, "  %-13s %.*s\n", c->name, len, c->def->summary);
+		fprintf(f, "  %-13s %s\n", c->name,
+			first_clause(c->def->summary, brief, sizeof(brief)));
 	}
 	fprintf(f, "\nGlobal options:\n"
 		   "  -v, --verbose  show libbpf's and the verifier's messages\n"
