@@ -3,7 +3,7 @@
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
-BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.c))
+BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.c)) $(COMMON_DIR)/names.c
 BPF_TEST_BIN  := $(BUILD)/tests/bpf/test_bpf
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:%.c=$(BUILD)/%)
@@ -74,7 +74,7 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_BIN      := $(FUZZ_DIR)/fuzz_bpf
 FUZZ_SEEDER   := $(FUZZ_DIR)/pcap_seeds
 FUZZ_SEEDS    := $(FUZZ_DIR)/seeds
-FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c
+FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c $(COMMON_DIR)/names.c
 TC_CORPUS     ?= $(abspath $(CURDIR)/../shared/corpus)
 FUZZ_SECONDS  ?= 120
 FUZZ_RUNS     ?= 100000

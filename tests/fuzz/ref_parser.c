@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "ref_parser.h"
+#include "names.h"
 
 #define TPID_8021Q	 0x8100
 #define TPID_8021AD	 0x88a8
@@ -239,22 +240,7 @@ void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out)
 
 const char *ref_stat_name(unsigned int stat)
 {
-	static const char *const names[TC_STAT_MAX] = {
-		[TC_STAT_IP_MAP_FULL] = "ip_map_full",
-		[TC_STAT_NON_IP] = "non_ip",
-		[TC_STAT_TRUNCATED_L2] = "truncated_l2",
-		[TC_STAT_VLAN_TOO_DEEP] = "vlan_too_deep",
-		[TC_STAT_IPV4_TRUNCATED] = "ipv4_truncated",
-		[TC_STAT_IPV4_BAD_VERSION] = "ipv4_bad_version",
-		[TC_STAT_IPV4_BAD_IHL] = "ipv4_bad_ihl",
-		[TC_STAT_IPV4_BAD_LENGTH] = "ipv4_bad_length",
-		[TC_STAT_IPV6_TRUNCATED] = "ipv6_truncated",
-		[TC_STAT_IPV6_BAD_VERSION] = "ipv6_bad_version",
-		[TC_STAT_L4_TRUNCATED] = "l4_truncated",
-		[TC_STAT_IPV6_EXT_LIMIT] = "ipv6_ext_limit",
-	};
-
-	return stat < TC_STAT_MAX && names[stat] ? names[stat] : "unknown_reason";
+	return tc_stat_str(stat) ?: "unknown_reason";
 }
 
 void ref_describe(const struct ref_verdict *v, char *buf, size_t len)
