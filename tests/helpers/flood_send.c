@@ -38,43 +38,7 @@
 #define MAX_RETRIES 10000000UL
 #define FRAME_MAX   (14 + 40 + 8 + MAX_PAYLOAD)
 
-struct frame {
-	uint8_t buf[FRAME_MAX];
-	size_t len;
-};
-
-static void put8(struct frame *f, uint8_t v)
-{
-	f->buf[f->len++] = v;
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-	put8(f, (uint8_t)(v >> 8));
-	put8(f, (uint8_t)v);
-}
-
-static void put_bytes(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->buf + f->len, p, n);
-	f->len += n;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+#include "frame.h"
 
 /* Ethernet header done; adds IP, UDP and a zero payload with checksums. */
 static void build(struct frame *f, int family, const uint8_t *src, const uint8_t *dst,

@@ -41,41 +41,7 @@ struct flow {
 	uint8_t tcp_flags;
 };
 
-struct frame {
-	uint8_t buf[FRAME_MAX];
-	size_t len;
-};
-
-static void put8(struct frame *f, uint8_t v)
-{
-	f->buf[f->len++] = v;
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-	put8(f, (uint8_t)(v >> 8));
-	put8(f, (uint8_t)v);
-}
-
-static void put_bytes(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->buf + f->len, p, n);
-	f->len += n;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+#include "frame.h"
 
 static void set16(struct frame *f, size_t off, uint16_t v)
 {
