@@ -17,6 +17,14 @@ BUILD    := build-asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 endif
 
+# `make ABI=1`: this tree built with an earlier map layout version in its own
+# tree, as the previous release made its maps: the upgrade tests
+# (tests/e2e/migrate.bats) attach with it, then migrate with the real build.
+ifneq ($(ABI),)
+BUILD    := build-abi$(ABI)
+ABI_FLAGS := -DTC_ABI_VERSION=$(ABI)
+endif
+
 ifeq ($(V),1)
 Q :=
 msg :=
@@ -34,7 +42,7 @@ CLI_DIR    := traffic-counter
 
 # Only UAPI headers: no vmlinux.h, so the build does not depend on this
 # machine's BTF.
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(ABI_FLAGS) \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(COMMON_DIR) -MMD -MP
 
@@ -42,13 +50,15 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
-TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(WARN) \
+TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
 	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lncursesw -ltinfo -lfixbuf -lglib-2.0)
 
 BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
 SKEL     := $(BUILD)/traffic_counter.skel.h
+# attach --migrate's programs (traffic-counter-ebpf/migrate.bpf.c).
+SKELS    := $(SKEL) $(BUILD)/migrate.skel.h
 BIN      := $(BUILD)/traffic-counter
 
 COMMON_SRCS := $(sort $(wildcard $(COMMON_DIR)/*.c))
@@ -62,7 +72,7 @@ CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 all: build
 build: $(BIN)
-build-ebpf: $(BPF_OBJ) $(SKEL)
+build-ebpf: $(BPF_OBJ) $(SKELS)
 
 build-ebpf-rust:
 	@echo "build-ebpf-rust: the Rust/aya variant is not part of this C implementation;" \
@@ -85,14 +95,18 @@ $(BUILD)/%.bpf.o: $(EBPF_DIR)/%.bpf.c
 # Replace the skeleton only when it changed, so userspace does not rebuild
 # for a BPF edit that leaves the object identical; the stamp records that
 # the skeleton is up to date with the object.
-$(SKEL): $(BUILD)/.skel.stamp ;
-$(BUILD)/.skel.stamp: $(BPF_OBJ)
-	$(call msg,GEN-SKEL,$(SKEL))
-	$(Q)$(BPFTOOL) gen skeleton $< name traffic_counter_bpf > $(SKEL).tmp
-	$(Q)if cmp -s $(SKEL).tmp $(SKEL); then rm -f $(SKEL).tmp; else mv $(SKEL).tmp $(SKEL); fi
+$(BUILD)/%.skel.h: $(BUILD)/.%.skel.stamp ;
+$(BUILD)/.%.skel.stamp: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$(BUILD)/$*.skel.h)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $(BUILD)/$*.skel.h.tmp
+	$(Q)if cmp -s $(BUILD)/$*.skel.h.tmp $(BUILD)/$*.skel.h; then \
+		rm -f $(BUILD)/$*.skel.h.tmp; \
+	else mv $(BUILD)/$*.skel.h.tmp $(BUILD)/$*.skel.h; fi
 	$(Q)touch $@
 
-$(BUILD)/obj/%.o: %.c | $(SKEL)
+.SECONDARY: $(SKELS:%.skel.h=%.bpf.o) $(foreach s,$(SKELS),$(dir $(s)).$(notdir $(s:.h=.stamp)))
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) -c $< -o $@

@@ -41,8 +41,16 @@ test-bpf: $(BPF_TEST_BIN)
 # hostile_args.bats needs the ASan build: it runs in test-asan.
 E2E_FILES := $(filter-out tests/e2e/hostile_args.bats,$(sort $(wildcard tests/e2e/*.bats)))
 
-test-e2e: $(BIN) $(HELPER_BINS)
+# migrate.bats makes maps with the previous release's layout: this tree
+# built with ABI=1 (Makefile), in build-abi1/.
+OLD_ABI     := 1
+OLD_ABI_BIN := build-abi$(OLD_ABI)/traffic-counter
+old-abi-build:
+	$(Q)$(MAKE) --no-print-directory ABI=$(OLD_ABI) SANITIZE= build
+
+test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
 	$(Q)TC_BIN=$(abspath $(BIN)) TC_HELPERS=$(abspath $(BUILD)/tests/helpers) \
+		TC_OLD_BIN=$(abspath $(OLD_ABI_BIN)) \
 		bats --print-output-on-failure $(E2E_FILES)
 
 # ASan + UBSan: userspace rebuilt in build-asan/ (SANITIZE=1), then the unit
@@ -63,7 +71,7 @@ test-asan:
 		bats --print-output-on-failure $(ASAN_E2E:%=tests/e2e/%.bats); rc=$$?; \
 	echo "test-asan: end-to-end tests took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-.PHONY: test-asan
+.PHONY: test-asan old-abi-build
 
 # Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is one frame,
 # run through the four programs and checked against tests/fuzz/ref_parser.c.

@@ -23,6 +23,7 @@ enum key {
 	K_FLOW_MAP_SIZE,
 	K_DETACH_ON_STOP,
 	K_PURGE_ON_STOP,
+	K_MIGRATE,
 	K_MAX,
 };
 
@@ -56,6 +57,7 @@ static const struct {
 	[K_FLOW_MAP_SIZE] = {"FLOW_MAP_SIZE", set_size},
 	[K_DETACH_ON_STOP] = {"DETACH_ON_STOP", set_bool},
 	[K_PURGE_ON_STOP] = {"PURGE_ON_STOP", set_bool},
+	[K_MIGRATE] = {"MIGRATE", set_bool},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tc_config *cfg, int line,
@@ -112,6 +114,8 @@ static void set_bool(struct parser *p, const char *key, const char *value)
 		p->cfg->flow_map = v;
 	else if (!strcmp(key, "DETACH_ON_STOP"))
 		p->cfg->detach_on_stop = v;
+	else if (!strcmp(key, "MIGRATE"))
+		p->cfg->migrate = v;
 	else
 		p->cfg->purge_on_stop = v;
 }
@@ -372,7 +376,7 @@ static void parse_assignment(struct parser *p, char *s, char *eq)
 		perr(p,
 		     "unknown key '%s' (known: ATTACH, TRAFFIC_COUNTER_PIN_DIR, PIN_GROUP, "
 		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
-		     "PURGE_ON_STOP)",
+		     "PURGE_ON_STOP, MIGRATE)",
 		     s);
 		return;
 	}

@@ -43,6 +43,7 @@ struct tc_config {
 	int flow_map; /* 1 on, 0 off, -1 leave as it is */
 	int detach_on_stop;
 	int purge_on_stop;
+	int migrate; /* attach --migrate */
 	/* The line of each key, for errors found later (apply). */
 	int line_attach, line_pin_group;
 	struct tc_config_error errors[TC_CONFIG_MAX_ERRORS];

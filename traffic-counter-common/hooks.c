@@ -275,7 +275,7 @@ int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
 	return attach_netlink(prog_fd, o, nl_pin);
 }
 
-static int is_netlink_pin(const char *pin)
+int tc_is_netlink_pin(const char *pin)
 {
 	size_t n = strlen(pin), s = strlen(TC_NETLINK_SUFFIX);
 
@@ -290,7 +290,7 @@ int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
 
 	if (access(pin, F_OK)) {
 		/* A filter of ours whose pin a crash did not write: remove it too. */
-		if (!is_netlink_pin(pin))
+		if (!tc_is_netlink_pin(pin))
 			return -ENOENT;
 		tc_hook_init(&hook, ifindex, ap);
 		if (bpf_tc_query(&hook, &d) || !tc_prog_is_ours(d.prog_id, NULL, 0))
@@ -298,7 +298,7 @@ int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
 		d.prog_id = 0; /* bpf_tc_detach takes handle and priority only */
 		return bpf_tc_detach(&hook, &d);
 	}
-	if (is_netlink_pin(pin)) {
+	if (tc_is_netlink_pin(pin)) {
 		tc_hook_init(&hook, ifindex, ap);
 		err = bpf_tc_detach(&hook, &d);
 		/* Gone already (device deleted, or removed by hand): just unpin. */
@@ -373,7 +373,7 @@ int tc_hook_describe(const char *pin, struct tc_attachment *a)
 		return -errno;
 	a->mode = "unknown";
 	a->ifindex = 0;
-	if (is_netlink_pin(pin))
+	if (tc_is_netlink_pin(pin))
 		describe_netlink(fd, a);
 	else
 		describe_link(fd, a);

@@ -32,6 +32,9 @@ int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex);
 /* Fills mode, prog_id, link_id and ifindex (0 if the device is gone). */
 int tc_hook_describe(const char *pin, struct tc_attachment *a);
 
+/* Whether `pin` records a netlink (cls_bpf) attachment. */
+int tc_is_netlink_pin(const char *pin);
+
 /* Whether a program id belongs to one of our programs (by its name). */
 int tc_prog_is_ours(__u32 prog_id, char *name, size_t name_len);
 

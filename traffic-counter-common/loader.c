@@ -14,6 +14,7 @@
 #include "ipfix.h"
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 
 struct map_plan {
 	struct bpf_map *map;
@@ -41,11 +42,7 @@ static int check_abi_version(int fd, const char *pin)
 	if (err)
 		return err;
 	if (ctl.abi_version && ctl.abi_version != TC_ABI_VERSION) {
-		tc_err("the maps beside %s have layout version %u, this traffic-counter uses "
-		       "version %u: detach with the version that made them and run "
-		       "'traffic-counter detach --all --purge' (counters are lost), or use "
-		       "another --pin-dir",
-		       pin, ctl.abi_version, TC_ABI_VERSION);
+		tc_layout_error(pin, ctl.abi_version);
 		return -EPROTO;
 	}
 	return 0;
@@ -67,9 +64,10 @@ static int plan_map(struct map_plan *p)
 		if (err)
 			return err;
 		if (p->requested && p->requested != info.max_entries) {
-			tc_err("the map pinned at %s has %u entries but %s asks for %u: omit %s to "
-			       "keep it, or run 'traffic-counter detach --all --purge' to recreate "
-			       "it (its counters are lost)",
+			tc_err("the map pinned at %s has %u entries but %s asks for %u: add "
+			       "--migrate to move its counters into a new map of that size, or "
+			       "omit "
+			       "%s to keep it",
 			       p->pin, info.max_entries, p->option, p->requested, p->option);
 			return -EEXIST;
 		}
@@ -99,10 +97,9 @@ static int plan_ip_type(struct traffic_counter_bpf *skel, const struct tc_attach
 		int pinned = info.type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
 
 		if (o->ip_map_type >= 0 && o->ip_map_type != pinned) {
-			tc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: omit it "
-			       "to "
-			       "keep the map, or 'traffic-counter detach --all --purge' first (its "
-			       "counters are lost)",
+			tc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: add "
+			       "--migrate to move its counters into a new map of that type, or "
+			       "omit --ip-map-type to keep it",
 			       ip->pin, pinned ? "shared" : "percpu", type ? "shared" : "percpu");
 			return -EEXIST;
 		}
@@ -135,14 +132,18 @@ static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 				       skel->progs.tc_ingress, skel->progs.tc_egress};
 	struct bpf_program *want;
 
-	if (o->ap == TC_AP_XDP)
+	if (o->maps_only)
+		want = NULL;
+	else if (o->prog_name)
+		want = bpf_object__find_program_by_name(skel->obj, o->prog_name);
+	else if (o->ap == TC_AP_XDP)
 		want = xdp_frags_supported() ? skel->progs.tc_xdp : skel->progs.tc_xdp_legacy;
 	else
 		want = o->ap == TC_AP_TC_INGRESS ? skel->progs.tc_ingress : skel->progs.tc_egress;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], progs[i] == want);
 	/* Hardware offload needs the program built for the device. */
-	if (o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
+	if (want && o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
 		bpf_program__set_ifindex(want, o->ifindex);
 	return want;
 }
@@ -179,6 +180,10 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tc_attach
 			 bpf_map__max_entries(skel->maps.traffic_counters_flow), __ATOMIC_RELAXED);
 	if (o->enable_flow)
 		__atomic_fetch_or(&ctl->flags, TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+#if TC_ABI_VERSION >= 2
+	if (!ctl->created_ns)
+		ctl->created_ns = tc_realtime_ns();
+#endif
 	tc_control_unmap(ctl);
 	return 0;
 }
@@ -251,12 +256,59 @@ void tc_fault_point(const char *step)
 		raise(SIGKILL);
 }
 
+/*
+ * Opens the embedded object, plans the maps at o->pins (reusing pinned
+ * ones), loads the program for o and pins the maps it created. On failure
+ * nothing it created stays pinned.
+ */
+static int load(const struct tc_attach_opts *o, struct traffic_counter_bpf **out,
+		struct map_plan *plans, int *prog_fd)
+{
+	struct traffic_counter_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = traffic_counter_bpf__open();
+	if (!skel) {
+		err = -errno;
+		tc_err("cannot open the embedded BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = configure(skel, o, plans);
+	if (err)
+		goto out;
+	prog = select_program(skel, o);
+	if (o->prog_name && !prog) {
+		tc_err("this traffic-counter has no program %s", o->prog_name);
+		err = -ENOENT;
+		goto out;
+	}
+	err = traffic_counter_bpf__load(skel);
+	if (err) {
+		/* libbpf unpins the maps it pinned during a failed load itself. */
+		report_load_error(o, err);
+		goto out;
+	}
+	*prog_fd = prog ? bpf_program__fd(prog) : -1;
+	*out = skel;
+	return 0;
+out:
+	traffic_counter_bpf__destroy(skel);
+	return err;
+}
+
+int tc_load(const struct tc_attach_opts *o, struct traffic_counter_bpf **skel, int *prog_fd)
+{
+	struct map_plan plans[4] = {};
+
+	return load(o, skel, plans, prog_fd);
+}
+
 int tc_attach(const struct tc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
-	int loaded = 0, lock;
-	struct bpf_program *prog;
+	int lock, prog_fd = -1;
 	char pin[PATH_MAX];
 	int err;
 
@@ -268,35 +320,20 @@ int tc_attach(const struct tc_attach_opts *o)
 		return lock;
 	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
 	err = err ?: check_double_count(o);
+	err = err ?: (o->migrate ? tc_migrate(o) : tc_migration_refuse(o->pins));
+	err = err ?: load(o, &skel, plans, &prog_fd);
 	if (err)
 		goto out;
-	skel = traffic_counter_bpf__open();
-	if (!skel) {
-		err = -errno;
-		tc_err("cannot open the embedded BPF object: %s", strerror(-err));
-		goto out;
-	}
-	err = configure(skel, o, plans);
-	if (err)
-		goto out;
-	prog = select_program(skel, o);
-	err = traffic_counter_bpf__load(skel);
-	if (err) {
-		/* libbpf unpins the maps it pinned during a failed load itself. */
-		report_load_error(o, err);
-		goto out;
-	}
-	loaded = 1;
 	tc_fault_point("loaded");
 	err = init_control(skel, o);
 	if (err)
 		goto out;
-	err = tc_hook_attach(bpf_program__fd(prog), o, pin);
+	err = tc_hook_attach(prog_fd, o, pin);
 	if (!err)
 		tc_fault_point("pinned");
 out:
 	if (err) {
-		if (loaded)
+		if (skel)
 			unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
 		/* Only empty directories go: ours from this call, or unused. */
 		rmdir(o->pins->links);
@@ -428,6 +465,18 @@ static int is_ipfix_stats_pin(const char *path)
 	return ok;
 }
 
+static int control_any_version(const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+	__u32 version;
+
+	if (fd >= 0 && tc_control_version_fd(fd, &version)) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
 int tc_purge(const struct tc_pins *pins)
 {
 	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
@@ -450,8 +499,11 @@ int tc_purge(const struct tc_pins *pins)
 		struct bpf_map_info info;
 		int fd;
 
-		/* Only a pin that is our map of that kind: --pin may name anything. */
+		/* Only a pin that is our map of that kind (of any layout version):
+		 * --pin may name anything. */
 		fd = tc_map_open_flags(maps[i], (int)i, NULL, &info, TC_OPEN_QUIET);
+		if (fd == -EPROTO && i == TC_MAP_CONTROL)
+			fd = control_any_version(maps[i]);
 		if (fd < 0) {
 			if (!access(maps[i], F_OK))
 				tc_warn("left %s alone: it is not a traffic-counter %s map",
@@ -462,6 +514,7 @@ int tc_purge(const struct tc_pins *pins)
 		if (unlink(maps[i]))
 			tc_warn("cannot remove %s: %s", maps[i], strerror(errno));
 	}
+	tc_migration_discard(pins);
 	/* export-ipfix's count of the flows it removed belongs to these maps. */
 	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
 		    (int)sizeof(ipfix) &&

@@ -21,6 +21,10 @@ struct tc_attach_opts {
 	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
 	__u32 flow_map_size;
 	int enable_flow;
+	int migrate; /* attach --migrate: carry counters into maps of another layout */
+	/* For attach --migrate's own loads: */
+	const char *prog_name; /* the program to load (NULL: the one for ap) */
+	int maps_only;	       /* create the maps, load no program */
 };
 
 /*
@@ -31,6 +35,15 @@ struct tc_attach_opts {
  * unpinned again. The error has been logged.
  */
 int tc_attach(const struct tc_attach_opts *opts);
+
+struct traffic_counter_bpf;
+
+/*
+ * The loading half of tc_attach, without the lock: the program for opts
+ * (none with opts->maps_only) loaded against the maps at opts->pins, new
+ * ones created and pinned. *prog_fd lives as long as *skel.
+ */
+int tc_load(const struct tc_attach_opts *opts, struct traffic_counter_bpf **skel, int *prog_fd);
 
 /* Removes one attachment made by tc_attach. -ENOENT when there is none. */
 int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex);

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -144,6 +145,52 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	return fd;
 }
 
+int tc_control_version_fd(int fd, __u32 *version)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	__u8 *buf;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* Every version's entry starts with flags and abi_version. */
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size < TC_CONTROL_V1_SIZE ||
+	    info.value_size > 4096)
+		return -EPROTO;
+	buf = calloc(1, info.value_size);
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, buf))
+		err = -errno;
+	else
+		memcpy(version, buf + offsetof(struct tc_control, abi_version), sizeof(*version));
+	free(buf);
+	return err;
+}
+
+void tc_layout_error(const char *pin, __u32 version)
+{
+	if (version > TC_ABI_VERSION)
+		tc_err("the maps beside %s have layout version %u, newer than this "
+		       "traffic-counter's version %u: use the newer traffic-counter, or "
+		       "'traffic-counter detach --all --purge' (counters are lost)",
+		       pin, version, TC_ABI_VERSION);
+	else
+		tc_err("the maps beside %s have layout version %u, this traffic-counter uses "
+		       "version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
+		       "the counters over to this version's layout",
+		       pin, version, TC_ABI_VERSION);
+}
+
+/* A control map of another layout version (not a half-made one: 0). */
+static int other_layout(int fd, __u32 *version)
+{
+	*version = 0;
+	return !tc_control_version_fd(fd, version) && *version && *version != TC_ABI_VERSION;
+}
+
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
 {
 	return tc_map_open_flags(pin, kind, kind_out, info, 0);
@@ -153,6 +200,7 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 		      struct bpf_map_info *info, unsigned int flags)
 {
 	int fd = open_pin(pin, info, flags);
+	__u32 version;
 
 	if (fd < 0)
 		return fd;
@@ -163,6 +211,12 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 			kind = TC_MAP_FLOW;
 		else
 			kind = TC_MAP_KIND_MAX;
+	}
+	if (kind == TC_MAP_CONTROL && tc_map_check(info, kind) && other_layout(fd, &version)) {
+		if (!(flags & TC_OPEN_QUIET))
+			tc_layout_error(pin, version);
+		close(fd);
+		return -EPROTO;
 	}
 	if (kind == TC_MAP_KIND_MAX || tc_map_check(info, kind)) {
 		tc_err("%s is not a traffic-counter %s map of this version (type %u, key %u B, "
@@ -412,4 +466,12 @@ void tc_control_unmap(struct tc_control *ctl)
 {
 	if (ctl)
 		munmap(ctl, sysconf(_SC_PAGESIZE));
+}
+
+__u64 tc_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }

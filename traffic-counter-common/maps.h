@@ -77,9 +77,22 @@ void tc_stats_totals(const struct tc_stat_entry *e, size_t n, __u32 ifindex, int
 
 int tc_control_read(int fd, struct tc_control *out);
 
+/*
+ * The layout version recorded in a control map of any version (0 when the
+ * attach that made it died before writing it). -EPROTO if fd is no
+ * control map of any version.
+ */
+int tc_control_version_fd(int fd, __u32 *version);
+
+/* Logs that the maps beside `pin` have layout `version`, and the way out. */
+void tc_layout_error(const char *pin, __u32 version);
+
 /* Writable view of the control entry: single-field stores, never a
  * whole-value update that would race with the kernel's counters. */
 struct tc_control *tc_control_map(int fd);
 void tc_control_unmap(struct tc_control *ctl);
+
+/* CLOCK_REALTIME in ns: tc_control's created_ns. */
+__u64 tc_realtime_ns(void);
 
 #endif /* TC_MAPS_H */

@@ -628,6 +628,11 @@ static void emit_control(FILE *f, const struct tc_control *c)
 	emit_value(f, "traffic_counter_flow_counting_enabled", "gauge",
 		   "1 while flow counting is on ('traffic-counter set --enable-flow-map').",
 		   !!(c->flags & TC_FLAG_FLOW_COUNTERS));
+#if TC_ABI_VERSION >= 2
+	emit_value(f, "traffic_counter_start_time_seconds", "gauge",
+		   "When these counters started (Unix time); attach --migrate keeps it.",
+		   c->created_ns / 1000000000ULL);
+#endif
 }
 
 static void emit_maps(FILE *f, const struct tc_metrics_map *maps)

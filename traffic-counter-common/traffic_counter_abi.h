@@ -87,9 +87,23 @@ struct flow_value {
 #define TC_FLAG_FLOW_COUNTERS (1U << 0)
 
 /*
+ * Map layout version, recorded in traffic_control by whoever creates the
+ * maps; a binary refuses maps of another version unless `attach --migrate`
+ * carries their counters over (openspec/changes/0008). Every released
+ * layout stays selectable with -DTC_ABI_VERSION=N so that the upgrade tests
+ * build the previous release's layout from this tree (make ABI=1):
+ *   1: the first release.
+ *   2: traffic_control gains created_ns and migrations.
+ */
+#ifndef TC_ABI_VERSION
+#define TC_ABI_VERSION 2
+#endif
+
+/*
  * The single entry of traffic_control. The map is BPF_F_MMAPABLE so that
  * userspace writes `flags` with one store instead of a whole-value update,
  * which would race with the kernel's atomic adds to the counters below.
+ * Later versions only append: the first 48 bytes mean the same in all.
  */
 struct tc_control {
 	__u32 flags;	   /* TC_FLAG_* */
@@ -100,9 +114,15 @@ struct tc_control {
 	__u64 dropped_bytes;
 	__u64 flow_inserts; /* new flow entries: evictions = inserts - entries */
 	__u64 flow_insert_failures;
+#if TC_ABI_VERSION >= 2
+	__u64 created_ns; /* CLOCK_REALTIME when these counters started */
+	__u32 migrations; /* times attach --migrate carried them into new maps */
+	__u32 pad2;
+#endif
 };
 
-#define TC_ABI_VERSION 1
+/* Version 1's control entry: what every version's entry starts with. */
+#define TC_CONTROL_V1_SIZE 48
 
 /*
  * traffic_stats: per-CPU counters keyed by interface, direction and reason.
@@ -149,7 +169,11 @@ TC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
 TC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
 TC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
 TC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
-TC_STATIC_ASSERT(sizeof(struct tc_control) == 48, "tc_control layout");
+#if TC_ABI_VERSION >= 2
+TC_STATIC_ASSERT(sizeof(struct tc_control) == 64, "tc_control layout");
+#else
+TC_STATIC_ASSERT(sizeof(struct tc_control) == TC_CONTROL_V1_SIZE, "tc_control layout");
+#endif
 TC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 
 #endif /* TRAFFIC_COUNTER_ABI_H */

@@ -105,6 +105,7 @@ static void print_plan(const struct tc_config *cfg, const struct tc_pins *pins, 
 	if (cfg->flow_map_size)
 		printf("flow map size: %u\n", cfg->flow_map_size);
 	printf("pin group: %s\n", cfg->pin_group[0] ? cfg->pin_group : "-");
+	printf("migrate: %s\n", cfg->migrate ? "yes" : "no");
 	printf("on stop: %s\n", !cfg->detach_on_stop ? "leave attached"
 				: cfg->purge_on_stop ? "detach, then remove the maps"
 						     : "detach");
@@ -136,6 +137,7 @@ static int attach_one(const struct tc_config *cfg, const struct tc_config_attach
 	o.ip_map_size = cfg->ip_map_size;
 	o.flow_map_size = cfg->flow_map_size;
 	o.enable_flow = cfg->flow_map == 1;
+	o.migrate = cfg->migrate;
 	err = tc_attach(&o);
 	if (!err)
 		tc_info("attached to %s at %s", e->ifname, tc_attach_point_str(e->ap));

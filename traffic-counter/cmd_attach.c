@@ -17,6 +17,7 @@ enum {
 	OPT_COUNT_BY,
 	OPT_TC_API,
 	OPT_IP_MAP_TYPE,
+	OPT_MIGRATE,
 };
 
 static const struct tc_opt attach_opts[] = {
@@ -36,6 +37,11 @@ static const struct tc_opt attach_opts[] = {
 	 "key IP entries by src or dst address (default: source at "
 	 "ingress, destination at egress)",
 	 OPT_COUNT_BY},
+	{"migrate", NULL,
+	 "if the pinned maps have another layout version, size or IP map type than this "
+	 "version and the options ask for, make new maps and carry every counter over "
+	 "(all attachments keep counting); finishes an interrupted migration",
+	 OPT_MIGRATE},
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -49,7 +55,8 @@ const struct tc_cmd_def attach_def = {
 	.examples = "  traffic-counter attach --iface eth0\n"
 		    "  traffic-counter attach --iface eth0 --attach-point tc-egress "
 		    "--enable-flow-map\n"
-		    "  traffic-counter attach --iface eth0 --xdp-mode skb --ip-map-size 131072\n",
+		    "  traffic-counter attach --iface eth0 --xdp-mode skb --ip-map-size 131072\n"
+		    "  traffic-counter attach --iface eth0 --ip-map-size 262144 --migrate\n",
 };
 
 static int parse_enum(const char *option, const char *arg, int (*parse)(const char *), int *out,
@@ -96,6 +103,9 @@ static int attach_opt(int id, const char *arg, void *ctx)
 		return tc_parse_u32("flow-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->flow_map_size);
 	case OPT_FLOW:
 		a->enable_flow = 1;
+		return 0;
+	case OPT_MIGRATE:
+		a->migrate = 1;
 		return 0;
 	default:
 		return -EINVAL;
@@ -152,6 +162,7 @@ int cmd_attach(int argc, char **argv)
 	o.ip_map_size = a.ip_map_size;
 	o.flow_map_size = a.flow_map_size;
 	o.enable_flow = a.enable_flow;
+	o.migrate = a.migrate;
 	if (tc_attach(&o))
 		return TC_EXIT_FAIL;
 	tc_info("attached to %s at %s; maps pinned in %s", a.iface, tc_attach_point_str(a.ap),

@@ -484,6 +484,41 @@ static void stats_update(struct exporter *x, const struct tc_control *ctl, size_
 		tc_debug("cannot update %s: %s", TC_IPFIX_STATS_NAME, strerror(errno));
 }
 
+static int open_maps(struct exporter *x);
+static int lock_map(struct exporter *x);
+
+/*
+ * attach --migrate pins new maps in place of the old ones: follow them.
+ * The flows carried over keep their totals, so the table of what was
+ * exported stays right, and so do the expiry statistics.
+ */
+static int follow_maps(struct exporter *x)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(x->pins.flow);
+	int err = 0;
+
+	if (fd < 0)
+		return 0; /* gone for now: the cycle reports it */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.id == x->flow_map_id) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	tc_info("%s is a new map (attach --migrate?): exporting from it", x->pins.flow);
+	close(x->flow_fd);
+	close(x->ctl_fd);
+	x->flow_fd = x->ctl_fd = -1;
+	unlink(x->lock_path);
+	close(x->lock_fd);
+	x->lock_fd = -1;
+	err = open_maps(x);
+	err = err ?: lock_map(x);
+	x->stats.flow_map_id = x->flow_map_id;
+	return err;
+}
+
 /* One cycle (flush: the last one, at shutdown). */
 static int cycle(struct exporter *x, int flush)
 {
@@ -508,7 +543,8 @@ static int cycle(struct exporter *x, int flush)
 		tc_info("collector %s answers again", x->a.collector);
 	x->unreachable = 0;
 	x->batch.n4 = x->batch.n6 = 0;
-	err = tc_ipfix_clock_offset(&x->batch.offset_ns);
+	err = follow_maps(x);
+	err = err ?: tc_ipfix_clock_offset(&x->batch.offset_ns);
 	err = err ?: tc_control_read(x->ctl_fd, &ctl);
 	err = err ?: tc_dump_flow(x->flow_fd, &e, &n);
 	if (err) {

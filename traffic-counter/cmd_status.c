@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -86,8 +87,13 @@ static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind k
 	json_object_object_add(o, "pin", json_object_new_string(pin));
 	json_object_array_add(arr, o);
 	fd = tc_map_open(pin, kind, NULL, &info);
-	if (fd < 0)
+	if (fd < 0) {
+		json_object_object_add(o, "error",
+				       json_object_new_string(fd == -ENOENT   ? "not pinned"
+							      : fd == -EPROTO ? "another layout"
+									      : strerror(-fd)));
 		return fd;
+	}
 	if (kind != TC_MAP_CONTROL)
 		tc_map_count(fd, info.key_size, &entries);
 	else
@@ -118,6 +124,11 @@ static void control_json(struct json_object *root, int fd)
 	json_object_object_add(root, "flow_inserts", json_object_new_uint64(c.flow_inserts));
 	json_object_object_add(root, "flow_insert_failures",
 			       json_object_new_uint64(c.flow_insert_failures));
+	json_object_object_add(root, "layout_version", json_object_new_uint64(c.abi_version));
+#if TC_ABI_VERSION >= 2
+	json_object_object_add(root, "created_unix_ns", json_object_new_uint64(c.created_ns));
+	json_object_object_add(root, "migrations", json_object_new_uint64(c.migrations));
+#endif
 }
 
 /* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
@@ -203,6 +214,23 @@ static uint64_t get_u64(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
 }
 
+/* When these counters started, and how many migrations carried them. */
+static void print_since(struct json_object *root)
+{
+	struct json_object *v;
+	char when[32] = "?";
+	struct tm tm;
+	time_t t;
+
+	if (!json_object_object_get_ex(root, "created_unix_ns", &v))
+		return;
+	t = (time_t)(json_object_get_uint64(v) / 1000000000ULL);
+	if (t && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("\ncounting since: %s (layout version %" PRIu64 ", migrations: %" PRIu64 ")\n", when,
+	       get_u64(root, "layout_version"), get_u64(root, "migrations"));
+}
+
 static const char *get_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -234,7 +262,7 @@ static void print_text(struct json_object *root)
 		struct json_object *max;
 
 		if (!json_object_object_get_ex(m, "max_entries", &max)) {
-			printf("  %-22s (not pinned at %s)\n", get_str(m, "name"),
+			printf("  %-22s (%s at %s)\n", get_str(m, "name"), get_str(m, "error"),
 			       get_str(m, "pin"));
 			continue;
 		}
@@ -243,6 +271,7 @@ static void print_text(struct json_object *root)
 	}
 	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
 		return;
+	print_since(root);
 	printf("\nflow counting: %s\n", json_object_get_boolean(flow) ? "on" : "off");
 	printf("dropped (IP map full): %" PRIu64 " packets, %" PRIu64 " bytes\n",
 	       get_u64(root, "dropped_packets"), get_u64(root, "dropped_bytes"));

@@ -44,6 +44,7 @@ struct attach_args {
 	__u32 ip_map_size;
 	__u32 flow_map_size;
 	int enable_flow;
+	int migrate;
 };
 
 struct dump_args {

@@ -112,7 +112,7 @@ section() {
 	[[ $text == "traffic-counter.conf(5)"*NAME*FORMAT*KEYS*ERRORS*EXAMPLE* ]]
 	local key
 	for key in ATTACH TRAFFIC_COUNTER_PIN_DIR IP_MAP_SIZE FLOW_MAP_SIZE FLOW_MAP COUNT_BY \
-		PIN_GROUP DETACH_ON_STOP PURGE_ON_STOP; do
+		PIN_GROUP DETACH_ON_STOP PURGE_ON_STOP MIGRATE; do
 		[[ $text == *"$key="* ]] || {
 			echo "FAIL: traffic-counter.conf(5) does not document $key" >&2
 			return 1
@@ -294,10 +294,10 @@ complete_words() {
 	run --separate-stderr "$TC_BIN" apply --check --config "$conf"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: $conf: ATTACH is not set: name the interfaces to count on, e.g. ATTACH=\"eth0:xdp\"" "stderr"
-	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\)=/\1=/' \
+	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\)=/\1=/' \
 		"$conf"
 	run --separate-stderr "$TC_BIN" apply --check --config "$conf"
 	echo "$output$stderr"
 	[ "$status" -eq 0 ]
-	[[ $output == *"attach: eth0:xdp eth0:tc-egress"*"pin group: traffic-counter"* ]]
+	[[ $output == *"attach: eth0:xdp eth0:tc-egress"*"pin group: traffic-counter"*"migrate: yes"* ]]
 }

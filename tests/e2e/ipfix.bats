@@ -216,6 +216,24 @@ ipfix_expired() {
 	[ "${got%% *}" -ge 3 ] || { echo "FAIL: only ${got%% *} records: $got" >&2; false; }
 }
 
+@test "export-ipfix follows the maps attach --migrate pins: deltas neither lost nor doubled" {
+	nfcapd_start
+	exporter_start --collector "127.0.0.1:$NF_PORT" \
+		--interval 1 --active-timeout 1 --idle-timeout 30
+	flow "$A4" "$B4" udp 42000 9 20 60 50000
+	# Exported from the old map at least once before it is replaced.
+	wait_eq 5 1 grep -c '^cycle: 1 entries, [1-9]' "$EXP_LOG"
+	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate --flow-map-size 4096
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	flow "$A4" "$B4" udp 42000 9 15 60 50000
+	wait_eq 5 1 grep -c 'is a new map' "$EXP_LOG"
+	exporter_stop
+	stop_bg "$NF_PID" nfcapd
+	assert_eq "$(nf_totals 42000 | cut -d' ' -f2-)" "35 $((35 * FRAME))" \
+		"packets and bytes over every record"
+}
+
 @test "export-ipfix over TCP: layer2OctetDeltaCount, end reasons, statistics record" {
 	collector_start tcp "$BATS_TEST_TMPDIR/collect.out"
 	exporter_start --collector "127.0.0.1:$FB_PORT" --transport tcp --observation-domain 7 \

@@ -16,7 +16,7 @@ struct shape {
 static const struct shape shapes[] = {
 	{TC_MAP_IP, BPF_MAP_TYPE_PERCPU_HASH, 24, 16},
 	{TC_MAP_FLOW, BPF_MAP_TYPE_LRU_HASH, 44, 40},
-	{TC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 48},
+	{TC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 64}, /* layout version 2 */
 	{TC_MAP_STATS, BPF_MAP_TYPE_PERCPU_HASH, 8, 16},
 };
 

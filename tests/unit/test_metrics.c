@@ -288,8 +288,10 @@ static void test_other_metrics(void **state)
 	};
 	struct tc_flow_entry fl = {.key = {.ifindex = 2, .family = 4},
 				   .val = {.bytes = 80, .packets = 2}};
-	struct tc_control ctl = {
-		.flags = TC_FLAG_FLOW_COUNTERS, .dropped_packets = 4, .dropped_bytes = 400};
+	struct tc_control ctl = {.flags = TC_FLAG_FLOW_COUNTERS,
+				 .dropped_packets = 4,
+				 .dropped_bytes = 400,
+				 .created_ns = 1795720011999999999ULL};
 	struct tc_metrics *m = policy(0, 32, 128);
 	struct tc_metrics_snapshot s;
 	char *text;
@@ -305,9 +307,10 @@ static void test_other_metrics(void **state)
 	s.control = &ctl;
 	text = scrape(m, &s);
 	assert_non_null(strstr(text, "traffic_counter_build_info{version=\"9.9.9\","
-				     "abi_version=\"1\",libbpf=\"v1.1\"} 1\n"));
+				     "abi_version=\"2\",libbpf=\"v1.1\"} 1\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_dropped_packets_total 4\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_dropped_bytes_total 400\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_start_time_seconds 1795720011\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_flow_counting_enabled 1\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_flow_bytes{device=\"eth0\","
 				     "direction=\"ingress\",family=\"ipv4\"} 80\n"));

@@ -188,9 +188,13 @@ static void test_attach_sizes_and_flow(void **state)
 	assert_int_equal(a.ip_map_size, 1);
 	assert_int_equal(a.flow_map_size, TC_MAX_MAP_ENTRIES);
 	assert_int_equal(a.enable_flow, 1);
+	assert_int_equal(a.migrate, 0);
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--ip-map-size", "131072"), 0);
 	assert_int_equal(a.ip_map_size, 131072);
 	assert_int_equal(a.flow_map_size, 0);
+	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--migrate"), 0);
+	assert_int_equal(a.migrate, 1);
+	assert_int_equal(tc_parse_exit(ATTACH(&a, "attach", "--iface", "e", "--migrate=yes")), 2);
 }
 
 /* Zero, negative, not a number, beyond 64 bits, beyond 2^24: all refused. */

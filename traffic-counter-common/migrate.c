@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * attach --migrate (openspec/changes/0008). The steps, each safe to
+ * interrupt: `attach --migrate` again finishes the job.
+ *
+ *   1. stage: new maps pinned under <pin dir>/migrating/; the new control
+ *      map's layout version, written last, marks them complete;
+ *   2. re-point: every attachment gets a program using the new maps;
+ *   3. wait: an RCU grace period, after which no old program still runs;
+ *   4. carry: the old entries move into the new maps, in the kernel
+ *      (migrate.bpf.c), each deleted from the old map as it is added;
+ *   5. commit: the new pins are renamed over the old, control last.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "migrate_abi.h" /* before migrate.skel.h, which uses its types */
+#include "traffic_counter.skel.h"
+#include "migrate.skel.h"
+#include "hooks.h"
+#include "log.h"
+#include "maps.h"
+#include "migrate.h"
+
+#define STAGING_DIR "migrating" /* bpffs forbids dots in names */
+
+struct mig {
+	const struct tc_attach_opts *o;
+	struct tc_pins staging; /* the new maps until step 5 */
+	struct tc_pins target;	/* per map: its staging pin while there, else the main pin */
+	char staging_dir[PATH_MAX];
+	int old_fd[TC_MAP_KIND_MAX]; /* old maps left to carry over; -1: none */
+	struct tc_control old_ctl;   /* as far as its version has fields; zeroes beyond */
+	__u32 old_value_size;	     /* the old control entry's */
+	int resume;
+	struct tc_migrate_result res;
+};
+
+static char *pin_of(struct tc_pins *p, enum tc_map_kind k)
+{
+	char *pins[TC_MAP_KIND_MAX] = {p->ip, p->flow, p->control, p->stats};
+
+	return pins[k];
+}
+
+static int staging_init(struct mig *m)
+{
+	const struct tc_pins *main = m->o->pins;
+	int n;
+
+	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir, STAGING_DIR);
+	if (n >= (int)sizeof(m->staging_dir))
+		return -ENAMETOOLONG;
+	m->staging = *main;
+	m->target = *main;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+		n = snprintf(pin_of(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
+			     tc_map_kind_name(k));
+		if (n >= PATH_MAX)
+			return -ENAMETOOLONG;
+		m->old_fd[k] = -1;
+	}
+	return 0;
+}
+
+int tc_migration_refuse(const struct tc_pins *pins)
+{
+	struct tc_attach_opts o = {.pins = pins};
+	struct mig m = {.o = &o};
+
+	if (staging_init(&m) || access(m.staging_dir, F_OK))
+		return 0;
+	tc_err("a migration of the maps in %s was interrupted: run 'traffic-counter attach "
+	       "--iface IF --migrate' to finish it",
+	       pins->dir);
+	return -EBUSY;
+}
+
+void tc_migration_discard(const struct tc_pins *pins)
+{
+	struct tc_attach_opts o = {.pins = pins};
+	struct mig m = {.o = &o};
+
+	if (staging_init(&m))
+		return;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		unlink(pin_of(&m.staging, k));
+	rmdir(m.staging_dir);
+}
+
+/* Any version's control map, read-write: its entry as far as it goes. */
+static int open_old_control(struct mig *m, const char *pin)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	__u8 *buf = NULL;
+	int fd, err;
+
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return -errno;
+	err = tc_control_version_fd(fd, &m->old_ctl.abi_version);
+	err = err ?: (bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0);
+	buf = err ? NULL : calloc(1, info.value_size);
+	if (!err && !buf)
+		err = -ENOMEM;
+	if (!err && bpf_map_lookup_elem(fd, &zero, buf))
+		err = -errno;
+	if (err) {
+		tc_err("%s is not a traffic-counter control map of any version: %s", pin,
+		       strerror(-err));
+		close(fd);
+		free(buf);
+		return err;
+	}
+	memcpy(&m->old_ctl, buf,
+	       info.value_size < sizeof(m->old_ctl) ? info.value_size : sizeof(m->old_ctl));
+	m->old_value_size = info.value_size;
+	free(buf);
+	return fd;
+}
+
+/* The other old maps: this version's key and value layouts (as in 1 and 2). */
+static int open_old(struct mig *m, enum tc_map_kind k, struct bpf_map_info *info)
+{
+	const char *pin = pin_of((struct tc_pins *)m->o->pins, k);
+
+	if (k == TC_MAP_CONTROL)
+		return open_old_control(m, pin);
+	if (access(pin, F_OK))
+		return -ENOENT; /* never pinned (or removed by hand): nothing to carry */
+	return tc_map_open_flags(pin, k, NULL, info, TC_OPEN_RDWR);
+}
+
+static int differs(const struct mig *m, const struct bpf_map_info *ip,
+		   const struct bpf_map_info *flow)
+{
+	const struct tc_attach_opts *o = m->o;
+	int type = ip->type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+
+	return (m->old_ctl.abi_version && m->old_ctl.abi_version != TC_ABI_VERSION) ||
+	       m->old_value_size != sizeof(struct tc_control) ||
+	       (o->ip_map_size && ip->max_entries && o->ip_map_size != ip->max_entries) ||
+	       (o->flow_map_size && flow->max_entries && o->flow_map_size != flow->max_entries) ||
+	       (o->ip_map_type >= 0 && ip->max_entries && o->ip_map_type != type);
+}
+
+/* Whether an earlier migration left complete new maps to continue with. */
+static int staged_complete(struct mig *m)
+{
+	__u32 version = 0;
+	int fd = bpf_obj_get(m->staging.control);
+
+	if (fd < 0)
+		return 0;
+	tc_control_version_fd(fd, &version);
+	close(fd);
+	return version == TC_ABI_VERSION;
+}
+
+static int plan_resume(struct mig *m)
+{
+	struct bpf_map_info info;
+
+	m->resume = 1;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+		if (access(pin_of(&m->staging, k), F_OK))
+			continue; /* committed already */
+		strcpy(pin_of(&m->target, k), pin_of(&m->staging, k));
+		m->old_fd[k] = open_old(m, k, &info);
+		if (m->old_fd[k] == -ENOENT)
+			m->old_fd[k] = -1;
+		else if (m->old_fd[k] < 0)
+			return m->old_fd[k];
+	}
+	tc_info("finishing the interrupted migration of the maps in %s", m->o->pins->dir);
+	return 1;
+}
+
+/* Checked before anything changes: the carry must not fail half-way. */
+static int kernel_can_carry(void)
+{
+	int ok;
+
+	tc_log_libbpf_quiet(1);
+	ok = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1 &&
+	     libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_loop, NULL) == 1;
+	tc_log_libbpf_quiet(0);
+	if (!ok)
+		tc_err("attach --migrate needs Linux >= 5.17 (syscall programs and bpf_loop): "
+		       "nothing was changed");
+	return ok ? 0 : -EOPNOTSUPP;
+}
+
+/* 1: something to migrate, 0: nothing, or a negative errno. */
+static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+{
+	struct bpf_map_info info[TC_MAP_KIND_MAX] = {};
+
+	if (staged_complete(m))
+		return plan_resume(m);
+	tc_migration_discard(m->o->pins); /* staged only in part: start again */
+	if (access(m->o->pins->control, F_OK))
+		return 0; /* first attach: the maps are made as asked */
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+		m->old_fd[k] = open_old(m, k, &info[k]);
+		if (m->old_fd[k] == -ENOENT && k != TC_MAP_CONTROL)
+			m->old_fd[k] = -1;
+		else if (m->old_fd[k] < 0)
+			return m->old_fd[k];
+	}
+	if (m->old_ctl.abi_version > TC_ABI_VERSION) {
+		tc_layout_error(m->o->pins->control, m->old_ctl.abi_version);
+		return -EPROTO;
+	}
+	*ip = info[TC_MAP_IP];
+	*flow = info[TC_MAP_FLOW];
+	if (!differs(m, ip, flow)) {
+		tc_info("the maps in %s already have this layout, size and type: nothing to "
+			"migrate",
+			m->o->pins->dir);
+		return 0;
+	}
+	m->target = m->staging;
+	return kernel_can_carry() ?: 1;
+}
+
+/* The new maps must hold every address the old one has. */
+static int check_room(const struct mig *m, __u32 ip_size)
+{
+	__u32 count = 0;
+	int err;
+
+	if (m->old_fd[TC_MAP_IP] < 0)
+		return 0;
+	err = tc_map_count(m->old_fd[TC_MAP_IP], sizeof(struct ip_key), &count);
+	if (err)
+		return err;
+	if (count > ip_size) {
+		tc_err("the IP map holds %u addresses: an IP map of %u entries has no room for "
+		       "them; ask for --ip-map-size %u or more",
+		       count, ip_size, count);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static void init_staged_control(struct mig *m, const struct tc_attach_opts *so)
+{
+	int fd = bpf_obj_get(m->staging.control);
+	struct tc_control *ctl = fd < 0 ? NULL : tc_control_map(fd);
+
+	if (fd >= 0)
+		close(fd);
+	if (!ctl)
+		return;
+	ctl->flags = m->old_ctl.flags;
+	ctl->ip_map_capacity = so->ip_map_size;
+	ctl->flow_map_capacity = so->flow_map_size;
+#if TC_ABI_VERSION >= 2
+	ctl->created_ns = m->old_ctl.created_ns ?: tc_realtime_ns();
+	ctl->migrations = m->old_ctl.migrations + 1;
+#endif
+	/* Last: the mark that the new maps are complete. */
+	__atomic_store_n(&ctl->abi_version, TC_ABI_VERSION, __ATOMIC_RELEASE);
+	tc_control_unmap(ctl);
+}
+
+/* Step 1: the new maps, sized and typed as asked, else as the old ones. */
+static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_map_info *flow)
+{
+	struct tc_attach_opts so = *m->o;
+	struct traffic_counter_bpf *skel = NULL;
+	int err, prog_fd;
+
+	so.pins = &m->staging;
+	so.maps_only = 1;
+	so.ip_map_size = so.ip_map_size ?: ip->max_entries ?: TC_IP_MAP_DEFAULT_ENTRIES;
+	so.flow_map_size = so.flow_map_size ?: flow->max_entries ?: TC_FLOW_MAP_DEFAULT_ENTRIES;
+	if (so.ip_map_type < 0 && ip->max_entries)
+		so.ip_map_type =
+			ip->type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+	err = check_room(m, so.ip_map_size);
+	if (err)
+		return err;
+	if (mkdir(m->staging_dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		tc_err("cannot create %s: %s", m->staging_dir, strerror(-err));
+		return err;
+	}
+	err = tc_load(&so, &skel, &prog_fd);
+	if (!err)
+		init_staged_control(m, &so);
+	traffic_counter_bpf__destroy(skel);
+	return err ?: (staged_complete(m) ? 0 : -EIO);
+}
+
+/* Reads one variable of a loaded program's .rodata, found through its BTF. */
+static int rodata_var(int map_fd, const struct bpf_map_info *info, const char *var, __u8 *out)
+{
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	__u8 *buf = calloc(1, info->value_size ?: 1);
+	struct btf *btf = NULL;
+	__u32 zero = 0;
+	int err = -ENOENT;
+
+	if (!buf || bpf_map_lookup_elem(map_fd, &zero, buf))
+		goto out;
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	sec = btf ? btf__type_by_id(btf, info->btf_value_type_id) : NULL;
+	if (!sec || !btf_is_datasec(sec))
+		goto out;
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++) {
+		const struct btf_type *t = btf__type_by_id(btf, v->type);
+
+		if (t && !strcmp(btf__name_by_offset(btf, t->name_off), var) && v->size == 1 &&
+		    v->offset < info->value_size) {
+			*out = buf[v->offset];
+			err = 0;
+			break;
+		}
+	}
+out:
+	btf__free(btf);
+	free(buf);
+	return err;
+}
+
+/* The name and --count-by of a program of ours that is attached now. */
+static int prog_config(__u32 prog_id, char *name, size_t len, __u8 *count_by)
+{
+	__u32 ids[16], info_len;
+	struct bpf_prog_info info = {};
+	int fd, err = -ENOENT;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	info_len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(name, len, "%s", info.name);
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]) && err; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && strstr(mi.name, ".rodata"))
+			err = rodata_var(mfd, &mi, "cfg_count_by", count_by);
+		close(mfd);
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static enum tc_xdp_mode xdp_mode_of(const char *mode)
+{
+	int m = mode ? tc_xdp_mode_parse(mode) : -1;
+
+	return m < 0 ? TC_XDP_DRIVER : m;
+}
+
+/* Step 2 for one attachment: its program again, with the new maps. */
+static int repoint(struct mig *m, const struct tc_attachment *a)
+{
+	struct tc_attach_opts ro = {.pins = &m->target,
+				    .ap = a->ap,
+				    .ifindex = a->pin_ifindex,
+				    .ifname = a->ifname,
+				    .ip_map_type = -1};
+	struct traffic_counter_bpf *skel = NULL;
+	char name[BPF_OBJ_NAME_LEN], base[PATH_MAX];
+	int err, prog_fd, fd;
+	__u8 count_by = 0;
+
+	err = prog_config(a->prog_id, name, sizeof(name), &count_by);
+	if (err) {
+		tc_err("cannot tell how %s counts (program id %u): %s", a->pin, a->prog_id,
+		       strerror(-err));
+		return err;
+	}
+	ro.prog_name = name;
+	ro.count_by = count_by;
+	ro.xdp_mode = xdp_mode_of(a->mode);
+	ro.tc_api = tc_is_netlink_pin(a->pin) ? TC_API_NETLINK : TC_API_TCX;
+	err = tc_load(&ro, &skel, &prog_fd);
+	if (err)
+		return err;
+	if (tc_is_netlink_pin(a->pin)) {
+		snprintf(base, sizeof(base), "%.*s",
+			 (int)(strlen(a->pin) - strlen(TC_NETLINK_SUFFIX)), a->pin);
+		err = tc_hook_attach(prog_fd, &ro, base);
+	} else {
+		/* By the link itself: also right for a link in another namespace. */
+		fd = bpf_obj_get(a->pin);
+		err = fd < 0 || bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			tc_err("cannot replace the program in %s: %s", a->pin, strerror(-err));
+	}
+	traffic_counter_bpf__destroy(skel);
+	return err;
+}
+
+static int repoint_all(struct mig *m)
+{
+	struct tc_attachment *list;
+	size_t n, done = 0;
+	int err;
+
+	err = tc_attachments_list(m->o->pins, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !err; i++)
+		if (list[i].other_netns && tc_is_netlink_pin(list[i].pin)) {
+			tc_err("%s is a tc filter in another network namespace: run the "
+			       "migration there (nsenter --net=...)",
+			       list[i].pin);
+			err = -EXDEV;
+		}
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!list[i].ifindex) {
+			tc_warn("%s: its interface is gone, nothing to re-point", list[i].pin);
+			continue;
+		}
+		err = repoint(m, &list[i]);
+		if (!err && ++done == 1)
+			tc_fault_point("repointed");
+	}
+	free(list);
+	return err;
+}
+
+/*
+ * Step 3. Updating a map of maps makes the kernel wait for an RCU grace
+ * period (maybe_wait_bpf_programs): every program run that began before,
+ * old programs included, has ended, and the old maps are quiet.
+ */
+static int wait_for_programs(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer, err = 0;
+	__u32 zero = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tc_mig_inner", 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	opts.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "tc_mig_barrier", 4, 4, 1, &opts);
+	if (outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		err = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	if (err)
+		tc_err("cannot wait for the old programs to finish: %s", strerror(-err));
+	return err;
+}
+
+/* The migrate object's map takes the pinned map's fd, shape and all. */
+static int reuse(struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return bpf_map__set_type(map, info.type) ?: bpf_map__set_key_size(map, info.key_size)
+		?: bpf_map__set_value_size(map, info.value_size)
+		?: bpf_map__set_max_entries(map, info.max_entries)
+		?: bpf_map__set_map_flags(map, info.map_flags) ?: bpf_map__reuse_fd(map, fd);
+}
+
+static int open_carrier(struct mig *m, struct migrate_bpf **out)
+{
+	struct bpf_map *old[TC_MAP_KIND_MAX], *new[TC_MAP_KIND_MAX];
+	struct migrate_bpf *skel = migrate_bpf__open();
+	int err = 0, fd;
+
+	if (!skel)
+		return -errno;
+	old[TC_MAP_IP] = skel->maps.old_ip, new[TC_MAP_IP] = skel->maps.new_ip;
+	old[TC_MAP_FLOW] = skel->maps.old_flow, new[TC_MAP_FLOW] = skel->maps.new_flow;
+	old[TC_MAP_CONTROL] = skel->maps.old_control, new[TC_MAP_CONTROL] = skel->maps.new_control;
+	old[TC_MAP_STATS] = skel->maps.old_stats, new[TC_MAP_STATS] = skel->maps.new_stats;
+	for (int k = 0; k < TC_MAP_KIND_MAX && !err; k++) {
+		fd = bpf_obj_get(pin_of(&m->target, k));
+		err = fd < 0 ? -errno : reuse(new[k], fd);
+		if (fd >= 0)
+			close(fd);
+		if (!err && m->old_fd[k] >= 0)
+			err = reuse(old[k], m->old_fd[k]);
+	}
+	err = err ?: migrate_bpf__load(skel);
+	if (err) {
+		tc_err("cannot load the migration programs: %s", strerror(-err));
+		migrate_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+static int run(struct bpf_program *prog, __u32 count)
+{
+	struct tc_migrate_ctx ctx = {.count = count};
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &t) ? -errno : (int)t.retval;
+}
+
+/* One batch: written to the batch array, then carried by one program run. */
+static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, void *vals, __u32 n)
+{
+	static __u32 keys[TC_MIGRATE_BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 count = n;
+
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(bpf_map__fd(batch), keys, vals, &count, &bo))
+		return -errno;
+	return run(prog, n);
+}
+
+/* IP entries and statistics: both counters under a key of up to 24 bytes. */
+static int carry_counters(struct migrate_bpf *c, struct bpf_program *prog, const void *entries,
+			  size_t n, size_t entry_size, size_t key_size)
+{
+	struct tc_migrate_ip batch[TC_MIGRATE_BATCH];
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i += TC_MIGRATE_BATCH) {
+		__u32 k = n - i < TC_MIGRATE_BATCH ? (__u32)(n - i) : TC_MIGRATE_BATCH;
+
+		memset(batch, 0, sizeof(batch));
+		for (__u32 j = 0; j < k; j++) {
+			const char *e = (const char *)entries + (i + j) * entry_size;
+
+			memcpy(&batch[j].key, e, key_size);
+			memcpy(&batch[j].val, e + entry_size - sizeof(struct counters),
+			       sizeof(struct counters));
+		}
+		err = carry_batch(c->maps.batch_ip, prog, batch, k);
+		if (!err && !i)
+			tc_fault_point("carried");
+	}
+	return err;
+}
+
+static int carry_flows(struct migrate_bpf *c, const struct tc_flow_entry *e, size_t n)
+{
+	struct tc_migrate_flow batch[TC_MIGRATE_BATCH];
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i += TC_MIGRATE_BATCH) {
+		__u32 k = n - i < TC_MIGRATE_BATCH ? (__u32)(n - i) : TC_MIGRATE_BATCH;
+
+		memset(batch, 0, sizeof(batch));
+		for (__u32 j = 0; j < k; j++) {
+			batch[j].key = e[i + j].key;
+			batch[j].val = e[i + j].val;
+		}
+		err = carry_batch(c->maps.batch_flow, c->progs.migrate_flow, batch, k);
+	}
+	return err;
+}
+
+/* Step 4. */
+static int carry_all(struct mig *m)
+{
+	struct tc_ip_entry *ip = NULL;
+	struct tc_stat_entry *st = NULL;
+	struct tc_flow_entry *fl = NULL;
+	struct migrate_bpf *c = NULL;
+	size_t n;
+	int err;
+
+	err = open_carrier(m, &c);
+	if (err)
+		return err;
+	if (m->old_fd[TC_MAP_IP] >= 0) {
+		err = tc_dump_ip(m->old_fd[TC_MAP_IP], &ip, &n);
+		err = err
+			      ?: carry_counters(c, c->progs.migrate_ip, ip, n, sizeof(*ip),
+						sizeof(ip->key));
+	}
+	if (!err && m->old_fd[TC_MAP_STATS] >= 0) {
+		err = tc_dump_stats(m->old_fd[TC_MAP_STATS], &st, &n);
+		err = err
+			      ?: carry_counters(c, c->progs.migrate_stats, st, n, sizeof(*st),
+						sizeof(st->key));
+	}
+	if (!err && m->old_fd[TC_MAP_FLOW] >= 0) {
+		err = tc_dump_flow(m->old_fd[TC_MAP_FLOW], &fl, &n);
+		err = err ?: carry_flows(c, fl, n);
+	}
+	if (!err && m->old_fd[TC_MAP_CONTROL] >= 0)
+		err = run(c->progs.migrate_control, 1);
+	if (err > 0)
+		err = -EIO;
+	if (err)
+		tc_err("cannot carry the counters over: %s; run 'traffic-counter attach --migrate' "
+		       "again to finish",
+		       strerror(-err));
+	m->res = c->bss->result;
+	free(ip);
+	free(st);
+	free(fl);
+	migrate_bpf__destroy(c);
+	return err;
+}
+
+/* Step 5: control last, so that its staging pin marks an unfinished job. */
+static int commit(struct mig *m)
+{
+	static const enum tc_map_kind order[] = {TC_MAP_IP, TC_MAP_FLOW, TC_MAP_STATS,
+						 TC_MAP_CONTROL};
+	int err;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *from = pin_of(&m->staging, order[i]);
+
+		if (access(from, F_OK))
+			continue;
+		if (rename(from, pin_of((struct tc_pins *)m->o->pins, order[i]))) {
+			err = -errno;
+			tc_err("cannot pin the new %s map: %s", tc_map_kind_name(order[i]),
+			       strerror(-err));
+			return err;
+		}
+		if (!i)
+			tc_fault_point("committing");
+	}
+	rmdir(m->staging_dir);
+	return 0;
+}
+
+static void report(const struct mig *m)
+{
+	const struct tc_migrate_result *r = &m->res;
+
+	tc_info("migrated the maps in %s to layout version %u: %llu addresses and %llu flows "
+		"carried over",
+		m->o->pins->dir, TC_ABI_VERSION, (unsigned long long)r->carried_entries,
+		(unsigned long long)r->carried_flows);
+	if (r->lost_entries || r->lost_stats)
+		tc_warn("%llu addresses (%llu packets) found the new IP map full: counted as "
+			"ip_map_full drops; %llu statistics lost",
+			(unsigned long long)r->lost_entries, (unsigned long long)r->lost_packets,
+			(unsigned long long)r->lost_stats);
+}
+
+int tc_migrate(const struct tc_attach_opts *o)
+{
+	struct bpf_map_info ip = {}, flow = {};
+	struct mig m = {.o = o};
+	int err;
+
+	err = staging_init(&m);
+	err = err ?: inspect(&m, &ip, &flow);
+	if (err <= 0)
+		goto out;
+	err = m.resume ? 0 : stage(&m, &ip, &flow);
+	if (err)
+		goto out;
+	tc_fault_point("staged");
+	err = repoint_all(&m);
+	err = err ?: wait_for_programs();
+	err = err ?: carry_all(&m);
+	err = err ?: commit(&m);
+	if (!err)
+		report(&m);
+out:
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (m.old_fd[k] >= 0)
+			close(m.old_fd[k]);
+	return err < 0 ? err : 0;
+}
