@@ -70,12 +70,17 @@ static int staging_init(struct mig *m)
 	return 0;
 }
 
-int tc_migration_refuse(const struct tc_pins *pins)
+int tc_migration_pending(const struct tc_pins *pins)
 {
 	struct tc_attach_opts o = {.pins = pins};
 	struct mig m = {.o = &o};
 
-	if (staging_init(&m) || access(m.staging_dir, F_OK))
+	return !staging_init(&m) && !access(m.staging_dir, F_OK);
+}
+
+int tc_migration_refuse(const struct tc_pins *pins)
+{
+	if (!tc_migration_pending(pins))
 		return 0;
 	tc_err("a migration of the maps in %s was interrupted: run 'traffic-counter attach "
 	       "--iface IF --migrate' to finish it",
@@ -299,7 +304,11 @@ static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_
 	if (!err)
 		init_staged_control(m, &so);
 	traffic_counter_bpf__destroy(skel);
-	return err ?: (staged_complete(m) ? 0 : -EIO);
+	err = err ?: (staged_complete(m) ? 0 : -EIO);
+	/* Nothing uses the new maps yet: no trace of a migration is left. */
+	if (err)
+		tc_migration_discard(m->o->pins);
+	return err;
 }
 
 /* Reads one variable of a loaded program's .rodata, found through its BTF. */

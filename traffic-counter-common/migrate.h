@@ -18,6 +18,9 @@
  */
 int tc_migrate(const struct tc_attach_opts *o);
 
+/* Whether an interrupted migration waits to be finished. */
+int tc_migration_pending(const struct tc_pins *pins);
+
 /* -EBUSY, logged, while an interrupted migration waits to be finished. */
 int tc_migration_refuse(const struct tc_pins *pins);
 

@@ -12,6 +12,7 @@
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 
 enum {
 	OPT_JSON = 1,
@@ -192,6 +193,8 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
 	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
 	json_object_object_add(root, "attachments", attachments_json(pins));
+	json_object_object_add(root, "migration_interrupted",
+			       json_object_new_boolean(tc_migration_pending(pins)));
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
 		fds[k] = map_json(maps, map_pins[k], k);
 	json_object_object_add(root, "maps", maps);
@@ -243,7 +246,12 @@ static void print_text(struct json_object *root)
 	struct json_object *arr, *stats, *flow;
 	size_t n;
 
-	printf("pin directory: %s\n\nattachments:\n", get_str(root, "pin_dir"));
+	printf("pin directory: %s\n", get_str(root, "pin_dir"));
+	if (json_object_object_get_ex(root, "migration_interrupted", &arr) &&
+	    json_object_get_boolean(arr))
+		printf("migration: interrupted; run 'traffic-counter attach --iface IF --migrate' "
+		       "to finish it\n");
+	printf("\nattachments:\n");
 	json_object_object_get_ex(root, "attachments", &arr);
 	n = json_object_array_length(arr);
 	if (!n)

@@ -238,6 +238,7 @@ killed_migrate() {
 
 		killed_migrate "$step"
 		[ -d "$PIN/migrating" ]
+		assert_eq "$(status_json "$NS_B" | jq .migration_interrupted)" true "status after $step"
 		# Counting goes on in the interrupted state, into old or new maps.
 		ping4 5
 		run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
@@ -248,6 +249,7 @@ killed_migrate() {
 		echo "finish: exit $status, stderr '$stderr'"
 		[ "$status" -eq 0 ]
 		[ ! -e "$PIN/migrating" ]
+		assert_eq "$(status_json "$NS_B" | jq .migration_interrupted)" false "status"
 		assert_eq "$(layout_version "$NS_B")" 2 "layout version after $step"
 		assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_ip" | jq .max_entries)" \
 			2048 "IP map size after $step"
