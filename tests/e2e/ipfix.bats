@@ -149,6 +149,14 @@ ipfix_expired() {
 	echo "$v"
 }
 
+logged() { # logged ERE -> "yes" once the exporter's log has a matching line
+	grep -Eq "$1" "$EXP_LOG" && echo yes
+}
+
+logged_after() { # logged_after N ERE -> "yes" once a line after the first N cycles matches
+	awk -v n="$1" '/^cycle: / && ++c > n' "$EXP_LOG" | grep -Eq "$2" && echo yes
+}
+
 # ---------------------------------------------------------------- tests --
 
 @test "export-ipfix: nfdump gets every packet and byte of IPv4/IPv6 TCP/UDP flows, in deltas that add up" {
@@ -217,17 +225,21 @@ ipfix_expired() {
 }
 
 @test "export-ipfix follows the maps attach --migrate pins: deltas neither lost nor doubled" {
+	local old_cycles
 	nfcapd_start
 	exporter_start --collector "127.0.0.1:$NF_PORT" \
 		--interval 1 --active-timeout 1 --idle-timeout 30
 	flow "$A4" "$B4" udp 42000 9 20 60 50000
 	# Exported from the old map at least once before it is replaced.
-	wait_eq 5 1 grep -c '^cycle: 1 entries, [1-9]' "$EXP_LOG"
+	wait_eq 5 yes logged '^cycle: [0-9]+ entries, [1-9]'
+	old_cycles=$(grep -c '^cycle: ' "$EXP_LOG")
 	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate --flow-map-size 4096
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	flow "$A4" "$B4" udp 42000 9 15 60 50000
-	wait_eq 5 1 grep -c 'is a new map' "$EXP_LOG"
+	wait_eq 5 yes logged 'is a new map'
+	# ... and exported from the new one.
+	wait_eq 5 yes logged_after "$old_cycles" '^cycle: [0-9]+ entries, [1-9]'
 	exporter_stop
 	stop_bg "$NF_PID" nfcapd
 	assert_eq "$(nf_totals 42000 | cut -d' ' -f2-)" "35 $((35 * FRAME))" \
