@@ -302,6 +302,128 @@ static void test_sort_flow_address(void **state)
 	assert_flow_order(TC_SORT_IP, (const int[NFLOW]){R, U, Q, T, P, V, S});
 }
 
+/*
+ * Many entries, few distinct values (ties at every level, counters near
+ * 2^64, addresses that differ only past the 7th byte): the sorted result
+ * must be in order by an independent comparison, and a permutation.
+ */
+#define NRAND 3000
+
+static enum tc_sort rand_by;
+
+static int u64_desc(__u64 a, __u64 b)
+{
+	return a > b ? -1 : a < b;
+}
+
+static int ref_ip(const void *pa, const void *pb)
+{
+	const struct tc_ip_entry *a = pa, *b = pb;
+	int c = rand_by == TC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
+		: rand_by == TC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
+					     : 0;
+
+	if (!c && a->key.family != b->key.family)
+		c = a->key.family < b->key.family ? -1 : 1;
+	for (int i = 0; !c && i < 16; i++)
+		c = (a->key.addr[i] > b->key.addr[i]) - (a->key.addr[i] < b->key.addr[i]);
+	if (!c)
+		c = (a->key.direction > b->key.direction) - (a->key.direction < b->key.direction);
+	if (!c)
+		c = (a->key.ifindex > b->key.ifindex) - (a->key.ifindex < b->key.ifindex);
+	return c;
+}
+
+static __u64 pick(unsigned int *seed, const __u64 *v, int n)
+{
+	return v[rand_r(seed) % n];
+}
+
+static void random_ip(struct tc_ip_entry *e, size_t n, unsigned int seed)
+{
+	static const __u64 counts[] = {0, 1, 2, 255, 256, 65536, ~0ULL, ~0ULL - 1, 1ULL << 56};
+
+	memset(e, 0, n * sizeof(*e));
+	for (size_t i = 0; i < n; i++) {
+		e[i].key.family = rand_r(&seed) % 2 ? 4 : 6;
+		e[i].key.addr[0] = (__u8)(rand_r(&seed) % 2 ? 0xff : 10);
+		e[i].key.addr[3] = (__u8)(rand_r(&seed) % 3);
+		e[i].key.addr[15] = (__u8)(rand_r(&seed) % 3); /* beyond the sort key */
+		/* Unique keys, as in a map: the comparison is then a total order. */
+		memcpy(&e[i].key.addr[8], &i, sizeof(__u32));
+		e[i].key.direction = (__u8)(rand_r(&seed) % 2);
+		e[i].key.ifindex = 1 + rand_r(&seed) % 3;
+		e[i].val.bytes = pick(&seed, counts, 9);
+		e[i].val.packets = pick(&seed, counts, 9);
+	}
+}
+
+static void test_sort_ip_random(void **state)
+{
+	static struct tc_ip_entry e[NRAND], want[NRAND];
+	static const enum tc_sort bys[] = {TC_SORT_BYTES, TC_SORT_PACKETS, TC_SORT_IP};
+
+	(void)state;
+	for (unsigned int seed = 1; seed <= 5; seed++) {
+		for (size_t b = 0; b < 3; b++) {
+			random_ip(e, NRAND, seed);
+			memcpy(want, e, sizeof(e));
+			rand_by = bys[b];
+			qsort(want, NRAND, sizeof(*want), ref_ip);
+			tc_sort_ip(e, NRAND, bys[b]);
+			assert_memory_equal(e, want, sizeof(e));
+		}
+	}
+}
+
+static int ref_flow(const void *pa, const void *pb)
+{
+	const struct tc_flow_entry *a = pa, *b = pb;
+	int c = rand_by == TC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
+		: rand_by == TC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
+					     : 0;
+
+	if (!c && a->key.family != b->key.family)
+		c = a->key.family < b->key.family ? -1 : 1;
+	c = c ?: memcmp(a->key.src, b->key.src, 16);
+	c = c ?: memcmp(a->key.dst, b->key.dst, 16);
+	c = c ?: (int)a->key.proto - (int)b->key.proto;
+	c = c ?: (int)a->key.sport - (int)b->key.sport;
+	c = c ?: (int)a->key.dport - (int)b->key.dport;
+	c = c ?: (int)a->key.direction - (int)b->key.direction;
+	return c ?: (a->key.ifindex > b->key.ifindex) - (a->key.ifindex < b->key.ifindex);
+}
+
+/* Flows from the random IP entries: src from one, dst unique, ports few. */
+static void test_sort_flow_random(void **state)
+{
+	static struct tc_ip_entry ip[NRAND];
+	static struct tc_flow_entry e[NRAND], want[NRAND];
+	static const enum tc_sort bys[] = {TC_SORT_BYTES, TC_SORT_PACKETS, TC_SORT_IP};
+
+	(void)state;
+	for (size_t b = 0; b < 3; b++) {
+		random_ip(ip, NRAND, 7);
+		memset(e, 0, sizeof(e));
+		for (size_t i = 0; i < NRAND; i++) {
+			e[i].key.family = ip[i].key.family;
+			memcpy(e[i].key.src, ip[i].key.addr, 8);
+			memcpy(e[i].key.dst, ip[i].key.addr, 16);
+			e[i].key.sport = (__u16)(i % 3);
+			e[i].key.proto = (__u8)(i % 2 ? 6 : 17);
+			e[i].key.direction = ip[i].key.direction;
+			e[i].key.ifindex = ip[i].key.ifindex;
+			e[i].val.bytes = ip[i].val.bytes;
+			e[i].val.packets = ip[i].val.packets;
+		}
+		memcpy(want, e, sizeof(e));
+		rand_by = bys[b];
+		qsort(want, NRAND, sizeof(*want), ref_flow);
+		tc_sort_flow(e, NRAND, bys[b]);
+		assert_memory_equal(e, want, sizeof(e));
+	}
+}
+
 static void test_sort_parse(void **state)
 {
 	(void)state;
@@ -783,6 +905,8 @@ int main(void)
 		cmocka_unit_test(test_sort_ip_packets),
 		cmocka_unit_test(test_sort_ip_address),
 		cmocka_unit_test(test_sort_empty_and_single),
+		cmocka_unit_test(test_sort_ip_random),
+		cmocka_unit_test(test_sort_flow_random),
 		cmocka_unit_test(test_sort_flow_bytes),
 		cmocka_unit_test(test_sort_flow_packets),
 		cmocka_unit_test(test_sort_flow_address),
