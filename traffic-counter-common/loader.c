@@ -465,21 +465,8 @@ static int is_ipfix_stats_pin(const char *path)
 	return ok;
 }
 
-static int control_any_version(const char *pin)
-{
-	int fd = bpf_obj_get(pin);
-	__u32 version;
-
-	if (fd >= 0 && tc_control_version_fd(fd, &version)) {
-		close(fd);
-		return -EPROTO;
-	}
-	return fd;
-}
-
 int tc_purge(const struct tc_pins *pins)
 {
-	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
 	char ipfix[PATH_MAX + sizeof(TC_IPFIX_STATS_NAME) + 1];
 	struct tc_attachment *list;
 	size_t n;
@@ -495,24 +482,23 @@ int tc_purge(const struct tc_pins *pins)
 		       n, pins->dir);
 		return -EBUSY;
 	}
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+		const char *pin = tc_map_pin(pins, k);
 		struct bpf_map_info info;
 		int fd;
 
 		/* Only a pin that is our map of that kind (of any layout version):
 		 * --pin may name anything. */
-		fd = tc_map_open_flags(maps[i], (int)i, NULL, &info, TC_OPEN_QUIET);
-		if (fd == -EPROTO && i == TC_MAP_CONTROL)
-			fd = control_any_version(maps[i]);
+		fd = tc_map_open_flags(pin, k, NULL, &info, TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
 		if (fd < 0) {
-			if (!access(maps[i], F_OK))
-				tc_warn("left %s alone: it is not a traffic-counter %s map",
-					maps[i], tc_map_kind_name(i));
+			if (!access(pin, F_OK))
+				tc_warn("left %s alone: it is not a traffic-counter %s map", pin,
+					tc_map_kind_name(k));
 			continue;
 		}
 		close(fd);
-		if (unlink(maps[i]))
-			tc_warn("cannot remove %s: %s", maps[i], strerror(errno));
+		if (unlink(pin))
+			tc_warn("cannot remove %s: %s", pin, strerror(errno));
 	}
 	tc_migration_discard(pins);
 	/* export-ipfix's count of the flows it removed belongs to these maps. */

@@ -48,6 +48,13 @@ const char *tc_map_kind_name(enum tc_map_kind kind)
 	return kind < TC_MAP_KIND_MAX ? shapes[kind].name : "unknown";
 }
 
+char *tc_map_pin_buf(struct tc_pins *pins, enum tc_map_kind kind)
+{
+	char *p[TC_MAP_KIND_MAX] = {pins->ip, pins->flow, pins->control, pins->stats};
+
+	return kind < TC_MAP_KIND_MAX ? p[kind] : NULL;
+}
+
 int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
 {
 	const struct map_shape *s = &shapes[kind];
@@ -184,13 +191,6 @@ void tc_layout_error(const char *pin, __u32 version)
 		       pin, version, TC_ABI_VERSION);
 }
 
-/* A control map of another layout version (not a half-made one: 0). */
-static int other_layout(int fd, __u32 *version)
-{
-	*version = 0;
-	return !tc_control_version_fd(fd, version) && *version && *version != TC_ABI_VERSION;
-}
-
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
 {
 	return tc_map_open_flags(pin, kind, kind_out, info, 0);
@@ -212,11 +212,17 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 		else
 			kind = TC_MAP_KIND_MAX;
 	}
-	if (kind == TC_MAP_CONTROL && tc_map_check(info, kind) && other_layout(fd, &version)) {
-		if (!(flags & TC_OPEN_QUIET))
-			tc_layout_error(pin, version);
-		close(fd);
-		return -EPROTO;
+	/* A control map of another layout version (0: half-made by a crash). */
+	if (kind == TC_MAP_CONTROL && tc_map_check(info, kind) &&
+	    !tc_control_version_fd(fd, &version)) {
+		if (flags & TC_OPEN_ANY_LAYOUT)
+			goto out;
+		if (version && version != TC_ABI_VERSION) {
+			if (!(flags & TC_OPEN_QUIET))
+				tc_layout_error(pin, version);
+			close(fd);
+			return -EPROTO;
+		}
 	}
 	if (kind == TC_MAP_KIND_MAX || tc_map_check(info, kind)) {
 		tc_err("%s is not a traffic-counter %s map of this version (type %u, key %u B, "
@@ -226,6 +232,7 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 		close(fd);
 		return -EPROTO;
 	}
+out:
 	if (kind_out)
 		*kind_out = kind;
 	return fd;
@@ -248,29 +255,49 @@ static int batch_supported(void)
 	return !env || !*env || !strcmp(env, "0");
 }
 
+/* Where a walk by bpf_map_lookup_batch stands: the kernel's bucket token. */
+struct batch_cursor {
+	__u32 in, out;
+	int started;
+};
+
+/*
+ * Reads up to *count entries after the cursor, setting *count to how many
+ * came. -ENOENT: the map ended (with the last *count); -EOPNOTSUPP on the
+ * first call: no batch operations here, walk the keys instead.
+ */
+static int batch_step(int fd, struct batch_cursor *c, void *keys, void *vals, __u32 *count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err;
+
+	err = bpf_map_lookup_batch(fd, c->started ? &c->in : NULL, &c->out, keys, vals, count,
+				   &opts)
+		      ? -errno
+		      : 0;
+	if (!c->started && (err == -EINVAL || err == -TC_ENOTSUPP || err == -EOPNOTSUPP))
+		return -EOPNOTSUPP;
+	c->in = c->out;
+	c->started = 1;
+	return err;
+}
+
 /* Returns 0 when the whole map was read, -EOPNOTSUPP to fall back. */
 static int dump_batch(int fd, __u32 ksz, __u32 vsz, __u32 max, char *keys, char *vals, __u32 *n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0, count;
-	void *inp = NULL;
+	struct batch_cursor c = {};
+	__u32 count;
 	int err;
 
 	*n = 0;
 	while (*n < max) {
 		count = max - *n;
-		err = bpf_map_lookup_batch(fd, inp, &out, keys + (size_t)*n * ksz,
-					   vals + (size_t)*n * vsz, &count, &opts);
-		err = err ? -errno : 0;
-		if (!inp && (err == -EINVAL || err == -TC_ENOTSUPP || err == -EOPNOTSUPP))
-			return -EOPNOTSUPP;
-		*n += count;
-		if (err == -ENOENT)
-			return 0;
-		if (err)
+		err = batch_step(fd, &c, keys + (size_t)*n * ksz, vals + (size_t)*n * vsz, &count);
+		if (err == -EOPNOTSUPP)
 			return err;
-		in = out;
-		inp = &in;
+		*n += count;
+		if (err)
+			return err == -ENOENT ? 0 : err;
 	}
 	return 0;
 }
@@ -432,13 +459,12 @@ out:
  */
 static int count_batch(int fd, __u32 key_size, __u32 *count)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), in = 0, out = 0, chunk = 4096, n;
+	__u32 len = sizeof(info), chunk = 4096, n;
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct batch_cursor c = {};
 	char *keys = NULL, *vals = NULL;
 	size_t vsz;
-	void *inp = NULL;
 
 	if (!batch_supported() || ncpu < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -EOPNOTSUPP;
@@ -447,29 +473,17 @@ static int count_batch(int fd, __u32 key_size, __u32 *count)
 		vsz *= (size_t)ncpu;
 	keys = malloc((size_t)chunk * key_size);
 	vals = malloc((size_t)chunk * vsz);
-	if (!keys || !vals) {
+	if (!keys || !vals)
 		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
+	while (!err) {
 		n = chunk;
-		err = bpf_map_lookup_batch(fd, inp, &out, keys, vals, &n, &opts) ? -errno : 0;
-		if (!inp && (err == -EINVAL || err == -TC_ENOTSUPP || err == -EOPNOTSUPP)) {
-			err = -EOPNOTSUPP;
-			break;
-		}
-		*count += n;
-		if (err)
-			break;
-		in = out;
-		inp = &in;
+		err = batch_step(fd, &c, keys, vals, &n);
+		if (err != -EOPNOTSUPP)
+			*count += n;
 	}
-	if (err == -ENOENT)
-		err = 0;
-out:
 	free(keys);
 	free(vals);
-	return err;
+	return err == -ENOENT ? 0 : err;
 }
 
 int tc_map_count(int fd, __u32 key_size, __u32 *count)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <bpf/bpf.h>
 
+#include "pins.h"
 #include "traffic_counter_abi.h"
 
 enum tc_map_kind {
@@ -28,6 +29,14 @@ struct tc_flow_entry {
 
 const char *tc_map_kind_name(enum tc_map_kind kind);
 
+/* The pin of one map in a set of pins; writable where the set is. */
+char *tc_map_pin_buf(struct tc_pins *pins, enum tc_map_kind kind);
+
+static inline const char *tc_map_pin(const struct tc_pins *pins, enum tc_map_kind kind)
+{
+	return tc_map_pin_buf((struct tc_pins *)pins, kind);
+}
+
 /*
  * Checks that a map has the type, key and value sizes this version of
  * traffic-counter uses for `kind`. Returns 0 or -EPROTO.
@@ -43,6 +52,8 @@ int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bp
 
 #define TC_OPEN_RDWR  (1U << 0) /* writable too (default: read-only) */
 #define TC_OPEN_QUIET (1U << 1) /* log nothing when the pin cannot be opened */
+/* A control map of any layout version too (migrate, purge): its size varies. */
+#define TC_OPEN_ANY_LAYOUT (1U << 2)
 
 /* tc_map_open with TC_OPEN_* flags. */
 int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,

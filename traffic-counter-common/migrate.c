@@ -12,6 +12,7 @@
  *   5. commit: the new pins are renamed over the old, control last.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,6 @@ struct mig {
 	struct tc_migrate_result res;
 };
 
-static char *pin_of(struct tc_pins *p, enum tc_map_kind k)
-{
-	char *pins[TC_MAP_KIND_MAX] = {p->ip, p->flow, p->control, p->stats};
-
-	return pins[k];
-}
-
 static int staging_init(struct mig *m)
 {
 	const struct tc_pins *main = m->o->pins;
@@ -61,7 +55,7 @@ static int staging_init(struct mig *m)
 	m->staging = *main;
 	m->target = *main;
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		n = snprintf(pin_of(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
+		n = snprintf(tc_map_pin_buf(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
 			     tc_map_kind_name(k));
 		if (n >= PATH_MAX)
 			return -ENAMETOOLONG;
@@ -96,31 +90,25 @@ void tc_migration_discard(const struct tc_pins *pins)
 	if (staging_init(&m))
 		return;
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		unlink(pin_of(&m.staging, k));
+		unlink(tc_map_pin(&m.staging, k));
 	rmdir(m.staging_dir);
 }
 
 /* Any version's control map, read-write: its entry as far as it goes. */
 static int open_old_control(struct mig *m, const char *pin)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0;
-	__u8 *buf = NULL;
-	int fd, err;
+	struct bpf_map_info info;
+	__u32 zero = 0;
+	__u8 *buf;
+	int fd, err = 0;
 
-	fd = bpf_obj_get(pin);
+	fd = tc_map_open_flags(pin, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR | TC_OPEN_ANY_LAYOUT);
 	if (fd < 0)
-		return -errno;
-	err = tc_control_version_fd(fd, &m->old_ctl.abi_version);
-	err = err ?: (bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0);
-	buf = err ? NULL : calloc(1, info.value_size);
-	if (!err && !buf)
-		err = -ENOMEM;
-	if (!err && bpf_map_lookup_elem(fd, &zero, buf))
-		err = -errno;
-	if (err) {
-		tc_err("%s is not a traffic-counter control map of any version: %s", pin,
-		       strerror(-err));
+		return fd;
+	buf = calloc(1, info.value_size);
+	if (!buf || bpf_map_lookup_elem(fd, &zero, buf)) {
+		err = buf ? -errno : -ENOMEM;
+		tc_err("cannot read %s: %s", pin, strerror(-err));
 		close(fd);
 		free(buf);
 		return err;
@@ -135,12 +123,12 @@ static int open_old_control(struct mig *m, const char *pin)
 /* The other old maps: this version's key and value layouts (as in 1 and 2). */
 static int open_old(struct mig *m, enum tc_map_kind k, struct bpf_map_info *info)
 {
-	const char *pin = pin_of((struct tc_pins *)m->o->pins, k);
+	const char *pin = tc_map_pin(m->o->pins, k);
 
-	if (k == TC_MAP_CONTROL)
-		return open_old_control(m, pin);
 	if (access(pin, F_OK))
 		return -ENOENT; /* never pinned (or removed by hand): nothing to carry */
+	if (k == TC_MAP_CONTROL)
+		return open_old_control(m, pin);
 	return tc_map_open_flags(pin, k, NULL, info, TC_OPEN_RDWR);
 }
 
@@ -176,9 +164,9 @@ static int plan_resume(struct mig *m)
 
 	m->resume = 1;
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		if (access(pin_of(&m->staging, k), F_OK))
+		if (access(tc_map_pin(&m->staging, k), F_OK))
 			continue; /* committed already */
-		strcpy(pin_of(&m->target, k), pin_of(&m->staging, k));
+		strcpy(tc_map_pin_buf(&m->target, k), tc_map_pin(&m->staging, k));
 		m->old_fd[k] = open_old(m, k, &info);
 		if (m->old_fd[k] == -ENOENT)
 			m->old_fd[k] = -1;
@@ -510,7 +498,7 @@ static int open_carrier(struct mig *m, struct migrate_bpf **out)
 	old[TC_MAP_CONTROL] = skel->maps.old_control, new[TC_MAP_CONTROL] = skel->maps.new_control;
 	old[TC_MAP_STATS] = skel->maps.old_stats, new[TC_MAP_STATS] = skel->maps.new_stats;
 	for (int k = 0; k < TC_MAP_KIND_MAX && !err; k++) {
-		fd = bpf_obj_get(pin_of(&m->target, k));
+		fd = bpf_obj_get(tc_map_pin(&m->target, k));
 		err = fd < 0 ? -errno : reuse(new[k], fd);
 		if (fd >= 0)
 			close(fd);
@@ -536,7 +524,7 @@ static int run(struct bpf_program *prog, __u32 count)
 }
 
 /* One batch: written to the batch array, then carried by one program run. */
-static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, void *vals, __u32 n)
+static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, const void *vals, __u32 n)
 {
 	static __u32 keys[TC_MIGRATE_BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
@@ -549,45 +537,29 @@ static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, void *va
 	return run(prog, n);
 }
 
-/* IP entries and statistics: both counters under a key of up to 24 bytes. */
-static int carry_counters(struct migrate_bpf *c, struct bpf_program *prog, const void *entries,
-			  size_t n, size_t entry_size, size_t key_size)
+/* The batch arrays take the dump rows as they are. */
+_Static_assert(sizeof(struct tc_migrate_ip) == sizeof(struct tc_ip_entry) &&
+		       offsetof(struct tc_migrate_ip, val) == offsetof(struct tc_ip_entry, val),
+	       "IP batch rows are dump rows");
+_Static_assert(sizeof(struct tc_migrate_stat) == sizeof(struct tc_stat_entry) &&
+		       offsetof(struct tc_migrate_stat, val) == offsetof(struct tc_stat_entry, val),
+	       "statistics batch rows are dump rows");
+_Static_assert(sizeof(struct tc_migrate_flow) == sizeof(struct tc_flow_entry) &&
+		       offsetof(struct tc_migrate_flow, val) == offsetof(struct tc_flow_entry, val),
+	       "flow batch rows are dump rows");
+
+/* Dump rows, TC_MIGRATE_BATCH at a time. */
+static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const void *rows, size_t n,
+		      size_t size)
 {
-	struct tc_migrate_ip batch[TC_MIGRATE_BATCH];
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i += TC_MIGRATE_BATCH) {
 		__u32 k = n - i < TC_MIGRATE_BATCH ? (__u32)(n - i) : TC_MIGRATE_BATCH;
 
-		memset(batch, 0, sizeof(batch));
-		for (__u32 j = 0; j < k; j++) {
-			const char *e = (const char *)entries + (i + j) * entry_size;
-
-			memcpy(&batch[j].key, e, key_size);
-			memcpy(&batch[j].val, e + entry_size - sizeof(struct counters),
-			       sizeof(struct counters));
-		}
-		err = carry_batch(c->maps.batch_ip, prog, batch, k);
+		err = carry_batch(batch, prog, (const char *)rows + i * size, k);
 		if (!err && !i)
 			tc_fault_point("carried");
-	}
-	return err;
-}
-
-static int carry_flows(struct migrate_bpf *c, const struct tc_flow_entry *e, size_t n)
-{
-	struct tc_migrate_flow batch[TC_MIGRATE_BATCH];
-	int err = 0;
-
-	for (size_t i = 0; i < n && !err; i += TC_MIGRATE_BATCH) {
-		__u32 k = n - i < TC_MIGRATE_BATCH ? (__u32)(n - i) : TC_MIGRATE_BATCH;
-
-		memset(batch, 0, sizeof(batch));
-		for (__u32 j = 0; j < k; j++) {
-			batch[j].key = e[i + j].key;
-			batch[j].val = e[i + j].val;
-		}
-		err = carry_batch(c->maps.batch_flow, c->progs.migrate_flow, batch, k);
 	}
 	return err;
 }
@@ -607,19 +579,19 @@ static int carry_all(struct mig *m)
 		return err;
 	if (m->old_fd[TC_MAP_IP] >= 0) {
 		err = tc_dump_ip(m->old_fd[TC_MAP_IP], &ip, &n);
-		err = err
-			      ?: carry_counters(c, c->progs.migrate_ip, ip, n, sizeof(*ip),
-						sizeof(ip->key));
+		err = err ?: carry_rows(c->maps.batch_ip, c->progs.migrate_ip, ip, n, sizeof(*ip));
 	}
 	if (!err && m->old_fd[TC_MAP_STATS] >= 0) {
 		err = tc_dump_stats(m->old_fd[TC_MAP_STATS], &st, &n);
 		err = err
-			      ?: carry_counters(c, c->progs.migrate_stats, st, n, sizeof(*st),
-						sizeof(st->key));
+			      ?: carry_rows(c->maps.batch_stats, c->progs.migrate_stats, st, n,
+					    sizeof(*st));
 	}
 	if (!err && m->old_fd[TC_MAP_FLOW] >= 0) {
 		err = tc_dump_flow(m->old_fd[TC_MAP_FLOW], &fl, &n);
-		err = err ?: carry_flows(c, fl, n);
+		err = err
+			      ?: carry_rows(c->maps.batch_flow, c->progs.migrate_flow, fl, n,
+					    sizeof(*fl));
 	}
 	if (!err && m->old_fd[TC_MAP_CONTROL] >= 0)
 		err = run(c->progs.migrate_control, 1);
@@ -645,11 +617,11 @@ static int commit(struct mig *m)
 	int err;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		const char *from = pin_of(&m->staging, order[i]);
+		const char *from = tc_map_pin(&m->staging, order[i]);
 
 		if (access(from, F_OK))
 			continue;
-		if (rename(from, pin_of((struct tc_pins *)m->o->pins, order[i]))) {
+		if (rename(from, tc_map_pin(m->o->pins, order[i]))) {
 			err = -errno;
 			tc_err("cannot pin the new %s map: %s", tc_map_kind_name(order[i]),
 			       strerror(-err));

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the loader hands migrate.bpf.c: batches of entries read from the old
- * maps, and what the runs report back. Userspace only; never pinned.
+ * maps (laid out as the rows tc_dump_ip, tc_dump_stats and tc_dump_flow
+ * return, so a dump goes in as it is), and what the runs report back.
+ * Userspace only; never pinned.
  */
 #ifndef TC_MIGRATE_ABI_H
 #define TC_MIGRATE_ABI_H
@@ -12,7 +14,12 @@
 #define TC_MIGRATE_BATCH 256
 
 struct tc_migrate_ip {
-	struct ip_key key;   /* or a struct stat_key in its first bytes */
+	struct ip_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct tc_migrate_stat {
+	struct stat_key key;
 	struct counters val; /* summed over CPUs */
 };
 
@@ -35,6 +42,7 @@ struct tc_migrate_result {
 };
 
 TC_STATIC_ASSERT(sizeof(struct tc_migrate_ip) == 40, "tc_migrate_ip layout");
+TC_STATIC_ASSERT(sizeof(struct tc_migrate_stat) == 24, "tc_migrate_stat layout");
 TC_STATIC_ASSERT(sizeof(struct tc_migrate_flow) == 88, "tc_migrate_flow layout");
 
 #endif /* TC_MIGRATE_ABI_H */

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "migrate_abi.h"
+#include "upsert.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -24,6 +25,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tc_migrate_ip);
 } batch_ip SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TC_MIGRATE_BATCH);
+	__type(key, __u32);
+	__type(value, struct tc_migrate_stat);
+} batch_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -74,16 +82,11 @@ static __always_inline struct tc_control *control(void)
 /* Adds to an existing entry, or inserts it; 0, or -1 when the map is full. */
 static __always_inline int add_counters(void *map, const void *key, const struct counters *v)
 {
-	struct counters *c = bpf_map_lookup_elem(map, key);
+	int inserted;
+	struct counters *c = tc_upsert(map, key, v, &inserted);
 
-	if (!c) {
-		if (!bpf_map_update_elem(map, key, v, BPF_NOEXIST))
-			return 0;
-		/* Inserted meanwhile by the counting programs: add to theirs. */
-		c = bpf_map_lookup_elem(map, key);
-		if (!c)
-			return -1;
-	}
+	if (!c)
+		return inserted ? 0 : -1;
 	__sync_fetch_and_add(&c->bytes, v->bytes);
 	__sync_fetch_and_add(&c->packets, v->packets);
 	return 0;
@@ -139,20 +142,15 @@ int migrate_ip(struct tc_migrate_ctx *ctx)
 	return 0;
 }
 
-/* Statistics reuse the IP batch: a stat_key is the head of an ip_key slot. */
 static long stat_one(__u32 i, void *unused)
 {
-	struct tc_migrate_ip *e = bpf_map_lookup_elem(&batch_ip, &i);
-	struct stat_key *k;
+	struct tc_migrate_stat *e = bpf_map_lookup_elem(&batch_stats, &i);
 
-	if (!e)
-		return 0;
-	k = (struct stat_key *)&e->key;
-	if (bpf_map_delete_elem(&old_stats, k))
+	if (!e || bpf_map_delete_elem(&old_stats, &e->key))
 		return 0;
 	/* 4096 (interface, direction, reason) slots: only a full table loses
 	 * a statistic, and that is reported, not hidden. */
-	if (add_counters(&new_stats, k, &e->val))
+	if (add_counters(&new_stats, &e->key, &e->val))
 		__sync_fetch_and_add(&result.lost_stats, 1);
 	return 0;
 }
@@ -182,10 +180,11 @@ static long flow_one(__u32 i, void *unused)
 	struct tc_migrate_flow *e = bpf_map_lookup_elem(&batch_flow, &i);
 	struct tc_control *ctl;
 	struct flow_value *f;
+	int inserted;
 
 	if (!e || bpf_map_delete_elem(&old_flow, &e->key))
 		return 0;
-	f = bpf_map_lookup_elem(&new_flow, &e->key);
+	f = tc_upsert(&new_flow, &e->key, &e->val, &inserted);
 	if (f) {
 		merge_flow(f, &e->val);
 		/* One flow, inserted twice (old and new map): keep
@@ -193,12 +192,9 @@ static long flow_one(__u32 i, void *unused)
 		ctl = control();
 		if (ctl)
 			__sync_fetch_and_add(&ctl->flow_inserts, -1);
-	} else if (bpf_map_update_elem(&new_flow, &e->key, &e->val, BPF_NOEXIST)) {
-		f = bpf_map_lookup_elem(&new_flow, &e->key);
-		if (f)
-			merge_flow(f, &e->val);
 	}
-	__sync_fetch_and_add(&result.carried_flows, 1);
+	if (f || inserted)
+		__sync_fetch_and_add(&result.carried_flows, 1);
 	return 0;
 }
 

@@ -203,7 +203,6 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
  */
 static int grant_group(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
 {
-	const char *maps[] = {pins->ip, pins->flow, pins->control, pins->stats};
 	gid_t gid;
 	int err;
 
@@ -214,8 +213,8 @@ static int grant_group(const struct tc_config *cfg, const struct tc_pins *pins, 
 		return -ENOENT;
 	}
 	err = give_group(pins->dir, gid, 0750, cfg->pin_group);
-	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++)
-		err = give_group(maps[i], gid, 0640, cfg->pin_group);
+	for (int k = 0; !err && k < TC_MAP_KIND_MAX; k++)
+		err = give_group(tc_map_pin(pins, k), gid, 0640, cfg->pin_group);
 	return err;
 }
 

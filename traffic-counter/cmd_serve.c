@@ -166,13 +166,6 @@ struct scrape {
 	struct tc_metrics_snapshot snap;
 };
 
-static const char *pin_of(const struct tc_pins *p, enum tc_map_kind kind)
-{
-	const char *pins[TC_MAP_KIND_MAX] = {p->ip, p->flow, p->control, p->stats};
-
-	return pins[kind];
-}
-
 static int dump_kind(int fd, enum tc_map_kind kind, struct scrape *sc, size_t *n)
 {
 	*n = 1;
@@ -197,13 +190,13 @@ static int read_map(const struct tc_pins *pins, enum tc_map_kind kind, int requi
 	size_t n = 0;
 	int fd, err;
 
-	fd = open_ro(pin_of(pins, kind), kind, &info, required);
+	fd = open_ro(tc_map_pin(pins, kind), kind, &info, required);
 	if (fd < 0)
 		return required ? fd : 0;
 	err = dump_kind(fd, kind, sc, &n);
 	close(fd);
 	if (err) {
-		tc_err("cannot read %s: %s", pin_of(pins, kind), strerror(-err));
+		tc_err("cannot read %s: %s", tc_map_pin(pins, kind), strerror(-err));
 		return err;
 	}
 	mp->present = 1;
@@ -510,7 +503,7 @@ static int check_pins(const struct tc_pins *pins)
 	struct bpf_map_info info;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		int fd = open_ro(pin_of(pins, kinds[i]), kinds[i], &info, 1);
+		int fd = open_ro(tc_map_pin(pins, kinds[i]), kinds[i], &info, 1);
 
 		if (fd < 0)
 			return fd;

@@ -141,6 +141,8 @@ static void evictions_json(struct json_object *root, const struct tc_pins *pins,
 	struct tc_control c = {};
 	__u64 expired = 0;
 
+	/* Counted again after reading the inserts: an insert in between can then
+	 * only hide an eviction, never show one that did not happen. */
 	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tc_control_read(ctl_fd, &c) ||
 	    tc_map_count(flow_fd, info.key_size, &entries))
 		return;
@@ -185,7 +187,6 @@ static void stats_json(struct json_object *root, int fd)
 
 static struct json_object *status_collect(const struct tc_pins *pins)
 {
-	const char *map_pins[] = {pins->ip, pins->flow, pins->control, pins->stats};
 	struct json_object *root = json_object_new_object();
 	struct json_object *maps = json_object_new_array();
 	int fds[TC_MAP_KIND_MAX];
@@ -196,7 +197,7 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 	json_object_object_add(root, "migration_interrupted",
 			       json_object_new_boolean(tc_migration_pending(pins)));
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		fds[k] = map_json(maps, map_pins[k], k);
+		fds[k] = map_json(maps, tc_map_pin(pins, k), k);
 	json_object_object_add(root, "maps", maps);
 	if (fds[TC_MAP_CONTROL] >= 0)
 		control_json(root, fds[TC_MAP_CONTROL]);
