@@ -39,6 +39,7 @@
 #define FRAME_MAX   (14 + 40 + 8 + MAX_PAYLOAD)
 
 #include "frame.h"
+#include "packet.h"
 
 /* Ethernet header done; adds IP, UDP and a zero payload with checksums. */
 static void build(struct frame *f, int family, const uint8_t *src, const uint8_t *dst,
@@ -94,31 +95,6 @@ static void build(struct frame *f, int family, const uint8_t *src, const uint8_t
 	f->buf[udp + 7] = (uint8_t)c;
 }
 
-static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
-{
-	unsigned int b[ETH_ALEN];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    ETH_ALEN)
-		return -1;
-	for (int i = 0; i < ETH_ALEN; i++) {
-		if (b[i] > 0xff)
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
-static int parse_ul(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' || *out > max ? -1 : 0;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -141,7 +117,6 @@ int main(int argc, char **argv)
 	uint8_t dmac[ETH_ALEN], src[16], dst[16];
 	int family, fd, ret = 1, cpu_start = -1;
 	struct sockaddr_ll sll;
-	struct ifreq ifr;
 	struct frame f;
 	uint64_t t0, t1;
 
@@ -155,43 +130,19 @@ int main(int argc, char **argv)
 		family = AF_INET6;
 	else
 		family = 0;
-	if (!family || parse_mac(argv[2], dmac) || parse_ul(argv[5], 65535, &sport) ||
-	    parse_ul(argv[6], 65535, &dport) || parse_ul(argv[7], MAX_PAYLOAD, &payload) ||
-	    parse_ul(argv[8], MAX_COUNT, &count)) {
+	if (!family || parse_mac(argv[2], dmac) || parse_ulong(argv[5], 65535, &sport) ||
+	    parse_ulong(argv[6], 65535, &dport) || parse_ulong(argv[7], MAX_PAYLOAD, &payload) ||
+	    parse_ulong(argv[8], MAX_COUNT, &count)) {
 		fprintf(stderr, "flood_send: bad DST_MAC, addresses (both IPv4 or both IPv6), "
 				"ports, PAYLOAD or COUNT\n");
 		usage();
 		return 2;
 	}
 
-	fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
-	if (fd < 0) {
-		perror("flood_send: socket(AF_PACKET)");
-		return 1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	if (strlen(argv[1]) >= sizeof(ifr.ifr_name)) {
-		fprintf(stderr, "flood_send: interface name too long: %s\n", argv[1]);
-		goto out;
-	}
-	strcpy(ifr.ifr_name, argv[1]);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
-		fprintf(stderr, "flood_send: no interface %s: %s\n", argv[1], strerror(errno));
-		goto out;
-	}
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = ifr.ifr_ifindex;
-	sll.sll_halen = ETH_ALEN;
-	memcpy(sll.sll_addr, dmac, ETH_ALEN);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		fprintf(stderr, "flood_send: MAC of %s: %s\n", argv[1], strerror(errno));
-		goto out;
-	}
-
 	memset(&f, 0, sizeof(f));
-	put_bytes(&f, dmac, ETH_ALEN);
-	put_bytes(&f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	fd = packet_socket("flood_send", argv[1], dmac, &sll, &f);
+	if (fd < 0)
+		return 1;
 	build(&f, family, src, dst, (uint16_t)sport, (uint16_t)dport, payload);
 
 	t0 = now_ns();

@@ -42,6 +42,7 @@ struct flow {
 };
 
 #include "frame.h"
+#include "packet.h"
 
 static void set16(struct frame *f, size_t off, uint16_t v)
 {
@@ -109,31 +110,6 @@ static void put_l4(struct frame *f, const struct flow *fl)
 	set16(f, off + (fl->proto == IPPROTO_TCP ? 16 : 6), fold(sum) ?: 0xffff);
 }
 
-static int parse_mac(const char *s, uint8_t *mac)
-{
-	unsigned int b[ETH_ALEN];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    ETH_ALEN)
-		return -1;
-	for (int i = 0; i < ETH_ALEN; i++) {
-		if (b[i] > 0xff)
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return errno || end == s || *end || s[0] == '-' || *out > max ? -1 : 0;
-}
-
 static int parse_flow(char **argv, int argc, struct flow *fl, unsigned long *count,
 		      unsigned long *interval_us)
 {
@@ -166,41 +142,6 @@ static int parse_flow(char **argv, int argc, struct flow *fl, unsigned long *cou
 	return 0;
 }
 
-/* The sending socket and its destination; the frame's Ethernet header. */
-static int open_iface(const char *ifname, const uint8_t *dmac, struct sockaddr_ll *sll,
-		      struct frame *f)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only */
-
-	if (fd < 0 || strlen(ifname) >= sizeof(ifr.ifr_name)) {
-		fprintf(stderr, "flow_send: socket on %s: %s\n", ifname, strerror(errno));
-		goto fail;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, ifname);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
-		fprintf(stderr, "flow_send: no interface %s: %s\n", ifname, strerror(errno));
-		goto fail;
-	}
-	memset(sll, 0, sizeof(*sll));
-	sll->sll_family = AF_PACKET;
-	sll->sll_ifindex = ifr.ifr_ifindex;
-	sll->sll_halen = ETH_ALEN;
-	memcpy(sll->sll_addr, dmac, ETH_ALEN);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		fprintf(stderr, "flow_send: MAC of %s: %s\n", ifname, strerror(errno));
-		goto fail;
-	}
-	put_bytes(f, dmac, ETH_ALEN);
-	put_bytes(f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	return fd;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long count, interval_us, sent = 0;
@@ -216,7 +157,7 @@ int main(int argc, char **argv)
 				"PAYLOAD [INTERVAL_US [TCP_FLAGS]]\n");
 		return 2;
 	}
-	fd = open_iface(argv[1], dmac, &sll, &f);
+	fd = packet_socket("flow_send", argv[1], dmac, &sll, &f);
 	if (fd < 0)
 		return 1;
 	put16(&f, fl.family == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);

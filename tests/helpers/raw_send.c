@@ -31,10 +31,8 @@
 #define UDP_SPORT	    4000
 #define UDP_DPORT	    4001
 
-struct frame {
-	uint8_t buf[FRAME_MAX];
-	size_t len;
-};
+#include "frame.h"
+#include "packet.h"
 
 struct addrs {
 	int family; /* 0 (none given), AF_INET or AF_INET6 */
@@ -51,38 +49,10 @@ struct kind {
 	const char *what;
 };
 
-static void put8(struct frame *f, uint8_t v)
-{
-	f->buf[f->len++] = v;
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-	put8(f, (uint8_t)(v >> 8));
-	put8(f, (uint8_t)v);
-}
-
-static void put_bytes(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->buf + f->len, p, n);
-	f->len += n;
-}
-
 static void put_zero(struct frame *f, size_t n)
 {
 	memset(f->buf + f->len, 0, n);
 	f->len += n;
-}
-
-static uint16_t ip_checksum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* An IPv4 header of 20 bytes; the caller may spoil one field afterwards. */
@@ -109,7 +79,7 @@ static void fix_ipv4_checksum(struct frame *f, size_t off)
 
 	f->buf[off + 10] = 0;
 	f->buf[off + 11] = 0;
-	c = ip_checksum(f->buf + off, (size_t)(f->buf[off] & 0x0f) * 4);
+	c = fold(sum16(f->buf + off, (size_t)(f->buf[off] & 0x0f) * 4, 0));
 	f->buf[off + 10] = (uint8_t)(c >> 8);
 	f->buf[off + 11] = (uint8_t)c;
 }
@@ -272,22 +242,6 @@ static void usage(void)
 		fprintf(stderr, "  %-12s %s\n", kinds[i].name, kinds[i].what);
 }
 
-static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
-{
-	unsigned int b[ETH_ALEN];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    ETH_ALEN)
-		return -1;
-	for (int i = 0; i < ETH_ALEN; i++) {
-		if (b[i] > 0xff)
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
 static int parse_addrs(const char *src, const char *dst, struct addrs *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -310,7 +264,6 @@ int main(int argc, char **argv)
 	struct sockaddr_ll sll;
 	struct addrs a;
 	struct frame f;
-	struct ifreq ifr;
 	unsigned long count, sent = 0;
 	uint8_t dmac[ETH_ALEN];
 	char *end;
@@ -340,34 +293,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
-	if (fd < 0) {
-		perror("raw_send: socket(AF_PACKET)");
-		return 1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	if (strlen(argv[1]) >= sizeof(ifr.ifr_name)) {
-		fprintf(stderr, "raw_send: interface name too long: %s\n", argv[1]);
-		goto out;
-	}
-	strcpy(ifr.ifr_name, argv[1]);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
-		fprintf(stderr, "raw_send: no interface %s: %s\n", argv[1], strerror(errno));
-		goto out;
-	}
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = ifr.ifr_ifindex;
-	sll.sll_halen = ETH_ALEN;
-	memcpy(sll.sll_addr, dmac, ETH_ALEN);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		fprintf(stderr, "raw_send: MAC of %s: %s\n", argv[1], strerror(errno));
-		goto out;
-	}
-
 	memset(&f, 0, sizeof(f));
-	put_bytes(&f, dmac, ETH_ALEN);
-	put_bytes(&f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	fd = packet_socket("raw_send", argv[1], dmac, &sll, &f);
+	if (fd < 0)
+		return 1;
 	k->build(&f, &a);
 
 	while (sent < count) {
