@@ -32,8 +32,9 @@ $(BUILD)/tests/helpers/ipfix_collect: tests/helpers/ipfix_collect.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# Every binary runs, even after one fails.
 test-unit: $(UNIT_BINS)
-	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	$(Q)rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
 
 test-bpf: $(BPF_TEST_BIN)
 	$(Q)$(BPF_TEST_BIN)
@@ -59,10 +60,16 @@ test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
 # test accepts.
 ASAN_BUILD := build-asan
 ASAN_E2E   := cli maps lifecycle hostile_args
-test-asan:
+test-asan: test-asan-unit test-asan-e2e
+
+asan-build:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 build \
 		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(HELPER_BINS))
+
+test-asan-unit: asan-build
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
+
+test-asan-e2e: asan-build
 	$(Q)start=$$(date +%s); \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:exitcode=98:print_stacktrace=1 \
@@ -71,7 +78,7 @@ test-asan:
 		bats --print-output-on-failure $(ASAN_E2E:%=tests/e2e/%.bats); rc=$$?; \
 	echo "test-asan: end-to-end tests took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-.PHONY: test-asan old-abi-build
+.PHONY: test-asan test-asan-unit test-asan-e2e asan-build old-abi-build
 
 # Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is one frame,
 # run through the four programs and checked against tests/fuzz/ref_parser.c.
@@ -138,12 +145,11 @@ lint:
 	$(Q)scripts/lint.sh
 
 TEST_LOGS := $(BUILD)/test-logs
+# Every stage runs whatever the others did; each counts its own tests once
+# (the ASan stages re-run tests under the sanitizers and are stages of their
+# own). The last line adds them up and is non-zero if anything failed.
+TEST_STAGES := build=build lint=lint unit=test-unit bpf=test-bpf fuzz=test-fuzz \
+	e2e=test-e2e asan-unit=test-asan-unit asan-e2e=test-asan-e2e
 
-# Each stage's output is kept, and the last line adds them all up.
 test: deps
-	$(Q)$(MAKE) --no-print-directory build
-	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
-	$(Q)set -o pipefail; for t in test-unit test-bpf test-fuzz test-e2e test-asan; do \
-		$(MAKE) --no-print-directory $$t 2>&1 | tee $(TEST_LOGS)/$$t.log || exit 1; done
-	$(Q)scripts/test-summary.sh $(TEST_LOGS)/*.log
+	$(Q)MAKE="$(MAKE)" scripts/run-tests.sh $(TEST_LOGS) $(TEST_STAGES)
