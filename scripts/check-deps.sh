@@ -55,6 +55,8 @@ deps=(
 	"cmd:nsenter:util-linux:test"
 	"cmd:timeout:coreutils:test"
 	"cmd:tcpreplay:tcpreplay:test"
+	"cmd:tshark:tshark:test"
+	"cmd:python3:python3:test"
 	"cmd:taskset:util-linux:test"
 	"cmd:iperf3:iperf3:test"
 	"cmd:ethtool:ethtool:test"

@@ -90,7 +90,7 @@ FUZZ_BIN      := $(FUZZ_DIR)/fuzz_bpf
 FUZZ_SEEDER   := $(FUZZ_DIR)/pcap_seeds
 FUZZ_SEEDS    := $(FUZZ_DIR)/seeds
 FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c $(COMMON_DIR)/names.c
-TC_CORPUS     ?= $(abspath $(CURDIR)/../shared/corpus)
+TC_CORPUS     ?= $(abspath tests/corpus)
 FUZZ_SECONDS  ?= 120
 FUZZ_RUNS     ?= 100000
 FUZZ_MAX_LEN  ?= 2048
@@ -140,6 +140,8 @@ test-fuzz: $(FUZZ_BIN) fuzz-seeds
 		exit 1; fi
 
 .PHONY: fuzz fuzz-seeds test-fuzz
+
+include tests/corpus/corpus.mk
 
 lint:
 	$(Q)scripts/lint.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Real captures: every file of the shared corpus is replayed with tcpreplay
+# Real captures: every file of the corpus is replayed with tcpreplay
 # through a bare veth pair (no address, IPv6 off: nothing but the replayed
 # frames crosses it), with the agent at xdp (driver and skb mode) and
 # tc-ingress on the receiving veth and at tc-egress (--count-by src) on the
@@ -8,13 +8,13 @@
 # frames counted under an address plus the exclusive statistics equal the
 # frames that went over the pair and the interface's own counters.
 #
-# The corpus is "$REPO/../shared/corpus" (CI keeps a copy of shared/ beside
-# the clone), or TC_CORPUS. Its README explains the oracle and what
-# tcpreplay and veth can and cannot deliver.
+# The corpus is the repository's tests/corpus, or TC_CORPUS. Its README
+# explains the oracle and what tcpreplay and veth can and cannot deliver;
+# tests/e2e/corpus_oracle.bats checks that tshark still agrees with it.
 
 load helpers
 
-CORPUS=${TC_CORPUS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/../shared/corpus}
+CORPUS=${TC_CORPUS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/tests/corpus}
 
 # Frames that cannot be delivered over veth, each with its reason. Nothing
 # else is left out: every other frame of every file must arrive and be
@@ -73,8 +73,8 @@ ETH_MIN_MTU=68
 
 setup() {
 	if [ ! -f "$CORPUS/expected.json" ]; then
-		echo "FAIL: no corpus at $CORPUS (expected.json missing): put shared/ beside the" \
-			"clone or set TC_CORPUS" >&2
+		echo "FAIL: no corpus at $CORPUS (expected.json missing): the repository keeps it" \
+			"in tests/corpus; restore it (git checkout -- tests/corpus) or set TC_CORPUS" >&2
 		return 1
 	fi
 	need_tools jq

@@ -33,7 +33,7 @@
  * Where SPEC 2 is silent (the order of the IPv4 checks, the 8 bytes an
  * extension header needs, the minimal transport headers), this follows the
  * project's decisions (openspec/project.md, the case table) and tshark, the
- * oracle of the shared pcap corpus; on those captures it agrees with tshark
+ * oracle of the pcap corpus in tests/corpus; on those captures it agrees with tshark
  * except for the deliberate TC_MAX_IPV6_EXT limit.
  */
 #include <arpa/inet.h>
