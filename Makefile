@@ -47,6 +47,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(ABI_FLAG
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(COMMON_DIR) -MMD -MP
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment are honoured, so a
+# package build gets dpkg-buildflags' hardening (debian/rules).
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
@@ -68,7 +70,7 @@ CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 .DELETE_ON_ERROR:
 .PHONY: all build build-ebpf build-ebpf-rust check-ebpf deps test test-unit test-bpf bench \
-	test-e2e demo clean install uninstall lint format
+	test-e2e demo clean install uninstall lint format deb
 
 all: build
 build: $(BIN)
@@ -109,7 +111,7 @@ $(BUILD)/.%.skel.stamp: $(BUILD)/%.bpf.o
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(TC_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(CLI_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
@@ -138,6 +140,7 @@ uninstall: uninstall-dist
 	rm -f $(DESTDIR)$(SBINDIR)/traffic-counter
 
 include dist/install.mk
+include dist/deb.mk
 
 format:
 	clang-format -i $(COMMON_DIR)/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] \
@@ -147,4 +150,5 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not build/deb: the package's own copy of the tree and its sysusers.d.
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
