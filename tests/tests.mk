@@ -32,6 +32,12 @@ $(BUILD)/tests/helpers/ipfix_collect: tests/helpers/ipfix_collect.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# The other tc program of the ordering tests loads and attaches through libbpf.
+$(BUILD)/tests/helpers/tc_drop: tests/helpers/tc_drop.c
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
+
 test-unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
