@@ -26,8 +26,11 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< -o $@
 
-# The test IPFIX collector is libfixbuf's other half: it needs the library.
-$(BUILD)/tests/helpers/ipfix_collect: tests/helpers/ipfix_collect.c
+# Helpers that need the libraries: the test IPFIX collector is libfixbuf's
+# other half; tc_drop, the other tc program of the ordering tests, loads and
+# attaches through libbpf.
+LIB_HELPERS := $(BUILD)/tests/helpers/ipfix_collect $(BUILD)/tests/helpers/tc_drop
+$(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@

@@ -174,13 +174,16 @@ static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *p
 
 static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *pin)
 {
+	/* At the head of the chain, so programs after us cannot hide frames
+	 * they drop. A re-attach (replace_in_link) keeps the link's place. */
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = TC_BPF_F_BEFORE);
 	int type = o->ap == TC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
 	int fd, err;
 
 	err = replace_in_link(prog_fd, o, pin);
 	if (err)
 		return err < 0 ? err : 0;
-	fd = bpf_link_create(prog_fd, o->ifindex, type, NULL);
+	fd = bpf_link_create(prog_fd, o->ifindex, type, &lo);
 	if (fd < 0) {
 		err = -errno;
 		/* Kernels before 6.6 do not know the TCX attach types. */
@@ -201,14 +204,68 @@ static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum tc_attach_p
 	hook->attach_point = ap == TC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
+/* Whether our filter is at prio on this hook; its program id in *prog_id. */
+static int ours_at(const struct bpf_tc_hook *hook, __u32 prio, __u32 *prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = prio);
+
+	if (bpf_tc_query(hook, &q) || !tc_prog_is_ours(q.prog_id, NULL, 0))
+		return 0;
+	if (prog_id)
+		*prog_id = q.prog_id;
+	return 1;
+}
+
+static int put_filter(const struct bpf_tc_hook *hook, int prog_fd, __u32 prio, int replace)
+{
+	LIBBPF_OPTS(bpf_tc_opts, a, .handle = TC_NETLINK_HANDLE, .priority = prio,
+		    .prog_fd = prog_fd, .flags = replace ? BPF_TC_F_REPLACE : 0);
+
+	return bpf_tc_attach(hook, &a);
+}
+
+static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
+{
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE, .priority = prio);
+
+	return bpf_tc_detach(hook, &d);
+}
+
+/*
+ * Our filter at prio 1 (replaced in place if there); if the kernel refuses
+ * it there (-EINVAL: filters of another kind or protocol hold prio 1), at
+ * the legacy prio, after them. *prio says where; *added whether it is new.
+ */
+static int place_filter(const struct bpf_tc_hook *hook, int prog_fd, const struct tc_attach_opts *o,
+			__u32 *prio, int *added)
+{
+	int cur = ours_at(hook, TC_NETLINK_PRIO, NULL);
+	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, NULL);
+	int err;
+
+	*prio = TC_NETLINK_PRIO;
+	*added = !cur;
+	err = put_filter(hook, prog_fd, TC_NETLINK_PRIO, cur);
+	if (err != -EINVAL || cur)
+		return err;
+	tc_warn("%s %s: prio %u holds tc filters of another kind or protocol, which the kernel "
+		"does not mix with ours; counting at prio %u instead, after them: frames they "
+		"drop or accept are not counted. Move them to prio 2 or later (or use TCX, "
+		"Linux >= 6.6) and attach again",
+		o->ifname, o->ap == TC_AP_TC_INGRESS ? "ingress" : "egress", TC_NETLINK_PRIO,
+		TC_NETLINK_PRIO_LEGACY);
+	*prio = TC_NETLINK_PRIO_LEGACY;
+	*added = !old;
+	return put_filter(hook, prog_fd, TC_NETLINK_PRIO_LEGACY, old);
+}
+
 static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const char *pin)
 {
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
-	LIBBPF_OPTS(bpf_tc_opts, a, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO,
-		    .prog_fd = prog_fd);
 	char name[BPF_OBJ_NAME_LEN] = "?";
 	struct bpf_tc_hook hook;
-	int err;
+	int err, added;
+	__u32 prio;
 
 	tc_hook_init(&hook, o->ifindex, o->ap);
 	err = bpf_tc_hook_create(&hook);
@@ -216,16 +273,13 @@ static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const cha
 		tc_err("cannot add a clsact qdisc on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
-	if (!bpf_tc_query(&hook, &q)) {
-		if (!tc_prog_is_ours(q.prog_id, name, sizeof(name))) {
-			tc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio "
-			       "0x%x; traffic-counter does not replace it",
-			       o->ifname, q.prog_id, name, TC_NETLINK_HANDLE, TC_NETLINK_PRIO);
-			return -EBUSY;
-		}
-		a.flags = BPF_TC_F_REPLACE;
+	if (!bpf_tc_query(&hook, &q) && !tc_prog_is_ours(q.prog_id, name, sizeof(name))) {
+		tc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio %u; "
+		       "traffic-counter does not replace it",
+		       o->ifname, q.prog_id, name, TC_NETLINK_HANDLE, TC_NETLINK_PRIO);
+		return -EBUSY;
 	}
-	err = bpf_tc_attach(&hook, &a);
+	err = place_filter(&hook, prog_fd, o, &prio, &added);
 	if (err) {
 		tc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
 		return err;
@@ -235,22 +289,24 @@ static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const cha
 	if (bpf_obj_pin(prog_fd, pin)) {
 		err = -errno;
 		tc_err("cannot pin the program at %s: %s", pin, strerror(-err));
-		if (!(a.flags & BPF_TC_F_REPLACE)) {
-			LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE,
-				    .priority = TC_NETLINK_PRIO);
-			bpf_tc_detach(&hook, &d);
-		}
+		if (added)
+			del_filter(&hook, prio);
+		return err;
 	}
-	return err;
+	/* Moved from the legacy prio: the old filter goes only now, so no
+	 * frame went uncounted (one in flight may be counted twice). */
+	if (prio == TC_NETLINK_PRIO && ours_at(&hook, TC_NETLINK_PRIO_LEGACY, NULL))
+		del_filter(&hook, TC_NETLINK_PRIO_LEGACY);
+	return 0;
 }
 
 static int our_filter_present(const struct tc_attach_opts *o)
 {
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
 	struct bpf_tc_hook hook;
 
 	tc_hook_init(&hook, o->ifindex, o->ap);
-	return !bpf_tc_query(&hook, &q) && tc_prog_is_ours(q.prog_id, NULL, 0);
+	return ours_at(&hook, TC_NETLINK_PRIO, NULL) ||
+	       ours_at(&hook, TC_NETLINK_PRIO_LEGACY, NULL);
 }
 
 int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
@@ -282,25 +338,35 @@ int tc_is_netlink_pin(const char *pin)
 	return n > s && !strcmp(pin + n - s, TC_NETLINK_SUFFIX);
 }
 
+/* Removes our filters (at the current and the legacy prio): -ENOENT if none. */
+static int detach_ours(int ifindex, enum tc_attach_point ap)
+{
+	static const __u32 prios[] = {TC_NETLINK_PRIO, TC_NETLINK_PRIO_LEGACY};
+	struct bpf_tc_hook hook;
+	int err = -ENOENT, e;
+
+	tc_hook_init(&hook, ifindex, ap);
+	for (size_t i = 0; i < sizeof(prios) / sizeof(prios[0]); i++) {
+		if (!ours_at(&hook, prios[i], NULL))
+			continue;
+		e = del_filter(&hook, prios[i]);
+		err = err == -ENOENT || !err ? e : err;
+	}
+	return err;
+}
+
 int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
-	struct bpf_tc_hook hook;
 	int fd, err = 0;
 
 	if (access(pin, F_OK)) {
 		/* A filter of ours whose pin a crash did not write: remove it too. */
 		if (!tc_is_netlink_pin(pin))
 			return -ENOENT;
-		tc_hook_init(&hook, ifindex, ap);
-		if (bpf_tc_query(&hook, &d) || !tc_prog_is_ours(d.prog_id, NULL, 0))
-			return -ENOENT;
-		d.prog_id = 0; /* bpf_tc_detach takes handle and priority only */
-		return bpf_tc_detach(&hook, &d);
+		return detach_ours(ifindex, ap);
 	}
 	if (tc_is_netlink_pin(pin)) {
-		tc_hook_init(&hook, ifindex, ap);
-		err = bpf_tc_detach(&hook, &d);
+		err = detach_ours(ifindex, ap);
 		/* Gone already (device deleted, or removed by hand): just unpin. */
 		if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
 			err = 0;
@@ -343,9 +409,8 @@ static void describe_link(int fd, struct tc_attachment *a)
 
 static void describe_netlink(int fd, struct tc_attachment *a)
 {
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(info), id;
 	struct bpf_tc_hook hook;
 
 	a->mode = "netlink";
@@ -359,9 +424,9 @@ static void describe_netlink(int fd, struct tc_attachment *a)
 	tc_hook_init(&hook, a->pin_ifindex, a->ap);
 	/* Still our filter on that device (its program may be newer than the
 	 * pinned one after an interrupted replace)? Otherwise the device went. */
-	if (!bpf_tc_query(&hook, &q) && tc_prog_is_ours(q.prog_id, NULL, 0)) {
+	if (ours_at(&hook, TC_NETLINK_PRIO, &id) || ours_at(&hook, TC_NETLINK_PRIO_LEGACY, &id)) {
 		a->ifindex = a->pin_ifindex;
-		a->prog_id = q.prog_id;
+		a->prog_id = id;
 	}
 }
 

@@ -12,9 +12,18 @@
 
 #define TC_NETLINK_SUFFIX "-netlink" /* bpffs forbids dots in names */
 
-/* Our cls_bpf filter's place on clsact: fixed so we can find it again. */
-#define TC_NETLINK_HANDLE 0x7c01
-#define TC_NETLINK_PRIO	  0x7c01
+/*
+ * Our cls_bpf filter's place on clsact: fixed so we can find it again.
+ * Priority 1 is the lowest there is, and lower runs first: we count frames
+ * before any filter at a higher priority can drop them. Older builds used
+ * priority 0x7c01 (openspec/changes/0009-tc-ordering.md): a filter of ours
+ * found there is moved to 1 on re-attach and removed by detach. Where prio 1
+ * holds filters of another kind or protocol (the kernel refuses to mix them
+ * at one priority), 0x7c01 is the fallback.
+ */
+#define TC_NETLINK_HANDLE      0x7c01
+#define TC_NETLINK_PRIO	       1
+#define TC_NETLINK_PRIO_LEGACY 0x7c01
 
 /* libbpf 1.1 and older UAPI headers predate TCX (Linux 6.6). */
 #ifndef BPF_TCX_INGRESS
@@ -22,6 +31,8 @@
 #define BPF_TCX_EGRESS	47
 #endif
 #define TC_LINK_TYPE_TCX 11 /* BPF_LINK_TYPE_TCX */
+/* link_create flag: with no relative program, insert at the chain's head. */
+#define TC_BPF_F_BEFORE (1U << 3) /* BPF_F_BEFORE */
 
 /* Attaches prog_fd (or replaces our program already there) and pins it. */
 int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin);
