@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154 # $status/$output/$stderr come from bats `run`
+# shellcheck disable=SC2034,SC2154 # PROG_IDS is read by nothing_attached; $status/$output/$stderr come from bats `run`
 # Attachments made with custom --pin/--flow-pin/--control-pin paths are
 # found from the kernel: `status` lists them and names where their maps
 # are, `detach --iface --attach-point` removes them without the same
