@@ -49,7 +49,8 @@ static int map_kind_of(__u32 id)
 
 int tc_prog_map_ids(__u32 prog_id, __u32 ids[TC_MAP_KIND_MAX])
 {
-	__u32 map_ids[MAX_PROG_MAPS], len;
+	__u32 map_ids[MAX_PROG_MAPS] = {0},
+	      len; /* zeroed: valgrind cannot see the kernel fill it */
 	struct bpf_prog_info info;
 	int fd, err;
 
@@ -80,7 +81,7 @@ int tc_prog_map_ids(__u32 prog_id, __u32 ids[TC_MAP_KIND_MAX])
 void tc_pins_map_ids(const struct tc_pins *pins, __u32 ids[TC_MAP_KIND_MAX])
 {
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		struct bpf_map_info info;
+		struct bpf_map_info info = {};
 		int fd = tc_map_open_flags(tc_map_pin(pins, k), k, NULL, &info,
 					   TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <json-c/json.h>
 
 #include "commands.h"
@@ -466,6 +468,24 @@ static void print_text(struct json_object *root)
 	}
 }
 
+/* Where the pin directory would be is bpffs: it is just not made yet. */
+static int parent_on_bpffs(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct statfs st;
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return !statfs(parent, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
 static int kernel_has_ours(void)
 {
 	struct tc_found *found;
@@ -491,7 +511,8 @@ int cmd_status(int argc, char **argv)
 		return TC_EXIT_USAGE;
 	/* No pin directory, but attachments made with other pin options:
 	 * those are still worth showing. */
-	if (!access(pins.dir, F_OK) || errno != ENOENT || !kernel_has_ours()) {
+	if (!access(pins.dir, F_OK) || errno != ENOENT || !parent_on_bpffs(pins.dir) ||
+	    !kernel_has_ours()) {
 		if (tc_bpffs_prepare(pins.dir, 0))
 			return TC_EXIT_FAIL;
 	} else {
