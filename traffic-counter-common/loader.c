@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "traffic_counter.skel.h"
+#include "discover.h"
 #include "hooks.h"
 #include "ipfix.h"
 #include "log.h"
@@ -329,8 +330,11 @@ int tc_attach(const struct tc_attach_opts *o)
 	if (err)
 		goto out;
 	err = tc_hook_attach(prog_fd, o, pin);
-	if (!err)
+	if (!err) {
+		/* Map pins outside the pin directory's names: purge finds them. */
+		tc_pins_record(o->pins);
 		tc_fault_point("pinned");
+	}
 out:
 	if (err) {
 		if (skel)
@@ -470,7 +474,7 @@ int tc_purge(const struct tc_pins *pins)
 	char ipfix[PATH_MAX + sizeof(TC_IPFIX_STATS_NAME) + 1];
 	struct tc_attachment *list;
 	size_t n;
-	int err;
+	int err, rec;
 
 	err = tc_attachments_list(pins, &list, &n);
 	if (err)
@@ -497,9 +501,17 @@ int tc_purge(const struct tc_pins *pins)
 			continue;
 		}
 		close(fd);
-		if (unlink(pin))
-			tc_warn("cannot remove %s: %s", pin, strerror(errno));
+		if (unlink(pin)) {
+			err = -errno;
+			tc_err("cannot remove %s: %s", pin, strerror(-err));
+		} else {
+			tc_info("removed %s", pin);
+		}
 	}
+	/* Pins given at attach time with --pin, --flow-pin or --control-pin. */
+	rec = tc_purge_records(pins);
+	if (rec)
+		err = rec;
 	tc_migration_discard(pins);
 	/* export-ipfix's count of the flows it removed belongs to these maps. */
 	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
@@ -509,7 +521,7 @@ int tc_purge(const struct tc_pins *pins)
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
 	rmdir(pins->dir);
-	return 0;
+	return err;
 }
 
 int tc_purge_if_unused(const struct tc_pins *pins)

@@ -6,6 +6,7 @@
 
 #include "caps.h"
 #include "commands.h"
+#include "discover.h"
 #include "hooks.h"
 #include "loader.h"
 #include "log.h"
@@ -113,11 +114,51 @@ static int detach_all(const struct tc_pins *pins)
 	return failed;
 }
 
+/* Whether this pin directory has a pin for (ap, ifindex). */
+static int recorded(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex)
+{
+	char pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	size_t n;
+
+	if (tc_link_pin_path(pins, ap, ifindex, pin, PATH_MAX))
+		return 0;
+	n = strlen(pin);
+	if (!access(pin, F_OK))
+		return 1;
+	snprintf(pin + n, sizeof(pin) - n, "%s", TC_NETLINK_SUFFIX);
+	return !access(pin, F_OK);
+}
+
+/*
+ * The attachment recorded in this pin directory, or else one of ours found
+ * from the kernel (attached with other pin options).
+ */
+static int detach_one(const struct tc_pins *pins, const struct detach_args *a)
+{
+	int ifindex = tc_iface_index(a->iface), err;
+
+	if (ifindex < 0)
+		return ifindex;
+	if (!recorded(pins, a->ap, ifindex)) {
+		err = tc_detach_found(pins, a->ap, ifindex, a->iface);
+		if (err != -ENOENT)
+			return err;
+	}
+	err = tc_detach(pins, a->ap, ifindex);
+	if (!err)
+		tc_info("detached %s from %s", tc_attach_point_str(a->ap), a->iface);
+	if (err == -ENOENT)
+		tc_err("nothing attached by traffic-counter at %s on %s (pin directory %s); see "
+		       "'traffic-counter status'",
+		       tc_attach_point_str(a->ap), a->iface, pins->dir);
+	return err;
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	struct detach_args a;
 	struct tc_pins pins;
-	int ret, ifindex, err, lock;
+	int ret, err, lock;
 
 	ret = tc_parse_exit(detach_parse(argc, argv, &a));
 	if (ret >= 0)
@@ -126,29 +167,28 @@ int cmd_detach(int argc, char **argv)
 		return TC_EXIT_USAGE;
 	if (tc_require_attach_caps("detach"))
 		return TC_EXIT_FAIL;
-	if (tc_bpffs_prepare(pins.dir, 0))
-		return TC_EXIT_FAIL;
-	lock = tc_pin_dir_lock(pins.dir);
-	if (lock < 0)
-		return TC_EXIT_FAIL;
+	/* One interface needs no pin directory: what is attached there may
+	 * have been attached with other pin options (found from the kernel). */
+	if (a.iface && !a.purge && access(pins.dir, F_OK) && errno == ENOENT) {
+		lock = -1;
+	} else {
+		if (tc_bpffs_prepare(pins.dir, 0))
+			return TC_EXIT_FAIL;
+		lock = tc_pin_dir_lock(pins.dir);
+		if (lock < 0)
+			return TC_EXIT_FAIL;
+	}
 	if (a.all) {
 		err = detach_all(&pins);
 	} else if (a.iface) {
-		ifindex = tc_iface_index(a.iface);
-		err = ifindex < 0 ? ifindex : tc_detach(&pins, a.ap, ifindex);
-		if (err == -ENOENT)
-			tc_err("nothing attached by traffic-counter at %s on %s (pin directory "
-			       "%s); "
-			       "see 'traffic-counter status'",
-			       tc_attach_point_str(a.ap), a.iface, pins.dir);
-		else if (!err)
-			tc_info("detached %s from %s", tc_attach_point_str(a.ap), a.iface);
+		err = detach_one(&pins, &a);
 	} else {
 		err = 0;
 	}
 	if (!err && a.purge)
 		/* After one interface, other attachments keeping the maps is fine. */
 		err = a.iface ? tc_purge_if_unused(&pins) : tc_purge(&pins);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
 }

@@ -5,9 +5,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "discover.h"
 #include "ipfix.h"
 #include "loader.h"
 #include "log.h"
@@ -50,14 +53,53 @@ int status_parse(int argc, char **argv, struct status_args *a)
 	return tc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
+/* Where an attachment's maps are: ids and pins by map name. */
+static void map_fields(struct json_object *o, const struct tc_found *f)
+{
+	struct json_object *ids = json_object_new_object();
+	struct json_object *where = json_object_new_object();
+
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+		if (!f->map_ids[k])
+			continue;
+		json_object_object_add(ids, tc_map_kind_name(k),
+				       json_object_new_uint64(f->map_ids[k]));
+		if (f->map_pins[k][0])
+			json_object_object_add(where, tc_map_kind_name(k),
+					       json_object_new_string(f->map_pins[k]));
+	}
+	json_object_object_add(o, "maps_elsewhere", json_object_new_boolean(f->maps_elsewhere));
+	json_object_object_add(o, "map_ids", ids);
+	json_object_object_add(o, "map_pins", where);
+}
+
+/* The maps of the attachments recorded here, compared with the pinned ones. */
+static struct tc_found *recorded_maps(const struct tc_attachment *list, size_t n,
+				      const struct tc_pins *pins)
+{
+	struct tc_found *f = calloc(n ? n : 1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		f[i].a = list[i];
+		snprintf(f[i].pin_dir, sizeof(f[i].pin_dir), "%s", pins->dir);
+		tc_prog_map_ids(list[i].prog_id, f[i].map_ids);
+	}
+	tc_found_locate(f, n, pins);
+	return f;
+}
+
 static struct json_object *attachments_json(const struct tc_pins *pins)
 {
 	struct json_object *arr = json_object_new_array();
 	struct tc_attachment *list;
+	struct tc_found *found;
 	size_t n;
 
 	if (tc_attachments_list(pins, &list, &n))
 		return arr;
+	found = recorded_maps(list, n, pins);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 
@@ -70,11 +112,73 @@ static struct json_object *attachments_json(const struct tc_pins *pins)
 		json_object_object_add(o, "link_id", json_object_new_uint64(list[i].link_id));
 		json_object_object_add(o, "pin", json_object_new_string(list[i].pin));
 		json_object_object_add(o, "netns", json_object_new_uint64(list[i].netns));
+		if (found)
+			map_fields(o, &found[i]);
 		json_object_array_add(arr, o);
 	}
+	free(found);
 	free(list);
 	return arr;
 }
+
+/* Whether this pin directory records the attachment the kernel has. */
+static int is_recorded(const struct tc_found *f, const struct tc_attachment *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f->a.link_id && list[i].link_id == f->a.link_id)
+			return 1;
+		if (!f->a.link_id && !list[i].link_id && !list[i].other_netns &&
+		    list[i].ap == f->a.ap && list[i].ifindex == f->a.ifindex)
+			return 1;
+	}
+	return 0;
+}
+
+static struct json_object *other_json(const struct tc_found *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ifname", json_object_new_string(f->a.ifname));
+	json_object_object_add(o, "ifindex", json_object_new_int(f->a.ifindex));
+	json_object_object_add(o, "attach_point",
+			       json_object_new_string(tc_attach_point_str(f->a.ap)));
+	json_object_object_add(o, "mode", json_object_new_string(f->a.mode));
+	json_object_object_add(o, "prog_id", json_object_new_uint64(f->a.prog_id));
+	json_object_object_add(o, "link_id", json_object_new_uint64(f->a.link_id));
+	json_object_object_add(o, "pin", f->a.pin[0] ? json_object_new_string(f->a.pin) : NULL);
+	json_object_object_add(o, "netns", json_object_new_uint64(f->a.netns));
+	json_object_object_add(o, "foreign", json_object_new_boolean(1));
+	json_object_object_add(o, "pin_dir",
+			       f->pin_dir[0] ? json_object_new_string(f->pin_dir) : NULL);
+	json_object_object_add(o, "netns_verified", json_object_new_boolean(f->netns_verified));
+	map_fields(o, f);
+	return o;
+}
+
+/* Ours in this netns, found from the kernel, that no pin here records. */
+static struct json_object *other_attachments_json(const struct tc_pins *pins)
+{
+	struct json_object *arr = json_object_new_array();
+	struct tc_attachment *list = NULL;
+	struct tc_found *found;
+	size_t n = 0, m, kept = 0;
+
+	if (tc_discover(&found, &m))
+		return arr;
+	tc_attachments_list(pins, &list, &n);
+	for (size_t i = 0; i < m; i++)
+		if (!is_recorded(&found[i], list, n))
+			found[kept++] = found[i];
+	tc_found_locate(found, kept, pins);
+	for (size_t i = 0; i < kept; i++)
+		json_object_array_add(arr, other_json(&found[i]));
+	free(list);
+	free(found);
+	return arr;
+}
+
+/* Set when showing kernel attachments without a pin dir: no map to open. */
+static int pin_dir_missing;
 
 /* Opens one map for status; a missing one is reported as absent, not fatal. */
 static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind)
@@ -87,7 +191,7 @@ static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind k
 	json_object_object_add(o, "name", json_object_new_string(tc_map_kind_name(kind)));
 	json_object_object_add(o, "pin", json_object_new_string(pin));
 	json_object_array_add(arr, o);
-	fd = tc_map_open(pin, kind, NULL, &info);
+	fd = tc_map_open_flags(pin, kind, NULL, &info, pin_dir_missing ? TC_OPEN_QUIET : 0);
 	if (fd < 0) {
 		json_object_object_add(o, "error",
 				       json_object_new_string(fd == -ENOENT   ? "not pinned"
@@ -194,6 +298,7 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
 	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
 	json_object_object_add(root, "attachments", attachments_json(pins));
+	json_object_object_add(root, "other_attachments", other_attachments_json(pins));
 	json_object_object_add(root, "migration_interrupted",
 			       json_object_new_boolean(tc_migration_pending(pins)));
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
@@ -242,6 +347,69 @@ static const char *get_str(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* Where the maps of an attachment are, when not at this pin directory. */
+static void print_maps_where(struct json_object *a, int always)
+{
+	struct json_object *v, *ids, *where, *pin;
+
+	if (!always &&
+	    !(json_object_object_get_ex(a, "maps_elsewhere", &v) && json_object_get_boolean(v)))
+		return;
+	if (!json_object_object_get_ex(a, "map_ids", &ids) ||
+	    !json_object_object_get_ex(a, "map_pins", &where))
+		return;
+	printf("      maps%s:\n", always ? "" : " elsewhere (not the ones pinned here)");
+	json_object_object_foreach(ids, name, id)
+	{
+		if (json_object_object_get_ex(where, name, &pin))
+			printf("        %-22s id %-6" PRIu64 " %s\n", name,
+			       json_object_get_uint64(id), json_object_get_string(pin));
+		else
+			printf("        %-22s id %-6" PRIu64 " (no pin found under %s)\n", name,
+			       json_object_get_uint64(id), TC_WALK_ROOT);
+	}
+}
+
+/* A string that may be null: "" then. */
+static const char *opt_str(struct json_object *o, const char *key)
+{
+	const char *s = get_str(o, key);
+
+	return s ? s : "";
+}
+
+static void print_others(struct json_object *root)
+{
+	struct json_object *arr, *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(root, "other_attachments", &arr))
+		return;
+	n = json_object_array_length(arr);
+	if (!n)
+		return;
+	printf("\nother attachments (found in the kernel, not recorded in this pin directory):\n");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(arr, i);
+		const char *dir = opt_str(a, "pin_dir");
+
+		printf("  %-16s ifindex %-5" PRIu64 " %-10s mode %-8s prog %" PRIu64
+		       " link %" PRIu64 "\n",
+		       get_str(a, "ifname"), get_u64(a, "ifindex"), get_str(a, "attach_point"),
+		       get_str(a, "mode"), get_u64(a, "prog_id"), get_u64(a, "link_id"));
+		printf("      pin directory: %s\n", *dir ? dir : "unknown (no pin found)");
+		if (*opt_str(a, "pin"))
+			printf("      pin: %s\n", opt_str(a, "pin"));
+		if (json_object_object_get_ex(a, "netns_verified", &v) &&
+		    !json_object_get_boolean(v))
+			printf("      network namespace: assumed from ifindex and name (could not "
+			       "be verified)\n");
+		print_maps_where(a, 1);
+		printf("      remove: traffic-counter detach --iface %s --attach-point %s\n",
+		       get_str(a, "ifname"), get_str(a, "attach_point"));
+	}
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *arr, *stats, *flow;
@@ -263,7 +431,9 @@ static void print_text(struct json_object *root)
 		printf("  %-16s ifindex %-5" PRIu64 " %-10s mode %-8s prog %" PRIu64 "\n",
 		       get_str(a, "ifname"), get_u64(a, "ifindex"), get_str(a, "attach_point"),
 		       get_str(a, "mode"), get_u64(a, "prog_id"));
+		print_maps_where(a, 0);
 	}
+	print_others(root);
 	printf("\nmaps:\n");
 	json_object_object_get_ex(root, "maps", &arr);
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -298,6 +468,35 @@ static void print_text(struct json_object *root)
 	}
 }
 
+/* Where the pin directory would be is bpffs: it is just not made yet. */
+static int parent_on_bpffs(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct statfs st;
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return !statfs(parent, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int kernel_has_ours(void)
+{
+	struct tc_found *found;
+	size_t n = 0;
+
+	if (tc_discover(&found, &n))
+		return 0;
+	free(found);
+	return n > 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct json_object *root;
@@ -310,8 +509,17 @@ int cmd_status(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
-	if (tc_bpffs_prepare(pins.dir, 0))
-		return TC_EXIT_FAIL;
+	/* No pin directory, but attachments made with other pin options:
+	 * those are still worth showing. */
+	if (!access(pins.dir, F_OK) || errno != ENOENT || !parent_on_bpffs(pins.dir) ||
+	    !kernel_has_ours()) {
+		if (tc_bpffs_prepare(pins.dir, 0))
+			return TC_EXIT_FAIL;
+	} else {
+		tc_warn("pin directory %s does not exist; showing what is attached in the kernel",
+			pins.dir);
+		pin_dir_missing = 1;
+	}
 	root = status_collect(&pins);
 	if (a.json)
 		printf("%s\n",

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Attachments found from the kernel rather than from a pin directory's
+ * links/: every XDP or TCX link and every cls_bpf filter at our handle and
+ * priority in the current network namespace whose program is ours. And where
+ * their maps and link pins are: the kernel does not know pin paths, so a
+ * bounded walk of bpffs looks for pins holding the same ids.
+ */
+#ifndef TC_DISCOVER_H
+#define TC_DISCOVER_H
+
+#include "loader.h"
+#include "maps.h"
+
+/* Bounds of the bpffs walk: it must stay quick whatever is pinned. */
+#define TC_WALK_ROOT	    "/sys/fs/bpf"
+#define TC_WALK_MAX_DEPTH   8
+#define TC_WALK_MAX_ENTRIES 20000
+
+struct tc_found {
+	struct tc_attachment a;		/* a.pin: the link's (netlink: program's) pin, "" if none */
+	__u32 map_ids[TC_MAP_KIND_MAX]; /* 0: the program has no such map */
+	char map_pins[TC_MAP_KIND_MAX][PATH_MAX]; /* "" if no pin was found */
+	char pin_dir[PATH_MAX];			  /* where it was attached from, "" unknown */
+	int netns_verified; /* device proven to be in this netns, not just ifindex + name */
+	int maps_elsewhere; /* its maps are not the ones pinned at the pins asked about */
+};
+
+/*
+ * The map ids of one of our programs by kind. Returns 1 if prog_id is ours
+ * (one of our program names, and a map named like our control map), 0 if
+ * not, or a negative errno.
+ */
+int tc_prog_map_ids(__u32 prog_id, __u32 ids[TC_MAP_KIND_MAX]);
+
+/* Ids of the maps pinned at `pins` (0 where none is). */
+void tc_pins_map_ids(const struct tc_pins *pins, __u32 ids[TC_MAP_KIND_MAX]);
+
+/* Our attachments in the current netns, from the kernel. Caller frees *out. */
+int tc_discover(struct tc_found **out, size_t *n);
+
+/*
+ * Fills pin paths (link pin, map pins, pin_dir) of f[0..n) from one bounded
+ * walk of TC_WALK_ROOT, and maps_elsewhere against `pins` (NULL: skip).
+ */
+void tc_found_locate(struct tc_found *f, size_t n, const struct tc_pins *pins);
+
+/*
+ * Detaches our attachment at (ap, ifindex) that no pin of `pins` records:
+ * the link is detached and its pin (wherever it is) removed, or the
+ * cls_bpf filter deleted. -ENOENT if there is none; something there that is
+ * not ours is left alone and named.
+ */
+int tc_detach_found(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex,
+		    const char *ifname);
+
+/*
+ * Map pins given at attach time outside the pin directory's default names
+ * are recorded as symlinks in DIR/TC_MAP_RECORDS_DIR, so that purge finds
+ * them later without the same options.
+ */
+#define TC_MAP_RECORDS_DIR "map_pins"
+
+/* Records the custom map pins of `pins`. Logs and returns -errno on failure. */
+int tc_pins_record(const struct tc_pins *pins);
+
+/*
+ * Removes the recorded map pins that are still traffic-counter maps of
+ * their kind, printing each, and the records. Refuses (as an error) a
+ * record whose target is a symlink or not on bpffs. 0 or the last error.
+ */
+int tc_purge_records(const struct tc_pins *pins);
+
+/* The record name for a pin: "<map name>-<hash of the path>". Pure. */
+int tc_record_name(enum tc_map_kind kind, const char *target, char *buf, size_t len);
+
+/* Parses a record name back to its kind; -EINVAL if it is none. Pure. */
+int tc_record_kind(const char *name);
+
+#endif /* TC_DISCOVER_H */
