@@ -20,7 +20,7 @@
 
 /* Every priority our cls_bpf filter has had: a filter of an older release
  * is still ours to find and to remove. */
-static const __u32 netlink_prios[] = {TC_NETLINK_PRIO};
+static const __u32 netlink_prios[] = {TC_NETLINK_PRIO, TC_NETLINK_PRIO_LEGACY};
 
 #define MAX_PROG_MAPS 64
 
