@@ -50,13 +50,23 @@ int status_parse(int argc, char **argv, struct status_args *a)
 	return tc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
-static struct json_object *attachments_json(const struct tc_pins *pins)
+/*
+ * What status could not read, as negative errnos (0: read): the attachment
+ * list and each map. Anything here makes status exit 1.
+ */
+struct status_unread {
+	int links;
+	int maps[TC_MAP_KIND_MAX];
+};
+
+static struct json_object *attachments_json(const struct tc_pins *pins, int *err)
 {
 	struct json_object *arr = json_object_new_array();
 	struct tc_attachment *list;
 	size_t n;
 
-	if (tc_attachments_list(pins, &list, &n))
+	*err = tc_attachments_list(pins, &list, &n);
+	if (*err)
 		return arr;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
@@ -76,29 +86,63 @@ static struct json_object *attachments_json(const struct tc_pins *pins)
 	return arr;
 }
 
-/* Opens one map for status; a missing one is reported as absent, not fatal. */
-static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind)
+static const char *unread_str(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "not pinned";
+	case -EPROTO:
+		return "another layout";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Records that map `kind` could not be read (the first cause only). */
+static void map_unread(struct json_object *maps, enum tc_map_kind kind, int err,
+		       struct status_unread *u)
+{
+	struct json_object *o = json_object_array_get_idx(maps, kind);
+
+	if (!err || u->maps[kind])
+		return;
+	u->maps[kind] = err;
+	json_object_object_del(o, "max_entries");
+	json_object_object_del(o, "entries");
+	json_object_object_add(o, "error", json_object_new_string(unread_str(err)));
+}
+
+/*
+ * Opens one map for status; one that cannot be opened is listed with the
+ * cause and reported once, after the output, by report_unread.
+ */
+static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind,
+		    struct status_unread *u)
 {
 	struct json_object *o = json_object_new_object();
 	struct bpf_map_info info;
 	__u32 entries = 0;
-	int fd;
+	int fd, err = 0;
 
 	json_object_object_add(o, "name", json_object_new_string(tc_map_kind_name(kind)));
 	json_object_object_add(o, "pin", json_object_new_string(pin));
 	json_object_array_add(arr, o);
-	fd = tc_map_open(pin, kind, NULL, &info);
+	fd = tc_map_open_flags(pin, kind, NULL, &info, TC_OPEN_QUIET);
 	if (fd < 0) {
-		json_object_object_add(o, "error",
-				       json_object_new_string(fd == -ENOENT   ? "not pinned"
-							      : fd == -EPROTO ? "another layout"
-									      : strerror(-fd)));
+		map_unread(arr, kind, fd, u);
 		return fd;
 	}
 	if (kind != TC_MAP_CONTROL)
-		tc_map_count(fd, info.key_size, &entries);
+		err = tc_map_count(fd, info.key_size, &entries);
 	else
 		entries = info.max_entries;
+	if (err) {
+		map_unread(arr, kind, err, u);
+		return fd;
+	}
 	json_object_object_add(o, "max_entries", json_object_new_uint64(info.max_entries));
 	json_object_object_add(o, "entries", json_object_new_uint64(entries));
 	return fd;
@@ -113,11 +157,14 @@ static void add_counters(struct json_object *obj, const char *name, const struct
 	json_object_object_add(obj, name, o);
 }
 
-static void control_json(struct json_object *root, int fd)
+static int control_json(struct json_object *root, int fd)
 {
 	struct tc_control c = {};
+	int err;
 
-	tc_control_read(fd, &c);
+	err = tc_control_read(fd, &c);
+	if (err)
+		return err;
 	json_object_object_add(root, "enable_flow_counters",
 			       json_object_new_boolean(!!(c.flags & TC_FLAG_FLOW_COUNTERS)));
 	json_object_object_add(root, "dropped_packets", json_object_new_uint64(c.dropped_packets));
@@ -130,6 +177,7 @@ static void control_json(struct json_object *root, int fd)
 	json_object_object_add(root, "created_unix_ns", json_object_new_uint64(c.created_ns));
 	json_object_object_add(root, "migrations", json_object_new_uint64(c.migrations));
 #endif
+	return 0;
 }
 
 /* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
@@ -153,15 +201,21 @@ static void evictions_json(struct json_object *root, const struct tc_pins *pins,
 	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
 }
 
-static void stats_json(struct json_object *root, int fd)
+static int stats_json(struct json_object *root, int fd)
 {
-	struct json_object *totals = json_object_new_object();
-	struct json_object *by_if = json_object_new_array();
+	struct json_object *totals, *by_if;
 	struct counters sum[TC_STAT_MAX];
 	struct tc_stat_entry *e = NULL;
 	size_t n = 0;
+	int err;
 
-	tc_dump_stats(fd, &e, &n);
+	err = tc_dump_stats(fd, &e, &n);
+	if (err) {
+		free(e);
+		return err;
+	}
+	totals = json_object_new_object();
+	by_if = json_object_new_array();
 	tc_stats_totals(e, n, 0, -1, sum);
 	for (unsigned int i = 0; i < TC_STAT_MAX; i++)
 		add_counters(totals, tc_stat_str(i), &sum[i]);
@@ -183,9 +237,10 @@ static void stats_json(struct json_object *root, int fd)
 	}
 	json_object_object_add(root, "stats_by_interface", by_if);
 	free(e);
+	return 0;
 }
 
-static struct json_object *status_collect(const struct tc_pins *pins)
+static struct json_object *status_collect(const struct tc_pins *pins, struct status_unread *u)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *maps = json_object_new_array();
@@ -193,18 +248,21 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 
 	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
 	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
-	json_object_object_add(root, "attachments", attachments_json(pins));
+	json_object_object_add(root, "attachments", attachments_json(pins, &u->links));
+	if (u->links)
+		json_object_object_add(root, "attachments_error",
+				       json_object_new_string(unread_str(u->links)));
 	json_object_object_add(root, "migration_interrupted",
 			       json_object_new_boolean(tc_migration_pending(pins)));
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		fds[k] = map_json(maps, tc_map_pin(pins, k), k);
+		fds[k] = map_json(maps, tc_map_pin(pins, k), k, u);
 	json_object_object_add(root, "maps", maps);
 	if (fds[TC_MAP_CONTROL] >= 0)
-		control_json(root, fds[TC_MAP_CONTROL]);
+		map_unread(maps, TC_MAP_CONTROL, control_json(root, fds[TC_MAP_CONTROL]), u);
 	if (fds[TC_MAP_CONTROL] >= 0 && fds[TC_MAP_FLOW] >= 0)
 		evictions_json(root, pins, fds[TC_MAP_FLOW], fds[TC_MAP_CONTROL]);
 	if (fds[TC_MAP_STATS] >= 0)
-		stats_json(root, fds[TC_MAP_STATS]);
+		map_unread(maps, TC_MAP_STATS, stats_json(root, fds[TC_MAP_STATS]), u);
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
@@ -255,7 +313,9 @@ static void print_text(struct json_object *root)
 	printf("\nattachments:\n");
 	json_object_object_get_ex(root, "attachments", &arr);
 	n = json_object_array_length(arr);
-	if (!n)
+	if (json_object_object_get_ex(root, "attachments_error", &flow))
+		printf("  (cannot list them: %s)\n", json_object_get_string(flow));
+	else if (!n)
 		printf("  (none)\n");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(arr, i);
@@ -298,27 +358,169 @@ static void print_text(struct json_object *root)
 	}
 }
 
+/* ---- what could not be read: one line per cause, after the output ------- */
+
+enum unread_cause {
+	UNREAD_PERMISSION,
+	UNREAD_MISSING,
+	UNREAD_LAYOUT,
+	UNREAD_OTHER,
+};
+
+static enum unread_cause unread_cause(int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return UNREAD_PERMISSION;
+	if (err == -ENOENT)
+		return UNREAD_MISSING;
+	return err == -EPROTO ? UNREAD_LAYOUT : UNREAD_OTHER;
+}
+
+/* A map's name when it is pinned under it in the pin directory, else its pin. */
+static const char *map_label(const struct tc_pins *pins, enum tc_map_kind k)
+{
+	const char *pin = tc_map_pin(pins, k);
+	size_t n = strlen(pins->dir);
+
+	if (!strncmp(pin, pins->dir, n) && pin[n] == '/' &&
+	    !strcmp(pin + n + 1, tc_map_kind_name(k)))
+		return tc_map_kind_name(k);
+	return pin;
+}
+
+/* "links/, traffic_control": what could not be read for one cause. */
+static size_t unread_list(const struct tc_pins *pins, const struct status_unread *u,
+			  enum unread_cause cause, char *buf, size_t len)
+{
+	size_t n = 0, off = 0;
+
+	buf[0] = '\0';
+	if (u->links && unread_cause(u->links) == cause) {
+		off += (size_t)snprintf(buf, len, "%s/", TC_LINKS_DIR_NAME);
+		n++;
+	}
+	for (int k = 0; k < TC_MAP_KIND_MAX && off < len; k++) {
+		if (!u->maps[k] || unread_cause(u->maps[k]) != cause)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", n ? ", " : "",
+					map_label(pins, k));
+		n++;
+	}
+	return n;
+}
+
+/* A control map of another layout version explains every map it came with. */
+static int report_layout(const struct tc_pins *pins, const struct status_unread *u)
+{
+	struct bpf_map_info info;
+	__u32 version = 0;
+	int fd;
+
+	if (u->maps[TC_MAP_CONTROL] != -EPROTO)
+		return 0;
+	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info,
+			       TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+	if (fd < 0)
+		return 0;
+	if (tc_control_version_fd(fd, &version) || version == TC_ABI_VERSION)
+		version = 0;
+	close(fd);
+	if (version)
+		tc_layout_error(pins->control, version);
+	return version != 0;
+}
+
+static void report_missing(const struct tc_pins *pins, const char *list, size_t n, int empty)
+{
+	if (n == TC_MAP_KIND_MAX && empty)
+		tc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
+		       "attach' first, or pass the --pin-dir used then)",
+		       pins->dir);
+	else
+		tc_err("no map pinned for %s in %s (attach pins all four: it was removed since); "
+		       "'traffic-counter attach --iface IF' pins a new one (its counters start "
+		       "from zero)",
+		       list, pins->dir);
+}
+
+static int first_other(const struct status_unread *u)
+{
+	if (u->links && unread_cause(u->links) == UNREAD_OTHER)
+		return u->links;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (u->maps[k] && unread_cause(u->maps[k]) == UNREAD_OTHER)
+			return u->maps[k];
+	return -EIO;
+}
+
+/*
+ * One line per cause of what status could not read. `said` is an error
+ * already logged about the pin directory itself (permission: not again);
+ * `empty`: the attachments were listed and there are none.
+ */
+static void report_unread(const struct tc_pins *pins, const struct status_unread *u, int said,
+			  int empty)
+{
+	char list[4 * PATH_MAX];
+	size_t n;
+
+	n = unread_list(pins, u, UNREAD_PERMISSION, list, sizeof(list));
+	if (n && unread_cause(said) != UNREAD_PERMISSION)
+		tc_err("cannot read %s in %s: permission denied; run as root, or give this user "
+		       "search and read permission on them (PIN_GROUP in traffic-counter.conf "
+		       "does it for the maps)",
+		       list, pins->dir);
+	n = unread_list(pins, u, UNREAD_MISSING, list, sizeof(list));
+	if (n)
+		report_missing(pins, list, n, empty);
+	n = unread_list(pins, u, UNREAD_LAYOUT, list, sizeof(list));
+	if (n && !report_layout(pins, u))
+		tc_err("%s in %s: not traffic-counter maps of this version (made by another "
+		       "program or an incompatible version); remove them, or pass the pins of "
+		       "traffic-counter maps",
+		       list, pins->dir);
+	n = unread_list(pins, u, UNREAD_OTHER, list, sizeof(list));
+	if (n)
+		tc_err("cannot read %s in %s: %s", list, pins->dir, strerror(-first_other(u)));
+}
+
+static int any_unread(const struct status_unread *u)
+{
+	int any = u->links;
+
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		any |= u->maps[k];
+	return any != 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	struct json_object *root;
+	struct status_unread u = {};
+	struct json_object *root, *arr;
 	struct status_args a;
 	struct tc_pins pins;
-	int ret;
+	int ret, dir_err;
 
 	ret = tc_parse_exit(status_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
-	if (tc_bpffs_prepare(pins.dir, 0))
+	/* A pin directory this user cannot search: still show what is known. */
+	dir_err = tc_bpffs_prepare(pins.dir, 0);
+	if (dir_err && unread_cause(dir_err) != UNREAD_PERMISSION)
 		return TC_EXIT_FAIL;
-	root = status_collect(&pins);
+	root = status_collect(&pins, &u);
 	if (a.json)
 		printf("%s\n",
 		       json_object_to_json_string_ext(
 			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		print_text(root);
+	fflush(stdout);
+	json_object_object_get_ex(root, "attachments", &arr);
+	report_unread(&pins, &u, dir_err, !u.links && !json_object_array_length(arr));
 	json_object_put(root);
-	return TC_EXIT_OK;
+	/* Exit 0 only when everything status shows was read. */
+	return dir_err || any_unread(&u) ? TC_EXIT_FAIL : TC_EXIT_OK;
 }
