@@ -179,18 +179,36 @@ int tc_control_version_fd(int fd, __u32 *version)
 	return err;
 }
 
-void tc_layout_error(const char *pin, __u32 version)
+void tc_layout_message(FILE *f, const char *pin, __u32 version)
 {
 	if (version > TC_ABI_VERSION)
-		tc_err("the maps beside %s have layout version %u, newer than this "
-		       "traffic-counter's version %u: use the newer traffic-counter, or "
-		       "'traffic-counter detach --all --purge' (counters are lost)",
-		       pin, version, TC_ABI_VERSION);
+		fprintf(f,
+			"the maps beside %s have layout version %u, newer than this "
+			"traffic-counter's version %u: use the newer traffic-counter, or "
+			"'traffic-counter detach --all --purge' (counters are lost)",
+			pin, version, (unsigned int)TC_ABI_VERSION);
 	else
-		tc_err("the maps beside %s have layout version %u, this traffic-counter uses "
-		       "version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
-		       "the counters over to this version's layout",
-		       pin, version, TC_ABI_VERSION);
+		fprintf(f,
+			"the maps beside %s have layout version %u, this traffic-counter uses "
+			"version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
+			"the counters over to this version's layout",
+			pin, version, (unsigned int)TC_ABI_VERSION);
+}
+
+void tc_layout_error(const char *pin, __u32 version)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+
+	if (!f) {
+		tc_err("the maps beside %s have layout version %u", pin, version);
+		return;
+	}
+	tc_layout_message(f, pin, version);
+	fclose(f);
+	tc_err("%s", msg);
+	free(msg);
 }
 
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)

@@ -4,6 +4,7 @@
 #define TC_MAPS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <bpf/bpf.h>
 
 #include "pins.h"
@@ -99,6 +100,8 @@ int tc_control_version_fd(int fd, __u32 *version);
 
 /* Logs that the maps beside `pin` have layout `version`, and the way out. */
 void tc_layout_error(const char *pin, __u32 version);
+/* The same words, written to f (no newline). */
+void tc_layout_message(FILE *f, const char *pin, __u32 version);
 
 /* Writable view of the control entry: single-field stores, never a
  * whole-value update that would race with the kernel's counters. */

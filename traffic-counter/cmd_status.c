@@ -358,13 +358,14 @@ static void print_text(struct json_object *root)
 	}
 }
 
-/* ---- what could not be read: one line per cause, after the output ------- */
+/* ---- what could not be read: one line, after the output ---------------- */
 
 enum unread_cause {
 	UNREAD_PERMISSION,
 	UNREAD_MISSING,
 	UNREAD_LAYOUT,
 	UNREAD_OTHER,
+	UNREAD_CAUSES,
 };
 
 static enum unread_cause unread_cause(int err)
@@ -388,36 +389,39 @@ static const char *map_label(const struct tc_pins *pins, enum tc_map_kind k)
 	return pin;
 }
 
-/* "links/, traffic_control": what could not be read for one cause. */
-static size_t unread_list(const struct tc_pins *pins, const struct status_unread *u,
-			  enum unread_cause cause, char *buf, size_t len)
+/* The first error of one cause (0: nothing unread for that cause). */
+static int first_of(const struct status_unread *u, enum unread_cause cause)
 {
-	size_t n = 0, off = 0;
-
-	buf[0] = '\0';
-	if (u->links && unread_cause(u->links) == cause) {
-		off += (size_t)snprintf(buf, len, "%s/", TC_LINKS_DIR_NAME);
-		n++;
-	}
-	for (int k = 0; k < TC_MAP_KIND_MAX && off < len; k++) {
-		if (!u->maps[k] || unread_cause(u->maps[k]) != cause)
-			continue;
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", n ? ", " : "",
-					map_label(pins, k));
-		n++;
-	}
-	return n;
+	if (u->links && unread_cause(u->links) == cause)
+		return u->links;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
+			return u->maps[k];
+	return 0;
 }
 
-/* A control map of another layout version explains every map it came with. */
-static int report_layout(const struct tc_pins *pins, const struct status_unread *u)
+/* Writes "links/, traffic_control": what could not be read for one cause. */
+static void unread_list(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+			enum unread_cause cause)
+{
+	int n = 0;
+
+	if (u->links && unread_cause(u->links) == cause) {
+		fprintf(f, "%s/", TC_LINKS_DIR_NAME);
+		n++;
+	}
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
+			fprintf(f, "%s%s", n++ ? ", " : "", map_label(pins, k));
+}
+
+/* The layout version of a control map of another layout, 0 if unknown. */
+static __u32 other_layout(const struct tc_pins *pins)
 {
 	struct bpf_map_info info;
 	__u32 version = 0;
 	int fd;
 
-	if (u->maps[TC_MAP_CONTROL] != -EPROTO)
-		return 0;
 	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info,
 			       TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
 	if (fd < 0)
@@ -425,63 +429,82 @@ static int report_layout(const struct tc_pins *pins, const struct status_unread 
 	if (tc_control_version_fd(fd, &version) || version == TC_ABI_VERSION)
 		version = 0;
 	close(fd);
-	if (version)
-		tc_layout_error(pins->control, version);
-	return version != 0;
+	return version;
 }
 
-static void report_missing(const struct tc_pins *pins, const char *list, size_t n, int empty)
+/* What is wrong with the items of one cause, and the way out. */
+static void cause_words(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+			enum unread_cause cause, int err)
 {
-	if (n == TC_MAP_KIND_MAX && empty)
-		tc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
-		       "attach' first, or pass the --pin-dir used then)",
-		       pins->dir);
-	else
-		tc_err("no map pinned for %s in %s (attach pins all four: it was removed since); "
-		       "'traffic-counter attach --iface IF' pins a new one (its counters start "
-		       "from zero)",
-		       list, pins->dir);
-}
+	__u32 version;
 
-static int first_other(const struct status_unread *u)
-{
-	if (u->links && unread_cause(u->links) == UNREAD_OTHER)
-		return u->links;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		if (u->maps[k] && unread_cause(u->maps[k]) == UNREAD_OTHER)
-			return u->maps[k];
-	return -EIO;
+	switch (cause) {
+	case UNREAD_PERMISSION:
+		fprintf(f, ": permission denied (run as root, or give this user search and read "
+			   "permission on them: PIN_GROUP in traffic-counter.conf does it for the "
+			   "maps)");
+		break;
+	case UNREAD_MISSING:
+		fprintf(f,
+			": not pinned (attach pins all four maps, so it was removed since: "
+			"'traffic-counter attach --iface IF' pins a new one, counting from zero)");
+		break;
+	case UNREAD_LAYOUT:
+		/* A control map of another layout version explains the others. */
+		version = u->maps[TC_MAP_CONTROL] == -EPROTO ? other_layout(pins) : 0;
+		fprintf(f, ": ");
+		if (version)
+			tc_layout_message(f, pins->control, version);
+		else
+			fprintf(f, "not a traffic-counter map of this version (made by another "
+				   "program or an incompatible version: remove it, or pass the pin "
+				   "of a traffic-counter map)");
+		break;
+	default:
+		fprintf(f, ": %s", strerror(-err));
+		break;
+	}
 }
 
 /*
- * One line per cause of what status could not read. `said` is an error
- * already logged about the pin directory itself (permission: not again);
- * `empty`: the attachments were listed and there are none.
+ * Names, in one line, what status could not read and why, with the way out.
+ * `said`: an error already logged about the pin directory itself (a
+ * permission problem is then not told again); `empty`: the attachments were
+ * listed and there are none.
  */
 static void report_unread(const struct tc_pins *pins, const struct status_unread *u, int said,
 			  int empty)
 {
-	char list[4 * PATH_MAX];
-	size_t n;
+	char *msg = NULL;
+	size_t len = 0, parts = 0;
+	FILE *f;
+	int err;
 
-	n = unread_list(pins, u, UNREAD_PERMISSION, list, sizeof(list));
-	if (n && unread_cause(said) != UNREAD_PERMISSION)
-		tc_err("cannot read %s in %s: permission denied; run as root, or give this user "
-		       "search and read permission on them (PIN_GROUP in traffic-counter.conf "
-		       "does it for the maps)",
-		       list, pins->dir);
-	n = unread_list(pins, u, UNREAD_MISSING, list, sizeof(list));
-	if (n)
-		report_missing(pins, list, n, empty);
-	n = unread_list(pins, u, UNREAD_LAYOUT, list, sizeof(list));
-	if (n && !report_layout(pins, u))
-		tc_err("%s in %s: not traffic-counter maps of this version (made by another "
-		       "program or an incompatible version); remove them, or pass the pins of "
-		       "traffic-counter maps",
-		       list, pins->dir);
-	n = unread_list(pins, u, UNREAD_OTHER, list, sizeof(list));
-	if (n)
-		tc_err("cannot read %s in %s: %s", list, pins->dir, strerror(-first_other(u)));
+	if (u->maps[TC_MAP_IP] == -ENOENT && u->maps[TC_MAP_FLOW] == -ENOENT &&
+	    u->maps[TC_MAP_CONTROL] == -ENOENT && u->maps[TC_MAP_STATS] == -ENOENT && empty) {
+		tc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
+		       "attach' first, or pass the --pin-dir used then)",
+		       pins->dir);
+		return;
+	}
+	f = open_memstream(&msg, &len);
+	if (!f) {
+		tc_err("cannot read everything in %s", pins->dir);
+		return;
+	}
+	fprintf(f, "cannot read everything in %s: ", pins->dir);
+	for (int c = 0; c < UNREAD_CAUSES; c++) {
+		err = first_of(u, c);
+		if (!err || (c == UNREAD_PERMISSION && unread_cause(said) == UNREAD_PERMISSION))
+			continue;
+		fprintf(f, "%s", parts++ ? "; " : "");
+		unread_list(f, pins, u, c);
+		cause_words(f, pins, u, c, err);
+	}
+	fclose(f);
+	if (parts)
+		tc_err("%s", msg);
+	free(msg);
 }
 
 static int any_unread(const struct status_unread *u)
