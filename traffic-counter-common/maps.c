@@ -111,8 +111,9 @@ static void report_open_error(const char *pin, int err, unsigned int flags)
 		       "or pass the pin used then",
 		       pin);
 	else if (err == -EPERM || err == -EACCES)
-		tc_err("cannot open %s: Permission denied; the user needs search permission on "
-		       "its directories and %s permission on the pin (root has both)",
+		tc_err("cannot open %s: Permission denied; run as root, or give this user search "
+		       "permission on its directories and %s permission on the pin "
+		       "(PIN_GROUP in traffic-counter.conf does it for a group)",
 		       pin, (flags & TC_OPEN_RDWR) ? "read-write" : "read");
 	else
 		tc_err("cannot open %s: %s", pin, strerror(-err));
@@ -137,7 +138,7 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	}
 	if (fd < 0) {
 		err = -errno;
-		if (flags & TC_OPEN_QUIET)
+		if ((flags & TC_OPEN_QUIET) || ((flags & TC_OPEN_OPTIONAL) && err == -ENOENT))
 			return err;
 		report_open_error(pin, err, flags);
 		return err;
@@ -145,7 +146,8 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	memset(info, 0, sizeof(*info));
 	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
 		err = -errno;
-		tc_err("%s is not a BPF map: %s", pin, strerror(-err));
+		if (!(flags & TC_OPEN_QUIET))
+			tc_err("%s is not a BPF map: %s", pin, strerror(-err));
 		close(fd);
 		return err;
 	}
@@ -177,18 +179,36 @@ int tc_control_version_fd(int fd, __u32 *version)
 	return err;
 }
 
-void tc_layout_error(const char *pin, __u32 version)
+void tc_layout_message(FILE *f, const char *pin, __u32 version)
 {
 	if (version > TC_ABI_VERSION)
-		tc_err("the maps beside %s have layout version %u, newer than this "
-		       "traffic-counter's version %u: use the newer traffic-counter, or "
-		       "'traffic-counter detach --all --purge' (counters are lost)",
-		       pin, version, TC_ABI_VERSION);
+		fprintf(f,
+			"the maps beside %s have layout version %u, newer than this "
+			"traffic-counter's version %u: use the newer traffic-counter, or "
+			"'traffic-counter detach --all --purge' (counters are lost)",
+			pin, version, (unsigned int)TC_ABI_VERSION);
 	else
-		tc_err("the maps beside %s have layout version %u, this traffic-counter uses "
-		       "version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
-		       "the counters over to this version's layout",
-		       pin, version, TC_ABI_VERSION);
+		fprintf(f,
+			"the maps beside %s have layout version %u, this traffic-counter uses "
+			"version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
+			"the counters over to this version's layout",
+			pin, version, (unsigned int)TC_ABI_VERSION);
+}
+
+void tc_layout_error(const char *pin, __u32 version)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+
+	if (!f) {
+		tc_err("the maps beside %s have layout version %u", pin, version);
+		return;
+	}
+	tc_layout_message(f, pin, version);
+	fclose(f);
+	tc_err("%s", msg);
+	free(msg);
 }
 
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
@@ -225,10 +245,12 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 		}
 	}
 	if (kind == TC_MAP_KIND_MAX || tc_map_check(info, kind)) {
-		tc_err("%s is not a traffic-counter %s map of this version (type %u, key %u B, "
-		       "value %u B); it was made by another program or an incompatible version",
-		       pin, kind == TC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name, info->type,
-		       info->key_size, info->value_size);
+		if (!(flags & TC_OPEN_QUIET))
+			tc_err("%s is not a traffic-counter %s map of this version (type %u, "
+			       "key %u B, value %u B); it was made by another program or an "
+			       "incompatible version",
+			       pin, kind == TC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name,
+			       info->type, info->key_size, info->value_size);
 		close(fd);
 		return -EPROTO;
 	}

@@ -4,6 +4,7 @@
 #define TC_MAPS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <bpf/bpf.h>
 
 #include "pins.h"
@@ -51,9 +52,11 @@ int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind);
 int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info);
 
 #define TC_OPEN_RDWR  (1U << 0) /* writable too (default: read-only) */
-#define TC_OPEN_QUIET (1U << 1) /* log nothing when the pin cannot be opened */
+#define TC_OPEN_QUIET (1U << 1) /* log nothing on failure: the caller reports it */
 /* A control map of any layout version too (migrate, purge): its size varies. */
 #define TC_OPEN_ANY_LAYOUT (1U << 2)
+/* An optional map: a pin that does not exist is no error to log (-ENOENT). */
+#define TC_OPEN_OPTIONAL (1U << 3)
 
 /* tc_map_open with TC_OPEN_* flags. */
 int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
@@ -97,6 +100,8 @@ int tc_control_version_fd(int fd, __u32 *version);
 
 /* Logs that the maps beside `pin` have layout `version`, and the way out. */
 void tc_layout_error(const char *pin, __u32 version);
+/* The same words, written to f (no newline). */
+void tc_layout_message(FILE *f, const char *pin, __u32 version);
 
 /* Writable view of the control entry: single-field stores, never a
  * whole-value update that would race with the kernel's counters. */

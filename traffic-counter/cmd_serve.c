@@ -496,15 +496,24 @@ static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_END);
 }
 
-/* Both maps every scrape needs must be readable before we listen. */
+/*
+ * Every map served must be readable before we listen: the two every scrape
+ * needs, and the optional ones that are pinned (a scrape leaves out an
+ * optional map it cannot open, so an unreadable one would go unnoticed).
+ */
 static int check_pins(const struct tc_pins *pins)
 {
-	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_CONTROL};
+	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_CONTROL, TC_MAP_FLOW,
+						 TC_MAP_STATS};
 	struct bpf_map_info info;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		int fd = open_ro(tc_map_pin(pins, kinds[i]), kinds[i], &info, 1);
+		int optional = kinds[i] == TC_MAP_FLOW || kinds[i] == TC_MAP_STATS;
+		int fd = tc_map_open_flags(tc_map_pin(pins, kinds[i]), kinds[i], NULL, &info,
+					   optional ? TC_OPEN_OPTIONAL : 0);
 
+		if (fd == -ENOENT && optional)
+			continue;
 		if (fd < 0)
 			return fd;
 		close(fd);

@@ -90,14 +90,25 @@ static struct tc_found *recorded_maps(const struct tc_attachment *list, size_t n
 	return f;
 }
 
-static struct json_object *attachments_json(const struct tc_pins *pins)
+/*
+ * What status could not read, as negative errnos (0: read): the attachment
+ * list and each map. Anything here makes status exit 1.
+ */
+struct status_unread {
+	int links;
+	int maps[TC_MAP_KIND_MAX];
+	int maps_elsewhere; /* the attachments recorded here use maps pinned elsewhere */
+};
+
+static struct json_object *attachments_json(const struct tc_pins *pins, int *err)
 {
 	struct json_object *arr = json_object_new_array();
 	struct tc_attachment *list;
 	struct tc_found *found;
 	size_t n;
 
-	if (tc_attachments_list(pins, &list, &n))
+	*err = tc_attachments_list(pins, &list, &n);
+	if (*err)
 		return arr;
 	found = recorded_maps(list, n, pins);
 	for (size_t i = 0; i < n; i++) {
@@ -177,32 +188,63 @@ static struct json_object *other_attachments_json(const struct tc_pins *pins)
 	return arr;
 }
 
-/* Set when showing kernel attachments without a pin dir: no map to open. */
-static int pin_dir_missing;
+static const char *unread_str(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "not pinned";
+	case -EPROTO:
+		return "another layout";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied";
+	default:
+		return strerror(-err);
+	}
+}
 
-/* Opens one map for status; a missing one is reported as absent, not fatal. */
-static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind)
+/* Records that map `kind` could not be read (the first cause only). */
+static void map_unread(struct json_object *maps, enum tc_map_kind kind, int err,
+		       struct status_unread *u)
+{
+	struct json_object *o = json_object_array_get_idx(maps, kind);
+
+	if (!err || u->maps[kind])
+		return;
+	u->maps[kind] = err;
+	json_object_object_del(o, "max_entries");
+	json_object_object_del(o, "entries");
+	json_object_object_add(o, "error", json_object_new_string(unread_str(err)));
+}
+
+/*
+ * Opens one map for status; one that cannot be opened is listed with the
+ * cause and reported once, after the output, by report_unread.
+ */
+static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind,
+		    struct status_unread *u)
 {
 	struct json_object *o = json_object_new_object();
 	struct bpf_map_info info;
 	__u32 entries = 0;
-	int fd;
+	int fd, err = 0;
 
 	json_object_object_add(o, "name", json_object_new_string(tc_map_kind_name(kind)));
 	json_object_object_add(o, "pin", json_object_new_string(pin));
 	json_object_array_add(arr, o);
-	fd = tc_map_open_flags(pin, kind, NULL, &info, pin_dir_missing ? TC_OPEN_QUIET : 0);
+	fd = tc_map_open_flags(pin, kind, NULL, &info, TC_OPEN_QUIET);
 	if (fd < 0) {
-		json_object_object_add(o, "error",
-				       json_object_new_string(fd == -ENOENT   ? "not pinned"
-							      : fd == -EPROTO ? "another layout"
-									      : strerror(-fd)));
+		map_unread(arr, kind, fd, u);
 		return fd;
 	}
 	if (kind != TC_MAP_CONTROL)
-		tc_map_count(fd, info.key_size, &entries);
+		err = tc_map_count(fd, info.key_size, &entries);
 	else
 		entries = info.max_entries;
+	if (err) {
+		map_unread(arr, kind, err, u);
+		return fd;
+	}
 	json_object_object_add(o, "max_entries", json_object_new_uint64(info.max_entries));
 	json_object_object_add(o, "entries", json_object_new_uint64(entries));
 	return fd;
@@ -217,11 +259,14 @@ static void add_counters(struct json_object *obj, const char *name, const struct
 	json_object_object_add(obj, name, o);
 }
 
-static void control_json(struct json_object *root, int fd)
+static int control_json(struct json_object *root, int fd)
 {
 	struct tc_control c = {};
+	int err;
 
-	tc_control_read(fd, &c);
+	err = tc_control_read(fd, &c);
+	if (err)
+		return err;
 	json_object_object_add(root, "enable_flow_counters",
 			       json_object_new_boolean(!!(c.flags & TC_FLAG_FLOW_COUNTERS)));
 	json_object_object_add(root, "dropped_packets", json_object_new_uint64(c.dropped_packets));
@@ -234,6 +279,7 @@ static void control_json(struct json_object *root, int fd)
 	json_object_object_add(root, "created_unix_ns", json_object_new_uint64(c.created_ns));
 	json_object_object_add(root, "migrations", json_object_new_uint64(c.migrations));
 #endif
+	return 0;
 }
 
 /* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
@@ -257,15 +303,21 @@ static void evictions_json(struct json_object *root, const struct tc_pins *pins,
 	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
 }
 
-static void stats_json(struct json_object *root, int fd)
+static int stats_json(struct json_object *root, int fd)
 {
-	struct json_object *totals = json_object_new_object();
-	struct json_object *by_if = json_object_new_array();
+	struct json_object *totals, *by_if;
 	struct counters sum[TC_STAT_MAX];
 	struct tc_stat_entry *e = NULL;
 	size_t n = 0;
+	int err;
 
-	tc_dump_stats(fd, &e, &n);
+	err = tc_dump_stats(fd, &e, &n);
+	if (err) {
+		free(e);
+		return err;
+	}
+	totals = json_object_new_object();
+	by_if = json_object_new_array();
 	tc_stats_totals(e, n, 0, -1, sum);
 	for (unsigned int i = 0; i < TC_STAT_MAX; i++)
 		add_counters(totals, tc_stat_str(i), &sum[i]);
@@ -287,9 +339,10 @@ static void stats_json(struct json_object *root, int fd)
 	}
 	json_object_object_add(root, "stats_by_interface", by_if);
 	free(e);
+	return 0;
 }
 
-static struct json_object *status_collect(const struct tc_pins *pins)
+static struct json_object *status_collect(const struct tc_pins *pins, struct status_unread *u)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *maps = json_object_new_array();
@@ -297,19 +350,22 @@ static struct json_object *status_collect(const struct tc_pins *pins)
 
 	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
 	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
-	json_object_object_add(root, "attachments", attachments_json(pins));
+	json_object_object_add(root, "attachments", attachments_json(pins, &u->links));
+	if (u->links)
+		json_object_object_add(root, "attachments_error",
+				       json_object_new_string(unread_str(u->links)));
 	json_object_object_add(root, "other_attachments", other_attachments_json(pins));
 	json_object_object_add(root, "migration_interrupted",
 			       json_object_new_boolean(tc_migration_pending(pins)));
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		fds[k] = map_json(maps, tc_map_pin(pins, k), k);
+		fds[k] = map_json(maps, tc_map_pin(pins, k), k, u);
 	json_object_object_add(root, "maps", maps);
 	if (fds[TC_MAP_CONTROL] >= 0)
-		control_json(root, fds[TC_MAP_CONTROL]);
+		map_unread(maps, TC_MAP_CONTROL, control_json(root, fds[TC_MAP_CONTROL]), u);
 	if (fds[TC_MAP_CONTROL] >= 0 && fds[TC_MAP_FLOW] >= 0)
 		evictions_json(root, pins, fds[TC_MAP_FLOW], fds[TC_MAP_CONTROL]);
 	if (fds[TC_MAP_STATS] >= 0)
-		stats_json(root, fds[TC_MAP_STATS]);
+		map_unread(maps, TC_MAP_STATS, stats_json(root, fds[TC_MAP_STATS]), u);
 	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
@@ -423,7 +479,9 @@ static void print_text(struct json_object *root)
 	printf("\nattachments:\n");
 	json_object_object_get_ex(root, "attachments", &arr);
 	n = json_object_array_length(arr);
-	if (!n)
+	if (json_object_object_get_ex(root, "attachments_error", &flow))
+		printf("  (cannot list them: %s)\n", json_object_get_string(flow));
+	else if (!n)
 		printf("  (none)\n");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(arr, i);
@@ -468,6 +526,19 @@ static void print_text(struct json_object *root)
 	}
 }
 
+/* Whether any attachment in a status "attachments" array counts elsewhere. */
+static int any_maps_elsewhere(struct json_object *arr)
+{
+	struct json_object *v;
+
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "maps_elsewhere",
+					      &v) &&
+		    json_object_get_boolean(v))
+			return 1;
+	return 0;
+}
+
 /* Where the pin directory would be is bpffs: it is just not made yet. */
 static int parent_on_bpffs(const char *dir)
 {
@@ -486,6 +557,12 @@ static int parent_on_bpffs(const char *dir)
 	return !statfs(parent, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/* No pin directory yet where one could be: bpffs is mounted above it. */
+static int pin_dir_absent(const char *dir)
+{
+	return access(dir, F_OK) && errno == ENOENT && parent_on_bpffs(dir);
+}
+
 static int kernel_has_ours(void)
 {
 	struct tc_found *found;
@@ -497,36 +574,209 @@ static int kernel_has_ours(void)
 	return n > 0;
 }
 
+/* ---- what could not be read: one line, after the output ---------------- */
+
+enum unread_cause {
+	UNREAD_PERMISSION,
+	UNREAD_MISSING,
+	UNREAD_LAYOUT,
+	UNREAD_OTHER,
+	UNREAD_CAUSES,
+};
+
+static enum unread_cause unread_cause(int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return UNREAD_PERMISSION;
+	if (err == -ENOENT)
+		return UNREAD_MISSING;
+	return err == -EPROTO ? UNREAD_LAYOUT : UNREAD_OTHER;
+}
+
+/* A map's name when it is pinned under it in the pin directory, else its pin. */
+static const char *map_label(const struct tc_pins *pins, enum tc_map_kind k)
+{
+	const char *pin = tc_map_pin(pins, k);
+	size_t n = strlen(pins->dir);
+
+	if (!strncmp(pin, pins->dir, n) && pin[n] == '/' &&
+	    !strcmp(pin + n + 1, tc_map_kind_name(k)))
+		return tc_map_kind_name(k);
+	return pin;
+}
+
+/* The first error of one cause (0: nothing unread for that cause). */
+static int first_of(const struct status_unread *u, enum unread_cause cause)
+{
+	if (u->links && unread_cause(u->links) == cause)
+		return u->links;
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
+			return u->maps[k];
+	return 0;
+}
+
+/* Writes "links/, traffic_control": what could not be read for one cause. */
+static void unread_list(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+			enum unread_cause cause)
+{
+	int n = 0;
+
+	if (u->links && unread_cause(u->links) == cause) {
+		fprintf(f, "%s/", TC_LINKS_DIR_NAME);
+		n++;
+	}
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
+			fprintf(f, "%s%s", n++ ? ", " : "", map_label(pins, k));
+}
+
+/* The layout version of a control map of another layout, 0 if unknown. */
+static __u32 other_layout(const struct tc_pins *pins)
+{
+	struct bpf_map_info info;
+	__u32 version = 0;
+	int fd;
+
+	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info,
+			       TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+	if (fd < 0)
+		return 0;
+	if (tc_control_version_fd(fd, &version) || version == TC_ABI_VERSION)
+		version = 0;
+	close(fd);
+	return version;
+}
+
+/* What is wrong with the items of one cause, and the way out. */
+static void cause_words(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+			enum unread_cause cause, int err)
+{
+	__u32 version;
+
+	switch (cause) {
+	case UNREAD_PERMISSION:
+		fprintf(f, ": permission denied (run as root, or give this user search and read "
+			   "permission on them: PIN_GROUP in traffic-counter.conf does it for the "
+			   "maps)");
+		break;
+	case UNREAD_MISSING:
+		if (u->maps_elsewhere)
+			fprintf(f,
+				": not pinned here (the attachments recorded here count into "
+				"the maps pinned elsewhere, listed above: pass --pin, --flow-pin "
+				"and --control-pin to read them)");
+		else
+			fprintf(f, ": not pinned (attach pins all four maps, so it was removed "
+				   "since: 'traffic-counter attach --iface IF' pins a new one, "
+				   "counting from zero)");
+		break;
+	case UNREAD_LAYOUT:
+		/* A control map of another layout version explains the others. */
+		version = u->maps[TC_MAP_CONTROL] == -EPROTO ? other_layout(pins) : 0;
+		fprintf(f, ": ");
+		if (version)
+			tc_layout_message(f, pins->control, version);
+		else
+			fprintf(f, "not a traffic-counter map of this version (made by another "
+				   "program or an incompatible version: remove it, or pass the pin "
+				   "of a traffic-counter map)");
+		break;
+	default:
+		fprintf(f, ": %s", strerror(-err));
+		break;
+	}
+}
+
+/*
+ * Names, in one line, what status could not read and why, with the way out.
+ * `said`: an error already logged about the pin directory itself (a
+ * permission problem is then not told again); `empty`: the attachments were
+ * listed and there are none.
+ */
+static void report_unread(const struct tc_pins *pins, const struct status_unread *u, int said,
+			  int empty)
+{
+	char *msg = NULL;
+	size_t len = 0, parts = 0;
+	FILE *f;
+	int err;
+
+	if (u->maps[TC_MAP_IP] == -ENOENT && u->maps[TC_MAP_FLOW] == -ENOENT &&
+	    u->maps[TC_MAP_CONTROL] == -ENOENT && u->maps[TC_MAP_STATS] == -ENOENT && empty) {
+		tc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
+		       "attach' first, or pass the --pin-dir used then)",
+		       pins->dir);
+		return;
+	}
+	f = open_memstream(&msg, &len);
+	if (!f) {
+		tc_err("cannot read everything in %s", pins->dir);
+		return;
+	}
+	fprintf(f, "cannot read everything in %s: ", pins->dir);
+	for (int c = 0; c < UNREAD_CAUSES; c++) {
+		err = first_of(u, c);
+		if (!err || (c == UNREAD_PERMISSION && unread_cause(said) == UNREAD_PERMISSION))
+			continue;
+		fprintf(f, "%s", parts++ ? "; " : "");
+		unread_list(f, pins, u, c);
+		cause_words(f, pins, u, c, err);
+	}
+	fclose(f);
+	if (parts)
+		tc_err("%s", msg);
+	free(msg);
+}
+
+static int any_unread(const struct status_unread *u)
+{
+	int any = u->links;
+
+	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		any |= u->maps[k];
+	return any != 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	struct json_object *root;
+	struct status_unread u = {};
+	struct json_object *root, *arr;
 	struct status_args a;
 	struct tc_pins pins;
-	int ret;
+	int ret, dir_err;
 
 	ret = tc_parse_exit(status_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
-	/* No pin directory, but attachments made with other pin options:
-	 * those are still worth showing. */
-	if (!access(pins.dir, F_OK) || errno != ENOENT || !parent_on_bpffs(pins.dir) ||
-	    !kernel_has_ours()) {
-		if (tc_bpffs_prepare(pins.dir, 0))
-			return TC_EXIT_FAIL;
-	} else {
+	/* No pin directory, but attachments made with other pin options: those
+	 * are still worth showing (and status still exits 1: nothing is pinned
+	 * where it was asked to look). */
+	if (pin_dir_absent(pins.dir) && kernel_has_ours()) {
 		tc_warn("pin directory %s does not exist; showing what is attached in the kernel",
 			pins.dir);
-		pin_dir_missing = 1;
+		dir_err = -ENOENT;
+	} else {
+		/* A pin directory this user cannot search: still show what is known. */
+		dir_err = tc_bpffs_prepare(pins.dir, 0);
+		if (dir_err && unread_cause(dir_err) != UNREAD_PERMISSION)
+			return TC_EXIT_FAIL;
 	}
-	root = status_collect(&pins);
+	root = status_collect(&pins, &u);
 	if (a.json)
 		printf("%s\n",
 		       json_object_to_json_string_ext(
 			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		print_text(root);
+	fflush(stdout);
+	json_object_object_get_ex(root, "attachments", &arr);
+	u.maps_elsewhere = any_maps_elsewhere(arr);
+	if (dir_err != -ENOENT)
+		report_unread(&pins, &u, dir_err, !u.links && !json_object_array_length(arr));
 	json_object_put(root);
-	return TC_EXIT_OK;
+	/* Exit 0 only when everything status shows was read. */
+	return dir_err || any_unread(&u) ? TC_EXIT_FAIL : TC_EXIT_OK;
 }

@@ -190,6 +190,14 @@ static int read_flow(struct top *t)
 	return err;
 }
 
+/* The way out of a read refused for permission, appended to a note. */
+static const char *way_out(int err)
+{
+	return err == -EACCES || err == -EPERM ? "; run as root, or give this user read "
+						 "permission on the pin (PIN_GROUP)"
+					       : "";
+}
+
 int top_read(struct top *t, unsigned int open_flags)
 {
 	int err;
@@ -199,8 +207,8 @@ int top_read(struct top *t, unsigned int open_flags)
 	if (err == -ENOENT)
 		snprintf(t->note, sizeof(t->note), "no map pinned at %s any more", t->pins.ip);
 	else if (err)
-		snprintf(t->note, sizeof(t->note), "cannot read %s: %s", t->pins.ip,
-			 strerror(-err));
+		snprintf(t->note, sizeof(t->note), "cannot read %s: %s%s", t->pins.ip,
+			 strerror(-err), way_out(err));
 	if (err)
 		return err;
 	/* The flow map matters only to its view: the IP view goes on without it. */
@@ -407,7 +415,8 @@ const char *top_note(const struct top *t, char *buf, size_t len)
 	if (t->note[0])
 		snprintf(buf, len, "%s", t->note);
 	else if (t->view == TC_VIEW_FLOW && t->flow_err)
-		snprintf(buf, len, "cannot read %s: %s", t->pins.flow, strerror(-t->flow_err));
+		snprintf(buf, len, "cannot read %s: %s%s", t->pins.flow, strerror(-t->flow_err),
+			 way_out(t->flow_err));
 	else if (t->view == TC_VIEW_FLOW && t->flow == TOP_FLOW_ABSENT)
 		snprintf(buf, len, "no flow map pinned at %s", t->pins.flow);
 	else if (t->view == TC_VIEW_FLOW && t->flow == TOP_FLOW_OFF)

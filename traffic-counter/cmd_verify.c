@@ -172,18 +172,26 @@ static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs,
 	return err;
 }
 
-/* Directions to check: the one asked for, or each one attached on ifindex. */
+/*
+ * Directions to check: the one asked for, or each one attached on ifindex.
+ * -errno when the attachments cannot be listed.
+ */
 static int pick_directions(const struct tc_pins *pins, int ifindex, int asked, int *dirs)
 {
 	struct tc_attachment *list = NULL;
-	int in = 0, out = 0, n = 0;
+	int in = 0, out = 0, n = 0, err;
 	size_t count = 0;
 
 	if (asked >= 0) {
 		dirs[0] = asked;
 		return 1;
 	}
-	tc_attachments_list(pins, &list, &count);
+	err = tc_attachments_list(pins, &list, &count);
+	if (err) {
+		tc_err("cannot list the attachments in %s: %s; run as root, or pass --direction",
+		       pins->links, strerror(-err));
+		return err;
+	}
 	for (size_t i = 0; i < count; i++) {
 		if (list[i].other_netns || list[i].ifindex != ifindex)
 			continue;
@@ -328,6 +336,8 @@ int cmd_verify(int argc, char **argv)
 	if (ifindex < 0 || open_maps(&pins, &m))
 		goto fail;
 	n = pick_directions(&pins, ifindex, a.direction, dirs);
+	if (n < 0)
+		goto fail;
 	if (!n) {
 		tc_err("nothing is attached on %s in %s: attach first, or pass --direction",
 		       a.iface, pins.dir);

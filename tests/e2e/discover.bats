@@ -53,7 +53,11 @@ discover_case() {
 
 	# Status with the pin dir of the attachment but not the map options: the
 	# attachment is recorded there, its maps are elsewhere and named.
-	st=$(tc_in_pin "$DIR" "$NS_B" status --json)
+	# Its maps are not pinned in $DIR: status shows all it found and exits 1.
+	run --separate-stderr tc_in_pin "$DIR" "$NS_B" status --json
+	assert_error_status 1
+	[[ $stderr == *"not pinned here"*"--control-pin"* ]]
+	st=$output
 	jq -c '.attachments' <<<"$st"
 	assert_eq "$(jq -r '.attachments[0].maps_elsewhere' <<<"$st")" true "maps_elsewhere"
 	assert_eq "$(jq -r '.attachments[0].map_pins.traffic_control' <<<"$st")" "$MAPS/ctl" \
@@ -63,9 +67,11 @@ discover_case() {
 	assert_eq "$(jq -r '.other_attachments | length' <<<"$st")" 0 "other attachments in $DIR"
 
 	# Status with another pin dir (which does not exist): found from the kernel.
+	# Still exit 1: nothing could be read where it was asked to look.
 	run --separate-stderr tc_in "$NS_B" status --json
 	echo "status --pin-dir $PIN: status $status, stderr '$stderr'"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"pin directory $PIN does not exist; showing what is attached"* ]]
 	other=$(jq -c '.other_attachments' <<<"$output")
 	echo "other_attachments: $other"
 	assert_eq "$(jq -r 'length' <<<"$other")" 1 "other attachments"
@@ -91,8 +97,9 @@ discover_case() {
 		find "$DIR/links" >&2
 		return 1
 	}
-	st=$(tc_in_pin "$DIR" "$NS_B" status --json)
-	assert_eq "$(jq -c '[(.attachments | length), (.other_attachments | length)]' <<<"$st")" \
+	run --separate-stderr tc_in_pin "$DIR" "$NS_B" status --json
+	assert_error_status 1 # no maps in $DIR and nothing attached
+	assert_eq "$(jq -c '[(.attachments | length), (.other_attachments | length)]' <<<"$output")" \
 		"[0,0]" "attachments after detach"
 	# With nothing attached, a pin dir that does not exist is an error again.
 	run --separate-stderr tc_in "$NS_B" status --json
@@ -131,7 +138,9 @@ discover_case() {
 	# No --pin-dir: links and the default-named maps go beside the control map.
 	timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_BIN" attach --iface "$DEV_B" \
 		--attach-point tc-egress --control-pin "$OTHER/ctl"
-	st=$(tc_in "$NS_B" status --json)
+	run --separate-stderr tc_in "$NS_B" status --json
+	[ "$status" -eq 1 ] # the default pin dir does not exist
+	st=$output
 	assert_eq "$(jq -r '.other_attachments[0].pin_dir' <<<"$st")" "$OTHER" "pin dir"
 	assert_eq "$(jq -r '.other_attachments[0].map_pins.traffic_counters_ip' <<<"$st")" \
 		"$OTHER/traffic_counters_ip" "IP map pin"

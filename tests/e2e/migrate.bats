@@ -89,6 +89,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 	# The readers say the same about the control map, and still read the rest.
 	run --separate-stderr tc_in "$NS_B" status
 	echo "status: exit $status, stdout '$output', stderr '$stderr'"
+	[ "$status" -eq 1 ]
 	[[ $output == *"traffic_control"*"(another layout at $PIN/traffic_control)"* ]]
 	[[ $stderr == *"layout version 1"*"--migrate"* ]]
 	assert_eq "$(ip_counts "$NS_B" "$A4" ingress "$IFX_B")" "4 $((4 * PING4_FRAME))" \
