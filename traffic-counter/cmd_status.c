@@ -97,7 +97,7 @@ static struct tc_found *recorded_maps(const struct tc_attachment *list, size_t n
 struct status_unread {
 	int links;
 	int maps[TC_MAP_KIND_MAX];
-	int maps_elsewhere; /* the attachments recorded here use maps pinned elsewhere */
+	int maps_elsewhere; /* a map missing here is pinned elsewhere */
 };
 
 static struct json_object *attachments_json(const struct tc_pins *pins, int *err)
@@ -526,16 +526,25 @@ static void print_text(struct json_object *root)
 	}
 }
 
-/* Whether any attachment in a status "attachments" array counts elsewhere. */
-static int any_maps_elsewhere(struct json_object *arr)
+/*
+ * Whether a map missing here is pinned elsewhere for one of the attachments
+ * recorded here (their "map_pins" from the kernel), rather than removed.
+ */
+static int missing_pinned_elsewhere(struct json_object *arr, const struct tc_pins *pins,
+				    const struct status_unread *u)
 {
-	struct json_object *v;
+	struct json_object *where, *pin;
 
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "maps_elsewhere",
-					      &v) &&
-		    json_object_get_boolean(v))
-			return 1;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(arr, i), "map_pins",
+					       &where))
+			continue;
+		for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+			if (u->maps[k] == -ENOENT &&
+			    json_object_object_get_ex(where, tc_map_kind_name(k), &pin) &&
+			    strcmp(json_object_get_string(pin), tc_map_pin(pins, k)))
+				return 1;
+	}
 	return 0;
 }
 
@@ -773,7 +782,7 @@ int cmd_status(int argc, char **argv)
 		print_text(root);
 	fflush(stdout);
 	json_object_object_get_ex(root, "attachments", &arr);
-	u.maps_elsewhere = any_maps_elsewhere(arr);
+	u.maps_elsewhere = missing_pinned_elsewhere(arr, &pins, &u);
 	if (dir_err != -ENOENT)
 		report_unread(&pins, &u, dir_err, !u.links && !json_object_array_length(arr));
 	json_object_put(root);
