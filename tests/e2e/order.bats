@@ -46,6 +46,7 @@ side() {
 
 # udp_noports -> datagrams the receiver got for closed ports so far
 udp_noports() {
+	# shellcheck disable=SC2016 # $i is awk's field, not the shell's
 	nsenter --net="/run/netns/$NS_B" awk '/^Udp:/ { if (h) { print $i; exit }
 		for (i = 1; i <= NF; i++) if ($i == "NoPorts") break; h = 1 }' /proc/net/snmp
 }
