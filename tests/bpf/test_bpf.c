@@ -394,7 +394,11 @@ static void test_large_linear_tc(void **state)
 static void test_gso_counts_wire_packets(void **state)
 {
 	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
-	const size_t hdr = 14 + 20 + 20, mss = 800, segs = 4;
+	/* Three full 800-byte segments and a last one of 300: 2700 payload bytes. */
+	const size_t mss = 800, segs = 4, last = 300, payload = (segs - 1) * mss + last;
+	/* On the wire each segment is an Ethernet, an IPv4 and a TCP header, then data. */
+	const size_t eth = 14, ipv4 = 20, tcp = 20;
+	const size_t wire = (segs - 1) * (eth + ipv4 + tcp + mss) + (eth + ipv4 + tcp + last);
 	struct ip_entry e[HARNESS_MAX_ENTRIES];
 	struct pkt p;
 	int ret, n;
@@ -404,16 +408,17 @@ static void test_gso_counts_wire_packets(void **state)
 	pkt_eth(&p, ETHERTYPE_IPV4);
 	pkt_ipv4(&p, IPPROTO_TCP, 5, pkt_src4, pkt_dst4);
 	pkt_tcp(&p, 40000, 443, TCPF_ACK);
-	pkt_payload(&p, mss * segs);
+	pkt_payload(&p, payload);
 	pkt_finish(&p);
-	assert_int_equal(p.len, hdr + mss * segs); /* skb test runs take one page at most */
+	assert_int_equal(p.len, 14 + 20 + 20 + 2700); /* skb test runs take one page at most */
+	assert_int_equal(wire, 3 * 854 + 354);
 	for (int prog = PROG_TC_INGRESS; prog <= PROG_TC_EGRESS; prog++) {
 		assert_int_equal(harness_reset(h, 0), 0);
 		assert_int_equal(harness_run_gso(h, prog, p.data, p.len, segs, mss, &ret), 0);
 		n = harness_ip_entries(h, e, HARNESS_MAX_ENTRIES);
 		assert_int_equal(n, 1);
 		assert_int_equal(e[0].val.packets, segs);
-		assert_int_equal(e[0].val.bytes, p.len + (segs - 1) * hdr);
+		assert_int_equal(e[0].val.bytes, wire);
 	}
 	harness_close(h);
 }
