@@ -65,8 +65,8 @@ bool check_stats_exact(struct harness *h, uint8_t direction, const struct stat_w
 bool check_untouched(struct harness *h, uint8_t direction, uint32_t flags, char *msg,
 		     size_t msglen);
 
-/* How many tc runs the kernel refused for a short IP header (see check.c). */
-unsigned int check_refused_runs(void);
+/* True when the kernel's skb test run refuses p: an IP header cut short (check.c). */
+bool skb_test_run_refuses(const struct pkt *p);
 
 const char *stat_name(unsigned int stat);
 

@@ -2,22 +2,67 @@
 # shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
 # GSO and GRO: at tc one skb can stand for many wire packets. traffic-counter
 # counts the wire packets (gso_segs, each with its own headers), as a NIC's
-# counters do, so the counts do not depend on offload settings. The oracle
-# for packets is the sender's TcpOutSegs + TcpRetransSegs (TCP segments
-# sent, counted per wire segment by the stack); for bytes, the frames XDP
-# sees on the peer once the veth must segment (a peer with XDP cannot take
-# GSO packets).
+# counters do, so the counts do not depend on offload settings. The oracles
+# come from the kernel's own counters, never from traffic-counter: packets
+# are the sender's TcpOutSegs + TcpRetransSegs (TCP segments sent, counted
+# per wire segment); bytes are rebuilt from the IP MIB (IpExtOutOctets and
+# IpExtInOctets count an skb's bytes once, headers included) plus the
+# headers each extra wire packet of a GSO/GRO skb carries on the wire.
 
 load helpers
+
+# Headers of one wire segment of the bulk transfer past the IP MIB's count:
+# Ethernet, and for each extra segment of a GSO/GRO skb IPv4 (20) plus TCP
+# with the timestamp option (32; the sysctl is set below).
+ETH_HDR=14
+IP_TCP_HDR=52
 
 setup() {
 	tc_e2e_setup
 	need_tools iperf3 ethtool nstat
 	make_pair nov6
+	local ns
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+	done
+	BG_PIDS=()
 }
 
+# Background jobs a failed test leaves: iperf3 under timeout(1), which passes
+# TERM on to it, started directly or by a bulk subshell.
 teardown() {
+	local pid
+	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+		pkill -TERM -P "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+	done
 	tc_e2e_teardown
+}
+
+# ip_mib NS -> "octets skbs wire_packets" of IP in and out, absolute:
+# IpExtInOctets IpInReceives IpExtInNoECTPkts IpExtOutOctets IpOutRequests.
+# NoECTPkts counts a GRO skb's segments (gso_segs); the others count skbs.
+ip_mib() {
+	ip netns exec "$1" nstat -asz IpExtInOctets IpInReceives IpExtInNoECTPkts \
+		IpExtOutOctets IpOutRequests |
+		awk '{ v[$1] = $2 } END { print v["IpExtInOctets"] + 0, v["IpInReceives"] + 0,
+			v["IpExtInNoECTPkts"] + 0, v["IpExtOutOctets"] + 0, v["IpOutRequests"] + 0 }'
+}
+
+# wire_bytes OCTETS SKBS SEGMENTS -> bytes on the wire, Ethernet included:
+# the IP bytes the MIB counted, the headers of the SEGMENTS - SKBS wire
+# packets a GSO/GRO skb stood for, and an Ethernet header each.
+wire_bytes() {
+	echo $(($1 + ($3 - $2) * IP_TCP_HDR + $3 * ETH_HDR))
+}
+
+# tcp_settled: no TCP socket of the transfer left in either namespace
+# but TIME-WAIT ones (every FIN and its ACK went out), within 5 s.
+tcp_settled() {
+	local ns
+	for ns in "$NS_A" "$NS_B"; do
+		[ -z "$(ip netns exec "$ns" ss -Htan state all exclude time-wait)" ] || return 1
+	done
 }
 
 # tcp_out_segs -> TCP segments the sender put out: TcpOutSegs leaves out
@@ -31,11 +76,12 @@ tcp_out_segs() {
 # so every segment the sender counts reaches every hook).
 bulk() {
 	ip netns exec "$NS_B" timeout 20 iperf3 -s -1 -B "$B4" -p 5201 >/dev/null 2>&1 &
-	local srv=$! i
-	for ((i = 0; i < 50; i++)); do
-		ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q LISTEN && break
-		sleep 0.1
-	done
+	local srv=$!
+	BG_PIDS+=("$srv")
+	wait_until 5 bash -c "ip netns exec '$NS_B' ss -Hltn 'sport = :5201' | grep -q LISTEN" || {
+		echo "FAIL: iperf3 server not listening in 5 s" >&2
+		return 1
+	}
 	timeout 15 ip netns exec "$NS_A" iperf3 -c "$B4" -p 5201 -t 2 -b 200M >/dev/null
 	wait "$srv"
 }
@@ -45,19 +91,37 @@ gso() { ip netns exec "$NS_A" ethtool -K "$DEV_A" gso "$1" tso "$1"; }
 gro() { ip netns exec "$NS_B" ethtool -K "$DEV_B" gro "$1"; }
 
 # run_bulk: BULK_SEGS (TcpOutSegs delta), EGRESS and INGRESS ("packets bytes"
-# counted at A's egress for B and at B's ingress for A) and TX (A's device).
+# counted at A's egress for B and at B's ingress for A), TX (A's device:
+# "packets bytes" delta), and the kernel's figures for the wire: SENT
+# (A's IP MIB out with BULK_SEGS) and RECEIVED (B's IP MIB in), "packets
+# bytes" each.
 run_bulk() {
-	local s0 t0 t1
+	local s0 t0 t1 a0 a1 b0 b1
 	s0=$(tcp_out_segs)
 	t0=$(iface_counter "$NS_A" "$DEV_A" tx)
+	read -ra a0 <<<"$(ip_mib "$NS_A")"
+	read -ra b0 <<<"$(ip_mib "$NS_B")"
 	bulk
-	sleep 0.5 # let the last segments and ACKs drain
+	wait_until 5 tcp_settled || {
+		echo "FAIL: TCP sockets still open 5 s after the transfer:" >&2
+		ip netns exec "$NS_A" ss -tan >&2
+		return 1
+	}
 	BULK_SEGS=$(($(tcp_out_segs) - s0))
 	t1=$(iface_counter "$NS_A" "$DEV_A" tx)
-	TX_PACKETS=$((${t1% *} - ${t0% *}))
+	read -ra a1 <<<"$(ip_mib "$NS_A")"
+	read -ra b1 <<<"$(ip_mib "$NS_B")"
+	TX="$((${t1% *} - ${t0% *})) $((${t1#* } - ${t0#* }))"
+	TX_PACKETS=${TX% *}
+	SENT="$BULK_SEGS $(wire_bytes $((a1[3] - a0[3])) $((a1[4] - a0[4])) "$BULK_SEGS")"
+	RECEIVED="$((b1[2] - b0[2])) $(wire_bytes $((b1[0] - b0[0])) $((b1[1] - b0[1])) \
+		$((b1[2] - b0[2])))"
 	EGRESS=$(ip_counts "$NS_A" "$B4" egress "$IFX_A")
 	INGRESS=$(ip_counts "$NS_B" "$A4" ingress "$IFX_B")
-	echo "TcpOutSegs +$BULK_SEGS; egress $EGRESS; ingress $INGRESS; device tx +$TX_PACKETS"
+	echo "TcpOutSegs +$BULK_SEGS; egress $EGRESS; ingress $INGRESS; device tx +$TX"
+	echo "IP MIB A out +$((a1[3] - a0[3])) B/+$((a1[4] - a0[4])) skbs -> sent $SENT;" \
+		"B in +$((b1[0] - b0[0])) B/+$((b1[1] - b0[1])) skbs/+$((b1[2] - b0[2])) segs" \
+		"-> received $RECEIVED"
 	[ "$BULK_SEGS" -gt 1000 ] || {
 		echo "FAIL: only $BULK_SEGS segments sent: the bulk transfer did not run" >&2
 		return 1
@@ -70,8 +134,8 @@ run_bulk() {
 	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
-	assert_eq "${EGRESS% *}" "$BULK_SEGS" "egress packets = TCP segments sent"
-	assert_eq "$INGRESS" "$EGRESS" "ingress = egress (packets and bytes)"
+	assert_eq "$EGRESS" "$SENT" "egress = wire packets and bytes the sender's stack sent"
+	assert_eq "$INGRESS" "$RECEIVED" "ingress = wire packets and bytes the receiver's stack got"
 	# The device passed GSO packets whole: it counted fewer than were sent.
 	[ "$TX_PACKETS" -lt "$BULK_SEGS" ] || {
 		echo "FAIL: the veth counted $TX_PACKETS >= $BULK_SEGS: no GSO happened" >&2
@@ -85,9 +149,9 @@ run_bulk() {
 	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
-	assert_eq "${EGRESS% *}" "$BULK_SEGS" "egress packets = TCP segments sent"
-	assert_eq "$INGRESS" "$EGRESS" "ingress = egress (packets and bytes)"
-	assert_eq "$TX_PACKETS" "$BULK_SEGS" "device tx packets = segments (no GSO)"
+	assert_eq "$EGRESS" "$SENT" "egress = wire packets and bytes the sender's stack sent"
+	assert_eq "$INGRESS" "$RECEIVED" "ingress = wire packets and bytes the receiver's stack got"
+	assert_eq "$TX" "$EGRESS" "device tx = egress (no GSO: the device sees the wire frames)"
 }
 
 @test "GSO on, peer with XDP: bytes rebuilt per segment equal the frames XDP sees" {
@@ -95,10 +159,10 @@ run_bulk() {
 	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
 	run_bulk
-	# The veth segments after tc egress (its peer runs XDP): XDP sees each
-	# wire frame, so its bytes are the oracle for the rebuilt headers.
-	assert_eq "${EGRESS% *}" "$BULK_SEGS" "egress packets = TCP segments sent"
-	assert_eq "$EGRESS" "$INGRESS" "tc egress (GSO skbs) = XDP ingress (frames)"
+	# The stack segments after tc egress (the veth's peer runs XDP): tc
+	# egress sees GSO skbs, XDP each wire frame.
+	assert_eq "$EGRESS" "$SENT" "tc egress (GSO skbs) = wire packets and bytes sent"
+	assert_eq "$INGRESS" "$RECEIVED" "XDP ingress (frames) = wire packets and bytes received"
 	assert_eq "$TX_PACKETS" "$BULK_SEGS" "device tx packets = segments"
 }
 
@@ -108,18 +172,20 @@ run_bulk() {
 	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
-	assert_eq "${INGRESS% *}" "$BULK_SEGS" "ingress packets = TCP segments sent"
-	assert_eq "$INGRESS" "$EGRESS" "ingress (GRO skbs) = egress (single segments)"
+	assert_eq "$INGRESS" "$RECEIVED" "ingress (GRO skbs) = wire packets and bytes received"
+	assert_eq "$EGRESS" "$SENT" "egress (single segments) = wire packets and bytes sent"
 }
 
 @test "verify reconciles a GSO transfer where the device segments (peer XDP)" {
 	gso on
 	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
-	local out
+	local out pid
 	bulk &
+	pid=$!
+	BG_PIDS+=("$pid")
 	out=$(tc_in "$NS_A" verify --iface "$DEV_A" --interval 4 --json)
-	wait
+	wait "$pid"
 	echo "verify: $out"
 	assert_eq "$(jq -r .ok <<<"$out")" true "verify ok on the sender's egress"
 	[ "$(jq -r '.directions[0].agent_packets' <<<"$out")" -gt 1000 ] || {

@@ -367,6 +367,16 @@ wait_gone() { # wait_gone SECONDS CMD...: until CMD fails
 	return 1
 }
 
+wait_until() { # wait_until SECONDS CMD...: until CMD succeeds
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # link_pins: files under the pin dir's links/ (none or no dir at all is fine)
 link_pins() {
 	[ -d "$PIN/links" ] || return 0

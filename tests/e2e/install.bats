@@ -121,12 +121,15 @@ section() {
 }
 
 @test "traffic-counter(8) documents every command and every option of its --help" {
-	local text cmd opt sec missing=""
+	local text cmd cmds opt sec missing="" nopts=0
 	text=$(man_text "$ROOT$MAN_DIR/man8/traffic-counter.8")
 	for opt in --pin-dir --pin --flow-pin --control-pin --verbose --version; do
 		[[ $text == *"$opt"* ]] || missing+=" $opt"
 	done
-	for cmd in $("$TC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p'); do
+	cmds=$("$TC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
+	# The parse found every command, so the loops below check something.
+	assert_eq "$(wc -w <<<"$cmds")" 10 "commands in --help"
+	for cmd in $cmds; do
 		sec=$(section "$text" "$cmd")
 		if [ -z "$sec" ]; then
 			missing+=" command:$cmd"
@@ -134,9 +137,12 @@ section() {
 		fi
 		for opt in $("$TC_BIN" "$cmd" --help | sed -n 's/^  \(--[a-z-]*\).*/\1/p'); do
 			case $opt in --pin-dir | --pin | --flow-pin | --control-pin) continue ;; esac
+			nopts=$((nopts + 1))
 			grep -q -- "$opt\b" <<<"$sec" || missing+=" $cmd:$opt"
 		done
 	done
+	# Every command's own options (pin options aside): update when one is added.
+	assert_eq "$nopts" 47 "command options in the --help texts"
 	assert_eq "$missing" "" "undocumented in doc/traffic-counter.8.scd"
 }
 

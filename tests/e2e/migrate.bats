@@ -17,9 +17,16 @@ setup() {
 		return 1
 	}
 	make_pair nov6
+	BG_PIDS=()
 }
 
+# A flood a failed test leaves behind runs under timeout(1), which passes
+# TERM on to it.
 teardown() {
+	local pid
+	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
 	tc_e2e_teardown
 }
 
@@ -110,7 +117,6 @@ map_ids() { # map_ids -> ids of the four pinned maps
 	wait_eq 5 "20 $((20 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	wait_eq 5 "20 $((20 * PING4_FRAME))" ip_counts "$NS_A" "$B4" egress "$IFX_A"
 	wait_eq 5 "20 $((20 * PING4_FRAME))" ip_counts "$NS_A" "$B4" ingress "$IFX_A"
-	sleep 0.3
 
 	local before ctl_before old_ids progs_before
 	before=$(snapshot "$NS_A" "$TC_OLD_BIN")
@@ -155,7 +161,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 	wait_eq 5 "25 $((25 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	wait_eq 5 "25 $((25 * PING4_FRAME))" ip_counts "$NS_A" "$B4" egress "$IFX_A"
 	wait_eq 5 "25 $((25 * PING4_FRAME))" ip_counts "$NS_A" "$B4" ingress "$IFX_A"
-	sleep 0.3
+	# ping has returned, so every frame went through every hook: counted once.
 	assert_eq "$(ip_counts "$NS_A" "$B4" egress "$IFX_A")" "25 $((25 * PING4_FRAME))" \
 		"egress counted once"
 	assert_eq "$(flow_counts "$NS_B" "$A4" "$B4" 0 0 1 ingress "$IFX_B")" \
@@ -174,21 +180,27 @@ our_filters() {
 		jq '[.[]? | select((.options.prog.name // "") | test("^tc_(ingress|egress)$"))] | length'
 }
 
+# counting_from ADDR: B's ingress has counted a frame from ADDR
+counting_from() {
+	[ "$(ip_counts "$NS_B" "$1" ingress "$IFX_B" | cut -d' ' -f1)" -gt 0 ]
+}
+
 @test "attach --migrate while a flood is counted: not one frame lost or doubled" {
 	[ -x "$TC_HELPERS/flood_send" ] || {
 		echo "missing $TC_HELPERS/flood_send" >&2
 		return 1
 	}
 	old_attach "$NS_B" --iface "$DEV_B"
-	local frames=1000000 out=$BATS_TEST_TMPDIR/flood.out pid i
+	local frames=1000000 out=$BATS_TEST_TMPDIR/flood.out pid
 	timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
 		5000 6000 18 "$frames" >"$out" &
 	pid=$!
+	BG_PIDS+=("$pid")
 	# Once frames are being counted into the old maps...
-	for ((i = 0; i < 100; i++)); do
-		[ "$(ip_counts "$NS_B" "$A4" ingress "$IFX_B" | cut -d' ' -f1)" -gt 0 ] && break
-		sleep 0.05
-	done
+	wait_until 5 counting_from "$A4" || {
+		echo "FAIL: no frame of the flood counted in 5 s" >&2
+		return 1
+	}
 	# ... the migration (to layout 2, a shared map of another size) runs
 	# under the flood, and the flood outlasts it.
 	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate \

@@ -250,6 +250,7 @@ static void test_help_and_type(void **state)
 	struct tc_metrics *m = policy(0, 32, 128);
 	struct tc_metrics_snapshot s;
 	char *text, current[128] = "";
+	int families = 0, samples = 0;
 
 	(void)state;
 	snap_ip(&s, e, 1);
@@ -269,11 +270,16 @@ static void test_help_and_type(void **state)
 			assert_non_null(line);
 			assert_int_equal(sscanf(line, "# TYPE %127s", name), 1);
 			assert_string_equal(name, current);
+			families++;
 			continue;
 		}
 		assert_int_equal(strncmp(line, current, strlen(current)), 0);
 		assert_true(line[strlen(current)] == '{' || line[strlen(current)] == ' ');
+		samples++;
 	}
+	/* Every family of this snapshot was seen: none is skipped unchecked. */
+	assert_int_equal(families, 17);
+	assert_int_equal(samples, 41);
 	free(text);
 	tc_metrics_free(m);
 }

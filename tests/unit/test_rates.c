@@ -136,6 +136,7 @@ static void test_same_key_other_direction_or_interface_is_another_row(void **sta
 	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 1.0), 0);
 	assert_int_equal(tc_rate_snap_ip(&cur, b, 2, 2.0), 0);
 	tc_rates_update(&cur, &prev);
+	assert_int_equal(cur.n, 2); /* both rows are new: neither matched a */
 	for (size_t i = 0; i < cur.n; i++)
 		assert_true(cur.rows[i].byte_rate == 1000.0);
 	tc_rate_snap_free(&prev);
