@@ -83,8 +83,10 @@ test-asan-e2e: asan-build
 
 .PHONY: test-asan test-asan-unit test-asan-e2e asan-build old-abi-build
 
-# Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is one frame,
-# run through the four programs and checked against tests/fuzz/ref_parser.c.
+# Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is a scenario
+# (count-by, IP map room, offloaded tag, GSO) and up to 8 frames, run through
+# the four programs into the same maps and checked against a model built from
+# tests/fuzz/ref_parser.c; parse.h is also compiled natively (coverage).
 # Seeds: one file per frame of the pcaps in TC_CORPUS. Needs root (skips
 # otherwise). `make fuzz` explores for FUZZ_SECONDS; `make test-fuzz` is a
 # short fixed-seed pass for `make test`. Failing inputs: $(FUZZ_DIR)/crashes.
@@ -92,23 +94,27 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_BIN      := $(FUZZ_DIR)/fuzz_bpf
 FUZZ_SEEDER   := $(FUZZ_DIR)/pcap_seeds
 FUZZ_SEEDS    := $(FUZZ_DIR)/seeds
-FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c $(COMMON_DIR)/names.c
+FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c tests/fuzz/native_parse.c \
+	$(COMMON_DIR)/names.c
+FUZZ_HDRS     := tests/fuzz/ref_parser.h tests/fuzz/native_parse.h tests/fuzz/scenario.h \
+	$(EBPF_DIR)/parse.h
 TC_CORPUS     ?= $(abspath tests/corpus)
 FUZZ_SECONDS  ?= 120
 FUZZ_RUNS     ?= 100000
-FUZZ_MAX_LEN  ?= 2048
+FUZZ_MAX_LEN  ?= 10240
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
 	-artifact_prefix=$(FUZZ_DIR)/crashes/ -print_final_stats=1
 
-$(FUZZ_BIN): $(FUZZ_SRCS) tests/fuzz/ref_parser.h $(SKEL)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -O1 -g $(FUZZ_SANITIZE) $(FUZZ_SRCS) \
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(EBPF_DIR) -O1 -g $(FUZZ_SANITIZE) \
+		$(FUZZ_SRCS) \
 		$(LDLIBS) -o $@ || { echo "fuzz: clang could not build a libFuzzer target;" \
 		"is libclang-rt-14-dev installed? (sudo make deps)" >&2; exit 1; }
 
-$(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c
+$(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c tests/fuzz/scenario.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) $(CFLAGS) $< -o $@
