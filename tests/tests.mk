@@ -114,6 +114,16 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 		$(LDLIBS) -o $@ || { echo "fuzz: clang could not build a libFuzzer target;" \
 		"is libclang-rt-14-dev installed? (sudo make deps)" >&2; exit 1; }
 
+# The oracle's own check: ref_parser against the case table and tshark.
+FUZZ_AGREE := $(FUZZ_DIR)/ref_agree
+FUZZ_AGREE_SRCS := tests/fuzz/ref_agree.c tests/fuzz/ref_parser.c tests/bpf/cases.c \
+	tests/bpf/pkt.c $(COMMON_DIR)/names.c
+$(FUZZ_AGREE): $(FUZZ_AGREE_SRCS) tests/fuzz/ref_parser.h tests/bpf/cases.h tests/bpf/pkt.h
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) -Itests/bpf $(CFLAGS) $(FUZZ_AGREE_SRCS) \
+		-ljson-c -o $@
+
 $(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c tests/fuzz/scenario.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -134,9 +144,11 @@ fuzz: $(FUZZ_BIN) fuzz-seeds
 
 # Without libFuzzer's per-input NEW/REDUCE lines; the bracketed lines are what
 # scripts/test-summary.sh adds up.
-test-fuzz: $(FUZZ_BIN) fuzz-seeds
+test-fuzz: $(FUZZ_BIN) $(FUZZ_AGREE) fuzz-seeds
 	$(Q)rm -rf $(FUZZ_DIR)/test-corpus && mkdir -p $(FUZZ_DIR)/test-corpus $(FUZZ_DIR)/crashes
-	$(Q)start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
+	$(Q)$(FUZZ_AGREE) $(TC_CORPUS)/expected.json $(TC_CORPUS) | grep -v '^\[       OK \]'; \
+		agree=$${PIPESTATUS[0]}; \
+	start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
 		-runs=$(FUZZ_RUNS) -seed=1 $(FUZZ_DIR)/test-corpus $(FUZZ_SEEDS) 2>&1 | \
 		grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE) |^"|[Rr]ecommended dictionary'; \
 		rc=$${PIPESTATUS[0]}; \
@@ -146,6 +158,8 @@ test-fuzz: $(FUZZ_BIN) fuzz-seeds
 		echo "[  SKIPPED ] test-fuzz"; \
 	else echo "[  FAILED  ] 1 test(s), listed below:"; echo "[  FAILED  ] test-fuzz"; \
 		echo "test-fuzz: see FUZZ MISMATCH above; the input is in $(FUZZ_DIR)/crashes"; \
+		exit 1; fi; \
+	if [ $$agree != 0 ]; then echo "test-fuzz: ref_parser disagrees with an oracle (above)"; \
 		exit 1; fi
 
 .PHONY: fuzz fuzz-seeds test-fuzz
