@@ -100,7 +100,7 @@ FUZZ_HDRS     := tests/fuzz/ref_parser.h tests/fuzz/native_parse.h tests/fuzz/sc
 	$(EBPF_DIR)/parse.h
 TC_CORPUS     ?= $(abspath tests/corpus)
 FUZZ_SECONDS  ?= 120
-FUZZ_RUNS     ?= 100000
+FUZZ_RUNS     ?= 80000
 FUZZ_MAX_LEN  ?= 10240
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
