@@ -83,8 +83,10 @@ test-asan-e2e: asan-build
 
 .PHONY: test-asan test-asan-unit test-asan-e2e asan-build old-abi-build
 
-# Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is one frame,
-# run through the four programs and checked against tests/fuzz/ref_parser.c.
+# Fuzzing (libFuzzer, clang -fsanitize=fuzzer): every input is a scenario
+# (count-by, IP map room, offloaded tag, GSO) and up to 8 frames, run through
+# the four programs into the same maps and checked against a model built from
+# tests/fuzz/ref_parser.c; parse.h is also compiled natively (coverage).
 # Seeds: one file per frame of the pcaps in TC_CORPUS. Needs root (skips
 # otherwise). `make fuzz` explores for FUZZ_SECONDS; `make test-fuzz` is a
 # short fixed-seed pass for `make test`. Failing inputs: $(FUZZ_DIR)/crashes.
@@ -92,23 +94,37 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_BIN      := $(FUZZ_DIR)/fuzz_bpf
 FUZZ_SEEDER   := $(FUZZ_DIR)/pcap_seeds
 FUZZ_SEEDS    := $(FUZZ_DIR)/seeds
-FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c $(COMMON_DIR)/names.c
+FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c tests/fuzz/native_parse.c \
+	$(COMMON_DIR)/names.c
+FUZZ_HDRS     := tests/fuzz/ref_parser.h tests/fuzz/native_parse.h tests/fuzz/scenario.h \
+	$(EBPF_DIR)/parse.h
 TC_CORPUS     ?= $(abspath tests/corpus)
 FUZZ_SECONDS  ?= 120
-FUZZ_RUNS     ?= 100000
-FUZZ_MAX_LEN  ?= 2048
+FUZZ_RUNS     ?= 80000
+FUZZ_MAX_LEN  ?= 10240
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
 	-artifact_prefix=$(FUZZ_DIR)/crashes/ -print_final_stats=1
 
-$(FUZZ_BIN): $(FUZZ_SRCS) tests/fuzz/ref_parser.h $(SKEL)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -O1 -g $(FUZZ_SANITIZE) $(FUZZ_SRCS) \
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(EBPF_DIR) -O1 -g $(FUZZ_SANITIZE) \
+		$(FUZZ_SRCS) \
 		$(LDLIBS) -o $@ || { echo "fuzz: clang could not build a libFuzzer target;" \
 		"is libclang-rt-14-dev installed? (sudo make deps)" >&2; exit 1; }
 
-$(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c
+# The oracle's own check: ref_parser against the case table and tshark.
+FUZZ_AGREE := $(FUZZ_DIR)/ref_agree
+FUZZ_AGREE_SRCS := tests/fuzz/ref_agree.c tests/fuzz/ref_parser.c tests/bpf/cases.c \
+	tests/bpf/pkt.c $(COMMON_DIR)/names.c
+$(FUZZ_AGREE): $(FUZZ_AGREE_SRCS) tests/fuzz/ref_parser.h tests/bpf/cases.h tests/bpf/pkt.h
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) -Itests/bpf $(CFLAGS) $(FUZZ_AGREE_SRCS) \
+		-ljson-c -o $@
+
+$(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c tests/fuzz/scenario.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) $(CFLAGS) $< -o $@
@@ -128,9 +144,11 @@ fuzz: $(FUZZ_BIN) fuzz-seeds
 
 # Without libFuzzer's per-input NEW/REDUCE lines; the bracketed lines are what
 # scripts/test-summary.sh adds up.
-test-fuzz: $(FUZZ_BIN) fuzz-seeds
+test-fuzz: $(FUZZ_BIN) $(FUZZ_AGREE) fuzz-seeds
 	$(Q)rm -rf $(FUZZ_DIR)/test-corpus && mkdir -p $(FUZZ_DIR)/test-corpus $(FUZZ_DIR)/crashes
-	$(Q)start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
+	$(Q)$(FUZZ_AGREE) $(TC_CORPUS)/expected.json $(TC_CORPUS) | grep -v '^\[       OK \]'; \
+		agree=$${PIPESTATUS[0]}; \
+	start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
 		-runs=$(FUZZ_RUNS) -seed=1 $(FUZZ_DIR)/test-corpus $(FUZZ_SEEDS) 2>&1 | \
 		grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE) |^"|[Rr]ecommended dictionary'; \
 		rc=$${PIPESTATUS[0]}; \
@@ -140,6 +158,8 @@ test-fuzz: $(FUZZ_BIN) fuzz-seeds
 		echo "[  SKIPPED ] test-fuzz"; \
 	else echo "[  FAILED  ] 1 test(s), listed below:"; echo "[  FAILED  ] test-fuzz"; \
 		echo "test-fuzz: see FUZZ MISMATCH above; the input is in $(FUZZ_DIR)/crashes"; \
+		exit 1; fi; \
+	if [ $$agree != 0 ]; then echo "test-fuzz: ref_parser disagrees with an oracle (above)"; \
 		exit 1; fi
 
 .PHONY: fuzz fuzz-seeds test-fuzz

@@ -29,6 +29,12 @@
  *  - transport: TCP, UDP and SCTP have ports when their minimal header (20,
  *    8, 12 bytes) lies inside the packet, else l4_truncated; TCP also gives
  *    the flags byte. Every other protocol has ports 0 and no remark.
+ *  - hdr_len (SPEC C5, what each extra GSO segment repeats): everything up
+ *    to where the L4 payload starts. The transport header counts when its
+ *    ports were read (TCP by its data offset, as written, UDP 8, SCTP 12);
+ *    a later fragment ends at its fragment header. An IPv6 walk that stops
+ *    without reaching the transport (cut, or over the limit) knows only the
+ *    fixed 40-byte header: the extension headers are not counted again.
  *
  * Where SPEC 2 is silent (the order of the IPv4 checks, the 8 bytes an
  * extension header needs, the minimal transport headers), this follows the
@@ -116,6 +122,7 @@ static void transport(const struct window *w, struct ref_verdict *v)
 {
 	size_t need = transport_min(v->proto);
 
+	v->hdr_len = (uint32_t)w->at;
 	if (!need)
 		return;
 	if (!has(w, need)) {
@@ -124,13 +131,17 @@ static void transport(const struct window *w, struct ref_verdict *v)
 	}
 	v->sport = be16_at(w, 0);
 	v->dport = be16_at(w, 2);
-	if (v->proto == PROTO_TCP)
+	if (v->proto == PROTO_TCP) {
 		v->tcp_flags = byte_at(w, 13);
+		need = (size_t)(byte_at(w, 12) >> 4) * 4; /* the data offset */
+	}
+	v->hdr_len += (uint32_t)need;
 }
 
 static void inet4(struct window *w, struct ref_verdict *v)
 {
 	size_t hdr, total;
+	bool later;
 
 	if (!has(w, 20))
 		return refuse(v, TC_STAT_IPV4_TRUNCATED);
@@ -152,9 +163,12 @@ static void inet4(struct window *w, struct ref_verdict *v)
 	memcpy(v->dst, w->frame + w->at + 16, 4);
 	if (total)
 		clip(w, total);
-	if (be16_at(w, 6) & 0x1fff)
-		return; /* a later fragment: no transport header */
+	later = be16_at(w, 6) & 0x1fff;
 	w->at += hdr;
+	if (later) {
+		v->hdr_len = (uint32_t)w->at;
+		return; /* a later fragment: no transport header */
+	}
 	transport(w, v);
 }
 
@@ -184,6 +198,7 @@ static void inet6(struct window *w, struct ref_verdict *v)
 	if (payload)
 		clip(w, 40 + (size_t)payload);
 	w->at += 40;
+	v->hdr_len = (uint32_t)w->at; /* unless the walk reaches the transport */
 
 	for (unsigned int walked = 0; is_ext(type); walked++) {
 		uint8_t next;
@@ -201,6 +216,7 @@ static void inet6(struct window *w, struct ref_verdict *v)
 		next = byte_at(w, 0);
 		if (type == PROTO_FRAGMENT && (be16_at(w, 2) & FRAG_OFFSET_MASK)) {
 			v->proto = next; /* fragment data follows, not headers */
+			v->hdr_len = (uint32_t)(w->at + EXT_MIN_BYTES);
 			return;
 		}
 		w->at += type == PROTO_FRAGMENT ? EXT_MIN_BYTES
@@ -211,10 +227,10 @@ static void inet6(struct window *w, struct ref_verdict *v)
 	transport(w, v);
 }
 
-void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out)
+void ref_parse(const uint8_t *frame, size_t len, unsigned int offloaded, struct ref_verdict *out)
 {
 	struct window w = {.frame = frame, .at = 0, .end = len};
-	unsigned int tags = 0;
+	unsigned int tags = offloaded;
 	uint16_t type;
 
 	memset(out, 0, sizeof(*out));

@@ -27,10 +27,22 @@ struct ref_verdict {
 	uint16_t dport;
 	uint8_t src[16]; /* IPv4: first 4 bytes, the rest zero */
 	uint8_t dst[16];
+	/*
+	 * Bytes in front of the L4 payload in the frame's data, replicated in
+	 * every segment of a GSO skb (SPEC C5): L2 with in-data tags, the IP
+	 * header, the IPv6 extension headers walked when the walk reached the
+	 * transport, and the transport header (TCP data offset, UDP 8, SCTP 12)
+	 * when it is there. 0 when not counted.
+	 */
+	uint32_t hdr_len;
 };
 
-/* Classifies `len` bytes of frame, as seen with every VLAN tag in the data. */
-void ref_parse(const uint8_t *frame, size_t len, struct ref_verdict *out);
+/*
+ * Classifies `len` bytes of frame. `offloaded` is how many VLAN tags the
+ * kernel already moved into skb metadata (0 or 1): they count against the
+ * tag limit as if they were in the data.
+ */
+void ref_parse(const uint8_t *frame, size_t len, unsigned int offloaded, struct ref_verdict *out);
 
 /* The statistic's name as traffic-counter status prints it. */
 const char *ref_stat_name(unsigned int stat);
