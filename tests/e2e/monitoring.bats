@@ -172,7 +172,7 @@ alerts_in() {
 	[[ $output == *SUCCESS* ]]
 	# Every alert of the rules is tested, firing at least once.
 	local alert
-	for alert in $(sed -n 's/^ *- alert: //p' "$RULES"); do
+	while read -r alert; do
 		grep -qx "        alertname: $alert" "$RULE_TESTS" || {
 			echo "FAIL: $alert has no unit test" >&2
 			return 1
@@ -181,11 +181,11 @@ alerts_in() {
 			echo "FAIL: no unit test shows $alert firing" >&2
 			return 1
 		}
-	done
+	done < <(sed -n 's/^ *- alert: //p' "$RULES")
 }
 
 @test "monitoring: a changed threshold, selector or for: fails the rule unit tests" {
-	local dir=$BATS_TEST_TMPDIR/mutant mutation alert expr n=0
+	local dir=$BATS_TEST_TMPDIR/mutant alert expr n=0
 	mkdir -p "$dir"
 	cp "$RULE_TESTS" "$dir/"
 	# ALERT|SED: the alert whose test must fail, and the change.
@@ -294,12 +294,12 @@ EOF
 
 	# Every traffic_counter_* name the kit uses is one serve exports.
 	names=$(curl_b "http://$SERVE_ADDR/metrics" | sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p')
-	for metric in $(cat "$RULES" "$DASHBOARD" | grep -o 'traffic_counter_[a-z_]*' | sort -u); do
+	while read -r metric; do
 		grep -qx "$metric" <<<"$names" || {
 			echo "FAIL: the kit uses $metric, which serve does not export" >&2
 			return 1
 		}
-	done
+	done < <(cat "$RULES" "$DASHBOARD" | grep -o 'traffic_counter_[a-z_]*' | sort -u)
 
 	# Prometheus loaded the 10 rules and evaluates them without error;
 	# nothing fires or is pending on this healthy node.
