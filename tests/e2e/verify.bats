@@ -5,13 +5,12 @@
 # the interface counted, --tolerance on both sides of its boundary,
 # --direction, and a full IP map (accounted for: OK).
 #
-# Each verify runs in the background over VERIFY_INTERVAL seconds; the
-# traffic is sent once it has read its first snapshot (it sleeps), so every
-# frame sent falls inside its window and the figures are exact.
+# Each verify runs in the background (verify_window, helpers.bash); the
+# traffic is sent once it has read its first snapshot, so every frame sent
+# falls inside its window and the figures are exact.
 
 load helpers
 
-VERIFY_INTERVAL=2
 KEEP=6
 KEEP_LEN=142 # UDP/IPv4, 100 payload bytes: 14 + 20 + 8 + 100
 DROP=4
@@ -23,65 +22,10 @@ setup() {
 	DROP_DIR="/sys/fs/bpf/tc-e2e-$TCE_ID-drop"
 	TCE_PINS+=("$DROP_DIR")
 	mkdir -p "$DROP_DIR"
-	VERIFY_PIDS=()
 }
 
 teardown() {
-	local pid
-	for pid in ${VERIFY_PIDS[@]+"${VERIFY_PIDS[@]}"}; do
-		kill "$pid" 2>/dev/null || true
-	done
 	tc_e2e_teardown
-}
-
-# verify_tc_pid -> pid of the running `traffic-counter verify` of this test,
-# once it sleeps between its two snapshots (the first one is read).
-verify_tc_pid() {
-	local p
-	for p in $(pgrep -f -- "verify --pin-dir $PIN " || true); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = traffic-counter ] || continue
-		[ "$(cat "/proc/$p/wchan" 2>/dev/null)" = hrtimer_nanosleep ] || continue
-		echo "$p"
-		return 0
-	done
-	return 1
-}
-
-# verify_window NS DEV [VERIFY ARGS...] -- SENDER...: `verify --iface DEV`
-# in NS, SENDER run (bounded) inside its interval. Sets VRC (exit code),
-# VOUT (stdout) and VERR (stderr).
-verify_window() {
-	local ns=$1 dev=$2 args=() bg tc i
-	shift 2
-	while [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	shift
-	tc_in "$ns" verify --iface "$dev" --interval "$VERIFY_INTERVAL" "${args[@]}" \
-		>"$BATS_TEST_TMPDIR/verify.out" 2>"$BATS_TEST_TMPDIR/verify.err" &
-	bg=$!
-	VERIFY_PIDS+=("$bg")
-	for ((i = 0; i < 50; i++)); do
-		tc=$(verify_tc_pid) && break
-		sleep 0.1
-	done
-	[ -n "$tc" ] || {
-		echo "FAIL: verify did not reach its interval in 5 s: $(cat "$BATS_TEST_TMPDIR/verify.err")" >&2
-		return 1
-	}
-	VERIFY_PIDS+=("$tc")
-	"$@" || return 1
-	# The sender must have finished inside the window: verify still sleeps.
-	[ "$(cat "/proc/$tc/wchan" 2>/dev/null)" = hrtimer_nanosleep ] || {
-		echo "FAIL: the traffic outlasted verify's $VERIFY_INTERVAL s interval" >&2
-		return 1
-	}
-	VRC=0
-	wait "$bg" || VRC=$?
-	VOUT=$(cat "$BATS_TEST_TMPDIR/verify.out")
-	VERR=$(cat "$BATS_TEST_TMPDIR/verify.err")
-	echo "verify ${args[*]}: exit $VRC; stdout: $VOUT; stderr: $VERR"
 }
 
 # dir_field DIRECTION FIELD -> FIELD of DIRECTION in verify's JSON (VOUT)
