@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
+#include "verify.h"
 
 enum {
 	OPT_IFACE = 1,
@@ -107,19 +108,11 @@ struct maps_fds {
 	int stats;
 };
 
-/* Everything the agent saw on (ifindex, direction): addresses and statistics. */
-static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct counters *out)
+void verify_agent_sum(const struct tc_ip_entry *ip, size_t n_ip, const struct tc_stat_entry *st,
+		      size_t n_st, __u32 ifindex, int dir, struct counters *out)
 {
 	struct counters by_reason[TC_STAT_MAX];
-	struct tc_stat_entry *st = NULL;
-	struct tc_ip_entry *ip = NULL;
-	size_t n_ip = 0, n_st = 0;
-	int err;
 
-	err = tc_dump_ip(m->ip, &ip, &n_ip);
-	err = err ?: tc_dump_stats(m->stats, &st, &n_st);
-	if (err)
-		goto out;
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n_ip; i++) {
 		if (ip[i].key.ifindex != ifindex || ip[i].key.direction != dir)
@@ -132,31 +125,34 @@ static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct
 		out->bytes += by_reason[r].bytes;
 		out->packets += by_reason[r].packets;
 	}
-out:
+}
+
+/* Everything the agent saw on (ifindex, direction), read from the maps. */
+static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct counters *out)
+{
+	struct tc_stat_entry *st = NULL;
+	struct tc_ip_entry *ip = NULL;
+	size_t n_ip = 0, n_st = 0;
+	int err;
+
+	err = tc_dump_ip(m->ip, &ip, &n_ip);
+	err = err ?: tc_dump_stats(m->stats, &st, &n_st);
+	if (!err)
+		verify_agent_sum(ip, n_ip, st, n_st, ifindex, dir, out);
 	free(ip);
 	free(st);
 	return err;
 }
 
-struct if_side {
-	__u64 packets, bytes, dropped;
-};
-
-static void if_side(const struct tc_if_stats *s, int dir, struct if_side *out)
+void verify_if_side(const struct tc_if_stats *s, int dir, struct verify_if_side *out)
 {
 	out->packets = dir == TC_DIR_EGRESS ? s->tx_packets : s->rx_packets;
 	out->bytes = dir == TC_DIR_EGRESS ? s->tx_bytes : s->rx_bytes;
 	out->dropped = dir == TC_DIR_EGRESS ? s->tx_dropped : 0;
 }
 
-struct snapshot {
-	struct counters agent[2];
-	struct if_side before[2]; /* interface, read just before the agent */
-	struct if_side after[2];  /* interface, read just after */
-};
-
 static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs, int n,
-			 struct snapshot *s)
+			 struct verify_snapshot *s)
 {
 	struct tc_if_stats a, b;
 	int err;
@@ -166,10 +162,30 @@ static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs,
 		err = agent_totals(m, ifindex, dirs[i], &s->agent[i]);
 	err = err ?: tc_if_stats_read(ifindex, &b);
 	for (int i = 0; !err && i < n; i++) {
-		if_side(&a, dirs[i], &s->before[i]);
-		if_side(&b, dirs[i], &s->after[i]);
+		verify_if_side(&a, dirs[i], &s->before[i]);
+		verify_if_side(&b, dirs[i], &s->after[i]);
 	}
 	return err;
+}
+
+int verify_attached_directions(const struct tc_attachment *list, size_t count, int ifindex,
+			       int *dirs)
+{
+	int in = 0, out = 0, n = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (list[i].other_netns || list[i].ifindex != ifindex)
+			continue;
+		if (list[i].ap == TC_AP_TC_EGRESS)
+			out = 1;
+		else
+			in = 1;
+	}
+	if (in)
+		dirs[n++] = TC_DIR_INGRESS;
+	if (out)
+		dirs[n++] = TC_DIR_EGRESS;
+	return n;
 }
 
 /*
@@ -179,32 +195,21 @@ static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs,
 static int pick_directions(const struct tc_pins *pins, int ifindex, int asked, int *dirs)
 {
 	struct tc_attachment *list = NULL;
-	int in = 0, out = 0, n = 0, err;
 	size_t count = 0;
+	int n;
 
 	if (asked >= 0) {
 		dirs[0] = asked;
 		return 1;
 	}
-	err = tc_attachments_list(pins, &list, &count);
-	if (err) {
+	n = tc_attachments_list(pins, &list, &count);
+	if (n) {
 		tc_err("cannot list the attachments in %s: %s; run as root, or pass --direction",
-		       pins->links, strerror(-err));
-		return err;
+		       pins->links, strerror(-n));
+		return n;
 	}
-	for (size_t i = 0; i < count; i++) {
-		if (list[i].other_netns || list[i].ifindex != ifindex)
-			continue;
-		if (list[i].ap == TC_AP_TC_EGRESS)
-			out = 1;
-		else
-			in = 1;
-	}
+	n = verify_attached_directions(list, count, ifindex, dirs);
 	free(list);
-	if (in)
-		dirs[n++] = TC_DIR_INGRESS;
-	if (out)
-		dirs[n++] = TC_DIR_EGRESS;
 	return n;
 }
 
@@ -217,15 +222,7 @@ static void sleep_seconds(double s)
 		;
 }
 
-struct verdict {
-	__u64 agent_p, agent_b, lo_p, hi_p, lo_b, hi_b;
-	__u64 dropped; /* at egress: packets the device dropped after the hook saw them */
-	int ok;
-	int no_l2;    /* the interface counts bytes without the Ethernet header */
-	int by_drops; /* agreed once device drops after the hook are allowed for */
-};
-
-static const char *verdict_note(const struct verdict *v)
+const char *verify_note(const struct verify_verdict *v)
 {
 	if (v->no_l2)
 		return "the interface counts bytes without the Ethernet header";
@@ -238,14 +235,20 @@ static const char *verdict_note(const struct verdict *v)
 	return "";
 }
 
-static int within(__u64 v, __u64 lo, __u64 hi, __u64 tol)
+int verify_within(__u64 v, __u64 lo, __u64 hi, __u64 tol)
 {
 	return v + tol >= lo && v <= hi + tol;
 }
 
-static struct verdict judge(const struct snapshot *s0, const struct snapshot *s1, int i, __u32 tol)
+/*
+ * Counters only grow, so unsigned subtraction gives the growth even across
+ * a 64-bit wrap. The inner bound is from the last read of s0 to the first
+ * of s1, the outer from the first of s0 to the last of s1.
+ */
+struct verify_verdict verify_deltas(const struct verify_snapshot *s0,
+				    const struct verify_snapshot *s1, int i)
 {
-	struct verdict v = {
+	return (struct verify_verdict){
 		.agent_p = s1->agent[i].packets - s0->agent[i].packets,
 		.agent_b = s1->agent[i].bytes - s0->agent[i].bytes,
 		.lo_p = s1->before[i].packets - s0->after[i].packets,
@@ -254,36 +257,61 @@ static struct verdict judge(const struct snapshot *s0, const struct snapshot *s1
 		.hi_b = s1->after[i].bytes - s0->before[i].bytes,
 		.dropped = s1->after[i].dropped - s0->before[i].dropped,
 	};
-	/* Byte bounds widen by the tolerance times the largest frame the IP length allows. */
-	__u64 tol_b = (__u64)tol * 65549;
+}
 
-	/*
-	 * tc egress sees packets the device may drop afterwards (a full queue):
-	 * they were sent to the device, so they may count, with unknown bytes.
-	 */
-	if (v.dropped && v.agent_p > v.hi_p + tol && v.agent_p <= v.hi_p + v.dropped + tol &&
-	    v.agent_b >= v.lo_b) {
+/*
+ * tc egress sees packets the device may drop afterwards (a full queue):
+ * they were sent to the device, so they may count, with unknown bytes.
+ */
+static int explained_by_device_drops(const struct verify_verdict *v, __u32 tol)
+{
+	return v->dropped && v->agent_p > v->hi_p + tol &&
+	       v->agent_p <= v->hi_p + v->dropped + tol && v->agent_b >= v->lo_b;
+}
+
+/*
+ * Some drivers count rx bytes after the Ethernet header was pulled (veth
+ * with a native XDP program): accept that convention, and say so.
+ */
+static int bytes_without_l2(const struct verify_verdict *v, __u64 tol_b)
+{
+	return v->agent_b >= v->agent_p * 14 &&
+	       verify_within(v->agent_b - v->agent_p * 14, v->lo_b, v->hi_b, tol_b);
+}
+
+struct verify_verdict verify_judge(const struct verify_snapshot *s0,
+				   const struct verify_snapshot *s1, int i, __u32 tol)
+{
+	struct verify_verdict v = verify_deltas(s0, s1, i);
+	/* Byte bounds widen by the tolerance times the largest frame. */
+	__u64 tol_b = (__u64)tol * VERIFY_MAX_FRAME;
+
+	if (explained_by_device_drops(&v, tol)) {
 		v.ok = v.by_drops = 1;
 		return v;
 	}
-	if (!within(v.agent_p, v.lo_p, v.hi_p, tol))
+	if (!verify_within(v.agent_p, v.lo_p, v.hi_p, tol))
 		return v;
-	v.ok = within(v.agent_b, v.lo_b, v.hi_b, tol_b);
-	/*
-	 * Some drivers count rx bytes after the Ethernet header was pulled
-	 * (veth with a native XDP program): accept that convention, and say so.
-	 */
-	if (!v.ok && v.agent_b >= v.agent_p * 14 &&
-	    within(v.agent_b - v.agent_p * 14, v.lo_b, v.hi_b, tol_b))
+	v.ok = verify_within(v.agent_b, v.lo_b, v.hi_b, tol_b);
+	if (!v.ok && bytes_without_l2(&v, tol_b))
 		v.ok = v.no_l2 = 1;
 	return v;
 }
 
-static void report(const struct verify_args *a, const int *dirs, int n, const struct verdict *v)
+int verify_all_ok(const struct verify_verdict *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!v[i].ok)
+			return 0;
+	return 1;
+}
+
+static void report(const struct verify_args *a, const int *dirs, int n,
+		   const struct verify_verdict *v)
 {
 	if (a->json) {
 		printf("{\"iface\":\"%s\",\"interval\":%g,\"ok\":%s,\"directions\":[", a->iface,
-		       a->interval, v[0].ok && (n < 2 || v[1].ok) ? "true" : "false");
+		       a->interval, verify_all_ok(v, n) ? "true" : "false");
 		for (int i = 0; i < n; i++)
 			printf("%s{\"direction\":\"%s\",\"ok\":%s,\"agent_packets\":%" PRIu64
 			       ",\"agent_bytes\":%" PRIu64 ",\"iface_packets_min\":%" PRIu64
@@ -294,7 +322,7 @@ static void report(const struct verify_args *a, const int *dirs, int n, const st
 			       (uint64_t)v[i].agent_p, (uint64_t)v[i].agent_b, (uint64_t)v[i].lo_p,
 			       (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b, (uint64_t)v[i].hi_b,
 			       (uint64_t)v[i].dropped, v[i].no_l2 ? "true" : "false",
-			       verdict_note(&v[i]));
+			       verify_note(&v[i]));
 		printf("]}\n");
 		return;
 	}
@@ -305,8 +333,8 @@ static void report(const struct verify_args *a, const int *dirs, int n, const st
 		       (uint64_t)v[i].agent_b, dirs[i] == TC_DIR_EGRESS ? "tx" : "rx",
 		       (uint64_t)v[i].lo_p, (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b,
 		       (uint64_t)v[i].hi_b, v[i].ok ? "OK" : "MISMATCH",
-		       *verdict_note(&v[i]) ? " (" : "", verdict_note(&v[i]),
-		       *verdict_note(&v[i]) ? ")" : "");
+		       *verify_note(&v[i]) ? " (" : "", verify_note(&v[i]),
+		       *verify_note(&v[i]) ? ")" : "");
 }
 
 static int open_maps(const struct tc_pins *pins, struct maps_fds *m)
@@ -318,11 +346,26 @@ static int open_maps(const struct tc_pins *pins, struct maps_fds *m)
 	return m->ip < 0 ? m->ip : m->stats < 0 ? m->stats : 0;
 }
 
+/* Two snapshots interval seconds apart; 0, or -errno once said what failed. */
+static int watch(const struct maps_fds *m, const struct verify_args *a, int ifindex,
+		 const int *dirs, int n, struct verify_snapshot *s)
+{
+	int err = take_snapshot(m, ifindex, dirs, n, &s[0]);
+
+	if (!err) {
+		sleep_seconds(a->interval);
+		err = take_snapshot(m, ifindex, dirs, n, &s[1]);
+	}
+	if (err)
+		tc_err("cannot read the counters of %s: %s", a->iface, strerror(-err));
+	return err;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct maps_fds m = {-1, -1};
-	struct snapshot s0, s1;
-	struct verdict v[2];
+	struct verify_snapshot s[2];
+	struct verify_verdict v[2];
 	struct verify_args a;
 	struct tc_pins pins;
 	int ret, ifindex, dirs[2], n;
@@ -332,34 +375,20 @@ int cmd_verify(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
+	ret = TC_EXIT_FAIL;
 	ifindex = tc_iface_index(a.iface);
 	if (ifindex < 0 || open_maps(&pins, &m))
-		goto fail;
+		goto out;
 	n = pick_directions(&pins, ifindex, a.direction, dirs);
-	if (n < 0)
-		goto fail;
-	if (!n) {
+	if (!n)
 		tc_err("nothing is attached on %s in %s: attach first, or pass --direction",
 		       a.iface, pins.dir);
-		goto fail;
-	}
-	if (take_snapshot(&m, ifindex, dirs, n, &s0))
-		goto read_fail;
-	sleep_seconds(a.interval);
-	if (take_snapshot(&m, ifindex, dirs, n, &s1))
-		goto read_fail;
-	ret = TC_EXIT_OK;
-	for (int i = 0; i < n; i++) {
-		v[i] = judge(&s0, &s1, i, a.tolerance);
-		if (!v[i].ok)
-			ret = TC_EXIT_FAIL;
-	}
+	if (n <= 0 || watch(&m, &a, ifindex, dirs, n, s))
+		goto out;
+	for (int i = 0; i < n; i++)
+		v[i] = verify_judge(&s[0], &s[1], i, a.tolerance);
 	report(&a, dirs, n, v);
-	goto out;
-read_fail:
-	tc_err("cannot read the counters of %s: %s", a.iface, strerror(errno));
-fail:
-	ret = TC_EXIT_FAIL;
+	ret = verify_all_ok(v, n) ? TC_EXIT_OK : TC_EXIT_FAIL;
 out:
 	if (m.ip >= 0)
 		close(m.ip);

@@ -63,11 +63,16 @@ tc_e2e_setup() {
 	PIN="/sys/fs/bpf/tc-e2e-$TCE_ID"
 	TCE_PINS=("$PIN")
 	TCE_NETNS=()
+	VERIFY_PIDS=()
 }
 
 tc_e2e_teardown() {
-	local ns pin
+	local ns pin pid
 	[ -n "${TCE_ID:-}" ] || return 0
+	# A verify still in its interval (verify_window) would read gone devices.
+	for pid in ${VERIFY_PIDS[@]+"${VERIFY_PIDS[@]}"}; do
+		kill "$pid" 2>/dev/null || true
+	done
 	# Detach through the tool first so its links go; deleting the netns
 	# removes whatever is left on the veths.
 	local i
@@ -517,4 +522,59 @@ set_xps() {
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	ip netns exec "$1" bash -c 'echo "$1" >"/sys/class/net/$2/queues/tx-$3/xps_cpus"' \
 		_ "$(cpu_mask "$4")" "$2" "$3"
+}
+
+# ------------------------------------------------------------- verify --
+
+# Seconds verify_window's verify watches: time enough for a bounded sender.
+VERIFY_INTERVAL=2
+
+# verify_tc_pid -> pid of the running `traffic-counter verify` of this test,
+# once it sleeps between its two snapshots (the first one is read).
+verify_tc_pid() {
+	local p
+	for p in $(pgrep -f -- "verify --pin-dir $PIN " || true); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = traffic-counter ] || continue
+		[ "$(cat "/proc/$p/wchan" 2>/dev/null)" = hrtimer_nanosleep ] || continue
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+
+# verify_window NS DEV [VERIFY ARGS...] -- SENDER...: `verify --iface DEV`
+# in NS, SENDER run (bounded) inside its interval. Sets VRC (exit code),
+# VOUT (stdout) and VERR (stderr).
+verify_window() {
+	local ns=$1 dev=$2 args=() bg tc i
+	shift 2
+	while [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	shift
+	tc_in "$ns" verify --iface "$dev" --interval "$VERIFY_INTERVAL" "${args[@]}" \
+		>"$BATS_TEST_TMPDIR/verify.out" 2>"$BATS_TEST_TMPDIR/verify.err" &
+	bg=$!
+	VERIFY_PIDS+=("$bg")
+	for ((i = 0; i < 50; i++)); do
+		tc=$(verify_tc_pid) && break
+		sleep 0.1
+	done
+	[ -n "$tc" ] || {
+		echo "FAIL: verify did not reach its interval in 5 s: $(cat "$BATS_TEST_TMPDIR/verify.err")" >&2
+		return 1
+	}
+	VERIFY_PIDS+=("$tc")
+	"$@" || return 1
+	# The sender must have finished inside the window: verify still sleeps.
+	[ "$(cat "/proc/$tc/wchan" 2>/dev/null)" = hrtimer_nanosleep ] || {
+		echo "FAIL: the traffic outlasted verify's $VERIFY_INTERVAL s interval" >&2
+		return 1
+	}
+	VRC=0
+	wait "$bg" || VRC=$?
+	VOUT=$(cat "$BATS_TEST_TMPDIR/verify.out")
+	VERR=$(cat "$BATS_TEST_TMPDIR/verify.err")
+	echo "verify ${args[*]}: exit $VRC; stdout: $VOUT; stderr: $VERR"
 }
