@@ -11,6 +11,9 @@
  *   tc_drop cls IFNAME ingress|egress LEN PRIO HANDLE
  *	a direct-action cls_bpf filter on clsact (protocol all); remove it
  *	with `tc filter del dev IFNAME ingress|egress pref PRIO handle HANDLE bpf`
+ *   tc_drop query IFNAME ingress|egress
+ *	prints "ID NAME" for each program TCX runs on that hook, in order,
+ *	from the kernel (bpftool 7.1 does not list TCX per device)
  *
  * The program is built from instructions: no object file to ship.
  */
@@ -35,7 +38,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: tc_drop tcx IFNAME ingress|egress LEN LINK_PIN [head]\n"
-			"       tc_drop cls IFNAME ingress|egress LEN PRIO HANDLE\n");
+			"       tc_drop cls IFNAME ingress|egress LEN PRIO HANDLE\n"
+			"       tc_drop query IFNAME ingress|egress\n");
 }
 
 static int parse_num(const char *what, const char *s, unsigned long max, unsigned long *out)
@@ -115,11 +119,58 @@ static int attach_cls(int prog_fd, int ifindex, int egress, __u32 prio, __u32 ha
 	return 0;
 }
 
+static void print_prog(__u32 id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	/* A program detached since the query has no name left: "?". */
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.name[0] = '\0';
+	printf("%u %s\n", id, info.name[0] ? info.name : "?");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The programs on a TCX hook, from BPF_PROG_QUERY (target: the ifindex). */
+static int query_tcx(int ifindex, int egress)
+{
+	__u32 ids[64], cnt = sizeof(ids) / sizeof(ids[0]), flags = 0;
+
+	if (bpf_prog_query(ifindex, egress ? TCX_EGRESS : TCX_INGRESS, 0, &flags, ids, &cnt)) {
+		fprintf(stderr, "tc_drop: cannot query the TCX hook: %s\n", strerror(errno));
+		return 1;
+	}
+	for (__u32 i = 0; i < cnt; i++)
+		print_prog(ids[i]);
+	return 0;
+}
+
+static int query_main(int argc, char **argv)
+{
+	int egress, ifindex;
+
+	if (argc != 4 || (strcmp(argv[3], "ingress") && strcmp(argv[3], "egress"))) {
+		usage();
+		return 2;
+	}
+	egress = !strcmp(argv[3], "egress");
+	ifindex = (int)if_nametoindex(argv[2]);
+	if (!ifindex) {
+		fprintf(stderr, "tc_drop: no interface %s\n", argv[2]);
+		return 1;
+	}
+	return query_tcx(ifindex, egress);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long len, prio = 0, handle = 0;
 	int tcx, egress, ifindex, head = 0, fd, err;
 
+	if (argc > 1 && !strcmp(argv[1], "query"))
+		return query_main(argc, argv);
 	if (argc < 6 || argc > 7) {
 		usage();
 		return 2;
