@@ -9,6 +9,7 @@
 
 #include "format.h"
 #include "names.h"
+#include "pins.h"
 
 /* Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf. */
 static char *ipv4_str(const __u8 *a, char *p)
@@ -39,19 +40,40 @@ const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len)
 #define IFNAME_CACHE 16
 static struct {
 	__u32 ifindex;
-	char name[IF_NAMESIZE + 8];
+	char name[TC_IFNAME_LEN];
 } ifname_cache[IFNAME_CACHE];
+
+/* The namespace the counters' ifindexes belong to; 0: this one. */
+static __u64 ifname_netns;
+
+void tc_ifname_netns(__u64 netns)
+{
+	ifname_netns = netns == tc_netns_id() ? 0 : netns;
+	memset(ifname_cache, 0, sizeof(ifname_cache));
+}
+
+/* An ifindex of another namespace: any local name would be another device. */
+static void foreign_name(__u32 ifindex, char *buf, size_t len)
+{
+	if (ifname_netns == TC_NETNS_MIXED)
+		snprintf(buf, len, "if%u@netns:mixed", ifindex);
+	else
+		snprintf(buf, len, "if%u@netns:%llu", ifindex, (unsigned long long)ifname_netns);
+}
 
 const char *tc_ifname(__u32 ifindex)
 {
 	unsigned int slot = ifindex % IFNAME_CACHE;
+	char *name = ifname_cache[slot].name;
 
 	if (ifindex && ifname_cache[slot].ifindex == ifindex)
-		return ifname_cache[slot].name;
+		return name;
 	ifname_cache[slot].ifindex = ifindex;
-	if (!if_indextoname(ifindex, ifname_cache[slot].name))
-		snprintf(ifname_cache[slot].name, sizeof(ifname_cache[slot].name), "if%u", ifindex);
-	return ifname_cache[slot].name;
+	if (ifname_netns)
+		foreign_name(ifindex, name, TC_IFNAME_LEN);
+	else if (!if_indextoname(ifindex, name))
+		snprintf(name, TC_IFNAME_LEN, "if%u", ifindex);
+	return name;
 }
 
 int tc_sort_parse(const char *s)

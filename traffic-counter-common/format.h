@@ -4,6 +4,7 @@
 #define TC_FORMAT_H
 
 #include <stdio.h>
+#include <linux/types.h>
 
 #include "maps.h"
 
@@ -24,8 +25,19 @@ enum tc_format {
 /* Canonical text (RFC 5952 for IPv6); "?" for an unknown family. */
 const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
 
-/* Interface name, or "if<N>" when there is none in this namespace. Cached. */
+/* tc_ifname's longest answer: "if4294967295@netns:18446744073709551615". */
+#define TC_IFNAME_LEN 48
+
+/*
+ * Interface name, or "if<N>" when there is none in this namespace. Cached.
+ * After tc_ifname_netns(NS) with NS another namespace than the caller's,
+ * never a local name: "if<N>@netns:<NS>" ("if<N>@netns:mixed" for
+ * TC_NETNS_MIXED), since the same ifindex here is another interface.
+ */
 const char *tc_ifname(__u32 ifindex);
+
+/* The namespace the counters were made in (tc_pins_netns); 0: this one. */
+void tc_ifname_netns(__u64 netns);
 
 int tc_sort_parse(const char *s);
 /* Largest first for bytes and packets; address order for ip. Ties broken

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
@@ -249,6 +250,88 @@ static int check_double_count(const struct tc_attach_opts *o)
 	return -EEXIST;
 }
 
+/* " (/run/netns/NAME)" when the namespace has a name there, else "". */
+static const char *netns_label(__u64 ns, char *buf, size_t len)
+{
+	char name[NAME_MAX + 1];
+
+	if (tc_netns_name(ns, name, sizeof(name)))
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " (/run/netns/%s)", name);
+	return buf;
+}
+
+static void report_other_netns(const struct tc_attach_opts *o, __u64 other)
+{
+	char a[NAME_MAX + 32], b[NAME_MAX + 32], name[NAME_MAX + 1];
+	__u64 here = tc_netns_id();
+
+	if (tc_netns_name(here, name, sizeof(name)))
+		snprintf(name, sizeof(name), "ns%llu", (unsigned long long)here);
+	tc_err("pin directory %s counts in network namespace %llu%s, and this attach runs in "
+	       "network namespace %llu%s: counter keys hold the ifindex but not the namespace, "
+	       "so interfaces of the two would share counters. Use one pin directory per "
+	       "network namespace (e.g. --pin-dir %s-%s), or detach the other namespace's "
+	       "attachments first",
+	       o->pins->dir, (unsigned long long)other, netns_label(other, a, sizeof(a)),
+	       (unsigned long long)here, netns_label(here, b, sizeof(b)), o->pins->dir, name);
+}
+
+/*
+ * A record in another namespace counts as long as it can still count: a
+ * link whose device went (with its namespace) reports ifindex 0, and a
+ * netlink filter goes with its namespace.
+ */
+static int record_is_stale(const struct tc_attachment *a)
+{
+	return a->link_id ? !a->ifindex : !tc_netns_alive(a->netns);
+}
+
+/*
+ * Keys hold the ifindex, not the network namespace: one pin directory
+ * counts in one namespace, or interfaces with the same ifindex in two
+ * namespaces would share keys (openspec/changes/0012). Stale records of
+ * another namespace are removed so that they do not block for ever. A
+ * directory that already mixes namespaces (older versions) keeps working
+ * for the namespaces it has, with a warning.
+ */
+static int check_one_netns(const struct tc_attach_opts *o)
+{
+	struct tc_attachment *list;
+	__u64 other = 0;
+	int ours = 0, err;
+	size_t n;
+
+	err = tc_attachments_list(o->pins, &list, &n);
+	if (err) {
+		tc_err("cannot list the attachments in %s: %s", o->pins->links, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].other_netns) {
+			ours = 1;
+		} else if (record_is_stale(&list[i])) {
+			if (!unlink(list[i].pin))
+				tc_info("removed %s: its network namespace or interface is gone",
+					list[i].pin);
+		} else {
+			other = list[i].netns;
+		}
+	}
+	free(list);
+	if (other && !ours) {
+		report_other_netns(o, other);
+		return -EXDEV;
+	}
+	if (other)
+		tc_warn("pin directory %s records attachments in more than one network "
+			"namespace: their counts may be merged; detach one namespace's "
+			"attachments, or purge and use one pin directory per namespace",
+			o->pins->dir);
+	return 0;
+}
+
 void tc_fault_point(const char *step)
 {
 	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");
@@ -320,6 +403,7 @@ int tc_attach(const struct tc_attach_opts *o)
 	if (lock < 0)
 		return lock;
 	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
+	err = err ?: check_one_netns(o);
 	err = err ?: check_double_count(o);
 	err = err ?: (o->migrate ? tc_migrate(o) : tc_migration_refuse(o->pins));
 	err = err ?: load(o, &skel, plans, &prog_fd);

@@ -7,8 +7,8 @@
 #include "metrics.h"
 #include "names.h"
 
-#define DEVLEN	   24	/* tc_ifname's longest answer ("if4294967295") and IFNAMSIZ */
-#define PLEN_OTHER 0xff /* the series of everything without one of its own */
+#define DEVLEN	   TC_IFNAME_LEN /* tc_ifname's longest answer */
+#define PLEN_OTHER 0xff		 /* the series of everything without one of its own */
 
 /* Label values of one series; byte-compared and hashed, so no padding. */
 struct series_key {
@@ -19,7 +19,7 @@ struct series_key {
 	__u8 reason; /* statistics only */
 	__u8 addr[16];
 };
-_Static_assert(sizeof(struct series_key) == 44, "series_key has no padding");
+_Static_assert(sizeof(struct series_key) == 68, "series_key has no padding");
 
 struct series {
 	struct series_key key;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -214,4 +216,111 @@ int tc_pin_dir_lock(const char *dir)
 		return err;
 	}
 	return fd;
+}
+
+__u64 tc_link_pin_netns(const char *name)
+{
+	const char *p = strstr(name, "-ns");
+	unsigned long long ns;
+	char *end;
+
+	if (!p)
+		return 0;
+	ns = strtoull(p + 3, &end, 10);
+	return strncmp(end, "-if", 3) ? 0 : (__u64)ns;
+}
+
+__u64 tc_pins_netns(const struct tc_pins *pins)
+{
+	DIR *d = opendir(pins->links);
+	struct dirent *de;
+	__u64 found = 0, ns;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		ns = tc_link_pin_netns(de->d_name);
+		if (!ns)
+			continue;
+		if (found && found != ns) {
+			found = TC_NETNS_MIXED;
+			break;
+		}
+		found = ns;
+	}
+	closedir(d);
+	return found;
+}
+
+static __u64 path_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (__u64)st.st_ino;
+}
+
+int tc_netns_name(__u64 ns, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	int err = -ENOENT;
+
+	if (!d)
+		return err;
+	while (err && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "/run/netns/%s", de->d_name) >= (int)sizeof(path))
+			continue;
+		if (path_inode(path) == ns && (size_t)snprintf(buf, len, "%s", de->d_name) < len)
+			err = 0;
+	}
+	closedir(d);
+	return err;
+}
+
+/* nsfs bind mounts show "net:[INODE]" as their root in mountinfo. */
+static int netns_mounted(__u64 ns)
+{
+	char line[4096], want[48];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), " net:[%llu] ", (unsigned long long)ns);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+static int netns_has_process(__u64 ns)
+{
+	char path[64], link[64], want[48];
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	ssize_t n;
+	int found = 0;
+
+	if (!d)
+		return 1; /* cannot tell: assume it exists */
+	snprintf(want, sizeof(want), "net:[%llu]", (unsigned long long)ns);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(link, want);
+	}
+	closedir(d);
+	return found;
+}
+
+int tc_netns_alive(__u64 ns)
+{
+	return ns == tc_netns_id() || netns_mounted(ns) || netns_has_process(ns);
 }

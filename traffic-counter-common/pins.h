@@ -51,4 +51,29 @@ int tc_pin_dir_lock(const char *dir);
 /* Inode of the caller's network namespace (/proc/self/ns/net), 0 if unknown. */
 __u64 tc_netns_id(void);
 
+/* tc_pins_netns's answer when links/ records several network namespaces. */
+#define TC_NETNS_MIXED ((__u64)-1)
+
+/*
+ * The network namespace the pin directory counts in, from the link pin
+ * names under links/ (no BPF call: readers without privileges can list
+ * them): 0 when nothing is recorded, TC_NETNS_MIXED when several are (a pin
+ * directory made by a version without the one-namespace rule).
+ */
+__u64 tc_pins_netns(const struct tc_pins *pins);
+
+/* The netns inode in a link pin name ("<point>-ns<INODE>-if<N>..."), or 0. */
+__u64 tc_link_pin_netns(const char *name);
+
+/* The /run/netns name of netns inode `ns` into buf; -ENOENT when none. */
+int tc_netns_name(__u64 ns, char *buf, size_t len);
+
+/*
+ * Whether network namespace `ns` still exists, as far as can be seen: a
+ * process in it (/proc/PID/ns/net) or a bind mount of it (mountinfo, which
+ * covers /run/netns and container runtimes). A namespace only held by an
+ * open file descriptor is not seen.
+ */
+int tc_netns_alive(__u64 ns);
+
 #endif /* TC_PINS_H */

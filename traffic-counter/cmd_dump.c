@@ -117,6 +117,7 @@ int cmd_dump_maps(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
+	tc_ifname_netns(tc_pins_netns(&pins)); /* ifnames as the counters saw them */
 	fd = tc_map_open(pins.ip, -1, &kind, &info);
 	if (fd < 0)
 		return TC_EXIT_FAIL;

@@ -241,6 +241,8 @@ static int render(struct serve *sv, char **text, size_t *len)
 	int err;
 
 	*text = NULL;
+	/* Device labels name interfaces of the namespace the maps count in. */
+	tc_ifname_netns(tc_pins_netns(&sv->pins));
 	err = scrape_read(&sv->pins, &sc);
 	if (!err) {
 		f = open_memstream(text, len);

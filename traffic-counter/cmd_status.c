@@ -747,6 +747,17 @@ static int any_unread(const struct status_unread *u)
 	return any != 0;
 }
 
+/* Made by a version without the one-namespace rule: keys may be merged. */
+static void warn_mixed_netns(const struct tc_pins *pins)
+{
+	if (tc_pins_netns(pins) == TC_NETNS_MIXED)
+		tc_warn("pin directory %s records attachments in more than one network "
+			"namespace: interfaces with the same ifindex there may share counters; "
+			"detach one namespace's attachments, or purge and attach each namespace "
+			"with its own --pin-dir",
+			pins->dir);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct status_unread u = {};
@@ -760,6 +771,8 @@ int cmd_status(int argc, char **argv)
 		return ret;
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		return TC_EXIT_USAGE;
+	tc_ifname_netns(tc_pins_netns(&pins)); /* ifnames as the counters saw them */
+	warn_mixed_netns(&pins);
 	/* No pin directory, but attachments made with other pin options: those
 	 * are still worth showing (and status still exits 1: nothing is pinned
 	 * where it was asked to look). */

@@ -203,6 +203,7 @@ int top_read(struct top *t, unsigned int open_flags)
 	int err;
 
 	t->note[0] = '\0';
+	tc_ifname_netns(tc_pins_netns(&t->pins)); /* ifnames as the counters saw them */
 	err = read_ip(t, open_flags);
 	if (err == -ENOENT)
 		snprintf(t->note, sizeof(t->note), "no map pinned at %s any more", t->pins.ip);

@@ -16,6 +16,7 @@ CAPS=+bpf,+net_admin,+perfmon
 setup() {
 	tc_e2e_setup
 	make_pair nov6
+	TCE_PINS+=("$PIN-a")
 	MNT_PID=
 	AS=()
 }
@@ -40,6 +41,8 @@ tc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3 mnt=()
 	shift 3
 	[ -z "${MNT_PID:-}" ] || mnt=(--mount="/proc/$MNT_PID/ns/mnt")
+	# One pin directory per network namespace (openspec/changes/0012).
+	[ "$ns" != "$NS_A" ] || pin=$pin-a
 	timeout 60 nsenter ${mnt[@]+"${mnt[@]}"} --net="/run/netns/$ns" ${AS[@]+"${AS[@]}"} \
 		"$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
@@ -127,8 +130,8 @@ flood_check() {
 	local st
 	st=$(status_json "$NS_B")
 	assert_eq "$(jq -c '[.attachments[] | .attach_point] | sort' <<<"$st")" \
-		'["tc-egress","xdp"]' "attachments in status"
-	mapfile -t PROG_IDS < <(jq -r '.attachments[] | select(.attach_point == "tc-egress") | .prog_id' <<<"$st")
+		'["xdp"]' "attachments in status"
+	mapfile -t PROG_IDS < <(status_json "$NS_A" | jq -r '.attachments[].prog_id')
 
 	run --separate-stderr tc_in "$NS_A" detach --iface "$DEV_A" --attach-point tc-egress
 	[ "$status" -eq 0 ]

@@ -125,11 +125,18 @@ reattach_case() {
 }
 
 @test "the same ifindex in another network namespace is another interface" {
-	# veth-a and veth-b both have ifindex 2, each in its own namespace; one
-	# pin dir (bpffs is not per network namespace) holds both attachments.
+	# veth-a and veth-b both have ifindex 2, each in its own namespace; each
+	# namespace has its own pin dir (openspec/changes/0012).
 	[ "$IFX_A" = "$IFX_B" ] || skip "the two veths got different ifindexes ($IFX_A, $IFX_B)"
+	TCE_PINS+=("$PIN-a")
 	tc_attach "$NS_B" --iface "$DEV_B"
-	tc_attach "$NS_A" --iface "$DEV_A"
+	PIN=$PIN-a tc_attach "$NS_A" --iface "$DEV_A"
+	tc_in_pin() { # $NS_A's commands use its own pin dir
+		local pin=$1 ns=$2 cmd=$3
+		shift 3
+		[ "$ns" != "$NS_A" ] || pin=$pin-a
+		timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+	}
 	local id_a id_b
 	id_a=$(xdp_prog_on "$NS_A" "$DEV_A")
 	id_b=$(xdp_prog_on "$NS_B" "$DEV_B")

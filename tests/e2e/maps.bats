@@ -5,8 +5,18 @@
 
 load helpers
 
+# One pin directory per network namespace (openspec/changes/0012): the
+# sender's ($NS_A) is $PIN-a; every helper goes through tc_in_pin.
+tc_in_pin() {
+	local pin=$1 ns=$2 cmd=$3
+	shift 3
+	[ "$ns" != "$NS_A" ] || [[ $pin == *-a ]] || pin=$pin-a
+	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+}
+
 setup() {
 	tc_e2e_setup
+	TCE_PINS+=("$PIN-a")
 }
 
 teardown() {

@@ -6,8 +6,18 @@
 
 load helpers
 
+# One pin directory per network namespace (openspec/changes/0012): the
+# sender's ($NS_A) is $PIN-a; every helper goes through tc_in_pin.
+tc_in_pin() {
+	local pin=$1 ns=$2 cmd=$3
+	shift 3
+	[ "$ns" != "$NS_A" ] || [[ $pin == *-a ]] || pin=$pin-a
+	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+}
+
 setup() {
 	tc_e2e_setup
+	TCE_PINS+=("$PIN-a")
 	make_pair
 }
 
@@ -26,7 +36,7 @@ teardown() {
 	wait_eq 5 "$((6 + 4)) $((6 * PING4_FRAME + 4 * 142))" ip_counts "$NS_A" "$B4" egress "$IFX_A"
 	# verify over traffic sent inside its interval: 5 x 142-byte frames on
 	# the sender's egress, on both sides (not 0 = 0 after the traffic).
-	verify_window "$NS_A" "$DEV_A" --json -- udp "$B4" 5000 40000 5 100
+	PIN=$PIN-a verify_window "$NS_A" "$DEV_A" --json -- udp "$B4" 5000 40000 5 100
 	assert_eq "$VRC" 0 "verify's exit code on the sender"
 	assert_eq "$(jq -r '.ok, .directions[0].direction' <<<"$VOUT" | xargs)" "true egress" \
 		"verify on the sender"
