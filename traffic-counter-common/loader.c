@@ -516,11 +516,12 @@ int tc_purge(const struct tc_pins *pins)
 	/* export-ipfix's count of the flows it removed belongs to these maps. */
 	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
 		    (int)sizeof(ipfix) &&
-	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix))
-		unlink(ipfix);
+	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix) && !unlink(ipfix))
+		tc_info("removed %s", ipfix);
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
-	rmdir(pins->dir);
+	if (!rmdir(pins->dir))
+		tc_info("removed %s", pins->dir);
 	return err;
 }
 

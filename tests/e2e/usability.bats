@@ -48,3 +48,55 @@ teardown() {
 	[[ $output == "$CONFIG: valid"* ]]
 	map_pins_absent
 }
+
+@test "detach --if-attached: nothing to detach is a notice and exit 0; without it, exit 1" {
+	# Nothing attached on the interface (the pin directory does not exist).
+	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B"
+	assert_error_status 1
+	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	echo "detach --iface --if-attached: status $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[[ $stderr == "nothing attached by traffic-counter at xdp on $DEV_B"*"nothing to detach" ]]
+
+	# --all, and --all --purge, with no pin directory at all.
+	run --separate-stderr tc_in "$NS_B" detach --all
+	assert_error_status 1
+	local args
+	for args in "--all" "--all --purge" "--iface $DEV_B --purge"; do
+		# shellcheck disable=SC2086 # the words of $args
+		run --separate-stderr tc_in "$NS_B" detach $args --if-attached
+		echo "detach $args --if-attached: status $status, stderr '$stderr'"
+		[ "$status" -eq 0 ]
+		[[ $stderr == *"nothing to detach" ]]
+	done
+	[ ! -e "$PIN" ]
+
+	# Something attached: --if-attached detaches it as usual.
+	tc_attach "$NS_B" --iface "$DEV_B"
+	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	[ "$status" -eq 0 ]
+	[[ $stderr == "detached xdp from $DEV_B" ]]
+	nothing_attached "$NS_B" "$DEV_B"
+	# And once more: now nothing is there, on an existing pin directory.
+	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"nothing to detach" ]]
+}
+
+@test "detach --purge: says every path it removed" {
+	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	run --separate-stderr tc_in "$NS_B" detach --all --purge
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	local m
+	for m in traffic_counters_ip traffic_counters_flow traffic_control traffic_stats; do
+		[[ $stderr == *"removed $PIN/$m"* ]] || {
+			echo "FAIL: detach --purge does not say it removed $PIN/$m" >&2
+			return 1
+		}
+	done
+	# The pin directory itself went too, and says so (last line).
+	[ ! -e "$PIN" ]
+	assert_eq "$(tail -n 1 <<<"$stderr")" "removed $PIN" "last line"
+	nothing_attached "$NS_B" "$DEV_B"
+}

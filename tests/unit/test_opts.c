@@ -486,6 +486,19 @@ static void test_detach_valid(void **state)
 	assert_int_equal(d.purge, 1);
 }
 
+static void test_detach_if_attached(void **state)
+{
+	struct detach_args d;
+
+	(void)state;
+	assert_int_equal(DETACH(&d, "detach", "--iface", "eth0"), 0);
+	assert_int_equal(d.if_attached, 0);
+	assert_int_equal(DETACH(&d, "detach", "--all", "--purge", "--if-attached"), 0);
+	assert_int_equal(d.if_attached, 1);
+	assert_int_equal(d.all, 1);
+	assert_int_equal(d.purge, 1);
+}
+
 static void test_detach_invalid(void **state)
 {
 	struct detach_args d;
@@ -624,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_dump_sort),
 		cmocka_unit_test(test_dump_top),
 		cmocka_unit_test(test_detach_valid),
+		cmocka_unit_test(test_detach_if_attached),
 		cmocka_unit_test(test_detach_invalid),
 		cmocka_unit_test(test_verbose_after_command),
 		cmocka_unit_test(test_set),
