@@ -68,6 +68,23 @@ static const char *xdp_attached_str(__u8 attach_mode)
 	}
 }
 
+static __u32 prog_fd_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
+}
+
+/* Tells the caller which program was attached, and which one it replaced. */
+static void report_result(const struct tc_attach_opts *o, int prog_fd, __u32 old_prog_id)
+{
+	if (!o->result)
+		return;
+	o->result->prog_id = prog_fd_id(prog_fd);
+	o->result->old_prog_id = old_prog_id;
+}
+
 static int link_info(int fd, struct bpf_link_info *info)
 {
 	__u32 len = sizeof(*info);
@@ -95,6 +112,8 @@ static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const ch
 		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 1;
 		if (err < 0)
 			tc_err("cannot replace the program in %s: %s", pin, strerror(-err));
+		else
+			report_result(o, prog_fd, info.prog_id);
 		close(fd);
 		return err;
 	}
@@ -169,6 +188,7 @@ static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *p
 			tc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
+	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
@@ -193,6 +213,7 @@ static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *p
 		       err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
 		return err;
 	}
+	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
@@ -239,10 +260,13 @@ static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
 static int place_filter(const struct bpf_tc_hook *hook, int prog_fd, const struct tc_attach_opts *o,
 			__u32 *prio, int *added)
 {
-	int cur = ours_at(hook, TC_NETLINK_PRIO, NULL);
-	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, NULL);
+	__u32 cur_id = 0, old_id = 0;
+	int cur = ours_at(hook, TC_NETLINK_PRIO, &cur_id);
+	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, &old_id);
 	int err;
 
+	/* A filter of ours at either prio is the one this attach replaces. */
+	report_result(o, prog_fd, cur ? cur_id : old_id);
 	*prio = TC_NETLINK_PRIO;
 	*added = !cur;
 	err = put_filter(hook, prog_fd, TC_NETLINK_PRIO, cur);

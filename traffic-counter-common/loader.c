@@ -249,6 +249,18 @@ static int check_double_count(const struct tc_attach_opts *o)
 	return -EEXIST;
 }
 
+void tc_attach_report(const struct tc_attach_opts *o, const struct tc_attach_result *r)
+{
+	if (r->old_prog_id && r->old_prog_id != r->prog_id)
+		tc_info("%s at %s: replaced program %u with %u in place; counters kept (maps in "
+			"%s)",
+			o->ifname, tc_attach_point_str(o->ap), r->old_prog_id, r->prog_id,
+			o->pins->dir);
+	else
+		tc_info("attached to %s at %s; maps pinned in %s", o->ifname,
+			tc_attach_point_str(o->ap), o->pins->dir);
+}
+
 void tc_fault_point(const char *step)
 {
 	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");

@@ -148,6 +148,7 @@ static int check_interfaces(const struct tc_config *cfg, const char *path)
 static int attach_one(const struct tc_config *cfg, const struct tc_config_attach *e,
 		      const struct tc_pins *pins, const char *path)
 {
+	struct tc_attach_result res = {};
 	struct tc_attach_opts o = {};
 	unsigned int idx = if_nametoindex(e->ifname);
 	int err;
@@ -170,9 +171,10 @@ static int attach_one(const struct tc_config *cfg, const struct tc_config_attach
 	o.flow_map_size = cfg->flow_map_size;
 	o.enable_flow = cfg->flow_map == 1;
 	o.migrate = cfg->migrate;
+	o.result = &res;
 	err = tc_attach(&o);
 	if (!err)
-		tc_info("attached to %s at %s", e->ifname, tc_attach_point_str(e->ap));
+		tc_attach_report(&o, &res);
 	return err;
 }
 

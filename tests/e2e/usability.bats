@@ -100,3 +100,38 @@ teardown() {
 	assert_eq "$(tail -n 1 <<<"$stderr")" "removed $PIN" "last line"
 	nothing_attached "$NS_B" "$DEV_B"
 }
+
+# reattach_says POINT [ARGS...]: attach twice at POINT; the second says which
+# program it replaced with which, and that the counters stay.
+reattach_says() {
+	local ap=$1 old new
+	shift
+	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
+	[ "$status" -eq 0 ]
+	assert_eq "$stderr" "attached to $DEV_B at $ap; maps pinned in $PIN" "first attach"
+	old=$(prog_ids "$NS_B")
+	ping4 2
+	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
+	[ "$status" -eq 0 ]
+	new=$(prog_ids "$NS_B")
+	echo "$ap: program $old, then $new; stderr '$stderr'"
+	[ -n "$old" ] && [ -n "$new" ] && [ "$old" != "$new" ]
+	assert_eq "$stderr" \
+		"$DEV_B at $ap: replaced program $old with $new in place; counters kept (maps in $PIN)" \
+		"re-attach"
+	# Counters kept indeed.
+	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+}
+
+@test "re-attach says it replaced program N with M and kept the counters (xdp)" {
+	reattach_says xdp
+}
+
+@test "re-attach says it replaced program N with M and kept the counters (tc netlink)" {
+	reattach_says tc-ingress --tc-api netlink
+}
+
+@test "re-attach says it replaced program N with M and kept the counters (tcx)" {
+	kernel_has_tcx || skip "TCX needs Linux >= 6.6"
+	reattach_says tc-ingress --tc-api tcx
+}
