@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "discover.h"
 #include "hooks.h"
 #include "log.h"
 
@@ -137,6 +138,32 @@ static int pin_link(int link_fd, const char *pin)
 	return err;
 }
 
+/*
+ * Our own program, attached from another pin directory: advising
+ * tc-ingress there would count ingress twice. Name that directory and the
+ * two ways out instead.
+ */
+static int ours_elsewhere_xdp(const struct tc_attach_opts *o, __u32 id)
+{
+	char dir[PATH_MAX] = "";
+
+	tc_found_pin_dir(TC_AP_XDP, o->ifindex, dir, sizeof(dir));
+	if (dir[0])
+		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u) from "
+		       "another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
+		       "or "
+		       "detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
+		       "tc-ingress as well would count ingress twice",
+		       o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
+	else
+		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
+		       "attached with other pin options than %s (no pin of it found under %s): "
+		       "detach it first ('traffic-counter detach --iface %s' finds it in the "
+		       "kernel); tc-ingress as well would count ingress twice",
+		       o->ifname, id, o->pins->dir, TC_WALK_ROOT, o->ifname);
+	return -EBUSY;
+}
+
 static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -149,6 +176,8 @@ static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
 	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
 	if (!id)
 		return 0;
+	if (tc_prog_is_ours(id, NULL, 0))
+		return ours_elsewhere_xdp(o, id);
 	prog_name(id, name, sizeof(name));
 	tc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
 	       "not replace programs it does not own: detach it first, or use --attach-point "

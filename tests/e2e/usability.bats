@@ -135,3 +135,21 @@ reattach_says() {
 	kernel_has_tcx || skip "TCX needs Linux >= 6.6"
 	reattach_says tc-ingress --tc-api tcx
 }
+
+@test "attach where our XDP program from another pin directory counts: names it, no tc-ingress advice" {
+	local other=$PIN-other
+	TCE_PINS+=("$other")
+	tc_in_pin "$other" "$NS_B" attach --iface "$DEV_B" >/dev/null
+	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+	echo "status $status, stderr '$stderr'"
+	assert_error_status 1
+	[[ $stderr == *"traffic-counter's own program"*"another pin directory, $other"* ]]
+	[[ $stderr == *"--pin-dir $other"* ]]
+	[[ $stderr == *"detach --iface $DEV_B --pin-dir $other"* ]]
+	[[ $stderr != *"does not own"* && $stderr != *"use --attach-point tc-ingress"* ]]
+	map_pins_absent
+	# The way out it gives works: detach there, then attach here.
+	tc_in_pin "$other" "$NS_B" detach --iface "$DEV_B" --purge >/dev/null 2>&1
+	tc_attach "$NS_B" --iface "$DEV_B"
+	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 1 "attachments here"
+}
