@@ -153,3 +153,44 @@ reattach_says() {
 	tc_attach "$NS_B" --iface "$DEV_B"
 	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 1 "attachments here"
 }
+
+@test "ip netns exec NS traffic-counter attach: refused before attaching, with the nsenter way out" {
+	# The one place this project runs traffic-counter under ip netns exec:
+	# it is the mistake under test.
+	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TC_BIN" attach --iface "$DEV_B" \
+		--pin-dir "$PIN"
+	echo "status $status, stderr '$stderr'"
+	assert_error_status 1
+	[[ $stderr == *"'ip netns exec'"*"nsenter --net=/run/netns/$NS_B traffic-counter"* ]]
+	nothing_attached "$NS_B" "$DEV_B"
+	[ ! -e "$PIN" ]
+	# apply goes through the same attach.
+	printf 'ATTACH="%s:xdp"\n' "$DEV_B" >"$CONFIG"
+	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TC_BIN" apply --config "$CONFIG" \
+		--pin-dir "$PIN"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"nsenter --net=/run/netns/$NS_B"* ]]
+	nothing_attached "$NS_B" "$DEV_B"
+
+	# The way out it gives: attached, and still attached after it exits.
+	tc_attach "$NS_B" --iface "$DEV_B"
+	ping4 2
+	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+}
+
+@test "a private mount namespace with a bpffs of its own still attaches (not ip netns exec)" {
+	# As privileges.bats and claims_attach.bats do: the refusal above must
+	# not catch a bpffs mounted in a private mount namespace.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run --separate-stderr timeout 120 unshare --mount --propagation private bash -c '
+		mount -t bpf bpf /sys/fs/bpf || exit 97
+		nsenter --net="/run/netns/$1" "$2" attach --iface "$3" --pin-dir "$4" || exit $?
+		nsenter --net="/run/netns/$1" "$2" status --json --pin-dir "$4"
+		nsenter --net="/run/netns/$1" "$2" detach --all --purge --pin-dir "$4" 2>/dev/null' \
+		_ "$NS_B" "$TC_BIN" "$DEV_B" "$PIN"
+	echo "status $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[[ $stderr == "attached to $DEV_B at xdp; maps pinned in $PIN" ]]
+	assert_eq "$(jq -r '[.attachments[] | "\(.ifname) \(.attach_point)"] | join(",")' <<<"$output")" \
+		"$DEV_B xdp" "attachments in the private bpffs"
+}
