@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -463,10 +464,16 @@ int tc_config_parse(FILE *f, struct tc_config *cfg)
 int tc_config_load(const char *path, struct tc_config *cfg)
 {
 	FILE *f = fopen(path, "re");
+	struct stat st;
 	int ret;
 
 	if (!f)
 		return -errno;
+	/* fopen takes a directory; only the first read fails, as EIO here. */
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	ret = tc_config_parse(f, cfg);
 	fclose(f);
 	return ret;

@@ -57,7 +57,8 @@ struct tc_config {
  */
 int tc_config_parse(FILE *f, struct tc_config *cfg);
 
-/* tc_config_parse on a path; -errno when it cannot be opened. */
+/* tc_config_parse on a path; -errno when it cannot be opened, -EISDIR for
+ * a directory. */
 int tc_config_load(const char *path, struct tc_config *cfg);
 
 /* Writes "PATH:LINE: message" per error, one a line (PATH: without a line). */

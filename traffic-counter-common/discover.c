@@ -561,6 +561,26 @@ static void report_detached(const struct tc_found *f)
 		maps);
 }
 
+int tc_found_pin_dir(enum tc_attach_point ap, int ifindex, char *dir, size_t len)
+{
+	struct tc_found *list, *f = NULL;
+	size_t n;
+	int err;
+
+	err = tc_discover(&list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !f; i++)
+		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
+			f = &list[i];
+	if (f) {
+		tc_found_locate(f, 1, NULL);
+		snprintf(dir, len, "%s", f->pin_dir);
+	}
+	free(list);
+	return f ? 0 : -ENOENT;
+}
+
 int tc_detach_found(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex,
 		    const char *ifname)
 {

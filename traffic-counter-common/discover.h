@@ -46,6 +46,13 @@ int tc_discover(struct tc_found **out, size_t *n);
 void tc_found_locate(struct tc_found *f, size_t n, const struct tc_pins *pins);
 
 /*
+ * The pin directory our attachment at (ap, ifindex) was made from, found
+ * from the kernel and a walk of bpffs: 0 (dir "" when its pins are not
+ * found), -ENOENT when none of ours is there, or a negative errno.
+ */
+int tc_found_pin_dir(enum tc_attach_point ap, int ifindex, char *dir, size_t len);
+
+/*
  * Detaches our attachment at (ap, ifindex) that no pin of `pins` records:
  * the link is detached and its pin (wherever it is) removed, or the
  * cls_bpf filter deleted. -ENOENT if there is none; something there that is

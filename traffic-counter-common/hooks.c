@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "discover.h"
 #include "hooks.h"
 #include "log.h"
 
@@ -68,6 +69,23 @@ static const char *xdp_attached_str(__u8 attach_mode)
 	}
 }
 
+static __u32 prog_fd_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
+}
+
+/* Tells the caller which program was attached, and which one it replaced. */
+static void report_result(const struct tc_attach_opts *o, int prog_fd, __u32 old_prog_id)
+{
+	if (!o->result)
+		return;
+	o->result->prog_id = prog_fd_id(prog_fd);
+	o->result->old_prog_id = old_prog_id;
+}
+
 static int link_info(int fd, struct bpf_link_info *info)
 {
 	__u32 len = sizeof(*info);
@@ -95,6 +113,8 @@ static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const ch
 		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 1;
 		if (err < 0)
 			tc_err("cannot replace the program in %s: %s", pin, strerror(-err));
+		else
+			report_result(o, prog_fd, info.prog_id);
 		close(fd);
 		return err;
 	}
@@ -118,6 +138,32 @@ static int pin_link(int link_fd, const char *pin)
 	return err;
 }
 
+/*
+ * Our own program, attached from another pin directory: advising
+ * tc-ingress there would count ingress twice. Name that directory and the
+ * two ways out instead.
+ */
+static int ours_elsewhere_xdp(const struct tc_attach_opts *o, __u32 id)
+{
+	char dir[PATH_MAX] = "";
+
+	tc_found_pin_dir(TC_AP_XDP, o->ifindex, dir, sizeof(dir));
+	if (dir[0])
+		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u) from "
+		       "another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
+		       "or "
+		       "detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
+		       "tc-ingress as well would count ingress twice",
+		       o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
+	else
+		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
+		       "attached with other pin options than %s (no pin of it found under %s): "
+		       "detach it first ('traffic-counter detach --iface %s' finds it in the "
+		       "kernel); tc-ingress as well would count ingress twice",
+		       o->ifname, id, o->pins->dir, TC_WALK_ROOT, o->ifname);
+	return -EBUSY;
+}
+
 static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -130,6 +176,8 @@ static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
 	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
 	if (!id)
 		return 0;
+	if (tc_prog_is_ours(id, NULL, 0))
+		return ours_elsewhere_xdp(o, id);
 	prog_name(id, name, sizeof(name));
 	tc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
 	       "not replace programs it does not own: detach it first, or use --attach-point "
@@ -169,6 +217,7 @@ static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *p
 			tc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
+	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
@@ -193,6 +242,7 @@ static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *p
 		       err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
 		return err;
 	}
+	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
@@ -239,10 +289,13 @@ static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
 static int place_filter(const struct bpf_tc_hook *hook, int prog_fd, const struct tc_attach_opts *o,
 			__u32 *prio, int *added)
 {
-	int cur = ours_at(hook, TC_NETLINK_PRIO, NULL);
-	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, NULL);
+	__u32 cur_id = 0, old_id = 0;
+	int cur = ours_at(hook, TC_NETLINK_PRIO, &cur_id);
+	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, &old_id);
 	int err;
 
+	/* A filter of ours at either prio is the one this attach replaces. */
+	report_result(o, prog_fd, cur ? cur_id : old_id);
 	*prio = TC_NETLINK_PRIO;
 	*added = !cur;
 	err = put_filter(hook, prog_fd, TC_NETLINK_PRIO, cur);

@@ -338,6 +338,18 @@ static int check_one_netns(const struct tc_attach_opts *o)
 	return 0;
 }
 
+void tc_attach_report(const struct tc_attach_opts *o, const struct tc_attach_result *r)
+{
+	if (r->old_prog_id && r->old_prog_id != r->prog_id)
+		tc_info("%s at %s: replaced program %u with %u in place; counters kept (maps in "
+			"%s)",
+			o->ifname, tc_attach_point_str(o->ap), r->old_prog_id, r->prog_id,
+			o->pins->dir);
+	else
+		tc_info("attached to %s at %s; maps pinned in %s", o->ifname,
+			tc_attach_point_str(o->ap), o->pins->dir);
+}
+
 void tc_fault_point(const char *step)
 {
 	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");
@@ -606,11 +618,12 @@ int tc_purge(const struct tc_pins *pins)
 	/* export-ipfix's count of the flows it removed belongs to these maps. */
 	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
 		    (int)sizeof(ipfix) &&
-	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix))
-		unlink(ipfix);
+	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix) && !unlink(ipfix))
+		tc_info("removed %s", ipfix);
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
-	rmdir(pins->dir);
+	if (!rmdir(pins->dir))
+		tc_info("removed %s", pins->dir);
 	return err;
 }
 

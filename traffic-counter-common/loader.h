@@ -9,6 +9,12 @@
 #include "names.h"
 #include "pins.h"
 
+/* What tc_attach did at the hook, for the user: a re-attach is no first attach. */
+struct tc_attach_result {
+	__u32 prog_id;	   /* the program attached now */
+	__u32 old_prog_id; /* the one it replaced in place; 0: a new attachment */
+};
+
 struct tc_attach_opts {
 	const struct tc_pins *pins;
 	int ifindex;
@@ -22,6 +28,7 @@ struct tc_attach_opts {
 	__u32 flow_map_size;
 	int enable_flow;
 	int migrate; /* attach --migrate: carry counters into maps of another layout */
+	struct tc_attach_result *result; /* filled on success when not NULL */
 	/* For attach --migrate's own loads: */
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
 	int maps_only;	       /* create the maps, load no program */
@@ -35,6 +42,9 @@ struct tc_attach_opts {
  * unpinned again. The error has been logged.
  */
 int tc_attach(const struct tc_attach_opts *opts);
+
+/* One line on what tc_attach did: "attached to ..." or "replaced program N with M ...". */
+void tc_attach_report(const struct tc_attach_opts *o, const struct tc_attach_result *r);
 
 struct traffic_counter_bpf;
 

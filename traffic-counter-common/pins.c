@@ -101,6 +101,70 @@ static int mount_default_bpffs(void)
 	return 0;
 }
 
+/* Whether two paths name the same file (inode and device). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * 'ip netns exec NS' runs the command in a mount namespace of its own with a
+ * new sysfs on /sys (one for NS), mounted with NS as its source, where
+ * /sys/fs/bpf is an empty directory: a bpffs mounted there, and every pin
+ * on it, goes when the command exits, and the links with them. That mount
+ * is the sign looked for: the top mount on /sys is a sysfs whose source
+ * names, under /run/netns, the network namespace we are in. Nothing else
+ * mounts sysfs that way, so private mount namespaces with a bpffs of their
+ * own (unshare --mount, containers, the tests), where /sys is the inherited
+ * mount or a plain "sysfs" one, keep working. PID 1's mounts are not
+ * compared: /proc/1 is often out of reach, even for root in a sandbox.
+ * Returns 1, with NS in `ns`, when that is where we run.
+ */
+static int ip_netns_exec_sysfs(char *ns, size_t len)
+{
+	char *line = NULL, mnt[PATH_MAX], type[64], src[NAME_MAX + 1], path[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - TYPE SOURCE ...";
+	 * the last line for /sys is the mount on top. */
+	while (getline(&line, &cap, f) > 0) {
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, "/sys"))
+			continue;
+		found = sscanf(sep, " - %63s %255s", type, src) == 2 && !strcmp(type, "sysfs") &&
+			!strchr(src, '/') && !strchr(src, '\\') &&
+			snprintf(path, sizeof(path), "/run/netns/%s", src) < (int)sizeof(path) &&
+			same_file(path, "/proc/self/ns/net");
+		if (found)
+			snprintf(ns, len, "%s", src);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* Refuses, before mounting or pinning anything, pins that cannot last. */
+static int refuse_vanishing_bpffs(const char *dir)
+{
+	char ns[NAME_MAX + 1];
+
+	if (!ip_netns_exec_sysfs(ns, sizeof(ns)))
+		return 0;
+	tc_err("%s would be on a bpffs private to this command: 'ip netns exec' mounts a "
+	       "sysfs of its own on /sys, so the pins and the attachment would vanish when "
+	       "traffic-counter exits; run 'nsenter --net=/run/netns/%s traffic-counter ...' "
+	       "instead",
+	       dir, ns);
+	return -EXDEV;
+}
+
 /* mkdir -p, only below a directory that is already on bpffs. */
 static int make_dirs(const char *dir)
 {
@@ -147,7 +211,9 @@ int tc_bpffs_prepare(const char *dir, int create)
 	int err;
 
 	if (!strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) || !strcmp(dir, BPFFS_ROOT)) {
-		err = mount_default_bpffs();
+		/* Before mounting: a bpffs mounted here would not outlive us. */
+		err = create ? refuse_vanishing_bpffs(dir) : 0;
+		err = err ?: mount_default_bpffs();
 		if (err)
 			return err;
 	}

@@ -111,11 +111,44 @@ static void print_plan(const struct tc_config *cfg, const struct tc_pins *pins, 
 						     : "detach");
 }
 
+/*
+ * Interfaces are looked up when apply runs, in its network namespace: a
+ * file can be well formed and still fail there. --check says so up front,
+ * naming each missing one, rather than "valid" and an apply that fails.
+ */
+/* Whether attach[i]'s interface is named by an earlier entry: one line each. */
+static int named_before(const struct tc_config *cfg, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(cfg->attach[k].ifname, cfg->attach[i].ifname))
+			return 1;
+	return 0;
+}
+
+static int check_interfaces(const struct tc_config *cfg, const char *path)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < cfg->n_attach; i++) {
+		const char *ifname = cfg->attach[i].ifname;
+
+		if (if_nametoindex(ifname) || named_before(cfg, i))
+			continue;
+		tc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
+		       "link'; for another namespace, run 'nsenter --net=/run/netns/NAME "
+		       "traffic-counter apply ...'): apply would not attach there",
+		       path, cfg->line_attach, ifname);
+		missing++;
+	}
+	return missing ? -ENODEV : 0;
+}
+
 /* ---- start ------------------------------------------------------------------ */
 
 static int attach_one(const struct tc_config *cfg, const struct tc_config_attach *e,
 		      const struct tc_pins *pins, const char *path)
 {
+	struct tc_attach_result res = {};
 	struct tc_attach_opts o = {};
 	unsigned int idx = if_nametoindex(e->ifname);
 	int err;
@@ -138,9 +171,10 @@ static int attach_one(const struct tc_config *cfg, const struct tc_config_attach
 	o.flow_map_size = cfg->flow_map_size;
 	o.enable_flow = cfg->flow_map == 1;
 	o.migrate = cfg->migrate;
+	o.result = &res;
 	err = tc_attach(&o);
 	if (!err)
-		tc_info("attached to %s at %s", e->ifname, tc_attach_point_str(e->ap));
+		tc_attach_report(&o, &res);
 	return err;
 }
 
@@ -291,6 +325,12 @@ static int load(const char *path, struct tc_config *cfg)
 {
 	int n = tc_config_load(path, cfg);
 
+	if (n == -EISDIR) {
+		tc_err("cannot read %s: it is a directory; --config takes the configuration "
+		       "file (default " TC_CONFIG_DEFAULT ")",
+		       path);
+		return TC_EXIT_FAIL;
+	}
 	if (n < 0) {
 		tc_err("cannot read %s: %s", path, strerror(-n));
 		return TC_EXIT_FAIL;
@@ -327,8 +367,9 @@ int cmd_apply(int argc, char **argv)
 	if (tc_pin_args_resolve(&a.pins, &pins))
 		goto out;
 	if (a.check) {
-		print_plan(cfg, &pins, a.config);
-		ret = TC_EXIT_OK;
+		ret = check_interfaces(cfg, a.config) ? TC_EXIT_FAIL : TC_EXIT_OK;
+		if (ret == TC_EXIT_OK)
+			print_plan(cfg, &pins, a.config);
 	} else if (tc_require_attach_caps("apply")) {
 		ret = TC_EXIT_FAIL;
 	} else if (a.stop) {

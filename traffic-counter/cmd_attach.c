@@ -135,6 +135,7 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 
 int cmd_attach(int argc, char **argv)
 {
+	struct tc_attach_result res = {};
 	struct tc_attach_opts o = {};
 	struct attach_args a;
 	struct tc_pins pins;
@@ -163,9 +164,9 @@ int cmd_attach(int argc, char **argv)
 	o.flow_map_size = a.flow_map_size;
 	o.enable_flow = a.enable_flow;
 	o.migrate = a.migrate;
+	o.result = &res;
 	if (tc_attach(&o))
 		return TC_EXIT_FAIL;
-	tc_info("attached to %s at %s; maps pinned in %s", a.iface, tc_attach_point_str(a.ap),
-		pins.dir);
+	tc_attach_report(&o, &res);
 	return TC_EXIT_OK;
 }

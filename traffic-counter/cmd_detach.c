@@ -16,6 +16,7 @@ enum {
 	OPT_AP,
 	OPT_ALL,
 	OPT_PURGE,
+	OPT_IF_ATTACHED,
 };
 
 static const struct tc_opt detach_opts[] = {
@@ -24,6 +25,10 @@ static const struct tc_opt detach_opts[] = {
 	{"all", NULL, "remove every attachment recorded in the pin directory", OPT_ALL},
 	{"purge", NULL, "also remove the maps (their counters are lost) once nothing is attached",
 	 OPT_PURGE},
+	{"if-attached", NULL,
+	 "nothing to detach (nothing attached there, or no pin directory) is not an error: "
+	 "say so and exit 0, for scripts",
+	 OPT_IF_ATTACHED},
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -34,7 +39,8 @@ const struct tc_cmd_def detach_def = {
 		   "unless --purge is given.",
 	.opts = detach_opts,
 	.examples = "  traffic-counter detach --iface eth0 --attach-point xdp\n"
-		    "  traffic-counter detach --all --purge\n",
+		    "  traffic-counter detach --all --purge\n"
+		    "  traffic-counter detach --all --purge --if-attached\n",
 };
 
 static int detach_opt(int id, const char *arg, void *ctx)
@@ -60,6 +66,9 @@ static int detach_opt(int id, const char *arg, void *ctx)
 		return 0;
 	case OPT_PURGE:
 		a->purge = 1;
+		return 0;
+	case OPT_IF_ATTACHED:
+		a->if_attached = 1;
 		return 0;
 	default:
 		return -EINVAL;
@@ -147,6 +156,12 @@ static int detach_one(const struct tc_pins *pins, const struct detach_args *a)
 	err = tc_detach(pins, a->ap, ifindex);
 	if (!err)
 		tc_info("detached %s from %s", tc_attach_point_str(a->ap), a->iface);
+	if (err == -ENOENT && a->if_attached) {
+		tc_info("nothing attached by traffic-counter at %s on %s (pin directory %s): "
+			"nothing to detach",
+			tc_attach_point_str(a->ap), a->iface, pins->dir);
+		return 0;
+	}
 	if (err == -ENOENT)
 		tc_err("nothing attached by traffic-counter at %s on %s (pin directory %s); see "
 		       "'traffic-counter status'",
@@ -158,7 +173,7 @@ int cmd_detach(int argc, char **argv)
 {
 	struct detach_args a;
 	struct tc_pins pins;
-	int ret, err, lock;
+	int ret, err, lock, dir_missing;
 
 	ret = tc_parse_exit(detach_parse(argc, argv, &a));
 	if (ret >= 0)
@@ -167,9 +182,15 @@ int cmd_detach(int argc, char **argv)
 		return TC_EXIT_USAGE;
 	if (tc_require_attach_caps("detach"))
 		return TC_EXIT_FAIL;
+	dir_missing = access(pins.dir, F_OK) && errno == ENOENT;
+	if (dir_missing && a.if_attached && !a.iface) {
+		tc_info("pin directory %s does not exist: nothing to detach", pins.dir);
+		return TC_EXIT_OK;
+	}
 	/* One interface needs no pin directory: what is attached there may
-	 * have been attached with other pin options (found from the kernel). */
-	if (a.iface && !a.purge && access(pins.dir, F_OK) && errno == ENOENT) {
+	 * have been attached with other pin options (found from the kernel).
+	 * With --if-attached, a missing directory has nothing to purge. */
+	if (dir_missing && a.iface && (!a.purge || a.if_attached)) {
 		lock = -1;
 	} else {
 		if (tc_bpffs_prepare(pins.dir, 0))
@@ -185,7 +206,7 @@ int cmd_detach(int argc, char **argv)
 	} else {
 		err = 0;
 	}
-	if (!err && a.purge)
+	if (!err && a.purge && lock >= 0)
 		/* After one interface, other attachments keeping the maps is fine. */
 		err = a.iface ? tc_purge_if_unused(&pins) : tc_purge(&pins);
 	if (lock >= 0)

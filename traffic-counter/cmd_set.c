@@ -50,9 +50,12 @@ int set_parse(int argc, char **argv, struct set_args *a)
 	err = tc_opts_parse(&set_def, argc, argv, set_opt, a);
 	if (err)
 		return err;
-	if (a->flow < 0)
-		return tc_opt_invalid("enable-flow-map", "nothing to set: give --enable-flow-map "
-							 "or --disable-flow-map");
+	/* Not --enable-flow-map's fault: name the command and list what it takes. */
+	if (a->flow < 0) {
+		tc_err("set: nothing to set: give one of its flags, --enable-flow-map or "
+		       "--disable-flow-map (see 'traffic-counter set --help')");
+		return -EINVAL;
+	}
 	return 0;
 }
 

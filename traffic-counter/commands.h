@@ -60,6 +60,7 @@ struct detach_args {
 	int ap;
 	int all;
 	int purge;
+	int if_attached; /* nothing to detach: a notice and exit 0 */
 };
 
 struct set_args {

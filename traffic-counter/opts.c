@@ -9,7 +9,8 @@
 #include "log.h"
 #include "opts.h"
 
-#define OPT_HELP 'h'
+#define OPT_HELP    'h'
+#define OPT_VERBOSE 'v'
 
 static size_t count_opts(const struct tc_opt *opts)
 {
@@ -31,6 +32,7 @@ void tc_opts_usage(FILE *f, const struct tc_cmd_def *def)
 			 o->arg ? o->arg : "");
 		fprintf(f, "  %-26s %s\n", lhs, o->help);
 	}
+	fprintf(f, "  %-26s %s\n", "-v, --verbose", "show libbpf's and the verifier's messages");
 	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help and exit");
 	if (def->examples)
 		fprintf(f, "\nExamples:\n%s", def->examples);
@@ -83,7 +85,7 @@ int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 
 int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_handler fn, void *ctx)
 {
 	size_t n = count_opts(def->opts);
-	struct option *lo = calloc(n + 2, sizeof(*lo));
+	struct option *lo = calloc(n + 3, sizeof(*lo));
 	int c, err = 0;
 
 	if (!lo)
@@ -95,13 +97,19 @@ int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_ha
 	}
 	lo[n].name = "help";
 	lo[n].val = OPT_HELP;
+	/* Also accepted before the command (main.c): where users put it is
+	 * their habit, not a rule worth a usage error. */
+	lo[n + 1].name = "verbose";
+	lo[n + 1].val = OPT_VERBOSE;
 
 	/* 0, not 1: also resets glibc's position inside a "-abc" cluster, so a
 	 * second parse in one process starts clean. */
 	optind = 0;
 	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
-		if (c == OPT_HELP) {
+	while (!err && (c = getopt_long(argc, argv, "+:hv", lo, NULL)) != -1) {
+		if (c == OPT_VERBOSE) {
+			tc_log_set_level(TC_LOG_DEBUG);
+		} else if (c == OPT_HELP) {
 			tc_opts_usage(stdout, def);
 			err = TC_OPTS_HELP;
 		} else if (c == '?') {

@@ -9,10 +9,11 @@ _traffic_counter_commands() {
 	"$1" --help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'
 }
 
-# _traffic_counter_options BIN COMMAND: the long options of COMMAND --help.
+# _traffic_counter_options BIN COMMAND: the long options of COMMAND --help
+# (-v, --verbose and -h, --help, which every command takes, are not "  --" lines).
 _traffic_counter_options() {
 	"$1" "$2" --help 2>/dev/null | sed -n 's/^  \(--[a-z][a-z-]*\).*/\1/p'
-	echo --help
+	echo --verbose --help
 }
 
 # _traffic_counter_values COMMAND OPTION: completes OPTION's value; fails

@@ -237,6 +237,16 @@ static void test_load_missing_file(void **state)
 	free(cfg);
 }
 
+/* A directory opens, but reading it failed as "Input/output error". */
+static void test_load_directory(void **state)
+{
+	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+
+	(void)state;
+	assert_int_equal(tc_config_load("/", cfg), -EISDIR);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_print_errors),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 
 #include "unit.h"
 #include "commands.h"
+#include "log.h"
 
 /* One argv at a time: parse results point into it until the next call. */
 static struct unit_args args;
@@ -485,6 +486,19 @@ static void test_detach_valid(void **state)
 	assert_int_equal(d.purge, 1);
 }
 
+static void test_detach_if_attached(void **state)
+{
+	struct detach_args d;
+
+	(void)state;
+	assert_int_equal(DETACH(&d, "detach", "--iface", "eth0"), 0);
+	assert_int_equal(d.if_attached, 0);
+	assert_int_equal(DETACH(&d, "detach", "--all", "--purge", "--if-attached"), 0);
+	assert_int_equal(d.if_attached, 1);
+	assert_int_equal(d.all, 1);
+	assert_int_equal(d.purge, 1);
+}
+
 static void test_detach_invalid(void **state)
 {
 	struct detach_args d;
@@ -496,6 +510,23 @@ static void test_detach_invalid(void **state)
 	assert_usage_error(DETACH(&d, "detach", "--attach-point", "tc-ingress"), "--iface");
 	assert_usage_error(DETACH(&d, "detach", "--iface", "e", "--attach-point", "xdp-generic"),
 			   "--attach-point");
+}
+
+/* -v after the command, as before it (main.c): the log level, not an error. */
+static void test_verbose_after_command(void **state)
+{
+	struct attach_args a;
+	struct set_args s;
+
+	(void)state;
+	tc_log_set_level(TC_LOG_INFO);
+	assert_int_equal(ATTACH(&a, "attach", "-v", "--iface", "eth0"), 0);
+	assert_int_equal(tc_log_get_level(), TC_LOG_DEBUG);
+	assert_string_equal(a.iface, "eth0");
+	tc_log_set_level(TC_LOG_INFO);
+	assert_int_equal(SET(&s, "set", "--enable-flow-map", "--verbose"), 0);
+	assert_int_equal(tc_log_get_level(), TC_LOG_DEBUG);
+	tc_log_set_level(TC_LOG_INFO);
 }
 
 /* ---- set and status --------------------------------------------------- */
@@ -518,7 +549,11 @@ static void test_set_invalid(void **state)
 	struct set_args s;
 
 	(void)state;
-	assert_usage_error(SET(&s, "set"), "--enable-flow-map");
+	/* No flag: the message lists the flags set has, blaming none of them. */
+	assert_usage_error(SET(&s, "set"), "set: nothing to set");
+	assert_non_null(strstr(cap_err.text, "--enable-flow-map"));
+	assert_non_null(strstr(cap_err.text, "--disable-flow-map"));
+	assert_null(strstr(cap_err.text, "--enable-flow-map: nothing"));
 	assert_usage_error(SET(&s, "set", "--pin-dir", "/x"), "--disable-flow-map");
 	assert_usage_error(SET(&s, "set", "--enable-flow-map", "--disable-flow-map"),
 			   "--disable-flow-map");
@@ -602,7 +637,9 @@ int main(void)
 		cmocka_unit_test(test_dump_sort),
 		cmocka_unit_test(test_dump_top),
 		cmocka_unit_test(test_detach_valid),
+		cmocka_unit_test(test_detach_if_attached),
 		cmocka_unit_test(test_detach_invalid),
+		cmocka_unit_test(test_verbose_after_command),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_invalid),
 		cmocka_unit_test(test_status),
