@@ -294,9 +294,9 @@ static int record_is_stale(const struct tc_attachment *a)
  * namespaces would share keys (openspec/changes/0012). Stale records of
  * another namespace are removed so that they do not block for ever. A
  * directory that already mixes namespaces (older versions) keeps working
- * for the namespaces it has, with a warning.
+ * for the namespaces it has: *mixed is set, for a warning once attached.
  */
-static int check_one_netns(const struct tc_attach_opts *o)
+static int check_one_netns(const struct tc_attach_opts *o, int *mixed)
 {
 	struct tc_attachment *list;
 	__u64 other = 0;
@@ -330,11 +330,7 @@ static int check_one_netns(const struct tc_attach_opts *o)
 		report_other_netns(o, other);
 		return -EXDEV;
 	}
-	if (other)
-		tc_warn("pin directory %s records attachments in more than one network "
-			"namespace: their counts may be merged; detach one namespace's "
-			"attachments, or purge and use one pin directory per namespace",
-			o->pins->dir);
+	*mixed = !!other;
 	return 0;
 }
 
@@ -410,7 +406,7 @@ int tc_attach(const struct tc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
-	int lock, prog_fd = -1;
+	int lock, prog_fd = -1, mixed = 0;
 	char pin[PATH_MAX];
 	int err;
 
@@ -421,7 +417,7 @@ int tc_attach(const struct tc_attach_opts *o)
 	if (lock < 0)
 		return lock;
 	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
-	err = err ?: check_one_netns(o);
+	err = err ?: check_one_netns(o, &mixed);
 	err = err ?: check_double_count(o);
 	err = err ?: (o->migrate ? tc_migrate(o) : tc_migration_refuse(o->pins));
 	err = err ?: load(o, &skel, plans, &prog_fd);
@@ -436,6 +432,12 @@ int tc_attach(const struct tc_attach_opts *o)
 		/* Map pins outside the pin directory's names: purge finds them. */
 		tc_pins_record(o->pins);
 		tc_fault_point("pinned");
+		/* After success only: a refusal is reported in one line. */
+		if (mixed)
+			tc_warn("pin directory %s records attachments in more than one network "
+				"namespace: their counts may be merged; detach one namespace's "
+				"attachments, or purge and use one pin directory per namespace",
+				o->pins->dir);
 	}
 out:
 	if (err) {
