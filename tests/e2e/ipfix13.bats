@@ -98,6 +98,8 @@ got() {
 		END { printf "%d %d %d\n", r, p, b }' "$@"
 }
 
+pb() { got "$@" | cut -d' ' -f2-; } # pb SPORT OUT... -> "packets l2bytes"
+
 in_map() { # in_map SPORT -> entries of the flow map with that source port
 	dump_flow_json "$NS_B" | jq --argjson sp "$1" '[.[] | select(.sport == $sp)] | length'
 }
@@ -165,7 +167,7 @@ check_accounting() {
 	flow "$A4" "$B4" udp 47001 9 4 30 && local f2=$FRAME
 	# Kept through the outage: one idle record with all of it.
 	wait_eq 8 "1 5 $((5 * f1))" got 47000 "$out"
-	wait_eq 8 "4 $((4 * f2))" eval 'got 47001 "$out" | cut -d" " -f2-'
+	wait_eq 8 "4 $((4 * f2))" pb 47001 "$out"
 	check_accounting "$out"
 	assert_eq "$(logged "$UNREACHABLE")" 1 "unreachable lines"
 	assert_eq "$(logged "$ANSWERS")" 1 "recovery lines"
@@ -194,7 +196,7 @@ check_accounting() {
 	wait_eq 5 1 logged "$ANSWERS"
 	flow "$A6" "$B6" udp 47102 9 4 30 && local f3=$FRAME
 	wait_eq 8 "1 5 $((5 * f2))" got 47101 "$later"
-	wait_eq 8 "4 $((4 * f3))" eval 'got 47102 "$later" | cut -d" " -f2-'
+	wait_eq 8 "4 $((4 * f3))" pb 47102 "$later"
 	check_accounting "$first" "$later"
 	assert_eq "$(logged "$UNREACHABLE_TCP")" 1 "unreachable lines"
 	assert_eq "$(logged "$ANSWERS")" 1 "recovery lines"
