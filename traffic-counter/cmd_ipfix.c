@@ -214,18 +214,101 @@ static fbInfoElementSpec_t stats_spec[] = {
 	FB_IESPEC_NULL,
 };
 
+/*
+ * Records per message, emitted by us: libfixbuf would emit a full message
+ * inside fBufAppend, where a failure cannot be told apart from the records
+ * it carried. UDP: 10 IPv6 records (97 bytes each) fit the 1420-byte MTU;
+ * TCP messages may be 64 KiB.
+ */
+#define FB_RECS_UDP 10
+#define FB_RECS_TCP 500
+#define FB_UDP_MTU  1420
+
 struct fb {
 	fbInfoModel_t *model;
 	fBuf_t *buf; /* owns the session and the exporter */
 	uint16_t tid4, tid6, tid_stats;
-	char error[256]; /* the last failure, for the caller to report once */
+	size_t per_msg; /* records per message */
+	size_t pending; /* records appended since the last emit */
+	size_t flows;	/* of which flow records */
+	int fd;		/* UDP: our socket; libfixbuf only encodes (-1: TCP, or closed) */
+	fbExporter_t *ex;
+	uint8_t msg[FB_UDP_MTU]; /* UDP: the message libfixbuf encoded */
+	char error[256];	 /* why the last step failed, for the caller to report once */
 };
 
-static int fb_error(struct fb *fb, const char *what, GError **e)
+static int fb_error(struct fb *fb, GError **e)
 {
-	snprintf(fb->error, sizeof(fb->error), "%s: %s", what, *e ? (*e)->message : "failed");
+	snprintf(fb->error, sizeof(fb->error), "%s", *e ? (*e)->message : "failed");
 	g_clear_error(e);
 	return -EIO;
+}
+
+/* GLib's messages (libfixbuf logs through it) in our log's format. */
+static void fb_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ctx)
+{
+	(void)domain;
+	(void)ctx;
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+		tc_warn("libfixbuf: %s", msg);
+	else
+		tc_debug("libfixbuf: %s", msg);
+}
+
+/*
+ * UDP goes through our socket: libfixbuf's UDP exporter reports a refused
+ * send (ICMP port unreachable) as done, after a GLib warning given once
+ * per process, so a message that never left would count as sent.
+ */
+static int udp_send(struct fb *fb)
+{
+	size_t len = fbExporterGetMsgLen(fb->ex);
+	ssize_t n = send(fb->fd, fb->msg, len, 0);
+	int err = n < 0 ? -errno : 0;
+
+	if (!err && (size_t)n != len)
+		err = -EMSGSIZE;
+	if (err)
+		snprintf(fb->error, sizeof(fb->error), "%s", strerror(-err));
+	return err;
+}
+
+static int udp_open(struct fb *fb, const char *host, const char *port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	int err = getaddrinfo(host, port, &hints, &ai);
+
+	if (err) {
+		snprintf(fb->error, sizeof(fb->error), "%s", gai_strerror(err));
+		return -EADDRNOTAVAIL;
+	}
+	fb->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	err = fb->fd < 0 || connect(fb->fd, ai->ai_addr, ai->ai_addrlen) ? -errno : 0;
+	freeaddrinfo(ai);
+	if (err)
+		snprintf(fb->error, sizeof(fb->error), "%s", strerror(-err));
+	return err;
+}
+
+/* fBufEmit; `sent` (may be NULL) grows by the message's flow records once it is sent. */
+static int fb_emit(struct fb *fb, __u64 *sent)
+{
+	GError *e = NULL;
+	int err;
+
+	if (!fBufEmit(fb->buf, &e))
+		return fb_error(fb, &e);
+	if (fb->fd >= 0) {
+		err = udp_send(fb);
+		if (err)
+			return err;
+	}
+	if (sent)
+		*sent += fb->flows;
+	fb->pending = fb->flows = 0;
+	return 0;
 }
 
 /*
@@ -269,7 +352,11 @@ static int add_templates(struct fb *fb, fbSession_t *s, int octets)
 		fb->tid6 = add_template(s, fb->model, flow_spec, in | T_V6, ex | T_V6, 0, &e);
 	if (fb->tid6)
 		fb->tid_stats = add_template(s, fb->model, stats_spec, T_INTERNAL, 0, 1, &e);
-	return fb->tid_stats ? 0 : fb_error(fb, "cannot build the templates", &e);
+	if (fb->tid_stats)
+		return 0;
+	fb_error(fb, &e);
+	tc_err("cannot build the IPFIX templates: %s", fb->error);
+	return -EIO;
 }
 
 static void fb_close(struct fb *fb)
@@ -277,6 +364,9 @@ static void fb_close(struct fb *fb)
 	if (fb->buf)
 		fBufFree(fb->buf);
 	fb->buf = NULL;
+	if (fb->fd >= 0)
+		close(fb->fd);
+	fb->fd = -1;
 }
 
 /* A fresh session and connection; libfixbuf connects on the first send. */
@@ -294,8 +384,19 @@ static int fb_open(struct fb *fb, const struct ipfix_args *a, char *host, char *
 		fbSessionFree(s);
 		return err;
 	}
-	ex = fbExporterAllocNet(&spec);
+	if (!a->tcp) {
+		err = udp_open(fb, host, port);
+		if (err) {
+			fbSessionFree(s);
+			fb_close(fb);
+			return err;
+		}
+	}
+	ex = a->tcp ? fbExporterAllocNet(&spec) : fbExporterAllocBuffer(fb->msg, sizeof(fb->msg));
+	fb->ex = ex;
 	fb->buf = fBufAllocForExport(s, ex);
+	fb->per_msg = a->tcp ? FB_RECS_TCP : FB_RECS_UDP;
+	fb->pending = fb->flows = 0;
 	return 0;
 }
 
@@ -303,9 +404,9 @@ static int fb_send_templates(struct fb *fb)
 {
 	GError *e = NULL;
 
-	if (!fbSessionExportTemplates(fBufGetSession(fb->buf), &e) || !fBufEmit(fb->buf, &e))
-		return fb_error(fb, "cannot send the templates", &e);
-	return 0;
+	if (!fbSessionExportTemplates(fBufGetSession(fb->buf), &e))
+		return fb_error(fb, &e);
+	return fb_emit(fb, NULL);
 }
 
 static int fb_use(struct fb *fb, uint16_t tid, GError **e)
@@ -313,25 +414,32 @@ static int fb_use(struct fb *fb, uint16_t tid, GError **e)
 	return fBufSetInternalTemplate(fb->buf, tid, e) && fBufSetExportTemplate(fb->buf, tid, e);
 }
 
-static int fb_append(struct fb *fb, uint16_t tid, void *recs, size_t n, size_t size)
+/*
+ * Appends `n` records (flow records when `flows`), emitting a message every
+ * per_msg records; `sent` grows by the flow records of each message sent.
+ * Records still pending go out with the next emit.
+ */
+static int fb_append(struct fb *fb, uint16_t tid, void *recs, size_t n, size_t size, int flows,
+		     __u64 *sent)
 {
 	GError *e = NULL;
+	int err;
 
 	if (!n)
 		return 0;
 	if (!fb_use(fb, tid, &e))
-		return fb_error(fb, "cannot select a template", &e);
-	for (size_t i = 0; i < n; i++)
+		return fb_error(fb, &e);
+	for (size_t i = 0; i < n; i++) {
 		if (!fBufAppend(fb->buf, (uint8_t *)recs + i * size, size, &e))
-			return fb_error(fb, "cannot send records", &e);
+			return fb_error(fb, &e);
+		fb->flows += !!flows;
+		if (++fb->pending < fb->per_msg)
+			continue;
+		err = fb_emit(fb, sent);
+		if (err)
+			return err;
+	}
 	return 0;
-}
-
-static int fb_flush(struct fb *fb)
-{
-	GError *e = NULL;
-
-	return fBufEmit(fb->buf, &e) ? 0 : fb_error(fb, "cannot send records", &e);
 }
 
 /* ---- the exporter ------------------------------------------------------------ */
@@ -351,6 +459,7 @@ struct exporter {
 	struct fb fb;
 	int connected;	 /* templates sent on the current connection */
 	int unreachable; /* reported once per outage */
+	int probe_out;	 /* UDP, unreachable: the last probe went out */
 	__u64 templates_ns;
 	int flow_fd, ctl_fd, stats_fd, lock_fd;
 	char lock_path[128];
@@ -361,6 +470,7 @@ struct exporter {
 	struct tc_ipfix_stats stats; /* as pinned */
 	__u64 records;		     /* sent by this process */
 	__u64 not_sent;		     /* evictions, as last reported */
+	GLogFunc old_log;	     /* GLib's handler, put back at exit */
 };
 
 /* Room for `need` elements: the (maybe moved) array, or NULL with `p` intact. */
@@ -420,6 +530,38 @@ static int map_emit(void *ctx, const struct tc_ipfix_record *r)
 	return batch_add(&x->batch, r);
 }
 
+/* Said once per outage, with why; `lost`: records taken out of the map and not sent. */
+static void collector_down(struct exporter *x, __u64 lost)
+{
+	if (!x->unreachable)
+		tc_warn("collector %s: unreachable (%s): keeping the flows, retrying every cycle",
+			x->a.collector, x->fb.error);
+	x->unreachable = 1;
+	if (lost)
+		tc_warn("collector %s: %llu records of this cycle were not sent: they are lost",
+			x->a.collector, (unsigned long long)lost);
+}
+
+static void collector_up(struct exporter *x)
+{
+	if (x->unreachable)
+		tc_info("collector %s answers again", x->a.collector);
+	x->unreachable = 0;
+}
+
+/* The statistics record in a message of its own. */
+static int send_probe(struct exporter *x)
+{
+	struct tc_ipfix_rec_stats st = {
+		.domain = x->a.domain,
+		.exported = x->records,
+		.not_sent = x->not_sent,
+	};
+	int err = fb_append(&x->fb, x->fb.tid_stats, &st, 1, sizeof(st), 0, NULL);
+
+	return err ?: fb_emit(&x->fb, NULL);
+}
+
 static int ensure_connected(struct exporter *x, __u64 now)
 {
 	int err = 0;
@@ -433,12 +575,44 @@ static int ensure_connected(struct exporter *x, __u64 now)
 		x->connected = !err;
 		x->templates_ns = now;
 	}
-	if (err)
+	/* A refused datagram leaves nothing half-sent: the socket keeps its errors. */
+	if (err && (x->a.tcp || err != -ECONNREFUSED))
 		fb_close(&x->fb);
 	return err;
 }
 
-static int send_batch(struct exporter *x)
+/*
+ * UDP: a closed port answers a datagram with an ICMP error that fails the
+ * next send on the socket. A statistics record at the start of each cycle
+ * finds it before any flow is taken out of the map. While the collector is
+ * unreachable, a probe that is not refused proves nothing yet (the refusal
+ * consumed the error): it answers once a probe went out and the next one,
+ * an interval later, is not refused either. Then the templates go again,
+ * for a collector that may be new.
+ */
+static int udp_check(struct exporter *x, __u64 now)
+{
+	int err = send_probe(x);
+
+	if (err) {
+		x->probe_out = 0;
+		if (err != -ECONNREFUSED)
+			fb_close(&x->fb);
+		return err;
+	}
+	if (x->unreachable && !x->probe_out) {
+		x->probe_out = 1;
+		return -EAGAIN;
+	}
+	if (x->unreachable) {
+		x->connected = 0;
+		err = ensure_connected(x, now);
+	}
+	return err;
+}
+
+/* `sent`: the flow records of the messages sent, all of them on success. */
+static int send_batch(struct exporter *x, __u64 *sent)
 {
 	struct batch *b = &x->batch;
 	struct tc_ipfix_rec_stats st = {
@@ -448,19 +622,21 @@ static int send_batch(struct exporter *x)
 	};
 	int err;
 
-	err = fb_append(&x->fb, x->fb.tid4, b->v4, b->n4, sizeof(*b->v4));
-	err = err ?: fb_append(&x->fb, x->fb.tid6, b->v6, b->n6, sizeof(*b->v6));
-	err = err ?: fb_append(&x->fb, x->fb.tid_stats, &st, 1, sizeof(st));
-	err = err ?: fb_flush(&x->fb);
+	*sent = 0;
+	err = fb_append(&x->fb, x->fb.tid4, b->v4, b->n4, sizeof(*b->v4), 1, sent);
+	err = err ?: fb_append(&x->fb, x->fb.tid6, b->v6, b->n6, sizeof(*b->v6), 1, sent);
+	err = err ?: fb_append(&x->fb, x->fb.tid_stats, &st, 1, sizeof(st), 0, sent);
+	err = err ?: fb_emit(&x->fb, sent);
+	x->records += *sent;
 	if (err) {
-		/* A message may be half-sent: start the next cycle on a new connection. */
-		fb_close(&x->fb);
+		/* TCP: a message may be half-sent: start the next cycle on a new connection. */
+		if (x->a.tcp || err != -ECONNREFUSED)
+			fb_close(&x->fb);
 		x->connected = 0;
-		tc_warn("collector %s: %s; up to %zu records of this cycle are lost",
-			x->a.collector, x->fb.error, b->n4 + b->n6);
+		collector_down(x, b->n4 + b->n6 - *sent);
 		return err;
 	}
-	x->records += b->n4 + b->n6;
+	collector_up(x);
 	return 0;
 }
 
@@ -470,7 +646,7 @@ static int send_batch(struct exporter *x)
  * the dump can then only make the evictions look smaller, for one cycle.
  */
 static void stats_update(struct exporter *x, const struct tc_control *ctl, size_t n,
-			 const struct tc_ipfix_counts *c)
+			 const struct tc_ipfix_counts *c, __u64 sent)
 {
 	__u32 zero = 0;
 	__u64 ev = tc_ipfix_evictions(ctl->flow_inserts, n, x->stats.expired);
@@ -479,7 +655,7 @@ static void stats_update(struct exporter *x, const struct tc_control *ctl, size_
 	if (ev > x->not_sent)
 		x->not_sent = ev;
 	x->stats.expired += c->expired;
-	x->stats.records += c->records;
+	x->stats.records += sent; /* not c->records: what the collector was sent */
 	if (bpf_map_update_elem(x->stats_fd, &zero, &x->stats, 0))
 		tc_debug("cannot update %s: %s", TC_IPFIX_STATS_NAME, strerror(errno));
 }
@@ -526,22 +702,18 @@ static int cycle(struct exporter *x, int flush)
 	struct tc_ipfix_counts c = {};
 	struct tc_control ctl;
 	struct tc_flow_entry *e = NULL;
-	__u64 now = tc_ipfix_now_ns(), t0 = now;
+	__u64 now = tc_ipfix_now_ns(), t0 = now, sent = 0;
 	size_t n = 0;
-	int err, sent;
+	int err, send_err;
 
 	/* Nothing is taken out of the map while the collector is unreachable. */
 	err = ensure_connected(x, now);
+	if (!err && !x->a.tcp)
+		err = udp_check(x, now);
 	if (err) {
-		if (!x->unreachable)
-			tc_warn("collector %s: %s; flows stay in the map until it answers",
-				x->a.collector, x->fb.error);
-		x->unreachable = 1;
+		collector_down(x, 0);
 		return err;
 	}
-	if (x->unreachable)
-		tc_info("collector %s answers again", x->a.collector);
-	x->unreachable = 0;
 	x->batch.n4 = x->batch.n6 = 0;
 	err = follow_maps(x);
 	err = err ?: tc_ipfix_clock_offset(&x->batch.offset_ns);
@@ -557,16 +729,16 @@ static int cycle(struct exporter *x, int flush)
 		err = tc_ipfix_scan(x->table, &x->to, e, n, now, &io, &c);
 	free(e);
 	/* What was taken out of the map goes out even when the cycle stopped early. */
-	stats_update(x, &ctl, n, &c);
-	sent = send_batch(x);
+	send_err = send_batch(x, &sent);
+	stats_update(x, &ctl, n, &c, sent);
 	if (!err)
-		err = sent;
-	tc_debug("cycle: %zu entries, %llu records (%llu packets, %llu bytes), %llu expired, "
-		 "%llu vanished, %zu tracked, %.1f ms",
-		 n, c.records, c.packets, c.bytes, c.expired, c.vanished,
+		err = send_err;
+	tc_debug("cycle: %zu entries, %llu records (%llu sent; %llu packets, %llu bytes), "
+		 "%llu expired, %llu vanished, %zu tracked, %.1f ms",
+		 n, c.records, sent, c.packets, c.bytes, c.expired, c.vanished,
 		 tc_ipfix_table_size(x->table), (double)(tc_ipfix_now_ns() - t0) / 1e6);
 	if (flush)
-		tc_info("final export: %llu records in %.1f ms", c.records,
+		tc_info("final export: %llu records in %.1f ms", sent,
 			(double)(tc_ipfix_now_ns() - t0) / 1e6);
 	return err;
 }
@@ -686,6 +858,7 @@ static int setup(struct exporter *x)
 
 	x->to.active_ns = x->a.active * NS_PER_S;
 	x->to.idle_ns = x->a.idle * NS_PER_S;
+	x->old_log = g_log_set_default_handler(fb_log, &x->fb);
 	x->fb.model = fbInfoModelAlloc();
 	x->table = tc_ipfix_table_new();
 	if (!x->table)
@@ -694,12 +867,19 @@ static int setup(struct exporter *x)
 	err = err ?: open_maps(x);
 	err = err ?: lock_map(x);
 	err = err ?: stats_load(x);
-	/* A collector that cannot be reached at start is a configuration error. */
+	/*
+	 * A TCP collector refusing the connection at start is a configuration
+	 * error. A refused UDP datagram (ICMP) may be a collector not started
+	 * yet: the flows wait in the map, as in any outage.
+	 */
 	if (!err && ensure_connected(x, tc_ipfix_now_ns())) {
-		tc_err("cannot reach the collector %s over %s (%s): check the address and that it "
-		       "listens",
-		       x->a.collector, x->a.tcp ? "tcp" : "udp", x->fb.error);
-		err = -ECONNREFUSED;
+		if (!x->a.tcp)
+			collector_down(x, 0);
+		else
+			tc_err("cannot reach the collector %s over tcp (%s): check the address and "
+			       "that it listens",
+			       x->a.collector, x->fb.error);
+		err = x->a.tcp ? -ECONNREFUSED : 0;
 	}
 	return err;
 }
@@ -709,6 +889,8 @@ static void teardown(struct exporter *x)
 	fb_close(&x->fb);
 	if (x->fb.model)
 		fbInfoModelFree(x->fb.model);
+	if (x->old_log)
+		g_log_set_default_handler(x->old_log, NULL);
 	tc_ipfix_table_free(x->table);
 	free(x->batch.v4);
 	free(x->batch.v6);
@@ -747,7 +929,8 @@ static int run(struct exporter *x, const sigset_t *set)
 
 int cmd_export_ipfix(int argc, char **argv)
 {
-	struct exporter x = {.flow_fd = -1, .ctl_fd = -1, .stats_fd = -1, .lock_fd = -1};
+	struct exporter x = {
+		.fb.fd = -1, .flow_fd = -1, .ctl_fd = -1, .stats_fd = -1, .lock_fd = -1};
 	sigset_t set;
 	int ret, sig;
 
