@@ -35,6 +35,17 @@ $(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# tc_refused lists the frame cases of the BPF tests' table that the kernel's
+# skb test run refuses at tc, for short_frames.bats to send over a veth: it is
+# built from the same table and predicate as test_bpf (tests/bpf/cases.c).
+TC_REFUSED_SRCS := tests/helpers/tc_refused.c tests/bpf/cases.c tests/bpf/pkt.c \
+	$(COMMON_DIR)/names.c
+$(BUILD)/tests/helpers/tc_refused: $(TC_REFUSED_SRCS) tests/bpf/cases.h tests/bpf/pkt.h \
+		tests/bpf/harness.h
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) -Itests/bpf $(CFLAGS) $(TC_REFUSED_SRCS) -o $@
+
 # Every binary runs, even after one fails.
 test-unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc

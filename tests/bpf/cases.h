@@ -65,7 +65,10 @@ bool check_stats_exact(struct harness *h, uint8_t direction, const struct stat_w
 bool check_untouched(struct harness *h, uint8_t direction, uint32_t flags, char *msg,
 		     size_t msglen);
 
-/* True when the kernel's skb test run refuses p: an IP header cut short (check.c). */
+/*
+ * True when the kernel's skb test run refuses p: an IP header cut short
+ * (cases.c). Such frames run at tc in tests/e2e/short_frames.bats instead.
+ */
 bool skb_test_run_refuses(const struct pkt *p);
 
 const char *stat_name(unsigned int stat);

@@ -288,28 +288,6 @@ bool check_untouched(struct harness *h, uint8_t direction, uint32_t flags, char 
 	return true;
 }
 
-/*
- * BPF_PROG_TEST_RUN for skb programs refuses (EINVAL) a frame whose EtherType
- * is IPv4 or IPv6 but whose linear data after the Ethernet header is shorter
- * than an IPv4 (20) or IPv6 (40) header: bpf_prog_test_run_skb() checks
- * skb_headlen() against sizeof(struct iphdr) / sizeof(struct ipv6hdr) right
- * after eth_type_trans() (6.18 and the stable kernels that took the fix).
- * Nothing in ctx_in changes the data length, and padding would make the
- * header whole, so these frames cannot run at tc here. A real interface does
- * hand them to tc: the same frames run at XDP, and behind a VLAN tag (which
- * the kernel's check does not look through) at tc.
- */
-bool skb_test_run_refuses(const struct pkt *p)
-{
-	uint16_t type = (uint16_t)(p->data[12] << 8 | p->data[13]);
-
-	if (type == ETHERTYPE_IPV4)
-		return p->len < 14 + 20;
-	if (type == ETHERTYPE_IPV6)
-		return p->len < 14 + 40;
-	return false;
-}
-
 bool check_frame(struct harness *h, const struct frame_case *c, enum prog_id prog, bool flows,
 		 uint8_t count_by, char *msg, size_t msglen)
 {

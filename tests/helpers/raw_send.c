@@ -6,12 +6,17 @@
  * numbers. Prints "KIND COUNT FRAME_LEN" on success.
  *
  *   raw_send IFNAME DST_MAC KIND COUNT [SRC_ADDR DST_ADDR]
+ *   raw_send IFNAME DST_MAC hex COUNT HEX
  *
  * Frame lengths are fixed per kind (no padding: veth carries short frames
  * as they are). SRC/DST addresses go into the IP header of the IPv4 kinds
  * (IPv4 addresses) or the IPv6 kinds (IPv6 addresses); unset they are zero.
+ * The kind hex sends the frame HEX byte for byte, Ethernet header included
+ * (DST_MAC only addresses the socket): a frame of the BPF tests' case table
+ * (tests/helpers/tc_refused) goes out exactly as the table builds it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -220,6 +225,34 @@ static void build_ipv6_ext(struct frame *f, const struct addrs *a)
 	put_udp(f, 0);
 }
 
+/* The frame of the hex kind, filled in from the command line (parse_hex). */
+static struct frame hex_frame;
+
+static void build_hex(struct frame *f, const struct addrs *a)
+{
+	(void)a;
+	*f = hex_frame;
+}
+
+/* HEX into hex_frame: ETH_HLEN to FRAME_MAX bytes, two hex digits each. */
+static int parse_hex(const char *hex)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 < ETH_HLEN || n / 2 > FRAME_MAX)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		hex_frame.buf[i] = (uint8_t)b;
+	}
+	hex_frame.len = n / 2;
+	return 0;
+}
+
 static const struct kind kinds[] = {
 	{"nonip", L3_NONE, build_nonip, "EtherType 0x88b5, 60 bytes: non_ip"},
 	{"ipv4-trunc", L3_V4, build_ipv4_trunc, "10 IPv4 header bytes: ipv4_truncated"},
@@ -233,11 +266,13 @@ static const struct kind kinds[] = {
 	{"l4-trunc", L3_V4, build_l4_trunc,
 	 "UDP/IPv4 cut after 4 L4 bytes: counted + l4_truncated"},
 	{"ipv6-ext", L3_V6, build_ipv6_ext, "nine IPv6 ext headers: counted + ipv6_ext_limit"},
+	{"hex", L3_NONE, build_hex, "HEX: 14 to 256 bytes as given, Ethernet header included"},
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: raw_send IFNAME DST_MAC KIND COUNT [SRC_ADDR DST_ADDR]\nkinds:\n");
+	fprintf(stderr, "usage: raw_send IFNAME DST_MAC KIND COUNT [SRC_ADDR DST_ADDR]\n"
+			"       raw_send IFNAME DST_MAC hex COUNT HEX\nkinds:\n");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		fprintf(stderr, "  %-12s %s\n", kinds[i].name, kinds[i].what);
 }
@@ -269,13 +304,23 @@ int main(int argc, char **argv)
 	char *end;
 	int fd, ret = 1;
 
-	if (argc != 5 && argc != 7) {
+	if (argc != 5 && argc != 6 && argc != 7) {
 		usage();
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(argv[3], kinds[i].name))
 			k = &kinds[i];
+	/* hex takes its frame in place of the addresses, and nothing else does. */
+	if (k && (k->build == build_hex) != (argc == 6)) {
+		usage();
+		return 2;
+	}
+	if (argc == 6 && parse_hex(argv[5])) {
+		fprintf(stderr, "raw_send: HEX must be %d to %d bytes as pairs of hex digits\n",
+			ETH_HLEN, FRAME_MAX);
+		return 2;
+	}
 	errno = 0;
 	count = strtoul(argv[4], &end, 10);
 	if (!k || parse_mac(argv[2], dmac) || errno || end == argv[4] || *end ||
