@@ -97,27 +97,11 @@ struct ipfix_args {
 /* "HOST:PORT" or "[V6]:PORT" into host and port (1..65535). */
 static int split_collector(const char *s, char *host, size_t hlen, char *port, size_t plen)
 {
-	const char *colon = strrchr(s, ':');
-	__u32 portnum;
-	size_t n;
+	const char *why;
+	__u16 portnum;
 
-	if (!colon || colon == s)
-		return tc_opt_invalid("collector", "'%s' is not HOST:PORT", s);
-	n = (size_t)(colon - s);
-	if (s[0] == '[') {
-		if (n < 3 || s[n - 1] != ']')
-			return tc_opt_invalid("collector", "'%s': an IPv6 address goes in [ ]", s);
-		s++;
-		n -= 2;
-	} else if (memchr(s, ':', n)) {
-		return tc_opt_invalid("collector", "'%s': write an IPv6 address as [ADDR]:PORT", s);
-	}
-	if (n >= hlen || strlen(colon + 1) >= plen)
-		return tc_opt_invalid("collector", "'%s' is too long", s);
-	if (tc_parse_u32("collector", colon + 1, 1, 65535, &portnum))
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
+	if (tc_ipfix_collector_split(s, host, hlen, &portnum, &why))
+		return tc_opt_invalid("collector", "'%s': %s", s, why);
 	snprintf(port, plen, "%u", portnum);
 	return 0;
 }
