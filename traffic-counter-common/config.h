@@ -15,7 +15,10 @@
 
 #include "names.h"
 
-#define TC_CONFIG_DEFAULT    "/etc/traffic-counter/traffic-counter.conf"
+#ifndef TC_SYSCONFDIR
+#define TC_SYSCONFDIR "/etc" /* the Makefile's SYSCONFDIR */
+#endif
+#define TC_CONFIG_DEFAULT    TC_SYSCONFDIR "/traffic-counter/traffic-counter.conf"
 #define TC_CONFIG_MAX_ATTACH 64
 #define TC_CONFIG_MAX_LINE   4096
 #define TC_CONFIG_MAX_ERRORS 16
