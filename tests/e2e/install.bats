@@ -328,7 +328,7 @@ complete_words() {
 	run --separate-stderr "$TC_BIN" apply --check --config "$conf"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: $conf: ATTACH is not set: name the interfaces to count on, e.g. ATTACH=\"eth0:xdp\"" "stderr"
-	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\)=/\1=/' \
+	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\|IPFIX_COLLECTOR\|IPFIX_TRANSPORT\|IPFIX_INTERVAL\)=/\1=/' \
 		"$conf"
 	# --check looks the interfaces up: in a network namespace of its own
 	# that has the example's eth0, whatever this machine's are called.
