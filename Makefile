@@ -52,7 +52,11 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
+# Where apply and the unit generator look for traffic-counter.conf by
+# default; also where dist/install.mk installs it.
+SYSCONFDIR ?= /etc
 TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
+	-DTC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lncursesw -ltinfo -lfixbuf -lglib-2.0)

@@ -4,7 +4,10 @@
 #   $(SBINDIR)/traffic-counter                      (top Makefile)
 #   $(MANDIR)/man8/traffic-counter.8, man5/traffic-counter.conf.5
 #   $(COMPLETIONDIR)/traffic-counter                bash completion
-#   $(UNITDIR)/traffic-counter.service, traffic-counter-exporter.service
+#   $(UNITDIR)/traffic-counter.service, traffic-counter-exporter.service,
+#     traffic-counter-ipfix.service
+#   $(GENERATORDIR)/traffic-counter-generator      symlink to the binary: drop-ins
+#     that bind the pin directory traffic-counter.conf names (generator.c)
 #   $(SYSUSERSDIR)/traffic-counter.conf             the exporter's user
 #   $(SYSCONFDIR)/traffic-counter/traffic-counter.conf  example, never overwritten
 #
@@ -12,18 +15,22 @@
 # /usr/local/lib/systemd/system and /usr/lib/systemd/system, so the default
 # PREFIX works as installed and a package uses PREFIX=/usr. The same holds
 # for sysusers.d. The configuration is in /etc whatever the PREFIX, where
-# the unit and traffic-counter.conf(5) say it is.
+# the unit and traffic-counter.conf(5) say it is. SYSCONFDIR is set first in
+# the top Makefile: the binary's default configuration is built from it.
 
 SBINDIR       ?= $(PREFIX)/sbin
 MANDIR        ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
+GENERATORDIR  ?= $(PREFIX)/lib/systemd/system-generators
 SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
 SYSCONFDIR    ?= /etc
 SCDOC         ?= scdoc
 
 MAN_PAGES := $(BUILD)/doc/traffic-counter.8 $(BUILD)/doc/traffic-counter.conf.5
-UNITS     := traffic-counter.service traffic-counter-exporter.service
+UNITS     := traffic-counter.service traffic-counter-exporter.service \
+	traffic-counter-ipfix.service
+GENERATOR := $(DESTDIR)$(GENERATORDIR)/traffic-counter-generator
 CONF_FILE := $(DESTDIR)$(SYSCONFDIR)/traffic-counter/traffic-counter.conf
 
 .PHONY: doc install-dist uninstall-dist
@@ -47,6 +54,9 @@ install-dist: $(MAN_PAGES)
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			dist/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@# Relative, so that it holds in DESTDIR as installed (-r computes it).
+	install -d $(DESTDIR)$(GENERATORDIR)
+	ln -sfr $(DESTDIR)$(SBINDIR)/traffic-counter $(GENERATOR)
 	install -D -m 0644 dist/sysusers.d/traffic-counter.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/traffic-counter.conf
 	[ -e $(CONF_FILE) ] || install -D -m 0644 dist/traffic-counter.conf $(CONF_FILE)
@@ -59,7 +69,7 @@ uninstall-dist:
 	rm -f $(DESTDIR)$(MANDIR)/man8/traffic-counter.8 \
 		$(DESTDIR)$(MANDIR)/man5/traffic-counter.conf.5 \
 		$(DESTDIR)$(COMPLETIONDIR)/traffic-counter \
-		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(GENERATOR) \
 		$(DESTDIR)$(SYSUSERSDIR)/traffic-counter.conf
 	if cmp -s dist/traffic-counter.conf $(CONF_FILE); then \
 		rm -f $(CONF_FILE) && rmdir $(dir $(CONF_FILE)) 2>/dev/null || true; fi

@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "ipfix.h"
 
 /* The bound of attach's --ip-map-size and --flow-map-size. */
 #define MAX_MAP_ENTRIES (1U << 24)
+/* export-ipfix's bound of --interval. */
+#define MAX_IPFIX_INTERVAL 86400
 /* Room under the pin directory for "/links/<point>-ns<inode>-if<index>-netlink". */
 #define PIN_DIR_MAX (PATH_MAX - 96)
 
@@ -25,6 +28,9 @@ enum key {
 	K_DETACH_ON_STOP,
 	K_PURGE_ON_STOP,
 	K_MIGRATE,
+	K_IPFIX_COLLECTOR,
+	K_IPFIX_TRANSPORT,
+	K_IPFIX_INTERVAL,
 	K_MAX,
 };
 
@@ -42,6 +48,9 @@ static void set_pin_group(struct parser *p, const char *key, const char *value);
 static void set_count_by(struct parser *p, const char *key, const char *value);
 static void set_size(struct parser *p, const char *key, const char *value);
 static void set_bool(struct parser *p, const char *key, const char *value);
+static void set_collector(struct parser *p, const char *key, const char *value);
+static void set_transport(struct parser *p, const char *key, const char *value);
+static void set_interval(struct parser *p, const char *key, const char *value);
 
 /* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads, so the
  * boot unit's EnvironmentFile= points all of its commands at these pins. */
@@ -59,6 +68,9 @@ static const struct {
 	[K_DETACH_ON_STOP] = {"DETACH_ON_STOP", set_bool},
 	[K_PURGE_ON_STOP] = {"PURGE_ON_STOP", set_bool},
 	[K_MIGRATE] = {"MIGRATE", set_bool},
+	[K_IPFIX_COLLECTOR] = {"IPFIX_COLLECTOR", set_collector},
+	[K_IPFIX_TRANSPORT] = {"IPFIX_TRANSPORT", set_transport},
+	[K_IPFIX_INTERVAL] = {"IPFIX_INTERVAL", set_interval},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tc_config *cfg, int line,
@@ -144,6 +156,44 @@ static void set_size(struct parser *p, const char *key, const char *value)
 		p->cfg->ip_map_size = (__u32)v;
 	else
 		p->cfg->flow_map_size = (__u32)v;
+}
+
+/* The syntax only: the name is resolved by export-ipfix, when it starts. */
+static void set_collector(struct parser *p, const char *key, const char *value)
+{
+	char host[TC_CONFIG_HOST_LEN];
+	const char *why;
+	__u16 port;
+
+	if (tc_ipfix_collector_split(value, host, sizeof(host), &port, &why))
+		perr(p, "%s: '%s': %s", key, value, why);
+	else
+		snprintf(p->cfg->ipfix_collector, sizeof(p->cfg->ipfix_collector), "%s", value);
+}
+
+static void set_transport(struct parser *p, const char *key, const char *value)
+{
+	if (!strcmp(value, "udp"))
+		p->cfg->ipfix_transport = 0;
+	else if (!strcmp(value, "tcp"))
+		p->cfg->ipfix_transport = 1;
+	else
+		perr(p, "%s: '%s' is not udp or tcp", key, value);
+}
+
+static void set_interval(struct parser *p, const char *key, const char *value)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*value) ? strtoull(value, &end, 10) : 0;
+	if (!isdigit((unsigned char)*value) || *end)
+		perr(p, "%s: '%s' is not a whole number of seconds", key, value);
+	else if (errno == ERANGE || v < 1 || v > MAX_IPFIX_INTERVAL)
+		perr(p, "%s: %s is out of range 1..%d", key, value, MAX_IPFIX_INTERVAL);
+	else
+		p->cfg->ipfix_interval = (__u32)v;
 }
 
 static void set_count_by(struct parser *p, const char *key, const char *value)
@@ -377,7 +427,7 @@ static void parse_assignment(struct parser *p, char *s, char *eq)
 		perr(p,
 		     "unknown key '%s' (known: ATTACH, TRAFFIC_COUNTER_PIN_DIR, PIN_GROUP, "
 		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
-		     "PURGE_ON_STOP, MIGRATE)",
+		     "PURGE_ON_STOP, MIGRATE, IPFIX_COLLECTOR, IPFIX_TRANSPORT, IPFIX_INTERVAL)",
 		     s);
 		return;
 	}
@@ -443,6 +493,7 @@ int tc_config_parse(FILE *f, struct tc_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flow_map = -1;
+	cfg->ipfix_transport = -1;
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		p.line++;
 		if ((size_t)n > TC_CONFIG_MAX_LINE)

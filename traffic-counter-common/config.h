@@ -15,11 +15,15 @@
 
 #include "names.h"
 
-#define TC_CONFIG_DEFAULT    "/etc/traffic-counter/traffic-counter.conf"
+#ifndef TC_SYSCONFDIR
+#define TC_SYSCONFDIR "/etc" /* the Makefile's SYSCONFDIR */
+#endif
+#define TC_CONFIG_DEFAULT    TC_SYSCONFDIR "/traffic-counter/traffic-counter.conf"
 #define TC_CONFIG_MAX_ATTACH 64
 #define TC_CONFIG_MAX_LINE   4096
 #define TC_CONFIG_MAX_ERRORS 16
 #define TC_CONFIG_GROUP_LEN  64
+#define TC_CONFIG_HOST_LEN   256
 
 struct tc_config_attach {
 	char ifname[IF_NAMESIZE];
@@ -44,6 +48,10 @@ struct tc_config {
 	int detach_on_stop;
 	int purge_on_stop;
 	int migrate; /* attach --migrate */
+	/* export-ipfix --config; the unit traffic-counter-ipfix.service. */
+	char ipfix_collector[TC_CONFIG_HOST_LEN + 8]; /* HOST:PORT; empty: not set */
+	int ipfix_transport;			      /* 0 udp, 1 tcp, -1 not set */
+	__u32 ipfix_interval;			      /* seconds; 0: not set */
 	/* The line of each key, for errors found later (apply). */
 	int line_attach, line_pin_group;
 	struct tc_config_error errors[TC_CONFIG_MAX_ERRORS];

@@ -211,4 +211,11 @@ int tc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
  */
 int tc_ipfix_stats_open(const char *pin_dir, int create);
 
+/*
+ * A collector as --collector and IPFIX_COLLECTOR take it: "HOST:PORT" or
+ * "[V6]:PORT", port 1..65535. 0, or -EINVAL with *why saying what is wrong
+ * (to follow the value in a message).
+ */
+int tc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port, const char **why);
+
 #endif /* TC_IPFIX_H */

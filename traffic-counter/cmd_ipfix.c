@@ -20,6 +20,7 @@
 #include <fixbuf/public.h>
 
 #include "commands.h"
+#include "config.h"
 #include "ipfix.h"
 #include "log.h"
 #include "maps.h"
@@ -42,6 +43,7 @@ enum {
 	OPT_DOMAIN,
 	OPT_TEMPLATES,
 	OPT_OCTETS,
+	OPT_CONFIG,
 };
 
 static const struct tc_opt ipfix_opts[] = {
@@ -62,6 +64,10 @@ static const struct tc_opt ipfix_opts[] = {
 	 "l2 (default): also send the L2 bytes as octetDeltaCount, for collectors that ignore "
 	 "layer2OctetDeltaCount, such as nfdump; none: send layer2OctetDeltaCount only",
 	 OPT_OCTETS},
+	{"config", "FILE",
+	 "the collector, transport, interval and pin directory from this file's IPFIX_* and "
+	 "TRAFFIC_COUNTER_PIN_DIR (traffic-counter.conf(5)); options given here win",
+	 OPT_CONFIG},
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -77,7 +83,9 @@ const struct tc_cmd_def export_ipfix_def = {
 		"  traffic-counter export-ipfix --collector [2001:db8::10]:4739 --transport tcp\n"
 		"  traffic-counter export-ipfix --collector 127.0.0.1:9995 --octet-delta-count "
 		"none "
-		"--interval 5\n",
+		"--interval 5\n"
+		"  traffic-counter export-ipfix --config "
+		"/etc/traffic-counter/traffic-counter.conf\n",
 };
 
 struct ipfix_args {
@@ -90,6 +98,11 @@ struct ipfix_args {
 	__u32 idle;
 	__u32 domain;
 	__u32 templates;
+	const char *config;
+	int tcp_given, interval_given;
+	/* What --config supplied, when the command line did not. */
+	char collector_buf[TC_CONFIG_HOST_LEN + 8];
+	char pin_dir_buf[PATH_MAX];
 };
 
 /* ---- options ----------------------------------------------------------------- */
@@ -97,27 +110,11 @@ struct ipfix_args {
 /* "HOST:PORT" or "[V6]:PORT" into host and port (1..65535). */
 static int split_collector(const char *s, char *host, size_t hlen, char *port, size_t plen)
 {
-	const char *colon = strrchr(s, ':');
-	__u32 portnum;
-	size_t n;
+	const char *why;
+	__u16 portnum;
 
-	if (!colon || colon == s)
-		return tc_opt_invalid("collector", "'%s' is not HOST:PORT", s);
-	n = (size_t)(colon - s);
-	if (s[0] == '[') {
-		if (n < 3 || s[n - 1] != ']')
-			return tc_opt_invalid("collector", "'%s': an IPv6 address goes in [ ]", s);
-		s++;
-		n -= 2;
-	} else if (memchr(s, ':', n)) {
-		return tc_opt_invalid("collector", "'%s': write an IPv6 address as [ADDR]:PORT", s);
-	}
-	if (n >= hlen || strlen(colon + 1) >= plen)
-		return tc_opt_invalid("collector", "'%s' is too long", s);
-	if (tc_parse_u32("collector", colon + 1, 1, 65535, &portnum))
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
+	if (tc_ipfix_collector_split(s, host, hlen, &portnum, &why))
+		return tc_opt_invalid("collector", "'%s': %s", s, why);
 	snprintf(port, plen, "%u", portnum);
 	return 0;
 }
@@ -137,9 +134,14 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 		a->collector = arg;
 		return split_collector(arg, host, sizeof(host), port, sizeof(port));
 	case OPT_TRANSPORT:
+		a->tcp_given = 1;
 		return tc_parse_choice("transport", arg, transports, 2, &a->tcp);
 	case OPT_INTERVAL:
+		a->interval_given = 1;
 		return tc_parse_u32("interval", arg, 1, IPFIX_MAX_SECONDS, &a->interval);
+	case OPT_CONFIG:
+		a->config = arg;
+		return 0;
 	case OPT_ACTIVE:
 		return tc_parse_u32("active-timeout", arg, 1, IPFIX_MAX_SECONDS, &a->active);
 	case OPT_IDLE:
@@ -155,6 +157,44 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 	}
 }
 
+/* The file's values for what the command line left unset. */
+static void config_merge(struct ipfix_args *a, const struct tc_config *cfg)
+{
+	if (!a->collector && cfg->ipfix_collector[0]) {
+		snprintf(a->collector_buf, sizeof(a->collector_buf), "%s", cfg->ipfix_collector);
+		a->collector = a->collector_buf;
+	}
+	if (!a->tcp_given && cfg->ipfix_transport >= 0)
+		a->tcp = cfg->ipfix_transport;
+	if (!a->interval_given && cfg->ipfix_interval)
+		a->interval = cfg->ipfix_interval;
+	if (!a->pins.dir && cfg->pin_dir[0]) {
+		snprintf(a->pin_dir_buf, sizeof(a->pin_dir_buf), "%s", cfg->pin_dir);
+		a->pins.dir = a->pin_dir_buf;
+	}
+}
+
+/* The whole file is checked, as apply checks it: one file, one validity. */
+static int config_read(struct ipfix_args *a)
+{
+	struct tc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
+	int n;
+
+	if (!cfg) {
+		tc_err("out of memory");
+		return -ENOMEM;
+	}
+	n = tc_config_load(a->config, cfg);
+	if (n < 0)
+		tc_err("--config: cannot read %s: %s", a->config, strerror(-n));
+	else if (n > 0)
+		tc_config_print_errors(stderr, a->config, cfg);
+	else
+		config_merge(a, cfg);
+	free(cfg);
+	return n ? -EINVAL : 0;
+}
+
 static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)
 {
 	int err;
@@ -167,8 +207,13 @@ static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)
 	a->idle = IPFIX_IDLE_DEFAULT;
 	a->templates = IPFIX_TEMPLATES_DEFAULT;
 	err = tc_opts_parse(&export_ipfix_def, argc, argv, ipfix_opt, a);
+	if (!err && a->config)
+		err = config_read(a);
 	if (err)
 		return err;
+	if (!a->collector && a->config)
+		return tc_opt_invalid("collector", "missing: set IPFIX_COLLECTOR=HOST:PORT in %s",
+				      a->config);
 	if (!a->collector)
 		return tc_opt_invalid("collector", "missing: where should the records go?");
 	return 0;

@@ -101,4 +101,8 @@ int apply_parse(int argc, char **argv, struct apply_args *a);
 
 #define TC_MAX_MAP_ENTRIES (1U << 24)
 
+/* The binary under this name is a systemd generator (generator.c). */
+#define TC_GENERATOR_NAME "traffic-counter-generator"
+int tc_generator_main(int argc, char **argv);
+
 #endif /* TC_COMMANDS_H */

@@ -66,9 +66,24 @@ static int run_command(const char *name, int argc, char **argv)
 	return TC_EXIT_USAGE;
 }
 
+/* argv[0] without its directory. */
+static const char *program_name(int argc, char **argv)
+{
+	const char *slash;
+
+	if (argc < 1 || !argv[0])
+		return "";
+	slash = strrchr(argv[0], '/');
+	return slash ? slash + 1 : argv[0];
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
+
+	/* Installed as a symlink in system-generators/: systemd's arguments, not ours. */
+	if (!strcmp(program_name(argc, argv), TC_GENERATOR_NAME))
+		return tc_generator_main(argc, argv);
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {

@@ -16,8 +16,12 @@ MAN_DIR=/usr/local/share/man
 COMPLETION=/usr/local/share/bash-completion/completions/traffic-counter
 CONF=/etc/traffic-counter/traffic-counter.conf
 
+GENERATOR=/usr/local/lib/systemd/system-generators/traffic-counter-generator
+
 EXPECTED_FILES="$CONF
+$GENERATOR
 /usr/local/lib/systemd/system/traffic-counter-exporter.service
+/usr/local/lib/systemd/system/traffic-counter-ipfix.service
 /usr/local/lib/systemd/system/traffic-counter.service
 /usr/local/lib/sysusers.d/traffic-counter.conf
 $SBIN
@@ -76,11 +80,20 @@ section() {
 	assert_eq "$(stat -c %a "$ROOT$SBIN")" 755 "binary mode"
 	local f
 	while read -r f; do
-		[ "$f" = "$SBIN" ] || assert_eq "$(stat -c %a "$ROOT$f")" 644 "mode of $f"
+		[ "$f" = "$SBIN" ] || [ "$f" = "$GENERATOR" ] ||
+			assert_eq "$(stat -c %a "$ROOT$f")" 644 "mode of $f"
 	done <<<"$EXPECTED_FILES"
 	cmp "$REPO/build/traffic-counter" "$ROOT$SBIN"
+	# The generator: a relative link, so that it holds in DESTDIR as installed.
+	assert_eq "$(readlink "$ROOT$GENERATOR")" ../../../sbin/traffic-counter "generator link"
+	assert_eq "$(readlink -f "$ROOT$GENERATOR")" "$(readlink -f "$ROOT$SBIN")" "generator target"
 	grep -qx "ExecStart=$SBIN apply --config $CONF" "$ROOT$UNIT_DIR/traffic-counter.service"
 	grep -qx "ExecStart=$SBIN serve" "$ROOT$UNIT_DIR/traffic-counter-exporter.service"
+	grep -qx "ExecStart=$SBIN export-ipfix --config $CONF --pin-dir /run/traffic-counter-pins" \
+		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
+	# It passes LD_PRELOAD and the like into the process: none in the new units.
+	run ! grep -l EnvironmentFile= "$ROOT$UNIT_DIR/traffic-counter-exporter.service" \
+		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
 	run ! grep -r '@[A-Z]*@' "$ROOT$UNIT_DIR"
 }
 
@@ -142,7 +155,7 @@ section() {
 		done
 	done
 	# Every command's own options (pin options aside): update when one is added.
-	assert_eq "$nopts" 48 "command options in the --help texts"
+	assert_eq "$nopts" 49 "command options in the --help texts"
 	assert_eq "$missing" "" "undocumented in doc/traffic-counter.8.scd"
 }
 
@@ -155,10 +168,11 @@ verify_root() {
 	cp -a /lib/systemd/system "$VROOT/usr/lib/systemd/"
 }
 
-@test "systemd-analyze verify accepts both units, commands and man pages included" {
+@test "systemd-analyze verify accepts the three units, commands and man pages included" {
 	verify_root
 	local unit
-	for unit in traffic-counter.service traffic-counter-exporter.service; do
+	for unit in traffic-counter.service traffic-counter-exporter.service \
+		traffic-counter-ipfix.service; do
 		# --root: ExecStart= paths are looked up in the installed tree;
 		# MANPATH: so are the Documentation= man pages.
 		run env MANPATH="$VROOT$MAN_DIR" systemd-analyze verify --root="$VROOT" \
@@ -187,6 +201,20 @@ verify_root() {
 	grep -qx 'BindReadOnlyPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
 	grep -qx 'u traffic-counter -:traffic-counter "traffic-counter exporter" - -' \
 		"$ROOT/usr/local/lib/sysusers.d/traffic-counter.conf"
+}
+
+@test "the IPFIX unit: root with CAP_BPF only, read-only system, pins bound read-write" {
+	verify_root
+	local unit=$VROOT$UNIT_DIR/traffic-counter-ipfix.service
+	run systemd-analyze security --offline=yes --threshold=30 --root="$VROOT" \
+		"$UNIT_DIR/traffic-counter-ipfix.service"
+	echo "${lines[-1]}"
+	[ "$status" -eq 0 ]
+	grep -qx 'CapabilityBoundingSet=CAP_BPF' "$unit"
+	run ! grep -E '^(User|DynamicUser|AmbientCapabilities=.)' "$unit"
+	grep -qx 'ProtectSystem=strict' "$unit"
+	grep -qx 'BindPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
+	grep -qx 'After=network-online.target traffic-counter.service' "$unit"
 }
 
 # unit_cmd KEY: the installed boot unit's KEY= command line, pointed at the
@@ -300,7 +328,7 @@ complete_words() {
 	run --separate-stderr "$TC_BIN" apply --check --config "$conf"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: $conf: ATTACH is not set: name the interfaces to count on, e.g. ATTACH=\"eth0:xdp\"" "stderr"
-	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\)=/\1=/' \
+	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\|IPFIX_COLLECTOR\|IPFIX_TRANSPORT\|IPFIX_INTERVAL\)=/\1=/' \
 		"$conf"
 	# --check looks the interfaces up: in a network namespace of its own
 	# that has the example's eth0, whatever this machine's are called.

@@ -71,6 +71,34 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->ip_map_size, 0);
 	assert_false(cfg->detach_on_stop);
 	assert_string_equal(cfg->pin_dir, "");
+	assert_string_equal(cfg->ipfix_collector, "");
+	assert_int_equal(cfg->ipfix_transport, -1);
+	assert_int_equal(cfg->ipfix_interval, 0);
+	free(cfg);
+}
+
+static void test_ipfix_keys(void **state)
+{
+	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+
+	(void)state;
+	assert_int_equal(parse_text("ATTACH=lo:xdp\nIPFIX_COLLECTOR=192.0.2.10:4739\n"
+				    "IPFIX_TRANSPORT=tcp\nIPFIX_INTERVAL=86400\n",
+				    cfg),
+			 0);
+	assert_string_equal(cfg->ipfix_collector, "192.0.2.10:4739");
+	assert_int_equal(cfg->ipfix_transport, 1);
+	assert_int_equal(cfg->ipfix_interval, 86400);
+	assert_int_equal(parse_text("ATTACH=lo:xdp\nIPFIX_COLLECTOR='[2001:db8::10]:1'\n"
+				    "IPFIX_TRANSPORT=udp\nIPFIX_INTERVAL=1\n",
+				    cfg),
+			 0);
+	assert_string_equal(cfg->ipfix_collector, "[2001:db8::10]:1");
+	assert_int_equal(cfg->ipfix_transport, 0);
+	assert_int_equal(cfg->ipfix_interval, 1);
+	assert_int_equal(
+		parse_text("ATTACH=lo:xdp\nIPFIX_COLLECTOR=collector.example:65535\n", cfg), 0);
+	assert_string_equal(cfg->ipfix_collector, "collector.example:65535");
 	free(cfg);
 }
 
@@ -133,6 +161,23 @@ static const struct bad_case {
 	{"ATTACH=eth0:xdp\nCOUNT_BY=source\n", 2, "COUNT_BY: 'source' is not src or dst"},
 	{"ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=relative/dir\n", 2, "is not an absolute path"},
 	{"ATTACH=eth0:xdp\nPIN_GROUP=-wheel\n", 2, "PIN_GROUP: '-wheel' is not a group name"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=192.0.2.1\n", 2,
+	 "IPFIX_COLLECTOR: '192.0.2.1': is not HOST:PORT"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=:4739\n", 2, "is not HOST:PORT"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=h:0\n", 2, "the port is not a number in 1..65535"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=h:65536\n", 2, "the port is not a number"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=h:47x\n", 2, "the port is not a number"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=2001:db8::1:4739\n", 2,
+	 "write an IPv6 address as [ADDR]:PORT"},
+	{"ATTACH=eth0:xdp\nIPFIX_COLLECTOR=[]:4739\n", 2, "an IPv6 address goes in [ ]"},
+	{"ATTACH=eth0:xdp\nIPFIX_TRANSPORT=sctp\n", 2, "IPFIX_TRANSPORT: 'sctp' is not udp or tcp"},
+	{"ATTACH=eth0:xdp\nIPFIX_TRANSPORT=UDP\n", 2, "is not udp or tcp"},
+	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=10s\n", 2,
+	 "IPFIX_INTERVAL: '10s' is not a whole number of seconds"},
+	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=-1\n", 2, "is not a whole number"},
+	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=0\n", 2, "IPFIX_INTERVAL: 0 is out of range 1..86400"},
+	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=86401\n", 2, "out of range 1..86400"},
+	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=99999999999999999999999\n", 2, "out of range"},
 	{"ATTACH=eth0:xdp\n\n\nPURGE_ON_STOP=yes\n", 4,
 	 "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes"},
 };
@@ -252,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ipfix_keys),
 		cmocka_unit_test(test_double_quote_escapes),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_error_is_reported),

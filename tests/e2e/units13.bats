@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# The units follow traffic-counter.conf: the binary run as
+# traffic-counter-generator writes drop-ins binding the configured pin
+# directory (nothing, and exit 0, for a missing or invalid file), and
+# export-ipfix --config takes the collector, transport, interval and pin
+# directory from the file, the command line winning. The exporter and the
+# libfixbuf collector run in the receiver namespace, on its own loopback.
+
+load helpers
+
+FB_PORT=4739
+
+setup() {
+	tc_e2e_setup
+	BG_PIDS=()
+	GEN=$BATS_TEST_TMPDIR/bin/traffic-counter-generator
+	OUT=$BATS_TEST_TMPDIR/generator
+	CONFIG_FILE=$BATS_TEST_TMPDIR/traffic-counter.conf
+	mkdir -p "$(dirname "$GEN")" "$OUT/normal" "$OUT/early" "$OUT/late"
+	ln -s "$TC_BIN" "$GEN"
+}
+
+teardown() {
+	local pid i
+	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	tc_e2e_teardown
+}
+
+# ------------------------------------------------------------- helpers --
+
+# generate: the generator as systemd runs it (three directories), on
+# $CONFIG_FILE through the test-only variable.
+generate() {
+	run --separate-stderr env TRAFFIC_COUNTER_GENERATOR_CONFIG="$CONFIG_FILE" \
+		"$GEN" "$OUT/normal" "$OUT/early" "$OUT/late"
+}
+
+# generated: what the three directories hold, with modes.
+generated() { (cd "$OUT" && find normal early late -mindepth 1 -printf '%p %M\n' | LC_ALL=C sort); }
+
+in_b() { nsenter --net="/run/netns/$NS_B" "$@"; }
+
+# wait_listening udp|tcp PORT: until a socket listens on 127.0.0.1:PORT in B.
+wait_listening() {
+	local flag=-uln i
+	[ "$1" = tcp ] && flag=-tln
+	for ((i = 0; i < 50; i++)); do
+		in_b ss -H "$flag" "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "FAIL: nothing listens on $1 port $2 in $NS_B" >&2
+	return 1
+}
+
+# collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
+collector_start() {
+	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
+		>"$2" 2>&1 3>&- &
+	BG_PIDS+=("$!")
+	wait_listening "$1" "$FB_PORT"
+}
+
+# exporter_start ARGS...: export-ipfix in B (no --pin-dir of its own),
+# logging to EXP_LOG; returns once it runs.
+exporter_start() {
+	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
+	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix "$@" >"$EXP_LOG" 2>&1 3>&- &
+	EXP_PID=$!
+	BG_PIDS+=("$EXP_PID")
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^exporting ' "$EXP_LOG" && return 0
+		kill -0 "$EXP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
+	return 1
+}
+
+# exporter_stop: SIGTERM (the final export) and a clean exit within 10 s.
+exporter_stop() {
+	local i status=0
+	kill -TERM "$EXP_PID"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$EXP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$EXP_PID" || status=$?
+	assert_eq "$status" 0 "export-ipfix exit status ($(grep -v libbpf "$EXP_LOG"))"
+}
+
+# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD: hand-made frames A -> B;
+# sets FRAME to the frame length.
+flow() {
+	local out
+	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+		return 1
+	FRAME=${out##* }
+}
+
+# record OUT SPORT -> "DST DPORT PROTO PACKETS L2OCTETS" of the flow's records in OUT
+record() {
+	awk -v sp="$2" '$1 == "flow" && $4 == sp { print $3, $5, $6, $7, $8 }' "$1"
+}
+
+cycle_saw_entries() { grep -Eq '^cycle: [1-9][0-9]* entries' "$EXP_LOG" && echo yes; }
+
+# ---------------------------------------------------------------- tests --
+
+@test "generator: another TRAFFIC_COUNTER_PIN_DIR gives both units a drop-in binding it" {
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	assert_eq "$stderr" "" "stderr"
+	assert_eq "$(generated)" "normal/traffic-counter-exporter.service.d drwxr-xr-x
+normal/traffic-counter-exporter.service.d/pin-dir.conf -rw-r--r--
+normal/traffic-counter-ipfix.service.d drwxr-xr-x
+normal/traffic-counter-ipfix.service.d/pin-dir.conf -rw-r--r--" "generated files"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-exporter.service.d/pin-dir.conf")" \
+		"[Service]
+BindReadOnlyPaths=
+BindReadOnlyPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "exporter drop-in"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-ipfix.service.d/pin-dir.conf")" \
+		"[Service]
+BindPaths=
+BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "IPFIX drop-in"
+	# Never through a link someone left in the directory.
+	rm -r "$OUT/normal"/*
+	mkdir "$OUT/normal/traffic-counter-exporter.service.d"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$OUT/normal/traffic-counter-exporter.service.d/pin-dir.conf"
+	generate
+	assert_eq "$status" 1 "exit status over a symlink"
+	[ ! -e "$BATS_TEST_TMPDIR/elsewhere" ]
+	[[ $stderr == *"traffic-counter-exporter.service.d/pin-dir.conf: File exists"* ]]
+}
+
+@test "generator: the default pin directory, a missing, invalid or unsafe file: no drop-in, exit 0" {
+	local empty=""
+	printf 'ATTACH=eth0:xdp\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status:$stderr:$(generated)" "0::$empty" "no TRAFFIC_COUNTER_PIN_DIR"
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/traffic_counter\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status:$stderr:$(generated)" "0::$empty" "the default, written out"
+
+	rm "$CONFIG_FILE"
+	generate
+	assert_eq "$status:$(generated)" "0:$empty" "missing file"
+	assert_eq "$stderr" "traffic-counter-generator: cannot read $CONFIG_FILE (No such file or directory): the units keep /sys/fs/bpf/traffic_counter" "missing file: one line"
+
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\nFLOW_MAP=maybe\n' \
+		>"$CONFIG_FILE"
+	generate
+	assert_eq "$status:$(generated)" "0:$empty" "invalid file"
+	assert_eq "$stderr" "traffic-counter-generator: $CONFIG_FILE is invalid (line 3: FLOW_MAP: 'maybe' is not yes or no; 'traffic-counter apply --check' lists all): the units keep /sys/fs/bpf/traffic_counter" "invalid file: one line"
+
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/a:b\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status:$(generated)" "0:$empty" "a ':' in the directory"
+	[[ $stderr == *"TRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/a:b has characters a unit file"* ]]
+	assert_eq "$(grep -c '' <<<"$stderr")" 1 "lines on stderr"
+
+	# Without systemd's arguments it is a usage error, and writes nothing.
+	run --separate-stderr "$GEN"
+	assert_eq "$status" 2 "exit status without arguments"
+	[[ $stderr == *"usage: traffic-counter-generator NORMAL-DIR"* ]]
+}
+
+@test "export-ipfix --config: collector, transport, interval and pin dir from the file" {
+	need_tools ss
+	make_pair
+	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	cat >"$CONFIG_FILE" <<EOF
+ATTACH="$DEV_B:xdp"
+TRAFFIC_COUNTER_PIN_DIR=$PIN
+IPFIX_COLLECTOR=127.0.0.1:$FB_PORT
+IPFIX_TRANSPORT=tcp
+IPFIX_INTERVAL=1
+EOF
+	local out=$BATS_TEST_TMPDIR/collect.out
+	collector_start tcp "$out"
+	exporter_start --config "$CONFIG_FILE"
+	grep -q "^exporting $PIN/traffic_counters_flow to 127.0.0.1:$FB_PORT (tcp) every 1 s:" \
+		"$EXP_LOG"
+	flow "$A4" "$B4" udp 45000 9 3 20
+	# A cycle sees the flow within 5 s: the file's 1 s, not the default 10 s.
+	wait_eq 5 yes cycle_saw_entries
+	exporter_stop
+	wait_eq 5 "$B4 9 17 3 $((3 * FRAME))" record "$out" 45000
+}
+
+@test "export-ipfix --config: options on the command line win over the file" {
+	need_tools ss
+	make_pair
+	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	# Nothing listens on port 9, and the file's pins do not exist.
+	cat >"$CONFIG_FILE" <<EOF
+ATTACH="$DEV_B:xdp"
+TRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/traffic_counter_units13_none
+IPFIX_COLLECTOR=127.0.0.1:9
+IPFIX_TRANSPORT=tcp
+IPFIX_INTERVAL=3600
+EOF
+	local out=$BATS_TEST_TMPDIR/collect.out
+	collector_start udp "$out"
+	exporter_start --config "$CONFIG_FILE" --pin-dir "$PIN" --collector "127.0.0.1:$FB_PORT" \
+		--transport udp --interval 1
+	grep -q "^exporting $PIN/traffic_counters_flow to 127.0.0.1:$FB_PORT (udp) every 1 s:" \
+		"$EXP_LOG"
+	flow "$A4" "$B4" tcp 45001 22 2 10
+	exporter_stop
+	wait_eq 5 "$B4 22 6 2 $((2 * FRAME))" record "$out" 45001
+}
+
+@test "export-ipfix --config: no IPFIX_COLLECTOR, or an invalid file, is a usage error" {
+	printf 'ATTACH=eth0:xdp\n' >"$CONFIG_FILE"
+	run --separate-stderr "$TC_BIN" export-ipfix --config "$CONFIG_FILE"
+	assert_error_status 2
+	assert_eq "$stderr" "traffic-counter: --collector: missing: set IPFIX_COLLECTOR=HOST:PORT in $CONFIG_FILE (see --help)" "stderr"
+	printf 'ATTACH=eth0:xdp\nIPFIX_COLLECTOR=127.0.0.1:4739\nIPFIX_TRANSPORT=sctp\n' \
+		>"$CONFIG_FILE"
+	run --separate-stderr "$TC_BIN" export-ipfix --config "$CONFIG_FILE"
+	assert_error_status 2
+	assert_eq "$stderr" "traffic-counter: $CONFIG_FILE:3: IPFIX_TRANSPORT: 'sctp' is not udp or tcp" "stderr"
+	run --separate-stderr "$TC_BIN" export-ipfix --config "$BATS_TEST_TMPDIR/none.conf"
+	assert_error_status 2
+	assert_eq "$stderr" "traffic-counter: --config: cannot read $BATS_TEST_TMPDIR/none.conf: No such file or directory" "stderr"
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * traffic-counter-generator: this binary under that name is a systemd
+ * generator (systemd.generator(7)). The exporter and IPFIX units reach the
+ * pins through a bind mount of TRAFFIC_COUNTER_PIN_DIR, which a unit file
+ * cannot read from traffic-counter.conf: when the file names another
+ * directory than the default, drop-ins in the generator's normal directory
+ * bind that one instead. systemd runs it early at boot and on every
+ * daemon-reload. A missing or invalid file writes nothing (the units keep
+ * the default) and exits 0: a generator must not hold up boot. What it
+ * logs, one line, goes to the journal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "config.h"
+
+/* Tests only: another file than the installed one. systemd runs generators
+ * with an environment of its own, so this is never set at boot. */
+#define GEN_CONFIG_ENV "TRAFFIC_COUNTER_GENERATOR_CONFIG"
+/* Where the units see the pins (their Environment= or --pin-dir). */
+#define GEN_PIN_MOUNT "/run/traffic-counter-pins"
+#define GEN_DROPIN    "pin-dir.conf"
+
+static const struct {
+	const char *unit;
+	const char *bind; /* the exporter only reads; export-ipfix deletes flows */
+} bound_units[] = {
+	{"traffic-counter-exporter.service", "BindReadOnlyPaths"},
+	{"traffic-counter-ipfix.service", "BindPaths"},
+};
+
+#define glog(...) fprintf(stderr, TC_GENERATOR_NAME ": " __VA_ARGS__)
+
+/*
+ * In a unit file ':' separates the bind's source from its target, '%'
+ * starts a specifier, blanks, quotes and '\' are syntax: such a directory
+ * would need escapes, and is refused instead.
+ */
+static int unit_safe(const char *path)
+{
+	return strspn(path,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@,=") ==
+	       strlen(path);
+}
+
+/* Created only if absent, never through a link: the directory is systemd's. */
+static int write_dropin(const char *outdir, const char *unit, const char *bind, const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, n, err = 0;
+
+	n = snprintf(path, sizeof(path), "%s/%s.d", outdir, unit);
+	if (n < 0 || (size_t)n >= sizeof(path) - sizeof(GEN_DROPIN))
+		return -ENAMETOOLONG;
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	strcat(path, "/" GEN_DROPIN);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* The empty assignment drops the unit's default bind first. */
+	if (dprintf(fd,
+		    "# Made by " TC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
+		    "# traffic-counter.conf(5).\n"
+		    "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
+		    bind, bind, dir) < 0)
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/* The file's pin directory, or NULL (logged) when the units keep the default. */
+static const char *pin_dir_of(const char *config, struct tc_config *cfg)
+{
+	int n = tc_config_load(config, cfg);
+
+	if (n < 0) {
+		glog("cannot read %s (%s): the units keep " TC_PIN_DIR_DEFAULT "\n", config,
+		     strerror(-n));
+		return NULL;
+	}
+	if (n > 0) {
+		glog("%s is invalid (line %d: %s; 'traffic-counter apply --check' lists all): the "
+		     "units keep " TC_PIN_DIR_DEFAULT "\n",
+		     config, cfg->errors[0].line, cfg->errors[0].msg);
+		return NULL;
+	}
+	if (!cfg->pin_dir[0] || !strcmp(cfg->pin_dir, TC_PIN_DIR_DEFAULT))
+		return NULL;
+	if (!unit_safe(cfg->pin_dir)) {
+		glog("%s: TRAFFIC_COUNTER_PIN_DIR=%s has characters a unit file would need escaped "
+		     "(allowed: letters, digits, / . _ - + @ , =): the units "
+		     "keep " TC_PIN_DIR_DEFAULT "\n",
+		     config, cfg->pin_dir);
+		return NULL;
+	}
+	return cfg->pin_dir;
+}
+
+int tc_generator_main(int argc, char **argv)
+{
+	const char *config = getenv(GEN_CONFIG_ENV);
+	struct tc_config *cfg = NULL;
+	const char *dir;
+	int ret = TC_EXIT_OK;
+
+	/* normal, early and late directories: only the first is used. */
+	if (argc < 2 || argv[1][0] != '/') {
+		glog("usage: " TC_GENERATOR_NAME
+		     " NORMAL-DIR [EARLY-DIR LATE-DIR] (run by systemd, "
+		     "systemd.generator(7))\n");
+		return TC_EXIT_USAGE;
+	}
+	if (!config || !config[0])
+		config = TC_CONFIG_DEFAULT;
+	cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
+	if (!cfg) {
+		glog("out of memory\n");
+		return TC_EXIT_FAIL;
+	}
+	dir = pin_dir_of(config, cfg);
+	for (size_t i = 0; dir && i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
+		int err = write_dropin(argv[1], bound_units[i].unit, bound_units[i].bind, dir);
+
+		if (err) {
+			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", argv[1],
+			     bound_units[i].unit, strerror(-err));
+			ret = TC_EXIT_FAIL;
+		}
+	}
+	free(cfg);
+	return ret;
+}
