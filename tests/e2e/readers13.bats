@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $status
+# What a new user hit (issue 13), on the readers: status tells the remarks on
+# counted frames from the frames not counted by address and shows the
+# per-interface figures in text; dump-maps and top filter what they show by
+# address; the flow dump has wall-clock times; a full IP map is said.
+
+load helpers
+
+setup() {
+	tc_e2e_setup
+	make_pair nov6
+}
+
+teardown() {
+	tc_e2e_teardown
+}
+
+# status_text NS: the text view, stdout only.
+status_text() { tc_in "$1" status; }
+
+# section TEXT TITLE: the lines of one status section, up to the next blank.
+section() {
+	awk -v t="$2" '$0 == t { on = 1; next } on && /^$/ { exit } on' <<<"$1"
+}
+
+@test "status: l4_truncated and ipv6_ext_limit are remarks on counted frames, not uncounted" {
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	raw l4-trunc 3 "$A4" "$B4"
+	raw nonip 2
+	wait_eq 5 "3" eval "status_json $NS_B | jq -r '.stats.l4_truncated.packets'"
+	local text uncounted remarks
+	text=$(status_text "$NS_B")
+	uncounted=$(section "$text" "not counted by address (packets, bytes):")
+	remarks=$(section "$text" "remarks on frames counted by address (packets, bytes):")
+	if grep -Eq 'l4_truncated|ipv6_ext_limit' <<<"$uncounted"; then
+		echo "FAIL: a remark listed as not counted: $uncounted" >&2
+		return 1
+	fi
+	grep -Eq '^  non_ip +2 ' <<<"$uncounted" || {
+		echo "FAIL: non_ip 2 not under 'not counted': $text" >&2
+		return 1
+	}
+	grep -Eq '^  l4_truncated +3 ' <<<"$remarks" || {
+		echo "FAIL: l4_truncated 3 not under the remarks: $text" >&2
+		return 1
+	}
+	grep -Eq '^  ipv6_ext_limit +0 ' <<<"$remarks" || {
+		echo "FAIL: ipv6_ext_limit not under the remarks: $text" >&2
+		return 1
+	}
+	# JSON: "stats" unchanged, the remarks named beside it and per row.
+	local st
+	st=$(status_json "$NS_B")
+	assert_eq "$(jq -c '.stats_remarks' <<<"$st")" '["l4_truncated","ipv6_ext_limit"]' \
+		"stats_remarks"
+	assert_eq "$(jq -r '.stats.non_ip.packets' <<<"$st")" 2 "stats.non_ip.packets"
+	assert_eq "$(jq -r '[.stats_by_interface[] | select(.reason == "l4_truncated") | .remark]
+		| unique | @csv' <<<"$st")" "true" "remark on l4_truncated rows"
+	assert_eq "$(jq -r '[.stats_by_interface[] | select(.reason == "non_ip") | .remark]
+		| unique | @csv' <<<"$st")" "false" "remark on non_ip rows"
+}
+
+@test "status: the text view shows the per-interface statistics, non-zero rows only" {
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	raw nonip 4
+	local len_nonip=$RAW_LEN
+	raw ipv4-trunc 1 "$A4" "$B4"
+	wait_eq 5 "4" eval "status_json $NS_B | jq -r '.stats.non_ip.packets'"
+	local text rows
+	text=$(status_text "$NS_B")
+	rows=$(section "$text" "per interface:")
+	[ -n "$rows" ] || {
+		echo "FAIL: no per-interface section: $text" >&2
+		return 1
+	}
+	grep -Eq "^  $DEV_B +ingress +non_ip +4 +$((4 * len_nonip))\$" <<<"$rows" || {
+		echo "FAIL: no '$DEV_B ingress non_ip 4' row: $rows" >&2
+		return 1
+	}
+	grep -Eq "^  $DEV_B +ingress +ipv4_truncated +1 " <<<"$rows" || {
+		echo "FAIL: no '$DEV_B ingress ipv4_truncated 1' row: $rows" >&2
+		return 1
+	}
+	# The header and the two non-zero reasons, nothing else.
+	assert_eq "$(wc -l <<<"$rows")" 3 "per-interface lines (header + 2 rows): $rows"
+}
