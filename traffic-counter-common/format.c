@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -52,6 +53,91 @@ const char *tc_ifname(__u32 ifindex)
 	if (!if_indextoname(ifindex, ifname_cache[slot].name))
 		snprintf(ifname_cache[slot].name, sizeof(ifname_cache[slot].name), "if%u", ifindex);
 	return ifname_cache[slot].name;
+}
+
+__s64 tc_wall_offset_ns(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" per second, cached: a dump's times fall in few
+ * seconds, and gmtime_r per entry would cost more than the rest of the row.
+ */
+#define WALL_CACHE 64
+static struct {
+	__s64 sec;
+	int set;
+	char text[24];
+} wall_cache[WALL_CACHE];
+
+static char *put_digits(char *p, unsigned int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+static const char *wall_second(__s64 sec)
+{
+	unsigned int slot = (unsigned int)((__u64)sec % WALL_CACHE);
+	time_t t = (time_t)sec;
+	struct tm tm;
+	char *p;
+
+	if (wall_cache[slot].set && wall_cache[slot].sec == sec)
+		return wall_cache[slot].text;
+	p = wall_cache[slot].text;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		snprintf(p, sizeof(wall_cache[slot].text), "?");
+	} else {
+		p = put_digits(p, (unsigned int)tm.tm_year + 1900, 4);
+		*p++ = '-';
+		p = put_digits(p, (unsigned int)tm.tm_mon + 1, 2);
+		*p++ = '-';
+		p = put_digits(p, (unsigned int)tm.tm_mday, 2);
+		*p++ = 'T';
+		p = put_digits(p, (unsigned int)tm.tm_hour, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned int)tm.tm_min, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned int)tm.tm_sec, 2);
+		*p = '\0';
+	}
+	wall_cache[slot].sec = sec;
+	wall_cache[slot].set = 1;
+	return wall_cache[slot].text;
+}
+
+const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
+{
+	/* Split before adding: mono_ns may be anything up to 2^64 - 1. */
+	__s64 sec = (__s64)(mono_ns / 1000000000ULL) + offset_ns / 1000000000LL;
+	__s64 nsec = (__s64)(mono_ns % 1000000000ULL) + offset_ns % 1000000000LL;
+	const char *date;
+	char *p = buf;
+
+	if (nsec < 0) {
+		nsec += 1000000000LL;
+		sec--;
+	} else if (nsec >= 1000000000LL) {
+		nsec -= 1000000000LL;
+		sec++;
+	}
+	date = wall_second(sec);
+	if (*date == '?')
+		return strcpy(buf, "?");
+	while (*date)
+		*p++ = *date++;
+	*p++ = '.';
+	p = put_digits(p, (unsigned int)(nsec / 1000000), 3);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
 }
 
 int tc_sort_parse(const char *s)
@@ -271,6 +357,7 @@ struct row_out {
 	enum tc_format fmt;
 	int header; /* CSV header: write the names, not the values */
 	int first;
+	__s64 wall_offset_ns; /* flow times to wall clock: one offset per dump */
 };
 
 /* JSON string: quotes, backslashes and control characters escaped. */
@@ -346,7 +433,7 @@ static void flow_row(struct row_out *w, const void *row)
 {
 	const struct tc_flow_entry *e = row;
 	const struct flow_key *k = &e->key;
-	char addr[TC_ADDR_STRLEN];
+	char addr[TC_ADDR_STRLEN], wall[TC_WALL_STRLEN];
 
 	field_str(w, "src", tc_addr_str(k->family, k->src, addr, sizeof(addr)));
 	field_str(w, "dst", tc_addr_str(k->family, k->dst, addr, sizeof(addr)));
@@ -362,6 +449,9 @@ static void flow_row(struct row_out *w, const void *row)
 	field_u64(w, "first_seen_ns", e->val.first_seen_ns);
 	field_u64(w, "last_seen_ns", e->val.last_seen_ns);
 	field_u64(w, "tcp_flags", e->val.tcp_flags);
+	/* Last, so CSV readers that count columns keep working. */
+	field_str(w, "first_seen", tc_wall_str(e->val.first_seen_ns, w->wall_offset_ns, wall));
+	field_str(w, "last_seen", tc_wall_str(e->val.last_seen_ns, w->wall_offset_ns, wall));
 }
 
 void tc_csv_field(FILE *f, const char *s)
@@ -383,7 +473,8 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 		      void (*row)(struct row_out *, const void *), enum tc_format fmt)
 {
 	static const struct tc_flow_entry zero; /* the largest row type */
-	struct row_out w = {.f = f, .fmt = fmt, .header = 1, .first = 1};
+	struct row_out w = {
+		.f = f, .fmt = fmt, .header = 1, .first = 1, .wall_offset_ns = tc_wall_offset_ns()};
 	int err;
 
 	/* One lock for the whole dump, not one per character written. */

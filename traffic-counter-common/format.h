@@ -27,6 +27,16 @@ const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
 /* Interface name, or "if<N>" when there is none in this namespace. Cached. */
 const char *tc_ifname(__u32 ifindex);
 
+/*
+ * Flow times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_coarse_ns).
+ * tc_wall_offset_ns: CLOCK_REALTIME minus CLOCK_MONOTONIC now, read once per
+ * dump. tc_wall_str: mono_ns + offset_ns as RFC 3339 UTC with milliseconds,
+ * "2026-12-06T02:03:04.123Z", into buf of TC_WALL_STRLEN bytes.
+ */
+#define TC_WALL_STRLEN 32
+__s64 tc_wall_offset_ns(void);
+const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf);
+
 int tc_sort_parse(const char *s);
 /* Largest first for bytes and packets; address order for ip. Ties broken
  * by address, direction and ifindex so the output is stable. */

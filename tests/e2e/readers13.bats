@@ -85,3 +85,30 @@ section() {
 	# The header and the two non-zero reasons, nothing else.
 	assert_eq "$(wc -l <<<"$rows")" 3 "per-interface lines (header + 2 rows): $rows"
 }
+
+@test "dump-maps: flow entries have first_seen and last_seen as RFC 3339 UTC wall-clock times" {
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
+	local t0 t1 row first last csv
+	t0=$(date -u +%s)
+	udp "$B4" 5000 40000 3 100
+	wait_eq 5 "3 426" flow_counts "$NS_B" "$A4" "$B4" 40000 5000 17 ingress "$IFX_B"
+	t1=$(date -u +%s)
+	row=$(dump_flow_json "$NS_B" | jq -c '.[] | select(.sport == 40000)')
+	first=$(jq -r '.first_seen' <<<"$row")
+	last=$(jq -r '.last_seen' <<<"$row")
+	[[ $first =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$ ]] || {
+		echo "FAIL: first_seen '$first' is not RFC 3339 UTC with milliseconds: $row" >&2
+		return 1
+	}
+	first=$(date -u -d "$first" +%s) last=$(date -u -d "$last" +%s)
+	# Coarse monotonic clock and whole seconds: one second of slack each side.
+	if ((first < t0 - 1 || last > t1 + 1 || first > last)); then
+		echo "FAIL: first_seen $first last_seen $last not within $t0..$t1: $row" >&2
+		return 1
+	fi
+	# Raw monotonic nanoseconds stay under their names.
+	assert_eq "$(jq -r '(.first_seen_ns | type) + " " + (.last_seen_ns | type)' <<<"$row")" \
+		"number number" "raw times"
+	csv=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -1)
+	assert_eq "${csv##*,tcp_flags,}" "first_seen,last_seen" "CSV header ends"
+}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "unit.h"
@@ -614,6 +615,85 @@ static void test_json_flow(void **state)
 	free(out);
 }
 
+/* ---- wall-clock times of flows ----------------------------------------- */
+
+#define T_2026_12_06_020304 1796522584LL /* 2026-12-06T02:03:04Z, Unix seconds */
+
+static void test_wall_str(void **state)
+{
+	char buf[TC_WALL_STRLEN];
+	__s64 off = T_2026_12_06_020304 * 1000000000LL - 5000000000LL; /* boot: 5 s before */
+
+	(void)state;
+	/* Monotonic 5.123456789 s: the offset's second, milliseconds truncated. */
+	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	/* Nanoseconds of the offset and of the time add up past a second. */
+	assert_string_equal(tc_wall_str(5999000000ULL, off + 2000000, buf),
+			    "2026-12-06T02:03:05.001Z");
+	/* A negative offset with nanoseconds borrows from the second. */
+	assert_string_equal(tc_wall_str(0, -1000000, buf), "1969-12-31T23:59:59.999Z");
+	/* The same second again comes from the cache, a new one does not. */
+	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	assert_string_equal(tc_wall_str(5123456789ULL + 86400000000000ULL, off, buf),
+			    "2026-12-07T02:03:04.123Z");
+	/* The largest monotonic time does not overflow. */
+	assert_string_equal(tc_wall_str(UINT64_MAX, 0, buf), "2554-07-21T23:34:33.709Z");
+}
+
+/* The offset is CLOCK_REALTIME - CLOCK_MONOTONIC: now, converted, is now. */
+static void test_wall_offset_now(void **state)
+{
+	struct timespec mono, real;
+	__s64 off = tc_wall_offset_ns();
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	__s64 got = (__s64)mono.tv_sec * 1000000000LL + mono.tv_nsec + off;
+	__s64 want = (__s64)real.tv_sec * 1000000000LL + real.tv_nsec;
+
+	assert_true(llabs(got - want) < 1000000000LL);
+}
+
+/* A field is the conversion with the offset read before or after the dump. */
+static void expect_wall(struct json_object *o, const char *key, __u64 ns, __s64 before, __s64 after)
+{
+	char a[TC_WALL_STRLEN], b[TC_WALL_STRLEN];
+	struct json_object *v;
+	const char *got;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	got = json_object_get_string(v);
+	tc_wall_str(ns, before, a);
+	tc_wall_str(ns, after, b);
+	if (strcmp(got, a) && strcmp(got, b))
+		fail_msg("%s: got %s, expected %s or %s", key, got, a, b);
+}
+
+static void test_json_flow_wall(void **state)
+{
+	struct tc_flow_entry e[2];
+	struct json_object *arr, *o;
+	__s64 before, after;
+	char *out;
+
+	(void)state;
+	flow_print_fixture(e);
+	e[0].val.first_seen_ns = 3000000000ULL;
+	e[0].val.last_seen_ns = 4500000000ULL;
+	before = tc_wall_offset_ns();
+	out = print_flow(e, 1, TC_FMT_JSON);
+	after = tc_wall_offset_ns();
+	arr = parse_all(out);
+	o = json_object_array_get_idx(arr, 0);
+	expect_wall(o, "first_seen", 3000000000ULL, before, after);
+	expect_wall(o, "last_seen", 4500000000ULL, before, after);
+	expect_u64(o, "first_seen_ns", 3000000000ULL);
+	expect_u64(o, "last_seen_ns", 4500000000ULL);
+	json_object_put(arr);
+	free(out);
+}
+
 static void test_json_empty(void **state)
 {
 	struct json_object *arr;
@@ -915,6 +995,9 @@ int main(void)
 		cmocka_unit_test(test_json_ip),
 		cmocka_unit_test(test_json_flow),
 		cmocka_unit_test(test_json_empty),
+		cmocka_unit_test(test_wall_str),
+		cmocka_unit_test(test_wall_offset_now),
+		cmocka_unit_test(test_json_flow_wall),
 		cmocka_unit_test(test_csv_field_quoting),
 		cmocka_unit_test(test_csv_ip),
 		cmocka_unit_test(test_csv_flow),
