@@ -539,6 +539,19 @@ static void print_stats_by_if(struct json_object *root)
 	}
 }
 
+/* A full IP map sums new addresses under ip_map_full: say so, and the way out. */
+static void print_ip_map_full(struct json_object *maps)
+{
+	struct json_object *m = json_object_array_get_idx(maps, TC_MAP_IP), *max;
+
+	if (!m || !json_object_object_get_ex(m, "max_entries", &max) ||
+	    !json_object_get_uint64(max) || get_u64(m, "entries") < json_object_get_uint64(max))
+		return;
+	printf("\nIP map full: %" PRIu64 " of %" PRIu64 " entries; new addresses go to "
+	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
+	       get_u64(m, "entries"), json_object_get_uint64(max));
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *arr, *stats, *flow;
@@ -579,6 +592,7 @@ static void print_text(struct json_object *root)
 		printf("  %-22s %8" PRIu64 " / %-8" PRIu64 " %s\n", get_str(m, "name"),
 		       get_u64(m, "entries"), get_u64(m, "max_entries"), get_str(m, "pin"));
 	}
+	print_ip_map_full(arr);
 	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
 		return;
 	print_since(root);

@@ -9,10 +9,23 @@ load helpers
 
 setup() {
 	tc_e2e_setup
+	command -v curl >/dev/null || {
+		echo "missing tool: curl (scripts/check-deps.sh --install)" >&2
+		return 1
+	}
+	SERVE_PID=
 	make_pair nov6
 }
 
 teardown() {
+	local i
+	if [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; then
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$SERVE_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SERVE_PID" 2>/dev/null || true
+	fi
 	tc_e2e_teardown
 }
 
@@ -111,4 +124,60 @@ section() {
 		"number number" "raw times"
 	csv=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -1)
 	assert_eq "${csv##*,tcp_flags,}" "first_seen,last_seen" "CSV header ends"
+}
+
+# serve_bg LOG: serve in B on a free loopback port until it logs its URL.
+serve_bg() {
+	local i
+	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
+		>"$1" 2>&1 3>&- &
+	SERVE_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		SERVE_URL=$(sed -n 's|^serving \(http://.*/metrics\)$|\1|p' "$1")
+		[ -z "$SERVE_URL" ] || return 0
+		sleep 0.1
+	done
+	echo "FAIL: serve did not start: $(cat "$1")" >&2
+	return 1
+}
+
+scrape() { timeout 20 nsenter --net="/run/netns/$NS_B" curl -sS --max-time 10 -o /dev/null "$SERVE_URL"; }
+
+# ip_entries NS: entries of the IP map, from status --json.
+ip_entries() {
+	status_json "$1" | jq '.maps[] | select(.name == "traffic_counters_ip") | .entries'
+}
+
+@test "a full IP map is said: status text, and serve once when it fills and once when it stops" {
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
+	add_sources 5
+	local log=$BATS_TEST_TMPDIR/serve.log src text
+	serve_bg "$log"
+	scrape
+	# Six source addresses into an IP map of four.
+	for src in "$A4" "${EXTRA_SOURCES[@]}"; do
+		timeout 10 ip netns exec "$NS_A" ping -q -n -c 1 -W 2 -I "$src" "$B4" >/dev/null
+	done
+	wait_eq 5 4 ip_entries "$NS_B"
+	text=$(tc_in "$NS_B" status)
+	grep -qx "IP map full: 4 of 4 entries; new addresses go to ip_map_full (see --ip-map-size, attach --migrate)" <<<"$text" || {
+		echo "FAIL: status does not say the IP map is full: $text" >&2
+		return 1
+	}
+	scrape
+	scrape
+	assert_eq "$(grep -c 'IP map full' "$log")" 1 "'IP map full' lines after two scrapes: $(cat "$log")"
+	grep -q "IP map full: 4 of 4 entries; new addresses go to ip_map_full (see --ip-map-size, attach --migrate)" "$log" || {
+		echo "FAIL: serve's line: $(cat "$log")" >&2
+		return 1
+	}
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --migrate --ip-map-size 64
+	scrape
+	scrape
+	assert_eq "$(grep -c 'IP map no longer full: 4 of 64 entries' "$log")" 1 "'no longer full' lines: $(cat "$log")"
+	text=$(tc_in "$NS_B" status)
+	if grep -q "^IP map full" <<<"$text"; then
+		echo "FAIL: status still says full: $text" >&2
+		return 1
+	fi
 }
