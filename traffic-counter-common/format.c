@@ -141,6 +141,106 @@ const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
 	return buf;
 }
 
+int tc_cidr_parse(const char *s, struct tc_addr_filter *f)
+{
+	char host[TC_ADDR_STRLEN], *end;
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen;
+
+	if (!len || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(f->addr, 0, sizeof(f->addr));
+	if (inet_pton(AF_INET, host, f->addr) == 1)
+		f->family = 4;
+	else if (inet_pton(AF_INET6, host, f->addr) == 1)
+		f->family = 6;
+	else
+		return -EINVAL;
+	plen = f->family == 4 ? 32 : 128;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+			return -EINVAL;
+		plen = strtoul(slash + 1, &end, 10);
+		if (*end || plen > (f->family == 4 ? 32UL : 128UL))
+			return -EINVAL;
+	}
+	f->plen = (__u8)plen;
+	f->cidr_set = 1;
+	return 0;
+}
+
+int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+{
+	unsigned int full = f->plen / 8, rest = f->plen % 8;
+
+	if (family != f->family || memcmp(addr, f->addr, full))
+		return 0;
+	return !rest || !((addr[full] ^ f->addr[full]) & (0xff00 >> rest));
+}
+
+int tc_addr_link_local(__u8 family, const __u8 *addr)
+{
+	if (family == 4)
+		return addr[0] == 169 && addr[1] == 254;
+	return family == 6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}
+
+int tc_addr_multicast(__u8 family, const __u8 *addr)
+{
+	if (family == 4)
+		return (addr[0] & 0xf0) == 224;
+	return family == 6 && addr[0] == 0xff;
+}
+
+int tc_filter_active(const struct tc_addr_filter *f)
+{
+	return f->cidr_set || f->no_link_local || f->no_multicast;
+}
+
+static int addr_excluded(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+{
+	return (f->no_link_local && tc_addr_link_local(family, addr)) ||
+	       (f->no_multicast && tc_addr_multicast(family, addr));
+}
+
+size_t tc_filter_ip(const struct tc_addr_filter *f, struct tc_ip_entry *e, size_t n)
+{
+	size_t kept = 0;
+
+	if (!tc_filter_active(f))
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		const struct ip_key *k = &e[i].key;
+
+		if (addr_excluded(f, k->family, k->addr) ||
+		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->addr)))
+			continue;
+		e[kept++] = e[i];
+	}
+	return kept;
+}
+
+size_t tc_filter_flow(const struct tc_addr_filter *f, struct tc_flow_entry *e, size_t n)
+{
+	size_t kept = 0;
+
+	if (!tc_filter_active(f))
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_key *k = &e[i].key;
+
+		if (addr_excluded(f, k->family, k->src) || addr_excluded(f, k->family, k->dst) ||
+		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->src) &&
+		     !tc_addr_in_cidr(f, k->family, k->dst)))
+			continue;
+		e[kept++] = e[i];
+	}
+	return kept;
+}
+
 int tc_sort_parse(const char *s)
 {
 	if (!strcmp(s, "bytes"))

@@ -181,3 +181,42 @@ ip_entries() {
 		return 1
 	fi
 }
+
+@test "dump-maps and top: --address, --exclude-link-local and --exclude-multicast filter the display only" {
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
+	add_sources 1
+	local src=${EXTRA_SOURCES[0]}
+	# Frames from a link-local and a multicast source are counted as any other.
+	raw vlan-ipv4 2 169.254.7.7 "$B4"
+	raw vlan-ipv4 3 224.0.0.9 "$B4"
+	timeout 10 ip netns exec "$NS_A" ping -q -n -c 1 -W 2 -I "$src" "$B4" >/dev/null
+	ping4 1
+	wait_eq 5 4 eval "dump_ip_json $NS_B | jq length"
+	local got
+	got=$(tc_in "$NS_B" dump-maps --json --address "$src/32" | jq -r '[.[].ip] | join(" ")')
+	assert_eq "$got" "$src" "dump-maps --address $src/32"
+	got=$(tc_in "$NS_B" dump-maps --json --address 198.18.0.0/24 --sort ip | jq -r '[.[].ip] | join(" ")')
+	assert_eq "$got" "$A4 $src" "dump-maps --address 198.18.0.0/24"
+	got=$(tc_in "$NS_B" dump-maps --json --exclude-link-local --sort ip | jq -r '[.[].ip] | join(" ")')
+	assert_eq "$got" "$A4 $src 224.0.0.9" "dump-maps --exclude-link-local"
+	got=$(tc_in "$NS_B" dump-maps --csv --exclude-link-local --exclude-multicast --sort ip |
+		cut -d, -f1 | tr '\n' ' ')
+	assert_eq "$got" "ip $A4 $src " "dump-maps --csv --exclude-link-local --exclude-multicast"
+	got=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --exclude-multicast |
+		jq -r '[.[].src] | sort | join(" ")')
+	assert_eq "$got" "169.254.7.7 $A4 $src" "flow dump --exclude-multicast"
+	got=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --address "$B4" |
+		jq length)
+	assert_eq "$got" 4 "flows with the destination under --address $B4"
+	# top's plain report: only the rows under the prefix.
+	got=$(tc_in "$NS_B" top --once --interval 0.1 --exact --address 169.254.0.0/16 |
+		awk '$1 ~ /^[0-9]/ { print $1 }')
+	assert_eq "$got" "169.254.7.7" "top --address 169.254.0.0/16"
+	got=$(tc_in "$NS_B" top --once --interval 0.1 --exact --exclude-link-local --exclude-multicast |
+		awk '$1 ~ /^[0-9]/ { print $1 }' | sort | tr '\n' ' ')
+	assert_eq "$got" "$A4 $src " "top --exclude-link-local --exclude-multicast"
+	# The counting is unchanged: the map still holds all four.
+	assert_eq "$(dump_ip_json "$NS_B" | jq length)" 4 "IP map entries"
+	run --separate-stderr tc_in "$NS_B" dump-maps --address 198.18.0.0/33
+	assert_usage_error
+}
