@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -74,6 +75,192 @@ const char *tc_ifname(__u32 ifindex)
 	else if (!if_indextoname(ifindex, name))
 		snprintf(name, TC_IFNAME_LEN, "if%u", ifindex);
 	return name;
+}
+
+__s64 tc_wall_offset_ns(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" per second, cached: a dump's times fall in few
+ * seconds, and gmtime_r per entry would cost more than the rest of the row.
+ */
+#define WALL_CACHE	64
+#define WALL_SECOND_LEN 19 /* "YYYY-MM-DDTHH:MM:SS": years 0000..9999 only */
+static struct {
+	__s64 sec;
+	int set;
+	char text[24];
+} wall_cache[WALL_CACHE];
+
+static char *put_digits(char *p, unsigned int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+static const char *wall_second(__s64 sec)
+{
+	unsigned int slot = (unsigned int)((__u64)sec % WALL_CACHE);
+	time_t t = (time_t)sec;
+	struct tm tm;
+	char *p;
+
+	if (wall_cache[slot].set && wall_cache[slot].sec == sec)
+		return wall_cache[slot].text;
+	p = wall_cache[slot].text;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		snprintf(p, sizeof(wall_cache[slot].text), "?");
+	} else {
+		p = put_digits(p, (unsigned int)tm.tm_year + 1900, 4);
+		*p++ = '-';
+		p = put_digits(p, (unsigned int)tm.tm_mon + 1, 2);
+		*p++ = '-';
+		p = put_digits(p, (unsigned int)tm.tm_mday, 2);
+		*p++ = 'T';
+		p = put_digits(p, (unsigned int)tm.tm_hour, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned int)tm.tm_min, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned int)tm.tm_sec, 2);
+		*p = '\0';
+	}
+	wall_cache[slot].sec = sec;
+	wall_cache[slot].set = 1;
+	return wall_cache[slot].text;
+}
+
+const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
+{
+	/* Split before adding: mono_ns may be anything up to 2^64 - 1. */
+	__s64 sec = (__s64)(mono_ns / 1000000000ULL) + offset_ns / 1000000000LL;
+	__s64 nsec = (__s64)(mono_ns % 1000000000ULL) + offset_ns % 1000000000LL;
+	const char *date;
+	char *p = buf;
+
+	if (nsec < 0) {
+		nsec += 1000000000LL;
+		sec--;
+	} else if (nsec >= 1000000000LL) {
+		nsec -= 1000000000LL;
+		sec++;
+	}
+	date = wall_second(sec);
+	if (*date == '?')
+		return strcpy(buf, "?");
+	memcpy(p, date, WALL_SECOND_LEN);
+	p += WALL_SECOND_LEN;
+	*p++ = '.';
+	p = put_digits(p, (unsigned int)(nsec / 1000000), 3);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
+}
+
+int tc_cidr_parse(const char *s, struct tc_addr_filter *f)
+{
+	char host[TC_ADDR_STRLEN], *end;
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen;
+
+	if (!len || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(f->addr, 0, sizeof(f->addr));
+	if (inet_pton(AF_INET, host, f->addr) == 1)
+		f->family = 4;
+	else if (inet_pton(AF_INET6, host, f->addr) == 1)
+		f->family = 6;
+	else
+		return -EINVAL;
+	plen = f->family == 4 ? 32 : 128;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+			return -EINVAL;
+		plen = strtoul(slash + 1, &end, 10);
+		if (*end || plen > (f->family == 4 ? 32UL : 128UL))
+			return -EINVAL;
+	}
+	f->plen = (__u8)plen;
+	f->cidr_set = 1;
+	return 0;
+}
+
+int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+{
+	unsigned int full = f->plen / 8, rest = f->plen % 8;
+
+	if (family != f->family || memcmp(addr, f->addr, full))
+		return 0;
+	return !rest || !((addr[full] ^ f->addr[full]) & (0xff00 >> rest));
+}
+
+int tc_addr_link_local(__u8 family, const __u8 *addr)
+{
+	if (family == 4)
+		return addr[0] == 169 && addr[1] == 254;
+	return family == 6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}
+
+int tc_addr_multicast(__u8 family, const __u8 *addr)
+{
+	if (family == 4)
+		return (addr[0] & 0xf0) == 224;
+	return family == 6 && addr[0] == 0xff;
+}
+
+int tc_filter_active(const struct tc_addr_filter *f)
+{
+	return f->cidr_set || f->no_link_local || f->no_multicast;
+}
+
+static int addr_excluded(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+{
+	return (f->no_link_local && tc_addr_link_local(family, addr)) ||
+	       (f->no_multicast && tc_addr_multicast(family, addr));
+}
+
+size_t tc_filter_ip(const struct tc_addr_filter *f, struct tc_ip_entry *e, size_t n)
+{
+	size_t kept = 0;
+
+	if (!tc_filter_active(f))
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		const struct ip_key *k = &e[i].key;
+
+		if (addr_excluded(f, k->family, k->addr) ||
+		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->addr)))
+			continue;
+		e[kept++] = e[i];
+	}
+	return kept;
+}
+
+size_t tc_filter_flow(const struct tc_addr_filter *f, struct tc_flow_entry *e, size_t n)
+{
+	size_t kept = 0;
+
+	if (!tc_filter_active(f))
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_key *k = &e[i].key;
+
+		if (addr_excluded(f, k->family, k->src) || addr_excluded(f, k->family, k->dst) ||
+		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->src) &&
+		     !tc_addr_in_cidr(f, k->family, k->dst)))
+			continue;
+		e[kept++] = e[i];
+	}
+	return kept;
 }
 
 int tc_sort_parse(const char *s)
@@ -293,6 +480,7 @@ struct row_out {
 	enum tc_format fmt;
 	int header; /* CSV header: write the names, not the values */
 	int first;
+	__s64 wall_offset_ns; /* flow times to wall clock: one offset per dump */
 };
 
 /* JSON string: quotes, backslashes and control characters escaped. */
@@ -331,6 +519,25 @@ static void field_str(struct row_out *w, const char *k, const char *v)
 		json_str(w->f, v);
 	else
 		tc_csv_field(w->f, w->header ? k : v);
+}
+
+/* A flow time as wall-clock text: needs no escaping or quoting, so none. */
+static void field_wall(struct row_out *w, const char *k, __u64 mono_ns)
+{
+	char buf[TC_WALL_STRLEN + 2];
+	int json = w->fmt == TC_FMT_JSON;
+	size_t len;
+
+	field_begin(w, k);
+	if (w->header) {
+		tc_csv_field(w->f, k);
+		return;
+	}
+	/* One write per field: this adds two fields to every row of a dump. */
+	buf[0] = '"';
+	len = strlen(tc_wall_str(mono_ns, w->wall_offset_ns, buf + 1));
+	buf[len + 1] = '"';
+	fwrite_unlocked(buf + !json, 1, len + 2 * json, w->f);
 }
 
 static void field_u64(struct row_out *w, const char *k, __u64 v)
@@ -384,6 +591,9 @@ static void flow_row(struct row_out *w, const void *row)
 	field_u64(w, "first_seen_ns", e->val.first_seen_ns);
 	field_u64(w, "last_seen_ns", e->val.last_seen_ns);
 	field_u64(w, "tcp_flags", e->val.tcp_flags);
+	/* Last, so CSV readers that count columns keep working. */
+	field_wall(w, "first_seen", e->val.first_seen_ns);
+	field_wall(w, "last_seen", e->val.last_seen_ns);
 }
 
 void tc_csv_field(FILE *f, const char *s)
@@ -405,7 +615,8 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 		      void (*row)(struct row_out *, const void *), enum tc_format fmt)
 {
 	static const struct tc_flow_entry zero; /* the largest row type */
-	struct row_out w = {.f = f, .fmt = fmt, .header = 1, .first = 1};
+	struct row_out w = {
+		.f = f, .fmt = fmt, .header = 1, .first = 1, .wall_offset_ns = tc_wall_offset_ns()};
 	int err;
 
 	/* One lock for the whole dump, not one per character written. */

@@ -39,6 +39,41 @@ const char *tc_ifname(__u32 ifindex);
 /* The namespace the counters were made in (tc_pins_netns); 0: this one. */
 void tc_ifname_netns(__u64 netns);
 
+/*
+ * Flow times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_coarse_ns).
+ * tc_wall_offset_ns: CLOCK_REALTIME minus CLOCK_MONOTONIC now, read once per
+ * dump. tc_wall_str: mono_ns + offset_ns as RFC 3339 UTC with milliseconds,
+ * "2026-12-06T02:03:04.123Z", into buf of TC_WALL_STRLEN bytes.
+ */
+#define TC_WALL_STRLEN 32
+__s64 tc_wall_offset_ns(void);
+const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf);
+
+/*
+ * What dump-maps and top show (never what is counted): entries under one
+ * CIDR, without link-local (fe80::/10, 169.254.0.0/16) or multicast
+ * (ff00::/8, 224.0.0.0/4) addresses. A flow is shown when its source or
+ * destination is in the CIDR, and hidden when either is excluded.
+ */
+struct tc_addr_filter {
+	int cidr_set;
+	__u8 family; /* 4 or 6 */
+	__u8 plen;
+	__u8 addr[16];
+	int no_link_local;
+	int no_multicast;
+};
+
+/* "ADDR[/LEN]", IPv4 or IPv6 (no LEN: one address) into f; -EINVAL if not. */
+int tc_cidr_parse(const char *s, struct tc_addr_filter *f);
+int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *addr);
+int tc_addr_link_local(__u8 family, const __u8 *addr);
+int tc_addr_multicast(__u8 family, const __u8 *addr);
+int tc_filter_active(const struct tc_addr_filter *f);
+/* Keep the entries f shows, in order, at the front; returns how many. */
+size_t tc_filter_ip(const struct tc_addr_filter *f, struct tc_ip_entry *e, size_t n);
+size_t tc_filter_flow(const struct tc_addr_filter *f, struct tc_flow_entry *e, size_t n);
+
 int tc_sort_parse(const char *s);
 /* Largest first for bytes and packets; address order for ip. Ties broken
  * by address, direction and ifindex so the output is stable. */

@@ -13,6 +13,9 @@ enum {
 	OPT_CSV,
 	OPT_SORT,
 	OPT_TOP,
+	OPT_ADDRESS,
+	OPT_EXCLUDE_LL,
+	OPT_EXCLUDE_MC,
 };
 
 static const struct tc_opt dump_opts[] = {
@@ -20,6 +23,14 @@ static const struct tc_opt dump_opts[] = {
 	{"csv", NULL, "print CSV with a header line", OPT_CSV},
 	{"sort", "KEY", "bytes (default), packets or ip", OPT_SORT},
 	{"top", "N", "only the first N entries after sorting", OPT_TOP},
+	{"address", "CIDR",
+	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "
+	 "destination); a display filter, counting is unchanged",
+	 OPT_ADDRESS},
+	{"exclude-link-local", NULL, "hide link-local addresses (fe80::/10, 169.254.0.0/16)",
+	 OPT_EXCLUDE_LL},
+	{"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",
+	 OPT_EXCLUDE_MC},
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -31,7 +42,8 @@ const struct tc_cmd_def dump_maps_def = {
 	.opts = dump_opts,
 	.examples = "  traffic-counter dump-maps --top 10\n"
 		    "  traffic-counter dump-maps --pin /sys/fs/bpf/traffic_counter/"
-		    "traffic_counters_flow --json\n",
+		    "traffic_counters_flow --json\n"
+		    "  traffic-counter dump-maps --address 10.0.0.0/8 --exclude-link-local\n",
 };
 
 static int dump_opt(int id, const char *arg, void *ctx)
@@ -57,6 +69,21 @@ static int dump_opt(int id, const char *arg, void *ctx)
 		return 0;
 	case OPT_TOP:
 		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
+	case OPT_ADDRESS:
+		if (a->filter.cidr_set)
+			return tc_opt_invalid("address", "give --address once");
+		if (tc_cidr_parse(arg, &a->filter))
+			return tc_opt_invalid("address",
+					      "'%s' is not an IPv4 or IPv6 address or prefix "
+					      "(ADDR or ADDR/LEN)",
+					      arg);
+		return 0;
+	case OPT_EXCLUDE_LL:
+		a->filter.no_link_local = 1;
+		return 0;
+	case OPT_EXCLUDE_MC:
+		a->filter.no_multicast = 1;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -78,6 +105,7 @@ static int dump_ip(int fd, const struct dump_args *a)
 
 	err = tc_dump_ip(fd, &e, &n);
 	if (!err) {
+		n = tc_filter_ip(&a->filter, e, n);
 		tc_sort_ip(e, n, a->sort);
 		if (a->top && a->top < n)
 			n = a->top;
@@ -95,6 +123,7 @@ static int dump_flow(int fd, const struct dump_args *a)
 
 	err = tc_dump_flow(fd, &e, &n);
 	if (!err) {
+		n = tc_filter_flow(&a->filter, e, n);
 		tc_sort_flow(e, n, a->sort);
 		if (a->top && a->top < n)
 			n = a->top;

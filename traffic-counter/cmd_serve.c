@@ -79,6 +79,7 @@ struct serve_args {
 struct serve {
 	struct tc_pins pins;
 	struct tc_metrics *metrics;
+	int ip_map_full; /* the last scrape found the IP map full */
 };
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (empty: any) and port. */
@@ -233,6 +234,26 @@ static int scrape_read(const struct tc_pins *pins, struct scrape *sc)
 	return err;
 }
 
+/*
+ * A full IP map is otherwise silent (its new addresses are summed under
+ * ip_map_full): one line when a scrape first sees it full, one when not.
+ * Scrapes run on the one HTTP thread, so the state needs no lock.
+ */
+static void log_ip_map_fill(struct serve *sv, const struct tc_metrics_map *m)
+{
+	int full = m->present && m->capacity && m->entries >= m->capacity;
+
+	if (full == sv->ip_map_full)
+		return;
+	sv->ip_map_full = full;
+	if (full)
+		tc_warn("IP map full: %u of %u entries; new addresses go to ip_map_full (see "
+			"--ip-map-size, attach --migrate)",
+			m->entries, m->capacity);
+	else
+		tc_info("IP map no longer full: %u of %u entries", m->entries, m->capacity);
+}
+
 /* The exposition text in a malloc'ed buffer, or a negative errno. */
 static int render(struct serve *sv, char **text, size_t *len)
 {
@@ -244,6 +265,8 @@ static int render(struct serve *sv, char **text, size_t *len)
 	/* Device labels name interfaces of the namespace the maps count in. */
 	tc_ifname_netns(tc_pins_netns(&sv->pins));
 	err = scrape_read(&sv->pins, &sc);
+	if (!err)
+		log_ip_map_fill(sv, &sc.snap.maps[TC_MAP_IP]);
 	if (!err) {
 		f = open_memstream(text, len);
 		if (!f) {

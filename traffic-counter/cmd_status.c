@@ -303,6 +303,22 @@ static void evictions_json(struct json_object *root, const struct tc_pins *pins,
 	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
 }
 
+/* Reasons from TC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
+static int stat_is_remark(unsigned int reason)
+{
+	return reason >= TC_STAT_EXCLUSIVE_MAX;
+}
+
+/* "stats" keeps every reason (backward compatible); this names the remarks. */
+static struct json_object *remarks_json(void)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (unsigned int i = TC_STAT_EXCLUSIVE_MAX; i < TC_STAT_MAX; i++)
+		json_object_array_add(arr, json_object_new_string(tc_stat_str(i)));
+	return arr;
+}
+
 static int stats_json(struct json_object *root, int fd)
 {
 	struct json_object *totals, *by_if;
@@ -322,6 +338,7 @@ static int stats_json(struct json_object *root, int fd)
 	for (unsigned int i = 0; i < TC_STAT_MAX; i++)
 		add_counters(totals, tc_stat_str(i), &sum[i]);
 	json_object_object_add(root, "stats", totals);
+	json_object_object_add(root, "stats_remarks", remarks_json());
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 		const char *reason = tc_stat_str(e[i].key.reason);
@@ -333,6 +350,8 @@ static int stats_json(struct json_object *root, int fd)
 			o, "direction",
 			json_object_new_string(tc_direction_str(e[i].key.direction)));
 		json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "?"));
+		json_object_object_add(o, "remark",
+				       json_object_new_boolean(stat_is_remark(e[i].key.reason)));
 		json_object_object_add(o, "packets", json_object_new_uint64(e[i].val.packets));
 		json_object_object_add(o, "bytes", json_object_new_uint64(e[i].val.bytes));
 		json_object_array_add(by_if, o);
@@ -466,6 +485,73 @@ static void print_others(struct json_object *root)
 	}
 }
 
+/* The totals of one kind: reasons not counted by address, or remarks. */
+static void print_stats(struct json_object *stats, int remarks)
+{
+	printf("\n%s (packets, bytes):\n",
+	       remarks ? "remarks on frames counted by address" : "not counted by address");
+	for (unsigned int i = 0; i < TC_STAT_MAX; i++) {
+		struct json_object *c;
+
+		if (stat_is_remark(i) != remarks ||
+		    !json_object_object_get_ex(stats, tc_stat_str(i), &c))
+			continue;
+		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", tc_stat_str(i),
+		       get_u64(c, "packets"), get_u64(c, "bytes"));
+	}
+}
+
+/* An attachment's name for ifindex ("(other netns)"), else this netns's. */
+static const char *stat_ifname(struct json_object *root, struct json_object *row)
+{
+	struct json_object *arr;
+	uint64_t ifindex = get_u64(row, "ifindex");
+
+	if (json_object_object_get_ex(root, "attachments", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *a = json_object_array_get_idx(arr, i);
+
+			if (get_u64(a, "ifindex") == ifindex)
+				return get_str(a, "ifname");
+		}
+	return get_str(row, "ifname");
+}
+
+/* The figures behind the totals, per interface and direction: non-zero only. */
+static void print_stats_by_if(struct json_object *root)
+{
+	struct json_object *arr;
+	int header = 0;
+
+	if (!json_object_object_get_ex(root, "stats_by_interface", &arr))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *row = json_object_array_get_idx(arr, i);
+
+		if (!get_u64(row, "packets") && !get_u64(row, "bytes"))
+			continue;
+		if (!header++)
+			printf("\nper interface:\n  %-16s %-9s %-18s %14s %18s\n", "interface",
+			       "direction", "reason", "packets", "bytes");
+		printf("  %-16s %-9s %-18s %14" PRIu64 " %18" PRIu64 "\n", stat_ifname(root, row),
+		       get_str(row, "direction"), get_str(row, "reason"), get_u64(row, "packets"),
+		       get_u64(row, "bytes"));
+	}
+}
+
+/* A full IP map sums new addresses under ip_map_full: say so, and the way out. */
+static void print_ip_map_full(struct json_object *maps)
+{
+	struct json_object *m = json_object_array_get_idx(maps, TC_MAP_IP), *max;
+
+	if (!m || !json_object_object_get_ex(m, "max_entries", &max) ||
+	    !json_object_get_uint64(max) || get_u64(m, "entries") < json_object_get_uint64(max))
+		return;
+	printf("\nIP map full: %" PRIu64 " of %" PRIu64 " entries; new addresses go to "
+	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
+	       get_u64(m, "entries"), json_object_get_uint64(max));
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *arr, *stats, *flow;
@@ -506,6 +592,7 @@ static void print_text(struct json_object *root)
 		printf("  %-22s %8" PRIu64 " / %-8" PRIu64 " %s\n", get_str(m, "name"),
 		       get_u64(m, "entries"), get_u64(m, "max_entries"), get_str(m, "pin"));
 	}
+	print_ip_map_full(arr);
 	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
 		return;
 	print_since(root);
@@ -518,12 +605,9 @@ static void print_text(struct json_object *root)
 	       get_u64(root, "flow_evictions"), get_u64(root, "flows_expired_by_exporter"));
 	if (!json_object_object_get_ex(root, "stats", &stats))
 		return;
-	printf("\nnot counted by address (packets, bytes):\n");
-	json_object_object_foreach(stats, name, c)
-	{
-		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", name, get_u64(c, "packets"),
-		       get_u64(c, "bytes"));
-	}
+	print_stats(stats, 0);
+	print_stats(stats, 1);
+	print_stats_by_if(root);
 }
 
 /*

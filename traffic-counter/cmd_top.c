@@ -27,6 +27,9 @@ enum {
 	OPT_ITERATIONS,
 	OPT_TOP,
 	OPT_EXACT,
+	OPT_ADDRESS,
+	OPT_EXCLUDE_LL,
+	OPT_EXCLUDE_MC,
 };
 
 static const struct tc_opt top_opts[] = {
@@ -38,6 +41,14 @@ static const struct tc_opt top_opts[] = {
 	 OPT_ITERATIONS},
 	{"top", "N", "plain text: at most N rows per report (default: all)", OPT_TOP},
 	{"exact", NULL, "plain text: exact numbers instead of human units", OPT_EXACT},
+	{"address", "CIDR",
+	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "
+	 "destination); a display filter, counting is unchanged",
+	 OPT_ADDRESS},
+	{"exclude-link-local", NULL, "hide link-local addresses (fe80::/10, 169.254.0.0/16)",
+	 OPT_EXCLUDE_LL},
+	{"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",
+	 OPT_EXCLUDE_MC},
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -94,6 +105,21 @@ static int top_opt(int id, const char *arg, void *ctx)
 	case OPT_EXACT:
 		a->exact = 1;
 		return 0;
+	case OPT_ADDRESS:
+		if (a->filter.cidr_set)
+			return tc_opt_invalid("address", "give --address once");
+		if (tc_cidr_parse(arg, &a->filter))
+			return tc_opt_invalid("address",
+					      "'%s' is not an IPv4 or IPv6 address or prefix "
+					      "(ADDR or ADDR/LEN)",
+					      arg);
+		return 0;
+	case OPT_EXCLUDE_LL:
+		a->filter.no_link_local = 1;
+		return 0;
+	case OPT_EXCLUDE_MC:
+		a->filter.no_multicast = 1;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -142,7 +168,7 @@ static int read_ip(struct top *t, unsigned int flags)
 	err = tc_dump_ip(fd, &e, &n);
 	close(fd);
 	if (!err)
-		err = tc_rate_snap_ip(&cur, e, n, now_s());
+		err = tc_rate_snap_ip(&cur, e, tc_filter_ip(&t->a.filter, e, n), now_s());
 	free(e);
 	if (!err)
 		commit(t, &cur);
@@ -183,7 +209,7 @@ static int read_flow(struct top *t)
 	err = tc_dump_flow(fd, &e, &n);
 	close(fd);
 	if (!err)
-		err = tc_rate_snap_flow(&cur, e, n, now_s());
+		err = tc_rate_snap_flow(&cur, e, tc_filter_flow(&t->a.filter, e, n), now_s());
 	free(e);
 	if (!err)
 		commit(t, &cur);

@@ -51,7 +51,8 @@ struct dump_args {
 	struct tc_pin_args pins;
 	enum tc_format format;
 	enum tc_sort sort;
-	__u32 top; /* 0: all */
+	__u32 top;		      /* 0: all */
+	struct tc_addr_filter filter; /* what is shown, not what is counted */
 };
 
 struct detach_args {
@@ -81,6 +82,7 @@ struct top_args {
 	__u32 iterations; /* plain-text reports, then exit; 0: not given */
 	__u32 top;	  /* plain text: rows per report, 0: all */
 	int exact;
+	struct tc_addr_filter filter; /* what is shown, not what is counted */
 };
 
 struct apply_args {

@@ -44,7 +44,7 @@ _traffic_counter_values() {
 		[ "$1" = top ] && words="rate total"
 		;;
 	--interval | --top | --iterations | --ip-map-size | --flow-map-size | --max-series | \
-		--tolerance | --listen | --aggregate-prefix)
+		--tolerance | --listen | --aggregate-prefix | --address)
 		return 0 # a number or an address: nothing to offer
 		;;
 	*) return 1 ;;

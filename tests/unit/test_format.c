@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <time.h>
+#include <arpa/inet.h>
 #include <json-c/json.h>
 
 #include "unit.h"
@@ -614,6 +616,198 @@ static void test_json_flow(void **state)
 	free(out);
 }
 
+/* ---- display filter: --address, --exclude-link-local/-multicast -------- */
+
+static int in_cidr(const char *cidr, int family, const char *addr)
+{
+	struct tc_addr_filter f = {0};
+	__u8 a[16] = {0};
+
+	assert_int_equal(tc_cidr_parse(cidr, &f), 0);
+	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr, a), 1);
+	return tc_addr_in_cidr(&f, (__u8)family, a);
+}
+
+static void test_cidr_match(void **state)
+{
+	(void)state;
+	assert_true(in_cidr("10.0.0.0/8", 4, "10.255.1.2"));
+	assert_false(in_cidr("10.0.0.0/8", 4, "11.0.0.1"));
+	assert_true(in_cidr("198.18.0.0/15", 4, "198.19.255.255"));
+	assert_false(in_cidr("198.18.0.0/15", 4, "198.20.0.0"));
+	assert_true(in_cidr("192.168.1.7", 4, "192.168.1.7")); /* no length: one address */
+	assert_false(in_cidr("192.168.1.7", 4, "192.168.1.6"));
+	assert_true(in_cidr("0.0.0.0/0", 4, "203.0.113.9"));
+	assert_false(in_cidr("0.0.0.0/0", 6, "::1")); /* families never match */
+	assert_true(in_cidr("fd00::/8", 6, "fd12:3456::1"));
+	assert_false(in_cidr("fd00::/8", 6, "fe00::1"));
+	assert_true(in_cidr("2001:db8::/33", 6, "2001:db8:7fff::1"));
+	assert_false(in_cidr("2001:db8::/33", 6, "2001:db8:8000::1"));
+	assert_true(in_cidr("2001:db8::1/128", 6, "2001:db8::1"));
+	assert_false(in_cidr("2001:db8::1/127", 6, "2001:db8::2"));
+	assert_true(in_cidr("10.1.2.3/8", 4, "10.9.9.9")); /* host bits ignored */
+}
+
+static void test_cidr_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"",	      "/8",	     "10.0.0.0/",     "10.0.0.0/33",
+		"fd00::/129", "10.0.0.0/-1", "10.0.0.0/8x",   "10.0.0.0/ 8",
+		"10.0.0/8",   "example.com", "10.0.0.0/0008", "fd00::/+8",
+	};
+	struct tc_addr_filter f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tc_cidr_parse(bad[i], &f) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
+static void test_link_local_multicast(void **state)
+{
+	__u8 a[16] = {0};
+
+	(void)state;
+	v4(a, 169, 254, 3, 4);
+	assert_true(tc_addr_link_local(4, a));
+	v4(a, 169, 253, 3, 4);
+	assert_false(tc_addr_link_local(4, a));
+	v4(a, 224, 0, 0, 251);
+	assert_true(tc_addr_multicast(4, a));
+	v4(a, 239, 255, 255, 250);
+	assert_true(tc_addr_multicast(4, a));
+	v4(a, 240, 0, 0, 1);
+	assert_false(tc_addr_multicast(4, a));
+	inet_pton(AF_INET6, "febf::1", a);
+	assert_true(tc_addr_link_local(6, a));
+	inet_pton(AF_INET6, "fec0::1", a);
+	assert_false(tc_addr_link_local(6, a));
+	inet_pton(AF_INET6, "ff02::fb", a);
+	assert_true(tc_addr_multicast(6, a));
+	assert_false(tc_addr_link_local(6, a));
+}
+
+static void test_filter_entries(void **state)
+{
+	struct tc_addr_filter f = {0};
+	struct tc_ip_entry e[4];
+	struct tc_flow_entry fl[3];
+	__u8 a[16];
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	memset(fl, 0, sizeof(fl));
+	v4(a, 198, 18, 0, 1);
+	e[0] = ip_entry(4, a, TC_DIR_INGRESS, LO, 1, 1);
+	v4(a, 169, 254, 0, 1);
+	e[1] = ip_entry(4, a, TC_DIR_INGRESS, LO, 2, 2);
+	inet_pton(AF_INET6, "ff02::1", a);
+	e[2] = ip_entry(6, a, TC_DIR_INGRESS, LO, 3, 3);
+	v4(a, 10, 0, 0, 1);
+	e[3] = ip_entry(4, a, TC_DIR_INGRESS, LO, 4, 4);
+	assert_int_equal(tc_filter_ip(&f, e, 4), 4); /* no filter: all */
+	f.no_link_local = 1;
+	f.no_multicast = 1;
+	assert_int_equal(tc_filter_ip(&f, e, 4), 2);
+	assert_int_equal(e[0].val.bytes, 1);
+	assert_int_equal(e[1].val.bytes, 4);
+	assert_int_equal(tc_cidr_parse("10.0.0.0/8", &f), 0);
+	assert_int_equal(tc_filter_ip(&f, e, 2), 1);
+	assert_int_equal(e[0].val.bytes, 4);
+	/* Flows: shown when source or destination is under the CIDR. */
+	for (int i = 0; i < 3; i++) {
+		fl[i].key.family = 4;
+		fl[i].val.bytes = (__u64)i;
+	}
+	v4(fl[0].key.src, 10, 1, 1, 1), v4(fl[0].key.dst, 198, 18, 0, 1);
+	v4(fl[1].key.src, 198, 18, 0, 1), v4(fl[1].key.dst, 10, 2, 2, 2);
+	v4(fl[2].key.src, 198, 18, 0, 1), v4(fl[2].key.dst, 224, 0, 0, 1);
+	assert_int_equal(tc_filter_flow(&f, fl, 3), 2);
+	f.cidr_set = 0;
+	assert_int_equal(tc_filter_flow(&f, fl, 2), 2);
+	v4(fl[1].key.dst, 239, 1, 1, 1); /* either end excluded hides the flow */
+	assert_int_equal(tc_filter_flow(&f, fl, 2), 1);
+}
+
+/* ---- wall-clock times of flows ----------------------------------------- */
+
+#define T_2026_12_06_020304 1796522584LL /* 2026-12-06T02:03:04Z, Unix seconds */
+
+static void test_wall_str(void **state)
+{
+	char buf[TC_WALL_STRLEN];
+	__s64 off = T_2026_12_06_020304 * 1000000000LL - 5000000000LL; /* boot: 5 s before */
+
+	(void)state;
+	/* Monotonic 5.123456789 s: the offset's second, milliseconds truncated. */
+	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	/* Nanoseconds of the offset and of the time add up past a second. */
+	assert_string_equal(tc_wall_str(5999000000ULL, off + 2000000, buf),
+			    "2026-12-06T02:03:05.001Z");
+	/* A negative offset with nanoseconds borrows from the second. */
+	assert_string_equal(tc_wall_str(0, -1000000, buf), "1969-12-31T23:59:59.999Z");
+	/* The same second again comes from the cache, a new one does not. */
+	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	assert_string_equal(tc_wall_str(5123456789ULL + 86400000000000ULL, off, buf),
+			    "2026-12-07T02:03:04.123Z");
+	/* The largest monotonic time does not overflow. */
+	assert_string_equal(tc_wall_str(UINT64_MAX, 0, buf), "2554-07-21T23:34:33.709Z");
+}
+
+/* The offset is CLOCK_REALTIME - CLOCK_MONOTONIC: now, converted, is now. */
+static void test_wall_offset_now(void **state)
+{
+	struct timespec mono, real;
+	__s64 off = tc_wall_offset_ns();
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	__s64 got = (__s64)mono.tv_sec * 1000000000LL + mono.tv_nsec + off;
+	__s64 want = (__s64)real.tv_sec * 1000000000LL + real.tv_nsec;
+
+	assert_true(llabs(got - want) < 1000000000LL);
+}
+
+/* A field is the conversion with the offset read before or after the dump. */
+static void expect_wall(struct json_object *o, const char *key, __u64 ns, __s64 before, __s64 after)
+{
+	char a[TC_WALL_STRLEN], b[TC_WALL_STRLEN];
+	struct json_object *v;
+	const char *got;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	got = json_object_get_string(v);
+	tc_wall_str(ns, before, a);
+	tc_wall_str(ns, after, b);
+	if (strcmp(got, a) && strcmp(got, b))
+		fail_msg("%s: got %s, expected %s or %s", key, got, a, b);
+}
+
+static void test_json_flow_wall(void **state)
+{
+	struct tc_flow_entry e[2];
+	struct json_object *arr, *o;
+	__s64 before, after;
+	char *out;
+
+	(void)state;
+	flow_print_fixture(e);
+	e[0].val.first_seen_ns = 3000000000ULL;
+	e[0].val.last_seen_ns = 4500000000ULL;
+	before = tc_wall_offset_ns();
+	out = print_flow(e, 1, TC_FMT_JSON);
+	after = tc_wall_offset_ns();
+	arr = parse_all(out);
+	o = json_object_array_get_idx(arr, 0);
+	expect_wall(o, "first_seen", 3000000000ULL, before, after);
+	expect_wall(o, "last_seen", 4500000000ULL, before, after);
+	expect_u64(o, "first_seen_ns", 3000000000ULL);
+	expect_u64(o, "last_seen_ns", 4500000000ULL);
+	json_object_put(arr);
+	free(out);
+}
+
 static void test_json_empty(void **state)
 {
 	struct json_object *arr;
@@ -915,6 +1109,13 @@ int main(void)
 		cmocka_unit_test(test_json_ip),
 		cmocka_unit_test(test_json_flow),
 		cmocka_unit_test(test_json_empty),
+		cmocka_unit_test(test_wall_str),
+		cmocka_unit_test(test_cidr_match),
+		cmocka_unit_test(test_cidr_parse_rejects),
+		cmocka_unit_test(test_link_local_multicast),
+		cmocka_unit_test(test_filter_entries),
+		cmocka_unit_test(test_wall_offset_now),
+		cmocka_unit_test(test_json_flow_wall),
 		cmocka_unit_test(test_csv_field_quoting),
 		cmocka_unit_test(test_csv_ip),
 		cmocka_unit_test(test_csv_flow),
