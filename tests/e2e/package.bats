@@ -21,7 +21,7 @@ EXPECTED_FILES="/etc/traffic-counter/traffic-counter.conf
 /lib/systemd/system/traffic-counter-exporter.service
 /lib/systemd/system/traffic-counter-ipfix.service
 /lib/systemd/system/traffic-counter.service
-/usr/lib/systemd/system-generators/traffic-counter-generator
+/lib/systemd/system-generators/traffic-counter-generator
 /usr/lib/sysusers.d/traffic-counter.conf
 /usr/sbin/traffic-counter
 /usr/share/bash-completion/completions/traffic-counter
