@@ -11,10 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <glib.h>
 
 #include "ipfix.h"
+#include "log.h"
 
 struct tc_ipfix_table {
 	GHashTable *flows; /* struct flow_key * (inside the value) -> struct tc_ipfix_flow * */
@@ -378,6 +381,23 @@ static int stats_check(int fd)
 	return 0;
 }
 
+/*
+ * The new pin gets the control map's group and group read bit, so the
+ * readers PIN_GROUP lets read the maps (serve) read the exporter's counts.
+ */
+static void share_like_control(const char *pin_dir, const char *pin)
+{
+	char control[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(control, sizeof(control), "%s/%s", pin_dir, TC_CONTROL_MAP_NAME) >=
+		    (int)sizeof(control) ||
+	    stat(control, &st) || !(st.st_mode & S_IRGRP))
+		return;
+	if (fchownat(AT_FDCWD, pin, (uid_t)-1, st.st_gid, AT_SYMLINK_NOFOLLOW) || chmod(pin, 0640))
+		tc_warn("cannot give %s the group of %s: %s", pin, control, strerror(errno));
+}
+
 int tc_ipfix_stats_open(const char *pin_dir, int create)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = create ? 0 : BPF_F_RDONLY);
@@ -400,6 +420,7 @@ int tc_ipfix_stats_open(const char *pin_dir, int create)
 			close(fd);
 			return err;
 		}
+		share_like_control(pin_dir, pin);
 		return fd;
 	}
 	if (fd < 0)
@@ -412,21 +433,31 @@ int tc_ipfix_stats_open(const char *pin_dir, int create)
 	return fd;
 }
 
-int tc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired)
+int tc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tc_ipfix_stats *out)
 {
-	struct tc_ipfix_stats s;
 	__u32 zero = 0;
 	int fd, err;
 
-	*expired = 0;
 	fd = tc_ipfix_stats_open(pin_dir, 0);
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
 		return fd;
-	err = bpf_map_lookup_elem(fd, &zero, &s) ? -errno : 0;
+	err = bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
 	close(fd);
-	if (!err && s.flow_map_id == flow_map_id)
+	if (!err && out->flow_map_id != flow_map_id)
+		err = -ENOENT; /* counts of an older flow map */
+	return err;
+}
+
+int tc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired)
+{
+	struct tc_ipfix_stats s;
+	int err;
+
+	*expired = 0;
+	err = tc_ipfix_stats_read(pin_dir, flow_map_id, &s);
+	if (err == -ENOENT)
+		return 0;
+	if (!err)
 		*expired = s.expired;
 	return err;
 }

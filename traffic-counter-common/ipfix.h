@@ -200,6 +200,13 @@ __u64 tc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired);
  */
 int tc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired);
 
+/*
+ * The statistics of the exporters of the flow map whose id is `flow_map_id`,
+ * from the pin `<dir>/traffic_ipfix`: 0, -ENOENT when no exporter ever ran
+ * on that map (no pin, or counts of an older map), or a negative errno.
+ */
+int tc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tc_ipfix_stats *out);
+
 /* The pin path of the statistics map under `pin_dir`: 0 or -ENAMETOOLONG. */
 int tc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
 

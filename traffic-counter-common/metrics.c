@@ -635,6 +635,17 @@ static void emit_control(FILE *f, const struct tc_control *c)
 #endif
 }
 
+/* Only where an exporter ran on this flow map: absent means "no exporter". */
+static void emit_ipfix(FILE *f, const struct tc_ipfix_stats *x)
+{
+	emit_value(f, "traffic_counter_ipfix_records_sent_total", "counter",
+		   "Flow records export-ipfix sent to its collector, all runs (a record counts "
+		   "once its message was sent).",
+		   x->records);
+	emit_value(f, "traffic_counter_ipfix_flows_expired_total", "counter",
+		   "Flow entries export-ipfix exported and removed from the flow map.", x->expired);
+}
+
 static void emit_maps(FILE *f, const struct tc_metrics_map *maps)
 {
 	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_FLOW, TC_MAP_STATS};
@@ -723,6 +734,8 @@ int tc_metrics_write(struct tc_metrics *m, const struct tc_metrics_snapshot *s, 
 		return err;
 	if (s->control)
 		emit_control(f, s->control);
+	if (s->ipfix)
+		emit_ipfix(f, s->ipfix);
 	emit_maps(f, s->maps);
 	return ferror(f) ? -EIO : 0;
 }

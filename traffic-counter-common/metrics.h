@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "ipfix.h"
 #include "maps.h"
 
 /* The largest --max-series: bounds the membership table (~64 B a slot). */
@@ -41,6 +42,8 @@ struct tc_metrics_snapshot {
 	const struct tc_stat_entry *stats;
 	size_t n_stats;
 	const struct tc_control *control; /* NULL: not read */
+	/* export-ipfix's counts for this flow map (pin traffic_ipfix); NULL: none ran */
+	const struct tc_ipfix_stats *ipfix;
 	struct tc_metrics_map maps[TC_MAP_KIND_MAX];
 	const char *version;
 	const char *libbpf_version;

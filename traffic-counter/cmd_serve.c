@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "log.h"
 #include "maps.h"
+#include "ipfix.h"
 #include "metrics.h"
 
 /* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
@@ -164,6 +165,8 @@ struct scrape {
 	struct tc_flow_entry *flow;
 	struct tc_stat_entry *stats;
 	struct tc_control control;
+	struct tc_ipfix_stats ipfix;
+	__u32 flow_map_id;
 	struct tc_metrics_snapshot snap;
 };
 
@@ -203,7 +206,16 @@ static int read_map(const struct tc_pins *pins, enum tc_map_kind kind, int requi
 	mp->present = 1;
 	mp->entries = (__u32)n;
 	mp->capacity = info.max_entries;
+	if (kind == TC_MAP_FLOW)
+		sc->flow_map_id = info.id;
 	return 0;
+}
+
+/* export-ipfix's counts, when one ran on this flow map: optional. */
+static void read_ipfix(const struct tc_pins *pins, struct scrape *sc)
+{
+	if (sc->flow_map_id && !tc_ipfix_stats_read(pins->dir, sc->flow_map_id, &sc->ipfix))
+		sc->snap.ipfix = &sc->ipfix;
 }
 
 static void scrape_free(struct scrape *sc)
@@ -222,6 +234,8 @@ static int scrape_read(const struct tc_pins *pins, struct scrape *sc)
 	err = err ?: read_map(pins, TC_MAP_CONTROL, 1, sc);
 	err = err ?: read_map(pins, TC_MAP_FLOW, 0, sc);
 	err = err ?: read_map(pins, TC_MAP_STATS, 0, sc);
+	if (!err)
+		read_ipfix(pins, sc);
 	sc->snap.ip = sc->ip;
 	sc->snap.n_ip = sc->snap.maps[TC_MAP_IP].entries;
 	sc->snap.flow = sc->flow;

@@ -22,15 +22,7 @@ setup() {
 }
 
 teardown() {
-	local pid i
-	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	bg_stop_all
 	tc_e2e_teardown
 }
 
@@ -44,22 +36,6 @@ collector_start() {
 	COL_PID=$!
 	BG_PIDS+=("$COL_PID")
 	wait_eq 5 1 grep -c '^listening$' "$3"
-}
-
-# stop_pid PID [SIG]: SIG (TERM) and a bounded wait; BG_STATUS its exit status.
-stop_pid() {
-	local i
-	kill -s "${2:-TERM}" "$1"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "FAIL: process $1 still runs 10 s after SIG${2:-TERM}" >&2
-		return 1
-	fi
-	BG_STATUS=0
-	wait "$1" || BG_STATUS=$?
 }
 
 # exporter_start LOG ARGS...: export-ipfix -v in B, until it runs.

@@ -66,6 +66,39 @@ tc_e2e_setup() {
 	VERIFY_PIDS=()
 }
 
+# ------------------------------------------ background processes of a test --
+# A test appends what it starts in the background to BG_PIDS; teardown calls
+# bg_stop_all, so nothing outlives a failed test.
+
+# bg_stop_all: SIGTERM to every process in BG_PIDS, SIGKILL after 5 s.
+bg_stop_all() {
+	local pid i
+	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# stop_pid PID [SIG]: SIG (TERM) and a bounded wait; BG_STATUS its exit status.
+stop_pid() {
+	local i
+	kill -s "${2:-TERM}" "$1"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "FAIL: process $1 still runs 10 s after SIG${2:-TERM}" >&2
+		return 1
+	fi
+	BG_STATUS=0
+	wait "$1" || BG_STATUS=$?
+}
+
 tc_e2e_teardown() {
 	local ns pin pid
 	[ -n "${TCE_ID:-}" ] || return 0

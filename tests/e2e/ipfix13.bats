@@ -24,15 +24,7 @@ setup() {
 }
 
 teardown() {
-	local pid i
-	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	bg_stop_all
 	tc_e2e_teardown
 }
 
@@ -45,22 +37,6 @@ collector_start() {
 	COL_PID=$!
 	BG_PIDS+=("$COL_PID")
 	wait_eq 5 1 grep -c '^listening$' "$2"
-}
-
-# stop_pid PID: SIGTERM and a bounded wait; BG_STATUS its exit status.
-stop_pid() {
-	local i
-	kill -TERM "$1"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "FAIL: process $1 still runs 10 s after SIGTERM" >&2
-		return 1
-	fi
-	BG_STATUS=0
-	wait "$1" || BG_STATUS=$?
 }
 
 # exporter_start ARGS...: export-ipfix -v in B, logging to EXP_LOG, until it runs.
@@ -124,8 +100,26 @@ pinned_records() {
 	echo "$v"
 }
 
-# check_accounting OUT...: the exporter stopped cleanly; its "sent" total and
-# its pinned counter equal the flow records the collectors decoded.
+# served_records -> traffic_counter_ipfix_records_sent_total as serve
+# exports it from the pinned counter (in B, on its default loopback port).
+served_records() {
+	local log=$BATS_TEST_TMPDIR/serve.log pid v
+	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
+	pid=$!
+	BG_PIDS+=("$pid")
+	wait_until 10 grep -q '^serving http' "$log" || {
+		echo "FAIL: serve did not start: $(cat "$log")" >&2
+		return 1
+	}
+	v=$(nsenter --net="/run/netns/$NS_B" curl -sf http://127.0.0.1:10437/metrics |
+		sed -n 's/^traffic_counter_ipfix_records_sent_total \([0-9]*\)$/\1/p')
+	stop_pid "$pid"
+	echo "$v"
+}
+
+# check_accounting OUT...: the exporter stopped cleanly; its "sent" total,
+# its pinned counter and serve's metric equal the flow records the
+# collectors decoded.
 check_accounting() {
 	stop_pid "$EXP_PID"
 	assert_eq "$BG_STATUS" 0 "exporter exit status"
@@ -136,6 +130,7 @@ check_accounting() {
 	received=$(cat "$@" | grep -c '^flow ')
 	assert_eq "$sent" "$received" "records the exporter says it sent"
 	assert_eq "$(pinned_records)" "$received" "records counted in $PIN/traffic_ipfix"
+	assert_eq "$(served_records)" "$received" "traffic_counter_ipfix_records_sent_total"
 	if grep -n 'WARNING \*\*\|CRITICAL \*\*' "$EXP_LOG"; then
 		echo "FAIL: raw GLib messages in the exporter's output (above)" >&2
 		return 1

@@ -354,6 +354,29 @@ static void test_absent_maps(void **state)
 	tc_metrics_free(m);
 }
 
+/* export-ipfix's counts: only where an exporter ran, as counters. */
+static void test_ipfix_counts(void **state)
+{
+	struct tc_ipfix_stats x = {.records = 1234, .expired = 56};
+	struct tc_metrics *m = policy(0, 32, 128);
+	struct tc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, NULL, 0);
+	text = scrape(m, &s);
+	assert_null(strstr(text, "traffic_counter_ipfix_"));
+	free(text);
+	s.ipfix = &x;
+	text = scrape(m, &s);
+	assert_non_null(strstr(text, "# TYPE traffic_counter_ipfix_records_sent_total counter\n"
+				     "traffic_counter_ipfix_records_sent_total 1234\n"));
+	assert_non_null(strstr(text, "# TYPE traffic_counter_ipfix_flows_expired_total counter\n"
+				     "traffic_counter_ipfix_flows_expired_total 56\n"));
+	free(text);
+	tc_metrics_free(m);
+}
+
 /* Two ifindexes with one name give one series per address, not two. */
 static void test_same_name_merges(void **state)
 {
@@ -597,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_help_and_type),
 		cmocka_unit_test(test_other_metrics),
 		cmocka_unit_test(test_absent_maps),
+		cmocka_unit_test(test_ipfix_counts),
 		cmocka_unit_test(test_same_name_merges),
 		cmocka_unit_test(test_top_k_first_scrape),
 		cmocka_unit_test(test_sticky_monotonic),
