@@ -13,9 +13,6 @@ enum {
 	OPT_CSV,
 	OPT_SORT,
 	OPT_TOP,
-	OPT_ADDRESS,
-	OPT_EXCLUDE_LL,
-	OPT_EXCLUDE_MC,
 };
 
 static const struct tc_opt dump_opts[] = {
@@ -23,14 +20,7 @@ static const struct tc_opt dump_opts[] = {
 	{"csv", NULL, "print CSV with a header line", OPT_CSV},
 	{"sort", "KEY", "bytes (default), packets or ip", OPT_SORT},
 	{"top", "N", "only the first N entries after sorting", OPT_TOP},
-	{"address", "CIDR",
-	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "
-	 "destination); a display filter, counting is unchanged",
-	 OPT_ADDRESS},
-	{"exclude-link-local", NULL, "hide link-local addresses (fe80::/10, 169.254.0.0/16)",
-	 OPT_EXCLUDE_LL},
-	{"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",
-	 OPT_EXCLUDE_MC},
+	TC_FILTER_OPTIONS,
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -49,10 +39,12 @@ const struct tc_cmd_def dump_maps_def = {
 static int dump_opt(int id, const char *arg, void *ctx)
 {
 	struct dump_args *a = ctx;
-	int v;
+	int v, err;
 
 	if (tc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (tc_filter_args_handle(&a->filter, id, arg, &err))
+		return err;
 	switch (id) {
 	case OPT_JSON:
 	case OPT_CSV:
@@ -69,21 +61,6 @@ static int dump_opt(int id, const char *arg, void *ctx)
 		return 0;
 	case OPT_TOP:
 		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
-	case OPT_ADDRESS:
-		if (a->filter.cidr_set)
-			return tc_opt_invalid("address", "give --address once");
-		if (tc_cidr_parse(arg, &a->filter))
-			return tc_opt_invalid("address",
-					      "'%s' is not an IPv4 or IPv6 address or prefix "
-					      "(ADDR or ADDR/LEN)",
-					      arg);
-		return 0;
-	case OPT_EXCLUDE_LL:
-		a->filter.no_link_local = 1;
-		return 0;
-	case OPT_EXCLUDE_MC:
-		a->filter.no_multicast = 1;
-		return 0;
 	default:
 		return -EINVAL;
 	}

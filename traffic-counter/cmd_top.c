@@ -27,9 +27,6 @@ enum {
 	OPT_ITERATIONS,
 	OPT_TOP,
 	OPT_EXACT,
-	OPT_ADDRESS,
-	OPT_EXCLUDE_LL,
-	OPT_EXCLUDE_MC,
 };
 
 static const struct tc_opt top_opts[] = {
@@ -41,14 +38,7 @@ static const struct tc_opt top_opts[] = {
 	 OPT_ITERATIONS},
 	{"top", "N", "plain text: at most N rows per report (default: all)", OPT_TOP},
 	{"exact", NULL, "plain text: exact numbers instead of human units", OPT_EXACT},
-	{"address", "CIDR",
-	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "
-	 "destination); a display filter, counting is unchanged",
-	 OPT_ADDRESS},
-	{"exclude-link-local", NULL, "hide link-local addresses (fe80::/10, 169.254.0.0/16)",
-	 OPT_EXCLUDE_LL},
-	{"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",
-	 OPT_EXCLUDE_MC},
+	TC_FILTER_OPTIONS,
 	TC_PIN_OPTIONS,
 	{0},
 };
@@ -69,10 +59,12 @@ volatile sig_atomic_t top_stop;
 static int top_opt(int id, const char *arg, void *ctx)
 {
 	struct top_args *a = ctx;
-	int v;
+	int v, err;
 
 	if (tc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (tc_filter_args_handle(&a->filter, id, arg, &err))
+		return err;
 	switch (id) {
 	case OPT_INTERVAL:
 		if (tc_interval_parse(arg, &a->interval))
@@ -104,21 +96,6 @@ static int top_opt(int id, const char *arg, void *ctx)
 		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
 	case OPT_EXACT:
 		a->exact = 1;
-		return 0;
-	case OPT_ADDRESS:
-		if (a->filter.cidr_set)
-			return tc_opt_invalid("address", "give --address once");
-		if (tc_cidr_parse(arg, &a->filter))
-			return tc_opt_invalid("address",
-					      "'%s' is not an IPv4 or IPv6 address or prefix "
-					      "(ADDR or ADDR/LEN)",
-					      arg);
-		return 0;
-	case OPT_EXCLUDE_LL:
-		a->filter.no_link_local = 1;
-		return 0;
-	case OPT_EXCLUDE_MC:
-		a->filter.no_multicast = 1;
 		return 0;
 	default:
 		return -EINVAL;

@@ -7,6 +7,7 @@
 #include <net/if.h>
 
 #include "log.h"
+#include "format.h"
 #include "opts.h"
 
 #define OPT_HELP    'h'
@@ -131,6 +132,30 @@ int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_ha
 	}
 	free(lo);
 	return err;
+}
+
+int tc_filter_args_handle(struct tc_addr_filter *f, int id, const char *arg, int *err)
+{
+	*err = 0;
+	switch (id) {
+	case TC_OPT_ADDRESS:
+		if (f->cidr_set)
+			*err = tc_opt_invalid("address", "give --address once");
+		else if (tc_cidr_parse(arg, f))
+			*err = tc_opt_invalid("address",
+					      "'%s' is not an IPv4 or IPv6 address or prefix "
+					      "(ADDR or ADDR/LEN)",
+					      arg);
+		return 1;
+	case TC_OPT_EXCLUDE_LL:
+		f->no_link_local = 1;
+		return 1;
+	case TC_OPT_EXCLUDE_MC:
+		f->no_multicast = 1;
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg)

@@ -87,6 +87,32 @@ enum {
 			TC_OPT_CONTROL_PIN                                                         \
 	}
 
+/* The display filters of dump-maps and top (struct tc_addr_filter). */
+enum {
+	TC_OPT_ADDRESS = 1100,
+	TC_OPT_EXCLUDE_LL,
+	TC_OPT_EXCLUDE_MC,
+};
+
+#define TC_FILTER_OPTIONS                                                                          \
+	{"address", "CIDR",                                                                        \
+	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "          \
+	 "destination); a display filter, counting is unchanged",                                  \
+	 TC_OPT_ADDRESS},                                                                          \
+		{"exclude-link-local", NULL,                                                       \
+		 "hide link-local addresses (fe80::/10, 169.254.0.0/16)", TC_OPT_EXCLUDE_LL},      \
+	{                                                                                          \
+		"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",     \
+			TC_OPT_EXCLUDE_MC                                                          \
+	}
+
+struct tc_addr_filter;
+/*
+ * Handles the TC_OPT_ADDRESS/EXCLUDE ids: 1 if it was one of them (*err set
+ * to 0 or the option error), 0 if not.
+ */
+int tc_filter_args_handle(struct tc_addr_filter *f, int id, const char *arg, int *err);
+
 /* Handles the TC_OPT_PIN* ids: 1 if it was one of them, 0 if not. */
 int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg);
 /* Resolves the pins (env default, overrides). 0 or -errno after logging. */
