@@ -273,7 +273,7 @@ pins_and_commands() {
 		"export-ipfix --collector 127.0.0.1:4739")
 	# shellcheck disable=SC2016 # expanded inside the namespace
 	plan="root attach --iface $DEV_B
-sh timeout 60 nsenter --net=/run/netns/\$NS_A \$TC_BIN attach --iface \$DEV_A --attach-point tc-egress --tc-api netlink --pin-dir \$PIN
+sh timeout 60 nsenter --net=/run/netns/\$NS_B \$TC_BIN attach --iface \$DEV_B --attach-point tc-egress --tc-api netlink --pin-dir \$PIN
 sh timeout 30 ip netns exec \$NS_A ping -q -n -c 2 -s 56 -i 0.01 -W 2 \$B4
 sh stat -c '%n %F %a %U %G' \$PIN \$PIN/links; find \$PIN -mindepth 1 -not -type d -exec stat -c '%a %U %G' {} +
 "

@@ -338,7 +338,13 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 }
 
 @test "serve: a few thousand requests under ab: no error, no memory growth" {
-	known_traffic
+	# IPv4 only: an MLD report landing mid-run would add a series, and with
+	# it memory that is not a leak.
+	make_pair nov6
+	tc_attach "$NS_B" --iface "$DEV_B"
+	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	ping4 5
+	wait_eq 5 "5 $((5 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
 	local out before after
 	# Warm-up at the same concurrency: every thread's malloc arena exists before.
