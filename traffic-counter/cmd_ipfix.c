@@ -502,9 +502,10 @@ struct exporter {
 	struct tc_pins pins;
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 	struct fb fb;
-	int connected;	 /* templates sent on the current connection */
-	int unreachable; /* reported once per outage */
-	int probe_out;	 /* UDP, unreachable: the last probe went out */
+	int connected;	  /* templates sent on the current connection */
+	int unreachable;  /* reported once per outage */
+	int counting_off; /* flow counting was off at start */
+	int probe_out;	  /* UDP, unreachable: the last probe went out */
 	__u64 templates_ns;
 	int flow_fd, ctl_fd, stats_fd, lock_fd;
 	char lock_path[128];
@@ -891,9 +892,8 @@ static int open_maps(struct exporter *x)
 	x->ctl_fd = tc_map_open(x->pins.control, TC_MAP_CONTROL, NULL, &info);
 	if (x->ctl_fd < 0)
 		return x->ctl_fd;
-	if (!tc_control_read(x->ctl_fd, &ctl) && !(ctl.flags & TC_FLAG_FLOW_COUNTERS))
-		tc_warn("flow counting is off: nothing to export until 'traffic-counter set "
-			"--enable-flow-map'");
+	/* Said once the exporter runs: a failed start is one line. */
+	x->counting_off = !tc_control_read(x->ctl_fd, &ctl) && !(ctl.flags & TC_FLAG_FLOW_COUNTERS);
 	return 0;
 }
 
@@ -994,6 +994,9 @@ int cmd_export_ipfix(int argc, char **argv)
 	ret = TC_EXIT_FAIL;
 	if (setup(&x))
 		goto out;
+	if (x.counting_off)
+		tc_warn("flow counting is off: nothing to export until 'traffic-counter set "
+			"--enable-flow-map'");
 	tc_info("exporting %s to %s (%s) every %u s: active timeout %u s, idle timeout %u s",
 		x.pins.flow, x.a.collector, x.a.tcp ? "tcp" : "udp", x.a.interval, x.a.active,
 		x.a.idle);

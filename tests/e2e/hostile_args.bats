@@ -352,9 +352,14 @@ judge() {
 	fi
 	[ "$RC" = 1 ] || [ "$RC" = 2 ] || return 0
 	[ "$VERBOSE" = 0 ] || return 0
-	if [ "$lines" -gt 1 ] && [ "$cmd" = apply ]; then
-		# apply tries every step of its file and names each one that
-		# failed (and each bad line of the file): one message a line.
+	# A long-running command that started and was then stopped by our
+	# SIGTERM says what it did on the way out (export-ipfix: its last cycle).
+	if is_long_running "$cmd" && grep -q '^stopping on signal 15' "$W/.err"; then
+		return 0
+	fi
+	if [ "$lines" -gt 1 ] && { [ "$cmd" = apply ] || [[ " ${VEC[*]} " == *" --config "* ]]; }; then
+		# A configuration file is read whole and each bad line named (apply
+		# also names each step that failed): one message a line.
 		for l in "${err[@]}"; do
 			[[ $l == "traffic-counter: "* ]] || WHY="apply: a stderr line is not a message"
 		done
