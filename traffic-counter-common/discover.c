@@ -561,18 +561,26 @@ static void report_detached(const struct tc_found *f)
 		maps);
 }
 
+/* Ours at this attach point of this interface, NULL if none. */
+static struct tc_found *found_at(struct tc_found *list, size_t n, enum tc_attach_point ap,
+				 int ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
+			return &list[i];
+	return NULL;
+}
+
 int tc_found_pin_dir(enum tc_attach_point ap, int ifindex, char *dir, size_t len)
 {
-	struct tc_found *list, *f = NULL;
+	struct tc_found *list, *f;
 	size_t n;
 	int err;
 
 	err = tc_discover(&list, &n);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && !f; i++)
-		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
-			f = &list[i];
+	f = found_at(list, n, ap, ifindex);
 	if (f) {
 		tc_found_locate(f, 1, NULL);
 		snprintf(dir, len, "%s", f->pin_dir);
@@ -584,16 +592,14 @@ int tc_found_pin_dir(enum tc_attach_point ap, int ifindex, char *dir, size_t len
 int tc_detach_found(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex,
 		    const char *ifname)
 {
-	struct tc_found *list, *f = NULL;
+	struct tc_found *list, *f;
 	size_t n;
 	int err;
 
 	err = tc_discover(&list, &n);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && !f; i++)
-		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
-			f = &list[i];
+	f = found_at(list, n, ap, ifindex);
 	if (!f) {
 		report_not_ours(ap, ifindex, ifname);
 		err = -ENOENT;
