@@ -30,15 +30,8 @@ setup() {
 }
 
 teardown() {
-	local pid i
-	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	local i
+	bg_stop_all
 	for i in ${TMP_DIRS[@]+"${TMP_DIRS[@]}"}; do
 		rm -rf "$i"
 	done
