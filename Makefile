@@ -44,7 +44,7 @@ CLI_DIR    := traffic-counter
 # machine's BTF.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(ABI_FLAGS) \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
-	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(COMMON_DIR) -MMD -MP
+	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(COMMON_DIR)/abi -MMD -MP
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # CFLAGS, CPPFLAGS and LDFLAGS from the environment are honoured, so a
@@ -57,7 +57,7 @@ LDFLAGS  += $(SAN_FLAGS)
 SYSCONFDIR ?= /etc
 TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
 	-DTC_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-I$(COMMON_DIR) -I$(BUILD) -MMD -MP \
+	-I$(COMMON_DIR) -I$(CLI_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lncursesw -ltinfo -lfixbuf -lglib-2.0)
 
@@ -67,8 +67,8 @@ SKEL     := $(BUILD)/traffic_counter.skel.h
 SKELS    := $(SKEL) $(BUILD)/migrate.skel.h
 BIN      := $(BUILD)/traffic-counter
 
-COMMON_SRCS := $(sort $(wildcard $(COMMON_DIR)/*.c))
-CLI_SRCS    := $(sort $(wildcard $(CLI_DIR)/*.c))
+COMMON_SRCS := $(sort $(wildcard $(COMMON_DIR)/*/*.c))
+CLI_SRCS    := $(sort $(wildcard $(CLI_DIR)/*.c $(CLI_DIR)/*/*.c))
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
@@ -147,7 +147,7 @@ include dist/install.mk
 include dist/deb.mk
 
 format:
-	clang-format -i $(COMMON_DIR)/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] \
+	clang-format -i $(COMMON_DIR)/*/*.[ch] $(EBPF_DIR)/*.[ch] $(CLI_DIR)/*.[ch] $(CLI_DIR)/*/*.[ch] \
 		$(wildcard tests/*/*.[ch]) $(wildcard bench/*.[ch])
 
 clean:

@@ -6,7 +6,7 @@ BENCH_BUILD    := $(BUILD)/bench
 BENCH_BPF_SRCS := $(sort $(wildcard bench/*.bpf.c))
 BENCH_BPF_OBJS := $(BENCH_BPF_SRCS:bench/%.bpf.c=$(BENCH_BUILD)/%.bpf.o)
 BENCH_SKELS    := $(BENCH_BPF_OBJS:%.bpf.o=%.skel.h)
-BENCH_HDRS     := $(wildcard bench/*.h) $(COMMON_DIR)/traffic_counter_abi.h
+BENCH_HDRS     := $(wildcard bench/*.h) $(COMMON_DIR)/abi/traffic_counter_abi.h
 BENCH_LIB_SRCS := bench/bench_lib.c bench/rounds.c
 BENCH_BINS     := $(addprefix $(BENCH_BUILD)/,prog_bench maps_bench e2e_bench fill_map)
 BENCH_CFLAGS    = $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(BENCH_BUILD)

@@ -40,7 +40,7 @@
 #include <bpf/libbpf.h>
 
 #include "bench_lib.h"
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 #include "traffic_counter.skel.h"
 #include "gen.skel.h"
 

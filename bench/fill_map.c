@@ -16,7 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 #define CHUNK 8192u
 

@@ -24,7 +24,7 @@
 
 #include "bench_lib.h"
 #include "rounds.h"
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 #include "traffic_counter.skel.h"
 #include "floor.skel.h"
 #include "variants.skel.h"

@@ -10,7 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "rounds.h"
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 /*
  * One thread per CPU for multi-CPU configurations, pinned to CPUs

@@ -18,7 +18,7 @@ cppcheck --quiet --error-exitcode=1 --inline-suppr \
 	--enable=warning,performance,portability --std=c11 \
 	--suppress=missingIncludeSystem \
 	-D__x86_64__ '-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = {0}' \
-	-I traffic-counter-common -I traffic-counter -I bench \
+	-I traffic-counter-common -I traffic-counter-common/abi -I traffic-counter -I bench \
 	traffic-counter traffic-counter-common tests "${bench_c[@]}" || status=1
 
 step shellcheck

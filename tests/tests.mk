@@ -3,7 +3,7 @@
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
-BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.c)) $(COMMON_DIR)/names.c
+BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.c)) $(COMMON_DIR)/util/names.c
 BPF_TEST_BIN  := $(BUILD)/tests/bpf/test_bpf
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:%.c=$(BUILD)/%)
@@ -14,12 +14,12 @@ CLI_LIB_OBJS := $(filter-out %/main.o,$(CLI_OBJS))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(COMMON_OBJS) $(CLI_LIB_OBJS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) -I$(CLI_DIR) $(CFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
 $(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(wildcard tests/bpf/*.h) $(SKEL)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-TEST,$@)
@@ -39,7 +39,7 @@ $(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # skb test run refuses at tc, for short_frames.bats to send over a veth: it is
 # built from the same table and predicate as test_bpf (tests/bpf/cases.c).
 TC_REFUSED_SRCS := tests/helpers/tc_refused.c tests/bpf/cases.c tests/bpf/pkt.c \
-	$(COMMON_DIR)/names.c
+	$(COMMON_DIR)/util/names.c
 $(BUILD)/tests/helpers/tc_refused: $(TC_REFUSED_SRCS) tests/bpf/cases.h tests/bpf/pkt.h \
 		tests/bpf/harness.h
 	$(call msg,CC-TEST,$@)
@@ -106,7 +106,7 @@ FUZZ_BIN      := $(FUZZ_DIR)/fuzz_bpf
 FUZZ_SEEDER   := $(FUZZ_DIR)/pcap_seeds
 FUZZ_SEEDS    := $(FUZZ_DIR)/seeds
 FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c tests/fuzz/native_parse.c \
-	$(COMMON_DIR)/names.c
+	$(COMMON_DIR)/util/names.c
 FUZZ_HDRS     := tests/fuzz/ref_parser.h tests/fuzz/native_parse.h tests/fuzz/scenario.h \
 	$(EBPF_DIR)/parse.h
 TC_CORPUS     ?= $(abspath tests/corpus)
@@ -120,7 +120,7 @@ FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
 $(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(EBPF_DIR) -O1 -g $(FUZZ_SANITIZE) \
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi -O1 -g $(FUZZ_SANITIZE) \
 		$(FUZZ_SRCS) \
 		$(LDLIBS) -o $@ || { echo "fuzz: clang could not build a libFuzzer target;" \
 		"is libclang-rt-14-dev installed? (sudo make deps)" >&2; exit 1; }
@@ -128,7 +128,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 # The oracle's own check: ref_parser against the case table and tshark.
 FUZZ_AGREE := $(FUZZ_DIR)/ref_agree
 FUZZ_AGREE_SRCS := tests/fuzz/ref_agree.c tests/fuzz/ref_parser.c tests/bpf/cases.c \
-	tests/bpf/pkt.c $(COMMON_DIR)/names.c
+	tests/bpf/pkt.c $(COMMON_DIR)/util/names.c
 $(FUZZ_AGREE): $(FUZZ_AGREE_SRCS) tests/fuzz/ref_parser.h tests/bpf/cases.h tests/bpf/pkt.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)

@@ -13,12 +13,12 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "caps.h"
+#include "loader/caps.h"
 #include "commands.h"
-#include "config.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
+#include "config/config.h"
+#include "loader/loader.h"
+#include "util/log.h"
+#include "maps/maps.h"
 
 enum {
 	OPT_CONFIG = 1,

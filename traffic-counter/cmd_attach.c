@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "caps.h"
+#include "loader/caps.h"
 #include "commands.h"
-#include "loader.h"
-#include "log.h"
+#include "loader/loader.h"
+#include "util/log.h"
 
 enum {
 	OPT_IFACE = 1,

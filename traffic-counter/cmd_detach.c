@@ -4,12 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "loader/caps.h"
 #include "commands.h"
-#include "discover.h"
-#include "hooks.h"
-#include "loader.h"
-#include "log.h"
+#include "loader/discover.h"
+#include "loader/hooks.h"
+#include "loader/loader.h"
+#include "util/log.h"
 
 enum {
 	OPT_IFACE = 1,

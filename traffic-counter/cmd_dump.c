@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "maps/maps.h"
 
 enum {
 	OPT_JSON = 1,

@@ -20,10 +20,10 @@
 #include <fixbuf/public.h>
 
 #include "commands.h"
-#include "config.h"
-#include "ipfix.h"
-#include "log.h"
-#include "maps.h"
+#include "config/config.h"
+#include "export/ipfix.h"
+#include "util/log.h"
+#include "maps/maps.h"
 
 #define NS_PER_S 1000000000ULL
 

@@ -19,10 +19,10 @@
 #include <microhttpd.h>
 
 #include "commands.h"
-#include "log.h"
-#include "maps.h"
-#include "ipfix.h"
-#include "metrics.h"
+#include "util/log.h"
+#include "maps/maps.h"
+#include "export/ipfix.h"
+#include "export/metrics.h"
 
 /* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
 #define SERVE_LISTEN_DEFAULT	 "127.0.0.1:10437"

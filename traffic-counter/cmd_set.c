@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "maps/maps.h"
 
 enum {
 	OPT_ENABLE_FLOW = 1,

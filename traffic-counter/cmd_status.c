@@ -10,12 +10,12 @@
 #include <json-c/json.h>
 
 #include "commands.h"
-#include "discover.h"
-#include "ipfix.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
-#include "migrate.h"
+#include "loader/discover.h"
+#include "export/ipfix.h"
+#include "loader/loader.h"
+#include "util/log.h"
+#include "maps/maps.h"
+#include "loader/migrate.h"
 
 enum {
 	OPT_JSON = 1,

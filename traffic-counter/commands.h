@@ -5,8 +5,8 @@
 
 #include <linux/types.h>
 
-#include "format.h"
-#include "names.h"
+#include "export/format.h"
+#include "util/names.h"
 #include "opts.h"
 
 struct tc_command {

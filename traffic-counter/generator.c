@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "config.h"
+#include "config/config.h"
 
 /* Tests only: another file than the installed one. systemd runs generators
  * with an environment of its own, so this is never set at boot. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "log.h"
+#include "util/log.h"
 
 const struct tc_command tc_commands[] = {
 	{"attach", &attach_def, cmd_attach},

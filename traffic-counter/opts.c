@@ -6,8 +6,8 @@
 #include <string.h>
 #include <net/if.h>
 
-#include "log.h"
-#include "format.h"
+#include "util/log.h"
+#include "export/format.h"
 #include "opts.h"
 
 #define OPT_HELP    'h'

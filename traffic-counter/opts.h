@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-#include "pins.h"
+#include "maps/pins.h"
 
 enum tc_exit {
 	TC_EXIT_OK = 0,

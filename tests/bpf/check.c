@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "cases.h"
-#include "names.h"
+#include "util/names.h"
 
 /* The names users see, from the library: a test never invents its own. */
 const char *stat_name(unsigned int stat)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 enum prog_id {
 	PROG_XDP,	 /* tc_xdp, xdp.frags */

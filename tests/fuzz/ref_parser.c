@@ -47,7 +47,7 @@
 #include <string.h>
 
 #include "ref_parser.h"
-#include "names.h"
+#include "util/names.h"
 
 #define TPID_8021Q	 0x8100
 #define TPID_8021AD	 0x88a8

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 #define REF_NO_REMARK 0xff
 

@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 #define MAX_COUNT (1UL << 22) /* 64 ports x 65536 sources in 198.18.0.0/15 */
 

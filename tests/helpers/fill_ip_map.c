@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 #define MAX_COUNT 131072UL /* 198.18.0.0/15 */
 

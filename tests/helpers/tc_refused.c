@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "cases.h"
-#include "names.h"
+#include "util/names.h"
 
 /* What one frame of case c adds at a hook whose key address is src or dst. */
 static int outcome(const struct frame_case *c, bool key_src, char *buf, size_t len)

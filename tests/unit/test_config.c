@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
-#include "config.h"
+#include "config/config.h"
 
 static int parse_text(const char *text, struct tc_config *cfg)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "unit.h"
-#include "discover.h"
+#include "loader/discover.h"
 
 static void test_record_name_round_trip(void **state)
 {

@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "unit.h"
-#include "format.h"
+#include "export/format.h"
 
 #define NO_IF	   999999 /* no such interface: its name is "if999999" */
 #define NO_IF_NAME "if999999"

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 
 #include "unit.h"
-#include "ipfix.h"
+#include "export/ipfix.h"
 
 #define S(x) ((__u64)(x)*1000000000ULL)
 

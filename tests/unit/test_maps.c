@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "unit.h"
-#include "maps.h"
+#include "maps/maps.h"
 
 struct shape {
 	enum tc_map_kind kind;

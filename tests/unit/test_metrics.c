@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
-#include "metrics.h"
+#include "export/metrics.h"
 
 /* Names by ifindex, independent of the host's interfaces. 5 and 6 share a
  * name, as two namespaces' interfaces can seen from a third. */

@@ -4,8 +4,8 @@
 #include <ctype.h>
 
 #include "unit.h"
-#include "names.h"
-#include "maps.h"
+#include "util/names.h"
+#include "maps/maps.h"
 
 static void test_attach_point_round_trip(void **state)
 {

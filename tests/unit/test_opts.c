@@ -4,7 +4,7 @@
 
 #include "unit.h"
 #include "commands.h"
-#include "log.h"
+#include "util/log.h"
 
 /* One argv at a time: parse results point into it until the next call. */
 static struct unit_args args;

@@ -5,7 +5,7 @@
 
 #include "unit.h"
 #include "opts.h"
-#include "pins.h"
+#include "maps/pins.h"
 
 #define ENV_PIN_DIR "TRAFFIC_COUNTER_PIN_DIR"
 

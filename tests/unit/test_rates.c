@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
-#include "rates.h"
+#include "top/rates.h"
 
 static struct tc_ip_entry ip(__u8 last, __u8 dir, __u32 ifindex, __u64 bytes, __u64 packets)
 {

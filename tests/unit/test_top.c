@@ -5,8 +5,8 @@
 
 #include "unit.h"
 #include "commands.h"
-#include "config.h"
-#include "top.h"
+#include "config/config.h"
+#include "top/top.h"
 
 static int top_args_of(struct top_args *t, struct unit_args *a, struct unit_capture *err)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * verify's arithmetic (traffic-counter/verify.h): the agent's sum, the
+ * verify's arithmetic (traffic-counter/verify/verify.h): the agent's sum, the
  * interface side per direction, the bounds from two snapshots, the
  * tolerance, the device conventions, the verdict; and its exit codes
  * before any map is read.
@@ -10,7 +10,7 @@
 
 #include "unit.h"
 #include "commands.h"
-#include "verify.h"
+#include "verify/verify.h"
 
 /* ---- building snapshots -------------------------------------------------- */
 

@@ -22,12 +22,12 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "migrate_abi.h" /* before migrate.skel.h, which uses its types */
+#include "abi/migrate_abi.h" /* before migrate.skel.h, which uses its types */
 #include "traffic_counter.skel.h"
 #include "migrate.skel.h"
 #include "hooks.h"
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "maps/maps.h"
 #include "migrate.h"
 
 #define STAGING_DIR "migrating" /* bpffs forbids dots in names */

@@ -5,7 +5,7 @@
 
 #include "format.h"
 #include "metrics.h"
-#include "names.h"
+#include "util/names.h"
 
 #define DEVLEN	   TC_IFNAME_LEN /* tc_ifname's longest answer */
 #define PLEN_OTHER 0xff		 /* the series of everything without one of its own */

@@ -11,7 +11,7 @@
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "maps.h"
 
 /* dump_percpu_counters relies on the counters closing each entry. */

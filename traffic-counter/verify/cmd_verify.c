@@ -16,9 +16,9 @@
 
 #include "commands.h"
 #include "ifstats.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
+#include "loader/loader.h"
+#include "util/log.h"
+#include "maps/maps.h"
 #include "verify.h"
 
 enum {

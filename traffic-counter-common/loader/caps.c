@@ -5,7 +5,7 @@
 #include <linux/capability.h>
 
 #include "caps.h"
-#include "log.h"
+#include "util/log.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39 /* Linux 5.8 */

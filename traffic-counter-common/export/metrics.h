@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 #include "ipfix.h"
-#include "maps.h"
+#include "maps/maps.h"
 
 /* The largest --max-series: bounds the membership table (~64 B a slot). */
 #define TC_METRICS_MAX_SERIES (1U << 20)

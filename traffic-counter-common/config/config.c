@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "ipfix.h"
+#include "export/ipfix.h"
 
 /* The bound of attach's --ip-map-size and --flow-map-size. */
 #define MAX_MAP_ENTRIES (1U << 24)

@@ -3,7 +3,7 @@
 #ifndef TC_NAMES_H
 #define TC_NAMES_H
 
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 enum tc_attach_point {
 	TC_AP_XDP,

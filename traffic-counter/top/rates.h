@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "maps.h"
+#include "maps/maps.h"
 
 enum tc_view {
 	TC_VIEW_IP,

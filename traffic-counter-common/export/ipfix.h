@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "maps.h"
-#include "traffic_counter_abi.h"
+#include "maps/maps.h"
+#include "abi/traffic_counter_abi.h"
 
 /* flowEndReason (IANA IPFIX registry, RFC 5102 5.11.3). */
 enum tc_ipfix_end {

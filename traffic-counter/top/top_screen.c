@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "maps/maps.h"
 #include "top.h"
 
 /* The longest wait for a key: how late a signal or a refresh can be. */

@@ -13,9 +13,9 @@
 #include "traffic_counter.skel.h"
 #include "discover.h"
 #include "hooks.h"
-#include "ipfix.h"
-#include "log.h"
-#include "maps.h"
+#include "export/ipfix.h"
+#include "util/log.h"
+#include "maps/maps.h"
 #include "migrate.h"
 
 struct map_plan {

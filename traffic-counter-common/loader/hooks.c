@@ -9,7 +9,7 @@
 
 #include "discover.h"
 #include "hooks.h"
-#include "log.h"
+#include "util/log.h"
 
 static int prog_name(__u32 prog_id, char *name, size_t len)
 {

@@ -13,7 +13,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 
-#include "names.h"
+#include "util/names.h"
 
 #ifndef TC_SYSCONFDIR
 #define TC_SYSCONFDIR "/etc" /* the Makefile's SYSCONFDIR */

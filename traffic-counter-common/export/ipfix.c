@@ -17,7 +17,7 @@
 #include <glib.h>
 
 #include "ipfix.h"
-#include "log.h"
+#include "util/log.h"
 
 struct tc_ipfix_table {
 	GHashTable *flows; /* struct flow_key * (inside the value) -> struct tc_ipfix_flow * */

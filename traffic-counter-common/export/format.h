@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-#include "maps.h"
+#include "maps/maps.h"
 
 #define TC_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 

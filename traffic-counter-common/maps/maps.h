@@ -8,7 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "pins.h"
-#include "traffic_counter_abi.h"
+#include "abi/traffic_counter_abi.h"
 
 enum tc_map_kind {
 	TC_MAP_IP,

@@ -12,9 +12,9 @@
 #include <linux/types.h>
 
 #include "ifstats.h"
-#include "loader.h"
-#include "maps.h"
-#include "traffic_counter_abi.h"
+#include "loader/loader.h"
+#include "maps/maps.h"
+#include "abi/traffic_counter_abi.h"
 
 /* Bytes the tolerance allows per packet: the largest frame an IP length allows. */
 #define VERIFY_MAX_FRAME 65549

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 
 #include "format.h"
-#include "names.h"
-#include "pins.h"
+#include "util/names.h"
+#include "maps/pins.h"
 
 /* Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf. */
 static char *ipv4_str(const __u8 *a, char *p)

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "maps.h"
+#include "util/log.h"
+#include "maps/maps.h"
 #include "top.h"
 
 #define TOP_INTERVAL_DEFAULT 1.0

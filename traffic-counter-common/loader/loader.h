@@ -6,8 +6,8 @@
 #include <net/if.h>
 #include <stddef.h>
 
-#include "names.h"
-#include "pins.h"
+#include "util/names.h"
+#include "maps/pins.h"
 
 /* What tc_attach did at the hook, for the user: a re-attach is no first attach. */
 struct tc_attach_result {

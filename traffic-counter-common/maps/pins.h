@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "names.h"
+#include "util/names.h"
 
 struct tc_pins {
 	char dir[PATH_MAX]; /* holds traffic_stats and links/ */

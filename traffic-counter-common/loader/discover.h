@@ -10,7 +10,7 @@
 #define TC_DISCOVER_H
 
 #include "loader.h"
-#include "maps.h"
+#include "maps/maps.h"
 
 /* Bounds of the bpffs walk: it must stay quick whatever is pinned. */
 #define TC_WALK_ROOT	    "/sys/fs/bpf"

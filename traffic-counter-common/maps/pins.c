@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "pins.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"

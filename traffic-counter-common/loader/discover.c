@@ -16,7 +16,7 @@
 
 #include "discover.h"
 #include "hooks.h"
-#include "log.h"
+#include "util/log.h"
 
 /* Every priority our cls_bpf filter has had: a filter of an older release
  * is still ours to find and to remove. */
