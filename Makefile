@@ -22,7 +22,7 @@ endif
 # (tests/e2e/migrate.bats) attach with it, then migrate with the real build.
 ifneq ($(ABI),)
 BUILD    := build-abi$(ABI)
-ABI_FLAGS := -DTC_ABI_VERSION=$(ABI)
+ABI_FLAGS := -DTFC_ABI_VERSION=$(ABI)
 endif
 
 ifeq ($(V),1)
@@ -55,8 +55,8 @@ LDFLAGS  += $(SAN_FLAGS)
 # Where apply and the unit generator look for traffic-counter.conf by
 # default; also where dist/install.mk installs it.
 SYSCONFDIR ?= /etc
-TC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
-	-DTC_SYSCONFDIR='"$(SYSCONFDIR)"' \
+TFC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTFC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
+	-DTFC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-I$(COMMON_DIR) -I$(CLI_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd ncursesw libfixbuf 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lncursesw -ltinfo -lfixbuf -lglib-2.0)
@@ -115,7 +115,7 @@ $(BUILD)/.%.skel.stamp: $(BUILD)/%.bpf.o
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(TC_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(TFC_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(CLI_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
@@ -134,7 +134,7 @@ bench:
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/tests/helpers/udp_send
-	$(Q)TC_HELPERS=$(abspath $(BUILD)/tests/helpers) scripts/demo.sh $(BIN)
+	$(Q)TFC_HELPERS=$(abspath $(BUILD)/tests/helpers) scripts/demo.sh $(BIN)
 
 # Man pages, completion, units, example configuration: dist/install.mk.
 install: $(BIN) install-dist

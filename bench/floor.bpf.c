@@ -19,7 +19,7 @@ int xdp_pass(struct xdp_md *ctx)
 }
 
 SEC("tc")
-int tc_ok(struct __sk_buff *skb)
+int tfc_ok(struct __sk_buff *skb)
 {
 	return TC_ACT_OK;
 }

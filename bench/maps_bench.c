@@ -36,7 +36,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int set_flags(int control_fd, uint32_t flags)
 {
-	struct tc_control ctl = {.flags = flags};
+	struct tfc_control ctl = {.flags = flags};
 	uint32_t zero = 0;
 
 	return bpf_map_update_elem(control_fd, &zero, &ctl, BPF_ANY) ? -errno : 0;
@@ -90,7 +90,7 @@ static struct bench_variants *variants_open(uint32_t ip_entries)
 		return NULL;
 	if (bpf_map__set_max_entries(s->maps.ip_percpu, ip_entries) ||
 	    bpf_map__set_max_entries(s->maps.ip_shared, ip_entries) || bench_variants__load(s) ||
-	    set_flags(bpf_map__fd(s->maps.v_control), TC_FLAG_FLOW_COUNTERS)) {
+	    set_flags(bpf_map__fd(s->maps.v_control), TFC_FLAG_FLOW_COUNTERS)) {
 		bench_variants__destroy(s);
 		return NULL;
 	}
@@ -155,7 +155,7 @@ static int add_hits(struct maps_ctx *m, int ncpu, uint32_t repeat)
 	if (ncpu == 1)
 		for (int fl2 = 0; fl2 < 2; fl2++)
 			if (add(m, fl2 ? "traffic-counter (flows on)" : "traffic-counter", "hit",
-				fl2, 1, bpf_program__fd(m->real[fl2]->progs.tc_xdp), fl, repeat,
+				fl2, 1, bpf_program__fd(m->real[fl2]->progs.tfc_xdp), fl, repeat,
 				NULL) < 0)
 				return -ENOMEM;
 	return fl;
@@ -194,7 +194,7 @@ static int add_misses(struct maps_ctx *m, int ncpu, int floor, uint32_t repeat, 
 /* The eviction instance's flow maps, full from every CPU (per-CPU LRU lists too). */
 static int fill_flow_maps(struct maps_ctx *m)
 {
-	uint32_t n = TC_FLOW_MAP_DEFAULT_ENTRIES, ncpu = (uint32_t)cfg_cpus();
+	uint32_t n = TFC_FLOW_MAP_DEFAULT_ENTRIES, ncpu = (uint32_t)cfg_cpus();
 	int rc = 0;
 
 	for (uint32_t cpu = 0; cpu < ncpu && !rc; cpu++) {
@@ -212,7 +212,7 @@ static int fill_flow_maps(struct maps_ctx *m)
 static int maps_setup(struct maps_ctx *m, uint32_t repeat, uint32_t ins)
 {
 	int ncpu = cfg_cpus(), rc;
-	uint32_t ip_entries = TC_IP_MAP_DEFAULT_ENTRIES;
+	uint32_t ip_entries = TFC_IP_MAP_DEFAULT_ENTRIES;
 
 	if ((uint64_t)ncpu * ins + 1024 > ip_entries)
 		ip_entries = (uint32_t)ncpu * ins + 1024;
@@ -222,7 +222,7 @@ static int maps_setup(struct maps_ctx *m, uint32_t repeat, uint32_t ins)
 	for (int i = 0; i < 2; i++) {
 		m->real[i] = traffic_counter_bpf__open_and_load();
 		if (m->real[i] && set_flags(bpf_map__fd(m->real[i]->maps.traffic_control),
-					    i ? TC_FLAG_FLOW_COUNTERS : 0))
+					    i ? TFC_FLAG_FLOW_COUNTERS : 0))
 			return -EIO;
 	}
 	if (!m->floor || !m->a || !m->b || !m->real[0] || !m->real[1])
@@ -230,8 +230,8 @@ static int maps_setup(struct maps_ctx *m, uint32_t repeat, uint32_t ins)
 	variants_list(m->v, m->a, m->b);
 	frame_build(FRAME_IPV4, NULL, &m->f);
 	if ((rc = bench_hold_xdp(bpf_program__fd(m->floor->progs.xdp_bump))) ||
-	    (rc = bench_hold_xdp(bpf_program__fd(m->real[0]->progs.tc_xdp))) ||
-	    (rc = bench_hold_xdp(bpf_program__fd(m->real[1]->progs.tc_xdp))))
+	    (rc = bench_hold_xdp(bpf_program__fd(m->real[0]->progs.tfc_xdp))) ||
+	    (rc = bench_hold_xdp(bpf_program__fd(m->real[1]->progs.tfc_xdp))))
 		return rc;
 	for (int i = 0; i < NVARIANTS; i++)
 		for (int k = 0; k < 2; k++)
@@ -292,7 +292,7 @@ static int maps_run(const char *out)
 		json_set_int(top, "rounds", rounds);
 		json_set_int(top, "repeat", repeat);
 		json_set_int(top, "insert_repeat", ins);
-		json_set_int(top, "flow_map_entries", TC_FLOW_MAP_DEFAULT_ENTRIES);
+		json_set_int(top, "flow_map_entries", TFC_FLOW_MAP_DEFAULT_ENTRIES);
 		for (int i = 0; i < m->set.n; i++)
 			json_object_array_add(arr, cfg_json(&m->set.v[i], rounds));
 		json_object_object_add(top, "results", arr);

@@ -36,7 +36,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int set_flags(int control_fd, uint32_t flags)
 {
-	struct tc_control ctl = {.flags = flags};
+	struct tfc_control ctl = {.flags = flags};
 	uint32_t zero = 0;
 
 	return bpf_map_update_elem(control_fd, &zero, &ctl, BPF_ANY) ? -errno : 0;
@@ -50,11 +50,11 @@ static struct traffic_counter_bpf *real_open(uint32_t flags)
 
 	if (!s)
 		return NULL;
-	bpf_program__set_autoload(s->progs.tc_xdp_legacy, false);
-	bpf_program__set_autoload(s->progs.tc_egress, false);
+	bpf_program__set_autoload(s->progs.tfc_xdp_legacy, false);
+	bpf_program__set_autoload(s->progs.tfc_egress, false);
 	if (traffic_counter_bpf__load(s) ||
 	    set_flags(bpf_map__fd(s->maps.traffic_control), flags) ||
-	    bench_hold_xdp(bpf_program__fd(s->progs.tc_xdp))) {
+	    bench_hold_xdp(bpf_program__fd(s->progs.tfc_xdp))) {
 		traffic_counter_bpf__destroy(s);
 		return NULL;
 	}
@@ -115,7 +115,7 @@ static int hit_configs(struct cfg_set *s, const struct hit_progs *p, uint32_t re
 }
 
 /*
- * Where tc_xdp's time goes, at XDP on the 64-byte IPv4 frame, flows off:
+ * Where tfc_xdp's time goes, at XDP on the 64-byte IPv4 frame, flows off:
  * stages of the real program built from its source (real.bpf.c).
  */
 static int breakdown_configs(struct cfg_set *s, struct bench_real *r, int floor, uint32_t repeat)
@@ -127,8 +127,8 @@ static int breakdown_configs(struct cfg_set *s, struct bench_real *r, int floor,
 		{"parse", r->progs.bd_parse},
 		{"parse+len", r->progs.bd_parse_len},
 		{"parse+len+control", r->progs.bd_parse_len_ctl},
-		{"all-but-len (tc_xdp_legacy)", r->progs.tc_xdp_legacy},
-		{"all (tc_xdp)", r->progs.tc_xdp},
+		{"all-but-len (tfc_xdp_legacy)", r->progs.tfc_xdp_legacy},
+		{"all (tfc_xdp)", r->progs.tfc_xdp},
 		{"bpf_ktime_get_ns alone", r->progs.bd_ktime},
 		{"bpf_ktime_get_coarse_ns alone", r->progs.bd_ktime_coarse},
 		{"what-if: last-key cache before the IP map", r->progs.bd_lastkey},
@@ -184,12 +184,12 @@ static int hit_bench(const char *out)
 	floor = bench_floor__open_and_load();
 	naive = bench_naive__open_and_load();
 	real[0] = real_open(0);
-	real[1] = real_open(TC_FLAG_FLOW_COUNTERS);
+	real[1] = real_open(TFC_FLAG_FLOW_COUNTERS);
 	stages = bench_real__open();
 	if (stages) {
-		bpf_program__set_autoload(stages->progs.tc_xdp_bump, false);
-		bpf_program__set_autoload(stages->progs.tc_ingress, false);
-		bpf_program__set_autoload(stages->progs.tc_egress, false);
+		bpf_program__set_autoload(stages->progs.tfc_xdp_bump, false);
+		bpf_program__set_autoload(stages->progs.tfc_ingress, false);
+		bpf_program__set_autoload(stages->progs.tfc_egress, false);
 		if (bench_real__load(stages)) {
 			bench_real__destroy(stages);
 			stages = NULL;
@@ -201,15 +201,15 @@ static int hit_bench(const char *out)
 	}
 	p = (struct hit_progs){
 		.floor_xdp = bpf_program__fd(floor->progs.xdp_pass),
-		.floor_tc = bpf_program__fd(floor->progs.tc_ok),
+		.floor_tc = bpf_program__fd(floor->progs.tfc_ok),
 		.naive_xdp = {bpf_program__fd(naive->progs.naive_ip_xdp),
 			      bpf_program__fd(naive->progs.naive_flow_xdp)},
 		.naive_tc = {bpf_program__fd(naive->progs.naive_ip_tc),
 			     bpf_program__fd(naive->progs.naive_flow_tc)},
 	};
 	for (int i = 0; i < 2; i++) {
-		p.real_xdp[i] = bpf_program__fd(real[i]->progs.tc_xdp);
-		p.real_tc[i] = bpf_program__fd(real[i]->progs.tc_ingress);
+		p.real_xdp[i] = bpf_program__fd(real[i]->progs.tfc_xdp);
+		p.real_tc[i] = bpf_program__fd(real[i]->progs.tfc_ingress);
 	}
 	if ((rc = bench_hold_xdp(p.floor_xdp)) || (rc = bench_hold_xdp(p.naive_xdp[0])) ||
 	    (rc = bench_hold_xdp(p.naive_xdp[1]))) {
@@ -260,17 +260,17 @@ static int miss_open(struct miss_inst *m, uint32_t ip_entries, uint32_t flow_ent
 	m->skel = s;
 	if (!s)
 		return -errno;
-	bpf_program__set_autoload(s->progs.tc_xdp, false);
-	bpf_program__set_autoload(s->progs.tc_xdp_legacy, false);
-	bpf_program__set_autoload(s->progs.tc_ingress, false);
-	bpf_program__set_autoload(s->progs.tc_egress, false);
+	bpf_program__set_autoload(s->progs.tfc_xdp, false);
+	bpf_program__set_autoload(s->progs.tfc_xdp_legacy, false);
+	bpf_program__set_autoload(s->progs.tfc_ingress, false);
+	bpf_program__set_autoload(s->progs.tfc_egress, false);
 	if ((rc = bpf_map__set_max_entries(s->maps.traffic_counters_ip, ip_entries)) ||
 	    (rc = bpf_map__set_max_entries(s->maps.traffic_counters_flow, flow_entries)) ||
 	    (rc = bench_real__load(s)))
 		return rc;
-	m->prog_fd = bpf_program__fd(s->progs.tc_xdp_bump);
+	m->prog_fd = bpf_program__fd(s->progs.tfc_xdp_bump);
 	if ((rc = set_flags(bpf_map__fd(s->maps.traffic_control),
-			    flows ? TC_FLAG_FLOW_COUNTERS : 0)))
+			    flows ? TFC_FLAG_FLOW_COUNTERS : 0)))
 		return rc;
 	return bench_hold_xdp(m->prog_fd);
 }
@@ -328,10 +328,10 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 	int rc, fl;
 
 	progress("miss paths, %u keys resident: loading and filling the maps", S);
-	if ((rc = miss_open(&ms->inst[0], S + ins, TC_FLOW_MAP_DEFAULT_ENTRIES, 0)) ||
-	    (rc = miss_open(&ms->inst[1], S, TC_FLOW_MAP_DEFAULT_ENTRIES, 0)) ||
-	    (rc = miss_open(&ms->inst[2], TC_IP_MAP_DEFAULT_ENTRIES, S, 1)) ||
-	    (rc = miss_open(&ms->inst[3], TC_IP_MAP_DEFAULT_ENTRIES, S, 1)))
+	if ((rc = miss_open(&ms->inst[0], S + ins, TFC_FLOW_MAP_DEFAULT_ENTRIES, 0)) ||
+	    (rc = miss_open(&ms->inst[1], S, TFC_FLOW_MAP_DEFAULT_ENTRIES, 0)) ||
+	    (rc = miss_open(&ms->inst[2], TFC_IP_MAP_DEFAULT_ENTRIES, S, 1)) ||
+	    (rc = miss_open(&ms->inst[3], TFC_IP_MAP_DEFAULT_ENTRIES, S, 1)))
 		return rc;
 	if ((rc = miss_prefill(&ms->inst[0], f, src, S)) ||
 	    (rc = miss_prefill(&ms->inst[1], f, src, S)) ||
@@ -370,7 +370,7 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 /* The IP-map-full instance must really be full: its inserts must fail. */
 static int miss_check(struct miss_size *ms)
 {
-	struct tc_control ctl;
+	struct tfc_control ctl;
 	uint32_t zero = 0;
 	int fd = bpf_map__fd(ms->inst[1].skel->maps.traffic_control);
 

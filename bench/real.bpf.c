@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The real data path, unchanged (the source file is included as is), plus
- * one entry point for the miss-path measurements: tc_xdp with a key field
+ * one entry point for the miss-path measurements: tfc_xdp with a key field
  * bumped in every packet first (see bench_bump.h). Its maps, parser and
  * counting code are those of traffic_counter.bpf.c, built with the same
  * flags; only what the programs are called from differs.
@@ -10,21 +10,21 @@
 #include "bench_bump.h"
 
 SEC("xdp.frags")
-int tc_xdp_bump(struct xdp_md *ctx)
+int tfc_xdp_bump(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
 	bench_bump(data, data_end);
-	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TC_DIR_INGRESS,
+	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TFC_DIR_INGRESS,
 		    ctx->ingress_ifindex, 1);
 	return XDP_PASS;
 }
 
 /*
- * Stages of tc_xdp, for the cost breakdown of the hit path (flows off):
+ * Stages of tfc_xdp, for the cost breakdown of the hit path (flows off):
  * parsing alone, then the frame length helper, then the control map. The
- * rest is the IP map; tc_xdp_legacy is tc_xdp without the length helper.
+ * rest is the IP map; tfc_xdp_legacy is tfc_xdp without the length helper.
  * The sink keeps the compiler from dropping work whose result is unused.
  */
 volatile __u64 bd_sink;
@@ -32,9 +32,9 @@ volatile __u64 bd_sink;
 SEC("xdp.frags")
 int bd_parse(struct xdp_md *ctx)
 {
-	struct tc_pkt p;
+	struct tfc_pkt p;
 
-	bd_sink = tc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
+	bd_sink = tfc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
 		  p.src[0];
 	return XDP_PASS;
 }
@@ -42,9 +42,9 @@ int bd_parse(struct xdp_md *ctx)
 SEC("xdp.frags")
 int bd_parse_len(struct xdp_md *ctx)
 {
-	struct tc_pkt p;
+	struct tfc_pkt p;
 
-	bd_sink = tc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
+	bd_sink = tfc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
 		  p.src[0] + bpf_xdp_get_buff_len(ctx);
 	return XDP_PASS;
 }
@@ -52,14 +52,14 @@ int bd_parse_len(struct xdp_md *ctx)
 SEC("xdp.frags")
 int bd_parse_len_ctl(struct xdp_md *ctx)
 {
-	struct tc_control *ctl;
-	struct tc_pkt p;
+	struct tfc_control *ctl;
+	struct tfc_pkt p;
 	__u32 zero = 0;
 
-	bd_sink = tc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
+	bd_sink = tfc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
 		  p.src[0] + bpf_xdp_get_buff_len(ctx);
 	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
-	if (ctl && (*(volatile __u32 *)&ctl->flags & TC_FLAG_FLOW_COUNTERS))
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))
 		bd_sink = 0;
 	return XDP_PASS;
 }
@@ -110,11 +110,11 @@ int bd_lastkey(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex, zero = 0;
 	struct amount a = {.bytes = data_end - data, .packets = 1};
-	struct tc_control *ctl;
+	struct tfc_control *ctl;
 	struct last_key *lk;
-	struct tc_pkt p, q = {};
+	struct tfc_pkt p, q = {};
 
-	if (tc_parse_frame(data, data_end, 0, &p) >= 0)
+	if (tfc_parse_frame(data, data_end, 0, &p) >= 0)
 		return XDP_PASS;
 	lk = bpf_map_lookup_elem(&bd_last, &zero);
 	if (!lk)
@@ -130,7 +130,7 @@ int bd_lastkey(struct xdp_md *ctx)
 	if (lk->pending.packets) {
 		q.family = lk->family;
 		__builtin_memcpy(q.src, lk->addr, sizeof(q.src));
-		count_ip(ctl, &q, TC_DIR_INGRESS, lk->ifindex, &lk->pending);
+		count_ip(ctl, &q, TFC_DIR_INGRESS, lk->ifindex, &lk->pending);
 	}
 	__builtin_memcpy(lk->addr, p.src, sizeof(lk->addr));
 	lk->ifindex = ifindex;

@@ -123,7 +123,7 @@ median_ms() {
 	done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-tc_u() { nsenter --net="/run/netns/$NS_U" "$BIN" "$@"; }
+tfc_u() { nsenter --net="/run/netns/$NS_U" "$BIN" "$@"; }
 
 # quiet CMD...: CMD's output only when it fails.
 quiet() {
@@ -141,9 +141,9 @@ IFX_U=$(ip -n "$NS_U" -j link show tcb-u0 | jq '.[0].ifindex')
 : >"$WORK/user.jsonl"
 for n in 65536 1048576; do
 	pin=$PIN-$n
-	quiet tc_u attach --iface tcb-u0 --attach-point xdp --ip-map-size "$n" --pin-dir "$pin"
+	quiet tfc_u attach --iface tcb-u0 --attach-point xdp --ip-map-size "$n" --pin-dir "$pin"
 	"$B/fill_map" "$pin/traffic_counters_ip" "$n" "$IFX_U"
-	entries=$(tc_u status --pin-dir "$pin" --json |
+	entries=$(tfc_u status --pin-dir "$pin" --json |
 		jq '[.maps[] | select(.name == "traffic_counters_ip") | .entries][0]')
 	runs=3
 	# bpftool takes over ten seconds on a million entries: once is enough.
@@ -152,15 +152,15 @@ for n in 65536 1048576; do
 		bpftool_runs=1
 	fi
 	printf '%s   %s entries: dump-maps --json\n' "$BENCH_STEP" "$entries"
-	dump=$(median_ms $runs tc_u dump-maps --pin-dir "$pin" --json)
-	status=$(median_ms $runs tc_u status --pin-dir "$pin" --json)
+	dump=$(median_ms $runs tfc_u dump-maps --pin-dir "$pin" --json)
+	status=$(median_ms $runs tfc_u status --pin-dir "$pin" --json)
 	printf '%s   %s entries: bpftool map dump -j\n' "$BENCH_STEP" "$entries"
 	bt=$(median_ms $bpftool_runs bpftool map dump pinned "$pin/traffic_counters_ip" -j)
 	jq -nc --argjson n "$n" --argjson e "$entries" --argjson d "$dump" --argjson s "$status" \
 		--argjson b "$bt" --argjson r "$runs" --argjson br "$bpftool_runs" \
 		'{capacity: $n, entries: $e, dump_maps_json_ms: $d, status_json_ms: $s,
 		  bpftool_dump_json_ms: $b, runs: $r, bpftool_runs: $br}' >>"$WORK/user.jsonl"
-	quiet tc_u detach --all --purge --pin-dir "$pin"
+	quiet tfc_u detach --all --purge --pin-dir "$pin"
 	rm -rf "$pin"
 done
 jq -s '{readers: .}' "$WORK/user.jsonl" >"$WORK/user.json"

@@ -23,7 +23,7 @@
 #define IP_MAP(name, map_type)                                                                     \
 	struct {                                                                                   \
 		__uint(type, map_type);                                                            \
-		__uint(max_entries, TC_IP_MAP_DEFAULT_ENTRIES);                                    \
+		__uint(max_entries, TFC_IP_MAP_DEFAULT_ENTRIES);                                   \
 		__type(key, struct ip_key);                                                        \
 		__type(value, struct counters);                                                    \
 	} name SEC(".maps")
@@ -31,7 +31,7 @@
 #define FLOW_MAP(name, map_type, flags)                                                            \
 	struct {                                                                                   \
 		__uint(type, map_type);                                                            \
-		__uint(max_entries, TC_FLOW_MAP_DEFAULT_ENTRIES);                                  \
+		__uint(max_entries, TFC_FLOW_MAP_DEFAULT_ENTRIES);                                 \
 		__uint(map_flags, flags);                                                          \
 		__type(key, struct flow_key);                                                      \
 		__type(value, struct flow_value);                                                  \
@@ -48,12 +48,12 @@ struct {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct tc_control);
+	__type(value, struct tfc_control);
 } v_control SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, TC_STATS_MAX_ENTRIES);
+	__uint(max_entries, TFC_STATS_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct stat_key);
 	__type(value, struct counters);
@@ -64,7 +64,7 @@ struct {
 
 static __always_inline void stat_add(__u32 reason, __u32 ifindex, __u64 len)
 {
-	struct stat_key key = {.ifindex = ifindex, .direction = TC_DIR_INGRESS, .reason = reason};
+	struct stat_key key = {.ifindex = ifindex, .direction = TFC_DIR_INGRESS, .reason = reason};
 	struct counters init = {.bytes = len, .packets = 1};
 	struct counters *c;
 
@@ -82,7 +82,7 @@ static __always_inline void stat_add(__u32 reason, __u32 ifindex, __u64 len)
 
 /* The real count_ip over `map`, adding with ADD. */
 #define DEFINE_COUNT_IP(fn, map, ADD)                                                              \
-	static __always_inline void fn(struct tc_control *ctl, const struct tc_pkt *p,             \
+	static __always_inline void fn(struct tfc_control *ctl, const struct tfc_pkt *p,           \
 				       __u32 ifindex, __u64 len)                                   \
 	{                                                                                          \
 		struct counters init = {.bytes = len, .packets = 1};                               \
@@ -105,7 +105,7 @@ static __always_inline void stat_add(__u32 reason, __u32 ifindex, __u64 len)
 			__sync_fetch_and_add(&ctl->dropped_packets, 1);                            \
 			__sync_fetch_and_add(&ctl->dropped_bytes, len);                            \
 		}                                                                                  \
-		stat_add(TC_STAT_IP_MAP_FULL, ifindex, len);                                       \
+		stat_add(TFC_STAT_IP_MAP_FULL, ifindex, len);                                      \
 	}
 
 DEFINE_COUNT_IP(count_ip_percpu, ip_percpu, ADD_PLAIN)
@@ -113,7 +113,7 @@ DEFINE_COUNT_IP(count_ip_shared, ip_shared, ADD_ATOMIC)
 
 /* The real count_flow over `map`; atomic updates unless the value is per CPU. */
 #define DEFINE_COUNT_FLOW(fn, map, ADD, ATOMIC)                                                    \
-	static __always_inline void fn(struct tc_control *ctl, const struct tc_pkt *p,             \
+	static __always_inline void fn(struct tfc_control *ctl, const struct tfc_pkt *p,           \
 				       __u32 ifindex, __u64 len)                                   \
 	{                                                                                          \
 		struct flow_key key = {                                                            \
@@ -173,27 +173,27 @@ DEFINE_COUNT_FLOW(count_flow_nocommon, flow_nocommon, ADD_ATOMIC, 1)
 		void *data_end = (void *)(long)ctx->data_end;                                      \
 		__u64 len = bpf_xdp_get_buff_len(ctx);                                             \
 		__u32 ifindex = ctx->ingress_ifindex, zero = 0;                                    \
-		struct tc_control *ctl;                                                            \
-		struct tc_pkt p;                                                                   \
+		struct tfc_control *ctl;                                                           \
+		struct tfc_pkt p;                                                                  \
 		int reason;                                                                        \
                                                                                                    \
 		bench_bump(data, data_end);                                                        \
-		reason = tc_parse_frame(data, data_end, 0, &p);                                    \
+		reason = tfc_parse_frame(data, data_end, 0, &p);                                   \
 		if (reason >= 0) {                                                                 \
 			stat_add(reason, ifindex, len);                                            \
 			return XDP_PASS;                                                           \
 		}                                                                                  \
-		if (p.note != TC_NOTE_NONE)                                                        \
+		if (p.note != TFC_NOTE_NONE)                                                       \
 			stat_add(p.note, ifindex, len);                                            \
 		ctl = bpf_map_lookup_elem(&v_control, &zero);                                      \
 		count_ip(ctl, &p, ifindex, len);                                                   \
-		if (ctl && (*(volatile __u32 *)&ctl->flags & TC_FLAG_FLOW_COUNTERS))               \
+		if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))              \
 			count_flow(ctl, &p, ifindex, len);                                         \
 		return XDP_PASS;                                                                   \
 	}
 
 /* An IP-only program never has the flag set; it gets a no-op flow step. */
-static __always_inline void no_flow(struct tc_control *ctl, const struct tc_pkt *p, __u32 ifindex,
+static __always_inline void no_flow(struct tfc_control *ctl, const struct tfc_pkt *p, __u32 ifindex,
 				    __u64 len)
 {
 }

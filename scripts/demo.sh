@@ -7,7 +7,7 @@
 # it made on any exit.
 #
 # Usage: scripts/demo.sh PATH/TO/traffic-counter   (as root; `make demo`)
-# The UDP sender is tests/helpers/udp_send, looked for in $TC_HELPERS or
+# The UDP sender is tests/helpers/udp_send, looked for in $TFC_HELPERS or
 # next to the binary (build/tests/helpers/udp_send).
 set -euo pipefail
 
@@ -21,8 +21,8 @@ die() {
 	exit 2
 }
 [ -x "$1" ] || die "no traffic-counter binary at '$1': run 'make build' first"
-TC_BIN=$(realpath "$1")
-HELPERS=${TC_HELPERS:-$(dirname "$TC_BIN")/tests/helpers}
+TFC_BIN=$(realpath "$1")
+HELPERS=${TFC_HELPERS:-$(dirname "$TFC_BIN")/tests/helpers}
 UDP_SEND=$HELPERS/udp_send
 [ -x "$UDP_SEND" ] || die "no UDP sender at $UDP_SEND: run 'make build/tests/helpers/udp_send'"
 [ "$(id -u)" -eq 0 ] || die "needs root for network namespaces and BPF: run 'sudo make demo'"
@@ -53,7 +53,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	if [ -e "/run/netns/$NS_B" ] && [ -d "$PIN" ]; then
-		nsenter --net="/run/netns/$NS_B" "$TC_BIN" detach --all --purge --pin-dir "$PIN" \
+		nsenter --net="/run/netns/$NS_B" "$TFC_BIN" detach --all --purge --pin-dir "$PIN" \
 			>/dev/null 2>&1 || true
 	fi
 	ip netns del "$NS_A" 2>/dev/null || true
@@ -68,11 +68,11 @@ trap 'exit 143' TERM
 
 # traffic-counter inside the receiver's namespace. nsenter --net keeps the
 # mount namespace (ip netns exec would remount /sys and hide /sys/fs/bpf).
-tc_b() {
+tfc_b() {
 	local cmd=$1
 	shift
 	echo "\$ traffic-counter $cmd${*:+ $*}"
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" "$cmd" --pin-dir "$PIN" "$@"
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" "$cmd" --pin-dir "$PIN" "$@"
 }
 
 echo "== setting up: namespaces $NS_A (sender) and $NS_B (receiver), veth pair"
@@ -102,7 +102,7 @@ printf '   receiver %-14s %s  %s  %s\n' "$NS_B" "$DEV_B" "$B4" "$B6"
 echo
 echo "== attaching traffic-counter to $DEV_B (XDP), flow counting on"
 echo "   (every command below runs in $NS_B with --pin-dir $PIN)"
-tc_b attach --iface "$DEV_B" --attach-point xdp --enable-flow-map
+tfc_b attach --iface "$DEV_B" --attach-point xdp --enable-flow-map
 
 echo
 echo "== sending from the sender's namespace"
@@ -117,7 +117,7 @@ echo "   $UDPS UDP datagrams          $A4:$SPORT -> $B4:$DPORT  142-byte frames"
 want4="$((PINGS4 + UDPS)) $((PINGS4 * 98 + UDPS * (14 + 20 + 8 + UDP_PAYLOAD)))"
 want6="$PINGS6 $((PINGS6 * 118))"
 counted() { # counted ADDR -> "packets bytes" for ADDR at the receiver's ingress
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" dump-maps --pin-dir "$PIN" --json |
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" dump-maps --pin-dir "$PIN" --json |
 		jq -r --arg ip "$1" '[.[] | select(.ip == $ip and .direction == "ingress")]
 			| "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"'
 }
@@ -129,13 +129,13 @@ done
 
 echo
 echo "== per-IP counters"
-tc_b dump-maps --sort bytes
+tfc_b dump-maps --sort bytes
 echo
 echo "== per-flow counters"
-tc_b dump-maps --pin "$PIN/traffic_counters_flow" --sort bytes
+tfc_b dump-maps --pin "$PIN/traffic_counters_flow" --sort bytes
 echo
 echo "== status"
-tc_b status
+tfc_b status
 
 echo
 got4=$(counted "$A4")

@@ -14,17 +14,17 @@ CLI_LIB_OBJS := $(filter-out %/main.o,$(CLI_OBJS))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(COMMON_OBJS) $(CLI_LIB_OBJS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TFC_CFLAGS) $(CFLAGS) $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
 $(BPF_TEST_BIN): $(BPF_TEST_SRCS) $(wildcard tests/bpf/*.h) $(SKEL)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TFC_CFLAGS) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi $(CFLAGS) $(BPF_TEST_SRCS) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(TFC_CFLAGS) $(CFLAGS) $< -o $@
 
 # Helpers that need the libraries: the test IPFIX collector is libfixbuf's
 # other half; tc_drop, the other tc program of the ordering tests, loads and
@@ -33,7 +33,7 @@ LIB_HELPERS := $(BUILD)/tests/helpers/ipfix_collect $(BUILD)/tests/helpers/tc_dr
 $(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(TFC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
 
 # tc_refused lists the frame cases of the BPF tests' table that the kernel's
 # skb test run refuses at tc, for short_frames.bats to send over a veth: it is
@@ -44,7 +44,7 @@ $(BUILD)/tests/helpers/tc_refused: $(TC_REFUSED_SRCS) tests/bpf/cases.h tests/bp
 		tests/bpf/harness.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) -Itests/bpf $(CFLAGS) $(TC_REFUSED_SRCS) -o $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TFC_CFLAGS)) -Itests/bpf $(CFLAGS) $(TC_REFUSED_SRCS) -o $@
 
 # Every binary runs, even after one fails.
 test-unit: $(UNIT_BINS)
@@ -64,8 +64,8 @@ old-abi-build:
 	$(Q)$(MAKE) --no-print-directory ABI=$(OLD_ABI) SANITIZE= build
 
 test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
-	$(Q)TC_BIN=$(abspath $(BIN)) TC_HELPERS=$(abspath $(BUILD)/tests/helpers) \
-		TC_OLD_BIN=$(abspath $(OLD_ABI_BIN)) \
+	$(Q)TFC_BIN=$(abspath $(BIN)) TFC_HELPERS=$(abspath $(BUILD)/tests/helpers) \
+		TFC_OLD_BIN=$(abspath $(OLD_ABI_BIN)) \
 		bats --print-output-on-failure $(E2E_FILES)
 
 # ASan + UBSan: userspace rebuilt in build-asan/ (SANITIZE=1), then the unit
@@ -87,8 +87,8 @@ test-asan-e2e: asan-build
 	$(Q)start=$$(date +%s); \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:exitcode=98:print_stacktrace=1 \
-	TC_BIN=$(abspath $(ASAN_BUILD)/traffic-counter) \
-	TC_HELPERS=$(abspath $(ASAN_BUILD)/tests/helpers) \
+	TFC_BIN=$(abspath $(ASAN_BUILD)/traffic-counter) \
+	TFC_HELPERS=$(abspath $(ASAN_BUILD)/tests/helpers) \
 		bats --print-output-on-failure $(ASAN_E2E:%=tests/e2e/%.bats); rc=$$?; \
 	echo "test-asan: end-to-end tests took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -98,7 +98,7 @@ test-asan-e2e: asan-build
 # (count-by, IP map room, offloaded tag, GSO) and up to 8 frames, run through
 # the four programs into the same maps and checked against a model built from
 # tests/fuzz/ref_parser.c; parse.h is also compiled natively (coverage).
-# Seeds: one file per frame of the pcaps in TC_CORPUS. Needs root (skips
+# Seeds: one file per frame of the pcaps in TFC_CORPUS. Needs root (skips
 # otherwise). `make fuzz` explores for FUZZ_SECONDS; `make test-fuzz` is a
 # short fixed-seed pass for `make test`. Failing inputs: $(FUZZ_DIR)/crashes.
 FUZZ_DIR      := $(BUILD)/fuzz
@@ -109,7 +109,7 @@ FUZZ_SRCS     := tests/fuzz/fuzz_bpf.c tests/fuzz/ref_parser.c tests/fuzz/native
 	$(COMMON_DIR)/util/names.c
 FUZZ_HDRS     := tests/fuzz/ref_parser.h tests/fuzz/native_parse.h tests/fuzz/scenario.h \
 	$(EBPF_DIR)/parse.h
-TC_CORPUS     ?= $(abspath tests/corpus)
+TFC_CORPUS     ?= $(abspath tests/corpus)
 FUZZ_SECONDS  ?= 120
 FUZZ_RUNS     ?= 80000
 FUZZ_MAX_LEN  ?= 10240
@@ -120,7 +120,7 @@ FUZZ_ARGS      = -max_len=$(FUZZ_MAX_LEN) -dict=tests/fuzz/frames.dict \
 $(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TC_CFLAGS)) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi -O1 -g $(FUZZ_SANITIZE) \
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(TFC_CFLAGS)) -I$(EBPF_DIR) -I$(COMMON_DIR)/abi -O1 -g $(FUZZ_SANITIZE) \
 		$(FUZZ_SRCS) \
 		$(LDLIBS) -o $@ || { echo "fuzz: clang could not build a libFuzzer target;" \
 		"is libclang-rt-14-dev installed? (sudo make deps)" >&2; exit 1; }
@@ -132,19 +132,19 @@ FUZZ_AGREE_SRCS := tests/fuzz/ref_agree.c tests/fuzz/ref_parser.c tests/bpf/case
 $(FUZZ_AGREE): $(FUZZ_AGREE_SRCS) tests/fuzz/ref_parser.h tests/bpf/cases.h tests/bpf/pkt.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) -Itests/bpf $(CFLAGS) $(FUZZ_AGREE_SRCS) \
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TFC_CFLAGS)) -Itests/bpf $(CFLAGS) $(FUZZ_AGREE_SRCS) \
 		-ljson-c -o $@
 
 $(FUZZ_SEEDER): tests/fuzz/pcap_seeds.c tests/fuzz/scenario.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(TC_CFLAGS)) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TFC_CFLAGS)) $(CFLAGS) $< -o $@
 
 fuzz-seeds: $(FUZZ_SEEDER)
 	$(Q)rm -rf $(FUZZ_SEEDS) && mkdir -p $(FUZZ_SEEDS)
-	$(Q)if ls $(TC_CORPUS)/*.pcap >/dev/null 2>&1; then \
-		$(FUZZ_SEEDER) $(FUZZ_SEEDS) $(TC_CORPUS)/*.pcap; \
-	else echo "fuzz: no pcap corpus at $(TC_CORPUS) (set TC_CORPUS):" \
+	$(Q)if ls $(TFC_CORPUS)/*.pcap >/dev/null 2>&1; then \
+		$(FUZZ_SEEDER) $(FUZZ_SEEDS) $(TFC_CORPUS)/*.pcap; \
+	else echo "fuzz: no pcap corpus at $(TFC_CORPUS) (set TFC_CORPUS):" \
 		"starting from an empty corpus"; fi
 
 fuzz: $(FUZZ_BIN) fuzz-seeds
@@ -157,7 +157,7 @@ fuzz: $(FUZZ_BIN) fuzz-seeds
 # scripts/test-summary.sh adds up.
 test-fuzz: $(FUZZ_BIN) $(FUZZ_AGREE) fuzz-seeds
 	$(Q)rm -rf $(FUZZ_DIR)/test-corpus && mkdir -p $(FUZZ_DIR)/test-corpus $(FUZZ_DIR)/crashes
-	$(Q)$(FUZZ_AGREE) $(TC_CORPUS)/expected.json $(TC_CORPUS) | grep -v '^\[       OK \]'; \
+	$(Q)$(FUZZ_AGREE) $(TFC_CORPUS)/expected.json $(TFC_CORPUS) | grep -v '^\[       OK \]'; \
 		agree=$${PIPESTATUS[0]}; \
 	start=$$(date +%s); $(FUZZ_BIN) $(FUZZ_ARGS) \
 		-runs=$(FUZZ_RUNS) -seed=1 $(FUZZ_DIR)/test-corpus $(FUZZ_SEEDS) 2>&1 | \

@@ -21,23 +21,23 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TC_MIGRATE_BATCH);
+	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tc_migrate_ip);
+	__type(value, struct tfc_migrate_ip);
 } batch_ip SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TC_MIGRATE_BATCH);
+	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tc_migrate_stat);
+	__type(value, struct tfc_migrate_stat);
 } batch_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TC_MIGRATE_BATCH);
+	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tc_migrate_flow);
+	__type(value, struct tfc_migrate_flow);
 } batch_flow SEC(".maps");
 
 struct {
@@ -66,13 +66,13 @@ struct {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct tc_control);
+	__type(value, struct tfc_control);
 } old_control SEC(".maps"), new_control SEC(".maps");
 
 /* What the runs carried and lost, read by the loader from .bss. */
-struct tc_migrate_result result;
+struct tfc_migrate_result result;
 
-static __always_inline struct tc_control *control(void)
+static __always_inline struct tfc_control *control(void)
 {
 	__u32 zero = 0;
 
@@ -83,7 +83,7 @@ static __always_inline struct tc_control *control(void)
 static __always_inline int add_counters(void *map, const void *key, const struct counters *v)
 {
 	int inserted;
-	struct counters *c = tc_upsert(map, key, v, &inserted);
+	struct counters *c = tfc_upsert(map, key, v, &inserted);
 
 	if (!c)
 		return inserted ? 0 : -1;
@@ -97,12 +97,12 @@ static __always_inline int add_counters(void *map, const void *key, const struct
  * programs count a frame that finds the map full, so that every frame is
  * still in exactly one place (SPEC 2).
  */
-static __always_inline void lose_ip(const struct tc_migrate_ip *e)
+static __always_inline void lose_ip(const struct tfc_migrate_ip *e)
 {
 	struct stat_key sk = {.ifindex = e->key.ifindex,
 			      .direction = e->key.direction,
-			      .reason = TC_STAT_IP_MAP_FULL};
-	struct tc_control *ctl = control();
+			      .reason = TFC_STAT_IP_MAP_FULL};
+	struct tfc_control *ctl = control();
 
 	if (ctl) {
 		__sync_fetch_and_add(&ctl->dropped_packets, e->val.packets);
@@ -115,7 +115,7 @@ static __always_inline void lose_ip(const struct tc_migrate_ip *e)
 
 static long ip_one(__u32 i, void *unused)
 {
-	struct tc_migrate_ip *e = bpf_map_lookup_elem(&batch_ip, &i);
+	struct tfc_migrate_ip *e = bpf_map_lookup_elem(&batch_ip, &i);
 
 	/* Already carried by an earlier, interrupted run: skip. */
 	if (!e || bpf_map_delete_elem(&old_ip, &e->key))
@@ -128,15 +128,15 @@ static long ip_one(__u32 i, void *unused)
 }
 
 /* bpf_loop (Linux >= 5.17): the verifier checks one iteration, not 256. */
-static __always_inline __u32 batch_count(const struct tc_migrate_ctx *ctx)
+static __always_inline __u32 batch_count(const struct tfc_migrate_ctx *ctx)
 {
 	__u32 n = ctx->count;
 
-	return n < TC_MIGRATE_BATCH ? n : TC_MIGRATE_BATCH;
+	return n < TFC_MIGRATE_BATCH ? n : TFC_MIGRATE_BATCH;
 }
 
 SEC("syscall")
-int migrate_ip(struct tc_migrate_ctx *ctx)
+int migrate_ip(struct tfc_migrate_ctx *ctx)
 {
 	bpf_loop(batch_count(ctx), ip_one, NULL, 0);
 	return 0;
@@ -144,7 +144,7 @@ int migrate_ip(struct tc_migrate_ctx *ctx)
 
 static long stat_one(__u32 i, void *unused)
 {
-	struct tc_migrate_stat *e = bpf_map_lookup_elem(&batch_stats, &i);
+	struct tfc_migrate_stat *e = bpf_map_lookup_elem(&batch_stats, &i);
 
 	if (!e || bpf_map_delete_elem(&old_stats, &e->key))
 		return 0;
@@ -156,7 +156,7 @@ static long stat_one(__u32 i, void *unused)
 }
 
 SEC("syscall")
-int migrate_stats(struct tc_migrate_ctx *ctx)
+int migrate_stats(struct tfc_migrate_ctx *ctx)
 {
 	bpf_loop(batch_count(ctx), stat_one, NULL, 0);
 	return 0;
@@ -177,14 +177,14 @@ static __always_inline void merge_flow(struct flow_value *f, const struct flow_v
 
 static long flow_one(__u32 i, void *unused)
 {
-	struct tc_migrate_flow *e = bpf_map_lookup_elem(&batch_flow, &i);
-	struct tc_control *ctl;
+	struct tfc_migrate_flow *e = bpf_map_lookup_elem(&batch_flow, &i);
+	struct tfc_control *ctl;
 	struct flow_value *f;
 	int inserted;
 
 	if (!e || bpf_map_delete_elem(&old_flow, &e->key))
 		return 0;
-	f = tc_upsert(&new_flow, &e->key, &e->val, &inserted);
+	f = tfc_upsert(&new_flow, &e->key, &e->val, &inserted);
 	if (f) {
 		merge_flow(f, &e->val);
 		/* One flow, inserted twice (old and new map): keep
@@ -199,7 +199,7 @@ static long flow_one(__u32 i, void *unused)
 }
 
 SEC("syscall")
-int migrate_flow(struct tc_migrate_ctx *ctx)
+int migrate_flow(struct tfc_migrate_ctx *ctx)
 {
 	bpf_loop(batch_count(ctx), flow_one, NULL, 0);
 	return 0;
@@ -207,10 +207,10 @@ int migrate_flow(struct tc_migrate_ctx *ctx)
 
 /* The old control counters move in one run: exchanged for zero, then added. */
 SEC("syscall")
-int migrate_control(struct tc_migrate_ctx *ctx)
+int migrate_control(struct tfc_migrate_ctx *ctx)
 {
-	struct tc_control *ctl = control();
-	struct tc_control *old;
+	struct tfc_control *ctl = control();
+	struct tfc_control *old;
 	__u32 zero = 0;
 
 	old = bpf_map_lookup_elem(&old_control, &zero);

@@ -4,8 +4,8 @@
  * memory directly between data and data_end and decides, per SPEC section 2,
  * whether a frame is counted under an address or under one statistic.
  */
-#ifndef TC_PARSE_H
-#define TC_PARSE_H
+#ifndef TFC_PARSE_H
+#define TFC_PARSE_H
 
 #include <linux/types.h>
 #include <linux/if_ether.h>
@@ -19,15 +19,15 @@
 
 #define ETH_P_8021AD_ ETH_P_8021AD
 #define ETH_P_QINQ1   0x9100 /* pre-standard QinQ, not in every UAPI */
-#define TC_NOTE_NONE  TC_STAT_MAX
+#define TFC_NOTE_NONE TFC_STAT_MAX
 
 /* Kernel-internal in <linux/if_vlan.h> and <net/ipv6.h>, so defined here. */
-struct tc_vlan_hdr {
+struct tfc_vlan_hdr {
 	__be16 tci;
 	__be16 encap_proto;
 };
 
-struct tc_frag_hdr {
+struct tfc_frag_hdr {
 	__u8 nexthdr;
 	__u8 reserved;
 	__be16 frag_off; /* offset in 8-byte units << 3 | M flag */
@@ -35,12 +35,12 @@ struct tc_frag_hdr {
 };
 
 /* TCP, UDP and SCTP all start with the two ports. */
-struct tc_ports {
+struct tfc_ports {
 	__be16 source;
 	__be16 dest;
 };
 
-struct tc_pkt {
+struct tfc_pkt {
 	__u8 src[16];
 	__u8 dst[16];
 	__u16 sport;
@@ -48,26 +48,26 @@ struct tc_pkt {
 	__u8 family;
 	__u8 proto;
 	__u8 tcp_flags;
-	__u8 note; /* TC_STAT_* remark on a counted frame, or TC_NOTE_NONE */
+	__u8 note; /* TFC_STAT_* remark on a counted frame, or TFC_NOTE_NONE */
 	/* Bytes of headers in front of the L4 payload: replicated in each
 	 * segment of a GSO packet. */
 	__u16 hdr_len;
 };
 
-static __always_inline int tc_is_vlan(__be16 proto)
+static __always_inline int tfc_is_vlan(__be16 proto)
 {
 	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD_) ||
 	       proto == bpf_htons(ETH_P_QINQ1);
 }
 
-static __always_inline int tc_is_ipv6_ext(__u8 nh)
+static __always_inline int tfc_is_ipv6_ext(__u8 nh)
 {
 	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
 	       nh == IPPROTO_DSTOPTS;
 }
 
 /* Minimal header a port-carrying protocol needs to be taken as decodable. */
-static __always_inline __u32 tc_l4_min_len(__u8 proto)
+static __always_inline __u32 tfc_l4_min_len(__u8 proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -86,17 +86,17 @@ static __always_inline __u32 tc_l4_min_len(__u8 proto)
  * (~0 when the IP length is 0 and so unknown): Ethernet padding after a
  * short IP packet is not a transport header.
  */
-static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, __u32 l4_off,
-					struct tc_pkt *p)
+static __always_inline void tfc_parse_l4(void *l4, void *data_end, __u32 avail, __u32 l4_off,
+					 struct tfc_pkt *p)
 {
-	__u32 need = tc_l4_min_len(p->proto);
-	struct tc_ports *ports = l4;
+	__u32 need = tfc_l4_min_len(p->proto);
+	struct tfc_ports *ports = l4;
 
 	p->hdr_len = l4_off;
 	if (!need)
 		return;
 	if (l4 + need > data_end || need > avail) {
-		p->note = TC_STAT_L4_TRUNCATED;
+		p->note = TFC_STAT_L4_TRUNCATED;
 		return;
 	}
 	p->sport = bpf_ntohs(ports->source);
@@ -109,24 +109,24 @@ static __always_inline void tc_parse_l4(void *l4, void *data_end, __u32 avail, _
 	p->hdr_len = l4_off + need;
 }
 
-static __always_inline int tc_parse_ipv4(void *l3, void *data_end, __u32 l3_off, struct tc_pkt *p)
+static __always_inline int tfc_parse_ipv4(void *l3, void *data_end, __u32 l3_off, struct tfc_pkt *p)
 {
 	struct iphdr *iph = l3;
 	__u32 hlen;
 	__u16 tot_len;
 
 	if ((void *)(iph + 1) > data_end)
-		return TC_STAT_IPV4_TRUNCATED;
+		return TFC_STAT_IPV4_TRUNCATED;
 	if (iph->version != 4)
-		return TC_STAT_IPV4_BAD_VERSION;
+		return TFC_STAT_IPV4_BAD_VERSION;
 	if (iph->ihl < 5)
-		return TC_STAT_IPV4_BAD_IHL;
+		return TFC_STAT_IPV4_BAD_IHL;
 	hlen = iph->ihl * 4;
 	if (l3 + hlen > data_end)
-		return TC_STAT_IPV4_TRUNCATED;
+		return TFC_STAT_IPV4_TRUNCATED;
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (tot_len != 0 && tot_len < hlen)
-		return TC_STAT_IPV4_BAD_LENGTH;
+		return TFC_STAT_IPV4_BAD_LENGTH;
 
 	p->family = 4;
 	p->proto = iph->protocol;
@@ -134,13 +134,13 @@ static __always_inline int tc_parse_ipv4(void *l3, void *data_end, __u32 l3_off,
 	__builtin_memcpy(p->dst, &iph->daddr, 4);
 	/* Only the first fragment carries the L4 header. */
 	if (!(iph->frag_off & bpf_htons(0x1fff)))
-		tc_parse_l4(l3 + hlen, data_end, tot_len ? tot_len - hlen : ~0U, l3_off + hlen, p);
+		tfc_parse_l4(l3 + hlen, data_end, tot_len ? tot_len - hlen : ~0U, l3_off + hlen, p);
 	else
 		p->hdr_len = l3_off + hlen;
 	return -1;
 }
 
-static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off, struct tc_pkt *p)
+static __always_inline int tfc_parse_ipv6(void *l3, void *data_end, __u32 l3_off, struct tfc_pkt *p)
 {
 	struct ipv6hdr *ip6 = l3;
 	void *cur = ip6 + 1;
@@ -148,9 +148,9 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 	__u8 nh;
 
 	if (cur > data_end)
-		return TC_STAT_IPV6_TRUNCATED;
+		return TFC_STAT_IPV6_TRUNCATED;
 	if (ip6->version != 6)
-		return TC_STAT_IPV6_BAD_VERSION;
+		return TFC_STAT_IPV6_BAD_VERSION;
 
 	p->family = 6;
 	p->hdr_len = l3_off + sizeof(*ip6);
@@ -162,21 +162,21 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 
 	/* Bounded so the verifier sees a fixed number of steps (SPEC: >= 8). */
 #pragma unroll
-	for (int i = 0; i < TC_MAX_IPV6_EXT; i++) {
+	for (int i = 0; i < TFC_MAX_IPV6_EXT; i++) {
 		struct ipv6_opt_hdr *oh = cur;
 		__u32 len;
 
-		if (!tc_is_ipv6_ext(nh))
+		if (!tfc_is_ipv6_ext(nh))
 			break;
 		/* Cut by the frame, or past the payload length (padding). */
-		if (cur + sizeof(struct tc_frag_hdr) > data_end ||
-		    ext_len + sizeof(struct tc_frag_hdr) > plen) {
+		if (cur + sizeof(struct tfc_frag_hdr) > data_end ||
+		    ext_len + sizeof(struct tfc_frag_hdr) > plen) {
 			p->proto = nh;
-			p->note = TC_STAT_L4_TRUNCATED;
+			p->note = TFC_STAT_L4_TRUNCATED;
 			return -1;
 		}
 		if (nh == IPPROTO_FRAGMENT) {
-			struct tc_frag_hdr *fh = cur;
+			struct tfc_frag_hdr *fh = cur;
 
 			/* A later fragment carries data, not headers: stop here. */
 			if (fh->frag_off & bpf_htons(0xfff8)) {
@@ -193,45 +193,46 @@ static __always_inline int tc_parse_ipv6(void *l3, void *data_end, __u32 l3_off,
 		ext_len += len;
 	}
 	p->proto = nh;
-	if (tc_is_ipv6_ext(nh)) {
-		p->note = TC_STAT_IPV6_EXT_LIMIT;
+	if (tfc_is_ipv6_ext(nh)) {
+		p->note = TFC_STAT_IPV6_EXT_LIMIT;
 		return -1;
 	}
 	p->hdr_len = l3_off + sizeof(*ip6) + ext_len;
-	tc_parse_l4(cur, data_end, plen > ext_len ? plen - ext_len : 0,
-		    l3_off + sizeof(*ip6) + ext_len, p);
+	tfc_parse_l4(cur, data_end, plen > ext_len ? plen - ext_len : 0,
+		     l3_off + sizeof(*ip6) + ext_len, p);
 	return -1;
 }
 
 /*
  * Returns -1 when the frame is counted under an address (p filled in), or
- * the TC_STAT_* reason it is not. `tags` is the number of VLAN tags the
+ * the TFC_STAT_* reason it is not. `tags` is the number of VLAN tags the
  * kernel already moved out of the data (tc ingress offload), so the tag
  * limit applies to the frame as it was on the wire.
  */
-static __always_inline int tc_parse_frame(void *data, void *data_end, __u32 tags, struct tc_pkt *p)
+static __always_inline int tfc_parse_frame(void *data, void *data_end, __u32 tags,
+					   struct tfc_pkt *p)
 {
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
 	__be16 proto;
 
 	__builtin_memset(p, 0, sizeof(*p));
-	p->note = TC_NOTE_NONE;
+	p->note = TFC_NOTE_NONE;
 	if (cur > data_end)
-		return TC_STAT_TRUNCATED_L2;
+		return TFC_STAT_TRUNCATED_L2;
 	proto = eth->h_proto;
 
 	/* One pass more than the limit, to see a tag beyond it. */
 #pragma unroll
-	for (int i = 0; i <= TC_MAX_VLAN_TAGS; i++) {
-		struct tc_vlan_hdr *vh = cur;
+	for (int i = 0; i <= TFC_MAX_VLAN_TAGS; i++) {
+		struct tfc_vlan_hdr *vh = cur;
 
-		if (!tc_is_vlan(proto))
+		if (!tfc_is_vlan(proto))
 			break;
-		if (tags >= TC_MAX_VLAN_TAGS)
-			return TC_STAT_VLAN_TOO_DEEP;
+		if (tags >= TFC_MAX_VLAN_TAGS)
+			return TFC_STAT_VLAN_TOO_DEEP;
 		if ((void *)(vh + 1) > data_end)
-			return TC_STAT_TRUNCATED_L2;
+			return TFC_STAT_TRUNCATED_L2;
 		proto = vh->encap_proto;
 		cur = vh + 1;
 		tags++;
@@ -239,10 +240,10 @@ static __always_inline int tc_parse_frame(void *data, void *data_end, __u32 tags
 
 	/* At most 14 + 4 * 4 bytes: the offset fits the verifier's bounds. */
 	if (proto == bpf_htons(ETH_P_IP))
-		return tc_parse_ipv4(cur, data_end, (__u32)(cur - data), p);
+		return tfc_parse_ipv4(cur, data_end, (__u32)(cur - data), p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return tc_parse_ipv6(cur, data_end, (__u32)(cur - data), p);
-	return TC_STAT_NON_IP;
+		return tfc_parse_ipv6(cur, data_end, (__u32)(cur - data), p);
+	return TFC_STAT_NON_IP;
 }
 
-#endif /* TC_PARSE_H */
+#endif /* TFC_PARSE_H */

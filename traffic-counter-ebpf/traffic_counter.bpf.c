@@ -14,16 +14,16 @@
 #include "upsert.h"
 
 /* Headers beyond this many bytes are not needed to classify a frame. */
-#define TC_PARSE_WINDOW 256
+#define TFC_PARSE_WINDOW 256
 
 /* Set by the loader before load (see SPEC 2, --count-by). */
-const volatile __u8 cfg_count_by = TC_COUNT_BY_DEFAULT;
-/* TC_IP_MAP_SHARED: the loader made traffic_counters_ip a plain hash. */
-const volatile __u8 cfg_ip_map_type = TC_IP_MAP_PERCPU;
+const volatile __u8 cfg_count_by = TFC_COUNT_BY_DEFAULT;
+/* TFC_IP_MAP_SHARED: the loader made traffic_counters_ip a plain hash. */
+const volatile __u8 cfg_ip_map_type = TFC_IP_MAP_PERCPU;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, TC_IP_MAP_DEFAULT_ENTRIES);
+	__uint(max_entries, TFC_IP_MAP_DEFAULT_ENTRIES);
 	__type(key, struct ip_key);
 	__type(value, struct counters);
 } traffic_counters_ip SEC(".maps");
@@ -35,7 +35,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TC_FLOW_MAP_DEFAULT_ENTRIES);
+	__uint(max_entries, TFC_FLOW_MAP_DEFAULT_ENTRIES);
 	__type(key, struct flow_key);
 	__type(value, struct flow_value);
 } traffic_counters_flow SEC(".maps");
@@ -45,12 +45,12 @@ struct {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct tc_control);
+	__type(value, struct tfc_control);
 } traffic_control SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, TC_STATS_MAX_ENTRIES);
+	__uint(max_entries, TFC_STATS_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct stat_key);
 	__type(value, struct counters);
@@ -70,7 +70,7 @@ static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, cons
 	struct counters *c;
 	int inserted;
 
-	c = tc_upsert(&traffic_stats, &key, &init, &inserted);
+	c = tfc_upsert(&traffic_stats, &key, &init, &inserted);
 	if (c) {
 		c->bytes += a->bytes;
 		c->packets += a->packets;
@@ -79,14 +79,14 @@ static __always_inline void stat_add(__u32 reason, __u8 dir, __u32 ifindex, cons
 
 static __always_inline int use_src(__u8 dir)
 {
-	if (cfg_count_by == TC_COUNT_BY_SRC)
+	if (cfg_count_by == TFC_COUNT_BY_SRC)
 		return 1;
-	if (cfg_count_by == TC_COUNT_BY_DST)
+	if (cfg_count_by == TFC_COUNT_BY_DST)
 		return 0;
-	return dir == TC_DIR_INGRESS;
+	return dir == TFC_DIR_INGRESS;
 }
 
-static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
+static __always_inline void count_ip(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
 				     __u32 ifindex, const struct amount *a)
 {
 	struct counters init = {.bytes = a->bytes, .packets = a->packets};
@@ -95,11 +95,11 @@ static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt
 	int inserted;
 
 	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
-	c = tc_upsert(&traffic_counters_ip, &key, &init, &inserted);
+	c = tfc_upsert(&traffic_counters_ip, &key, &init, &inserted);
 	if (inserted)
 		return;
 	if (c) {
-		if (cfg_ip_map_type == TC_IP_MAP_SHARED) {
+		if (cfg_ip_map_type == TFC_IP_MAP_SHARED) {
 			__sync_fetch_and_add(&c->bytes, a->bytes);
 			__sync_fetch_and_add(&c->packets, a->packets);
 		} else {
@@ -113,10 +113,10 @@ static __always_inline void count_ip(struct tc_control *ctl, const struct tc_pkt
 		__sync_fetch_and_add(&ctl->dropped_packets, a->packets);
 		__sync_fetch_and_add(&ctl->dropped_bytes, a->bytes);
 	}
-	stat_add(TC_STAT_IP_MAP_FULL, dir, ifindex, a);
+	stat_add(TFC_STAT_IP_MAP_FULL, dir, ifindex, a);
 }
 
-static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *p,
+static __always_inline void flow_add(struct flow_value *v, const struct tfc_pkt *p,
 				     const struct amount *a, __u64 now)
 {
 	__sync_fetch_and_add(&v->bytes, a->bytes);
@@ -128,7 +128,7 @@ static __always_inline void flow_add(struct flow_value *v, const struct tc_pkt *
 		__sync_fetch_and_or(&v->tcp_flags, p->tcp_flags);
 }
 
-static __always_inline void count_flow(struct tc_control *ctl, const struct tc_pkt *p, __u8 dir,
+static __always_inline void count_flow(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
 				       __u32 ifindex, const struct amount *a)
 {
 	struct flow_key key = {
@@ -161,7 +161,7 @@ static __always_inline void count_flow(struct tc_control *ctl, const struct tc_p
 			.tcp_flags = p->tcp_flags,
 		};
 
-		v = tc_insert_or_find(&traffic_counters_flow, &key, &init, &inserted);
+		v = tfc_insert_or_find(&traffic_counters_flow, &key, &init, &inserted);
 		if (inserted) {
 			__sync_fetch_and_add(&ctl->flow_inserts, 1);
 			return;
@@ -182,11 +182,11 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 {
 	struct amount a = {.bytes = len, .packets = 1};
 	__u32 zero = 0;
-	struct tc_control *ctl;
-	struct tc_pkt p;
+	struct tfc_control *ctl;
+	struct tfc_pkt p;
 	int reason;
 
-	reason = tc_parse_frame(data, data_end, tags, &p);
+	reason = tfc_parse_frame(data, data_end, tags, &p);
 	if (segs > 1) {
 		a.packets = segs;
 		a.bytes += (__u64)(segs - 1) * (p.hdr_len + tags * 4);
@@ -195,41 +195,41 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 		stat_add(reason, dir, ifindex, &a);
 		return;
 	}
-	if (p.note != TC_NOTE_NONE)
+	if (p.note != TFC_NOTE_NONE)
 		stat_add(p.note, dir, ifindex, &a);
 
 	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
 	count_ip(ctl, &p, dir, ifindex, &a);
-	if (ctl && (*(volatile __u32 *)&ctl->flags & TC_FLAG_FLOW_COUNTERS))
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))
 		count_flow(ctl, &p, dir, ifindex, &a);
 }
 
 /* Multi-buffer aware: counts frames larger than one page at full length. */
 SEC("xdp.frags")
-int tc_xdp(struct xdp_md *ctx)
+int tfc_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TC_DIR_INGRESS,
+	count_frame(data, data_end, bpf_xdp_get_buff_len(ctx), 0, TFC_DIR_INGRESS,
 		    ctx->ingress_ifindex, 1);
 	return XDP_PASS;
 }
 
 /* For kernels before 5.18 (no frags, no bpf_xdp_get_buff_len). */
 SEC("xdp")
-int tc_xdp_legacy(struct xdp_md *ctx)
+int tfc_xdp_legacy(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	count_frame(data, data_end, data_end - data, 0, TC_DIR_INGRESS, ctx->ingress_ifindex, 1);
+	count_frame(data, data_end, data_end - data, 0, TFC_DIR_INGRESS, ctx->ingress_ifindex, 1);
 	return XDP_PASS;
 }
 
-static __always_inline int tc_count(struct __sk_buff *skb, __u8 dir)
+static __always_inline int tfc_count(struct __sk_buff *skb, __u8 dir)
 {
-	__u32 want = skb->len < TC_PARSE_WINDOW ? skb->len : TC_PARSE_WINDOW;
+	__u32 want = skb->len < TFC_PARSE_WINDOW ? skb->len : TFC_PARSE_WINDOW;
 	__u64 len = skb->len;
 	__u32 tags = 0;
 
@@ -250,15 +250,15 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u8 dir)
 }
 
 SEC("tc")
-int tc_ingress(struct __sk_buff *skb)
+int tfc_ingress(struct __sk_buff *skb)
 {
-	return tc_count(skb, TC_DIR_INGRESS);
+	return tfc_count(skb, TFC_DIR_INGRESS);
 }
 
 SEC("tc")
-int tc_egress(struct __sk_buff *skb)
+int tfc_egress(struct __sk_buff *skb)
 {
-	return tc_count(skb, TC_DIR_EGRESS);
+	return tfc_count(skb, TFC_DIR_EGRESS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The one way every program here finds or creates a hash map entry. */
-#ifndef TC_UPSERT_H
-#define TC_UPSERT_H
+#ifndef TFC_UPSERT_H
+#define TFC_UPSERT_H
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -11,20 +11,20 @@
  * returned: nothing left to add), or returns the entry another CPU
  * inserted meanwhile, or NULL when the map has no room.
  */
-static __always_inline void *tc_insert_or_find(void *map, const void *key, const void *init,
-					       int *inserted)
+static __always_inline void *tfc_insert_or_find(void *map, const void *key, const void *init,
+						int *inserted)
 {
 	*inserted = !bpf_map_update_elem(map, key, init, BPF_NOEXIST);
 	return *inserted ? NULL : bpf_map_lookup_elem(map, key);
 }
 
-/* The entry for `key` to add to, or as tc_insert_or_find when there is none. */
-static __always_inline void *tc_upsert(void *map, const void *key, const void *init, int *inserted)
+/* The entry for `key` to add to, or as tfc_insert_or_find when there is none. */
+static __always_inline void *tfc_upsert(void *map, const void *key, const void *init, int *inserted)
 {
 	void *v = bpf_map_lookup_elem(map, key);
 
 	*inserted = 0;
-	return v ?: tc_insert_or_find(map, key, init, inserted);
+	return v ?: tfc_insert_or_find(map, key, init, inserted);
 }
 
-#endif /* TC_UPSERT_H */
+#endif /* TFC_UPSERT_H */

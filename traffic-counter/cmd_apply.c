@@ -26,17 +26,17 @@ enum {
 	OPT_STOP,
 };
 
-static const struct tc_opt apply_opts[] = {
-	{"config", "FILE", "configuration file (default " TC_CONFIG_DEFAULT ")", OPT_CONFIG},
+static const struct tfc_opt apply_opts[] = {
+	{"config", "FILE", "configuration file (default " TFC_CONFIG_DEFAULT ")", OPT_CONFIG},
 	{"check", NULL, "only validate the file and print what it sets up", OPT_CHECK},
 	{"stop", NULL,
 	 "undo instead: detach what the file attaches, only if it says DETACH_ON_STOP=yes",
 	 OPT_STOP},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def apply_def = {
+const struct tfc_cmd_def apply_def = {
 	.name = "apply",
 	.summary = "Attach everything a configuration file names, with its sizes and flags (the\n"
 		   "boot unit runs this). Errors name the file's line; the format is in\n"
@@ -52,7 +52,7 @@ static int apply_opt(int id, const char *arg, void *ctx)
 {
 	struct apply_args *a = ctx;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_CONFIG:
@@ -74,10 +74,10 @@ int apply_parse(int argc, char **argv, struct apply_args *a)
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	a->config = TC_CONFIG_DEFAULT;
-	err = tc_opts_parse(&apply_def, argc, argv, apply_opt, a);
+	a->config = TFC_CONFIG_DEFAULT;
+	err = tfc_opts_parse(&apply_def, argc, argv, apply_opt, a);
 	if (!err && a->check && a->stop)
-		return tc_opt_invalid("check", "cannot be combined with --stop");
+		return tfc_opt_invalid("check", "cannot be combined with --stop");
 	return err;
 }
 
@@ -88,18 +88,18 @@ static const char *on_off(int v)
 	return v < 0 ? "left as it is" : v ? "on" : "off";
 }
 
-static void print_plan(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+static void print_plan(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
 {
 	char buf[64];
 
 	printf("%s: valid\nattach:", path);
 	for (size_t i = 0; i < cfg->n_attach; i++)
-		printf(" %s", tc_config_attach_str(&cfg->attach[i], buf, sizeof(buf)));
+		printf(" %s", tfc_config_attach_str(&cfg->attach[i], buf, sizeof(buf)));
 	printf("\npin directory: %s\n", pins->dir);
 	printf("flow counting: %s\n", on_off(cfg->flow_map));
-	printf("count by: %s\n", cfg->count_by == TC_COUNT_BY_SRC   ? "src"
-				 : cfg->count_by == TC_COUNT_BY_DST ? "dst"
-								    : "default");
+	printf("count by: %s\n", cfg->count_by == TFC_COUNT_BY_SRC   ? "src"
+				 : cfg->count_by == TFC_COUNT_BY_DST ? "dst"
+								     : "default");
 	if (cfg->ip_map_size)
 		printf("ip map size: %u\n", cfg->ip_map_size);
 	if (cfg->flow_map_size)
@@ -117,7 +117,7 @@ static void print_plan(const struct tc_config *cfg, const struct tc_pins *pins, 
  * naming each missing one, rather than "valid" and an apply that fails.
  */
 /* Whether attach[i]'s interface is named by an earlier entry: one line each. */
-static int named_before(const struct tc_config *cfg, size_t i)
+static int named_before(const struct tfc_config *cfg, size_t i)
 {
 	for (size_t k = 0; k < i; k++)
 		if (!strcmp(cfg->attach[k].ifname, cfg->attach[i].ifname))
@@ -125,7 +125,7 @@ static int named_before(const struct tc_config *cfg, size_t i)
 	return 0;
 }
 
-static int check_interfaces(const struct tc_config *cfg, const char *path)
+static int check_interfaces(const struct tfc_config *cfg, const char *path)
 {
 	int missing = 0;
 
@@ -134,10 +134,10 @@ static int check_interfaces(const struct tc_config *cfg, const char *path)
 
 		if (if_nametoindex(ifname) || named_before(cfg, i))
 			continue;
-		tc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
-		       "link'; for another namespace, run 'nsenter --net=/run/netns/NAME "
-		       "traffic-counter apply ...'): apply would not attach there",
-		       path, cfg->line_attach, ifname);
+		tfc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
+			"link'; for another namespace, run 'nsenter --net=/run/netns/NAME "
+			"traffic-counter apply ...'): apply would not attach there",
+			path, cfg->line_attach, ifname);
 		missing++;
 	}
 	return missing ? -ENODEV : 0;
@@ -145,26 +145,26 @@ static int check_interfaces(const struct tc_config *cfg, const char *path)
 
 /* ---- start ------------------------------------------------------------------ */
 
-static int attach_one(const struct tc_config *cfg, const struct tc_config_attach *e,
-		      const struct tc_pins *pins, const char *path)
+static int attach_one(const struct tfc_config *cfg, const struct tfc_config_attach *e,
+		      const struct tfc_pins *pins, const char *path)
 {
-	struct tc_attach_result res = {};
-	struct tc_attach_opts o = {};
+	struct tfc_attach_result res = {};
+	struct tfc_attach_opts o = {};
 	unsigned int idx = if_nametoindex(e->ifname);
 	int err;
 
 	if (!idx) {
-		tc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
-		       "link')",
-		       path, cfg->line_attach, e->ifname);
+		tfc_err("%s:%d: ATTACH: no interface '%s' in this network namespace (check 'ip "
+			"link')",
+			path, cfg->line_attach, e->ifname);
 		return -ENODEV;
 	}
 	o.pins = pins;
 	o.ifindex = (int)idx;
 	o.ifname = e->ifname;
 	o.ap = e->ap;
-	o.xdp_mode = e->ap == TC_AP_XDP && e->mode >= 0 ? e->mode : TC_XDP_DRIVER;
-	o.tc_api = e->ap != TC_AP_XDP && e->mode >= 0 ? e->mode : TC_API_AUTO;
+	o.xdp_mode = e->ap == TFC_AP_XDP && e->mode >= 0 ? e->mode : TFC_XDP_DRIVER;
+	o.tfc_api = e->ap != TFC_AP_XDP && e->mode >= 0 ? e->mode : TFC_API_AUTO;
 	o.count_by = cfg->count_by;
 	o.ip_map_type = -1; /* keep the pinned map's layout */
 	o.ip_map_size = cfg->ip_map_size;
@@ -172,32 +172,32 @@ static int attach_one(const struct tc_config *cfg, const struct tc_config_attach
 	o.enable_flow = cfg->flow_map == 1;
 	o.migrate = cfg->migrate;
 	o.result = &res;
-	err = tc_attach(&o);
+	err = tfc_attach(&o);
 	if (!err)
-		tc_attach_report(&o, &res);
+		tfc_attach_report(&o, &res);
 	return err;
 }
 
 /* attach turns flow counting on, never off: FLOW_MAP=no is applied here. */
-static int flow_off(const struct tc_pins *pins)
+static int flow_off(const struct tfc_pins *pins)
 {
 	struct bpf_map_info info;
-	struct tc_control *ctl;
+	struct tfc_control *ctl;
 	int fd;
 
-	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR);
+	fd = tfc_map_open_flags(pins->control, TFC_MAP_CONTROL, NULL, &info, TFC_OPEN_RDWR);
 	if (fd < 0)
 		return fd;
-	ctl = tc_control_map(fd);
+	ctl = tfc_control_map(fd);
 	if (!ctl) {
 		int err = -errno;
 
-		tc_err("cannot map %s for writing: %s", pins->control, strerror(-err));
+		tfc_err("cannot map %s for writing: %s", pins->control, strerror(-err));
 		close(fd);
 		return err;
 	}
-	__atomic_fetch_and(&ctl->flags, ~TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
-	tc_control_unmap(ctl);
+	__atomic_fetch_and(&ctl->flags, ~TFC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+	tfc_control_unmap(ctl);
 	close(fd);
 	return 0;
 }
@@ -226,7 +226,7 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
 	if (!chown(path, (uid_t)-1, gid) && !chmod(path, mode))
 		return 0;
 	err = -errno;
-	tc_err("cannot give group %s read access to %s: %s", group, path, strerror(-err));
+	tfc_err("cannot give group %s read access to %s: %s", group, path, strerror(-err));
 	return err;
 }
 
@@ -235,24 +235,24 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
  * through a bind mount, so it needs search permission on the directory and
  * read permission on the pins, not on /sys/fs/bpf (0700) above them.
  */
-static int grant_group(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
 {
 	gid_t gid;
 	int err;
 
 	if (group_id(cfg->pin_group, &gid)) {
-		tc_err("%s:%d: PIN_GROUP: no group '%s' (create it: systemd-sysusers, or groupadd "
-		       "--system %s)",
-		       path, cfg->line_pin_group, cfg->pin_group, cfg->pin_group);
+		tfc_err("%s:%d: PIN_GROUP: no group '%s' (create it: systemd-sysusers, or groupadd "
+			"--system %s)",
+			path, cfg->line_pin_group, cfg->pin_group, cfg->pin_group);
 		return -ENOENT;
 	}
 	err = give_group(pins->dir, gid, 0750, cfg->pin_group);
-	for (int k = 0; !err && k < TC_MAP_KIND_MAX; k++)
-		err = give_group(tc_map_pin(pins, k), gid, 0640, cfg->pin_group);
+	for (int k = 0; !err && k < TFC_MAP_KIND_MAX; k++)
+		err = give_group(tfc_map_pin(pins, k), gid, 0640, cfg->pin_group);
 	return err;
 }
 
-static int apply_start(const struct tc_config *cfg, const struct tc_pins *pins, const char *path)
+static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
 {
 	int failed = 0, attached = 0;
 
@@ -269,113 +269,113 @@ static int apply_start(const struct tc_config *cfg, const struct tc_pins *pins, 
 	if (cfg->pin_group[0] && grant_group(cfg, pins, path))
 		failed++;
 	if (failed)
-		tc_err("%d of the steps of %s failed (see above); the other attachments count",
-		       failed, path);
+		tfc_err("%d of the steps of %s failed (see above); the other attachments count",
+			failed, path);
 	return failed ? -EIO : 0;
 }
 
 /* ---- stop ------------------------------------------------------------------- */
 
-static int detach_listed(const struct tc_config *cfg, const struct tc_pins *pins)
+static int detach_listed(const struct tfc_config *cfg, const struct tfc_pins *pins)
 {
 	int failed = 0;
 
 	for (size_t i = 0; i < cfg->n_attach; i++) {
-		const struct tc_config_attach *e = &cfg->attach[i];
+		const struct tfc_config_attach *e = &cfg->attach[i];
 		unsigned int idx = if_nametoindex(e->ifname);
 		int err;
 
 		/* The kernel detached it with the device; its pin is left for --all. */
 		if (!idx) {
-			tc_warn("%s is gone: nothing to detach there", e->ifname);
+			tfc_warn("%s is gone: nothing to detach there", e->ifname);
 			continue;
 		}
-		err = tc_detach(pins, e->ap, (int)idx);
+		err = tfc_detach(pins, e->ap, (int)idx);
 		if (!err)
-			tc_info("detached %s from %s", tc_attach_point_str(e->ap), e->ifname);
+			tfc_info("detached %s from %s", tfc_attach_point_str(e->ap), e->ifname);
 		else if (err != -ENOENT)
 			failed = err;
 	}
 	return failed;
 }
 
-static int apply_stop(const struct tc_config *cfg, const struct tc_pins *pins)
+static int apply_stop(const struct tfc_config *cfg, const struct tfc_pins *pins)
 {
 	int lock, err;
 
 	if (!cfg->detach_on_stop) {
-		tc_info("DETACH_ON_STOP is not yes: the attachments stay and keep counting");
+		tfc_info("DETACH_ON_STOP is not yes: the attachments stay and keep counting");
 		return 0;
 	}
-	if (tc_bpffs_prepare(pins->dir, 0))
+	if (tfc_bpffs_prepare(pins->dir, 0))
 		return -ENOENT;
-	lock = tc_pin_dir_lock(pins->dir);
+	lock = tfc_pin_dir_lock(pins->dir);
 	if (lock < 0)
 		return lock;
 	err = detach_listed(cfg, pins);
 	if (!err && cfg->purge_on_stop)
-		err = tc_purge_if_unused(pins);
+		err = tfc_purge_if_unused(pins);
 	close(lock);
 	return err;
 }
 
 /* ---- the command ------------------------------------------------------------ */
 
-static int load(const char *path, struct tc_config *cfg)
+static int load(const char *path, struct tfc_config *cfg)
 {
-	int n = tc_config_load(path, cfg);
+	int n = tfc_config_load(path, cfg);
 
 	if (n == -EISDIR) {
-		tc_err("cannot read %s: it is a directory; --config takes the configuration "
-		       "file (default " TC_CONFIG_DEFAULT ")",
-		       path);
-		return TC_EXIT_FAIL;
+		tfc_err("cannot read %s: it is a directory; --config takes the configuration "
+			"file (default " TFC_CONFIG_DEFAULT ")",
+			path);
+		return TFC_EXIT_FAIL;
 	}
 	if (n < 0) {
-		tc_err("cannot read %s: %s", path, strerror(-n));
-		return TC_EXIT_FAIL;
+		tfc_err("cannot read %s: %s", path, strerror(-n));
+		return TFC_EXIT_FAIL;
 	}
 	if (n > 0) {
-		tc_config_print_errors(stderr, path, cfg);
-		return TC_EXIT_USAGE;
+		tfc_config_print_errors(stderr, path, cfg);
+		return TFC_EXIT_USAGE;
 	}
-	return TC_EXIT_OK;
+	return TFC_EXIT_OK;
 }
 
 int cmd_apply(int argc, char **argv)
 {
-	struct tc_config *cfg = NULL;
+	struct tfc_config *cfg = NULL;
 	struct apply_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret;
 
-	ret = tc_parse_exit(apply_parse(argc, argv, &a));
+	ret = tfc_parse_exit(apply_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
 	/* About 30 kB: kept off the stack. */
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
-		tc_err("out of memory");
-		return TC_EXIT_FAIL;
+		tfc_err("out of memory");
+		return TFC_EXIT_FAIL;
 	}
 	ret = load(a.config, cfg);
 	if (ret)
 		goto out;
 	if (!a.pins.dir && cfg->pin_dir[0])
 		a.pins.dir = cfg->pin_dir;
-	ret = TC_EXIT_USAGE;
-	if (tc_pin_args_resolve(&a.pins, &pins))
+	ret = TFC_EXIT_USAGE;
+	if (tfc_pin_args_resolve(&a.pins, &pins))
 		goto out;
 	if (a.check) {
-		ret = check_interfaces(cfg, a.config) ? TC_EXIT_FAIL : TC_EXIT_OK;
-		if (ret == TC_EXIT_OK)
+		ret = check_interfaces(cfg, a.config) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
+		if (ret == TFC_EXIT_OK)
 			print_plan(cfg, &pins, a.config);
-	} else if (tc_require_attach_caps("apply")) {
-		ret = TC_EXIT_FAIL;
+	} else if (tfc_require_attach_caps("apply")) {
+		ret = TFC_EXIT_FAIL;
 	} else if (a.stop) {
-		ret = apply_stop(cfg, &pins) ? TC_EXIT_FAIL : TC_EXIT_OK;
+		ret = apply_stop(cfg, &pins) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 	} else {
-		ret = apply_start(cfg, &pins, a.config) ? TC_EXIT_FAIL : TC_EXIT_OK;
+		ret = apply_start(cfg, &pins, a.config) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 	}
 out:
 	free(cfg);

@@ -20,7 +20,7 @@ enum {
 	OPT_MIGRATE,
 };
 
-static const struct tc_opt attach_opts[] = {
+static const struct tfc_opt attach_opts[] = {
 	{"iface", "IF", "interface to count on (required)", OPT_IFACE},
 	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
 	{"xdp-mode", "MODE", "driver (alias native; default), skb or hw", OPT_XDP_MODE},
@@ -42,11 +42,11 @@ static const struct tc_opt attach_opts[] = {
 	 "version and the options ask for, make new maps and carry every counter over "
 	 "(all attachments keep counting); finishes an interrupted migration",
 	 OPT_MIGRATE},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def attach_def = {
+const struct tfc_cmd_def attach_def = {
 	.name = "attach",
 	.summary = "Load the counter, attach it to an interface and pin maps and attachment.\n"
 		   "The program keeps counting after this command exits; attaching again\n"
@@ -65,7 +65,7 @@ static int parse_enum(const char *option, const char *arg, int (*parse)(const ch
 	int v = parse(arg);
 
 	if (v < 0)
-		return tc_opt_invalid(option, "'%s' is not one of %s", arg, choices);
+		return tfc_opt_invalid(option, "'%s' is not one of %s", arg, choices);
 	*out = v;
 	return 0;
 }
@@ -74,33 +74,35 @@ static int attach_opt(int id, const char *arg, void *ctx)
 {
 	struct attach_args *a = ctx;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_IFACE:
 		a->iface = arg;
 		return 0;
 	case OPT_AP:
-		return parse_enum("attach-point", arg, tc_attach_point_parse, &a->ap,
+		return parse_enum("attach-point", arg, tfc_attach_point_parse, &a->ap,
 				  "xdp, tc-ingress, tc-egress");
 	case OPT_XDP_MODE:
-		return parse_enum("xdp-mode", arg, tc_xdp_mode_parse, &a->xdp_mode,
+		return parse_enum("xdp-mode", arg, tfc_xdp_mode_parse, &a->xdp_mode,
 				  "driver, native, skb, hw");
 	case OPT_TC_API:
-		return parse_enum("tc-api", arg, tc_tc_api_parse, &a->tc_api, "auto, tcx, netlink");
+		return parse_enum("tc-api", arg, tfc_tc_api_parse, &a->tfc_api,
+				  "auto, tcx, netlink");
 	case OPT_COUNT_BY:
 		if (!strcmp(arg, "default"))
-			return tc_opt_invalid("count-by", "'%s' is not one of src, dst", arg);
-		return parse_enum("count-by", arg, tc_count_by_parse, &a->count_by, "src, dst");
+			return tfc_opt_invalid("count-by", "'%s' is not one of src, dst", arg);
+		return parse_enum("count-by", arg, tfc_count_by_parse, &a->count_by, "src, dst");
 	case OPT_IP_MAP_TYPE:
-		/* Indexes are enum tc_ip_map_type. */
-		return tc_parse_choice("ip-map-type", arg,
-				       (const char *const[]){"percpu", "shared"}, 2,
-				       &a->ip_map_type);
+		/* Indexes are enum tfc_ip_map_type. */
+		return tfc_parse_choice("ip-map-type", arg,
+					(const char *const[]){"percpu", "shared"}, 2,
+					&a->ip_map_type);
 	case OPT_IP_MAP_SIZE:
-		return tc_parse_u32("ip-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->ip_map_size);
+		return tfc_parse_u32("ip-map-size", arg, 1, TFC_MAX_MAP_ENTRIES, &a->ip_map_size);
 	case OPT_FLOW_MAP_SIZE:
-		return tc_parse_u32("flow-map-size", arg, 1, TC_MAX_MAP_ENTRIES, &a->flow_map_size);
+		return tfc_parse_u32("flow-map-size", arg, 1, TFC_MAX_MAP_ENTRIES,
+				     &a->flow_map_size);
 	case OPT_FLOW:
 		a->enable_flow = 1;
 		return 0;
@@ -117,47 +119,47 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	a->ap = TC_AP_XDP;
+	a->ap = TFC_AP_XDP;
 	a->xdp_mode = -1;
-	a->tc_api = -1;
+	a->tfc_api = -1;
 	a->ip_map_type = -1;
-	err = tc_opts_parse(&attach_def, argc, argv, attach_opt, a);
+	err = tfc_opts_parse(&attach_def, argc, argv, attach_opt, a);
 	if (err)
 		return err;
 	if (!a->iface)
-		return tc_opt_invalid("iface", "is required: name the interface to count on");
-	if (a->ap == TC_AP_XDP && a->tc_api >= 0)
-		return tc_opt_invalid("tc-api", "applies to tc-ingress and tc-egress only");
-	if (a->ap != TC_AP_XDP && a->xdp_mode >= 0)
-		return tc_opt_invalid("xdp-mode", "applies to --attach-point xdp only");
+		return tfc_opt_invalid("iface", "is required: name the interface to count on");
+	if (a->ap == TFC_AP_XDP && a->tfc_api >= 0)
+		return tfc_opt_invalid("tc-api", "applies to tc-ingress and tc-egress only");
+	if (a->ap != TFC_AP_XDP && a->xdp_mode >= 0)
+		return tfc_opt_invalid("xdp-mode", "applies to --attach-point xdp only");
 	return 0;
 }
 
 int cmd_attach(int argc, char **argv)
 {
-	struct tc_attach_result res = {};
-	struct tc_attach_opts o = {};
+	struct tfc_attach_result res = {};
+	struct tfc_attach_opts o = {};
 	struct attach_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, ifindex;
 
-	ret = tc_parse_exit(attach_parse(argc, argv, &a));
+	ret = tfc_parse_exit(attach_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	if (tc_require_attach_caps("attach"))
-		return TC_EXIT_FAIL;
-	ifindex = tc_iface_index(a.iface);
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	if (tfc_require_attach_caps("attach"))
+		return TFC_EXIT_FAIL;
+	ifindex = tfc_iface_index(a.iface);
 	if (ifindex < 0)
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 
 	o.pins = &pins;
 	o.ifindex = ifindex;
 	o.ifname = a.iface;
 	o.ap = a.ap;
-	o.xdp_mode = a.xdp_mode < 0 ? TC_XDP_DRIVER : a.xdp_mode;
-	o.tc_api = a.tc_api < 0 ? TC_API_AUTO : a.tc_api;
+	o.xdp_mode = a.xdp_mode < 0 ? TFC_XDP_DRIVER : a.xdp_mode;
+	o.tfc_api = a.tfc_api < 0 ? TFC_API_AUTO : a.tfc_api;
 	o.count_by = a.count_by;
 	o.ip_map_type = a.ip_map_type;
 	o.ip_map_size = a.ip_map_size;
@@ -165,8 +167,8 @@ int cmd_attach(int argc, char **argv)
 	o.enable_flow = a.enable_flow;
 	o.migrate = a.migrate;
 	o.result = &res;
-	if (tc_attach(&o))
-		return TC_EXIT_FAIL;
-	tc_attach_report(&o, &res);
-	return TC_EXIT_OK;
+	if (tfc_attach(&o))
+		return TFC_EXIT_FAIL;
+	tfc_attach_report(&o, &res);
+	return TFC_EXIT_OK;
 }

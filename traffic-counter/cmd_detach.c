@@ -19,7 +19,7 @@ enum {
 	OPT_IF_ATTACHED,
 };
 
-static const struct tc_opt detach_opts[] = {
+static const struct tfc_opt detach_opts[] = {
 	{"iface", "IF", "interface to stop counting on", OPT_IFACE},
 	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
 	{"all", NULL, "remove every attachment recorded in the pin directory", OPT_ALL},
@@ -29,11 +29,11 @@ static const struct tc_opt detach_opts[] = {
 	 "nothing to detach (nothing attached there, or no pin directory) is not an error: "
 	 "say so and exit 0, for scripts",
 	 OPT_IF_ATTACHED},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def detach_def = {
+const struct tfc_cmd_def detach_def = {
 	.name = "detach",
 	.summary = "Remove one attachment (or all). The pinned maps and their counters stay\n"
 		   "unless --purge is given.",
@@ -48,17 +48,18 @@ static int detach_opt(int id, const char *arg, void *ctx)
 	struct detach_args *a = ctx;
 	int v;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_IFACE:
 		a->iface = arg;
 		return 0;
 	case OPT_AP:
-		v = tc_attach_point_parse(arg);
+		v = tfc_attach_point_parse(arg);
 		if (v < 0)
-			return tc_opt_invalid("attach-point",
-					      "'%s' is not one of xdp, tc-ingress, tc-egress", arg);
+			return tfc_opt_invalid("attach-point",
+					       "'%s' is not one of xdp, tc-ingress, tc-egress",
+					       arg);
 		a->ap = v;
 		return 0;
 	case OPT_ALL:
@@ -80,61 +81,62 @@ int detach_parse(int argc, char **argv, struct detach_args *a)
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	a->ap = TC_AP_XDP;
-	err = tc_opts_parse(&detach_def, argc, argv, detach_opt, a);
+	a->ap = TFC_AP_XDP;
+	err = tfc_opts_parse(&detach_def, argc, argv, detach_opt, a);
 	if (err)
 		return err;
 	if (a->all && a->iface)
-		return tc_opt_invalid("all", "cannot be combined with --iface");
+		return tfc_opt_invalid("all", "cannot be combined with --iface");
 	if (!a->all && !a->iface && !a->purge)
-		return tc_opt_invalid("iface", "is required (or use --all)");
+		return tfc_opt_invalid("iface", "is required (or use --all)");
 	return 0;
 }
 
-static int detach_all(const struct tc_pins *pins)
+static int detach_all(const struct tfc_pins *pins)
 {
-	struct tc_attachment *list;
+	struct tfc_attachment *list;
 	size_t n;
 	int err, failed = 0;
 
-	err = tc_attachments_list(pins, &list, &n);
+	err = tfc_attachments_list(pins, &list, &n);
 	if (err) {
-		tc_err("cannot list attachments in %s: %s", pins->links, strerror(-err));
+		tfc_err("cannot list attachments in %s: %s", pins->links, strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < n; i++) {
 		/* A cls_bpf filter is only reachable from its own namespace. */
 		if (list[i].other_netns && !list[i].link_id) {
-			tc_err("%s on ifindex %d is in another network namespace (inode %llu): run "
-			       "detach there (nsenter --net=...)",
-			       tc_attach_point_str(list[i].ap), list[i].pin_ifindex,
-			       (unsigned long long)list[i].netns);
+			tfc_err("%s on ifindex %d is in another network namespace (inode %llu): "
+				"run "
+				"detach there (nsenter --net=...)",
+				tfc_attach_point_str(list[i].ap), list[i].pin_ifindex,
+				(unsigned long long)list[i].netns);
 			failed = -EXDEV;
 			continue;
 		}
-		err = tc_hook_detach(list[i].pin, list[i].ap, list[i].pin_ifindex);
+		err = tfc_hook_detach(list[i].pin, list[i].ap, list[i].pin_ifindex);
 		if (err)
 			failed = err;
 		else
-			tc_info("detached %s from %s", tc_attach_point_str(list[i].ap),
-				list[i].ifname);
+			tfc_info("detached %s from %s", tfc_attach_point_str(list[i].ap),
+				 list[i].ifname);
 	}
 	free(list);
 	return failed;
 }
 
 /* Whether this pin directory has a pin for (ap, ifindex). */
-static int recorded(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex)
+static int recorded(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex)
 {
-	char pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	char pin[PATH_MAX + sizeof(TFC_NETLINK_SUFFIX)];
 	size_t n;
 
-	if (tc_link_pin_path(pins, ap, ifindex, pin, PATH_MAX))
+	if (tfc_link_pin_path(pins, ap, ifindex, pin, PATH_MAX))
 		return 0;
 	n = strlen(pin);
 	if (!access(pin, F_OK))
 		return 1;
-	snprintf(pin + n, sizeof(pin) - n, "%s", TC_NETLINK_SUFFIX);
+	snprintf(pin + n, sizeof(pin) - n, "%s", TFC_NETLINK_SUFFIX);
 	return !access(pin, F_OK);
 }
 
@@ -142,50 +144,50 @@ static int recorded(const struct tc_pins *pins, enum tc_attach_point ap, int ifi
  * The attachment recorded in this pin directory, or else one of ours found
  * from the kernel (attached with other pin options).
  */
-static int detach_one(const struct tc_pins *pins, const struct detach_args *a)
+static int detach_one(const struct tfc_pins *pins, const struct detach_args *a)
 {
-	int ifindex = tc_iface_index(a->iface), err;
+	int ifindex = tfc_iface_index(a->iface), err;
 
 	if (ifindex < 0)
 		return ifindex;
 	if (!recorded(pins, a->ap, ifindex)) {
-		err = tc_detach_found(pins, a->ap, ifindex, a->iface);
+		err = tfc_detach_found(pins, a->ap, ifindex, a->iface);
 		if (err != -ENOENT)
 			return err;
 	}
-	err = tc_detach(pins, a->ap, ifindex);
+	err = tfc_detach(pins, a->ap, ifindex);
 	if (!err)
-		tc_info("detached %s from %s", tc_attach_point_str(a->ap), a->iface);
+		tfc_info("detached %s from %s", tfc_attach_point_str(a->ap), a->iface);
 	if (err == -ENOENT && a->if_attached) {
-		tc_info("nothing attached by traffic-counter at %s on %s (pin directory %s): "
-			"nothing to detach",
-			tc_attach_point_str(a->ap), a->iface, pins->dir);
+		tfc_info("nothing attached by traffic-counter at %s on %s (pin directory %s): "
+			 "nothing to detach",
+			 tfc_attach_point_str(a->ap), a->iface, pins->dir);
 		return 0;
 	}
 	if (err == -ENOENT)
-		tc_err("nothing attached by traffic-counter at %s on %s (pin directory %s); see "
-		       "'traffic-counter status'",
-		       tc_attach_point_str(a->ap), a->iface, pins->dir);
+		tfc_err("nothing attached by traffic-counter at %s on %s (pin directory %s); see "
+			"'traffic-counter status'",
+			tfc_attach_point_str(a->ap), a->iface, pins->dir);
 	return err;
 }
 
 int cmd_detach(int argc, char **argv)
 {
 	struct detach_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, err, lock, dir_missing;
 
-	ret = tc_parse_exit(detach_parse(argc, argv, &a));
+	ret = tfc_parse_exit(detach_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	if (tc_require_attach_caps("detach"))
-		return TC_EXIT_FAIL;
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	if (tfc_require_attach_caps("detach"))
+		return TFC_EXIT_FAIL;
 	dir_missing = access(pins.dir, F_OK) && errno == ENOENT;
 	if (dir_missing && a.if_attached && !a.iface) {
-		tc_info("pin directory %s does not exist: nothing to detach", pins.dir);
-		return TC_EXIT_OK;
+		tfc_info("pin directory %s does not exist: nothing to detach", pins.dir);
+		return TFC_EXIT_OK;
 	}
 	/* One interface needs no pin directory: what is attached there may
 	 * have been attached with other pin options (found from the kernel).
@@ -193,11 +195,11 @@ int cmd_detach(int argc, char **argv)
 	if (dir_missing && a.iface && (!a.purge || a.if_attached)) {
 		lock = -1;
 	} else {
-		if (tc_bpffs_prepare(pins.dir, 0))
-			return TC_EXIT_FAIL;
-		lock = tc_pin_dir_lock(pins.dir);
+		if (tfc_bpffs_prepare(pins.dir, 0))
+			return TFC_EXIT_FAIL;
+		lock = tfc_pin_dir_lock(pins.dir);
 		if (lock < 0)
-			return TC_EXIT_FAIL;
+			return TFC_EXIT_FAIL;
 	}
 	if (a.all) {
 		err = detach_all(&pins);
@@ -208,8 +210,8 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (!err && a.purge && lock >= 0)
 		/* After one interface, other attachments keeping the maps is fine. */
-		err = a.iface ? tc_purge_if_unused(&pins) : tc_purge(&pins);
+		err = a.iface ? tfc_purge_if_unused(&pins) : tfc_purge(&pins);
 	if (lock >= 0)
 		close(lock);
-	return err ? TC_EXIT_FAIL : TC_EXIT_OK;
+	return err ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 }

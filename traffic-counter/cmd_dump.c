@@ -15,17 +15,17 @@ enum {
 	OPT_TOP,
 };
 
-static const struct tc_opt dump_opts[] = {
+static const struct tfc_opt dump_opts[] = {
 	{"json", NULL, "print one JSON array", OPT_JSON},
 	{"csv", NULL, "print CSV with a header line", OPT_CSV},
 	{"sort", "KEY", "bytes (default), packets or ip", OPT_SORT},
 	{"top", "N", "only the first N entries after sorting", OPT_TOP},
-	TC_FILTER_OPTIONS,
-	TC_PIN_OPTIONS,
+	TFC_FILTER_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def dump_maps_def = {
+const struct tfc_cmd_def dump_maps_def = {
 	.name = "dump-maps",
 	.summary = "Print the counters of the IP map (default) or, given its pin, the flow map.\n"
 		   "Per-CPU values are summed.",
@@ -41,26 +41,27 @@ static int dump_opt(int id, const char *arg, void *ctx)
 	struct dump_args *a = ctx;
 	int v, err;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
-	if (tc_filter_args_handle(&a->filter, id, arg, &err))
+	if (tfc_filter_args_handle(&a->filter, id, arg, &err))
 		return err;
 	switch (id) {
 	case OPT_JSON:
 	case OPT_CSV:
-		if (a->format != TC_FMT_TABLE)
-			return tc_opt_invalid(id == OPT_JSON ? "json" : "csv",
-					      "choose one of --json and --csv");
-		a->format = id == OPT_JSON ? TC_FMT_JSON : TC_FMT_CSV;
+		if (a->format != TFC_FMT_TABLE)
+			return tfc_opt_invalid(id == OPT_JSON ? "json" : "csv",
+					       "choose one of --json and --csv");
+		a->format = id == OPT_JSON ? TFC_FMT_JSON : TFC_FMT_CSV;
 		return 0;
 	case OPT_SORT:
-		v = tc_sort_parse(arg);
+		v = tfc_sort_parse(arg);
 		if (v < 0)
-			return tc_opt_invalid("sort", "'%s' is not one of bytes, packets, ip", arg);
+			return tfc_opt_invalid("sort", "'%s' is not one of bytes, packets, ip",
+					       arg);
 		a->sort = v;
 		return 0;
 	case OPT_TOP:
-		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
+		return tfc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
 	default:
 		return -EINVAL;
 	}
@@ -69,24 +70,24 @@ static int dump_opt(int id, const char *arg, void *ctx)
 int dump_parse(int argc, char **argv, struct dump_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->format = TC_FMT_TABLE;
-	a->sort = TC_SORT_BYTES;
-	return tc_opts_parse(&dump_maps_def, argc, argv, dump_opt, a);
+	a->format = TFC_FMT_TABLE;
+	a->sort = TFC_SORT_BYTES;
+	return tfc_opts_parse(&dump_maps_def, argc, argv, dump_opt, a);
 }
 
 static int dump_ip(int fd, const struct dump_args *a)
 {
-	struct tc_ip_entry *e = NULL;
+	struct tfc_ip_entry *e = NULL;
 	size_t n = 0;
 	int err;
 
-	err = tc_dump_ip(fd, &e, &n);
+	err = tfc_dump_ip(fd, &e, &n);
 	if (!err) {
-		n = tc_filter_ip(&a->filter, e, n);
-		tc_sort_ip(e, n, a->sort);
+		n = tfc_filter_ip(&a->filter, e, n);
+		tfc_sort_ip(e, n, a->sort);
 		if (a->top && a->top < n)
 			n = a->top;
-		err = tc_print_ip(stdout, e, n, a->format);
+		err = tfc_print_ip(stdout, e, n, a->format);
 	}
 	free(e);
 	return err;
@@ -94,17 +95,17 @@ static int dump_ip(int fd, const struct dump_args *a)
 
 static int dump_flow(int fd, const struct dump_args *a)
 {
-	struct tc_flow_entry *e = NULL;
+	struct tfc_flow_entry *e = NULL;
 	size_t n = 0;
 	int err;
 
-	err = tc_dump_flow(fd, &e, &n);
+	err = tfc_dump_flow(fd, &e, &n);
 	if (!err) {
-		n = tc_filter_flow(&a->filter, e, n);
-		tc_sort_flow(e, n, a->sort);
+		n = tfc_filter_flow(&a->filter, e, n);
+		tfc_sort_flow(e, n, a->sort);
 		if (a->top && a->top < n)
 			n = a->top;
-		err = tc_print_flow(stdout, e, n, a->format);
+		err = tfc_print_flow(stdout, e, n, a->format);
 	}
 	free(e);
 	return err;
@@ -113,25 +114,25 @@ static int dump_flow(int fd, const struct dump_args *a)
 int cmd_dump_maps(int argc, char **argv)
 {
 	struct bpf_map_info info;
-	enum tc_map_kind kind;
+	enum tfc_map_kind kind;
 	struct dump_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, fd, err;
 
-	ret = tc_parse_exit(dump_parse(argc, argv, &a));
+	ret = tfc_parse_exit(dump_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	tc_ifname_netns(tc_pins_netns(&pins)); /* ifnames as the counters saw them */
-	fd = tc_map_open(pins.ip, -1, &kind, &info);
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	tfc_ifname_netns(tfc_pins_netns(&pins)); /* ifnames as the counters saw them */
+	fd = tfc_map_open(pins.ip, -1, &kind, &info);
 	if (fd < 0)
-		return TC_EXIT_FAIL;
-	err = kind == TC_MAP_IP ? dump_ip(fd, &a) : dump_flow(fd, &a);
+		return TFC_EXIT_FAIL;
+	err = kind == TFC_MAP_IP ? dump_ip(fd, &a) : dump_flow(fd, &a);
 	close(fd);
 	if (err) {
-		tc_err("cannot read %s: %s", pins.ip, strerror(-err));
-		return TC_EXIT_FAIL;
+		tfc_err("cannot read %s: %s", pins.ip, strerror(-err));
+		return TFC_EXIT_FAIL;
 	}
-	return TC_EXIT_OK;
+	return TFC_EXIT_OK;
 }

@@ -46,7 +46,7 @@ enum {
 	OPT_CONFIG,
 };
 
-static const struct tc_opt ipfix_opts[] = {
+static const struct tfc_opt ipfix_opts[] = {
 	{"collector", "HOST:PORT", "the IPFIX collector ([V6]:PORT for an IPv6 address); required",
 	 OPT_COLLECTOR},
 	{"transport", "udp|tcp", "transport to the collector (default udp)", OPT_TRANSPORT},
@@ -68,11 +68,11 @@ static const struct tc_opt ipfix_opts[] = {
 	 "the collector, transport, interval and pin directory from this file's IPFIX_* and "
 	 "TRAFFIC_COUNTER_PIN_DIR (traffic-counter.conf(5)); options given here win",
 	 OPT_CONFIG},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def export_ipfix_def = {
+const struct tfc_cmd_def export_ipfix_def = {
 	.name = "export-ipfix",
 	.summary = "Send the flow map to an IPFIX collector as delta records (libfixbuf); flows\n"
 		   "idle for --idle-timeout are exported a last time and removed from the map.\n"
@@ -89,7 +89,7 @@ const struct tc_cmd_def export_ipfix_def = {
 };
 
 struct ipfix_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *collector;
 	int tcp;
 	int octets;
@@ -101,7 +101,7 @@ struct ipfix_args {
 	const char *config;
 	int tcp_given, interval_given;
 	/* What --config supplied, when the command line did not. */
-	char collector_buf[TC_CONFIG_HOST_LEN + 8];
+	char collector_buf[TFC_CONFIG_HOST_LEN + 8];
 	char pin_dir_buf[PATH_MAX];
 };
 
@@ -113,8 +113,8 @@ static int split_collector(const char *s, char *host, size_t hlen, char *port, s
 	const char *why;
 	__u16 portnum;
 
-	if (tc_ipfix_collector_split(s, host, hlen, &portnum, &why))
-		return tc_opt_invalid("collector", "'%s': %s", s, why);
+	if (tfc_ipfix_collector_split(s, host, hlen, &portnum, &why))
+		return tfc_opt_invalid("collector", "'%s': %s", s, why);
 	snprintf(port, plen, "%u", portnum);
 	return 0;
 }
@@ -127,7 +127,7 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 	struct ipfix_args *a = ctx;
 	char host[256], port[8];
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_COLLECTOR:
@@ -135,30 +135,30 @@ static int ipfix_opt(int id, const char *arg, void *ctx)
 		return split_collector(arg, host, sizeof(host), port, sizeof(port));
 	case OPT_TRANSPORT:
 		a->tcp_given = 1;
-		return tc_parse_choice("transport", arg, transports, 2, &a->tcp);
+		return tfc_parse_choice("transport", arg, transports, 2, &a->tcp);
 	case OPT_INTERVAL:
 		a->interval_given = 1;
-		return tc_parse_u32("interval", arg, 1, IPFIX_MAX_SECONDS, &a->interval);
+		return tfc_parse_u32("interval", arg, 1, IPFIX_MAX_SECONDS, &a->interval);
 	case OPT_CONFIG:
 		a->config = arg;
 		return 0;
 	case OPT_ACTIVE:
-		return tc_parse_u32("active-timeout", arg, 1, IPFIX_MAX_SECONDS, &a->active);
+		return tfc_parse_u32("active-timeout", arg, 1, IPFIX_MAX_SECONDS, &a->active);
 	case OPT_IDLE:
-		return tc_parse_u32("idle-timeout", arg, 1, IPFIX_MAX_SECONDS, &a->idle);
+		return tfc_parse_u32("idle-timeout", arg, 1, IPFIX_MAX_SECONDS, &a->idle);
 	case OPT_DOMAIN:
-		return tc_parse_u32("observation-domain", arg, 0, UINT32_MAX, &a->domain);
+		return tfc_parse_u32("observation-domain", arg, 0, UINT32_MAX, &a->domain);
 	case OPT_TEMPLATES:
-		return tc_parse_u32("template-interval", arg, 1, IPFIX_MAX_SECONDS, &a->templates);
+		return tfc_parse_u32("template-interval", arg, 1, IPFIX_MAX_SECONDS, &a->templates);
 	case OPT_OCTETS:
-		return tc_parse_choice("octet-delta-count", arg, octet_counts, 2, &a->octets);
+		return tfc_parse_choice("octet-delta-count", arg, octet_counts, 2, &a->octets);
 	default:
 		return -EINVAL;
 	}
 }
 
 /* The file's values for what the command line left unset. */
-static void config_merge(struct ipfix_args *a, const struct tc_config *cfg)
+static void config_merge(struct ipfix_args *a, const struct tfc_config *cfg)
 {
 	if (!a->collector && cfg->ipfix_collector[0]) {
 		snprintf(a->collector_buf, sizeof(a->collector_buf), "%s", cfg->ipfix_collector);
@@ -177,18 +177,18 @@ static void config_merge(struct ipfix_args *a, const struct tc_config *cfg)
 /* The whole file is checked, as apply checks it: one file, one validity. */
 static int config_read(struct ipfix_args *a)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
 	int n;
 
 	if (!cfg) {
-		tc_err("out of memory");
+		tfc_err("out of memory");
 		return -ENOMEM;
 	}
-	n = tc_config_load(a->config, cfg);
+	n = tfc_config_load(a->config, cfg);
 	if (n < 0)
-		tc_err("--config: cannot read %s: %s", a->config, strerror(-n));
+		tfc_err("--config: cannot read %s: %s", a->config, strerror(-n));
 	else if (n > 0)
-		tc_config_print_errors(stderr, a->config, cfg);
+		tfc_config_print_errors(stderr, a->config, cfg);
 	else
 		config_merge(a, cfg);
 	free(cfg);
@@ -206,16 +206,16 @@ static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)
 	a->active = IPFIX_ACTIVE_DEFAULT;
 	a->idle = IPFIX_IDLE_DEFAULT;
 	a->templates = IPFIX_TEMPLATES_DEFAULT;
-	err = tc_opts_parse(&export_ipfix_def, argc, argv, ipfix_opt, a);
+	err = tfc_opts_parse(&export_ipfix_def, argc, argv, ipfix_opt, a);
 	if (!err && a->config)
 		err = config_read(a);
 	if (err)
 		return err;
 	if (!a->collector && a->config)
-		return tc_opt_invalid("collector", "missing: set IPFIX_COLLECTOR=HOST:PORT in %s",
-				      a->config);
+		return tfc_opt_invalid("collector", "missing: set IPFIX_COLLECTOR=HOST:PORT in %s",
+				       a->config);
 	if (!a->collector)
-		return tc_opt_invalid("collector", "missing: where should the records go?");
+		return tfc_opt_invalid("collector", "missing: where should the records go?");
 	return 0;
 }
 
@@ -227,7 +227,7 @@ static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)
 #define T_V4	   (1U << 2)
 #define T_V6	   (1U << 3)
 
-/* In the order and sizes of struct tc_ipfix_rec4/6 (ipfix.h). */
+/* In the order and sizes of struct tfc_ipfix_rec4/6 (ipfix.h). */
 static fbInfoElementSpec_t flow_spec[] = {
 	{"flowStartMilliseconds", 8, 0},
 	{"flowEndMilliseconds", 8, 0},
@@ -250,7 +250,7 @@ static fbInfoElementSpec_t flow_spec[] = {
 	FB_IESPEC_NULL,
 };
 
-/* struct tc_ipfix_rec_stats; the first element is the scope. */
+/* struct tfc_ipfix_rec_stats; the first element is the scope. */
 static fbInfoElementSpec_t stats_spec[] = {
 	{"observationDomainId", 4, 0},
 	{"paddingOctets", 4, T_INTERNAL},
@@ -295,9 +295,9 @@ static void fb_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	(void)domain;
 	(void)ctx;
 	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-		tc_warn("libfixbuf: %s", msg);
+		tfc_warn("libfixbuf: %s", msg);
 	else
-		tc_debug("libfixbuf: %s", msg);
+		tfc_debug("libfixbuf: %s", msg);
 }
 
 /*
@@ -400,7 +400,7 @@ static int add_templates(struct fb *fb, fbSession_t *s, int octets)
 	if (fb->tid_stats)
 		return 0;
 	fb_error(fb, &e);
-	tc_err("cannot build the IPFIX templates: %s", fb->error);
+	tfc_err("cannot build the IPFIX templates: %s", fb->error);
 	return -EIO;
 }
 
@@ -491,15 +491,15 @@ static int fb_append(struct fb *fb, uint16_t tid, void *recs, size_t n, size_t s
 
 /* Records of one cycle, by family: each family's go in one set. */
 struct batch {
-	struct tc_ipfix_rec4 *v4;
-	struct tc_ipfix_rec6 *v6;
+	struct tfc_ipfix_rec4 *v4;
+	struct tfc_ipfix_rec6 *v6;
 	size_t n4, n6, cap4, cap6;
 	__s64 offset_ns;
 };
 
 struct exporter {
 	struct ipfix_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 	struct fb fb;
 	int connected;	  /* templates sent on the current connection */
@@ -510,13 +510,13 @@ struct exporter {
 	int flow_fd, ctl_fd, stats_fd, lock_fd;
 	char lock_path[128];
 	__u32 flow_map_id;
-	struct tc_ipfix_table *table;
-	struct tc_ipfix_timeouts to;
+	struct tfc_ipfix_table *table;
+	struct tfc_ipfix_timeouts to;
 	struct batch batch;
-	struct tc_ipfix_stats stats; /* as pinned */
-	__u64 records;		     /* sent by this process */
-	__u64 not_sent;		     /* evictions, as last reported */
-	GLogFunc old_log;	     /* GLib's handler, put back at exit */
+	struct tfc_ipfix_stats stats; /* as pinned */
+	__u64 records;		      /* sent by this process */
+	__u64 not_sent;		      /* evictions, as last reported */
+	GLogFunc old_log;	      /* GLib's handler, put back at exit */
 };
 
 /* Room for `need` elements: the (maybe moved) array, or NULL with `p` intact. */
@@ -535,12 +535,12 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-static int batch_add(struct batch *b, const struct tc_ipfix_record *r)
+static int batch_add(struct batch *b, const struct tfc_ipfix_record *r)
 {
-	struct tc_ipfix_rec4 r4, *p4;
-	struct tc_ipfix_rec6 r6, *p6;
+	struct tfc_ipfix_rec4 r4, *p4;
+	struct tfc_ipfix_rec6 r6, *p6;
 
-	switch (tc_ipfix_rec_fill(r, b->offset_ns, &r4, &r6)) {
+	switch (tfc_ipfix_rec_fill(r, b->offset_ns, &r4, &r6)) {
 	case 4:
 		p4 = grow(b->v4, &b->cap4, b->n4 + 1, sizeof(r4));
 		if (!p4)
@@ -569,7 +569,7 @@ static int map_take(void *ctx, const struct flow_key *key, struct flow_value *va
 	return -errno;
 }
 
-static int map_emit(void *ctx, const struct tc_ipfix_record *r)
+static int map_emit(void *ctx, const struct tfc_ipfix_record *r)
 {
 	struct exporter *x = ctx;
 
@@ -580,25 +580,25 @@ static int map_emit(void *ctx, const struct tc_ipfix_record *r)
 static void collector_down(struct exporter *x, __u64 lost)
 {
 	if (!x->unreachable)
-		tc_warn("collector %s: unreachable (%s): keeping the flows, retrying every cycle",
-			x->a.collector, x->fb.error);
+		tfc_warn("collector %s: unreachable (%s): keeping the flows, retrying every cycle",
+			 x->a.collector, x->fb.error);
 	x->unreachable = 1;
 	if (lost)
-		tc_warn("collector %s: %llu records of this cycle were not sent: they are lost",
-			x->a.collector, (unsigned long long)lost);
+		tfc_warn("collector %s: %llu records of this cycle were not sent: they are lost",
+			 x->a.collector, (unsigned long long)lost);
 }
 
 static void collector_up(struct exporter *x)
 {
 	if (x->unreachable)
-		tc_info("collector %s answers again", x->a.collector);
+		tfc_info("collector %s answers again", x->a.collector);
 	x->unreachable = 0;
 }
 
 /* The statistics record in a message of its own. */
 static int send_probe(struct exporter *x)
 {
-	struct tc_ipfix_rec_stats st = {
+	struct tfc_ipfix_rec_stats st = {
 		.domain = x->a.domain,
 		.exported = x->records,
 		.not_sent = x->not_sent,
@@ -661,7 +661,7 @@ static int udp_check(struct exporter *x, __u64 now)
 static int send_batch(struct exporter *x, __u64 *sent)
 {
 	struct batch *b = &x->batch;
-	struct tc_ipfix_rec_stats st = {
+	struct tfc_ipfix_rec_stats st = {
 		.domain = x->a.domain,
 		.exported = x->records + b->n4 + b->n6,
 		.not_sent = x->not_sent,
@@ -691,11 +691,11 @@ static int send_batch(struct exporter *x, __u64 *sent)
  * expiries. `ctl` was read before the dump of `n` entries: an insert racing
  * the dump can then only make the evictions look smaller, for one cycle.
  */
-static void stats_update(struct exporter *x, const struct tc_control *ctl, size_t n,
-			 const struct tc_ipfix_counts *c, __u64 sent)
+static void stats_update(struct exporter *x, const struct tfc_control *ctl, size_t n,
+			 const struct tfc_ipfix_counts *c, __u64 sent)
 {
 	__u32 zero = 0;
-	__u64 ev = tc_ipfix_evictions(ctl->flow_inserts, n, x->stats.expired);
+	__u64 ev = tfc_ipfix_evictions(ctl->flow_inserts, n, x->stats.expired);
 
 	/* A counter: it must not go back. */
 	if (ev > x->not_sent)
@@ -703,7 +703,7 @@ static void stats_update(struct exporter *x, const struct tc_control *ctl, size_
 	x->stats.expired += c->expired;
 	x->stats.records += sent; /* not c->records: what the collector was sent */
 	if (bpf_map_update_elem(x->stats_fd, &zero, &x->stats, 0))
-		tc_debug("cannot update %s: %s", TC_IPFIX_STATS_NAME, strerror(errno));
+		tfc_debug("cannot update %s: %s", TFC_IPFIX_STATS_NAME, strerror(errno));
 }
 
 static int open_maps(struct exporter *x);
@@ -728,7 +728,7 @@ static int follow_maps(struct exporter *x)
 		return 0;
 	}
 	close(fd);
-	tc_info("%s is a new map (attach --migrate?): exporting from it", x->pins.flow);
+	tfc_info("%s is a new map (attach --migrate?): exporting from it", x->pins.flow);
 	close(x->flow_fd);
 	close(x->ctl_fd);
 	x->flow_fd = x->ctl_fd = -1;
@@ -744,11 +744,11 @@ static int follow_maps(struct exporter *x)
 /* One cycle (flush: the last one, at shutdown). */
 static int cycle(struct exporter *x, int flush)
 {
-	struct tc_ipfix_io io = {map_take, map_emit, x};
-	struct tc_ipfix_counts c = {};
-	struct tc_control ctl;
-	struct tc_flow_entry *e = NULL;
-	__u64 now = tc_ipfix_now_ns(), t0 = now, sent = 0;
+	struct tfc_ipfix_io io = {map_take, map_emit, x};
+	struct tfc_ipfix_counts c = {};
+	struct tfc_control ctl;
+	struct tfc_flow_entry *e = NULL;
+	__u64 now = tfc_ipfix_now_ns(), t0 = now, sent = 0;
 	size_t n = 0;
 	int err, send_err;
 
@@ -762,30 +762,30 @@ static int cycle(struct exporter *x, int flush)
 	}
 	x->batch.n4 = x->batch.n6 = 0;
 	err = follow_maps(x);
-	err = err ?: tc_ipfix_clock_offset(&x->batch.offset_ns);
-	err = err ?: tc_control_read(x->ctl_fd, &ctl);
-	err = err ?: tc_dump_flow(x->flow_fd, &e, &n);
+	err = err ?: tfc_ipfix_clock_offset(&x->batch.offset_ns);
+	err = err ?: tfc_control_read(x->ctl_fd, &ctl);
+	err = err ?: tfc_dump_flow(x->flow_fd, &e, &n);
 	if (err) {
-		tc_warn("cannot read %s: %s", x->pins.flow, strerror(-err));
+		tfc_warn("cannot read %s: %s", x->pins.flow, strerror(-err));
 		return err;
 	}
 	if (flush)
-		err = tc_ipfix_flush(x->table, e, n, &io, &c);
+		err = tfc_ipfix_flush(x->table, e, n, &io, &c);
 	else
-		err = tc_ipfix_scan(x->table, &x->to, e, n, now, &io, &c);
+		err = tfc_ipfix_scan(x->table, &x->to, e, n, now, &io, &c);
 	free(e);
 	/* What was taken out of the map goes out even when the cycle stopped early. */
 	send_err = send_batch(x, &sent);
 	stats_update(x, &ctl, n, &c, sent);
 	if (!err)
 		err = send_err;
-	tc_debug("cycle: %zu entries, %llu records (%llu sent; %llu packets, %llu bytes), "
-		 "%llu expired, %llu vanished, %zu tracked, %.1f ms",
-		 n, c.records, sent, c.packets, c.bytes, c.expired, c.vanished,
-		 tc_ipfix_table_size(x->table), (double)(tc_ipfix_now_ns() - t0) / 1e6);
+	tfc_debug("cycle: %zu entries, %llu records (%llu sent; %llu packets, %llu bytes), "
+		  "%llu expired, %llu vanished, %zu tracked, %.1f ms",
+		  n, c.records, sent, c.packets, c.bytes, c.expired, c.vanished,
+		  tfc_ipfix_table_size(x->table), (double)(tfc_ipfix_now_ns() - t0) / 1e6);
 	if (flush)
-		tc_info("final export: %llu records in %.1f ms", sent,
-			(double)(tc_ipfix_now_ns() - t0) / 1e6);
+		tfc_info("final export: %llu records in %.1f ms", sent,
+			 (double)(tfc_ipfix_now_ns() - t0) / 1e6);
 	return err;
 }
 
@@ -802,8 +802,8 @@ static int resolve_collector(struct exporter *x)
 	split_collector(x->a.collector, host, sizeof(host), port, sizeof(port));
 	err = getaddrinfo(host, port, &hints, &ai);
 	if (err) {
-		tc_err("--collector %s: cannot resolve '%s': %s", x->a.collector, host,
-		       gai_strerror(err));
+		tfc_err("--collector %s: cannot resolve '%s': %s", x->a.collector, host,
+			gai_strerror(err));
 		return -EADDRNOTAVAIL;
 	}
 	/* libfixbuf gets the number: it would otherwise resolve again, maybe differently. */
@@ -811,7 +811,7 @@ static int resolve_collector(struct exporter *x)
 			  sizeof(x->port), NI_NUMERICHOST | NI_NUMERICSERV);
 	freeaddrinfo(ai);
 	if (err) {
-		tc_err("--collector %s: %s", x->a.collector, gai_strerror(err));
+		tfc_err("--collector %s: %s", x->a.collector, gai_strerror(err));
 		return -EADDRNOTAVAIL;
 	}
 	return 0;
@@ -852,10 +852,10 @@ static int lock_map(struct exporter *x)
 	for (int i = 0; i < 3 && fd == -EAGAIN; i++)
 		fd = lock_file(x->lock_path);
 	if (fd == -EBUSY)
-		tc_err("another export-ipfix already exports %s (lock %s held): stop it first",
-		       x->pins.flow, x->lock_path);
+		tfc_err("another export-ipfix already exports %s (lock %s held): stop it first",
+			x->pins.flow, x->lock_path);
 	else if (fd < 0)
-		tc_err("cannot lock %s: %s", x->lock_path, strerror(-fd));
+		tfc_err("cannot lock %s: %s", x->lock_path, strerror(-fd));
 	else
 		x->lock_fd = fd;
 	return fd < 0 ? fd : 0;
@@ -866,10 +866,10 @@ static int stats_load(struct exporter *x)
 {
 	__u32 zero = 0;
 
-	x->stats_fd = tc_ipfix_stats_open(x->pins.dir, 1);
+	x->stats_fd = tfc_ipfix_stats_open(x->pins.dir, 1);
 	if (x->stats_fd < 0) {
-		tc_err("cannot create the statistics map %s/%s: %s", x->pins.dir,
-		       TC_IPFIX_STATS_NAME, strerror(-x->stats_fd));
+		tfc_err("cannot create the statistics map %s/%s: %s", x->pins.dir,
+			TFC_IPFIX_STATS_NAME, strerror(-x->stats_fd));
 		return x->stats_fd;
 	}
 	if (bpf_map_lookup_elem(x->stats_fd, &zero, &x->stats) ||
@@ -883,17 +883,18 @@ static int stats_load(struct exporter *x)
 static int open_maps(struct exporter *x)
 {
 	struct bpf_map_info info;
-	struct tc_control ctl;
+	struct tfc_control ctl;
 
-	x->flow_fd = tc_map_open_flags(x->pins.flow, TC_MAP_FLOW, NULL, &info, TC_OPEN_RDWR);
+	x->flow_fd = tfc_map_open_flags(x->pins.flow, TFC_MAP_FLOW, NULL, &info, TFC_OPEN_RDWR);
 	if (x->flow_fd < 0)
 		return x->flow_fd;
 	x->flow_map_id = info.id;
-	x->ctl_fd = tc_map_open(x->pins.control, TC_MAP_CONTROL, NULL, &info);
+	x->ctl_fd = tfc_map_open(x->pins.control, TFC_MAP_CONTROL, NULL, &info);
 	if (x->ctl_fd < 0)
 		return x->ctl_fd;
 	/* Said once the exporter runs: a failed start is one line. */
-	x->counting_off = !tc_control_read(x->ctl_fd, &ctl) && !(ctl.flags & TC_FLAG_FLOW_COUNTERS);
+	x->counting_off =
+		!tfc_control_read(x->ctl_fd, &ctl) && !(ctl.flags & TFC_FLAG_FLOW_COUNTERS);
 	return 0;
 }
 
@@ -905,7 +906,7 @@ static int setup(struct exporter *x)
 	x->to.idle_ns = x->a.idle * NS_PER_S;
 	x->old_log = g_log_set_default_handler(fb_log, &x->fb);
 	x->fb.model = fbInfoModelAlloc();
-	x->table = tc_ipfix_table_new();
+	x->table = tfc_ipfix_table_new();
 	if (!x->table)
 		return -ENOMEM;
 	err = resolve_collector(x);
@@ -917,13 +918,14 @@ static int setup(struct exporter *x)
 	 * error. A refused UDP datagram (ICMP) may be a collector not started
 	 * yet: the flows wait in the map, as in any outage.
 	 */
-	if (!err && ensure_connected(x, tc_ipfix_now_ns())) {
+	if (!err && ensure_connected(x, tfc_ipfix_now_ns())) {
 		if (!x->a.tcp)
 			collector_down(x, 0);
 		else
-			tc_err("cannot reach the collector %s over tcp (%s): check the address and "
-			       "that it listens",
-			       x->a.collector, x->fb.error);
+			tfc_err("cannot reach the collector %s over tcp (%s): check the address "
+				"and "
+				"that it listens",
+				x->a.collector, x->fb.error);
 		err = x->a.tcp ? -ECONNREFUSED : 0;
 	}
 	return err;
@@ -936,7 +938,7 @@ static void teardown(struct exporter *x)
 		fbInfoModelFree(x->fb.model);
 	if (x->old_log)
 		g_log_set_default_handler(x->old_log, NULL);
-	tc_ipfix_table_free(x->table);
+	tfc_ipfix_table_free(x->table);
 	free(x->batch.v4);
 	free(x->batch.v6);
 	if (x->flow_fd >= 0)
@@ -979,11 +981,11 @@ int cmd_export_ipfix(int argc, char **argv)
 	sigset_t set;
 	int ret, sig;
 
-	ret = tc_parse_exit(ipfix_parse(argc, argv, &x.a));
+	ret = tfc_parse_exit(ipfix_parse(argc, argv, &x.a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&x.a.pins, &x.pins))
-		return TC_EXIT_USAGE;
+	if (tfc_pin_args_resolve(&x.a.pins, &x.pins))
+		return TFC_EXIT_USAGE;
 	/* Blocked first: a signal during setup is then handled, not fatal. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -991,20 +993,20 @@ int cmd_export_ipfix(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* A TCP collector going away must be an error on send, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
-	ret = TC_EXIT_FAIL;
+	ret = TFC_EXIT_FAIL;
 	if (setup(&x))
 		goto out;
 	if (x.counting_off)
-		tc_warn("flow counting is off: nothing to export until 'traffic-counter set "
-			"--enable-flow-map'");
-	tc_info("exporting %s to %s (%s) every %u s: active timeout %u s, idle timeout %u s",
-		x.pins.flow, x.a.collector, x.a.tcp ? "tcp" : "udp", x.a.interval, x.a.active,
-		x.a.idle);
+		tfc_warn("flow counting is off: nothing to export until 'traffic-counter set "
+			 "--enable-flow-map'");
+	tfc_info("exporting %s to %s (%s) every %u s: active timeout %u s, idle timeout %u s",
+		 x.pins.flow, x.a.collector, x.a.tcp ? "tcp" : "udp", x.a.interval, x.a.active,
+		 x.a.idle);
 	sig = run(&x, &set);
-	tc_info("stopping on signal %d: exporting the flows left", sig);
+	tfc_info("stopping on signal %d: exporting the flows left", sig);
 	if (!cycle(&x, 1))
-		ret = TC_EXIT_OK;
-	tc_info("sent %llu records; flows evicted before export: %llu", x.records, x.not_sent);
+		ret = TFC_EXIT_OK;
+	tfc_info("sent %llu records; flows evicted before export: %llu", x.records, x.not_sent);
 out:
 	teardown(&x);
 	return ret;

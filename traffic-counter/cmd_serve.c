@@ -43,7 +43,7 @@ enum {
 	OPT_AGGREGATE,
 };
 
-static const struct tc_opt serve_opts[] = {
+static const struct tfc_opt serve_opts[] = {
 	{"listen", "ADDR:PORT",
 	 "address to serve on (default " SERVE_LISTEN_DEFAULT "; [::1]:PORT for IPv6, :PORT for "
 	 "every IPv4 address, [::]:PORT for every address, port 0 for any free port)",
@@ -56,11 +56,11 @@ static const struct tc_opt serve_opts[] = {
 	{"aggregate-prefix", "V4[,V6]",
 	 "sum addresses into prefixes of these lengths, e.g. 24,64 (default 32,128: none)",
 	 OPT_AGGREGATE},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def serve_def = {
+const struct tfc_cmd_def serve_def = {
 	.name = "serve",
 	.summary = "Export the counters to Prometheus over HTTP: /metrics in the text format,\n"
 		   "read from the pinned maps at every scrape; /healthz. Needs no root on Linux\n"
@@ -72,14 +72,14 @@ const struct tc_cmd_def serve_def = {
 };
 
 struct serve_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *listen;
-	struct tc_metrics_policy policy;
+	struct tfc_metrics_policy policy;
 };
 
 struct serve {
-	struct tc_pins pins;
-	struct tc_metrics *metrics;
+	struct tfc_pins pins;
+	struct tfc_metrics *metrics;
 	int ip_map_full; /* the last scrape found the IP map full */
 };
 
@@ -90,16 +90,16 @@ static int split_listen(const char *s, char *host, size_t hlen, const char **por
 	size_t n;
 
 	if (!colon)
-		return tc_opt_invalid("listen", "'%s' is not ADDR:PORT", s);
+		return tfc_opt_invalid("listen", "'%s' is not ADDR:PORT", s);
 	n = (size_t)(colon - s);
 	if (s[0] == '[') {
 		if (n < 2 || s[n - 1] != ']')
-			return tc_opt_invalid("listen", "'%s': an IPv6 address goes in [ ]", s);
+			return tfc_opt_invalid("listen", "'%s': an IPv6 address goes in [ ]", s);
 		s++;
 		n -= 2;
 	}
 	if (n >= hlen)
-		return tc_opt_invalid("listen", "'%s': address too long", s);
+		return tfc_opt_invalid("listen", "'%s': address too long", s);
 	memcpy(host, s, n);
 	host[n] = '\0';
 	*port = colon + 1;
@@ -114,28 +114,28 @@ static int check_listen(const char *s)
 	__u32 portnum;
 
 	return split_listen(s, host, sizeof(host), &port)
-		       ?: tc_parse_u32("listen", port, 0, 65535, &portnum);
+		       ?: tfc_parse_u32("listen", port, 0, 65535, &portnum);
 }
 
 static int serve_opt(int id, const char *arg, void *ctx)
 {
 	struct serve_args *a = ctx;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_LISTEN:
 		a->listen = arg;
 		return check_listen(arg);
 	case OPT_MAX_SERIES:
-		return tc_parse_u32("max-series", arg, 0, TC_METRICS_MAX_SERIES,
-				    &a->policy.max_series);
+		return tfc_parse_u32("max-series", arg, 0, TFC_METRICS_MAX_SERIES,
+				     &a->policy.max_series);
 	case OPT_AGGREGATE:
-		if (tc_metrics_prefix_parse(arg, &a->policy.v4_prefix, &a->policy.v6_prefix))
-			return tc_opt_invalid("aggregate-prefix",
-					      "'%s' is not V4[,V6] with V4 in 0..32 and V6 in "
-					      "0..128",
-					      arg);
+		if (tfc_metrics_prefix_parse(arg, &a->policy.v4_prefix, &a->policy.v6_prefix))
+			return tfc_opt_invalid("aggregate-prefix",
+					       "'%s' is not V4[,V6] with V4 in 0..32 and V6 in "
+					       "0..128",
+					       arg);
 		return 0;
 	default:
 		return -EINVAL;
@@ -149,72 +149,72 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 	a->policy.max_series = SERVE_MAX_SERIES_DEFAULT;
 	a->policy.v4_prefix = 32;
 	a->policy.v6_prefix = 128;
-	return tc_opts_parse(&serve_def, argc, argv, serve_opt, a);
+	return tfc_opts_parse(&serve_def, argc, argv, serve_opt, a);
 }
 
 /* ---- reading the maps ---------------------------------------------------- */
 
 /* Optional maps may simply not be pinned: only required ones are reported. */
-static int open_ro(const char *pin, enum tc_map_kind kind, struct bpf_map_info *info, int required)
+static int open_ro(const char *pin, enum tfc_map_kind kind, struct bpf_map_info *info, int required)
 {
-	return tc_map_open_flags(pin, kind, NULL, info, required ? 0 : TC_OPEN_QUIET);
+	return tfc_map_open_flags(pin, kind, NULL, info, required ? 0 : TFC_OPEN_QUIET);
 }
 
 struct scrape {
-	struct tc_ip_entry *ip;
-	struct tc_flow_entry *flow;
-	struct tc_stat_entry *stats;
-	struct tc_control control;
-	struct tc_ipfix_stats ipfix;
+	struct tfc_ip_entry *ip;
+	struct tfc_flow_entry *flow;
+	struct tfc_stat_entry *stats;
+	struct tfc_control control;
+	struct tfc_ipfix_stats ipfix;
 	__u32 flow_map_id;
-	struct tc_metrics_snapshot snap;
+	struct tfc_metrics_snapshot snap;
 };
 
-static int dump_kind(int fd, enum tc_map_kind kind, struct scrape *sc, size_t *n)
+static int dump_kind(int fd, enum tfc_map_kind kind, struct scrape *sc, size_t *n)
 {
 	*n = 1;
 	switch (kind) {
-	case TC_MAP_IP:
-		return tc_dump_ip(fd, &sc->ip, n);
-	case TC_MAP_FLOW:
-		return tc_dump_flow(fd, &sc->flow, n);
-	case TC_MAP_STATS:
-		return tc_dump_stats(fd, &sc->stats, n);
+	case TFC_MAP_IP:
+		return tfc_dump_ip(fd, &sc->ip, n);
+	case TFC_MAP_FLOW:
+		return tfc_dump_flow(fd, &sc->flow, n);
+	case TFC_MAP_STATS:
+		return tfc_dump_stats(fd, &sc->stats, n);
 	default:
-		return tc_control_read(fd, &sc->control);
+		return tfc_control_read(fd, &sc->control);
 	}
 }
 
 /* An optional map that is not pinned is left out; a required one fails. */
-static int read_map(const struct tc_pins *pins, enum tc_map_kind kind, int required,
+static int read_map(const struct tfc_pins *pins, enum tfc_map_kind kind, int required,
 		    struct scrape *sc)
 {
-	struct tc_metrics_map *mp = &sc->snap.maps[kind];
+	struct tfc_metrics_map *mp = &sc->snap.maps[kind];
 	struct bpf_map_info info;
 	size_t n = 0;
 	int fd, err;
 
-	fd = open_ro(tc_map_pin(pins, kind), kind, &info, required);
+	fd = open_ro(tfc_map_pin(pins, kind), kind, &info, required);
 	if (fd < 0)
 		return required ? fd : 0;
 	err = dump_kind(fd, kind, sc, &n);
 	close(fd);
 	if (err) {
-		tc_err("cannot read %s: %s", tc_map_pin(pins, kind), strerror(-err));
+		tfc_err("cannot read %s: %s", tfc_map_pin(pins, kind), strerror(-err));
 		return err;
 	}
 	mp->present = 1;
 	mp->entries = (__u32)n;
 	mp->capacity = info.max_entries;
-	if (kind == TC_MAP_FLOW)
+	if (kind == TFC_MAP_FLOW)
 		sc->flow_map_id = info.id;
 	return 0;
 }
 
 /* export-ipfix's counts, when one ran on this flow map: optional. */
-static void read_ipfix(const struct tc_pins *pins, struct scrape *sc)
+static void read_ipfix(const struct tfc_pins *pins, struct scrape *sc)
 {
-	if (sc->flow_map_id && !tc_ipfix_stats_read(pins->dir, sc->flow_map_id, &sc->ipfix))
+	if (sc->flow_map_id && !tfc_ipfix_stats_read(pins->dir, sc->flow_map_id, &sc->ipfix))
 		sc->snap.ipfix = &sc->ipfix;
 }
 
@@ -225,25 +225,25 @@ static void scrape_free(struct scrape *sc)
 	free(sc->stats);
 }
 
-static int scrape_read(const struct tc_pins *pins, struct scrape *sc)
+static int scrape_read(const struct tfc_pins *pins, struct scrape *sc)
 {
 	int err;
 
 	memset(sc, 0, sizeof(*sc));
-	err = read_map(pins, TC_MAP_IP, 1, sc);
-	err = err ?: read_map(pins, TC_MAP_CONTROL, 1, sc);
-	err = err ?: read_map(pins, TC_MAP_FLOW, 0, sc);
-	err = err ?: read_map(pins, TC_MAP_STATS, 0, sc);
+	err = read_map(pins, TFC_MAP_IP, 1, sc);
+	err = err ?: read_map(pins, TFC_MAP_CONTROL, 1, sc);
+	err = err ?: read_map(pins, TFC_MAP_FLOW, 0, sc);
+	err = err ?: read_map(pins, TFC_MAP_STATS, 0, sc);
 	if (!err)
 		read_ipfix(pins, sc);
 	sc->snap.ip = sc->ip;
-	sc->snap.n_ip = sc->snap.maps[TC_MAP_IP].entries;
+	sc->snap.n_ip = sc->snap.maps[TFC_MAP_IP].entries;
 	sc->snap.flow = sc->flow;
-	sc->snap.n_flow = sc->snap.maps[TC_MAP_FLOW].entries;
+	sc->snap.n_flow = sc->snap.maps[TFC_MAP_FLOW].entries;
 	sc->snap.stats = sc->stats;
-	sc->snap.n_stats = sc->snap.maps[TC_MAP_STATS].entries;
+	sc->snap.n_stats = sc->snap.maps[TFC_MAP_STATS].entries;
 	sc->snap.control = &sc->control;
-	sc->snap.version = TC_VERSION;
+	sc->snap.version = TFC_VERSION;
 	sc->snap.libbpf_version = libbpf_version_string();
 	return err;
 }
@@ -253,7 +253,7 @@ static int scrape_read(const struct tc_pins *pins, struct scrape *sc)
  * ip_map_full): one line when a scrape first sees it full, one when not.
  * Scrapes run on the one HTTP thread, so the state needs no lock.
  */
-static void log_ip_map_fill(struct serve *sv, const struct tc_metrics_map *m)
+static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m)
 {
 	int full = m->present && m->capacity && m->entries >= m->capacity;
 
@@ -261,11 +261,11 @@ static void log_ip_map_fill(struct serve *sv, const struct tc_metrics_map *m)
 		return;
 	sv->ip_map_full = full;
 	if (full)
-		tc_warn("IP map full: %u of %u entries; new addresses go to ip_map_full (see "
-			"--ip-map-size, attach --migrate)",
-			m->entries, m->capacity);
+		tfc_warn("IP map full: %u of %u entries; new addresses go to ip_map_full (see "
+			 "--ip-map-size, attach --migrate)",
+			 m->entries, m->capacity);
 	else
-		tc_info("IP map no longer full: %u of %u entries", m->entries, m->capacity);
+		tfc_info("IP map no longer full: %u of %u entries", m->entries, m->capacity);
 }
 
 /* The exposition text in a malloc'ed buffer, or a negative errno. */
@@ -277,10 +277,10 @@ static int render(struct serve *sv, char **text, size_t *len)
 
 	*text = NULL;
 	/* Device labels name interfaces of the namespace the maps count in. */
-	tc_ifname_netns(tc_pins_netns(&sv->pins));
+	tfc_ifname_netns(tfc_pins_netns(&sv->pins));
 	err = scrape_read(&sv->pins, &sc);
 	if (!err)
-		log_ip_map_fill(sv, &sc.snap.maps[TC_MAP_IP]);
+		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP]);
 	if (!err) {
 		f = open_memstream(text, len);
 		if (!f) {
@@ -288,7 +288,7 @@ static int render(struct serve *sv, char **text, size_t *len)
 		} else {
 			/* Only this thread writes it: skip stdio's per-call locking. */
 			__fsetlocking(f, FSETLOCKING_BYCALLER);
-			err = tc_metrics_write(sv->metrics, &sc.snap, f);
+			err = tfc_metrics_write(sv->metrics, &sc.snap, f);
 			if (fclose(f) && !err)
 				err = -EIO;
 		}
@@ -345,7 +345,7 @@ static enum MHD_Result page_metrics(struct serve *sv, struct MHD_Connection *c)
 static enum MHD_Result page_healthz(struct serve *sv, struct MHD_Connection *c)
 {
 	struct bpf_map_info info;
-	int fd = open_ro(sv->pins.ip, TC_MAP_IP, &info, 0);
+	int fd = open_ro(sv->pins.ip, TFC_MAP_IP, &info, 0);
 
 	if (fd < 0)
 		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "IP map not readable\n");
@@ -436,7 +436,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	tc_debug("libmicrohttpd: %s", buf);
+	tfc_debug("libmicrohttpd: %s", buf);
 }
 
 /* ---- listening ------------------------------------------------------------ */
@@ -454,7 +454,7 @@ static int resolve_listen(const char *addr, struct addrinfo **res)
 		return err;
 	err = getaddrinfo(*host ? host : NULL, port, &hints, res);
 	if (err) {
-		tc_err("--listen %s: cannot resolve '%s': %s", addr, host, gai_strerror(err));
+		tfc_err("--listen %s: cannot resolve '%s': %s", addr, host, gai_strerror(err));
 		return -EADDRNOTAVAIL;
 	}
 	return 0;
@@ -463,17 +463,17 @@ static int resolve_listen(const char *addr, struct addrinfo **res)
 static void log_bind_error(const char *addr, int err)
 {
 	if (err == -EADDRINUSE)
-		tc_err("cannot listen on %s: the port is already in use (another 'serve' or "
-		       "exporter?); stop it or pick another --listen",
-		       addr);
+		tfc_err("cannot listen on %s: the port is already in use (another 'serve' or "
+			"exporter?); stop it or pick another --listen",
+			addr);
 	else if (err == -EACCES)
-		tc_err("cannot listen on %s: %s; ports below 1024 need CAP_NET_BIND_SERVICE, "
-		       "pick a higher port",
-		       addr, strerror(-err));
+		tfc_err("cannot listen on %s: %s; ports below 1024 need CAP_NET_BIND_SERVICE, "
+			"pick a higher port",
+			addr, strerror(-err));
 	else if (err == -EADDRNOTAVAIL)
-		tc_err("cannot listen on %s: no such address on this host", addr);
+		tfc_err("cannot listen on %s: no such address on this host", addr);
 	else
-		tc_err("cannot listen on %s: %s", addr, strerror(-err));
+		tfc_err("cannot listen on %s: %s", addr, strerror(-err));
 }
 
 static void log_listening(int fd)
@@ -488,7 +488,7 @@ static void log_listening(int fd)
 			NI_NUMERICHOST | NI_NUMERICSERV))
 		return;
 	v6 = ss.ss_family == AF_INET6;
-	tc_info("serving http://%s%s%s:%s/metrics", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	tfc_info("serving http://%s%s%s:%s/metrics", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
 
 /* Our own socket, so a taken port is reported as such, not as a failed start. */
@@ -540,16 +540,16 @@ static struct MHD_Daemon *start_http(struct serve *sv, int fd)
  * needs, and the optional ones that are pinned (a scrape leaves out an
  * optional map it cannot open, so an unreadable one would go unnoticed).
  */
-static int check_pins(const struct tc_pins *pins)
+static int check_pins(const struct tfc_pins *pins)
 {
-	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_CONTROL, TC_MAP_FLOW,
-						 TC_MAP_STATS};
+	static const enum tfc_map_kind kinds[] = {TFC_MAP_IP, TFC_MAP_CONTROL, TFC_MAP_FLOW,
+						  TFC_MAP_STATS};
 	struct bpf_map_info info;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		int optional = kinds[i] == TC_MAP_FLOW || kinds[i] == TC_MAP_STATS;
-		int fd = tc_map_open_flags(tc_map_pin(pins, kinds[i]), kinds[i], NULL, &info,
-					   optional ? TC_OPEN_OPTIONAL : 0);
+		int optional = kinds[i] == TFC_MAP_FLOW || kinds[i] == TFC_MAP_STATS;
+		int fd = tfc_map_open_flags(tfc_map_pin(pins, kinds[i]), kinds[i], NULL, &info,
+					    optional ? TFC_OPEN_OPTIONAL : 0);
 
 		if (fd == -ENOENT && optional)
 			continue;
@@ -578,7 +578,7 @@ static int serve_run(struct serve *sv, const char *addr)
 
 	fd = listen_socket(addr);
 	if (fd < 0)
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 	/* Blocked before the HTTP thread starts, so only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -587,15 +587,15 @@ static int serve_run(struct serve *sv, const char *addr)
 	signal(SIGPIPE, SIG_IGN);
 	d = start_http(sv, fd);
 	if (!d) {
-		tc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
+		tfc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
 		close(fd);
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 	}
 	log_listening(fd);
-	tc_info("stopping on signal %d", wait_for_signal(&set));
+	tfc_info("stopping on signal %d", wait_for_signal(&set));
 	/* Closes the listening socket too: the port is free once we exit. */
 	MHD_stop_daemon(d);
-	return TC_EXIT_OK;
+	return TFC_EXIT_OK;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -604,19 +604,19 @@ int cmd_serve(int argc, char **argv)
 	struct serve sv = {};
 	int ret;
 
-	ret = tc_parse_exit(serve_parse(argc, argv, &a));
+	ret = tfc_parse_exit(serve_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &sv.pins))
-		return TC_EXIT_USAGE;
+	if (tfc_pin_args_resolve(&a.pins, &sv.pins))
+		return TFC_EXIT_USAGE;
 	if (check_pins(&sv.pins))
-		return TC_EXIT_FAIL;
-	sv.metrics = tc_metrics_new(&a.policy);
+		return TFC_EXIT_FAIL;
+	sv.metrics = tfc_metrics_new(&a.policy);
 	if (!sv.metrics) {
-		tc_err("out of memory");
-		return TC_EXIT_FAIL;
+		tfc_err("out of memory");
+		return TFC_EXIT_FAIL;
 	}
 	ret = serve_run(&sv, a.listen);
-	tc_metrics_free(sv.metrics);
+	tfc_metrics_free(sv.metrics);
 	return ret;
 }

@@ -12,15 +12,15 @@ enum {
 	OPT_DISABLE_FLOW,
 };
 
-static const struct tc_opt set_opts[] = {
+static const struct tfc_opt set_opts[] = {
 	{"enable-flow-map", NULL, "start per-flow counting", OPT_ENABLE_FLOW},
 	{"disable-flow-map", NULL, "stop per-flow counting (the flow map keeps its entries)",
 	 OPT_DISABLE_FLOW},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def set_def = {
+const struct tfc_cmd_def set_def = {
 	.name = "set",
 	.summary = "Change runtime flags in the control map; takes effect at once, no reload.",
 	.opts = set_opts,
@@ -31,12 +31,12 @@ static int set_opt(int id, const char *arg, void *ctx)
 {
 	struct set_args *a = ctx;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	if (id != OPT_ENABLE_FLOW && id != OPT_DISABLE_FLOW)
 		return -EINVAL;
 	if (a->flow >= 0 && a->flow != (id == OPT_ENABLE_FLOW))
-		return tc_opt_invalid("enable-flow-map", "conflicts with --disable-flow-map");
+		return tfc_opt_invalid("enable-flow-map", "conflicts with --disable-flow-map");
 	a->flow = id == OPT_ENABLE_FLOW;
 	return 0;
 }
@@ -47,13 +47,13 @@ int set_parse(int argc, char **argv, struct set_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->flow = -1;
-	err = tc_opts_parse(&set_def, argc, argv, set_opt, a);
+	err = tfc_opts_parse(&set_def, argc, argv, set_opt, a);
 	if (err)
 		return err;
 	/* Not --enable-flow-map's fault: name the command and list what it takes. */
 	if (a->flow < 0) {
-		tc_err("set: nothing to set: give one of its flags, --enable-flow-map or "
-		       "--disable-flow-map (see 'traffic-counter set --help')");
+		tfc_err("set: nothing to set: give one of its flags, --enable-flow-map or "
+			"--disable-flow-map (see 'traffic-counter set --help')");
 		return -EINVAL;
 	}
 	return 0;
@@ -62,32 +62,32 @@ int set_parse(int argc, char **argv, struct set_args *a)
 int cmd_set(int argc, char **argv)
 {
 	struct bpf_map_info info;
-	struct tc_control *ctl;
+	struct tfc_control *ctl;
 	struct set_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, fd;
 
-	ret = tc_parse_exit(set_parse(argc, argv, &a));
+	ret = tfc_parse_exit(set_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	fd = tc_map_open_flags(pins.control, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR);
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	fd = tfc_map_open_flags(pins.control, TFC_MAP_CONTROL, NULL, &info, TFC_OPEN_RDWR);
 	if (fd < 0)
-		return TC_EXIT_FAIL;
-	ctl = tc_control_map(fd);
+		return TFC_EXIT_FAIL;
+	ctl = tfc_control_map(fd);
 	if (!ctl) {
-		tc_err("cannot map %s for writing: %s", pins.control, strerror(errno));
+		tfc_err("cannot map %s for writing: %s", pins.control, strerror(errno));
 		close(fd);
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 	}
 	/* One atomic store: the kernel's counters beside it are never rewritten. */
 	if (a.flow)
-		__atomic_fetch_or(&ctl->flags, TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&ctl->flags, TFC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_and(&ctl->flags, ~TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
-	tc_control_unmap(ctl);
+		__atomic_fetch_and(&ctl->flags, ~TFC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+	tfc_control_unmap(ctl);
 	close(fd);
-	tc_info("flow counting %s", a.flow ? "enabled" : "disabled");
-	return TC_EXIT_OK;
+	tfc_info("flow counting %s", a.flow ? "enabled" : "disabled");
+	return TFC_EXIT_OK;
 }

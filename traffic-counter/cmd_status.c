@@ -21,13 +21,13 @@ enum {
 	OPT_JSON = 1,
 };
 
-static const struct tc_opt status_opts[] = {
+static const struct tfc_opt status_opts[] = {
 	{"json", NULL, "print one JSON object", OPT_JSON},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def status_def = {
+const struct tfc_cmd_def status_def = {
 	.name = "status",
 	.summary = "Show attachments, map fill levels, flags and drops. Frames not counted\n"
 		   "under an address are listed by reason, in total and per interface.",
@@ -39,7 +39,7 @@ static int status_opt(int id, const char *arg, void *ctx)
 {
 	struct status_args *a = ctx;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	if (id != OPT_JSON)
 		return -EINVAL;
@@ -50,22 +50,22 @@ static int status_opt(int id, const char *arg, void *ctx)
 int status_parse(int argc, char **argv, struct status_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	return tc_opts_parse(&status_def, argc, argv, status_opt, a);
+	return tfc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
 /* Where an attachment's maps are: ids and pins by map name. */
-static void map_fields(struct json_object *o, const struct tc_found *f)
+static void map_fields(struct json_object *o, const struct tfc_found *f)
 {
 	struct json_object *ids = json_object_new_object();
 	struct json_object *where = json_object_new_object();
 
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		if (!f->map_ids[k])
 			continue;
-		json_object_object_add(ids, tc_map_kind_name(k),
+		json_object_object_add(ids, tfc_map_kind_name(k),
 				       json_object_new_uint64(f->map_ids[k]));
 		if (f->map_pins[k][0])
-			json_object_object_add(where, tc_map_kind_name(k),
+			json_object_object_add(where, tfc_map_kind_name(k),
 					       json_object_new_string(f->map_pins[k]));
 	}
 	json_object_object_add(o, "maps_elsewhere", json_object_new_boolean(f->maps_elsewhere));
@@ -74,19 +74,19 @@ static void map_fields(struct json_object *o, const struct tc_found *f)
 }
 
 /* The maps of the attachments recorded here, compared with the pinned ones. */
-static struct tc_found *recorded_maps(const struct tc_attachment *list, size_t n,
-				      const struct tc_pins *pins)
+static struct tfc_found *recorded_maps(const struct tfc_attachment *list, size_t n,
+				       const struct tfc_pins *pins)
 {
-	struct tc_found *f = calloc(n ? n : 1, sizeof(*f));
+	struct tfc_found *f = calloc(n ? n : 1, sizeof(*f));
 
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		f[i].a = list[i];
 		snprintf(f[i].pin_dir, sizeof(f[i].pin_dir), "%s", pins->dir);
-		tc_prog_map_ids(list[i].prog_id, f[i].map_ids);
+		tfc_prog_map_ids(list[i].prog_id, f[i].map_ids);
 	}
-	tc_found_locate(f, n, pins);
+	tfc_found_locate(f, n, pins);
 	return f;
 }
 
@@ -96,18 +96,18 @@ static struct tc_found *recorded_maps(const struct tc_attachment *list, size_t n
  */
 struct status_unread {
 	int links;
-	int maps[TC_MAP_KIND_MAX];
+	int maps[TFC_MAP_KIND_MAX];
 	int maps_elsewhere; /* a map missing here is pinned elsewhere */
 };
 
-static struct json_object *attachments_json(const struct tc_pins *pins, int *err)
+static struct json_object *attachments_json(const struct tfc_pins *pins, int *err)
 {
 	struct json_object *arr = json_object_new_array();
-	struct tc_attachment *list;
-	struct tc_found *found;
+	struct tfc_attachment *list;
+	struct tfc_found *found;
 	size_t n;
 
-	*err = tc_attachments_list(pins, &list, &n);
+	*err = tfc_attachments_list(pins, &list, &n);
 	if (*err)
 		return arr;
 	found = recorded_maps(list, n, pins);
@@ -117,7 +117,7 @@ static struct json_object *attachments_json(const struct tc_pins *pins, int *err
 		json_object_object_add(o, "ifname", json_object_new_string(list[i].ifname));
 		json_object_object_add(o, "ifindex", json_object_new_int(list[i].ifindex));
 		json_object_object_add(o, "attach_point",
-				       json_object_new_string(tc_attach_point_str(list[i].ap)));
+				       json_object_new_string(tfc_attach_point_str(list[i].ap)));
 		json_object_object_add(o, "mode", json_object_new_string(list[i].mode));
 		json_object_object_add(o, "prog_id", json_object_new_uint64(list[i].prog_id));
 		json_object_object_add(o, "link_id", json_object_new_uint64(list[i].link_id));
@@ -133,7 +133,7 @@ static struct json_object *attachments_json(const struct tc_pins *pins, int *err
 }
 
 /* Whether this pin directory records the attachment the kernel has. */
-static int is_recorded(const struct tc_found *f, const struct tc_attachment *list, size_t n)
+static int is_recorded(const struct tfc_found *f, const struct tfc_attachment *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (f->a.link_id && list[i].link_id == f->a.link_id)
@@ -145,14 +145,14 @@ static int is_recorded(const struct tc_found *f, const struct tc_attachment *lis
 	return 0;
 }
 
-static struct json_object *other_json(const struct tc_found *f)
+static struct json_object *other_json(const struct tfc_found *f)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "ifname", json_object_new_string(f->a.ifname));
 	json_object_object_add(o, "ifindex", json_object_new_int(f->a.ifindex));
 	json_object_object_add(o, "attach_point",
-			       json_object_new_string(tc_attach_point_str(f->a.ap)));
+			       json_object_new_string(tfc_attach_point_str(f->a.ap)));
 	json_object_object_add(o, "mode", json_object_new_string(f->a.mode));
 	json_object_object_add(o, "prog_id", json_object_new_uint64(f->a.prog_id));
 	json_object_object_add(o, "link_id", json_object_new_uint64(f->a.link_id));
@@ -167,20 +167,20 @@ static struct json_object *other_json(const struct tc_found *f)
 }
 
 /* Ours in this netns, found from the kernel, that no pin here records. */
-static struct json_object *other_attachments_json(const struct tc_pins *pins)
+static struct json_object *other_attachments_json(const struct tfc_pins *pins)
 {
 	struct json_object *arr = json_object_new_array();
-	struct tc_attachment *list = NULL;
-	struct tc_found *found;
+	struct tfc_attachment *list = NULL;
+	struct tfc_found *found;
 	size_t n = 0, m, kept = 0;
 
-	if (tc_discover(&found, &m))
+	if (tfc_discover(&found, &m))
 		return arr;
-	tc_attachments_list(pins, &list, &n);
+	tfc_attachments_list(pins, &list, &n);
 	for (size_t i = 0; i < m; i++)
 		if (!is_recorded(&found[i], list, n))
 			found[kept++] = found[i];
-	tc_found_locate(found, kept, pins);
+	tfc_found_locate(found, kept, pins);
 	for (size_t i = 0; i < kept; i++)
 		json_object_array_add(arr, other_json(&found[i]));
 	free(list);
@@ -204,7 +204,7 @@ static const char *unread_str(int err)
 }
 
 /* Records that map `kind` could not be read (the first cause only). */
-static void map_unread(struct json_object *maps, enum tc_map_kind kind, int err,
+static void map_unread(struct json_object *maps, enum tfc_map_kind kind, int err,
 		       struct status_unread *u)
 {
 	struct json_object *o = json_object_array_get_idx(maps, kind);
@@ -221,7 +221,7 @@ static void map_unread(struct json_object *maps, enum tc_map_kind kind, int err,
  * Opens one map for status; one that cannot be opened is listed with the
  * cause and reported once, after the output, by report_unread.
  */
-static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind kind,
+static int map_json(struct json_object *arr, const char *pin, enum tfc_map_kind kind,
 		    struct status_unread *u)
 {
 	struct json_object *o = json_object_new_object();
@@ -229,16 +229,16 @@ static int map_json(struct json_object *arr, const char *pin, enum tc_map_kind k
 	__u32 entries = 0;
 	int fd, err = 0;
 
-	json_object_object_add(o, "name", json_object_new_string(tc_map_kind_name(kind)));
+	json_object_object_add(o, "name", json_object_new_string(tfc_map_kind_name(kind)));
 	json_object_object_add(o, "pin", json_object_new_string(pin));
 	json_object_array_add(arr, o);
-	fd = tc_map_open_flags(pin, kind, NULL, &info, TC_OPEN_QUIET);
+	fd = tfc_map_open_flags(pin, kind, NULL, &info, TFC_OPEN_QUIET);
 	if (fd < 0) {
 		map_unread(arr, kind, fd, u);
 		return fd;
 	}
-	if (kind != TC_MAP_CONTROL)
-		err = tc_map_count(fd, info.key_size, &entries);
+	if (kind != TFC_MAP_CONTROL)
+		err = tfc_map_count(fd, info.key_size, &entries);
 	else
 		entries = info.max_entries;
 	if (err) {
@@ -261,21 +261,21 @@ static void add_counters(struct json_object *obj, const char *name, const struct
 
 static int control_json(struct json_object *root, int fd)
 {
-	struct tc_control c = {};
+	struct tfc_control c = {};
 	int err;
 
-	err = tc_control_read(fd, &c);
+	err = tfc_control_read(fd, &c);
 	if (err)
 		return err;
 	json_object_object_add(root, "enable_flow_counters",
-			       json_object_new_boolean(!!(c.flags & TC_FLAG_FLOW_COUNTERS)));
+			       json_object_new_boolean(!!(c.flags & TFC_FLAG_FLOW_COUNTERS)));
 	json_object_object_add(root, "dropped_packets", json_object_new_uint64(c.dropped_packets));
 	json_object_object_add(root, "dropped_bytes", json_object_new_uint64(c.dropped_bytes));
 	json_object_object_add(root, "flow_inserts", json_object_new_uint64(c.flow_inserts));
 	json_object_object_add(root, "flow_insert_failures",
 			       json_object_new_uint64(c.flow_insert_failures));
 	json_object_object_add(root, "layout_version", json_object_new_uint64(c.abi_version));
-#if TC_ABI_VERSION >= 2
+#if TFC_ABI_VERSION >= 2
 	json_object_object_add(root, "created_unix_ns", json_object_new_uint64(c.created_ns));
 	json_object_object_add(root, "migrations", json_object_new_uint64(c.migrations));
 #endif
@@ -283,30 +283,30 @@ static int control_json(struct json_object *root, int fd)
 }
 
 /* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
-static void evictions_json(struct json_object *root, const struct tc_pins *pins, int flow_fd,
+static void evictions_json(struct json_object *root, const struct tfc_pins *pins, int flow_fd,
 			   int ctl_fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), entries = 0;
-	struct tc_control c = {};
+	struct tfc_control c = {};
 	__u64 expired = 0;
 
 	/* Counted again after reading the inserts: an insert in between can then
 	 * only hide an eviction, never show one that did not happen. */
-	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tc_control_read(ctl_fd, &c) ||
-	    tc_map_count(flow_fd, info.key_size, &entries))
+	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tfc_control_read(ctl_fd, &c) ||
+	    tfc_map_count(flow_fd, info.key_size, &entries))
 		return;
-	tc_ipfix_expired_read(pins->dir, info.id, &expired);
+	tfc_ipfix_expired_read(pins->dir, info.id, &expired);
 	json_object_object_add(
 		root, "flow_evictions",
-		json_object_new_uint64(tc_ipfix_evictions(c.flow_inserts, entries, expired)));
+		json_object_new_uint64(tfc_ipfix_evictions(c.flow_inserts, entries, expired)));
 	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
 }
 
-/* Reasons from TC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
+/* Reasons from TFC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
 static int stat_is_remark(unsigned int reason)
 {
-	return reason >= TC_STAT_EXCLUSIVE_MAX;
+	return reason >= TFC_STAT_EXCLUSIVE_MAX;
 }
 
 /* "stats" keeps every reason (backward compatible); this names the remarks. */
@@ -314,41 +314,41 @@ static struct json_object *remarks_json(void)
 {
 	struct json_object *arr = json_object_new_array();
 
-	for (unsigned int i = TC_STAT_EXCLUSIVE_MAX; i < TC_STAT_MAX; i++)
-		json_object_array_add(arr, json_object_new_string(tc_stat_str(i)));
+	for (unsigned int i = TFC_STAT_EXCLUSIVE_MAX; i < TFC_STAT_MAX; i++)
+		json_object_array_add(arr, json_object_new_string(tfc_stat_str(i)));
 	return arr;
 }
 
 static int stats_json(struct json_object *root, int fd)
 {
 	struct json_object *totals, *by_if;
-	struct counters sum[TC_STAT_MAX];
-	struct tc_stat_entry *e = NULL;
+	struct counters sum[TFC_STAT_MAX];
+	struct tfc_stat_entry *e = NULL;
 	size_t n = 0;
 	int err;
 
-	err = tc_dump_stats(fd, &e, &n);
+	err = tfc_dump_stats(fd, &e, &n);
 	if (err) {
 		free(e);
 		return err;
 	}
 	totals = json_object_new_object();
 	by_if = json_object_new_array();
-	tc_stats_totals(e, n, 0, -1, sum);
-	for (unsigned int i = 0; i < TC_STAT_MAX; i++)
-		add_counters(totals, tc_stat_str(i), &sum[i]);
+	tfc_stats_totals(e, n, 0, -1, sum);
+	for (unsigned int i = 0; i < TFC_STAT_MAX; i++)
+		add_counters(totals, tfc_stat_str(i), &sum[i]);
 	json_object_object_add(root, "stats", totals);
 	json_object_object_add(root, "stats_remarks", remarks_json());
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
-		const char *reason = tc_stat_str(e[i].key.reason);
+		const char *reason = tfc_stat_str(e[i].key.reason);
 
 		json_object_object_add(o, "ifindex", json_object_new_uint64(e[i].key.ifindex));
 		json_object_object_add(o, "ifname",
-				       json_object_new_string(tc_ifname(e[i].key.ifindex)));
+				       json_object_new_string(tfc_ifname(e[i].key.ifindex)));
 		json_object_object_add(
 			o, "direction",
-			json_object_new_string(tc_direction_str(e[i].key.direction)));
+			json_object_new_string(tfc_direction_str(e[i].key.direction)));
 		json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "?"));
 		json_object_object_add(o, "remark",
 				       json_object_new_boolean(stat_is_remark(e[i].key.reason)));
@@ -361,13 +361,13 @@ static int stats_json(struct json_object *root, int fd)
 	return 0;
 }
 
-static struct json_object *status_collect(const struct tc_pins *pins, struct status_unread *u)
+static struct json_object *status_collect(const struct tfc_pins *pins, struct status_unread *u)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *maps = json_object_new_array();
-	int fds[TC_MAP_KIND_MAX];
+	int fds[TFC_MAP_KIND_MAX];
 
-	json_object_object_add(root, "version", json_object_new_string(TC_VERSION));
+	json_object_object_add(root, "version", json_object_new_string(TFC_VERSION));
 	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
 	json_object_object_add(root, "attachments", attachments_json(pins, &u->links));
 	if (u->links)
@@ -375,17 +375,17 @@ static struct json_object *status_collect(const struct tc_pins *pins, struct sta
 				       json_object_new_string(unread_str(u->links)));
 	json_object_object_add(root, "other_attachments", other_attachments_json(pins));
 	json_object_object_add(root, "migration_interrupted",
-			       json_object_new_boolean(tc_migration_pending(pins)));
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		fds[k] = map_json(maps, tc_map_pin(pins, k), k, u);
+			       json_object_new_boolean(tfc_migration_pending(pins)));
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		fds[k] = map_json(maps, tfc_map_pin(pins, k), k, u);
 	json_object_object_add(root, "maps", maps);
-	if (fds[TC_MAP_CONTROL] >= 0)
-		map_unread(maps, TC_MAP_CONTROL, control_json(root, fds[TC_MAP_CONTROL]), u);
-	if (fds[TC_MAP_CONTROL] >= 0 && fds[TC_MAP_FLOW] >= 0)
-		evictions_json(root, pins, fds[TC_MAP_FLOW], fds[TC_MAP_CONTROL]);
-	if (fds[TC_MAP_STATS] >= 0)
-		map_unread(maps, TC_MAP_STATS, stats_json(root, fds[TC_MAP_STATS]), u);
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+	if (fds[TFC_MAP_CONTROL] >= 0)
+		map_unread(maps, TFC_MAP_CONTROL, control_json(root, fds[TFC_MAP_CONTROL]), u);
+	if (fds[TFC_MAP_CONTROL] >= 0 && fds[TFC_MAP_FLOW] >= 0)
+		evictions_json(root, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
+	if (fds[TFC_MAP_STATS] >= 0)
+		map_unread(maps, TFC_MAP_STATS, stats_json(root, fds[TFC_MAP_STATS]), u);
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
 	return root;
@@ -441,7 +441,7 @@ static void print_maps_where(struct json_object *a, int always)
 			       json_object_get_uint64(id), json_object_get_string(pin));
 		else
 			printf("        %-22s id %-6" PRIu64 " (no pin found under %s)\n", name,
-			       json_object_get_uint64(id), TC_WALK_ROOT);
+			       json_object_get_uint64(id), TFC_WALK_ROOT);
 	}
 }
 
@@ -490,13 +490,13 @@ static void print_stats(struct json_object *stats, int remarks)
 {
 	printf("\n%s (packets, bytes):\n",
 	       remarks ? "remarks on frames counted by address" : "not counted by address");
-	for (unsigned int i = 0; i < TC_STAT_MAX; i++) {
+	for (unsigned int i = 0; i < TFC_STAT_MAX; i++) {
 		struct json_object *c;
 
 		if (stat_is_remark(i) != remarks ||
-		    !json_object_object_get_ex(stats, tc_stat_str(i), &c))
+		    !json_object_object_get_ex(stats, tfc_stat_str(i), &c))
 			continue;
-		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", tc_stat_str(i),
+		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", tfc_stat_str(i),
 		       get_u64(c, "packets"), get_u64(c, "bytes"));
 	}
 }
@@ -542,7 +542,7 @@ static void print_stats_by_if(struct json_object *root)
 /* A full IP map sums new addresses under ip_map_full: say so, and the way out. */
 static void print_ip_map_full(struct json_object *maps)
 {
-	struct json_object *m = json_object_array_get_idx(maps, TC_MAP_IP), *max;
+	struct json_object *m = json_object_array_get_idx(maps, TFC_MAP_IP), *max;
 
 	if (!m || !json_object_object_get_ex(m, "max_entries", &max) ||
 	    !json_object_get_uint64(max) || get_u64(m, "entries") < json_object_get_uint64(max))
@@ -614,7 +614,7 @@ static void print_text(struct json_object *root)
  * Whether a map missing here is pinned elsewhere for one of the attachments
  * recorded here (their "map_pins" from the kernel), rather than removed.
  */
-static int missing_pinned_elsewhere(struct json_object *arr, const struct tc_pins *pins,
+static int missing_pinned_elsewhere(struct json_object *arr, const struct tfc_pins *pins,
 				    const struct status_unread *u)
 {
 	struct json_object *where, *pin;
@@ -623,10 +623,10 @@ static int missing_pinned_elsewhere(struct json_object *arr, const struct tc_pin
 		if (!json_object_object_get_ex(json_object_array_get_idx(arr, i), "map_pins",
 					       &where))
 			continue;
-		for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+		for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 			if (u->maps[k] == -ENOENT &&
-			    json_object_object_get_ex(where, tc_map_kind_name(k), &pin) &&
-			    strcmp(json_object_get_string(pin), tc_map_pin(pins, k)))
+			    json_object_object_get_ex(where, tfc_map_kind_name(k), &pin) &&
+			    strcmp(json_object_get_string(pin), tfc_map_pin(pins, k)))
 				return 1;
 	}
 	return 0;
@@ -658,10 +658,10 @@ static int pin_dir_absent(const char *dir)
 
 static int kernel_has_ours(void)
 {
-	struct tc_found *found;
+	struct tfc_found *found;
 	size_t n = 0;
 
-	if (tc_discover(&found, &n))
+	if (tfc_discover(&found, &n))
 		return 0;
 	free(found);
 	return n > 0;
@@ -687,14 +687,14 @@ static enum unread_cause unread_cause(int err)
 }
 
 /* A map's name when it is pinned under it in the pin directory, else its pin. */
-static const char *map_label(const struct tc_pins *pins, enum tc_map_kind k)
+static const char *map_label(const struct tfc_pins *pins, enum tfc_map_kind k)
 {
-	const char *pin = tc_map_pin(pins, k);
+	const char *pin = tfc_map_pin(pins, k);
 	size_t n = strlen(pins->dir);
 
 	if (!strncmp(pin, pins->dir, n) && pin[n] == '/' &&
-	    !strcmp(pin + n + 1, tc_map_kind_name(k)))
-		return tc_map_kind_name(k);
+	    !strcmp(pin + n + 1, tfc_map_kind_name(k)))
+		return tfc_map_kind_name(k);
 	return pin;
 }
 
@@ -703,46 +703,46 @@ static int first_of(const struct status_unread *u, enum unread_cause cause)
 {
 	if (u->links && unread_cause(u->links) == cause)
 		return u->links;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
 			return u->maps[k];
 	return 0;
 }
 
 /* Writes "links/, traffic_control": what could not be read for one cause. */
-static void unread_list(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+static void unread_list(FILE *f, const struct tfc_pins *pins, const struct status_unread *u,
 			enum unread_cause cause)
 {
 	int n = 0;
 
 	if (u->links && unread_cause(u->links) == cause) {
-		fprintf(f, "%s/", TC_LINKS_DIR_NAME);
+		fprintf(f, "%s/", TFC_LINKS_DIR_NAME);
 		n++;
 	}
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
 			fprintf(f, "%s%s", n++ ? ", " : "", map_label(pins, k));
 }
 
 /* The layout version of a control map of another layout, 0 if unknown. */
-static __u32 other_layout(const struct tc_pins *pins)
+static __u32 other_layout(const struct tfc_pins *pins)
 {
 	struct bpf_map_info info;
 	__u32 version = 0;
 	int fd;
 
-	fd = tc_map_open_flags(pins->control, TC_MAP_CONTROL, NULL, &info,
-			       TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+	fd = tfc_map_open_flags(pins->control, TFC_MAP_CONTROL, NULL, &info,
+				TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
 	if (fd < 0)
 		return 0;
-	if (tc_control_version_fd(fd, &version) || version == TC_ABI_VERSION)
+	if (tfc_control_version_fd(fd, &version) || version == TFC_ABI_VERSION)
 		version = 0;
 	close(fd);
 	return version;
 }
 
 /* What is wrong with the items of one cause, and the way out. */
-static void cause_words(FILE *f, const struct tc_pins *pins, const struct status_unread *u,
+static void cause_words(FILE *f, const struct tfc_pins *pins, const struct status_unread *u,
 			enum unread_cause cause, int err)
 {
 	__u32 version;
@@ -766,10 +766,10 @@ static void cause_words(FILE *f, const struct tc_pins *pins, const struct status
 		break;
 	case UNREAD_LAYOUT:
 		/* A control map of another layout version explains the others. */
-		version = u->maps[TC_MAP_CONTROL] == -EPROTO ? other_layout(pins) : 0;
+		version = u->maps[TFC_MAP_CONTROL] == -EPROTO ? other_layout(pins) : 0;
 		fprintf(f, ": ");
 		if (version)
-			tc_layout_message(f, pins->control, version);
+			tfc_layout_message(f, pins->control, version);
 		else
 			fprintf(f, "not a traffic-counter map of this version (made by another "
 				   "program or an incompatible version: remove it, or pass the pin "
@@ -787,7 +787,7 @@ static void cause_words(FILE *f, const struct tc_pins *pins, const struct status
  * permission problem is then not told again); `empty`: the attachments were
  * listed and there are none.
  */
-static void report_unread(const struct tc_pins *pins, const struct status_unread *u, int said,
+static void report_unread(const struct tfc_pins *pins, const struct status_unread *u, int said,
 			  int empty)
 {
 	char *msg = NULL;
@@ -795,16 +795,16 @@ static void report_unread(const struct tc_pins *pins, const struct status_unread
 	FILE *f;
 	int err;
 
-	if (u->maps[TC_MAP_IP] == -ENOENT && u->maps[TC_MAP_FLOW] == -ENOENT &&
-	    u->maps[TC_MAP_CONTROL] == -ENOENT && u->maps[TC_MAP_STATS] == -ENOENT && empty) {
-		tc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
-		       "attach' first, or pass the --pin-dir used then)",
-		       pins->dir);
+	if (u->maps[TFC_MAP_IP] == -ENOENT && u->maps[TFC_MAP_FLOW] == -ENOENT &&
+	    u->maps[TFC_MAP_CONTROL] == -ENOENT && u->maps[TFC_MAP_STATS] == -ENOENT && empty) {
+		tfc_err("no maps pinned in %s: nothing is attached there (run 'traffic-counter "
+			"attach' first, or pass the --pin-dir used then)",
+			pins->dir);
 		return;
 	}
 	f = open_memstream(&msg, &len);
 	if (!f) {
-		tc_err("cannot read everything in %s", pins->dir);
+		tfc_err("cannot read everything in %s", pins->dir);
 		return;
 	}
 	fprintf(f, "cannot read everything in %s: ", pins->dir);
@@ -818,7 +818,7 @@ static void report_unread(const struct tc_pins *pins, const struct status_unread
 	}
 	fclose(f);
 	if (parts)
-		tc_err("%s", msg);
+		tfc_err("%s", msg);
 	free(msg);
 }
 
@@ -826,20 +826,20 @@ static int any_unread(const struct status_unread *u)
 {
 	int any = u->links;
 
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		any |= u->maps[k];
 	return any != 0;
 }
 
 /* Made by a version without the one-namespace rule: keys may be merged. */
-static void warn_mixed_netns(const struct tc_pins *pins)
+static void warn_mixed_netns(const struct tfc_pins *pins)
 {
-	if (tc_pins_netns(pins) == TC_NETNS_MIXED)
-		tc_warn("pin directory %s records attachments in more than one network "
-			"namespace: interfaces with the same ifindex there may share counters; "
-			"detach one namespace's attachments, or purge and attach each namespace "
-			"with its own --pin-dir",
-			pins->dir);
+	if (tfc_pins_netns(pins) == TFC_NETNS_MIXED)
+		tfc_warn("pin directory %s records attachments in more than one network "
+			 "namespace: interfaces with the same ifindex there may share counters; "
+			 "detach one namespace's attachments, or purge and attach each namespace "
+			 "with its own --pin-dir",
+			 pins->dir);
 }
 
 int cmd_status(int argc, char **argv)
@@ -847,28 +847,28 @@ int cmd_status(int argc, char **argv)
 	struct status_unread u = {};
 	struct json_object *root, *arr;
 	struct status_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, dir_err;
 
-	ret = tc_parse_exit(status_parse(argc, argv, &a));
+	ret = tfc_parse_exit(status_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	tc_ifname_netns(tc_pins_netns(&pins)); /* ifnames as the counters saw them */
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	tfc_ifname_netns(tfc_pins_netns(&pins)); /* ifnames as the counters saw them */
 	warn_mixed_netns(&pins);
 	/* No pin directory, but attachments made with other pin options: those
 	 * are still worth showing (and status still exits 1: nothing is pinned
 	 * where it was asked to look). */
 	if (pin_dir_absent(pins.dir) && kernel_has_ours()) {
-		tc_warn("pin directory %s does not exist; showing what is attached in the kernel",
-			pins.dir);
+		tfc_warn("pin directory %s does not exist; showing what is attached in the kernel",
+			 pins.dir);
 		dir_err = -ENOENT;
 	} else {
 		/* A pin directory this user cannot search: still show what is known. */
-		dir_err = tc_bpffs_prepare(pins.dir, 0);
+		dir_err = tfc_bpffs_prepare(pins.dir, 0);
 		if (dir_err && unread_cause(dir_err) != UNREAD_PERMISSION)
-			return TC_EXIT_FAIL;
+			return TFC_EXIT_FAIL;
 	}
 	root = status_collect(&pins, &u);
 	if (a.json)
@@ -884,5 +884,5 @@ int cmd_status(int argc, char **argv)
 		report_unread(&pins, &u, dir_err, !u.links && !json_object_array_length(arr));
 	json_object_put(root);
 	/* Exit 0 only when everything status shows was read. */
-	return dir_err || any_unread(&u) ? TC_EXIT_FAIL : TC_EXIT_OK;
+	return dir_err || any_unread(&u) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 }

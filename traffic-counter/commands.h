@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The subcommands. Each returns an exit code (enum tc_exit). */
-#ifndef TC_COMMANDS_H
-#define TC_COMMANDS_H
+/* The subcommands. Each returns an exit code (enum tfc_exit). */
+#ifndef TFC_COMMANDS_H
+#define TFC_COMMANDS_H
 
 #include <linux/types.h>
 
@@ -9,13 +9,13 @@
 #include "util/names.h"
 #include "opts.h"
 
-struct tc_command {
+struct tfc_command {
 	const char *name;
-	const struct tc_cmd_def *def;
+	const struct tfc_cmd_def *def;
 	int (*run)(int argc, char **argv);
 };
 
-extern const struct tc_command tc_commands[];
+extern const struct tfc_command tfc_commands[];
 
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
@@ -28,17 +28,17 @@ int cmd_export_ipfix(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 
-extern const struct tc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
+extern const struct tfc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
 	verify_def, serve_def, top_def, apply_def;
-extern const struct tc_cmd_def export_ipfix_def;
+extern const struct tfc_cmd_def export_ipfix_def;
 
 /* Parsed arguments, exposed so option handling is unit-tested without BPF. */
 struct attach_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *iface;
 	int ap;
 	int xdp_mode; /* -1: not given */
-	int tc_api;   /* -1: not given */
+	int tfc_api;  /* -1: not given */
 	int count_by;
 	int ip_map_type; /* -1: not given */
 	__u32 ip_map_size;
@@ -48,15 +48,15 @@ struct attach_args {
 };
 
 struct dump_args {
-	struct tc_pin_args pins;
-	enum tc_format format;
-	enum tc_sort sort;
-	__u32 top;		      /* 0: all */
-	struct tc_addr_filter filter; /* what is shown, not what is counted */
+	struct tfc_pin_args pins;
+	enum tfc_format format;
+	enum tfc_sort sort;
+	__u32 top;		       /* 0: all */
+	struct tfc_addr_filter filter; /* what is shown, not what is counted */
 };
 
 struct detach_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *iface;
 	int ap;
 	int all;
@@ -65,34 +65,34 @@ struct detach_args {
 };
 
 struct set_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	int flow; /* 1 on, 0 off, -1 not given */
 };
 
 struct status_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	int json;
 };
 
 struct top_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	double interval;  /* seconds */
-	int sort;	  /* enum tc_rate_sort */
+	int sort;	  /* enum tfc_rate_sort */
 	int flows;	  /* start with the flow view */
 	__u32 iterations; /* plain-text reports, then exit; 0: not given */
 	__u32 top;	  /* plain text: rows per report, 0: all */
 	int exact;
-	struct tc_addr_filter filter; /* what is shown, not what is counted */
+	struct tfc_addr_filter filter; /* what is shown, not what is counted */
 };
 
 struct apply_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *config;
 	int check;
 	int stop;
 };
 
-/* 0, TC_OPTS_HELP, or -EINVAL after printing the usage error. */
+/* 0, TFC_OPTS_HELP, or -EINVAL after printing the usage error. */
 int attach_parse(int argc, char **argv, struct attach_args *a);
 int detach_parse(int argc, char **argv, struct detach_args *a);
 int dump_parse(int argc, char **argv, struct dump_args *a);
@@ -101,10 +101,10 @@ int status_parse(int argc, char **argv, struct status_args *a);
 int top_parse(int argc, char **argv, struct top_args *a);
 int apply_parse(int argc, char **argv, struct apply_args *a);
 
-#define TC_MAX_MAP_ENTRIES (1U << 24)
+#define TFC_MAX_MAP_ENTRIES (1U << 24)
 
 /* The binary under this name is a systemd generator (generator.c). */
-#define TC_GENERATOR_NAME "traffic-counter-generator"
-int tc_generator_main(int argc, char **argv);
+#define TFC_GENERATOR_NAME "traffic-counter-generator"
+int tfc_generator_main(int argc, char **argv);
 
-#endif /* TC_COMMANDS_H */
+#endif /* TFC_COMMANDS_H */

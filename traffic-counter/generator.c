@@ -36,7 +36,7 @@ static const struct {
 	{"traffic-counter-ipfix.service", "BindPaths"},
 };
 
-#define glog(...) fprintf(stderr, TC_GENERATOR_NAME ": " __VA_ARGS__)
+#define glog(...) fprintf(stderr, TFC_GENERATOR_NAME ": " __VA_ARGS__)
 
 /*
  * In a unit file ':' separates the bind's source from its target, '%'
@@ -67,7 +67,7 @@ static int write_dropin(const char *outdir, const char *unit, const char *bind, 
 		return -errno;
 	/* The empty assignment drops the unit's default bind first. */
 	if (dprintf(fd,
-		    "# Made by " TC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
+		    "# Made by " TFC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
 		    "# traffic-counter.conf(5).\n"
 		    "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
 		    bind, bind, dir) < 0)
@@ -78,53 +78,53 @@ static int write_dropin(const char *outdir, const char *unit, const char *bind, 
 }
 
 /* The file's pin directory, or NULL (logged) when the units keep the default. */
-static const char *pin_dir_of(const char *config, struct tc_config *cfg)
+static const char *pin_dir_of(const char *config, struct tfc_config *cfg)
 {
-	int n = tc_config_load(config, cfg);
+	int n = tfc_config_load(config, cfg);
 
 	if (n < 0) {
-		glog("cannot read %s (%s): the units keep " TC_PIN_DIR_DEFAULT "\n", config,
+		glog("cannot read %s (%s): the units keep " TFC_PIN_DIR_DEFAULT "\n", config,
 		     strerror(-n));
 		return NULL;
 	}
 	if (n > 0) {
 		glog("%s is invalid (line %d: %s; 'traffic-counter apply --check' lists all): the "
-		     "units keep " TC_PIN_DIR_DEFAULT "\n",
+		     "units keep " TFC_PIN_DIR_DEFAULT "\n",
 		     config, cfg->errors[0].line, cfg->errors[0].msg);
 		return NULL;
 	}
-	if (!cfg->pin_dir[0] || !strcmp(cfg->pin_dir, TC_PIN_DIR_DEFAULT))
+	if (!cfg->pin_dir[0] || !strcmp(cfg->pin_dir, TFC_PIN_DIR_DEFAULT))
 		return NULL;
 	if (!unit_safe(cfg->pin_dir)) {
 		glog("%s: TRAFFIC_COUNTER_PIN_DIR=%s has characters a unit file would need escaped "
 		     "(allowed: letters, digits, / . _ - + @ , =): the units "
-		     "keep " TC_PIN_DIR_DEFAULT "\n",
+		     "keep " TFC_PIN_DIR_DEFAULT "\n",
 		     config, cfg->pin_dir);
 		return NULL;
 	}
 	return cfg->pin_dir;
 }
 
-int tc_generator_main(int argc, char **argv)
+int tfc_generator_main(int argc, char **argv)
 {
 	const char *config = getenv(GEN_CONFIG_ENV);
-	struct tc_config *cfg = NULL;
+	struct tfc_config *cfg = NULL;
 	const char *dir;
-	int ret = TC_EXIT_OK;
+	int ret = TFC_EXIT_OK;
 
 	/* normal, early and late directories: only the first is used. */
 	if (argc < 2 || argv[1][0] != '/') {
-		glog("usage: " TC_GENERATOR_NAME
+		glog("usage: " TFC_GENERATOR_NAME
 		     " NORMAL-DIR [EARLY-DIR LATE-DIR] (run by systemd, "
 		     "systemd.generator(7))\n");
-		return TC_EXIT_USAGE;
+		return TFC_EXIT_USAGE;
 	}
 	if (!config || !config[0])
-		config = TC_CONFIG_DEFAULT;
+		config = TFC_CONFIG_DEFAULT;
 	cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
 	if (!cfg) {
 		glog("out of memory\n");
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 	}
 	dir = pin_dir_of(config, cfg);
 	for (size_t i = 0; dir && i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
@@ -133,7 +133,7 @@ int tc_generator_main(int argc, char **argv)
 		if (err) {
 			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", argv[1],
 			     bound_units[i].unit, strerror(-err));
-			ret = TC_EXIT_FAIL;
+			ret = TFC_EXIT_FAIL;
 		}
 	}
 	free(cfg);

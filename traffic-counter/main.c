@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "util/log.h"
 
-const struct tc_command tc_commands[] = {
+const struct tfc_command tfc_commands[] = {
 	{"attach", &attach_def, cmd_attach},
 	{"detach", &detach_def, cmd_detach},
 	{"dump-maps", &dump_maps_def, cmd_dump_maps},
@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: traffic-counter [-v] COMMAND [OPTIONS]\n\n"
 		   "Count bytes and packets per IP address and per flow in the kernel (XDP or\n"
 		   "tc), in pinned BPF maps that outlive this program.\n\nCommands:\n");
-	for (const struct tc_command *c = tc_commands; c->name; c++) {
+	for (const struct tfc_command *c = tfc_commands; c->name; c++) {
 		char brief[160];
 
 		fprintf(f, "  %-13s %s\n", c->name,
@@ -59,11 +59,11 @@ static void usage(FILE *f)
 
 static int run_command(const char *name, int argc, char **argv)
 {
-	for (const struct tc_command *c = tc_commands; c->name; c++)
+	for (const struct tfc_command *c = tfc_commands; c->name; c++)
 		if (!strcmp(name, c->name))
 			return c->run(argc, argv);
-	tc_err("unknown command '%s' (see 'traffic-counter --help')", name);
-	return TC_EXIT_USAGE;
+	tfc_err("unknown command '%s' (see 'traffic-counter --help')", name);
+	return TFC_EXIT_USAGE;
 }
 
 /* argv[0] without its directory. */
@@ -82,32 +82,32 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	/* Installed as a symlink in system-generators/: systemd's arguments, not ours. */
-	if (!strcmp(program_name(argc, argv), TC_GENERATOR_NAME))
-		return tc_generator_main(argc, argv);
+	if (!strcmp(program_name(argc, argv), TFC_GENERATOR_NAME))
+		return tfc_generator_main(argc, argv);
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			tc_log_set_level(TC_LOG_DEBUG);
+			tfc_log_set_level(TFC_LOG_DEBUG);
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("traffic-counter %s\n", TC_VERSION);
-			return TC_EXIT_OK;
+			printf("traffic-counter %s\n", TFC_VERSION);
+			return TFC_EXIT_OK;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
-			return TC_EXIT_OK;
+			return TFC_EXIT_OK;
 		} else {
-			tc_err("unknown option '%s' (see 'traffic-counter --help')", argv[i]);
-			return TC_EXIT_USAGE;
+			tfc_err("unknown option '%s' (see 'traffic-counter --help')", argv[i]);
+			return TFC_EXIT_USAGE;
 		}
 	}
 	if (i == argc) {
 		usage(stderr);
-		return TC_EXIT_USAGE;
+		return TFC_EXIT_USAGE;
 	}
-	tc_log_setup_libbpf();
+	tfc_log_setup_libbpf();
 	if (!strcmp(argv[i], "help")) {
 		if (i + 1 == argc) {
 			usage(stdout);
-			return TC_EXIT_OK;
+			return TFC_EXIT_OK;
 		}
 		return run_command(argv[i + 1], 2, (char *[]){argv[i + 1], "--help", NULL});
 	}

@@ -13,7 +13,7 @@
 #define OPT_HELP    'h'
 #define OPT_VERBOSE 'v'
 
-static size_t count_opts(const struct tc_opt *opts)
+static size_t count_opts(const struct tfc_opt *opts)
 {
 	size_t n = 0;
 
@@ -22,11 +22,11 @@ static size_t count_opts(const struct tc_opt *opts)
 	return n;
 }
 
-void tc_opts_usage(FILE *f, const struct tc_cmd_def *def)
+void tfc_opts_usage(FILE *f, const struct tfc_cmd_def *def)
 {
 	fprintf(f, "Usage: traffic-counter %s [OPTIONS]\n\n%s\n\nOptions:\n", def->name,
 		def->summary);
-	for (const struct tc_opt *o = def->opts; o && o->name; o++) {
+	for (const struct tfc_opt *o = def->opts; o && o->name; o++) {
 		char lhs[64];
 
 		snprintf(lhs, sizeof(lhs), "--%s%s%s", o->name, o->arg ? " " : "",
@@ -39,7 +39,7 @@ void tc_opts_usage(FILE *f, const struct tc_cmd_def *def)
 		fprintf(f, "\nExamples:\n%s", def->examples);
 }
 
-int tc_opt_invalid(const char *option, const char *fmt, ...)
+int tfc_opt_invalid(const char *option, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -47,11 +47,11 @@ int tc_opt_invalid(const char *option, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	tc_err("--%s: %s (see --help)", option, why);
+	tfc_err("--%s: %s (see --help)", option, why);
 	return -EINVAL;
 }
 
-int tc_parse_choice(const char *option, const char *arg, const char *const *names, int n, int *out)
+int tfc_parse_choice(const char *option, const char *arg, const char *const *names, int n, int *out)
 {
 	char list[128] = "";
 
@@ -63,27 +63,28 @@ int tc_parse_choice(const char *option, const char *arg, const char *const *name
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 names[i]);
 	}
-	return tc_opt_invalid(option, "'%s' is not one of %s", arg, list);
+	return tfc_opt_invalid(option, "'%s' is not one of %s", arg, list);
 }
 
-int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out)
+int tfc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out)
 {
 	unsigned long long v;
 	char *end;
 
 	if (!s || !*s || *s == '-' || *s == '+')
-		return tc_opt_invalid(option, "'%s' is not a whole number", s ? s : "");
+		return tfc_opt_invalid(option, "'%s' is not a whole number", s ? s : "");
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end)
-		return tc_opt_invalid(option, "'%s' is not a whole number", s);
+		return tfc_opt_invalid(option, "'%s' is not a whole number", s);
 	if (errno == ERANGE || v < min || v > max)
-		return tc_opt_invalid(option, "%s is out of range %u..%u", s, min, max);
+		return tfc_opt_invalid(option, "%s is out of range %u..%u", s, min, max);
 	*out = (__u32)v;
 	return 0;
 }
 
-int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_handler fn, void *ctx)
+int tfc_opts_parse(const struct tfc_cmd_def *def, int argc, char **argv, tfc_opt_handler fn,
+		   void *ctx)
 {
 	size_t n = count_opts(def->opts);
 	struct option *lo = calloc(n + 3, sizeof(*lo));
@@ -109,48 +110,48 @@ int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_ha
 	opterr = 0;
 	while (!err && (c = getopt_long(argc, argv, "+:hv", lo, NULL)) != -1) {
 		if (c == OPT_VERBOSE) {
-			tc_log_set_level(TC_LOG_DEBUG);
+			tfc_log_set_level(TFC_LOG_DEBUG);
 		} else if (c == OPT_HELP) {
-			tc_opts_usage(stdout, def);
-			err = TC_OPTS_HELP;
+			tfc_opts_usage(stdout, def);
+			err = TFC_OPTS_HELP;
 		} else if (c == '?') {
-			tc_err("%s: unknown option '%s' (see 'traffic-counter %s --help')",
-			       def->name, argv[optind - 1], def->name);
+			tfc_err("%s: unknown option '%s' (see 'traffic-counter %s --help')",
+				def->name, argv[optind - 1], def->name);
 			err = -EINVAL;
 		} else if (c == ':') {
-			tc_err("%s: option '%s' needs a value (see 'traffic-counter %s --help')",
-			       def->name, argv[optind - 1], def->name);
+			tfc_err("%s: option '%s' needs a value (see 'traffic-counter %s --help')",
+				def->name, argv[optind - 1], def->name);
 			err = -EINVAL;
 		} else {
 			err = fn(c, optarg, ctx);
 		}
 	}
 	if (!err && optind < argc) {
-		tc_err("%s: unexpected argument '%s' (see 'traffic-counter %s --help')", def->name,
-		       argv[optind], def->name);
+		tfc_err("%s: unexpected argument '%s' (see 'traffic-counter %s --help')", def->name,
+			argv[optind], def->name);
 		err = -EINVAL;
 	}
 	free(lo);
 	return err;
 }
 
-int tc_filter_args_handle(struct tc_addr_filter *f, int id, const char *arg, int *err)
+int tfc_filter_args_handle(struct tfc_addr_filter *f, int id, const char *arg, int *err)
 {
 	*err = 0;
 	switch (id) {
-	case TC_OPT_ADDRESS:
+	case TFC_OPT_ADDRESS:
 		if (f->cidr_set)
-			*err = tc_opt_invalid("address", "give --address once");
-		else if (tc_cidr_parse(arg, f))
-			*err = tc_opt_invalid("address",
-					      "'%s' is not an IPv4 or IPv6 address or prefix "
-					      "(ADDR or ADDR/LEN)",
-					      arg);
+			*err = tfc_opt_invalid("address", "give --address once");
+		else if (tfc_cidr_parse(arg, f))
+			*err = tfc_opt_invalid("address",
+					       "'%s' is not an IPv4 or IPv6 address or prefix "
+					       "(ADDR or ADDR/LEN)",
+					       arg);
 		return 1;
-	case TC_OPT_EXCLUDE_LL:
+	case TFC_OPT_EXCLUDE_LL:
 		f->no_link_local = 1;
 		return 1;
-	case TC_OPT_EXCLUDE_MC:
+	case TFC_OPT_EXCLUDE_MC:
 		f->no_multicast = 1;
 		return 1;
 	default:
@@ -158,19 +159,19 @@ int tc_filter_args_handle(struct tc_addr_filter *f, int id, const char *arg, int
 	}
 }
 
-int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg)
+int tfc_pin_args_handle(struct tfc_pin_args *p, int id, const char *arg)
 {
 	switch (id) {
-	case TC_OPT_PIN_DIR:
+	case TFC_OPT_PIN_DIR:
 		p->dir = arg;
 		return 1;
-	case TC_OPT_PIN:
+	case TFC_OPT_PIN:
 		p->ip = arg;
 		return 1;
-	case TC_OPT_FLOW_PIN:
+	case TFC_OPT_FLOW_PIN:
 		p->flow = arg;
 		return 1;
-	case TC_OPT_CONTROL_PIN:
+	case TFC_OPT_CONTROL_PIN:
 		p->control = arg;
 		return 1;
 	default:
@@ -178,7 +179,7 @@ int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg)
 	}
 }
 
-int tc_pin_args_resolve(const struct tc_pin_args *p, struct tc_pins *out)
+int tfc_pin_args_resolve(const struct tfc_pin_args *p, struct tfc_pins *out)
 {
 	const char *dir = p->dir;
 	int err;
@@ -188,30 +189,30 @@ int tc_pin_args_resolve(const struct tc_pin_args *p, struct tc_pins *out)
 
 		dir = env && *env ? env : NULL;
 	}
-	err = tc_pins_init(out, dir, p->ip, p->flow, p->control);
+	err = tfc_pins_init(out, dir, p->ip, p->flow, p->control);
 	if (err)
-		tc_err("pin path too long (at most %d bytes)", PATH_MAX - 1);
+		tfc_err("pin path too long (at most %d bytes)", PATH_MAX - 1);
 	return err;
 }
 
-int tc_iface_index(const char *ifname)
+int tfc_iface_index(const char *ifname)
 {
 	unsigned int idx = ifname ? if_nametoindex(ifname) : 0;
 
 	if (!idx) {
-		tc_err("no such interface '%s' in this network namespace: check 'ip link' "
-		       "(inside a namespace, run traffic-counter with 'nsenter --net=...')",
-		       ifname ? ifname : "");
+		tfc_err("no such interface '%s' in this network namespace: check 'ip link' "
+			"(inside a namespace, run traffic-counter with 'nsenter --net=...')",
+			ifname ? ifname : "");
 		return -ENODEV;
 	}
 	return (int)idx;
 }
 
-int tc_parse_exit(int err)
+int tfc_parse_exit(int err)
 {
-	if (err == TC_OPTS_HELP)
-		return TC_EXIT_OK;
+	if (err == TFC_OPTS_HELP)
+		return TFC_EXIT_OK;
 	if (err)
-		return TC_EXIT_USAGE;
+		return TFC_EXIT_USAGE;
 	return -1;
 }

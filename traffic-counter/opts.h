@@ -3,63 +3,64 @@
  * Declarative command-line options: each command lists its options once,
  * and parsing, --help and error messages all come from that table.
  */
-#ifndef TC_OPTS_H
-#define TC_OPTS_H
+#ifndef TFC_OPTS_H
+#define TFC_OPTS_H
 
 #include <stdio.h>
 #include <linux/types.h>
 
 #include "maps/pins.h"
 
-enum tc_exit {
-	TC_EXIT_OK = 0,
-	TC_EXIT_FAIL = 1,
-	TC_EXIT_USAGE = 2,
+enum tfc_exit {
+	TFC_EXIT_OK = 0,
+	TFC_EXIT_FAIL = 1,
+	TFC_EXIT_USAGE = 2,
 };
 
-/* Returned by tc_opts_parse when --help was printed: exit 0. */
-#define TC_OPTS_HELP 1
+/* Returned by tfc_opts_parse when --help was printed: exit 0. */
+#define TFC_OPTS_HELP 1
 
-struct tc_opt {
+struct tfc_opt {
 	const char *name; /* long option, without "--" */
 	const char *arg;  /* metavar, or NULL for a flag */
 	const char *help;
 	int id; /* passed to the command's handler; > 0 */
 };
 
-struct tc_cmd_def {
+struct tfc_cmd_def {
 	const char *name;
 	const char *summary;
-	const struct tc_opt *opts; /* terminated by an entry with name NULL */
-	const char *examples;	   /* may be NULL */
+	const struct tfc_opt *opts; /* terminated by an entry with name NULL */
+	const char *examples;	    /* may be NULL */
 };
 
 /*
  * The handler gets each option's id and argument. It returns 0, or -EINVAL
  * after logging what is wrong with the value (a usage error).
  */
-typedef int (*tc_opt_handler)(int id, const char *arg, void *ctx);
+typedef int (*tfc_opt_handler)(int id, const char *arg, void *ctx);
 
-/* 0, TC_OPTS_HELP, or -EINVAL (message printed: exit TC_EXIT_USAGE). */
-int tc_opts_parse(const struct tc_cmd_def *def, int argc, char **argv, tc_opt_handler fn,
-		  void *ctx);
-void tc_opts_usage(FILE *f, const struct tc_cmd_def *def);
+/* 0, TFC_OPTS_HELP, or -EINVAL (message printed: exit TFC_EXIT_USAGE). */
+int tfc_opts_parse(const struct tfc_cmd_def *def, int argc, char **argv, tfc_opt_handler fn,
+		   void *ctx);
+void tfc_opts_usage(FILE *f, const struct tfc_cmd_def *def);
 
-/* Maps the result of tc_opts_parse (or a command's *_parse) to an exit
+/* Maps the result of tfc_opts_parse (or a command's *_parse) to an exit
  * code, or -1 to go on. */
-int tc_parse_exit(int err);
+int tfc_parse_exit(int err);
 
 /* Logs "<option>: <why>" and returns -EINVAL; for handlers. */
-int tc_opt_invalid(const char *option, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tfc_opt_invalid(const char *option, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* arg as the index of one of n names; 0 or -EINVAL after logging. */
-int tc_parse_choice(const char *option, const char *arg, const char *const *names, int n, int *out);
+int tfc_parse_choice(const char *option, const char *arg, const char *const *names, int n,
+		     int *out);
 
 /* Whole decimal number in [min, max]; 0 or -EINVAL after logging. */
-int tc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out);
+int tfc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32 *out);
 
 /* The pin options every command takes. */
-struct tc_pin_args {
+struct tfc_pin_args {
 	const char *dir;
 	const char *ip;
 	const char *flow;
@@ -67,58 +68,59 @@ struct tc_pin_args {
 };
 
 enum {
-	TC_OPT_PIN_DIR = 1000,
-	TC_OPT_PIN,
-	TC_OPT_FLOW_PIN,
-	TC_OPT_CONTROL_PIN,
+	TFC_OPT_PIN_DIR = 1000,
+	TFC_OPT_PIN,
+	TFC_OPT_FLOW_PIN,
+	TFC_OPT_CONTROL_PIN,
 };
 
-#define TC_PIN_OPTIONS                                                                             \
+#define TFC_PIN_OPTIONS                                                                            \
 	{"pin-dir", "DIR",                                                                         \
-	 "directory of the pinned maps and links (default " TC_PIN_DIR_DEFAULT                     \
+	 "directory of the pinned maps and links (default " TFC_PIN_DIR_DEFAULT                    \
 	 ", or $TRAFFIC_COUNTER_PIN_DIR)",                                                         \
-	 TC_OPT_PIN_DIR},                                                                          \
-		{"pin", "PATH", "pin of the IP map (default DIR/" TC_IP_MAP_NAME ")", TC_OPT_PIN}, \
-		{"flow-pin", "PATH", "pin of the flow map (default DIR/" TC_FLOW_MAP_NAME ")",     \
-		 TC_OPT_FLOW_PIN},                                                                 \
+	 TFC_OPT_PIN_DIR},                                                                         \
+		{"pin", "PATH", "pin of the IP map (default DIR/" TFC_IP_MAP_NAME ")",             \
+		 TFC_OPT_PIN},                                                                     \
+		{"flow-pin", "PATH", "pin of the flow map (default DIR/" TFC_FLOW_MAP_NAME ")",    \
+		 TFC_OPT_FLOW_PIN},                                                                \
 	{                                                                                          \
 		"control-pin", "PATH",                                                             \
-			"pin of the control map (default DIR/" TC_CONTROL_MAP_NAME ")",            \
-			TC_OPT_CONTROL_PIN                                                         \
+			"pin of the control map (default DIR/" TFC_CONTROL_MAP_NAME ")",           \
+			TFC_OPT_CONTROL_PIN                                                        \
 	}
 
-/* The display filters of dump-maps and top (struct tc_addr_filter). */
+/* The display filters of dump-maps and top (struct tfc_addr_filter). */
 enum {
-	TC_OPT_ADDRESS = 1100,
-	TC_OPT_EXCLUDE_LL,
-	TC_OPT_EXCLUDE_MC,
+	TFC_OPT_ADDRESS = 1100,
+	TFC_OPT_EXCLUDE_LL,
+	TFC_OPT_EXCLUDE_MC,
 };
 
-#define TC_FILTER_OPTIONS                                                                          \
+#define TFC_FILTER_OPTIONS                                                                         \
 	{"address", "CIDR",                                                                        \
 	 "show only entries under this IPv4 or IPv6 address or prefix (flows: source or "          \
 	 "destination); a display filter, counting is unchanged",                                  \
-	 TC_OPT_ADDRESS},                                                                          \
+	 TFC_OPT_ADDRESS},                                                                         \
 		{"exclude-link-local", NULL,                                                       \
-		 "hide link-local addresses (fe80::/10, 169.254.0.0/16)", TC_OPT_EXCLUDE_LL},      \
+		 "hide link-local addresses (fe80::/10, 169.254.0.0/16)", TFC_OPT_EXCLUDE_LL},     \
 	{                                                                                          \
 		"exclude-multicast", NULL, "hide multicast addresses (ff00::/8, 224.0.0.0/4)",     \
-			TC_OPT_EXCLUDE_MC                                                          \
+			TFC_OPT_EXCLUDE_MC                                                         \
 	}
 
-struct tc_addr_filter;
+struct tfc_addr_filter;
 /*
- * Handles the TC_OPT_ADDRESS/EXCLUDE ids: 1 if it was one of them (*err set
+ * Handles the TFC_OPT_ADDRESS/EXCLUDE ids: 1 if it was one of them (*err set
  * to 0 or the option error), 0 if not.
  */
-int tc_filter_args_handle(struct tc_addr_filter *f, int id, const char *arg, int *err);
+int tfc_filter_args_handle(struct tfc_addr_filter *f, int id, const char *arg, int *err);
 
-/* Handles the TC_OPT_PIN* ids: 1 if it was one of them, 0 if not. */
-int tc_pin_args_handle(struct tc_pin_args *p, int id, const char *arg);
+/* Handles the TFC_OPT_PIN* ids: 1 if it was one of them, 0 if not. */
+int tfc_pin_args_handle(struct tfc_pin_args *p, int id, const char *arg);
 /* Resolves the pins (env default, overrides). 0 or -errno after logging. */
-int tc_pin_args_resolve(const struct tc_pin_args *p, struct tc_pins *out);
+int tfc_pin_args_resolve(const struct tfc_pin_args *p, struct tfc_pins *out);
 
 /* Interface name to ifindex; logs "no such interface" and returns -ENODEV. */
-int tc_iface_index(const char *ifname);
+int tfc_iface_index(const char *ifname);
 
-#endif /* TC_OPTS_H */
+#endif /* TFC_OPTS_H */

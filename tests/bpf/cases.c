@@ -42,9 +42,9 @@
 #define UDP4_NOPORTS   IN4(IPPROTO_UDP, 0, 0, 0, NOTE_NONE)
 #define UDP6	       IN6(IPPROTO_UDP, UDP_SPORT, UDP_DPORT, 0, NOTE_NONE)
 #define UDP6_NOPORTS   IN6(IPPROTO_UDP, 0, 0, 0, NOTE_NONE)
-#define EXT_LIMIT6(pr) IN6(pr, 0, 0, 0, TC_STAT_IPV6_EXT_LIMIT)
-#define L4_CUT4(pr)    IN4(pr, 0, 0, 0, TC_STAT_L4_TRUNCATED)
-#define L4_CUT6(pr)    IN6(pr, 0, 0, 0, TC_STAT_L4_TRUNCATED)
+#define EXT_LIMIT6(pr) IN6(pr, 0, 0, 0, TFC_STAT_IPV6_EXT_LIMIT)
+#define L4_CUT4(pr)    IN4(pr, 0, 0, 0, TFC_STAT_L4_TRUNCATED)
+#define L4_CUT6(pr)    IN6(pr, 0, 0, 0, TFC_STAT_L4_TRUNCATED)
 
 /* Row argument for the total-length builders: IHL and total length. */
 #define IHL_TOT(ihl, tot) ((ihl) << 16 | (tot))
@@ -398,14 +398,14 @@ static const struct case_def table[] = {
 	{"ipv4_options_ihl_13", b_tcp4, 13, TCP4},
 	{"ipv4_options_ihl_14", b_tcp4, 14, TCP4},
 	{"ipv4_options_ihl_15", b_tcp4, 15, TCP4},
-	{"ipv4_bad_ihl_4", b_bad_ihl, 4, STAT(TC_STAT_IPV4_BAD_IHL)},
-	{"ipv4_bad_ihl_1", b_bad_ihl, 1, STAT(TC_STAT_IPV4_BAD_IHL)},
-	{"ipv4_bad_ihl_0", b_bad_ihl, 0, STAT(TC_STAT_IPV4_BAD_IHL)},
+	{"ipv4_bad_ihl_4", b_bad_ihl, 4, STAT(TFC_STAT_IPV4_BAD_IHL)},
+	{"ipv4_bad_ihl_1", b_bad_ihl, 1, STAT(TFC_STAT_IPV4_BAD_IHL)},
+	{"ipv4_bad_ihl_0", b_bad_ihl, 0, STAT(TFC_STAT_IPV4_BAD_IHL)},
 	{"ipv4_total_length_19_ihl_5", b_totlen_tcp4, IHL_TOT(5, 19),
-	 STAT(TC_STAT_IPV4_BAD_LENGTH)},
-	{"ipv4_total_length_1_ihl_5", b_totlen_tcp4, IHL_TOT(5, 1), STAT(TC_STAT_IPV4_BAD_LENGTH)},
+	 STAT(TFC_STAT_IPV4_BAD_LENGTH)},
+	{"ipv4_total_length_1_ihl_5", b_totlen_tcp4, IHL_TOT(5, 1), STAT(TFC_STAT_IPV4_BAD_LENGTH)},
 	{"ipv4_total_length_59_ihl_15", b_totlen_tcp4, IHL_TOT(15, 59),
-	 STAT(TC_STAT_IPV4_BAD_LENGTH)},
+	 STAT(TFC_STAT_IPV4_BAD_LENGTH)},
 	{"ipv4_total_length_0_ihl_5", b_totlen_tcp4, IHL_TOT(5, 0), TCP4},
 	{"ipv4_total_length_0_ihl_15", b_totlen_tcp4, IHL_TOT(15, 0), TCP4},
 	{"ipv4_total_length_20_ihl_5", b_totlen_icmp4, IHL_TOT(5, 20),
@@ -458,24 +458,24 @@ static const struct case_def table[] = {
 	{"vlan_4_tags_ipv4", b_vlan, VLAN_4_V4, UDP4},
 	{"vlan_4_tags_ipv6", b_vlan, VLAN_4_V6,
 	 IN6(IPPROTO_TCP, TCP_SPORT, TCP_DPORT, FINPSHACK, NOTE_NONE)},
-	{"vlan_5_tags", b_vlan, VLAN_5_V4, STAT(TC_STAT_VLAN_TOO_DEEP)},
-	{"vlan_8021q_arp", b_vlan, VLAN_1Q_ARP, STAT(TC_STAT_NON_IP)},
-	{"vlan_4_tags_arp", b_vlan, VLAN_4_ARP, STAT(TC_STAT_NON_IP)},
+	{"vlan_5_tags", b_vlan, VLAN_5_V4, STAT(TFC_STAT_VLAN_TOO_DEEP)},
+	{"vlan_8021q_arp", b_vlan, VLAN_1Q_ARP, STAT(TFC_STAT_NON_IP)},
+	{"vlan_4_tags_arp", b_vlan, VLAN_4_ARP, STAT(TFC_STAT_NON_IP)},
 	/* not IP, or not the IP version the EtherType says */
-	{"arp", b_arp, 0, STAT(TC_STAT_NON_IP)},
-	{"ieee8023_llc", b_llc, 0, STAT(TC_STAT_NON_IP)},
-	{"ethertype_lldp", b_ethertype, 0x88cc, STAT(TC_STAT_NON_IP)},
-	{"ethertype_mpls_not_decapsulated", b_ethertype, 0x8847, STAT(TC_STAT_NON_IP)},
-	{"ipv4_ethertype_version_6", b_v6_as_v4, 0, STAT(TC_STAT_IPV4_BAD_VERSION)},
-	{"ipv6_ethertype_version_4", b_v4_as_v6, 0, STAT(TC_STAT_IPV6_BAD_VERSION)},
+	{"arp", b_arp, 0, STAT(TFC_STAT_NON_IP)},
+	{"ieee8023_llc", b_llc, 0, STAT(TFC_STAT_NON_IP)},
+	{"ethertype_lldp", b_ethertype, 0x88cc, STAT(TFC_STAT_NON_IP)},
+	{"ethertype_mpls_not_decapsulated", b_ethertype, 0x8847, STAT(TFC_STAT_NON_IP)},
+	{"ipv4_ethertype_version_6", b_v6_as_v4, 0, STAT(TFC_STAT_IPV4_BAD_VERSION)},
+	{"ipv6_ethertype_version_4", b_v4_as_v6, 0, STAT(TFC_STAT_IPV6_BAD_VERSION)},
 	/* exactly 14 bytes */
-	{"min14_arp", b_eth_only, ETHERTYPE_ARP, STAT(TC_STAT_NON_IP)},
-	{"min14_ieee8023_length", b_eth_only, 46, STAT(TC_STAT_NON_IP)},
-	{"min14_ipv4", b_eth_only, ETHERTYPE_IPV4, STAT(TC_STAT_IPV4_TRUNCATED)},
-	{"min14_ipv6", b_eth_only, ETHERTYPE_IPV6, STAT(TC_STAT_IPV6_TRUNCATED)},
-	{"min14_8021q", b_eth_only, ETHERTYPE_8021Q, STAT(TC_STAT_TRUNCATED_L2)},
-	{"min14_qinq", b_eth_only, ETHERTYPE_QINQ, STAT(TC_STAT_TRUNCATED_L2)},
-	{"min14_9100", b_eth_only, ETHERTYPE_9100, STAT(TC_STAT_TRUNCATED_L2)},
+	{"min14_arp", b_eth_only, ETHERTYPE_ARP, STAT(TFC_STAT_NON_IP)},
+	{"min14_ieee8023_length", b_eth_only, 46, STAT(TFC_STAT_NON_IP)},
+	{"min14_ipv4", b_eth_only, ETHERTYPE_IPV4, STAT(TFC_STAT_IPV4_TRUNCATED)},
+	{"min14_ipv6", b_eth_only, ETHERTYPE_IPV6, STAT(TFC_STAT_IPV6_TRUNCATED)},
+	{"min14_8021q", b_eth_only, ETHERTYPE_8021Q, STAT(TFC_STAT_TRUNCATED_L2)},
+	{"min14_qinq", b_eth_only, ETHERTYPE_QINQ, STAT(TFC_STAT_TRUNCATED_L2)},
+	{"min14_9100", b_eth_only, ETHERTYPE_9100, STAT(TFC_STAT_TRUNCATED_L2)},
 	/* found by fuzzing (tests/fuzz); see the builders */
 	{"ipv6_payload_length_ends_after_ext", b_ext6_payload_len, 16, L4_CUT6(IPPROTO_UDP)},
 	{"ipv6_payload_length_ends_inside_ext", b_ext6_payload_len, 8, L4_CUT6(IPPROTO_DSTOPTS)},
@@ -503,9 +503,9 @@ static void b_cut_tcp4(struct pkt *p, int unused)
 }
 
 static const struct cut_rule cut_tcp4_rules[] = {
-	{18, STAT(TC_STAT_TRUNCATED_L2)},   /* inside the VLAN tag */
-	{42, STAT(TC_STAT_IPV4_TRUNCATED)}, /* fewer than 20, then fewer than IHL*4 bytes */
-	{62, L4_CUT4(IPPROTO_TCP)},	    /* inside the TCP header: ports and flags unknown */
+	{18, STAT(TFC_STAT_TRUNCATED_L2)},   /* inside the VLAN tag */
+	{42, STAT(TFC_STAT_IPV4_TRUNCATED)}, /* fewer than 20, then fewer than IHL*4 bytes */
+	{62, L4_CUT4(IPPROTO_TCP)},	     /* inside the TCP header: ports and flags unknown */
 	{SIZE_MAX, TCP4},
 };
 
@@ -527,7 +527,7 @@ static void b_cut_udp6(struct pkt *p, int unused)
 }
 
 static const struct cut_rule cut_udp6_rules[] = {
-	{54, STAT(TC_STAT_IPV6_TRUNCATED)},
+	{54, STAT(TFC_STAT_IPV6_TRUNCATED)},
 	{62, L4_CUT6(IPPROTO_HOPOPTS)}, /* hop-by-hop's first 8 bytes incomplete */
 	{78, L4_CUT6(IPPROTO_DSTOPTS)}, /* rest of hop-by-hop, or destination options cut */
 	{86, L4_CUT6(IPPROTO_UDP)},	/* inside the UDP header */
@@ -546,8 +546,8 @@ static void b_cut_tcp6(struct pkt *p, int unused)
 }
 
 static const struct cut_rule cut_tcp6_rules[] = {
-	{22, STAT(TC_STAT_TRUNCATED_L2)}, /* inside either tag */
-	{62, STAT(TC_STAT_IPV6_TRUNCATED)},
+	{22, STAT(TFC_STAT_TRUNCATED_L2)}, /* inside either tag */
+	{62, STAT(TFC_STAT_IPV6_TRUNCATED)},
 	{82, L4_CUT6(IPPROTO_TCP)},
 	{SIZE_MAX, IN6(IPPROTO_TCP, TCP_SPORT, TCP_DPORT, FINPSHACK, NOTE_NONE)},
 };

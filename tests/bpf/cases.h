@@ -6,8 +6,8 @@
  * address (with the flow key it gets when flow counting is on), or it lands
  * in exactly one statistic.
  */
-#ifndef TC_TEST_CASES_H
-#define TC_TEST_CASES_H
+#ifndef TFC_TEST_CASES_H
+#define TFC_TEST_CASES_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,8 +19,8 @@
 
 struct expect {
 	bool counted;
-	uint8_t stat;	/* enum tc_stat, when not counted */
-	uint8_t note;	/* remark counted in addition (TC_STAT_L4_TRUNCATED, ...) or NOTE_NONE */
+	uint8_t stat;	/* enum tfc_stat, when not counted */
+	uint8_t note;	/* remark counted in addition (TFC_STAT_L4_TRUNCATED, ...) or NOTE_NONE */
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;
 	uint8_t tcp_flags;
@@ -49,7 +49,7 @@ bool check_frame(struct harness *h, const struct frame_case *c, enum prog_id pro
 
 /* One traffic_stats entry a check wants, for this netns' loopback. */
 struct stat_want {
-	uint8_t reason; /* enum tc_stat */
+	uint8_t reason; /* enum tfc_stat */
 	uint64_t packets;
 	uint64_t bytes;
 };
@@ -73,4 +73,4 @@ bool skb_test_run_refuses(const struct pkt *p);
 
 const char *stat_name(unsigned int stat);
 
-#endif /* TC_TEST_CASES_H */
+#endif /* TFC_TEST_CASES_H */

@@ -17,7 +17,7 @@
 /* The names users see, from the library: a test never invents its own. */
 const char *stat_name(unsigned int stat)
 {
-	return tc_stat_str(stat) ?: "unknown_reason";
+	return tfc_stat_str(stat) ?: "unknown_reason";
 }
 
 /* Everything one check needs, so helpers take one argument. */
@@ -60,11 +60,11 @@ static const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size
 /* The key address the program must pick (SPEC 2 and --count-by). */
 static bool key_uses_src(uint8_t count_by, uint8_t direction)
 {
-	if (count_by == TC_COUNT_BY_SRC)
+	if (count_by == TFC_COUNT_BY_SRC)
 		return true;
-	if (count_by == TC_COUNT_BY_DST)
+	if (count_by == TFC_COUNT_BY_DST)
 		return false;
-	return direction == TC_DIR_INGRESS;
+	return direction == TFC_DIR_INGRESS;
 }
 
 static const char *expected_str(const struct expect *w, char *buf, size_t n)
@@ -244,7 +244,7 @@ static bool check_flow(struct harness *h, struct run *r)
 static bool check_control(struct harness *h, struct run *r, uint32_t flags)
 {
 	uint64_t inserts = r->flows && r->c->want.counted ? 1 : 0;
-	struct tc_control ctl;
+	struct tfc_control ctl;
 	int rc = harness_control(h, &ctl);
 
 	if (rc)
@@ -266,7 +266,7 @@ bool check_untouched(struct harness *h, uint8_t direction, uint32_t flags, char 
 {
 	struct ip_entry ip[1];
 	struct flow_entry fl[1];
-	struct tc_control ctl;
+	struct tfc_control ctl;
 	int nip, nfl;
 
 	if (!check_stats_exact(h, direction, NULL, 0, msg, msglen))
@@ -298,7 +298,7 @@ bool check_frame(struct harness *h, const struct frame_case *c, enum prog_id pro
 			.len = c->pkt.len,
 			.msg = msg,
 			.msglen = msglen};
-	uint32_t flags = flows ? TC_FLAG_FLOW_COUNTERS : 0;
+	uint32_t flags = flows ? TFC_FLAG_FLOW_COUNTERS : 0;
 	int rc, ret = 0;
 
 	rc = harness_reset(h, flags);

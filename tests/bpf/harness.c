@@ -14,10 +14,10 @@
 #include "traffic_counter.skel.h"
 
 const struct prog_info prog_infos[PROG_COUNT] = {
-	[PROG_XDP] = {"tc_xdp", TC_DIR_INGRESS, 2 /* XDP_PASS */},
-	[PROG_XDP_LEGACY] = {"tc_xdp_legacy", TC_DIR_INGRESS, 2 /* XDP_PASS */},
-	[PROG_TC_INGRESS] = {"tc_ingress", TC_DIR_INGRESS, -1 /* TC_ACT_UNSPEC */},
-	[PROG_TC_EGRESS] = {"tc_egress", TC_DIR_EGRESS, -1 /* TC_ACT_UNSPEC */},
+	[PROG_XDP] = {"tfc_xdp", TFC_DIR_INGRESS, 2 /* XDP_PASS */},
+	[PROG_XDP_LEGACY] = {"tfc_xdp_legacy", TFC_DIR_INGRESS, 2 /* XDP_PASS */},
+	[PROG_TC_INGRESS] = {"tfc_ingress", TFC_DIR_INGRESS, -1 /* TC_ACT_UNSPEC */},
+	[PROG_TC_EGRESS] = {"tfc_egress", TFC_DIR_EGRESS, -1 /* TC_ACT_UNSPEC */},
 };
 
 struct harness {
@@ -43,10 +43,10 @@ static int harness_fds(struct harness *h)
 {
 	struct traffic_counter_bpf *s = h->skel;
 
-	h->prog_fd[PROG_XDP] = bpf_program__fd(s->progs.tc_xdp);
-	h->prog_fd[PROG_XDP_LEGACY] = bpf_program__fd(s->progs.tc_xdp_legacy);
-	h->prog_fd[PROG_TC_INGRESS] = bpf_program__fd(s->progs.tc_ingress);
-	h->prog_fd[PROG_TC_EGRESS] = bpf_program__fd(s->progs.tc_egress);
+	h->prog_fd[PROG_XDP] = bpf_program__fd(s->progs.tfc_xdp);
+	h->prog_fd[PROG_XDP_LEGACY] = bpf_program__fd(s->progs.tfc_xdp_legacy);
+	h->prog_fd[PROG_TC_INGRESS] = bpf_program__fd(s->progs.tfc_ingress);
+	h->prog_fd[PROG_TC_EGRESS] = bpf_program__fd(s->progs.tfc_egress);
 	h->ip_fd = bpf_map__fd(s->maps.traffic_counters_ip);
 	h->flow_fd = bpf_map__fd(s->maps.traffic_counters_flow);
 	h->control_fd = bpf_map__fd(s->maps.traffic_control);
@@ -135,7 +135,7 @@ static int clear_hash(int fd, size_t key_size)
 /* Empties every map and writes the control entry with only `flags` set. */
 int harness_reset(struct harness *h, uint32_t control_flags)
 {
-	struct tc_control ctl = {.flags = control_flags};
+	struct tfc_control ctl = {.flags = control_flags};
 	uint32_t zero = 0;
 	int rc;
 
@@ -246,7 +246,7 @@ int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max)
 	return n;
 }
 
-int harness_control(struct harness *h, struct tc_control *out)
+int harness_control(struct harness *h, struct tfc_control *out)
 {
 	uint32_t zero = 0;
 

@@ -4,8 +4,8 @@
  * its programs with BPF_PROG_TEST_RUN, and reads the maps back with per-CPU
  * values summed, so checks compare plain totals.
  */
-#ifndef TC_TEST_HARNESS_H
-#define TC_TEST_HARNESS_H
+#ifndef TFC_TEST_HARNESS_H
+#define TFC_TEST_HARNESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,8 +14,8 @@
 #include "abi/traffic_counter_abi.h"
 
 enum prog_id {
-	PROG_XDP,	 /* tc_xdp, xdp.frags */
-	PROG_XDP_LEGACY, /* tc_xdp_legacy, plain xdp */
+	PROG_XDP,	 /* tfc_xdp, xdp.frags */
+	PROG_XDP_LEGACY, /* tfc_xdp_legacy, plain xdp */
 	PROG_TC_INGRESS,
 	PROG_TC_EGRESS,
 	PROG_COUNT,
@@ -23,7 +23,7 @@ enum prog_id {
 
 struct prog_info {
 	const char *name;
-	uint8_t direction; /* enum tc_direction */
+	uint8_t direction; /* enum tfc_direction */
 	int retval;	   /* the verdict the program must always return */
 };
 
@@ -59,7 +59,7 @@ int harness_run_gso(struct harness *h, enum prog_id prog, const void *frame, siz
 int harness_stat_entries(struct harness *h, struct stat_entry *out, size_t max);
 int harness_ip_entries(struct harness *h, struct ip_entry *out, size_t max);
 int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max);
-int harness_control(struct harness *h, struct tc_control *out);
+int harness_control(struct harness *h, struct tfc_control *out);
 uint32_t harness_ifindex(void);
 
-#endif /* TC_TEST_HARNESS_H */
+#endif /* TFC_TEST_HARNESS_H */

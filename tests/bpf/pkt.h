@@ -6,8 +6,8 @@
  * network byte order by the helpers; callers that tweak a field afterwards
  * (a wrong version, a short total length) go through the returned pointer.
  */
-#ifndef TC_TEST_PKT_H
-#define TC_TEST_PKT_H
+#ifndef TFC_TEST_PKT_H
+#define TFC_TEST_PKT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -185,4 +185,4 @@ struct pkt_arp *pkt_arp(struct pkt *p);
 struct pkt_llc *pkt_llc(struct pkt *p);
 void pkt_finish(struct pkt *p);
 
-#endif /* TC_TEST_PKT_H */
+#endif /* TFC_TEST_PKT_H */

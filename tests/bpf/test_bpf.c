@@ -82,7 +82,7 @@ static void test_frame_case(void **state)
 		skip();
 	if (!g_h)
 		fail_msg("cannot load the BPF object: %s", g_err);
-	if (!run_progs(g_h, t->c, TC_COUNT_BY_DEFAULT, t->first, t->last))
+	if (!run_progs(g_h, t->c, TFC_COUNT_BY_DEFAULT, t->first, t->last))
 		fail_msg("%s: see the FAIL lines above", t->c->name);
 }
 
@@ -206,7 +206,7 @@ static void test_runt_frames(void **state)
 {
 	static const size_t lens[] = {0, 1, 13};
 	static const uint8_t frame[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08};
-	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
+	struct harness *h = open_harness(0, TFC_COUNT_BY_DEFAULT);
 	int failed = 0;
 
 	(void)state;
@@ -215,10 +215,10 @@ static void test_runt_frames(void **state)
 			char msg[256] = "";
 			int ret = 0, rc;
 
-			assert_int_equal(harness_reset(h, TC_FLAG_FLOW_COUNTERS), 0);
+			assert_int_equal(harness_reset(h, TFC_FLAG_FLOW_COUNTERS), 0);
 			rc = harness_run(h, prog, frame, lens[i], &ret);
 			if (rc < 0 && check_untouched(h, prog_infos[prog].direction,
-						      TC_FLAG_FLOW_COUNTERS, msg, sizeof(msg)))
+						      TFC_FLAG_FLOW_COUNTERS, msg, sizeof(msg)))
 				continue;
 			print_error(
 				"FAIL runt_%zu [%s]: expected an error and no count, got %s %s\n",
@@ -238,12 +238,12 @@ static void test_runt_frames(void **state)
 static bool map_full_state(struct harness *h, enum prog_id prog, const struct frame_case *f,
 			   uint64_t first_packets, char *msg, size_t len)
 {
-	bool by_src = prog_infos[prog].direction == TC_DIR_INGRESS;
+	bool by_src = prog_infos[prog].direction == TFC_DIR_INGRESS;
 	struct ip_entry e[HARNESS_MAX_ENTRIES];
 	int n = harness_ip_entries(h, e, HARNESS_MAX_ENTRIES);
 	uint64_t drop_bytes = f[FULL_MAP].pkt.len + f[FULL_MAP + 1].pkt.len;
-	struct stat_want full = {TC_STAT_IP_MAP_FULL, FULL_SENDS - FULL_MAP, drop_bytes};
-	struct tc_control ctl;
+	struct stat_want full = {TFC_STAT_IP_MAP_FULL, FULL_SENDS - FULL_MAP, drop_bytes};
+	struct tfc_control ctl;
 
 	/* Each dropped frame is in dropped_* and in ip_map_full, in no other statistic. */
 	if (!check_stats_exact(h, prog_infos[prog].direction, &full, 1, msg, len))
@@ -305,7 +305,7 @@ static void test_ip_map_full(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	h = open_harness(FULL_MAP, TC_COUNT_BY_DEFAULT);
+	h = open_harness(FULL_MAP, TFC_COUNT_BY_DEFAULT);
 	for (int i = 0; i < FULL_SENDS; i++)
 		udp4_frame(&f[i], (uint8_t)(10 + i), (size_t)(7 * i));
 	for (int prog = 0; prog < PROG_COUNT; prog++) {
@@ -333,9 +333,9 @@ static void count_by(uint8_t by)
 	udp4_frame(&f[0], 10, 20);
 	tcp6_frame(&f[1]);
 	snprintf(f[0].name, sizeof(f[0].name), "count_by_%s_udp4",
-		 by == TC_COUNT_BY_SRC ? "src" : "dst");
+		 by == TFC_COUNT_BY_SRC ? "src" : "dst");
 	snprintf(f[1].name, sizeof(f[1].name), "count_by_%s_tcp6",
-		 by == TC_COUNT_BY_SRC ? "src" : "dst");
+		 by == TFC_COUNT_BY_SRC ? "src" : "dst");
 	ok = run_all_progs(h, &f[0], by);
 	ok = run_all_progs(h, &f[1], by) && ok;
 	harness_close(h);
@@ -346,13 +346,13 @@ static void count_by(uint8_t by)
 static void test_count_by_src(void **state)
 {
 	(void)state;
-	count_by(TC_COUNT_BY_SRC);
+	count_by(TFC_COUNT_BY_SRC);
 }
 
 static void test_count_by_dst(void **state)
 {
 	(void)state;
-	count_by(TC_COUNT_BY_DST);
+	count_by(TFC_COUNT_BY_DST);
 }
 
 #define JUMBO_LEN 9000
@@ -369,7 +369,7 @@ static bool big_frame(struct harness *h, enum prog_id prog, size_t len)
 	for (int flows = 0; flows <= 1; flows++) {
 		char msg[512];
 
-		if (check_frame(h, f, prog, flows, TC_COUNT_BY_DEFAULT, msg, sizeof(msg)))
+		if (check_frame(h, f, prog, flows, TFC_COUNT_BY_DEFAULT, msg, sizeof(msg)))
 			continue;
 		print_error("FAIL %s [%s, flows %s]: %s\n", f->name, prog_infos[prog].name,
 			    flows ? "on" : "off", msg);
@@ -382,7 +382,7 @@ static bool big_frame(struct harness *h, enum prog_id prog, size_t len)
 /* SPEC 2: a multi-buffer frame is counted at its full length, not the first page's. */
 static void test_jumbo_xdp_frags(void **state)
 {
-	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
+	struct harness *h = open_harness(0, TFC_COUNT_BY_DEFAULT);
 	bool ok = big_frame(h, PROG_XDP, JUMBO_LEN);
 
 	(void)state;
@@ -417,7 +417,7 @@ static size_t largest_skb_frame(struct harness *h)
 /* tc counts skb->len, not the part of the frame it parsed or pulled. */
 static void test_large_linear_tc(void **state)
 {
-	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
+	struct harness *h = open_harness(0, TFC_COUNT_BY_DEFAULT);
 	size_t len = largest_skb_frame(h);
 	bool ok;
 
@@ -436,7 +436,7 @@ static void test_large_linear_tc(void **state)
  */
 static void test_gso_counts_wire_packets(void **state)
 {
-	struct harness *h = open_harness(0, TC_COUNT_BY_DEFAULT);
+	struct harness *h = open_harness(0, TFC_COUNT_BY_DEFAULT);
 	/* Three full 800-byte segments and a last one of 300: 2700 payload bytes. */
 	const size_t mss = 800, segs = 4, last = 300, payload = (segs - 1) * mss + last;
 	/* On the wire each segment is an Ethernet, an IPv4 and a TCP header, then data. */
@@ -474,7 +474,7 @@ static void probe_bpf(void)
 			 "not root: BPF_PROG_TEST_RUN needs root (CAP_BPF + CAP_NET_ADMIN)");
 		return;
 	}
-	g_h = harness_open(0, TC_COUNT_BY_DEFAULT, g_err, sizeof(g_err));
+	g_h = harness_open(0, TFC_COUNT_BY_DEFAULT, g_err, sizeof(g_err));
 	if (!g_h && (errno == EPERM || errno == ENOSYS))
 		snprintf(g_skip, sizeof(g_skip), "BPF unavailable: %s", g_err);
 }

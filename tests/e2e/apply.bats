@@ -8,7 +8,7 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
 	CONFIG=$BATS_TEST_TMPDIR/traffic-counter.conf
 	TMP_DIRS=()
@@ -19,10 +19,10 @@ teardown() {
 	for d in ${TMP_DIRS[@]+"${TMP_DIRS[@]}"}; do
 		rm -rf "$d"
 	done
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
-apply() { tc_in "$NS_B" apply --config "$CONFIG" "$@"; }
+apply() { tfc_in "$NS_B" apply --config "$CONFIG" "$@"; }
 status_b() { status_json "$NS_B"; }
 
 @test "apply: every ATTACH entry, with its mode, the sizes and flow counting" {
@@ -87,7 +87,7 @@ traffic-counter: $CONFIG:5: DETACH_ON_STOP: a comment must be on a line of its o
 	assert_error_status 2
 	[[ $stderr == "traffic-counter: $CONFIG: ATTACH is not set"* ]]
 
-	run --separate-stderr tc_in "$NS_B" apply --config "$BATS_TEST_TMPDIR/none.conf"
+	run --separate-stderr tfc_in "$NS_B" apply --config "$BATS_TEST_TMPDIR/none.conf"
 	assert_error_status 1
 	[[ $stderr == *"cannot read $BATS_TEST_TMPDIR/none.conf: No such file or directory"* ]]
 }
@@ -133,7 +133,7 @@ EOF
 	run --separate-stderr nsenter --net="/run/netns/$NS_B" unshare --mount --propagation private \
 		sh -c 'mount --bind -o ro "$1" "$2" && exec setpriv --reuid=65534 --regid=65534 \
 			--clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-			"$3" dump-maps --pin-dir "$2" --csv' sh "$PIN" "$ro" "$TC_BIN"
+			"$3" dump-maps --pin-dir "$2" --csv' sh "$PIN" "$ro" "$TFC_BIN"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[[ $output == *"$A4,4,ingress,$IFX_B,$DEV_B,$((2 * PING4_FRAME)),2"* ]]
@@ -155,11 +155,11 @@ EOF
 
 	printf 'DETACH_ON_STOP=yes\nPURGE_ON_STOP=yes\n' >>"$CONFIG"
 	# Another attachment of the same maps keeps them.
-	tc_attach "$NS_B" --iface lo --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface lo --attach-point tc-ingress
 	apply --stop
 	assert_eq "$(status_b | jq -r '[.attachments[].ifname] | join(",")')" lo "attachments"
 	map_pins_present
-	tc_in "$NS_B" detach --iface lo --attach-point tc-ingress
+	tfc_in "$NS_B" detach --iface lo --attach-point tc-ingress
 	apply --stop
 	map_pins_absent
 }

@@ -7,16 +7,16 @@
 
 load helpers
 
-TC_OLD_BIN=${TC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
+TFC_OLD_BIN=${TFC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
 
 # The capabilities the README names, and nothing else (no CAP_SYS_ADMIN, no
 # CAP_DAC_OVERRIDE): for setpriv.
 CAPS=+bpf,+net_admin,+perfmon
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
-	TCE_PINS+=("$PIN-a")
+	TFCE_PINS+=("$PIN-a")
 	MNT_PID=
 	AS=()
 }
@@ -25,26 +25,26 @@ teardown() {
 	# Pins made in a private mount namespace are only visible there.
 	if [ -n "${MNT_PID:-}" ]; then
 		AS=()
-		tc_in "$NS_B" detach --all --purge >/dev/null 2>&1 || true
-		tc_in "$NS_A" detach --all --purge >/dev/null 2>&1 || true
+		tfc_in "$NS_B" detach --all --purge >/dev/null 2>&1 || true
+		tfc_in "$NS_A" detach --all --purge >/dev/null 2>&1 || true
 		kill "$MNT_PID" 2>/dev/null || true
 		wait "$MNT_PID" 2>/dev/null || true
 	fi
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
-# tc_in_pin (helpers.bash) with two additions: inside the private mount
+# tfc_in_pin (helpers.bash) with two additions: inside the private mount
 # namespace of MNT_PID when set, and through the command prefix AS (setpriv)
 # when set. Every reader in helpers.bash (ip_counts, status_json, ...) goes
 # through it.
-tc_in_pin() {
+tfc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3 mnt=()
 	shift 3
 	[ -z "${MNT_PID:-}" ] || mnt=(--mount="/proc/$MNT_PID/ns/mnt")
 	# One pin directory per network namespace (openspec/changes/0012).
 	[ "$ns" != "$NS_A" ] || pin=$pin-a
 	timeout 60 nsenter ${mnt[@]+"${mnt[@]}"} --net="/run/netns/$ns" ${AS[@]+"${AS[@]}"} \
-		"$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+		"$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
 # mnt_ns_start: a private mount namespace, held by a sleeping process
@@ -72,7 +72,7 @@ bpffs_mounts() {
 # flood_bg FRAMES OUT: flood_send FRAMES UDP frames A -> B in the background
 # (FLOOD_PID), its report in OUT.
 flood_bg() {
-	timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
+	timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
 		5000 6000 18 "$1" >"$2" 3>&- &
 	FLOOD_PID=$!
 }
@@ -117,14 +117,14 @@ flood_check() {
 		'id -u; grep -E "^Cap(Eff|Bnd)" /proc/self/status' | tr '\t\n' '  ')" \
 		"65534 CapEff: 000000c000001000 CapBnd: 000000c000001000 " "uid and capabilities"
 
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	assert_eq "$(in_mnt stat -c '%U %a' "$PIN")" "nobody 700" "pin dir"
 	ping4 10
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_A" "$B4" egress "$IFX_A"
 	wait_eq 5 "10 $((10 * PING4_FRAME))" flow_counts "$NS_B" "$A4" "$B4" 0 0 1 ingress "$IFX_B"
-	run --separate-stderr tc_in "$NS_B" dump-maps
+	run --separate-stderr tfc_in "$NS_B" dump-maps
 	[ "$status" -eq 0 ] && [[ $output == *"$A4"* ]]
 
 	local st
@@ -133,11 +133,11 @@ flood_check() {
 		'["xdp"]' "attachments in status"
 	mapfile -t PROG_IDS < <(status_json "$NS_A" | jq -r '.attachments[].prog_id')
 
-	run --separate-stderr tc_in "$NS_A" detach --iface "$DEV_A" --attach-point tc-egress
+	run --separate-stderr tfc_in "$NS_A" detach --iface "$DEV_A" --attach-point tc-egress
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_A" "$DEV_A"
 	mapfile -t PROG_IDS < <(jq -r '.attachments[].prog_id' <<<"$st")
-	run --separate-stderr tc_in "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in "$NS_B" detach --all --purge
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
 	[ "$(in_mnt find "$PIN" -mindepth 1 -not -type d | wc -l)" -eq 0 ]
@@ -165,7 +165,7 @@ hook_ids() {
 reattach_under_flood() {
 	local point=$1 frames=1000000 out=$BATS_TEST_TMPDIR/flood.out rx id1 id2 n_before n_after hooks
 	shift
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point "$point" "$@"
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point "$point" "$@"
 	id1=$(prog_ids "$NS_B")
 	hooks=$(hook_ids)
 	[ -n "$hooks" ]
@@ -173,7 +173,7 @@ reattach_under_flood() {
 	flood_bg "$frames" "$out"
 	wait_counting
 	n_before=$(counted_packets)
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point "$point" "$@"
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point "$point" "$@"
 	# Replaced in place: the same link (or filter), not a new one.
 	assert_eq "$(hook_ids)" "$hooks" "link id (filter priority and handle)"
 	n_after=$(counted_packets)
@@ -203,14 +203,14 @@ reattach_under_flood() {
 }
 
 @test "upgrade from the ABI=1 build (attach --migrate) under a flood: not one frame lost" {
-	[ -x "$TC_OLD_BIN" ] || {
-		echo "no build of the old layout at $TC_OLD_BIN: make old-abi-build" >&2
+	[ -x "$TFC_OLD_BIN" ] || {
+		echo "no build of the old layout at $TFC_OLD_BIN: make old-abi-build" >&2
 		return 1
 	}
 	local frames=1000000 out=$BATS_TEST_TMPDIR/flood.out rx n_before n_after id1 id2 hooks
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_OLD_BIN" attach --pin-dir "$PIN" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_OLD_BIN" attach --pin-dir "$PIN" \
 		--iface "$DEV_B" --attach-point tc-ingress
-	id1=$(timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_OLD_BIN" status --pin-dir "$PIN" \
+	id1=$(timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_OLD_BIN" status --pin-dir "$PIN" \
 		--json | jq -r '.attachments[].prog_id')
 	hooks=$(hook_ids)
 	[ -n "$hooks" ]
@@ -218,7 +218,7 @@ reattach_under_flood() {
 	flood_bg "$frames" "$out"
 	wait_counting
 	n_before=$(counted_packets)
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-ingress \
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-ingress \
 		--migrate
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
@@ -240,15 +240,15 @@ reattach_under_flood() {
 # -------------------------------------------------------------- tcp_flags --
 
 @test "tcp_flags is the OR of every segment's flags over the flow's life" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	local flags
 	# SYN, ACK, PSH|ACK, FIN|ACK: one segment each, in that order.
 	for flags in 2 16 24 17; do
-		timeout 30 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
+		timeout 30 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
 			tcp 40000 80 1 0 0 "$flags" >/dev/null
 	done
 	# Another flow with SYN alone, three times.
-	timeout 30 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
+	timeout 30 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
 		tcp 40001 80 3 0 0 2 >/dev/null
 	wait_eq 5 "4 $((4 * 54))" flow_counts "$NS_B" "$A4" "$B4" 40000 80 6 ingress "$IFX_B"
 	wait_eq 5 "3 $((3 * 54))" flow_counts "$NS_B" "$A4" "$B4" 40001 80 6 ingress "$IFX_B"
@@ -273,7 +273,7 @@ reattach_under_flood() {
 	done; exit 1'
 	assert_eq "$(in_mnt stat -f -c %T /sys/fs/bpf)" sysfs "/sys/fs/bpf before attach"
 
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	assert_eq "$(in_mnt stat -f -c %T /sys/fs/bpf)" bpf_fs "/sys/fs/bpf after attach"
 	in_mnt findmnt -n -o FSTYPE,OPTIONS /sys/fs/bpf
 	[[ "$(in_mnt findmnt -n -o FSTYPE,OPTIONS /sys/fs/bpf)" == bpf*mode=700* ]]
@@ -285,7 +285,7 @@ reattach_under_flood() {
 	assert_eq "$(bpffs_mounts)" "$host_before" "the machine's bpffs mounts"
 	[ ! -e "$PIN" ]
 
-	run --separate-stderr tc_in "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in "$NS_B" detach --all --purge
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
 }
@@ -294,9 +294,9 @@ reattach_under_flood() {
 
 @test "status flow_evictions is exact: flows inserted minus flows the LRU map still holds" {
 	local size=32 flows=100 i
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size "$size"
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size "$size"
 	for ((i = 0; i < flows; i++)); do
-		timeout 10 nsenter --net="/run/netns/$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" \
+		timeout 10 nsenter --net="/run/netns/$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" \
 			"$A4" "$B4" udp $((20000 + i)) 9 1 0 >/dev/null
 	done
 	wait_eq 5 "$flows $((flows * 42))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
@@ -313,16 +313,16 @@ reattach_under_flood() {
 # --------------------------------------------------------------------- -v --
 
 @test "-v: libbpf's messages on stderr, and the verifier's log when a load fails" {
-	run --separate-stderr tc_in_raw "$NS_B" -v attach --iface "$DEV_B" --pin-dir "$PIN"
+	run --separate-stderr tfc_in_raw "$NS_B" -v attach --iface "$DEV_B" --pin-dir "$PIN"
 	[ "$status" -eq 0 ]
 	local n
 	n=$(grep -c '^libbpf: ' <<<"$stderr" || true)
 	echo "-v attach: $n libbpf lines"
 	[ "$n" -gt 0 ]
 	[[ $stderr == *"libbpf: loading object"* ]]
-	run --separate-stderr tc_in "$NS_B" detach --all
+	run --separate-stderr tfc_in "$NS_B" detach --all
 	[ "$status" -eq 0 ]
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B"
 	[ "$status" -eq 0 ]
 	assert_eq "$stderr" "attached to $DEV_B at xdp; maps pinned in $PIN" \
 		"stderr of attach without -v: its one line, nothing of libbpf"
@@ -334,11 +334,11 @@ reattach_under_flood() {
 		--bounding-set="$no_perfmon")
 	local id
 	id=$(prog_ids "$NS_B")
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B"
 	echo "without CAP_PERFMON: exit $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"cannot load BPF programs"*"CAP_PERFMON"* ]]
-	run --separate-stderr timeout 60 nsenter --net="/run/netns/$NS_B" "${AS[@]}" "$TC_BIN" -v \
+	run --separate-stderr timeout 60 nsenter --net="/run/netns/$NS_B" "${AS[@]}" "$TFC_BIN" -v \
 		attach --pin-dir "$PIN" --iface "$DEV_B"
 	[ "$status" -eq 1 ]
 	grep -A3 'BEGIN PROG LOAD LOG' <<<"$stderr"

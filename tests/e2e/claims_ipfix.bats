@@ -11,19 +11,19 @@ load helpers
 FB_PORT=4739
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	command -v ss >/dev/null || {
 		echo "missing tool: ss (scripts/check-deps.sh --install)" >&2
 		return 1
 	}
 	BG_PIDS=()
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 }
 
 teardown() {
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -31,7 +31,7 @@ teardown() {
 # collector_start tcp|udp ADDR OUT: ipfix_collect in B, printing to OUT,
 # until it listens.
 collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" "$2" "$FB_PORT" 120 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" "$2" "$FB_PORT" 120 \
 		>"$3" 2>&1 3>&- &
 	COL_PID=$!
 	BG_PIDS+=("$COL_PID")
@@ -42,7 +42,7 @@ collector_start() {
 exporter_start() {
 	EXP_LOG=$1
 	shift
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
 		>"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
 	BG_PIDS+=("$EXP_PID")
@@ -60,7 +60,7 @@ exporter_start() {
 # FRAME is the frame length.
 flow() {
 	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
 		return 1
 	FRAME=${out##* }
 }

@@ -11,7 +11,7 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	local tool
 	for tool in curl ss tmux; do
 		command -v "$tool" >/dev/null || {
@@ -20,7 +20,7 @@ setup() {
 		}
 	done
 	BG_PIDS=()
-	TMUX_SOCK="tce-$TCE_ID"
+	TMUX_SOCK="tce-$TFCE_ID"
 	TMUX_UP=0
 	make_pair nov6
 }
@@ -28,7 +28,7 @@ setup() {
 teardown() {
 	[ "$TMUX_UP" = 0 ] || tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -43,7 +43,7 @@ http_code() { curl_b -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
 serve_bg() {
 	local log=$1 i
 	shift
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
 	SERVE_PID=$!
 	BG_PIDS+=("$SERVE_PID")
 	SERVE_URL=
@@ -96,7 +96,7 @@ top_in_tmux() {
 	TTY_DIR=$BATS_TEST_TMPDIR
 	cat >"$TTY_DIR/run.sh" <<EOF
 stty -g >"$TTY_DIR/before"
-timeout --foreground 120 nsenter --net=/run/netns/$NS_B "$TC_BIN" top --pin-dir "$PIN"
+timeout --foreground 120 nsenter --net=/run/netns/$NS_B "$TFC_BIN" top --pin-dir "$PIN"
 echo "top-exit=\$?"
 stty -g >"$TTY_DIR/after"
 exec sleep 120
@@ -127,7 +127,7 @@ shell_is_back() { grep -q '^top-exit=' <<<"$1"; }
 # the alternate screen left, the terminal's settings as before, and typed
 # text echoed again.
 top_signal_restores() {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	ping4 3
 	top_in_tmux
 	wait_screen 15 top_drawn
@@ -153,14 +153,14 @@ top_signal_restores() {
 # ---------------------------------------------------------------- tests --
 
 @test "serve and top follow attach --migrate: totals whole, never lower, top --once after" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
 	ping4 10
 	wait_eq 10 $((10 * PING4_FRAME)) sender_bytes
 
 	# top reading every 0.2 s, and a scrape every 50 ms, through the migration.
 	local top_out=$BATS_TEST_TMPDIR/top.out scrapes=$BATS_TEST_TMPDIR/scrapes stop=$BATS_TEST_TMPDIR/stop
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" top --pin-dir "$PIN" --interval 0.2 --exact \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" top --pin-dir "$PIN" --interval 0.2 --exact \
 		>"$top_out" 2>&1 </dev/null 3>&- &
 	local top_pid=$!
 	BG_PIDS+=("$top_pid")
@@ -177,7 +177,7 @@ top_signal_restores() {
 
 	local old_id
 	old_id=$(ip_map_id)
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate --ip-map-size 4096
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate --ip-map-size 4096
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[ "$(ip_map_id)" != "$old_id" ]
@@ -208,7 +208,7 @@ top_signal_restores() {
 	awk -v a="$A4" '$1 == a && $2 == "ingress" { if ($6 < prev) { print "FAIL: top " $6 " after " prev; bad = 1 } prev = $6 }
 		END { exit bad }' "$top_out" >&2
 
-	run --separate-stderr tc_in "$NS_B" top --once --exact --interval 0.2
+	run --separate-stderr tfc_in "$NS_B" top --once --exact --interval 0.2
 	echo "$output"
 	[ "$status" -eq 0 ]
 	assert_eq "$(awk -v a="$A4" '$1 == a && $2 == "ingress" { print $6, $7 }' <<<"$output")" \
@@ -225,7 +225,7 @@ top_signal_restores() {
 
 @test "top --top N: exactly N address rows when more addresses are counted" {
 	add_sources 6
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	local src
 	for src in "$A4" "${EXTRA_SOURCES[@]}"; do
 		ping4 1 -I "$src"
@@ -234,15 +234,15 @@ top_signal_restores() {
 	wait_eq 5 7 entries
 	rows() { grep -cE '^198\.18\.0\.[0-9]+ ' <<<"$1" || true; }
 
-	run --separate-stderr tc_in "$NS_B" top --once --interval 0.2
+	run --separate-stderr tfc_in "$NS_B" top --once --interval 0.2
 	[ "$status" -eq 0 ]
 	assert_eq "$(rows "$output")" 7 "rows without --top"
-	run --separate-stderr tc_in "$NS_B" top --once --interval 0.2 --top 3
+	run --separate-stderr tfc_in "$NS_B" top --once --interval 0.2 --top 3
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "ip view, 7 entries, "* ]]
 	assert_eq "$(rows "$output")" 3 "rows with --top 3"
-	run --separate-stderr tc_in "$NS_B" top --iterations 2 --interval 0.2 --top 2
+	run --separate-stderr tfc_in "$NS_B" top --iterations 2 --interval 0.2 --top 2
 	[ "$status" -eq 0 ]
 	assert_eq "$(rows "$output")" 4 "rows over two reports with --top 2"
 }
@@ -255,7 +255,7 @@ listens_on() {
 }
 
 @test "serve --listen [::1]:P, :P and [::]:P serve /metrics where the README says" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	local log=$BATS_TEST_TMPDIR/serve.log
 	serve_bg "$log" --listen '[::1]:10438'
 	listens_on '[::1]:10438'
@@ -279,16 +279,16 @@ listens_on() {
 }
 
 @test "serve /healthz: 503 once detach --purge removed the pins, 200 once they are back" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
 	assert_eq "$(http_code "$SERVE_URL/healthz")" 200 "/healthz with the maps pinned"
-	tc_in "$NS_B" detach --all --purge >/dev/null 2>&1
+	tfc_in "$NS_B" detach --all --purge >/dev/null 2>&1
 	map_pins_absent
 	assert_eq "$(http_code "$SERVE_URL/healthz")" 503 "/healthz without the pins"
 	assert_eq "$(http_code "$SERVE_URL/metrics")" 503 "/metrics without the pins"
 	[[ $(curl_b "$SERVE_URL/healthz") == "IP map not readable" ]]
 	# Pinned again (new maps): healthy again, and serving the new maps.
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	assert_eq "$(http_code "$SERVE_URL/healthz")" 200 "/healthz with new pins"
 	ping4 2
 	wait_eq 5 $((2 * PING4_FRAME)) sender_bytes

@@ -7,12 +7,12 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # nothing_done: no pins of this test's pin dir, nothing on the receiver's veth.
@@ -27,7 +27,7 @@ nothing_done() {
 usage_error() {
 	local word=$1
 	shift
-	run --separate-stderr tc_in_raw "$NS_B" "$@"
+	run --separate-stderr tfc_in_raw "$NS_B" "$@"
 	echo "traffic-counter $*: status $status, stderr '$stderr'"
 	assert_usage_error
 	[[ $stderr == *"$word"* ]] || {
@@ -38,7 +38,7 @@ usage_error() {
 }
 
 @test "--version prints the version, exit 0" {
-	run --separate-stderr "$TC_BIN" --version
+	run --separate-stderr "$TFC_BIN" --version
 	[ "$status" -eq 0 ]
 	local v
 	v=$(cat "$BATS_TEST_DIRNAME/../../VERSION")
@@ -46,12 +46,12 @@ usage_error() {
 }
 
 @test "--help and COMMAND --help print usage on stdout, exit 0" {
-	run --separate-stderr "$TC_BIN" --help
+	run --separate-stderr "$TFC_BIN" --help
 	[ "$status" -eq 0 ]
 	[[ $output == *[Uu]sage* && $output == *attach* && $output == *dump-maps* ]]
 	local cmd
 	for cmd in attach detach dump-maps status set; do
-		run --separate-stderr "$TC_BIN" "$cmd" --help
+		run --separate-stderr "$TFC_BIN" "$cmd" --help
 		echo "$cmd --help: status $status"
 		[ "$status" -eq 0 ]
 		[[ $output == *[Uu]sage*"$cmd"* ]]
@@ -96,7 +96,7 @@ usage_error() {
 }
 
 @test "unknown interface: exit 1, one line naming it, nothing attached or pinned" {
-	run --separate-stderr tc_in "$NS_B" attach --iface nosuchdev0
+	run --separate-stderr tfc_in "$NS_B" attach --iface nosuchdev0
 	echo "status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *nosuchdev0* ]]
@@ -106,28 +106,28 @@ usage_error() {
 		find "$PIN" >&2
 		return 1
 	}
-	run --separate-stderr tc_in "$NS_B" attach --iface nosuchdev0 --attach-point tc-egress
+	run --separate-stderr tfc_in "$NS_B" attach --iface nosuchdev0 --attach-point tc-egress
 	assert_error_status 1
 	nothing_done
 }
 
 @test "reading maps that are not pinned: exit 1, one line naming the pin" {
-	run --separate-stderr tc_in "$NS_B" dump-maps
+	run --separate-stderr tfc_in "$NS_B" dump-maps
 	echo "dump-maps: status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"$PIN"* ]]
-	run --separate-stderr tc_in "$NS_B" dump-maps --pin "$PIN/nothing_here"
+	run --separate-stderr tfc_in "$NS_B" dump-maps --pin "$PIN/nothing_here"
 	echo "dump-maps --pin: status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"$PIN/nothing_here"* ]]
-	run --separate-stderr tc_in "$NS_B" set --enable-flow-map
+	run --separate-stderr tfc_in "$NS_B" set --enable-flow-map
 	echo "set: status $status, stderr '$stderr'"
 	assert_error_status 1
 	nothing_done
 }
 
 @test "an attach the kernel refuses (XDP offload on a veth): exit 1, one line, nothing left" {
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --xdp-mode hw
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --xdp-mode hw
 	echo "status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"$DEV_B"* || $stderr == *hw* || $stderr == *offload* ]]

@@ -8,13 +8,13 @@
 # frames counted under an address plus the exclusive statistics equal the
 # frames that went over the pair and the interface's own counters.
 #
-# The corpus is the repository's tests/corpus, or TC_CORPUS. Its README
+# The corpus is the repository's tests/corpus, or TFC_CORPUS. Its README
 # explains the oracle and what tcpreplay and veth can and cannot deliver;
 # tests/e2e/corpus_oracle.bats checks that tshark still agrees with it.
 
 load helpers
 
-CORPUS=${TC_CORPUS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/tests/corpus}
+CORPUS=${TFC_CORPUS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/tests/corpus}
 
 # Frames that cannot be delivered over veth, each with its reason. Nothing
 # else is left out: every other frame of every file must arrive and be
@@ -74,7 +74,7 @@ ETH_MIN_MTU=68
 setup() {
 	if [ ! -f "$CORPUS/expected.json" ]; then
 		echo "FAIL: no corpus at $CORPUS (expected.json missing): the repository keeps it" \
-			"in tests/corpus; restore it (git checkout -- tests/corpus) or set TC_CORPUS" >&2
+			"in tests/corpus; restore it (git checkout -- tests/corpus) or set TFC_CORPUS" >&2
 		return 1
 	fi
 	need_tools jq
@@ -82,7 +82,7 @@ setup() {
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ----------------------------------------------------------- comparison --
@@ -165,8 +165,8 @@ $e[0] as $E | $b[0] as $B | $a[0] as $A
 # interface counter in one JSON file.
 corpus_snapshot() {
 	local ns=$1 dev=$2 cdir=$3 out=$4 tmp=$BATS_TEST_TMPDIR
-	tc_in "$ns" dump-maps --json >"$tmp/snap-ip.json" &&
-		tc_in "$ns" dump-maps --pin "$PIN/traffic_counters_flow" --json >"$tmp/snap-flow.json" &&
+	tfc_in "$ns" dump-maps --json >"$tmp/snap-ip.json" &&
+		tfc_in "$ns" dump-maps --pin "$PIN/traffic_counters_flow" --json >"$tmp/snap-flow.json" &&
 		status_json "$ns" >"$tmp/snap-status.json" &&
 		ip -n "$ns" -s -j link show "$dev" >"$tmp/snap-if.json" || return 1
 	jq -n --slurpfile ip "$tmp/snap-ip.json" --slurpfile flow "$tmp/snap-flow.json" \
@@ -201,7 +201,7 @@ replay() {
 corpus_case() {
 	local point=$1 mode=$2
 	shift 2
-	tc_e2e_setup
+	tfc_e2e_setup
 	need_tools tcpreplay
 	make_bare_pair
 	local ns dev ifx dir cdir l2drop=0
@@ -215,7 +215,7 @@ corpus_case() {
 		# Ethernet header is pulled: 14 bytes a frame less than the agent.
 		l2drop=14
 	fi
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
 	assert_eq "$(status_json "$ns" | jq -r '.attachments[] | "\(.attach_point) \(.mode)"')" \
 		"$point $mode" "attachment"
 
@@ -317,7 +317,7 @@ corpus_verify() {
 	set_pair_mtu "$(jq --arg f "$f" '.[$f].stats.min_mtu_for_replay' "$CORPUS/expected.json")"
 	local tmp=$BATS_TEST_TMPDIR pid
 	for ((try = 1; try <= 3; try++)); do
-		tc_in "$ns" verify --iface "$dev" --interval 1 --json >"$tmp/verify.json" &
+		tfc_in "$ns" verify --iface "$dev" --interval 1 --json >"$tmp/verify.json" &
 		pid=$!
 		sleep 0.3 # verify has read its first snapshot
 		replay "$f"

@@ -46,7 +46,7 @@ mini_corpus() {
 @test "corpus oracle check: a count that is off fails, and the diff shows it" {
 	local dir=$BATS_TEST_TMPDIR/mini f=zeek--tunnels_4in4.pcap
 	mini_corpus "$dir" "$f" tcpdump--802.1ad_QinQ.pcap
-	oracle_check TC_CORPUS="$dir"
+	oracle_check TFC_CORPUS="$dir"
 	assert_eq "$status" 0 "check of an unchanged two-file corpus"
 	[[ $output == *"2 files agree"* ]]
 
@@ -55,7 +55,7 @@ mini_corpus() {
 		"packets of $f"
 	jq --arg f "$f" '.[$f].per_src_ip[].packets = 2' "$dir/expected.json" >"$dir/e.json"
 	mv "$dir/e.json" "$dir/expected.json"
-	oracle_check TC_CORPUS="$dir"
+	oracle_check TFC_CORPUS="$dir"
 	assert_eq "$status" 2 "make exit status with a wrong count"
 	[[ $output == *"tshark disagrees with $dir/expected.json"* ]]
 	grep -qx -- '-        "packets": 2' <<<"$output"
@@ -66,7 +66,7 @@ mini_corpus() {
 	local dir=$BATS_TEST_TMPDIR/mini
 	mini_corpus "$dir" zeek--tunnels_4in4.pcap
 	cp "$REPO/tests/corpus/zeek--tunnels_6in4.pcap" "$dir/"
-	oracle_check TC_CORPUS="$dir"
+	oracle_check TFC_CORPUS="$dir"
 	assert_eq "$status" 2 "make exit status"
 	[[ $output == *"zeek--tunnels_6in4.pcap is not in manifest.json"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out/expected.json" ]

@@ -8,12 +8,12 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # count_case POINT MODE [ATTACH ARGS...]
@@ -29,7 +29,7 @@ count_case() {
 		ns=$NS_B dev=$DEV_B ifx=$IFX_B dir=ingress cdir=rx k4=$A4 k6=$A6
 	fi
 
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
 
 	local st prog
 	st=$(status_json "$ns")
@@ -164,12 +164,12 @@ count_case() {
 }
 
 @test "defaults: xdp in driver mode, tc through TCX when the kernel has it" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	# The sender's tc-ingress sees the replies (own pin dir: the same ifindex
 	# in two namespaces is tested in lifecycle.bats).
 	local pin_a="$PIN-a"
-	TCE_PINS+=("$pin_a")
-	PIN=$pin_a tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-ingress
+	TFCE_PINS+=("$pin_a")
+	PIN=$pin_a tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-ingress
 	local st want=netlink
 	kernel_has_tcx && want=tcx
 	st=$(status_json "$NS_B")

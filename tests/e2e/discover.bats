@@ -8,20 +8,20 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair
 	# Links in $DIR, maps in $MAPS: both outside the pin dir that status and
 	# detach are run with ($PIN, which does not even exist).
 	DIR="$PIN-dir"
 	MAPS="$PIN-maps"
 	OTHER="$PIN-other"
-	TCE_PINS+=("$DIR" "$MAPS" "$OTHER")
+	TFCE_PINS+=("$DIR" "$MAPS" "$OTHER")
 	mkdir -p "$MAPS"
 	CUSTOM=(--pin "$MAPS/ip" --flow-pin "$MAPS/flow" --control-pin "$MAPS/ctl")
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 custom_pins_present() {
@@ -48,13 +48,13 @@ custom_pins_absent() {
 discover_case() {
 	local point=$1 mode=$2 st other
 	shift 2
-	tc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" --attach-point "$point" "${CUSTOM[@]}" "$@"
+	tfc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" --attach-point "$point" "${CUSTOM[@]}" "$@"
 	custom_pins_present
 
 	# Status with the pin dir of the attachment but not the map options: the
 	# attachment is recorded there, its maps are elsewhere and named.
 	# Its maps are not pinned in $DIR: status shows all it found and exits 1.
-	run --separate-stderr tc_in_pin "$DIR" "$NS_B" status --json
+	run --separate-stderr tfc_in_pin "$DIR" "$NS_B" status --json
 	assert_error_status 1
 	[[ $stderr == *"not pinned here"*"--control-pin"* ]]
 	st=$output
@@ -68,7 +68,7 @@ discover_case() {
 
 	# Status with another pin dir (which does not exist): found from the kernel.
 	# Still exit 1: nothing could be read where it was asked to look.
-	run --separate-stderr tc_in "$NS_B" status --json
+	run --separate-stderr tfc_in "$NS_B" status --json
 	echo "status --pin-dir $PIN: status $status, stderr '$stderr'"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"pin directory $PIN does not exist; showing what is attached"* ]]
@@ -82,12 +82,12 @@ discover_case() {
 		"flow pin"
 	assert_eq "$(jq -r '.[0].netns_verified' <<<"$other")" true "netns verified"
 	PROG_IDS=("$(jq -r '.[0].prog_id' <<<"$other")")
-	run --separate-stderr tc_in "$NS_B" status
+	run --separate-stderr tfc_in "$NS_B" status
 	echo "$output"
 	[[ $output == *"other attachments"*"$DEV_B"*"pin directory: $DIR"*"$MAPS/ctl"* ]]
 
 	# Removed by interface and attach point, without the options.
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --attach-point "$point"
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --attach-point "$point"
 	echo "detach: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"detached $point from $DEV_B"*"$DIR"* ]]
@@ -97,17 +97,17 @@ discover_case() {
 		find "$DIR/links" >&2
 		return 1
 	}
-	run --separate-stderr tc_in_pin "$DIR" "$NS_B" status --json
+	run --separate-stderr tfc_in_pin "$DIR" "$NS_B" status --json
 	assert_error_status 1 # no maps in $DIR and nothing attached
 	assert_eq "$(jq -c '[(.attachments | length), (.other_attachments | length)]' <<<"$output")" \
 		"[0,0]" "attachments after detach"
 	# With nothing attached, a pin dir that does not exist is an error again.
-	run --separate-stderr tc_in "$NS_B" status --json
+	run --separate-stderr tfc_in "$NS_B" status --json
 	assert_error_status 1
 	custom_pins_present # detach keeps the counters
 
 	# Purge with only the pin dir: the custom map pins go too, each named.
-	run --separate-stderr tc_in_pin "$DIR" "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in_pin "$DIR" "$NS_B" detach --all --purge
 	echo "purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	custom_pins_absent
@@ -136,28 +136,28 @@ discover_case() {
 	kernel_has_tcx || skip "kernel $(uname -r) has no TCX (needs 6.6)"
 	local st
 	# No --pin-dir: links and the default-named maps go beside the control map.
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_BIN" attach --iface "$DEV_B" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_BIN" attach --iface "$DEV_B" \
 		--attach-point tc-egress --control-pin "$OTHER/ctl"
-	run --separate-stderr tc_in "$NS_B" status --json
+	run --separate-stderr tfc_in "$NS_B" status --json
 	[ "$status" -eq 1 ] # the default pin dir does not exist
 	st=$output
 	assert_eq "$(jq -r '.other_attachments[0].pin_dir' <<<"$st")" "$OTHER" "pin dir"
 	assert_eq "$(jq -r '.other_attachments[0].map_pins.traffic_counters_ip' <<<"$st")" \
 		"$OTHER/traffic_counters_ip" "IP map pin"
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --attach-point tc-egress
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --attach-point tc-egress
 	echo "detach: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
-	run --separate-stderr tc_in_pin "$OTHER" "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in_pin "$OTHER" "$NS_B" detach --all --purge
 	echo "purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[ ! -e "$OTHER/ctl" ] && [ ! -e "$OTHER" ]
 }
 
 @test "detach --all --purge removes custom map pins while detaching, exit 0" {
-	tc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" "${CUSTOM[@]}"
-	tc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress "${CUSTOM[@]}"
-	run --separate-stderr tc_in_pin "$DIR" "$NS_B" detach --all --purge
+	tfc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" "${CUSTOM[@]}"
+	tfc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress "${CUSTOM[@]}"
+	run --separate-stderr tfc_in_pin "$DIR" "$NS_B" detach --all --purge
 	echo "detach --all --purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
@@ -173,11 +173,11 @@ discover_case() {
 }
 
 @test "purge refuses a custom map pin that became a symlink: exit 1, the map kept" {
-	tc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" "${CUSTOM[@]}"
-	tc_in_pin "$DIR" "$NS_B" detach --iface "$DEV_B"
+	tfc_in_pin "$DIR" "$NS_B" attach --iface "$DEV_B" "${CUSTOM[@]}"
+	tfc_in_pin "$DIR" "$NS_B" detach --iface "$DEV_B"
 	mv "$MAPS/ip" "$MAPS/ipreal"
 	ln -s "$MAPS/ipreal" "$MAPS/ip"
-	run --separate-stderr tc_in_pin "$DIR" "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in_pin "$DIR" "$NS_B" detach --all --purge
 	echo "purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"refusing to remove $MAPS/ip"* ]]

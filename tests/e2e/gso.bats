@@ -18,17 +18,17 @@ ETH_HDR=14
 IP_TCP_HDR=52
 
 # One pin directory per network namespace (openspec/changes/0012): the
-# sender's ($NS_A) is $PIN-a; every helper goes through tc_in_pin.
-tc_in_pin() {
+# sender's ($NS_A) is $PIN-a; every helper goes through tfc_in_pin.
+tfc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3
 	shift 3
 	[ "$ns" != "$NS_A" ] || [[ $pin == *-a ]] || pin=$pin-a
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
 setup() {
-	tc_e2e_setup
-	TCE_PINS+=("$PIN-a")
+	tfc_e2e_setup
+	TFCE_PINS+=("$PIN-a")
 	need_tools iperf3 ethtool nstat
 	make_pair nov6
 	local ns
@@ -46,7 +46,7 @@ teardown() {
 		pkill -TERM -P "$pid" 2>/dev/null || true
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ip_mib NS -> "octets skbs wire_packets" of IP in and out, absolute:
@@ -141,8 +141,8 @@ run_bulk() {
 @test "GSO and GRO on: tc counts the wire segments, not the skbs the veth counts" {
 	gso on
 	gro on
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
 	assert_eq "$EGRESS" "$SENT" "egress = wire packets and bytes the sender's stack sent"
 	assert_eq "$INGRESS" "$RECEIVED" "ingress = wire packets and bytes the receiver's stack got"
@@ -156,8 +156,8 @@ run_bulk() {
 @test "GSO off: the same transfer counts the same way, equal to the device's counter" {
 	gso off
 	gro off
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
 	assert_eq "$EGRESS" "$SENT" "egress = wire packets and bytes the sender's stack sent"
 	assert_eq "$INGRESS" "$RECEIVED" "ingress = wire packets and bytes the receiver's stack got"
@@ -166,8 +166,8 @@ run_bulk() {
 
 @test "GSO on, peer with XDP: bytes rebuilt per segment equal the frames XDP sees" {
 	gso on
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
 	run_bulk
 	# The stack segments after tc egress (the veth's peer runs XDP): tc
 	# egress sees GSO skbs, XDP each wire frame.
@@ -179,8 +179,8 @@ run_bulk() {
 @test "GRO merges at the receiver: tc-ingress still counts every segment" {
 	gso off
 	gro on
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	run_bulk
 	assert_eq "$INGRESS" "$RECEIVED" "ingress (GRO skbs) = wire packets and bytes received"
 	assert_eq "$EGRESS" "$SENT" "egress (single segments) = wire packets and bytes sent"
@@ -188,13 +188,13 @@ run_bulk() {
 
 @test "verify reconciles a GSO transfer where the device segments (peer XDP)" {
 	gso on
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
 	local out pid
 	bulk &
 	pid=$!
 	BG_PIDS+=("$pid")
-	out=$(tc_in "$NS_A" verify --iface "$DEV_A" --interval 4 --json)
+	out=$(tfc_in "$NS_A" verify --iface "$DEV_A" --interval 4 --json)
 	wait "$pid"
 	echo "verify: $out"
 	assert_eq "$(jq -r .ok <<<"$out")" true "verify ok on the sender's egress"

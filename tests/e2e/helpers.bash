@@ -15,8 +15,8 @@ if declare -F bats_require_minimum_version >/dev/null; then
 	bats_require_minimum_version 1.5.0
 fi
 
-TC_BIN=${TC_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/traffic-counter}
-TC_HELPERS=${TC_HELPERS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/tests/helpers}
+TFC_BIN=${TFC_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/traffic-counter}
+TFC_HELPERS=${TFC_HELPERS:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/tests/helpers}
 
 A4=198.18.0.1
 B4=198.18.0.2
@@ -39,12 +39,12 @@ PING6_FRAME=118 # ping -6 -s 56: 14 + 40 + 8 + 56
 
 # ---------------------------------------------------------------- setup --
 
-tc_e2e_setup() {
+tfc_e2e_setup() {
 	if [ "$(id -u)" -ne 0 ]; then
 		skip "end-to-end tests need root (network namespaces, BPF): run as root"
 	fi
-	[ -x "$TC_BIN" ] || {
-		echo "traffic-counter binary not found at $TC_BIN (make build, or set TC_BIN)" >&2
+	[ -x "$TFC_BIN" ] || {
+		echo "traffic-counter binary not found at $TFC_BIN (make build, or set TFC_BIN)" >&2
 		return 1
 	}
 	local tool
@@ -57,12 +57,12 @@ tc_e2e_setup() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 	# Unique per run and per test: parallel runs and leftovers cannot collide.
-	TCE_ID="$$-${BATS_SUITE_TEST_NUMBER:-0}-$RANDOM"
-	NS_A="tce-$TCE_ID-a"
-	NS_B="tce-$TCE_ID-b"
-	PIN="/sys/fs/bpf/tc-e2e-$TCE_ID"
-	TCE_PINS=("$PIN")
-	TCE_NETNS=()
+	TFCE_ID="$$-${BATS_SUITE_TEST_NUMBER:-0}-$RANDOM"
+	NS_A="tce-$TFCE_ID-a"
+	NS_B="tce-$TFCE_ID-b"
+	PIN="/sys/fs/bpf/tc-e2e-$TFCE_ID"
+	TFCE_PINS=("$PIN")
+	TFCE_NETNS=()
 	VERIFY_PIDS=()
 }
 
@@ -99,9 +99,9 @@ stop_pid() {
 	wait "$1" || BG_STATUS=$?
 }
 
-tc_e2e_teardown() {
+tfc_e2e_teardown() {
 	local ns pin pid
-	[ -n "${TCE_ID:-}" ] || return 0
+	[ -n "${TFCE_ID:-}" ] || return 0
 	# A verify still in its interval (verify_window) would read gone devices.
 	for pid in ${VERIFY_PIDS[@]+"${VERIFY_PIDS[@]}"}; do
 		kill "$pid" 2>/dev/null || true
@@ -109,20 +109,20 @@ tc_e2e_teardown() {
 	# Detach through the tool first so its links go; deleting the netns
 	# removes whatever is left on the veths.
 	local i
-	for pin in "${TCE_PINS[@]}"; do
+	for pin in "${TFCE_PINS[@]}"; do
 		# Receiver first: most attachments are there.
-		for ((i = ${#TCE_NETNS[@]} - 1; i >= 0; i--)); do
-			ns=${TCE_NETNS[i]}
+		for ((i = ${#TFCE_NETNS[@]} - 1; i >= 0; i--)); do
+			ns=${TFCE_NETNS[i]}
 			if [ -e "/run/netns/$ns" ] && [ -d "$pin" ]; then
-				timeout 20 nsenter --net="/run/netns/$ns" "$TC_BIN" detach --all --purge \
+				timeout 20 nsenter --net="/run/netns/$ns" "$TFC_BIN" detach --all --purge \
 					--pin-dir "$pin" >/dev/null 2>&1 || true
 			fi
 		done
 	done
-	for ns in "${TCE_NETNS[@]}"; do
+	for ns in "${TFCE_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	for pin in "${TCE_PINS[@]}"; do
+	for pin in "${TFCE_PINS[@]}"; do
 		case $pin in
 		/sys/fs/bpf/tc-e2e-*) rm -rf "$pin" || true ;;
 		esac
@@ -137,9 +137,9 @@ tc_e2e_teardown() {
 make_pair() {
 	local v6=${1:-v6}
 	ip netns add "$NS_A"
-	TCE_NETNS+=("$NS_A")
+	TFCE_NETNS+=("$NS_A")
 	ip netns add "$NS_B"
-	TCE_NETNS+=("$NS_B")
+	TFCE_NETNS+=("$NS_B")
 	ip -n "$NS_A" link add "$DEV_A" type veth peer name "$DEV_B" netns "$NS_B"
 	local ns dev
 	for ns in "$NS_A" "$NS_B"; do
@@ -190,31 +190,31 @@ ifindex_of() {
 
 # ------------------------------------------------------- running the CLI --
 
-# tc_in NS COMMAND [ARGS...]: traffic-counter COMMAND in netns NS with this
+# tfc_in NS COMMAND [ARGS...]: traffic-counter COMMAND in netns NS with this
 # test's pin dir.
-tc_in() {
+tfc_in() {
 	local ns=$1
 	shift
-	tc_in_pin "$PIN" "$ns" "$@"
+	tfc_in_pin "$PIN" "$ns" "$@"
 }
 
-# tc_in_pin PIN_DIR NS COMMAND [ARGS...]
-tc_in_pin() {
+# tfc_in_pin PIN_DIR NS COMMAND [ARGS...]
+tfc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3
 	shift 3
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
-# tc_in_raw NS ARGS...: no pin dir added (usage-error tests).
-tc_in_raw() {
+# tfc_in_raw NS ARGS...: no pin dir added (usage-error tests).
+tfc_in_raw() {
 	local ns=$1
 	shift
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$@"
 }
 
-status_json() { tc_in "$1" status --json; }
-dump_ip_json() { tc_in "$1" dump-maps --json; }
-dump_flow_json() { tc_in "$1" dump-maps --pin "$PIN/traffic_counters_flow" --json; }
+status_json() { tfc_in "$1" status --json; }
+dump_ip_json() { tfc_in "$1" dump-maps --json; }
+dump_flow_json() { tfc_in "$1" dump-maps --pin "$PIN/traffic_counters_flow" --json; }
 
 # ip_counts NS ADDR DIRECTION IFINDEX -> "packets bytes" (0 0 when absent)
 ip_counts() {
@@ -290,14 +290,14 @@ ping6() {
 # udp DST DPORT SPORT COUNT PAYLOAD: from the sender's namespace, 200 us
 # apart so no receive queue overflows (every datagram must arrive).
 udp() {
-	timeout 30 ip netns exec "$NS_A" "$TC_HELPERS/udp_send" "$@" 200 >/dev/null
+	timeout 30 ip netns exec "$NS_A" "$TFC_HELPERS/udp_send" "$@" 200 >/dev/null
 }
 
 # raw KIND COUNT [SRC DST]: hand-made frames out of the sender's veth; sets
 # RAW_LEN to the frame length.
 raw() {
 	local out
-	out=$(timeout 30 ip netns exec "$NS_A" "$TC_HELPERS/raw_send" "$DEV_A" "$MAC_B" "$@") ||
+	out=$(timeout 30 ip netns exec "$NS_A" "$TFC_HELPERS/raw_send" "$DEV_A" "$MAC_B" "$@") ||
 		return 1
 	RAW_LEN=${out##* }
 }
@@ -443,11 +443,11 @@ map_pins_absent() {
 
 # ---------------------------------------------------------------- misc --
 
-# tc_attach NS ARGS...: attach, and on failure show what the tool said.
-tc_attach() {
+# tfc_attach NS ARGS...: attach, and on failure show what the tool said.
+tfc_attach() {
 	local ns=$1 out rc=0
 	shift
-	out=$(tc_in "$ns" attach "$@" 2>&1) || rc=$?
+	out=$(tfc_in "$ns" attach "$@" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "FAIL: attach $* exited $rc: $out" >&2
 		return 1
@@ -477,9 +477,9 @@ prog_ids() { # prog_ids NS -> prog ids of the attachments status lists
 make_bare_pair() {
 	local q=${1:-1}
 	ip netns add "$NS_A"
-	TCE_NETNS+=("$NS_A")
+	TFCE_NETNS+=("$NS_A")
 	ip netns add "$NS_B"
-	TCE_NETNS+=("$NS_B")
+	TFCE_NETNS+=("$NS_B")
 	# all + default too: an MTU change below 1280 and back re-creates a
 	# device's IPv6 state from the defaults (link-local address, MLD, DAD).
 	local ns dev conf
@@ -586,7 +586,7 @@ verify_window() {
 		shift
 	done
 	shift
-	tc_in "$ns" verify --iface "$dev" --interval "$VERIFY_INTERVAL" "${args[@]}" \
+	tfc_in "$ns" verify --iface "$dev" --interval "$VERIFY_INTERVAL" "${args[@]}" \
 		>"$BATS_TEST_TMPDIR/verify.out" 2>"$BATS_TEST_TMPDIR/verify.err" &
 	bg=$!
 	VERIFY_PIDS+=("$bg")

@@ -13,10 +13,10 @@
 # throwaway directories, from a throwaway working directory; serve only ever
 # gets 127.0.0.1 port 0 as a valid --listen; each run has 2 s.
 #
-#   TC_ASAN_BIN        binary (default: TC_BIN if it is an ASan build, else
+#   TFC_ASAN_BIN        binary (default: TFC_BIN if it is an ASan build, else
 #                      build-asan/traffic-counter; skipped when missing)
-#   TC_HOSTILE_SEED    generator seed (default 1)
-#   TC_HOSTILE_COUNT   vectors per command (default 300)
+#   TFC_HOSTILE_SEED    generator seed (default 1)
+#   TFC_HOSTILE_COUNT   vectors per command (default 300)
 
 load helpers
 
@@ -24,10 +24,10 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
 hostile_bin() {
 	local b
-	if [ -n "${TC_ASAN_BIN:-}" ]; then
-		b=$TC_ASAN_BIN
-	elif grep -qa __asan_init "$TC_BIN" 2>/dev/null; then
-		b=$TC_BIN
+	if [ -n "${TFC_ASAN_BIN:-}" ]; then
+		b=$TFC_ASAN_BIN
+	elif grep -qa __asan_init "$TFC_BIN" 2>/dev/null; then
+		b=$TFC_BIN
 	else
 		b=$ROOT/build-asan/traffic-counter
 	fi
@@ -35,25 +35,25 @@ hostile_bin() {
 }
 
 setup() {
-	tc_e2e_setup
-	HB=$(hostile_bin) || skip "no ASan build of traffic-counter (make SANITIZE=1 build, or set TC_ASAN_BIN)"
+	tfc_e2e_setup
+	HB=$(hostile_bin) || skip "no ASan build of traffic-counter (make SANITIZE=1 build, or set TFC_ASAN_BIN)"
 	grep -qa __asan_init "$HB" || echo "note: $HB is not built with ASan" >&3
 	# An ASan build older than the sources tests old code: `make test-asan`
 	# rebuilds it and runs these tests.
-	if [ -z "${TC_ASAN_BIN:-}" ] && [ "$HB" != "$TC_BIN" ] &&
+	if [ -z "${TFC_ASAN_BIN:-}" ] && [ "$HB" != "$TFC_BIN" ] &&
 		[ -n "$(find "$ROOT/traffic-counter" "$ROOT/traffic-counter-common" -newer "$HB" \
 			-name '*.[ch]' 2>/dev/null | head -1)" ]; then
 		skip "$HB is older than the sources (make SANITIZE=1 build, or make test-asan)"
 	fi
-	HNS="tch-$TCE_ID"
+	HNS="tch-$TFCE_ID"
 	ip netns add "$HNS"
-	TCE_NETNS+=("$HNS")
+	TFCE_NETNS+=("$HNS")
 	ip -n "$HNS" link set lo up
 
 	# Pin directories: PF with maps (tc-ingress counting on lo), PE empty.
 	PF="$PIN-full"
 	PE="$PIN-empty"
-	TCE_PINS+=("$PF" "$PE")
+	TFCE_PINS+=("$PF" "$PE")
 	mkdir -p "$PE"
 	timeout 60 nsenter --net="/run/netns/$HNS" "$HB" attach --iface lo --attach-point tc-ingress \
 		--tc-api netlink --pin-dir "$PF" 2>/dev/null
@@ -99,11 +99,11 @@ teardown() {
 	if [ -n "${HNS:-}" ] && [ -e "/run/netns/$HNS" ]; then
 		for d in "${PF:-}" "${PE:-}" "$PF/sub" "$PF/sub/deeper"; do
 			[ -d "$d" ] || continue
-			timeout 20 nsenter --net="/run/netns/$HNS" "$TC_BIN" detach --all --purge \
+			timeout 20 nsenter --net="/run/netns/$HNS" "$TFC_BIN" detach --all --purge \
 				--pin-dir "$d" >/dev/null 2>&1 || true
 		done
 	fi
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------ generator --
@@ -399,12 +399,12 @@ check_canaries() {
 		"the default pin directory"
 }
 
-# fuzz_loop COMMAND: TC_HOSTILE_COUNT vectors; every failure listed (the
+# fuzz_loop COMMAND: TFC_HOSTILE_COUNT vectors; every failure listed (the
 # first 25 in full); exit 1 if any failed. Runs in a bash of its own
 # (fuzz_command): bats traces every command of a test, which would make the
 # generator ten times slower than the runs it feeds.
 fuzz_loop() {
-	local cmd=$1 count=${TC_HOSTILE_COUNT:-300} k nfail=0 n2=0 counts=""
+	local cmd=$1 count=${TFC_HOSTILE_COUNT:-300} k nfail=0 n2=0 counts=""
 	local -A by_rc=()
 	read_options "$cmd" || return 1
 	CMD=$cmd
@@ -414,7 +414,7 @@ fuzz_loop() {
 	# ones (so most of their runs end at once), unless a vector names PF.
 	DEFAULT_PIN_DIR=$PF
 	! is_long_running "$cmd" || DEFAULT_PIN_DIR=$PE
-	RNG=$((${TC_HOSTILE_SEED:-1} * 7919 + $(cksum <<<"$cmd" | cut -d' ' -f1)))
+	RNG=$((${TFC_HOSTILE_SEED:-1} * 7919 + $(cksum <<<"$cmd" | cut -d' ' -f1)))
 	RNG=$((RNG & 0x7fffffff))
 	local start=$SECONDS
 	for ((k = 0; k < count; k++)); do

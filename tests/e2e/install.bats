@@ -47,12 +47,12 @@ setup_file() {
 }
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	need_tools make man systemd-analyze scdoc
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 files_under() { (cd "$1" && find . \( -type f -o -type l \) -printf '/%P\n' | sort); }
@@ -139,7 +139,7 @@ section() {
 	for opt in --pin-dir --pin --flow-pin --control-pin --verbose --version; do
 		[[ $text == *"$opt"* ]] || missing+=" $opt"
 	done
-	cmds=$("$TC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
+	cmds=$("$TFC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 	# The parse found every command, so the loops below check something.
 	assert_eq "$(wc -w <<<"$cmds")" 10 "commands in --help"
 	for cmd in $cmds; do
@@ -148,7 +148,7 @@ section() {
 			missing+=" command:$cmd"
 			continue
 		fi
-		for opt in $("$TC_BIN" "$cmd" --help | sed -n 's/^  \(--[a-z-]*\).*/\1/p'); do
+		for opt in $("$TFC_BIN" "$cmd" --help | sed -n 's/^  \(--[a-z-]*\).*/\1/p'); do
 			case $opt in --pin-dir | --pin | --flow-pin | --control-pin) continue ;; esac
 			nopts=$((nopts + 1))
 			grep -q -- "$opt\b" <<<"$sec" || missing+=" $cmd:$opt"
@@ -239,7 +239,7 @@ run_unit_cmd() {
 }
 
 attachment_count() {
-	tc_in "$NS_B" status --json | jq '.attachments | length'
+	tfc_in "$NS_B" status --json | jq '.attachments | length'
 }
 
 @test "the boot unit's commands attach from the configuration, detach on stop only if told to" {
@@ -253,7 +253,7 @@ DETACH_ON_STOP=no
 EOF
 	run_unit_cmd ExecStart
 	assert_eq "$(attachment_count)" 2 "attachments after ExecStart"
-	assert_eq "$(tc_in "$NS_B" status --json |
+	assert_eq "$(tfc_in "$NS_B" status --json |
 		jq .enable_flow_counters)" true "flow counting"
 	run_unit_cmd ExecReload
 	assert_eq "$(attachment_count)" 2 "attachments after ExecReload"
@@ -325,7 +325,7 @@ complete_words() {
 @test "the installed example configuration only lacks ATTACH; uncommented, it is valid" {
 	local conf=$BATS_TEST_TMPDIR/example.conf
 	cp "$ROOT$CONF" "$conf"
-	run --separate-stderr "$TC_BIN" apply --check --config "$conf"
+	run --separate-stderr "$TFC_BIN" apply --check --config "$conf"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: $conf: ATTACH is not set: name the interfaces to count on, e.g. ATTACH=\"eth0:xdp\"" "stderr"
 	sed -i 's/^#ATTACH=/ATTACH=/; s/^#\(IP_MAP_SIZE\|FLOW_MAP_SIZE\|FLOW_MAP\|COUNT_BY\|TRAFFIC_COUNTER_PIN_DIR\|PURGE_ON_STOP\|MIGRATE\|IPFIX_COLLECTOR\|IPFIX_TRANSPORT\|IPFIX_INTERVAL\)=/\1=/' \
@@ -334,7 +334,7 @@ complete_words() {
 	# that has the example's eth0, whatever this machine's are called.
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	run --separate-stderr unshare --net sh -c 'ip link add eth0 type veth peer name eth0-peer &&
-		exec "$1" apply --check --config "$2"' sh "$TC_BIN" "$conf"
+		exec "$1" apply --check --config "$2"' sh "$TFC_BIN" "$conf"
 	echo "$output$stderr"
 	[ "$status" -eq 0 ]
 	[[ $output == *"attach: eth0:xdp eth0:tc-egress"*"pin group: traffic-counter"*"migrate: yes"* ]]

@@ -15,18 +15,18 @@ NF_PORT=9995
 FB_PORT=4739
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	need_tools nfcapd nfdump ss
 	BG_PIDS=()
 	NF_DIR=$BATS_TEST_TMPDIR/nfcapd
 	mkdir -p "$NF_DIR"
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 }
 
 teardown() {
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -75,7 +75,7 @@ stop_bg() {
 # to EXP_LOG; returns once it runs.
 exporter_start() {
 	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
 		>"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
 	BG_PIDS+=("$EXP_PID")
@@ -104,7 +104,7 @@ exporter_stop() {
 # frames A -> B; sets FRAME to the frame length.
 flow() {
 	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
 		return 1
 	FRAME=${out##* }
 }
@@ -129,7 +129,7 @@ in_map() {
 }
 
 # ipfix_expired -> the `expired` field (bytes 8-15, little endian) of
-# struct tc_ipfix_stats in the pinned traffic_ipfix map
+# struct tfc_ipfix_stats in the pinned traffic_ipfix map
 ipfix_expired() {
 	local -a b
 	local i v=0
@@ -225,7 +225,7 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 	# Exported from the old map at least once before it is replaced.
 	wait_eq 5 yes logged '^cycle: [0-9]+ entries, [1-9]'
 	old_cycles=$(grep -c '^cycle: ' "$EXP_LOG")
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate --flow-map-size 4096
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate --flow-map-size 4096
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	flow "$A4" "$B4" udp 42000 9 15 60 50000
@@ -275,7 +275,7 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 
 # collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
 collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
 		>"$2" 2>&1 3>&- &
 	COL_PID=$!
 	BG_PIDS+=("$COL_PID")
@@ -298,8 +298,8 @@ collector_start() {
 
 @test "export-ipfix: flows the LRU evicted before export are counted" {
 	# A flow map of 16 entries and 60 one-packet flows: most are evicted.
-	tc_in "$NS_B" detach --all --purge >/dev/null
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size 16
+	tfc_in "$NS_B" detach --all --purge >/dev/null
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size 16
 	nfcapd_start
 	exporter_start --collector "127.0.0.1:$NF_PORT" --interval 1 --active-timeout 3600 \
 		--idle-timeout 3600
@@ -325,28 +325,28 @@ collector_start() {
 }
 
 @test "export-ipfix: clear errors for a bad collector, and one exporter per map" {
-	run --separate-stderr tc_in "$NS_B" export-ipfix
+	run --separate-stderr tfc_in "$NS_B" export-ipfix
 	assert_usage_error
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector 127.0.0.1
 	assert_usage_error
 	[[ $stderr == *"is not HOST:PORT"* ]]
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector fd00::1:4739
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector fd00::1:4739
 	assert_usage_error
 	[[ $stderr == *"[ADDR]:PORT"* ]]
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1:70000
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector 127.0.0.1:70000
 	assert_usage_error
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector 127.0.0.1:1 --transport sctp
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector 127.0.0.1:1 --transport sctp
 	assert_usage_error
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector no-such-host.invalid:4739
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector no-such-host.invalid:4739
 	assert_error_status 1
 	[[ $stderr == *"cannot resolve 'no-such-host.invalid'"* ]]
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector "127.0.0.1:$FB_PORT" \
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector "127.0.0.1:$FB_PORT" \
 		--transport tcp
 	assert_error_status 1
 	[[ $stderr == *"cannot reach the collector 127.0.0.1:$FB_PORT over tcp"* ]]
 	nfcapd_start
 	exporter_start --collector "127.0.0.1:$NF_PORT"
-	run --separate-stderr tc_in "$NS_B" export-ipfix --collector "127.0.0.1:$NF_PORT"
+	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector "127.0.0.1:$NF_PORT"
 	assert_error_status 1
 	[[ $stderr == *"another export-ipfix already exports"* ]]
 	exporter_stop

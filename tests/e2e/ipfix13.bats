@@ -13,26 +13,26 @@ load helpers
 FB_PORT=4739
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	command -v ss >/dev/null || {
 		echo "missing tool: ss (scripts/check-deps.sh --install)" >&2
 		return 1
 	}
 	BG_PIDS=()
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 }
 
 teardown() {
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
 
 # collector_start tcp|udp OUT: ipfix_collect in B on 127.0.0.1, until it listens.
 collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
 		>"$2" 2>&1 3>&- &
 	COL_PID=$!
 	BG_PIDS+=("$COL_PID")
@@ -42,7 +42,7 @@ collector_start() {
 # exporter_start ARGS...: export-ipfix -v in B, logging to EXP_LOG, until it runs.
 exporter_start() {
 	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix --pin-dir "$PIN" \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" \
 		--collector "127.0.0.1:$FB_PORT" --interval 1 --active-timeout 1 --idle-timeout 2 \
 		"$@" >"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
@@ -61,7 +61,7 @@ exporter_start() {
 # FRAME is the frame length.
 flow() {
 	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
 		return 1
 	FRAME=${out##* }
 }
@@ -88,7 +88,7 @@ UNREACHABLE_TCP="^traffic-counter: warning: collector 127\.0\.0\.1:$FB_PORT: unr
 ANSWERS="^collector 127\.0\.0\.1:$FB_PORT answers again$"
 
 # pinned_records -> the `records` field (bytes 16-23, little endian) of
-# struct tc_ipfix_stats in the pinned traffic_ipfix map
+# struct tfc_ipfix_stats in the pinned traffic_ipfix map
 pinned_records() {
 	local -a b
 	local i v=0
@@ -104,7 +104,7 @@ pinned_records() {
 # exports it from the pinned counter (in B, on its default loopback port).
 served_records() {
 	local log=$BATS_TEST_TMPDIR/serve.log pid v
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
 	pid=$!
 	BG_PIDS+=("$pid")
 	wait_until 10 grep -q '^serving http' "$log" || {

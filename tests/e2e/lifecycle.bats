@@ -6,12 +6,12 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # side POINT: sets ns/dev/ifx/dir/key for where POINT is attached and which
@@ -33,13 +33,13 @@ reattach_case() {
 	local point=$1 ns dev ifx dir key st id1 id2
 	shift
 	side "$point"
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
 	id1=$(prog_ids "$ns")
 	assert_eq "$(wc -w <<<"$id1")" 1 "programs before re-attach"
 	ping4 5
 	wait_eq 5 "5 $((5 * PING4_FRAME))" ip_counts "$ns" "$key" "$dir" "$ifx"
 
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
 	st=$(status_json "$ns")
 	jq -c . <<<"$st"
 	assert_eq "$(jq '.attachments | length' <<<"$st")" 1 "attachments after re-attach"
@@ -99,9 +99,9 @@ reattach_case() {
 	ip -n "$NS_B" link set veth-b2 up
 	ifx_b2=$(ifindex_of "$NS_B" veth-b2)
 
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
-	tc_attach "$NS_B" --iface veth-b2 --attach-point xdp
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface veth-b2 --attach-point xdp
 
 	local st
 	st=$(status_json "$NS_B")
@@ -128,14 +128,14 @@ reattach_case() {
 	# veth-a and veth-b both have ifindex 2, each in its own namespace; each
 	# namespace has its own pin dir (openspec/changes/0012).
 	[ "$IFX_A" = "$IFX_B" ] || skip "the two veths got different ifindexes ($IFX_A, $IFX_B)"
-	TCE_PINS+=("$PIN-a")
-	tc_attach "$NS_B" --iface "$DEV_B"
-	PIN=$PIN-a tc_attach "$NS_A" --iface "$DEV_A"
-	tc_in_pin() { # $NS_A's commands use its own pin dir
+	TFCE_PINS+=("$PIN-a")
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	PIN=$PIN-a tfc_attach "$NS_A" --iface "$DEV_A"
+	tfc_in_pin() { # $NS_A's commands use its own pin dir
 		local pin=$1 ns=$2 cmd=$3
 		shift 3
 		[ "$ns" != "$NS_A" ] || pin=$pin-a
-		timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+		timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 	}
 	local id_a id_b
 	id_a=$(xdp_prog_on "$NS_A" "$DEV_A")
@@ -160,7 +160,7 @@ detach_case() {
 	local point=$1 mode=$2 ns dev ifx dir key st
 	shift 2
 	side "$point"
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "$@"
 	st=$(status_json "$ns")
 	jq -c . <<<"$st"
 	assert_eq "$(jq -r '.attachments[0].mode' <<<"$st")" "$mode" "mode"
@@ -178,7 +178,7 @@ detach_case() {
 	ping4 3
 	wait_eq 5 "3 $((3 * PING4_FRAME))" ip_counts "$ns" "$key" "$dir" "$ifx"
 
-	run --separate-stderr tc_in "$ns" detach --iface "$dev" --attach-point "$point"
+	run --separate-stderr tfc_in "$ns" detach --iface "$dev" --attach-point "$point"
 	echo "detach: status $status, stdout '$output', stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(status_json "$ns" | jq '.attachments | length')" 0 "attachments after detach"
@@ -193,7 +193,7 @@ detach_case() {
 	assert_eq "$(ip_counts "$ns" "$key" "$dir" "$ifx")" "3 $((3 * PING4_FRAME))" \
 		"counts after detach"
 
-	run --separate-stderr tc_in "$ns" detach --all --purge
+	run --separate-stderr tfc_in "$ns" detach --all --purge
 	echo "detach --all --purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	map_pins_absent
@@ -227,15 +227,15 @@ detach_case() {
 }
 
 @test "detach --all removes every attachment and keeps the maps" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress --tc-api netlink
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress --tc-api netlink
 	mapfile -t PROG_IDS < <(prog_ids "$NS_B")
 	assert_eq "${#PROG_IDS[@]}" 2 "attachments before"
 	ping4 2
 	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
 
-	run --separate-stderr tc_in "$NS_B" detach --all
+	run --separate-stderr tfc_in "$NS_B" detach --all
 	echo "detach --all: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 0 "attachments after"
@@ -247,10 +247,10 @@ detach_case() {
 }
 
 @test "detach --purge keeps the maps while another attachment remains" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point xdp
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
 
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --attach-point xdp --purge
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --attach-point xdp --purge
 	echo "detach xdp --purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	map_pins_present
@@ -260,7 +260,7 @@ detach_case() {
 	wait_eq 5 "3 $((3 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
 
 	mapfile -t PROG_IDS < <(prog_ids "$NS_B")
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --attach-point tc-egress --purge
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --attach-point tc-egress --purge
 	echo "detach tc-egress --purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
@@ -269,7 +269,7 @@ detach_case() {
 }
 
 @test "a map size that differs from the pinned map is refused, nothing attached, maps kept" {
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 1024 --flow-map-size 512
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 1024 --flow-map-size 512
 	local st
 	st=$(status_json "$NS_B")
 	assert_eq "$(jq -r '.maps[] | select(.name == "traffic_counters_ip") | .max_entries' <<<"$st")" \
@@ -278,10 +278,10 @@ detach_case() {
 		512 "flow map size"
 	ping4 2
 	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --attach-point xdp
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --attach-point xdp
 	[ "$status" -eq 0 ]
 
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 2048
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 2048
 	echo "ip size mismatch: status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *1024* || $stderr == *2048* ]]
@@ -291,7 +291,7 @@ detach_case() {
 	map_pins_present
 	assert_eq "$(ip_counts "$NS_B" "$A4" ingress "$IFX_B")" "2 $((2 * PING4_FRAME))" "counts kept"
 
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-ingress \
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-ingress \
 		--ip-map-size 1024 --flow-map-size 4096
 	echo "flow size mismatch: status $status, stderr '$stderr'"
 	assert_error_status 1
@@ -301,13 +301,13 @@ detach_case() {
 	map_pins_present
 
 	# The same sizes again are fine, and the maps (with their counters) are reused.
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 1024 --flow-map-size 512
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 1024 --flow-map-size 512
 	ping4 2
 	wait_eq 5 "4 $((4 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 }
 
 @test "a refused attach leaves running attachments, pinned maps and counters alone" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	local before
 	before=$(status_json "$NS_B" | jq -c '[.attachments[] | {ifname, attach_point, prog_id}]')
 	ping4 3
@@ -317,7 +317,7 @@ detach_case() {
 	for args in "--iface nosuchdev0" "--iface $DEV_B --attach-point tc-egress --ip-map-size 4096" \
 		"--iface $DEV_B --attach-point tc-egress --flow-map-size 64 --enable-flow-map"; do
 		# shellcheck disable=SC2086 # word splitting of the option list intended
-		run --separate-stderr tc_in "$NS_B" attach $args
+		run --separate-stderr tfc_in "$NS_B" attach $args
 		echo "attach $args: status $status, stderr '$stderr'"
 		assert_error_status 1
 		map_pins_present
@@ -332,15 +332,15 @@ detach_case() {
 
 @test "an XDP program attached with another pin dir is not replaced: exit 1, names it" {
 	local pin2="$PIN-other" id st
-	TCE_PINS+=("$pin2")
-	tc_attach "$NS_B" --iface "$DEV_B"
+	TFCE_PINS+=("$pin2")
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	id=$(xdp_prog_on "$NS_B" "$DEV_B")
 	[ "$id" != none ]
 
-	run --separate-stderr tc_in_pin "$pin2" "$NS_B" attach --iface "$DEV_B"
+	run --separate-stderr tfc_in_pin "$pin2" "$NS_B" attach --iface "$DEV_B"
 	echo "second attach: status $status, stderr '$stderr'"
 	assert_error_status 1
-	[[ $stderr == *"$id"* || $stderr == *tc_xdp* ]] || {
+	[[ $stderr == *"$id"* || $stderr == *tfc_xdp* ]] || {
 		echo "FAIL: the message does not name the program on $DEV_B (id $id)" >&2
 		return 1
 	}
@@ -360,24 +360,24 @@ detach_case() {
 
 @test "a foreign XDP program (not ours) is not replaced: exit 1, names it" {
 	local obj
-	obj=$(dirname "$TC_BIN")/traffic_counter.bpf.o
+	obj=$(dirname "$TFC_BIN")/traffic_counter.bpf.o
 	[ -f "$obj" ] || skip "no BPF object at $obj to load as a foreign program"
 	local fpin="$PIN-foreign" id
-	TCE_PINS+=("$fpin")
+	TFCE_PINS+=("$fpin")
 	# Loaded and attached by bpftool, without traffic-counter's pins or links.
 	bpftool prog loadall "$obj" "$fpin" >/dev/null
-	nsenter --net="/run/netns/$NS_B" bpftool net attach xdpdrv pinned "$fpin/tc_xdp" dev "$DEV_B"
+	nsenter --net="/run/netns/$NS_B" bpftool net attach xdpdrv pinned "$fpin/tfc_xdp" dev "$DEV_B"
 	id=$(xdp_prog_on "$NS_B" "$DEV_B")
 	[ "$id" != none ]
 
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B"
 	echo "attach over a foreign program: status $status, stderr '$stderr'"
 	assert_error_status 1
-	[[ $stderr == *"$id"* || $stderr == *tc_xdp* ]] || {
+	[[ $stderr == *"$id"* || $stderr == *tfc_xdp* ]] || {
 		echo "FAIL: the message does not name the program on $DEV_B (id $id)" >&2
 		return 1
 	}
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --xdp-mode skb
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --xdp-mode skb
 	echo "skb-mode attach over a foreign program: status $status, stderr '$stderr'"
 	assert_error_status 1
 	assert_eq "$(xdp_prog_on "$NS_B" "$DEV_B")" "$id" "foreign program still attached"

@@ -6,27 +6,27 @@
 load helpers
 
 # One pin directory per network namespace (openspec/changes/0012): the
-# sender's ($NS_A) is $PIN-a; every helper goes through tc_in_pin.
-tc_in_pin() {
+# sender's ($NS_A) is $PIN-a; every helper goes through tfc_in_pin.
+tfc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3
 	shift 3
 	[ "$ns" != "$NS_A" ] || [[ $pin == *-a ]] || pin=$pin-a
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
 setup() {
-	tc_e2e_setup
-	TCE_PINS+=("$PIN-a")
+	tfc_e2e_setup
+	TFCE_PINS+=("$PIN-a")
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 @test "IP map full: packets still pass and dropped_packets is exact" {
 	make_pair nov6 # no IPv6 at all: no MLD from :: taking a map slot
 	add_sources 6
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 4
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 4
 	assert_eq "$(status_json "$NS_B" | jq -r '.maps[] | select(.name == "traffic_counters_ip")
 		| .max_entries')" 4 "IP map size"
 
@@ -56,7 +56,7 @@ teardown() {
 
 @test "set --enable-flow-map / --disable-flow-map: flows counted only while on, no reload" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	local st prog
 	st=$(status_json "$NS_B")
 	assert_eq "$(jq -r .enable_flow_counters <<<"$st")" false "flow counting at attach"
@@ -67,7 +67,7 @@ teardown() {
 	wait_eq 5 "5 $((5 * frame))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	assert_eq "$(dump_flow_json "$NS_B" | jq length)" 0 "flows while off"
 
-	run --separate-stderr tc_in "$NS_B" set --enable-flow-map
+	run --separate-stderr tfc_in "$NS_B" set --enable-flow-map
 	echo "set --enable-flow-map: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	st=$(status_json "$NS_B")
@@ -78,7 +78,7 @@ teardown() {
 	wait_eq 5 "11 $((11 * frame))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	wait_eq 5 "6 $((6 * frame))" flow_counts "$NS_B" "${flow[@]}"
 
-	run --separate-stderr tc_in "$NS_B" set --disable-flow-map
+	run --separate-stderr tfc_in "$NS_B" set --disable-flow-map
 	echo "set --disable-flow-map: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(status_json "$NS_B" | jq -r .enable_flow_counters)" false "after disable"
@@ -93,8 +93,8 @@ teardown() {
 
 @test "--count-by dst at xdp and --count-by src at tc-egress" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B" --count-by dst
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress --count-by src
+	tfc_attach "$NS_B" --iface "$DEV_B" --count-by dst
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress --count-by src
 	ping4 3
 	wait_eq 5 "3 $((3 * PING4_FRAME))" ip_counts "$NS_B" "$B4" ingress "$IFX_B"
 	assert_eq "$(ip_counts "$NS_B" "$A4" ingress "$IFX_B")" "0 0" "source at xdp --count-by dst"
@@ -107,37 +107,37 @@ teardown() {
 	make_pair nov6
 	local ipp="$PIN/my_ip" flp="$PIN/my_flow" ctp="$PIN/my_control"
 	local over=(--pin "$ipp" --flow-pin "$flp" --control-pin "$ctp")
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map "${over[@]}"
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map "${over[@]}"
 	[ -e "$ipp" ] && [ -e "$flp" ] && [ -e "$ctp" ]
 	[ ! -e "$PIN/traffic_counters_ip" ] && [ ! -e "$PIN/traffic_counters_flow" ] &&
 		[ ! -e "$PIN/traffic_control" ]
 	ping4 2
 	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts_at "$ipp"
 	local st
-	st=$(tc_in "$NS_B" status --json "${over[@]}")
+	st=$(tfc_in "$NS_B" status --json "${over[@]}")
 	jq -c . <<<"$st"
 	assert_eq "$(jq -r '.enable_flow_counters' <<<"$st")" true "flag read from $ctp"
 	assert_eq "$(jq -r '.maps[] | select(.name == "traffic_counters_ip") | .pin' <<<"$st")" \
 		"$ipp" "IP map pin in status"
 	assert_eq "$(jq -r '.maps[] | select(.name == "traffic_counters_flow") | .pin' <<<"$st")" \
 		"$flp" "flow map pin in status"
-	assert_eq "$(tc_in "$NS_B" dump-maps --json --pin "$flp" | jq '[.[] | select(.proto == 1)
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --pin "$flp" | jq '[.[] | select(.proto == 1)
 		| .packets] | add')" 2 "ICMP flow packets via --pin FLOW_PIN"
-	run --separate-stderr tc_in "$NS_B" set --disable-flow-map --control-pin "$ctp"
+	run --separate-stderr tfc_in "$NS_B" set --disable-flow-map --control-pin "$ctp"
 	[ "$status" -eq 0 ]
-	assert_eq "$(tc_in "$NS_B" status --json "${over[@]}" | jq -r .enable_flow_counters)" false \
+	assert_eq "$(tfc_in "$NS_B" status --json "${over[@]}" | jq -r .enable_flow_counters)" false \
 		"flag after set --control-pin"
 }
 
 ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
-	tc_in "$NS_B" dump-maps --json --pin "$1" | jq -r --arg ip "$A4" '
+	tfc_in "$NS_B" dump-maps --json --pin "$1" | jq -r --arg ip "$A4" '
 		[.[] | select(.ip == $ip)] | "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"'
 }
 
 @test "dump-maps: JSON, CSV, table, --sort and --top, for the IP and the flow map" {
 	make_pair
 	add_sources 1
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	local x=${EXTRA_SOURCES[0]}
 	ping4 2
 	ping4 6 -I "$x"
@@ -156,16 +156,16 @@ ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
 		and (.packets | type) == "number")' <<<"$js" >/dev/null
 
 	# --sort/--top: by bytes the 6 pings from $x lead, then the 3 IPv6 ones.
-	assert_eq "$(tc_in "$NS_B" dump-maps --json --sort bytes --top 1 | jq -r '[.[].ip] | join(",")')" \
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --sort bytes --top 1 | jq -r '[.[].ip] | join(",")')" \
 		"$x" "--sort bytes --top 1"
-	assert_eq "$(tc_in "$NS_B" dump-maps --json --sort packets --top 2 | jq -r '[.[].ip] | join(",")')" \
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --sort packets --top 2 | jq -r '[.[].ip] | join(",")')" \
 		"$x,$A6" "--sort packets --top 2"
-	assert_eq "$(tc_in "$NS_B" dump-maps --json --sort ip | jq -r '[.[] | select(.family == 4) | .ip] | join(",")')" \
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --sort ip | jq -r '[.[] | select(.family == 4) | .ip] | join(",")')" \
 		"$A4,$x" "--sort ip (IPv4 part)"
 
 	# CSV: a header with the JSON names, then one row per entry.
 	local csv hdr
-	csv=$(tc_in "$NS_B" dump-maps --csv)
+	csv=$(tfc_in "$NS_B" dump-maps --csv)
 	echo "$csv"
 	hdr=$(head -n1 <<<"$csv")
 	local f
@@ -188,7 +188,7 @@ ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
 	done
 
 	# The table is for people: it names the addresses.
-	run --separate-stderr tc_in "$NS_B" dump-maps
+	run --separate-stderr tfc_in "$NS_B" dump-maps
 	[ "$status" -eq 0 ]
 	[[ $output == *"$x"* && $output == *"$A6"* ]]
 
@@ -200,9 +200,9 @@ ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
 		and has("family") and has("direction") and has("ifindex") and has("ifname")
 		and has("bytes") and has("packets") and has("first_seen_ns") and has("last_seen_ns")
 		and has("tcp_flags"))' <<<"$fl" >/dev/null
-	assert_eq "$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --sort bytes --top 1 |
+	assert_eq "$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --sort bytes --top 1 |
 		jq -r '.[] | "\(.src) \(.dst) \(.proto) \(.packets)"')" "$x $B4 1 6" "top flow"
-	hdr=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -n1)
+	hdr=$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -n1)
 	for f in src dst sport dport proto family direction ifindex bytes packets first_seen_ns \
 		last_seen_ns tcp_flags; do
 		tr ',' '\n' <<<"$hdr" | grep -qx "$f" || {
@@ -214,7 +214,7 @@ ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
 
 @test "status --json: attachments, maps, flags, drops and every statistic" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	ping4 2
 	udp "$B4" 7000 42000 3 10
 	udp "$B4" 7001 42001 4 10
@@ -246,7 +246,7 @@ ip_counts_at() { # ip_counts_at PIN: packets and bytes of $A4 in that map
 		}
 	done
 	# The human-readable form works too.
-	run --separate-stderr tc_in "$NS_B" status
+	run --separate-stderr tfc_in "$NS_B" status
 	[ "$status" -eq 0 ]
 	[[ $output == *"$DEV_B"* ]]
 }

@@ -7,29 +7,29 @@
 load helpers
 
 # One pin directory per network namespace (openspec/changes/0012): the
-# sender's ($NS_A) is $PIN-a; every helper goes through tc_in_pin.
-tc_in_pin() {
+# sender's ($NS_A) is $PIN-a; every helper goes through tfc_in_pin.
+tfc_in_pin() {
 	local pin=$1 ns=$2 cmd=$3
 	shift 3
 	[ "$ns" != "$NS_A" ] || [[ $pin == *-a ]] || pin=$pin-a
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$cmd" --pin-dir "$pin" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
 setup() {
-	tc_e2e_setup
-	TCE_PINS+=("$PIN-a")
+	tfc_e2e_setup
+	TFCE_PINS+=("$PIN-a")
 	make_pair nov6 # IPv4 only: no MLD report can land in verify's interval
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 @test "--ip-map-type shared: a plain hash, exact counts at xdp and tc-egress, verify agrees" {
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
 	assert_eq "$(bpftool map show pinned "$PIN/traffic_counters_ip" -j | jq -r .type)" hash \
 		"IP map type"
-	tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	ping4 6
 	udp "$B4" 5000 40000 4 100 # 4 x 142-byte frames
 	wait_eq 5 "$((6 + 4)) $((6 * PING4_FRAME + 4 * 142))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
@@ -49,21 +49,21 @@ teardown() {
 }
 
 @test "--ip-map-type: a pinned map keeps its layout; asking for the other is refused" {
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-type shared
 	ping4 3
-	run -1 tc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress --ip-map-type percpu
+	run -1 tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress --ip-map-type percpu
 	[[ "$output" == *"is shared, --ip-map-type asks for percpu"* ]] || {
 		echo "FAIL: unexpected message: $output" >&2
 		return 1
 	}
 	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 1 "attachments after refusal"
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress # no option: keeps it
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress # no option: keeps it
 	assert_eq "$(bpftool map show pinned "$PIN/traffic_counters_ip" -j | jq -r .type)" hash \
 		"IP map type kept"
 	wait_eq 5 "3 $((3 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 }
 
 @test "--ip-map-type with a bad value is a usage error" {
-	run -2 "$TC_BIN" attach --iface lo --ip-map-type atomic
+	run -2 "$TFC_BIN" attach --iface lo --ip-map-type atomic
 	[[ "$output" == *"--ip-map-type"* ]]
 }

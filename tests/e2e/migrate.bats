@@ -3,17 +3,17 @@
 # Upgrades: attach --migrate carries the counters from maps of another
 # layout version, size or IP map type into new maps while every attachment
 # keeps counting (openspec/changes/0008). The previous release's layout is
-# this tree built with `make ABI=1` ($TC_OLD_BIN): it makes the old maps,
+# this tree built with `make ABI=1` ($TFC_OLD_BIN): it makes the old maps,
 # the real build migrates them.
 
 load helpers
 
-TC_OLD_BIN=${TC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
+TFC_OLD_BIN=${TFC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
 
 setup() {
-	tc_e2e_setup
-	[ -x "$TC_OLD_BIN" ] || {
-		echo "no build of the old layout at $TC_OLD_BIN: make ABI=1 build" >&2
+	tfc_e2e_setup
+	[ -x "$TFC_OLD_BIN" ] || {
+		echo "no build of the old layout at $TFC_OLD_BIN: make ABI=1 build" >&2
 		return 1
 	}
 	make_pair nov6
@@ -27,14 +27,14 @@ teardown() {
 	for pid in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # old_in NS COMMAND ARGS...: the old-layout build, with this test's pin dir
 old_in() {
 	local ns=$1 cmd=$2
 	shift 2
-	timeout 60 nsenter --net="/run/netns/$ns" "$TC_OLD_BIN" "$cmd" --pin-dir "$PIN" "$@"
+	timeout 60 nsenter --net="/run/netns/$ns" "$TFC_OLD_BIN" "$cmd" --pin-dir "$PIN" "$@"
 }
 
 old_attach() {
@@ -55,7 +55,7 @@ layout_version() { # layout_version NS -> the version in the pinned control map
 # fields, timestamps too) and statistics, as BIN (default: this build) reads
 # them.
 snapshot() {
-	local ns=$1 bin=${2:-$TC_BIN} run
+	local ns=$1 bin=${2:-$TFC_BIN} run
 	run=(timeout 60 nsenter --net="/run/netns/$ns" "$bin")
 	"${run[@]}" dump-maps --pin-dir "$PIN" --json | jq -c 'sort_by(.ifindex, .direction, .ip)'
 	"${run[@]}" dump-maps --pin-dir "$PIN" --pin "$PIN/traffic_counters_flow" --json |
@@ -87,14 +87,14 @@ map_ids() { # map_ids -> ids of the four pinned maps
 
 	local point
 	for point in xdp tc-egress; do
-		run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$point"
+		run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$point"
 		echo "attach $point: exit $status, stderr '$stderr'"
 		assert_error_status 1
 		[[ $stderr == *"layout version 1"* && $stderr == *"version 2"* &&
 			$stderr == *"--migrate"* ]]
 	done
 	# The readers say the same about the control map, and still read the rest.
-	run --separate-stderr tc_in "$NS_B" status
+	run --separate-stderr tfc_in "$NS_B" status
 	echo "status: exit $status, stdout '$output', stderr '$stderr'"
 	[ "$status" -eq 1 ]
 	[[ $output == *"traffic_control"*"(another layout at $PIN/traffic_control)"* ]]
@@ -119,13 +119,13 @@ map_ids() { # map_ids -> ids of the four pinned maps
 	wait_eq 5 "20 $((20 * PING4_FRAME))" ip_counts "$NS_A" "$B4" ingress "$IFX_A"
 
 	local before ctl_before old_ids progs_before
-	before=$(snapshot "$NS_A" "$TC_OLD_BIN")
+	before=$(snapshot "$NS_A" "$TFC_OLD_BIN")
 	ctl_before=$(control_counters)
 	old_ids=$(map_ids)
 	progs_before=$(old_in "$NS_A" status --json | jq -c '[.attachments[].prog_id]')
 	assert_eq "$(old_in "$NS_A" status --json | jq '.attachments | length')" 3 "attachments"
 
-	run --separate-stderr tc_in "$NS_A" attach --iface "$DEV_A" --attach-point tc-egress \
+	run --separate-stderr tfc_in "$NS_A" attach --iface "$DEV_A" --attach-point tc-egress \
 		--migrate
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
@@ -168,7 +168,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 		"25 $((25 * PING4_FRAME))" "flow carried and counting"
 
 	# Migrating again finds nothing to do.
-	run --separate-stderr tc_in "$NS_A" attach --iface "$DEV_A" --attach-point tc-egress \
+	run --separate-stderr tfc_in "$NS_A" attach --iface "$DEV_A" --attach-point tc-egress \
 		--migrate
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"nothing to migrate"* ]]
@@ -177,7 +177,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 
 our_filters() {
 	tc -n "$1" -j filter show dev "$2" "$3" 2>/dev/null |
-		jq '[.[]? | select((.options.prog.name // "") | test("^tc_(ingress|egress)$"))] | length'
+		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_(ingress|egress)$"))] | length'
 }
 
 # counting_from ADDR: B's ingress has counted a frame from ADDR
@@ -186,13 +186,13 @@ counting_from() {
 }
 
 @test "attach --migrate while a flood is counted: not one frame lost or doubled" {
-	[ -x "$TC_HELPERS/flood_send" ] || {
-		echo "missing $TC_HELPERS/flood_send" >&2
+	[ -x "$TFC_HELPERS/flood_send" ] || {
+		echo "missing $TFC_HELPERS/flood_send" >&2
 		return 1
 	}
 	old_attach "$NS_B" --iface "$DEV_B"
 	local frames=1000000 out=$BATS_TEST_TMPDIR/flood.out pid
-	timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
+	timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" "$B4" \
 		5000 6000 18 "$frames" >"$out" &
 	pid=$!
 	BG_PIDS+=("$pid")
@@ -203,7 +203,7 @@ counting_from() {
 	}
 	# ... the migration (to layout 2, a shared map of another size) runs
 	# under the flood, and the flood outlasts it.
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate \
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate \
 		--ip-map-type shared --ip-map-size 4096
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
@@ -224,28 +224,28 @@ counting_from() {
 
 # killed_migrate STEP: attach --migrate killed at STEP (exit 137)
 killed_migrate() {
-	TRAFFIC_COUNTER_TEST_KILL_AT=$1 run --separate-stderr tc_in "$NS_B" attach \
+	TRAFFIC_COUNTER_TEST_KILL_AT=$1 run --separate-stderr tfc_in "$NS_B" attach \
 		--iface "$DEV_B" --migrate --ip-map-size 2048
 	echo "migrate killed at $1: status $status, stderr '$stderr'"
 	assert_eq "$status" 137 "exit status of a migration killed at $1"
 }
 
 @test "attach --migrate killed at each step: plain attach refuses, --migrate finishes, nothing lost" {
-	[ -x "$TC_HELPERS/fill_ip_map" ] || {
-		echo "missing $TC_HELPERS/fill_ip_map" >&2
+	[ -x "$TFC_HELPERS/fill_ip_map" ] || {
+		echo "missing $TFC_HELPERS/fill_ip_map" >&2
 		return 1
 	}
 	local step
 	for step in staged repointed carried committing; do
 		echo "--- $step"
-		PIN="/sys/fs/bpf/tc-e2e-$TCE_ID-$step"
-		TCE_PINS+=("$PIN")
+		PIN="/sys/fs/bpf/tc-e2e-$TFCE_ID-$step"
+		TFCE_PINS+=("$PIN")
 		# Two attachments (so one is re-pointed before the kill at
 		# "repointed"), and 600 addresses: three batches to carry.
 		old_attach "$NS_B" --iface "$DEV_B"
 		old_attach "$NS_A" --iface "$DEV_A" --attach-point tc-ingress
 		local fill
-		fill=$("$TC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 600 999)
+		fill=$("$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 600 999)
 		ping4 10
 		wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 
@@ -254,11 +254,11 @@ killed_migrate() {
 		assert_eq "$(status_json "$NS_B" | jq .migration_interrupted)" true "status after $step"
 		# Counting goes on in the interrupted state, into old or new maps.
 		ping4 5
-		run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+		run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B"
 		assert_error_status 1
 		[[ $stderr == *"interrupted"*"--migrate"* ]]
 
-		run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate
+		run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate
 		echo "finish: exit $status, stderr '$stderr'"
 		[ "$status" -eq 0 ]
 		[ ! -e "$PIN/migrating" ]
@@ -278,8 +278,8 @@ killed_migrate() {
 			"filled addresses after $step"
 		ping4 1
 		wait_eq 5 "16 $((16 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
-		tc_in "$NS_A" detach --all >/dev/null
-		tc_in "$NS_B" detach --all --purge >/dev/null
+		tfc_in "$NS_A" detach --all >/dev/null
+		tfc_in "$NS_B" detach --all --purge >/dev/null
 		[ ! -e "$PIN" ]
 	done
 }
@@ -288,7 +288,7 @@ killed_migrate() {
 	old_attach "$NS_B" --iface "$DEV_B"
 	killed_migrate repointed
 	[ -d "$PIN/migrating" ]
-	run --separate-stderr tc_in "$NS_B" detach --all --purge
+	run --separate-stderr tfc_in "$NS_B" detach --all --purge
 	echo "purge: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[ ! -e "$PIN" ]
@@ -298,9 +298,9 @@ killed_migrate() {
 # ------------------------------------------------- same layout, new shape --
 
 @test "attach --migrate to another size and IP map type; too small is refused" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	local fill
-	fill=$("$TC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 3000 999)
+	fill=$("$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 3000 999)
 	ping4 7
 	wait_eq 5 "7 $((7 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	local before ids
@@ -308,18 +308,18 @@ killed_migrate() {
 	ids=$(map_ids)
 
 	# Without --migrate: refused, naming it.
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 8192
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 8192
 	assert_error_status 1
 	[[ $stderr == *"--migrate"* ]]
 	# Too small for the 3001 addresses: refused before anything changes.
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 1000 --migrate
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --ip-map-size 1000 --migrate
 	echo "too small: exit $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"3001 addresses"* ]]
 	assert_eq "$(map_ids)" "$ids" "maps untouched"
 	[ ! -e "$PIN/migrating" ]
 
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --migrate \
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate \
 		--ip-map-size 8192 --ip-map-type shared --flow-map-size 1024
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
@@ -341,13 +341,13 @@ killed_migrate() {
 	local config=$BATS_TEST_TMPDIR/traffic-counter.conf
 	printf 'ATTACH="%s:xdp"\nFLOW_MAP=yes\n' "$DEV_B" >"$config"
 
-	run --separate-stderr tc_in "$NS_B" apply --config "$config"
+	run --separate-stderr tfc_in "$NS_B" apply --config "$config"
 	echo "apply: exit $status, stderr '$stderr'"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"layout version 1"*"--migrate"* ]]
 
 	echo MIGRATE=yes >>"$config"
-	run --separate-stderr tc_in "$NS_B" apply --config "$config"
+	run --separate-stderr tfc_in "$NS_B" apply --config "$config"
 	echo "apply: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"migrated the maps"* ]]

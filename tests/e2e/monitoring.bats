@@ -35,7 +35,7 @@ setup() {
 
 teardown() {
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -133,7 +133,7 @@ EOF
 # serve_start: serve on SERVE_ADDR in the receiver namespace.
 serve_start() {
 	local log=$BATS_TEST_TMPDIR/serve.log i
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
 	SERVE_PID=$!
 	BG_PIDS+=("$SERVE_PID")
 	for ((i = 0; i < 100; i++)); do
@@ -244,10 +244,10 @@ EOF
 }
 
 @test "monitoring: every dashboard query and rule runs on Prometheus scraping serve" {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
 	ping4 5
 	ping6 3
 	raw nonip 2 # a per-reason statistic: non_ip

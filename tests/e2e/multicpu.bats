@@ -18,7 +18,7 @@ MC_SRC_X=198.18.1.11 # sender on the first CPU only
 MC_SRC_Y=198.18.1.12 # sender on the second CPU only
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	need_tools taskset bpftool
 	local -a cpus
 	mapfile -t cpus < <(online_cpus)
@@ -27,8 +27,8 @@ setup() {
 	fi
 	CPU_X=${cpus[0]}
 	CPU_Y=${cpus[1]}
-	[ -x "$TC_HELPERS/flood_send" ] || {
-		echo "missing $TC_HELPERS/flood_send (make build/tests/helpers/flood_send)" >&2
+	[ -x "$TFC_HELPERS/flood_send" ] || {
+		echo "missing $TFC_HELPERS/flood_send (make build/tests/helpers/flood_send)" >&2
 		return 1
 	}
 	make_bare_pair 2
@@ -38,7 +38,7 @@ setup() {
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # send_both SRC_X PAYLOAD_X SRC_Y PAYLOAD_Y: one flood_send per CPU, at the
@@ -47,10 +47,10 @@ teardown() {
 # their CPU throughout and overlapped in time.
 send_both() {
 	local tmp=$BATS_TEST_TMPDIR pid_x pid_y rc_x=0 rc_y=0
-	timeout 60 ip netns exec "$NS_A" taskset -c "$CPU_X" "$TC_HELPERS/flood_send" "$DEV_A" \
+	timeout 60 ip netns exec "$NS_A" taskset -c "$CPU_X" "$TFC_HELPERS/flood_send" "$DEV_A" \
 		"$MAC_B" "$1" "$MC_DST" 5000 6000 "$2" "$MC_FRAMES" >"$tmp/x.out" &
 	pid_x=$!
-	timeout 60 ip netns exec "$NS_A" taskset -c "$CPU_Y" "$TC_HELPERS/flood_send" "$DEV_A" \
+	timeout 60 ip netns exec "$NS_A" taskset -c "$CPU_Y" "$TFC_HELPERS/flood_send" "$DEV_A" \
 		"$MAC_B" "$3" "$MC_DST" 5000 6000 "$4" "$MC_FRAMES" >"$tmp/y.out" &
 	pid_y=$!
 	wait "$pid_x" || rc_x=$?
@@ -96,7 +96,7 @@ mc_case() {
 	else
 		ns=$NS_B dev=$DEV_B ifx=$IFX_B dir=ingress cdir=rx
 	fi
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" --enable-flow-map "$@"
 	status_json "$ns" | jq -c '.attachments'
 	if [ "$point" = xdp ] && [ "$(status_json "$ns" | jq -r '.attachments[0].mode')" = driver ]; then
 		l2drop=14 # veth's rx bytes leave out the Ethernet header with native XDP

@@ -19,19 +19,19 @@ ALL="$((KEEP + DROP)) $((KEEP * KEEP_LEN + DROP * DROP_LEN))"
 KEPT="$KEEP $((KEEP * KEEP_LEN))"
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
-	DROP_DIR="/sys/fs/bpf/tc-e2e-$TCE_ID-drop"
-	TCE_PINS+=("$DROP_DIR")
+	DROP_DIR="/sys/fs/bpf/tc-e2e-$TFCE_ID-drop"
+	TFCE_PINS+=("$DROP_DIR")
 	mkdir -p "$DROP_DIR"
-	[ -x "$TC_HELPERS/tc_drop" ] || {
-		echo "helper not found: $TC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
+	[ -x "$TFC_HELPERS/tc_drop" ] || {
+		echo "helper not found: $TFC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
 		return 1
 	}
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # side POINT: ns/dev/ifx/dir/key where POINT is attached, and hook (tc's
@@ -72,12 +72,12 @@ round() {
 }
 
 drop_tcx() { # drop_tcx [head]: the dropper as a TCX link, pinned at $DROP_DIR/link
-	nsenter --net="/run/netns/$ns" "$TC_HELPERS/tc_drop" tcx "$dev" "$hook" "$DROP_LEN" \
+	nsenter --net="/run/netns/$ns" "$TFC_HELPERS/tc_drop" tcx "$dev" "$hook" "$DROP_LEN" \
 		"$DROP_DIR/link" "$@"
 }
 
 drop_cls() { # drop_cls PRIO HANDLE: the dropper as a cls_bpf filter
-	nsenter --net="/run/netns/$ns" "$TC_HELPERS/tc_drop" cls "$dev" "$hook" "$DROP_LEN" "$@"
+	nsenter --net="/run/netns/$ns" "$TFC_HELPERS/tc_drop" cls "$dev" "$hook" "$DROP_LEN" "$@"
 }
 
 # only_dropper_left PRIO: our attachment gone, the dropper still attached
@@ -91,8 +91,8 @@ only_dropper_left() {
 			jq '[.[] | select(.options.prog.name == "tc_drop")] | length')" 1 \
 			"the dropper's filter on $dev $hook"
 		assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" |
-			jq '[.[] | select(.options.prog.name == "tc_ingress" or
-				.options.prog.name == "tc_egress")] | length')" 0 "our filters on $dev $hook"
+			jq '[.[] | select(.options.prog.name == "tfc_ingress" or
+				.options.prog.name == "tfc_egress")] | length')" 0 "our filters on $dev $hook"
 	else
 		bpftool link show pinned "$DROP_DIR/link"
 	fi
@@ -108,13 +108,13 @@ tcx_first_case() {
 	local ns dev ifx dir hook key
 	side "$1"
 	drop_tcx
-	tc_attach "$ns" --iface "$dev" --attach-point "$1"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$1"
 	assert_eq "$(status_json "$ns" | jq -r '.attachments[0].mode')" tcx "mode"
 	round "0 0" "$ALL"
 	# A re-attach replaces the program inside the link: same place in the chain.
-	tc_attach "$ns" --iface "$dev" --attach-point "$1"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$1"
 	round "$ALL" "$ALL"
-	tc_in "$ns" detach --iface "$dev" --attach-point "$1"
+	tfc_in "$ns" detach --iface "$dev" --attach-point "$1"
 	only_dropper_left ""
 }
 
@@ -132,7 +132,7 @@ tcx_first_case() {
 	kernel_has_tcx || skip "kernel $(uname -r) has no TCX (needs 6.6)"
 	local ns dev ifx dir hook key
 	side tc-ingress
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress
 	drop_tcx # appended: after us
 	round "0 0" "$ALL"
 	rm "$DROP_DIR/link" # the pin held the only reference: detached
@@ -146,10 +146,10 @@ tcx_first_case() {
 	local ns dev ifx dir hook key
 	side tc-ingress
 	drop_cls 1 1
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress
 	assert_eq "$(status_json "$ns" | jq -r '.attachments[0].mode')" tcx "mode"
 	round "0 0" "$ALL"
-	tc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
+	tfc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
 	only_dropper_left 1
 }
 
@@ -161,15 +161,15 @@ netlink_first_case() {
 	local ns dev ifx dir hook key
 	side "$1"
 	drop_cls 2 1
-	tc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
 	tc -n "$ns" filter show dev "$dev" "$hook"
 	round "0 0" "$ALL"
-	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tc_$hook" '
+	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tfc_$hook" '
 		.[] | select(.options.prog.name == $n) | "\(.pref) \(.options.handle)"')" \
 		"1 0x7c01" "our filter's prio and handle"
-	tc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
 	round "$ALL" "$ALL"
-	tc_in "$ns" detach --iface "$dev" --attach-point "$1"
+	tfc_in "$ns" detach --iface "$dev" --attach-point "$1"
 	only_dropper_left 2
 }
 
@@ -185,13 +185,13 @@ netlink_first_case() {
 	local ns dev ifx dir hook key
 	side tc-ingress
 	drop_cls 1 1
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	round "0 0" "$ALL"
 	# Another dropper of the same kind at prio 1, added after us: before us.
 	tc -n "$ns" filter del dev "$dev" ingress pref 1 handle 1 bpf
 	drop_cls 1 2
 	round "$ALL" "$KEPT"
-	tc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
+	tfc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
 	only_dropper_left 1
 }
 
@@ -203,23 +203,23 @@ netlink_first_case() {
 	tc -n "$ns" qdisc add dev "$dev" clsact
 	tc -n "$ns" filter add dev "$dev" ingress prio 1 protocol ip u32 \
 		match u16 "$((DROP_LEN - 14))" 0xffff at 2 classid 1:1
-	out=$(tc_in "$ns" attach --iface "$dev" --attach-point tc-ingress --tc-api netlink 2>&1)
+	out=$(tfc_in "$ns" attach --iface "$dev" --attach-point tc-ingress --tc-api netlink 2>&1)
 	echo "$out"
 	[[ $out == *"warning: $dev ingress: prio 1 holds tc filters of another kind"* ]] || {
 		echo "FAIL: no warning about prio 1" >&2
 		return 1
 	}
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '.[] | select(.options.prog.name == "tc_ingress") | .pref')" 31745 "our prio"
+		jq -r '.[] | select(.options.prog.name == "tfc_ingress") | .pref')" 31745 "our prio"
 	send_round
 	# The u32 filter accepted the 242-byte frames before we saw them.
 	wait_eq 5 "$KEPT" ip_counts "$ns" "$key" "$dir" "$ifx"
 	assert_eq "$ARRIVED" "$((KEEP + DROP))" "frames that reached the receiver"
 
 	tc -n "$ns" filter del dev "$dev" ingress pref 1
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '[.[] | select(.options.prog.name == "tc_ingress") | .pref] | join(" ")')" 1 \
+		jq -r '[.[] | select(.options.prog.name == "tfc_ingress") | .pref] | join(" ")')" 1 \
 		"our filters' prios after the move"
 	drop_cls 2 1
 	round "$KEPT" "$ALL"
@@ -229,7 +229,7 @@ netlink_first_case() {
 # (this build's filter moved there by hand).
 make_legacy_filter() {
 	local pin
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	if [ -n "$(tc -n "$ns" filter show dev "$dev" ingress pref 1)" ]; then
 		pin=$(link_pins)
 		nsenter --net="/run/netns/$ns" tc filter add dev "$dev" ingress pref 31745 \
@@ -249,12 +249,12 @@ make_legacy_filter() {
 		"status of the old filter"
 	round "0 0" "$KEPT" # at 0x7c01 it ran after the prio 2 dropper
 
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '[.[] | select(.options.prog.name == "tc_ingress") | .pref] | join(" ")')" 1 \
+		jq -r '[.[] | select(.options.prog.name == "tfc_ingress") | .pref] | join(" ")')" 1 \
 		"our filters' prios after re-attach"
 	round "$KEPT" "$ALL"
-	tc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
+	tfc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
 	only_dropper_left 2
 }
 
@@ -262,7 +262,7 @@ make_legacy_filter() {
 	local ns dev ifx dir hook key
 	side tc-ingress
 	make_legacy_filter
-	tc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
+	tfc_in "$ns" detach --iface "$dev" --attach-point tc-ingress
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress | jq length)" 0 \
 		"filters left on $dev ingress"
 	assert_eq "$(link_pins)" "" "link pins left"

@@ -14,7 +14,7 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
 	need_tools unshare setpriv
 	OUT=$BATS_TEST_TMPDIR/steps
@@ -22,7 +22,7 @@ setup() {
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 	[ -z "${PRIV_TMP:-}" ] || rm -rf "$PRIV_TMP"
 }
 
@@ -38,7 +38,7 @@ teardown() {
 own_bpffs() {
 	local mode=$1 plan=$2
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	PIN=$PIN TC_BIN=$TC_BIN NS_A=$NS_A NS_B=$NS_B DEV_A=$DEV_A DEV_B=$DEV_B A4=$A4 B4=$B4 \
+	PIN=$PIN TFC_BIN=$TFC_BIN NS_A=$NS_A NS_B=$NS_B DEV_A=$DEV_A DEV_B=$DEV_B A4=$A4 B4=$B4 \
 		timeout 600 unshare --mount --propagation private bash -c '
 		mode=$1 out=$2 plan=$3
 		opts=()
@@ -56,13 +56,13 @@ own_bpffs() {
 			case $who in
 			sh) bash -c "$rest" >"$out/$n.out" 2>"$out/$n.err" || rc=$? ;;
 			root)
-				"${limit[@]}" nsenter --net="/run/netns/$NS_B" "$TC_BIN" "${args[@]}" \
+				"${limit[@]}" nsenter --net="/run/netns/$NS_B" "$TFC_BIN" "${args[@]}" \
 					--pin-dir "$PIN" >"$out/$n.out" 2>"$out/$n.err" || rc=$?
 				;;
 			nobody)
 				"${limit[@]}" nsenter --net="/run/netns/$NS_B" setpriv --reuid=65534 \
 					--regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-					"$TC_BIN" "${args[@]}" --pin-dir "$PIN" >"$out/$n.out" \
+					"$TFC_BIN" "${args[@]}" --pin-dir "$PIN" >"$out/$n.out" \
 					2>"$out/$n.err" || rc=$?
 				;;
 			*)
@@ -273,7 +273,7 @@ pins_and_commands() {
 		"export-ipfix --collector 127.0.0.1:4739")
 	# shellcheck disable=SC2016 # expanded inside the namespace
 	plan="root attach --iface $DEV_B
-sh timeout 60 nsenter --net=/run/netns/\$NS_B \$TC_BIN attach --iface \$DEV_B --attach-point tc-egress --tc-api netlink --pin-dir \$PIN
+sh timeout 60 nsenter --net=/run/netns/\$NS_B \$TFC_BIN attach --iface \$DEV_B --attach-point tc-egress --tc-api netlink --pin-dir \$PIN
 sh timeout 30 ip netns exec \$NS_A ping -q -n -c 2 -s 56 -i 0.01 -W 2 \$B4
 sh stat -c '%n %F %a %U %G' \$PIN \$PIN/links; find \$PIN -mindepth 1 -not -type d -exec stat -c '%a %U %G' {} +
 "

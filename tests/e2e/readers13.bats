@@ -8,7 +8,7 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	command -v curl >/dev/null || {
 		echo "missing tool: curl (scripts/check-deps.sh --install)" >&2
 		return 1
@@ -26,11 +26,11 @@ teardown() {
 		done
 		kill -KILL "$SERVE_PID" 2>/dev/null || true
 	fi
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # status_text NS: the text view, stdout only.
-status_text() { tc_in "$1" status; }
+status_text() { tfc_in "$1" status; }
 
 # section TEXT TITLE: the lines of one status section, up to the next blank.
 section() {
@@ -38,7 +38,7 @@ section() {
 }
 
 @test "status: l4_truncated and ipv6_ext_limit are remarks on counted frames, not uncounted" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	raw l4-trunc 3 "$A4" "$B4"
 	raw nonip 2
 	wait_eq 5 "3" eval "status_json $NS_B | jq -r '.stats.l4_truncated.packets'"
@@ -75,7 +75,7 @@ section() {
 }
 
 @test "status: the text view shows the per-interface statistics, non-zero rows only" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	raw nonip 4
 	local len_nonip=$RAW_LEN
 	raw ipv4-trunc 1 "$A4" "$B4"
@@ -100,7 +100,7 @@ section() {
 }
 
 @test "dump-maps: flow entries have first_seen and last_seen as RFC 3339 UTC wall-clock times" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
 	local t0 t1 row first last csv
 	t0=$(date -u +%s)
 	udp "$B4" 5000 40000 3 100
@@ -122,14 +122,14 @@ section() {
 	# Raw monotonic nanoseconds stay under their names.
 	assert_eq "$(jq -r '(.first_seen_ns | type) + " " + (.last_seen_ns | type)' <<<"$row")" \
 		"number number" "raw times"
-	csv=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -1)
+	csv=$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --csv | head -1)
 	assert_eq "${csv##*,tcp_flags,}" "first_seen,last_seen" "CSV header ends"
 }
 
 # serve_bg LOG: serve in B on a free loopback port until it logs its URL.
 serve_bg() {
 	local i
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
 		>"$1" 2>&1 3>&- &
 	SERVE_PID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -149,7 +149,7 @@ ip_entries() {
 }
 
 @test "a full IP map is said: status text, and serve once when it fills and once when it stops" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
 	add_sources 5
 	local log=$BATS_TEST_TMPDIR/serve.log src text
 	serve_bg "$log"
@@ -159,7 +159,7 @@ ip_entries() {
 		timeout 10 ip netns exec "$NS_A" ping -q -n -c 1 -W 2 -I "$src" "$B4" >/dev/null
 	done
 	wait_eq 5 4 ip_entries "$NS_B"
-	text=$(tc_in "$NS_B" status)
+	text=$(tfc_in "$NS_B" status)
 	grep -qx "IP map full: 4 of 4 entries; new addresses go to ip_map_full (see --ip-map-size, attach --migrate)" <<<"$text" || {
 		echo "FAIL: status does not say the IP map is full: $text" >&2
 		return 1
@@ -171,11 +171,11 @@ ip_entries() {
 		echo "FAIL: serve's line: $(cat "$log")" >&2
 		return 1
 	}
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --migrate --ip-map-size 64
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --migrate --ip-map-size 64
 	scrape
 	scrape
 	assert_eq "$(grep -c 'IP map no longer full: 4 of 64 entries' "$log")" 1 "'no longer full' lines: $(cat "$log")"
-	text=$(tc_in "$NS_B" status)
+	text=$(tfc_in "$NS_B" status)
 	if grep -q "^IP map full" <<<"$text"; then
 		echo "FAIL: status still says full: $text" >&2
 		return 1
@@ -183,7 +183,7 @@ ip_entries() {
 }
 
 @test "dump-maps and top: --address, --exclude-link-local and --exclude-multicast filter the display only" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --enable-flow-map
 	add_sources 1
 	local src=${EXTRA_SOURCES[0]}
 	# Frames from a link-local and a multicast source are counted as any other.
@@ -193,30 +193,30 @@ ip_entries() {
 	ping4 1
 	wait_eq 5 4 eval "dump_ip_json $NS_B | jq length"
 	local got
-	got=$(tc_in "$NS_B" dump-maps --json --address "$src/32" | jq -r '[.[].ip] | join(" ")')
+	got=$(tfc_in "$NS_B" dump-maps --json --address "$src/32" | jq -r '[.[].ip] | join(" ")')
 	assert_eq "$got" "$src" "dump-maps --address $src/32"
-	got=$(tc_in "$NS_B" dump-maps --json --address 198.18.0.0/24 --sort ip | jq -r '[.[].ip] | join(" ")')
+	got=$(tfc_in "$NS_B" dump-maps --json --address 198.18.0.0/24 --sort ip | jq -r '[.[].ip] | join(" ")')
 	assert_eq "$got" "$A4 $src" "dump-maps --address 198.18.0.0/24"
-	got=$(tc_in "$NS_B" dump-maps --json --exclude-link-local --sort ip | jq -r '[.[].ip] | join(" ")')
+	got=$(tfc_in "$NS_B" dump-maps --json --exclude-link-local --sort ip | jq -r '[.[].ip] | join(" ")')
 	assert_eq "$got" "$A4 $src 224.0.0.9" "dump-maps --exclude-link-local"
-	got=$(tc_in "$NS_B" dump-maps --csv --exclude-link-local --exclude-multicast --sort ip |
+	got=$(tfc_in "$NS_B" dump-maps --csv --exclude-link-local --exclude-multicast --sort ip |
 		cut -d, -f1 | tr '\n' ' ')
 	assert_eq "$got" "ip $A4 $src " "dump-maps --csv --exclude-link-local --exclude-multicast"
-	got=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --exclude-multicast |
+	got=$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --exclude-multicast |
 		jq -r '[.[].src] | sort | join(" ")')
 	assert_eq "$got" "169.254.7.7 $A4 $src" "flow dump --exclude-multicast"
-	got=$(tc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --address "$B4" |
+	got=$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_flow" --json --address "$B4" |
 		jq length)
 	assert_eq "$got" 4 "flows with the destination under --address $B4"
 	# top's plain report: only the rows under the prefix.
-	got=$(tc_in "$NS_B" top --once --interval 0.1 --exact --address 169.254.0.0/16 |
+	got=$(tfc_in "$NS_B" top --once --interval 0.1 --exact --address 169.254.0.0/16 |
 		awk '$1 ~ /^[0-9]/ { print $1 }')
 	assert_eq "$got" "169.254.7.7" "top --address 169.254.0.0/16"
-	got=$(tc_in "$NS_B" top --once --interval 0.1 --exact --exclude-link-local --exclude-multicast |
+	got=$(tfc_in "$NS_B" top --once --interval 0.1 --exact --exclude-link-local --exclude-multicast |
 		awk '$1 ~ /^[0-9]/ { print $1 }' | sort | tr '\n' ' ')
 	assert_eq "$got" "$A4 $src " "top --exclude-link-local --exclude-multicast"
 	# The counting is unchanged: the map still holds all four.
 	assert_eq "$(dump_ip_json "$NS_B" | jq length)" 4 "IP map entries"
-	run --separate-stderr tc_in "$NS_B" dump-maps --address 198.18.0.0/33
+	run --separate-stderr tfc_in "$NS_B" dump-maps --address 198.18.0.0/33
 	assert_usage_error
 }

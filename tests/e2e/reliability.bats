@@ -10,7 +10,7 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
 	BG_PIDS=()
 	LOCK_FD=
@@ -25,7 +25,7 @@ teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 	[ -z "${LOCK_FD:-}" ] || exec {LOCK_FD}<&-
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # side POINT: ns/dev/ifx/dir/key of where POINT counts the sender's pings.
@@ -45,7 +45,7 @@ xdp_prog_on() { # xdp_prog_on NS DEV -> id of the XDP program on DEV, or "none"
 # our programs on that hook
 our_filters() {
 	tc -n "$1" -j filter show dev "$2" "$3" 2>/dev/null |
-		jq '[.[]? | select((.options.prog.name // "") | test("^tc_(ingress|egress)$"))] | length'
+		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_(ingress|egress)$"))] | length'
 }
 
 # hook_pin POINT API -> the link pin attach makes for POINT on $dev in $ns
@@ -99,18 +99,18 @@ pings_not_counted() {
 # the hook, asked of the kernel (BPF_PROG_QUERY, through tc_drop query):
 # bpftool 7.1 shows a TCX link as "type 11", with no device.
 tcx_progs() {
-	[ -x "$TC_HELPERS/tc_drop" ] || {
-		echo "helper not found: $TC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
+	[ -x "$TFC_HELPERS/tc_drop" ] || {
+		echo "helper not found: $TFC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
 		return 1
 	}
-	nsenter --net="/run/netns/$1" "$TC_HELPERS/tc_drop" query "$2" "$3"
+	nsenter --net="/run/netns/$1" "$TFC_HELPERS/tc_drop" query "$2" "$3"
 }
 
 # our_tcx NS DEV ingress|egress -> how many of our programs TCX runs there
 our_tcx() {
 	local progs
 	progs=$(tcx_progs "$@") || return 1
-	grep -cE '^[0-9]+ tc_(ingress|egress)$' <<<"$progs" || true
+	grep -cE '^[0-9]+ tfc_(ingress|egress)$' <<<"$progs" || true
 }
 
 # hook_seen POINT API -> how many programs of ours the kernel runs on the
@@ -140,7 +140,7 @@ hook_seen() {
 killed_attach() {
 	local step=$1 point=$2
 	shift 2
-	TRAFFIC_COUNTER_TEST_KILL_AT=$step run --separate-stderr tc_in "$ns" attach --iface "$dev" \
+	TRAFFIC_COUNTER_TEST_KILL_AT=$step run --separate-stderr tfc_in "$ns" attach --iface "$dev" \
 		--attach-point "$point" "$@"
 	echo "attach killed at $step: status $status, stderr '$stderr'"
 	assert_eq "$status" 137 "exit status of an attach killed at $step (SIGKILL)"
@@ -164,9 +164,9 @@ fault_first_attach() {
 	[ "$point" = xdp ] || args=(--tc-api "$api")
 	pin=$(hook_pin "$point" "$api")
 
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	pings_count 3 0
-	run --separate-stderr tc_in "$ns" detach --iface "$dev" --attach-point "$point"
+	run --separate-stderr tfc_in "$ns" detach --iface "$dev" --attach-point "$point"
 	[ "$status" -eq 0 ]
 	assert_eq "$(link_pins)" "" "link pins after detach"
 
@@ -195,7 +195,7 @@ fault_first_attach() {
 	[ "$want" != nothing ] || before=3
 
 	# The same attach again recovers: attached, pinned, listed, counting once.
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	[ -e "$pin" ] || {
 		echo "FAIL: no link pin $pin after the recovering attach" >&2
 		find "$PIN" >&2
@@ -206,7 +206,7 @@ fault_first_attach() {
 	pings_count 2 "$before"
 
 	mapfile -t PROG_IDS < <(prog_ids "$ns")
-	run --separate-stderr tc_in "$ns" detach --iface "$dev" --attach-point "$point"
+	run --separate-stderr tfc_in "$ns" detach --iface "$dev" --attach-point "$point"
 	echo "detach: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	nothing_attached "$ns" "$dev"
@@ -220,13 +220,13 @@ fault_reattach() {
 	local step=$1 point=$2 api=$3 ns dev ifx dir key args=()
 	side "$point"
 	[ "$point" = xdp ] || args=(--tc-api "$api")
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	pings_count 3 0
 
 	if [ "$step" = linked ] && [ "$api" != netlink ]; then
 		# Replacing the program of a pinned link is one bpf_link_update: there
 		# is no "linked but not pinned" moment, so the attach completes.
-		TRAFFIC_COUNTER_TEST_KILL_AT=$step run --separate-stderr tc_in "$ns" attach \
+		TRAFFIC_COUNTER_TEST_KILL_AT=$step run --separate-stderr tfc_in "$ns" attach \
 			--iface "$dev" --attach-point "$point" "${args[@]}"
 		echo "attach with a fault at $step: status $status, stderr '$stderr'"
 		[ "$status" -eq 0 ]
@@ -243,11 +243,11 @@ fault_reattach() {
 	assert_eq "$(hook_seen "$point" "$api")" 1 "programs of ours on the hook after the fault"
 	pings_count 2 3
 
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	assert_eq "$(attachments_on "$ns" "$dev" "$point")" 1 "attachments after recovery"
 	pings_count 2 5
 	# From scratch for the next step.
-	run --separate-stderr tc_in "$ns" detach --all --purge
+	run --separate-stderr tfc_in "$ns" detach --all --purge
 	[ "$status" -eq 0 ]
 	nothing_attached "$ns" "$dev"
 	map_pins_absent
@@ -301,13 +301,13 @@ fault_reattach() {
 	pings_count 2 0
 
 	# The operator's next step is the plain attach (auto: TCX on this kernel).
-	tc_attach "$ns" --iface "$dev" --attach-point tc-ingress
+	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress
 	status_json "$ns" | jq -c .attachments
 	tc -n "$ns" filter show dev "$dev" ingress
 	# Exactly one program of ours on the hook: every ping counted once.
 	assert_eq "$(hook_seen tc-ingress tcx)" 1 "programs of ours on the hook after attach"
 	pings_count 2 2
-	run --separate-stderr tc_in "$ns" detach --all --purge
+	run --separate-stderr tfc_in "$ns" detach --all --purge
 	echo "detach --all --purge: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(our_filters "$ns" "$dev" ingress)" 0 "cls_bpf filters of ours after detach --all"
@@ -359,10 +359,10 @@ race() {
 	# Started as plain commands so their pids are timeout's: teardown kills
 	# them if the test fails before waiting (timeout passes the signal on).
 	local p1 p2 rcs=()
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_BIN" attach --pin-dir "$PIN" "${a1[@]}" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_BIN" attach --pin-dir "$PIN" "${a1[@]}" \
 		>"$d/out1" 2>"$d/err1" &
 	p1=$!
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TC_BIN" attach --pin-dir "$PIN" "${a2[@]}" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_BIN" attach --pin-dir "$PIN" "${a2[@]}" \
 		>"$d/out2" 2>"$d/err2" &
 	p2=$!
 	BG_PIDS+=("$p1" "$p2")
@@ -409,7 +409,7 @@ race() {
 	for round in 1 2 3 4 5 6; do
 		# Rounds 1 and 4 start from nothing (no maps: both would create them).
 		if [ "$round" = 4 ]; then
-			run --separate-stderr tc_in "$ns" detach --all --purge
+			run --separate-stderr tfc_in "$ns" detach --all --purge
 			[ "$status" -eq 0 ]
 			map_pins_absent
 			packets=0
@@ -427,7 +427,7 @@ race() {
 	# Two different hooks at once: each attaches or loses the lock, never
 	# half; what won is what status lists.
 	ns=$NS_B dev=$DEV_B
-	run --separate-stderr tc_in "$ns" detach --all
+	run --separate-stderr tfc_in "$ns" detach --all
 	echo "detach --all: exit $status, stdout '$output', stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$output" "" "detach --all's stdout"
@@ -463,7 +463,7 @@ race() {
 @test "the pin dir lock: attach and detach held off while it is taken, all or nothing; then they run" {
 	local ns dev ifx dir key prog link st cmd
 	side xdp
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
 	prog=$(xdp_prog_on "$ns" "$dev")
 	link=$(link_pins)
@@ -480,7 +480,7 @@ race() {
 		detach) set -- detach --iface "$dev" ;;
 		detach-all) set -- detach --all --purge ;;
 		esac
-		run --separate-stderr tc_in "$ns" "$@"
+		run --separate-stderr tfc_in "$ns" "$@"
 		echo "$* with the lock taken: exit $status, stderr '$stderr'"
 		assert_error_status 1
 		assert_eq "$stderr" "$msg" "what $* says with the lock taken"
@@ -494,13 +494,13 @@ race() {
 	# Released: each runs.
 	exec {LOCK_FD}<&-
 	LOCK_FD=
-	run --separate-stderr tc_in "$ns" attach --iface "$dev"
+	run --separate-stderr tfc_in "$ns" attach --iface "$dev"
 	echo "attach after the lock went: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(attachments_on "$ns" "$dev" xdp)" 1 "attachments after attach"
 	pings_count 1 3
 	mapfile -t PROG_IDS < <(prog_ids "$ns")
-	run --separate-stderr tc_in "$ns" detach --iface "$dev"
+	run --separate-stderr tfc_in "$ns" detach --iface "$dev"
 	echo "detach after the lock went: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$stderr" "detached xdp from $dev" "what detach says"
@@ -537,12 +537,12 @@ iface_deleted() {
 	local point=$1 api=$2 ns dev ifx dir key args=() st
 	side "$point"
 	[ "$point" = xdp ] || args=(--tc-api "$api")
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	pings_count 2 0
 	local old_ifx=$ifx
 	ip -n "$ns" link del "$dev"
 
-	run --separate-stderr tc_in "$ns" status --json
+	run --separate-stderr tfc_in "$ns" status --json
 	echo "status after the device went: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	st=$output
@@ -551,14 +551,14 @@ iface_deleted() {
 	assert_eq "$(jq '.attachments | length' <<<"$st")" 1 "attachments listed"
 	assert_eq "$(jq -r '.attachments[0] | "\(.ifindex) \(.ifname) \(.attach_point)"' <<<"$st")" \
 		"0 (gone) $point" "the attachment of the deleted device"
-	run --separate-stderr tc_in "$ns" status
+	run --separate-stderr tfc_in "$ns" status
 	[ "$status" -eq 0 ]
 	[[ $output == *"(gone)"* ]]
 	# The counters of the old device stay in the maps.
 	assert_eq "$(ip_counts "$ns" "$key" "$dir" "$old_ifx")" "2 $((2 * PING4_FRAME))" \
 		"counts of the deleted device"
 
-	run --separate-stderr tc_in "$ns" detach --all
+	run --separate-stderr tfc_in "$ns" detach --all
 	echo "detach --all: exit $status, stdout '$output', stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	assert_eq "$stderr" "detached $point from (gone)" "what detach --all says"
@@ -567,7 +567,7 @@ iface_deleted() {
 
 	recreate_pair
 	side "$point"
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	assert_eq "$(status_json "$ns" | jq -r '.attachments[] | "\(.ifname) \(.ifindex)"')" \
 		"$dev $ifx" "attachment on the new device"
 	local before=0
@@ -596,7 +596,7 @@ link_pin_removed() {
 	side "$point"
 	[ "$point" = xdp ] || args=(--tc-api "$api")
 	pin=$(hook_pin "$point" "$api")
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	pings_count 2 0
 	[ -e "$pin" ]
 	rm "$pin"
@@ -615,7 +615,7 @@ link_pin_removed() {
 		pings_not_counted 2 2
 	fi
 
-	run --separate-stderr tc_in "$ns" detach --iface "$dev" --attach-point "$point"
+	run --separate-stderr tfc_in "$ns" detach --iface "$dev" --attach-point "$point"
 	echo "detach without the pin: exit $status, stderr '$stderr'"
 	if [ "$api" = netlink ]; then
 		# detach still finds our filter by its place and program, and removes it.
@@ -627,12 +627,12 @@ link_pin_removed() {
 	fi
 
 	# The way back: attach again.
-	tc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
+	tfc_attach "$ns" --iface "$dev" --attach-point "$point" "${args[@]}"
 	[ -e "$pin" ]
 	assert_eq "$(attachments_on "$ns" "$dev" "$point")" 1 "attachments after attach"
 	assert_eq "$(hook_seen "$point" "$api")" 1 "programs of ours on the hook after attach"
 	pings_count 2 "$((2 + counting))"
-	run --separate-stderr tc_in "$ns" detach --all
+	run --separate-stderr tfc_in "$ns" detach --all
 	[ "$status" -eq 0 ]
 	nothing_attached "$ns" "$dev"
 }
@@ -653,17 +653,17 @@ link_pin_removed() {
 @test "map pin removed by hand: dump-maps and status exit 1 naming it, attach re-pins" {
 	local ns dev ifx dir key
 	side xdp
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
 	rm "$PIN/traffic_counters_ip"
 
-	run --separate-stderr tc_in "$ns" dump-maps
+	run --separate-stderr tfc_in "$ns" dump-maps
 	echo "dump-maps: exit $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"$PIN/traffic_counters_ip"* ]]
 
 	# status prints the rest, names what is missing once, and exits 1.
-	run --separate-stderr tc_in "$ns" status --json
+	run --separate-stderr tfc_in "$ns" status --json
 	echo "status: exit $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"$PIN: traffic_counters_ip: not pinned"* ]]
@@ -674,7 +674,7 @@ link_pin_removed() {
 
 	# The way back: attach again pins a new IP map (the old counters went
 	# with the pin) and the program counts into it.
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	map_pins_present
 	assert_eq "$(status_json "$ns" | jq '.attachments | length')" 1 "attachments after attach"
 	pings_count 2 0
@@ -704,7 +704,7 @@ in_unmounted_bpffs() {
 @test "bpffs unmounted (private mount namespace): one line, exit 1, the machine's pins untouched" {
 	local ns dev ifx dir key o="$BATS_TEST_TMPDIR/um" rc err
 	side xdp
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
 
 	local cmd
@@ -715,7 +715,7 @@ in_unmounted_bpffs() {
 		set) set -- set --enable-flow-map ;;
 		*) set -- "$cmd" ;;
 		esac
-		in_unmounted_bpffs "$o-$cmd" timeout 60 nsenter --net="/run/netns/$ns" "$TC_BIN" "$1" \
+		in_unmounted_bpffs "$o-$cmd" timeout 60 nsenter --net="/run/netns/$ns" "$TFC_BIN" "$1" \
 			--pin-dir "$PIN" "${@:2}"
 		rc=$(cat "$o-$cmd.rc")
 		err=$(cat "$o-$cmd.err")
@@ -747,14 +747,14 @@ in_unmounted_bpffs() {
 			>/dev/null
 		ip -n "$2" -j link show "$4" >"$5/attached.json"
 		umount "$1"
-	' _ "$o/bpf" "$ns" "$TC_BIN" "$dev" "$o"
+	' _ "$o/bpf" "$ns" "$TFC_BIN" "$dev" "$o"
 	jq -c '.[0].xdp' "$o/attached.json"
 	[ "$(jq -r '.[0].xdp.prog.id // "none"' "$o/attached.json")" != none ]
 	# The last pin went with the mount: the link, and with it the program.
 	wait_eq 5 none xdp_prog_on "$ns" "$dev"
 	nothing_attached "$ns" "$dev"
 	# Attaching again starts from empty maps.
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
 }
 
@@ -763,16 +763,16 @@ in_unmounted_bpffs() {
 @test "a control map of another layout version: attach refuses naming both, nothing attached" {
 	local ns dev ifx dir key
 	side xdp
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
-	run --separate-stderr tc_in "$ns" detach --all
+	run --separate-stderr tfc_in "$ns" detach --all
 	[ "$status" -eq 0 ]
 
 	local ctl="$PIN/traffic_control" val ours new
 	val=$(bpftool -j map lookup pinned "$ctl" key hex 00 00 00 00 | jq -r '.value | join(" ")')
 	echo "control value: $val"
 	read -ra bytes <<<"$val"
-	assert_eq "${#bytes[@]}" 64 "bytes in struct tc_control"
+	assert_eq "${#bytes[@]}" 64 "bytes in struct tfc_control"
 	ours=$((bytes[4] | bytes[5] << 8 | bytes[6] << 16 | bytes[7] << 24))
 	new=$((ours + 41))
 	bytes[4]=$(printf '0x%02x' "$new")
@@ -781,7 +781,7 @@ in_unmounted_bpffs() {
 
 	local point
 	for point in xdp tc-ingress tc-egress; do
-		run --separate-stderr tc_in "$ns" attach --iface "$dev" --attach-point "$point"
+		run --separate-stderr tfc_in "$ns" attach --iface "$dev" --attach-point "$point"
 		echo "attach $point: exit $status, stderr '$stderr'"
 		assert_error_status 1
 		[[ $stderr == *"version $new"* && $stderr == *"version $ours"* ]] || {
@@ -799,18 +799,18 @@ in_unmounted_bpffs() {
 		"$(printf '0x%02x' "$new")" "layout version in the control map"
 
 	# The way out the message gives: purge, and attach makes new maps.
-	run --separate-stderr tc_in "$ns" detach --all --purge
+	run --separate-stderr tfc_in "$ns" detach --all --purge
 	[ "$status" -eq 0 ]
-	tc_attach "$ns" --iface "$dev"
+	tfc_attach "$ns" --iface "$dev"
 	pings_count 2 0
 }
 
 # ---------------------------------------------------------------- valgrind --
 
-# A binary valgrind can run: TC_VALGRIND_BIN, or TC_BIN unless it is built
+# A binary valgrind can run: TFC_VALGRIND_BIN, or TFC_BIN unless it is built
 # with ASan, or build/traffic-counter.
 valgrind_bin() {
-	local b=${TC_VALGRIND_BIN:-$TC_BIN}
+	local b=${TFC_VALGRIND_BIN:-$TFC_BIN}
 	if grep -qa __asan_init "$b"; then
 		b=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/traffic-counter
 	fi
@@ -821,11 +821,11 @@ valgrind_bin() {
 	command -v valgrind >/dev/null || skip "valgrind not installed (scripts/check-deps.sh --install)"
 	local vbin
 	vbin=$(valgrind_bin) || skip "no binary without ASan for valgrind (make build)"
-	[ -x "$TC_HELPERS/fill_ip_map" ] || skip "no $TC_HELPERS/fill_ip_map (make $TC_HELPERS/fill_ip_map)"
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	[ -x "$TFC_HELPERS/fill_ip_map" ] || skip "no $TFC_HELPERS/fill_ip_map (make $TFC_HELPERS/fill_ip_map)"
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	# One flow; its IP entry (198.18.0.1) is then overwritten by entry 1.
 	ping4 2
-	"$TC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 30000 "$IFX_B"
+	"$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 30000 "$IFX_B"
 	local args log
 	for args in "dump-maps --json" "status --json" "dump-maps --pin $PIN/traffic_counters_flow --json" \
 		"dump-maps --csv --sort ip --top 100"; do

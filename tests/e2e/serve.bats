@@ -17,7 +17,7 @@ ODD_DEV='tc"e\2'
 ODD_NET=198.19.0
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	local tool
 	for tool in curl prometheus promtool ab setpriv unshare; do
 		command -v "$tool" >/dev/null || {
@@ -35,7 +35,7 @@ teardown() {
 	for i in ${TMP_DIRS[@]+"${TMP_DIRS[@]}"}; do
 		rm -rf "$i"
 	done
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -50,7 +50,7 @@ curl_b() { in_b curl -sS --max-time 20 "$@"; }
 serve_bg() {
 	local log=$1
 	shift
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
 	SERVE_PID=$!
 	BG_PIDS+=("$SERVE_PID")
 	wait_serving "$log"
@@ -110,8 +110,8 @@ odd_device() {
 	ip -n "$NS_B" neigh add "$ODD_NET.5" lladdr 02:00:00:00:00:05 dev "$ODD_DEV" nud permanent
 	ip -n "$NS_B" link set tce-odd-peer up
 	ip -n "$NS_B" link set "$ODD_DEV" up
-	tc_attach "$NS_B" --iface "$ODD_DEV" --attach-point tc-egress
-	timeout 30 ip netns exec "$NS_B" "$TC_HELPERS/udp_send" "$ODD_NET.5" 9 4000 3 10 200 \
+	tfc_attach "$NS_B" --iface "$ODD_DEV" --attach-point tc-egress
+	timeout 30 ip netns exec "$NS_B" "$TFC_HELPERS/udp_send" "$ODD_NET.5" 9 4000 3 10 200 \
 		>/dev/null
 }
 
@@ -119,8 +119,8 @@ odd_device() {
 # and tc-egress (the replies), plus the odd device; waits until counted.
 known_traffic() {
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B"
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
 	odd_device
 	ping4 5
 	ping6 3
@@ -255,7 +255,7 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 @test "serve: --max-series bounds the series, totals equal the maps', every series only grows" {
 	make_pair nov6
 	add_sources 12
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	local src
 	for src in "$A4" "${EXTRA_SOURCES[@]}"; do
 		ping4 1 -I "$src"
@@ -300,7 +300,7 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 @test "serve: bad requests are refused, and the server keeps serving" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
 	local u=$SERVE_URL big
 	assert_eq "$(http_code "$u/nope")" 404 "unknown path"
@@ -334,8 +334,8 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 	# IPv4 only: an MLD report landing mid-run would add a series, and with
 	# it memory that is not a leak.
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B"
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
 	ping4 5
 	wait_eq 5 "5 $((5 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
@@ -376,7 +376,7 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 	nsenter --net="/run/netns/$NS_B" unshare --mount --propagation private sh -c \
 		'mount --bind -o ro "$1" "$2" && exec setpriv --reuid=65534 --regid=65534 \
 			--clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-			"$3" serve --pin-dir "$2"' sh "$PIN" "$ro" "$TC_BIN" >"$log" 2>&1 3>&- &
+			"$3" serve --pin-dir "$2"' sh "$PIN" "$ro" "$TFC_BIN" >"$log" 2>&1 3>&- &
 	SERVE_PID=$!
 	BG_PIDS+=("$SERVE_PID")
 	wait_serving "$log"
@@ -392,19 +392,19 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 		--propagation private sh -c 'mount --bind -o ro "$1" "$2" && exec setpriv \
 			--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 			--bounding-set=-all "$3" serve --pin-dir "$2" --listen 127.0.0.1:0' \
-		sh "$PIN" "$ro" "$TC_BIN"
+		sh "$PIN" "$ro" "$TFC_BIN"
 	assert_error_status 1
 	[[ $stderr == *"Permission denied"*"read permission on the pin"* ]]
 }
 
 @test "serve: clear errors for a taken port, missing pins and bad options" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	serve_bg "$BATS_TEST_TMPDIR/serve.log"
-	run --separate-stderr tc_in "$NS_B" serve
+	run --separate-stderr tfc_in "$NS_B" serve
 	assert_error_status 1
 	[[ $stderr == *"127.0.0.1:10437"*"already in use"* ]]
-	run --separate-stderr tc_in_pin "$PIN-missing" "$NS_B" serve --listen 127.0.0.1:0
+	run --separate-stderr tfc_in_pin "$PIN-missing" "$NS_B" serve --listen 127.0.0.1:0
 	assert_error_status 1
 	[[ $stderr == *"no map pinned at $PIN-missing/traffic_counters_ip"* ]]
 	local bad
@@ -412,7 +412,7 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 		"--max-series -1" "--max-series lots" "--aggregate-prefix 33" \
 		"--aggregate-prefix 24,129" "--no-such-option"; do
 		# shellcheck disable=SC2086 # split on purpose
-		run --separate-stderr tc_in "$NS_B" serve $bad
+		run --separate-stderr tfc_in "$NS_B" serve $bad
 		echo "serve $bad: $status $stderr"
 		assert_usage_error
 	done
@@ -445,9 +445,9 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 @test "serve: /metrics with 65536 IP entries (timing printed)" {
 	make_pair nov6
-	tc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 65536
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 65536
 	local fill want_bytes want_packets t times=() i
-	fill=$("$TC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 65536 "$IFX_B")
+	fill=$("$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 65536 "$IFX_B")
 	echo "$fill"
 	read -r _ _ _ want_bytes _ want_packets <<<"$fill"
 	assert_eq "$(status_json "$NS_B" | jq '.maps[] | select(.name == "traffic_counters_ip")

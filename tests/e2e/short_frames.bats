@@ -12,16 +12,16 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	# No IPv6 on the veths (no MLD or ND) and static IPv4 neighbours (no ARP):
 	# the only frames on the wire are the ones sent here.
 	make_pair nov6
 	PIN_A="$PIN-a"
-	TCE_PINS+=("$PIN_A")
+	TFCE_PINS+=("$PIN_A")
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # hook_state NS PIN -> everything one hook's maps hold: per-interface
@@ -90,16 +90,16 @@ state_eq() { # state_eq NS PIN HOOK: wait (5 s at most) until the hook holds WAN
 
 @test "frames the skb test run refuses at tc: exact counts at tc-egress and tc-ingress over a veth" {
 	local list n
-	list=$("$TC_HELPERS/tc_refused")
-	n=$("$TC_HELPERS/tc_refused" -c)
+	list=$("$TFC_HELPERS/tc_refused")
+	n=$("$TFC_HELPERS/tc_refused" -c)
 	echo "tc_refused: $n cases"
 	# test_bpf leaves these cases out at tc on the strength of the same list.
 	[ "$n" -gt 0 ]
 	assert_eq "$(grep -c '' <<<"$list")" "$n" "lines of tc_refused"
 	assert_eq "$(cut -d' ' -f1 <<<"$list" | sort -u | grep -c '')" "$n" "distinct case names"
 
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
-	PIN=$PIN_A tc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	PIN=$PIN_A tfc_attach "$NS_A" --iface "$DEV_A" --attach-point tc-egress
 	declare -gA WANT=()
 	state_eq "$NS_A" "$PIN_A" egress
 	state_eq "$NS_B" "$PIN" ingress
@@ -109,7 +109,7 @@ state_eq() { # state_eq NS PIN HOOK: wait (5 s at most) until the hook holds WAN
 	tx0=$(iface_counter "$NS_A" "$DEV_A" tx)
 	while read -r name len hex in eg; do
 		assert_eq "$((${#hex} / 2))" "$len" "$name: frame length"
-		timeout 10 ip netns exec "$NS_A" "$TC_HELPERS/raw_send" "$DEV_A" "$MAC_B" hex 1 "$hex" \
+		timeout 10 ip netns exec "$NS_A" "$TFC_HELPERS/raw_send" "$DEV_A" "$MAC_B" hex 1 "$hex" \
 			>/dev/null
 		sent=$((sent + 1)) bytes=$((bytes + len))
 		add_outcome egress "$IFX_A" egress "$eg" "$len"

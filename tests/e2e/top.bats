@@ -7,11 +7,11 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	need_tools tmux
 	make_pair nov6
 	BG_PIDS=()
-	TMUX_SOCK="tce-$TCE_ID"
+	TMUX_SOCK="tce-$TFCE_ID"
 	TMUX_UP=0
 }
 
@@ -22,7 +22,7 @@ teardown() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -43,7 +43,7 @@ top_in_tmux() {
 	# the terminal's background, and top stops (SIGTTOU) at its first draw.
 	cat >"$TTY_DIR/run.sh" <<EOF
 stty -g >"$TTY_DIR/before"
-timeout --foreground 120 nsenter --net=/run/netns/$NS_B "$TC_BIN" top --pin-dir "$PIN" $*
+timeout --foreground 120 nsenter --net=/run/netns/$NS_B "$TFC_BIN" top --pin-dir "$PIN" $*
 echo "top-exit=\$?"
 stty -g >"$TTY_DIR/after"
 exec sleep 120
@@ -88,7 +88,7 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 # ---------------------------------------------------------------- tests --
 
 @test "top in a terminal: the sender with a non-zero rate; q gives the terminal back" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	pings_bg 60
 	top_in_tmux 120 30
 	wait_screen 15 sender_has_rate
@@ -109,7 +109,7 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 }
 
 @test "top in a terminal: SIGTERM also gives the terminal back, exit 0" {
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	pings_bg 60
 	top_in_tmux 100 20
 	wait_screen 15 sender_has_rate
@@ -126,7 +126,7 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 }
 
 @test "top in a terminal: s sorts by total, f shows flows, the view follows a resize" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	pings_bg 60
 	top_in_tmux 120 30
 	wait_screen 15 sender_has_rate
@@ -157,11 +157,11 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 
 @test "top --iterations 2: the rate is the traffic sent between the reads" {
 	local out=$BATS_TEST_TMPDIR/top.out
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	ping4 10 # already there before the first read: no rate from it
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 
-	tc_in "$NS_B" top --iterations 2 --interval 2 --exact >"$out" 2>&1 &
+	tfc_in "$NS_B" top --iterations 2 --interval 2 --exact >"$out" 2>&1 &
 	BG_PIDS+=($!)
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -200,9 +200,9 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 
 @test "top without a terminal: reports until SIGTERM, then exit 0" {
 	local out=$BATS_TEST_TMPDIR/top.out pid i
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	ping4 5
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" top --pin-dir "$PIN" --interval 0.2 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" top --pin-dir "$PIN" --interval 0.2 \
 		>"$out" 2>&1 </dev/null &
 	pid=$!
 	BG_PIDS+=("$pid")
@@ -220,30 +220,30 @@ report() { awk -v n="$1" 'BEGIN { RS = "" } NR == n' "$2"; }
 }
 
 @test "top --once --flows: the flow view, and a note while flow counting is off" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	udp "$B4" 9 5000 20 100
-	run --separate-stderr tc_in "$NS_B" top --once --flows --interval 0.3
+	run --separate-stderr tfc_in "$NS_B" top --once --flows --interval 0.3
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "flow view, "* ]]
 	awk -v f="$A4:5000->$B4:9" '$1 == f && $2 == "udp" { ok = 1 } END { exit !ok }' <<<"$output"
 
-	tc_in "$NS_B" set --disable-flow-map
-	run --separate-stderr tc_in "$NS_B" top --once --flows --interval 0.3
+	tfc_in "$NS_B" set --disable-flow-map
+	run --separate-stderr tfc_in "$NS_B" top --once --flows --interval 0.3
 	[ "$status" -eq 0 ]
 	[[ $output == *"note: flow counting is off: turn it on with 'traffic-counter set --enable-flow-map'"* ]]
 }
 
 @test "top: usage and runtime errors are one line each" {
-	run --separate-stderr tc_in "$NS_B" top --interval 0
+	run --separate-stderr tfc_in "$NS_B" top --interval 0
 	assert_usage_error
 	[[ $stderr == *"--interval"* ]]
-	run --separate-stderr tc_in "$NS_B" top --sort bytes
+	run --separate-stderr tfc_in "$NS_B" top --sort bytes
 	assert_usage_error
-	run --separate-stderr tc_in "$NS_B" top --once --iterations 2
+	run --separate-stderr tfc_in "$NS_B" top --once --iterations 2
 	assert_usage_error
 	# Nothing attached yet: the usual explanation, exit 1.
-	run --separate-stderr tc_in "$NS_B" top --once
+	run --separate-stderr tfc_in "$NS_B" top --once
 	assert_error_status 1
 	[[ $stderr == *"no map pinned at $PIN/traffic_counters_ip"* ]]
 }

@@ -12,18 +12,18 @@ load helpers
 FB_PORT=4739
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	BG_PIDS=()
 	GEN=$BATS_TEST_TMPDIR/bin/traffic-counter-generator
 	OUT=$BATS_TEST_TMPDIR/generator
 	CONFIG_FILE=$BATS_TEST_TMPDIR/traffic-counter.conf
 	mkdir -p "$(dirname "$GEN")" "$OUT/normal" "$OUT/early" "$OUT/late"
-	ln -s "$TC_BIN" "$GEN"
+	ln -s "$TFC_BIN" "$GEN"
 }
 
 teardown() {
 	bg_stop_all
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # ------------------------------------------------------------- helpers --
@@ -54,7 +54,7 @@ wait_listening() {
 
 # collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
 collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
 		>"$2" 2>&1 3>&- &
 	BG_PIDS+=("$!")
 	wait_listening "$1" "$FB_PORT"
@@ -64,7 +64,7 @@ collector_start() {
 # logging to EXP_LOG; returns once it runs.
 exporter_start() {
 	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TC_BIN" -v export-ipfix "$@" >"$EXP_LOG" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix "$@" >"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
 	BG_PIDS+=("$EXP_PID")
 	local i
@@ -93,7 +93,7 @@ exporter_stop() {
 # sets FRAME to the frame length.
 flow() {
 	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
 		return 1
 	FRAME=${out##* }
 }
@@ -169,7 +169,7 @@ BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "IPFIX drop-in"
 @test "export-ipfix --config: collector, transport, interval and pin dir from the file" {
 	need_tools ss
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	cat >"$CONFIG_FILE" <<EOF
 ATTACH="$DEV_B:xdp"
 TRAFFIC_COUNTER_PIN_DIR=$PIN
@@ -192,7 +192,7 @@ EOF
 @test "export-ipfix --config: options on the command line win over the file" {
 	need_tools ss
 	make_pair
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
 	# Nothing listens on port 9, and the file's pins do not exist.
 	cat >"$CONFIG_FILE" <<EOF
 ATTACH="$DEV_B:xdp"
@@ -214,15 +214,15 @@ EOF
 
 @test "export-ipfix --config: no IPFIX_COLLECTOR, or an invalid file, is a usage error" {
 	printf 'ATTACH=eth0:xdp\n' >"$CONFIG_FILE"
-	run --separate-stderr "$TC_BIN" export-ipfix --config "$CONFIG_FILE"
+	run --separate-stderr "$TFC_BIN" export-ipfix --config "$CONFIG_FILE"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: --collector: missing: set IPFIX_COLLECTOR=HOST:PORT in $CONFIG_FILE (see --help)" "stderr"
 	printf 'ATTACH=eth0:xdp\nIPFIX_COLLECTOR=127.0.0.1:4739\nIPFIX_TRANSPORT=sctp\n' \
 		>"$CONFIG_FILE"
-	run --separate-stderr "$TC_BIN" export-ipfix --config "$CONFIG_FILE"
+	run --separate-stderr "$TFC_BIN" export-ipfix --config "$CONFIG_FILE"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: $CONFIG_FILE:3: IPFIX_TRANSPORT: 'sctp' is not udp or tcp" "stderr"
-	run --separate-stderr "$TC_BIN" export-ipfix --config "$BATS_TEST_TMPDIR/none.conf"
+	run --separate-stderr "$TFC_BIN" export-ipfix --config "$BATS_TEST_TMPDIR/none.conf"
 	assert_error_status 2
 	assert_eq "$stderr" "traffic-counter: --config: cannot read $BATS_TEST_TMPDIR/none.conf: No such file or directory" "stderr"
 }

@@ -6,13 +6,13 @@
 load helpers
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6
 	CONFIG=$BATS_TEST_TMPDIR/traffic-counter.conf
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 @test "apply --config DIR: says it is a directory, not an I/O error" {
@@ -20,7 +20,7 @@ teardown() {
 	mkdir -p "$dir"
 	for check in --check ""; do
 		# shellcheck disable=SC2086 # an empty $check is no argument
-		run --separate-stderr tc_in "$NS_B" apply $check --config "$dir"
+		run --separate-stderr tfc_in "$NS_B" apply $check --config "$dir"
 		echo "apply $check --config DIR: status $status, stderr '$stderr'"
 		assert_error_status 1
 		[[ $stderr == *"$dir: it is a directory"*"--config takes the configuration file"* ]]
@@ -32,7 +32,7 @@ teardown() {
 
 @test "apply --check: an interface missing in this network namespace is named, not 'valid'" {
 	printf 'ATTACH="%s:xdp tce-none0:xdp tce-none0:tc-egress"\n' "$DEV_B" >"$CONFIG"
-	run --separate-stderr tc_in "$NS_B" apply --check --config "$CONFIG"
+	run --separate-stderr tfc_in "$NS_B" apply --check --config "$CONFIG"
 	echo "status $status, stdout '$output', stderr '$stderr'"
 	# One line for the missing interface however often it is named.
 	assert_error_status 1
@@ -43,7 +43,7 @@ teardown() {
 
 	# Every interface there: valid, exit 0.
 	printf 'ATTACH="%s:xdp"\n' "$DEV_B" >"$CONFIG"
-	run --separate-stderr tc_in "$NS_B" apply --check --config "$CONFIG"
+	run --separate-stderr tfc_in "$NS_B" apply --check --config "$CONFIG"
 	[ "$status" -eq 0 ]
 	[[ $output == "$CONFIG: valid"* ]]
 	map_pins_absent
@@ -51,20 +51,20 @@ teardown() {
 
 @test "detach --if-attached: nothing to detach is a notice and exit 0; without it, exit 1" {
 	# Nothing attached on the interface (the pin directory does not exist).
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B"
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B"
 	assert_error_status 1
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --if-attached
 	echo "detach --iface --if-attached: status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == "nothing attached by traffic-counter at xdp on $DEV_B"*"nothing to detach" ]]
 
 	# --all, and --all --purge, with no pin directory at all.
-	run --separate-stderr tc_in "$NS_B" detach --all
+	run --separate-stderr tfc_in "$NS_B" detach --all
 	assert_error_status 1
 	local args
 	for args in "--all" "--all --purge" "--iface $DEV_B --purge"; do
 		# shellcheck disable=SC2086 # the words of $args
-		run --separate-stderr tc_in "$NS_B" detach $args --if-attached
+		run --separate-stderr tfc_in "$NS_B" detach $args --if-attached
 		echo "detach $args --if-attached: status $status, stderr '$stderr'"
 		[ "$status" -eq 0 ]
 		[[ $stderr == *"nothing to detach" ]]
@@ -72,20 +72,20 @@ teardown() {
 	[ ! -e "$PIN" ]
 
 	# Something attached: --if-attached detaches it as usual.
-	tc_attach "$NS_B" --iface "$DEV_B"
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --if-attached
 	[ "$status" -eq 0 ]
 	[[ $stderr == "detached xdp from $DEV_B" ]]
 	nothing_attached "$NS_B" "$DEV_B"
 	# And once more: now nothing is there, on an existing pin directory.
-	run --separate-stderr tc_in "$NS_B" detach --iface "$DEV_B" --if-attached
+	run --separate-stderr tfc_in "$NS_B" detach --iface "$DEV_B" --if-attached
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"nothing to detach" ]]
 }
 
 @test "detach --purge: says every path it removed" {
-	tc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
-	run --separate-stderr tc_in "$NS_B" detach --all --purge
+	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
+	run --separate-stderr tfc_in "$NS_B" detach --all --purge
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	local m
@@ -106,12 +106,12 @@ teardown() {
 reattach_says() {
 	local ap=$1 old new
 	shift
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
 	[ "$status" -eq 0 ]
 	assert_eq "$stderr" "attached to $DEV_B at $ap; maps pinned in $PIN" "first attach"
 	old=$(prog_ids "$NS_B")
 	ping4 2
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$ap" "$@"
 	[ "$status" -eq 0 ]
 	new=$(prog_ids "$NS_B")
 	echo "$ap: program $old, then $new; stderr '$stderr'"
@@ -138,9 +138,9 @@ reattach_says() {
 
 @test "attach where our XDP program from another pin directory counts: names it, no tc-ingress advice" {
 	local other=$PIN-other
-	TCE_PINS+=("$other")
-	tc_in_pin "$other" "$NS_B" attach --iface "$DEV_B" >/dev/null
-	run --separate-stderr tc_in "$NS_B" attach --iface "$DEV_B"
+	TFCE_PINS+=("$other")
+	tfc_in_pin "$other" "$NS_B" attach --iface "$DEV_B" >/dev/null
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B"
 	echo "status $status, stderr '$stderr'"
 	assert_error_status 1
 	[[ $stderr == *"traffic-counter's own program"*"another pin directory, $other"* ]]
@@ -149,15 +149,15 @@ reattach_says() {
 	[[ $stderr != *"does not own"* && $stderr != *"use --attach-point tc-ingress"* ]]
 	map_pins_absent
 	# The way out it gives works: detach there, then attach here.
-	tc_in_pin "$other" "$NS_B" detach --iface "$DEV_B" --purge >/dev/null 2>&1
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_in_pin "$other" "$NS_B" detach --iface "$DEV_B" --purge >/dev/null 2>&1
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 1 "attachments here"
 }
 
 @test "ip netns exec NS traffic-counter attach: refused before attaching, with the nsenter way out" {
 	# The one place this project runs traffic-counter under ip netns exec:
 	# it is the mistake under test.
-	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TC_BIN" attach --iface "$DEV_B" \
+	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TFC_BIN" attach --iface "$DEV_B" \
 		--pin-dir "$PIN"
 	echo "status $status, stderr '$stderr'"
 	assert_error_status 1
@@ -166,14 +166,14 @@ reattach_says() {
 	[ ! -e "$PIN" ]
 	# apply goes through the same attach.
 	printf 'ATTACH="%s:xdp"\n' "$DEV_B" >"$CONFIG"
-	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TC_BIN" apply --config "$CONFIG" \
+	run --separate-stderr timeout 60 ip netns exec "$NS_B" "$TFC_BIN" apply --config "$CONFIG" \
 		--pin-dir "$PIN"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"nsenter --net=/run/netns/$NS_B"* ]]
 	nothing_attached "$NS_B" "$DEV_B"
 
 	# The way out it gives: attached, and still attached after it exits.
-	tc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B"
 	ping4 2
 	wait_eq 5 "2 $((2 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 }
@@ -187,7 +187,7 @@ reattach_says() {
 		nsenter --net="/run/netns/$1" "$2" attach --iface "$3" --pin-dir "$4" || exit $?
 		nsenter --net="/run/netns/$1" "$2" status --json --pin-dir "$4"
 		nsenter --net="/run/netns/$1" "$2" detach --all --purge --pin-dir "$4" 2>/dev/null' \
-		_ "$NS_B" "$TC_BIN" "$DEV_B" "$PIN"
+		_ "$NS_B" "$TFC_BIN" "$DEV_B" "$PIN"
 	echo "status $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == "attached to $DEV_B at xdp; maps pinned in $PIN" ]]

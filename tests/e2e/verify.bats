@@ -17,15 +17,15 @@ DROP=4
 DROP_LEN=242 # 200 payload bytes
 
 setup() {
-	tc_e2e_setup
+	tfc_e2e_setup
 	make_pair nov6 # no IPv6: no MLD or ND on the wire, only what a test sends
-	DROP_DIR="/sys/fs/bpf/tc-e2e-$TCE_ID-drop"
-	TCE_PINS+=("$DROP_DIR")
+	DROP_DIR="/sys/fs/bpf/tc-e2e-$TFCE_ID-drop"
+	TFCE_PINS+=("$DROP_DIR")
 	mkdir -p "$DROP_DIR"
 }
 
 teardown() {
-	tc_e2e_teardown
+	tfc_e2e_teardown
 }
 
 # dir_field DIRECTION FIELD -> FIELD of DIRECTION in verify's JSON (VOUT)
@@ -55,12 +55,12 @@ send_mix() {
 # interface's rx counters have counted and the agent never sees.
 dropper_first() {
 	kernel_has_tcx || skip "kernel $(uname -r) has no TCX (needs 6.6)"
-	[ -x "$TC_HELPERS/tc_drop" ] || {
-		echo "helper not found: $TC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
+	[ -x "$TFC_HELPERS/tc_drop" ] || {
+		echo "helper not found: $TFC_HELPERS/tc_drop (make build/tests/helpers/tc_drop)" >&2
 		return 1
 	}
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress "$@"
-	nsenter --net="/run/netns/$NS_B" "$TC_HELPERS/tc_drop" tcx "$DEV_B" ingress "$DROP_LEN" \
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress "$@"
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/tc_drop" tcx "$DEV_B" ingress "$DROP_LEN" \
 		"$DROP_DIR/link" head
 }
 
@@ -68,7 +68,7 @@ MIX_P=$((KEEP + DROP))
 MIX_B=$((KEEP * KEEP_LEN + DROP * DROP_LEN))
 
 @test "verify: every frame sent in the window, on both sides: OK, exit 0" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	verify_window "$NS_B" "$DEV_B" --json -- send_mix
 	assert_eq "$VRC" 0 "exit code"
 	assert_eq "$(jq -r '.ok, (.directions | length)' <<<"$VOUT" | xargs)" "true 1" "ok, directions"
@@ -76,21 +76,21 @@ MIX_B=$((KEEP * KEEP_LEN + DROP * DROP_LEN))
 }
 
 @test "verify: an interface with nothing attached fails, exit 1, saying what to do" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	# lo in the same namespace, and the peer in the other one (the pin dir's
 	# attachment is on an ifindex of another namespace there).
-	run --separate-stderr tc_in "$NS_B" verify --iface lo --interval 0.1
+	run --separate-stderr tfc_in "$NS_B" verify --iface lo --interval 0.1
 	assert_error_status 1
 	[[ "$stderr" == *"nothing is attached on lo in $PIN: attach first, or pass --direction"* ]]
 	assert_eq "$output" "" "stdout"
-	run --separate-stderr tc_in "$NS_A" verify --iface "$DEV_A" --interval 0.1 --json
+	run --separate-stderr tfc_in "$NS_A" verify --iface "$DEV_A" --interval 0.1 --json
 	assert_error_status 1
 	[[ "$stderr" == *"nothing is attached on $DEV_A"* ]]
 	assert_eq "$output" "" "stdout"
 }
 
 @test "verify: --direction on an interface nobody counts: MISMATCH, agent 0" {
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress
 	# The sender's egress: the interface sent the frames, the agent saw none.
 	verify_window "$NS_A" "$DEV_A" --direction egress --json -- send_mix
 	assert_eq "$VRC" 1 "exit code"
@@ -132,7 +132,7 @@ MIX_B=$((KEEP * KEEP_LEN + DROP * DROP_LEN))
 	# Ingress misses the dropped frames; egress (the port-unreachable
 	# replies to the frames that arrived) agrees.
 	dropper_first
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
 	verify_window "$NS_B" "$DEV_B" --json -- send_mix
 	assert_eq "$VRC" 1 "exit code, both directions"
 	assert_eq "$(jq -r '[.directions[] | "\(.direction)=\(.ok)"] | join(" ")' <<<"$VOUT")" \
@@ -168,7 +168,7 @@ ping_sources() {
 
 @test "verify with the IP map full: the frames it had no room for are counted, OK" {
 	add_sources 6
-	tc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
 	verify_window "$NS_B" "$DEV_B" --json -- ping_sources
 	# 7 sources x 3 echo requests: 4 sources get the 4 entries, the other 3
 	# go to ip_map_full / dropped_packets, which verify adds to the agent's side.

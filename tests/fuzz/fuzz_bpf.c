@@ -3,7 +3,7 @@
  * libFuzzer target. An input is a scenario and up to 8 frames (format in
  * scenario.h): the --count-by variant, whether the IP map starts (nearly)
  * full, an offloaded VLAN tag, gso_segs/gso_size at tc. Every frame runs
- * through the four programs (tc_xdp, tc_xdp_legacy, tc_ingress, tc_egress)
+ * through the four programs (tfc_xdp, tfc_xdp_legacy, tfc_ingress, tfc_egress)
  * with BPF_PROG_TEST_RUN, all into the same maps, with flow counting on.
  * ref_parser.c predicts each run; the predictions add up in a model of the
  * maps, and after the last frame every map must hold exactly the model:
@@ -63,10 +63,10 @@ static const struct {
 	int verdict;
 	bool skb;
 } progs[FZ_PROGS] = {
-	[FZ_XDP] = {"tc_xdp", TC_DIR_INGRESS, XDP_PASS_, false},
-	[FZ_XDP_LEGACY] = {"tc_xdp_legacy", TC_DIR_INGRESS, XDP_PASS_, false},
-	[FZ_TC_INGRESS] = {"tc_ingress", TC_DIR_INGRESS, TC_UNSPEC, true},
-	[FZ_TC_EGRESS] = {"tc_egress", TC_DIR_EGRESS, TC_UNSPEC, true},
+	[FZ_XDP] = {"tfc_xdp", TFC_DIR_INGRESS, XDP_PASS_, false},
+	[FZ_XDP_LEGACY] = {"tfc_xdp_legacy", TFC_DIR_INGRESS, XDP_PASS_, false},
+	[FZ_TC_INGRESS] = {"tfc_ingress", TFC_DIR_INGRESS, TC_UNSPEC, true},
+	[FZ_TC_EGRESS] = {"tfc_egress", TFC_DIR_EGRESS, TC_UNSPEC, true},
 };
 
 /* One loaded object: a --count-by value and an IP map size. */
@@ -74,7 +74,7 @@ struct inst {
 	struct traffic_counter_bpf *skel;
 	int prog_fd[FZ_PROGS];
 	int ip_fd, flow_fd, stats_fd;
-	volatile struct tc_control *ctl; /* the mmapped control entry */
+	volatile struct tfc_control *ctl; /* the mmapped control entry */
 	uint8_t count_by;
 	uint32_t ip_entries;
 	uint32_t fillers; /* filler keys in the IP map now */
@@ -184,7 +184,7 @@ static const char *addr_str(uint8_t family, const uint8_t *a, char *buf, size_t 
 
 static const char *dir_str(uint8_t d)
 {
-	return d == TC_DIR_INGRESS ? "ingress" : d == TC_DIR_EGRESS ? "egress" : "dir?";
+	return d == TFC_DIR_INGRESS ? "ingress" : d == TFC_DIR_EGRESS ? "egress" : "dir?";
 }
 
 /* Sum of a per-CPU counters value; false when the key is absent. */
@@ -337,8 +337,8 @@ static void add(struct counters *c, const struct counters *a)
 /* The IP key: --count-by src, dst, or the remote peer (src in, dst out). */
 static void ip_key_of(const struct ref_verdict *v, uint8_t dir, uint8_t count_by, struct ip_key *k)
 {
-	bool src = count_by == TC_COUNT_BY_SRC ||
-		   (count_by == TC_COUNT_BY_DEFAULT && dir == TC_DIR_INGRESS);
+	bool src = count_by == TFC_COUNT_BY_SRC ||
+		   (count_by == TFC_COUNT_BY_DEFAULT && dir == TFC_DIR_INGRESS);
 
 	memset(k, 0, sizeof(*k));
 	k->ifindex = fz.ifindex;
@@ -362,7 +362,7 @@ static void model_ip(const struct inst *in, const struct ref_verdict *v, uint8_t
 		m->dropped_packets += a->packets;
 		m->dropped_bytes += a->bytes;
 		fz.full++;
-		return add(model_stat(TC_STAT_IP_MAP_FULL, dir), a);
+		return add(model_stat(TFC_STAT_IP_MAP_FULL, dir), a);
 	}
 	m->ip[m->nip].k = k;
 	m->ip[m->nip++].c = *a;
@@ -412,7 +412,8 @@ static bool same_verdict(const struct ref_verdict *v, const struct native_pkt *n
 {
 	if (!v->counted)
 		return n->reason == v->reason && n->hdr_len == v->hdr_len;
-	return n->reason < 0 && n->note == (v->remark == REF_NO_REMARK ? TC_STAT_MAX : v->remark) &&
+	return n->reason < 0 &&
+	       n->note == (v->remark == REF_NO_REMARK ? TFC_STAT_MAX : v->remark) &&
 	       n->family == v->family && n->proto == v->proto && n->tcp_flags == v->tcp_flags &&
 	       n->sport == v->sport && n->dport == v->dport && n->hdr_len == v->hdr_len &&
 	       !memcmp(n->src, v->src, sizeof(n->src)) && !memcmp(n->dst, v->dst, sizeof(n->dst));
@@ -482,9 +483,9 @@ static void run_one(const struct inst *in, const struct scenario *s, enum fz_pro
 		opts.ctx_size_in = sizeof(ctx);
 	}
 	/*
-	 * XDP multi-buffer: the parser sees the first buffer; tc_xdp counts the
-	 * whole frame, tc_xdp_legacy its first buffer (the test run gives it
-	 * frags, a device would not: a kernel with frags attaches tc_xdp).
+	 * XDP multi-buffer: the parser sees the first buffer; tfc_xdp counts the
+	 * whole frame, tfc_xdp_legacy its first buffer (the test run gives it
+	 * frags, a device would not: a kernel with frags attaches tfc_xdp).
 	 */
 	if (!progs[p].skb && len > fz.xdp_linear_max)
 		view = fz.xdp_linear_max;
@@ -499,7 +500,7 @@ static void run_one(const struct inst *in, const struct scenario *s, enum fz_pro
 			return;
 		}
 		if (progs[p].skb && err == EINVAL && !v.counted &&
-		    (v.reason == TC_STAT_IPV4_TRUNCATED || v.reason == TC_STAT_IPV6_TRUNCATED)) {
+		    (v.reason == TFC_STAT_IPV4_TRUNCATED || v.reason == TFC_STAT_IPV6_TRUNCATED)) {
 			fz.refused++;
 			return;
 		}
@@ -643,8 +644,9 @@ static bool flow_match(const struct inst *in, uint64_t t1)
 /* The control counters must equal the model's; then they are reset for the next input. */
 static bool control_match(const struct inst *in)
 {
-	volatile struct tc_control *c = in->ctl;
-	bool ok = c->flags == TC_FLAG_FLOW_COUNTERS && c->dropped_packets == fz.m.dropped_packets &&
+	volatile struct tfc_control *c = in->ctl;
+	bool ok = c->flags == TFC_FLAG_FLOW_COUNTERS &&
+		  c->dropped_packets == fz.m.dropped_packets &&
 		  c->dropped_bytes == fz.m.dropped_bytes && c->flow_inserts == fz.m.flow_inserts &&
 		  !c->flow_insert_failures;
 
@@ -687,7 +689,7 @@ static int set_fillers(struct inst *in, uint32_t free_slots)
 	uint32_t want = in->ip_entries - free_slots;
 
 	while (in->fillers != want) {
-		struct ip_key k = {.family = 4, .direction = TC_DIR_INGRESS};
+		struct ip_key k = {.family = 4, .direction = TFC_DIR_INGRESS};
 		struct counters *c = fz.percpu;
 
 		if (in->fillers < want) {
@@ -798,12 +800,12 @@ static uint32_t skb_limit(const struct inst *in)
 	return lo;
 }
 
-/* The first buffer of a large XDP test run: what tc_xdp_legacy counts of it. */
+/* The first buffer of a large XDP test run: what tfc_xdp_legacy counts of it. */
 static uint32_t xdp_linear(const struct inst *in)
 {
 	static uint8_t frame[16384]; /* zeros: EtherType 0, non_ip */
 	struct stat_key k = {
-		.ifindex = fz.ifindex, .direction = TC_DIR_INGRESS, .reason = TC_STAT_NON_IP};
+		.ifindex = fz.ifindex, .direction = TFC_DIR_INGRESS, .reason = TFC_STAT_NON_IP};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = 1);
 	struct counters c = {0};
@@ -829,7 +831,7 @@ static bool vlan_ctx_taken(const struct inst *in)
 
 static int load_one(struct inst *in, uint8_t count_by, bool tight)
 {
-	struct tc_control init = {.flags = TC_FLAG_FLOW_COUNTERS};
+	struct tfc_control init = {.flags = TFC_FLAG_FLOW_COUNTERS};
 	struct traffic_counter_bpf *s;
 	uint32_t zero = 0;
 	void *ctl;
@@ -855,10 +857,10 @@ static int load_one(struct inst *in, uint8_t count_by, bool tight)
 		rc = traffic_counter_bpf__load(s);
 	if (rc)
 		return rc;
-	in->prog_fd[FZ_XDP] = bpf_program__fd(s->progs.tc_xdp);
-	in->prog_fd[FZ_XDP_LEGACY] = bpf_program__fd(s->progs.tc_xdp_legacy);
-	in->prog_fd[FZ_TC_INGRESS] = bpf_program__fd(s->progs.tc_ingress);
-	in->prog_fd[FZ_TC_EGRESS] = bpf_program__fd(s->progs.tc_egress);
+	in->prog_fd[FZ_XDP] = bpf_program__fd(s->progs.tfc_xdp);
+	in->prog_fd[FZ_XDP_LEGACY] = bpf_program__fd(s->progs.tfc_xdp_legacy);
+	in->prog_fd[FZ_TC_INGRESS] = bpf_program__fd(s->progs.tfc_ingress);
+	in->prog_fd[FZ_TC_EGRESS] = bpf_program__fd(s->progs.tfc_egress);
 	in->ip_fd = bpf_map__fd(s->maps.traffic_counters_ip);
 	in->flow_fd = bpf_map__fd(s->maps.traffic_counters_flow);
 	in->stats_fd = bpf_map__fd(s->maps.traffic_stats);

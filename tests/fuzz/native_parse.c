@@ -13,9 +13,9 @@ void native_parse(const uint8_t *frame, size_t len, unsigned int tags, struct na
 {
 	/* The parser only reads; its void * arguments are the BPF context's. */
 	void *data = (void *)(uintptr_t)frame;
-	struct tc_pkt p;
+	struct tfc_pkt p;
 
-	out->reason = tc_parse_frame(data, (uint8_t *)data + len, tags, &p);
+	out->reason = tfc_parse_frame(data, (uint8_t *)data + len, tags, &p);
 	out->note = p.note;
 	out->family = p.family;
 	out->proto = p.proto;

@@ -5,15 +5,15 @@
  * libFuzzer's coverage includes the parser's branches. Plain types here, so
  * that the fuzzer does not include BPF-side headers.
  */
-#ifndef TC_FUZZ_NATIVE_PARSE_H
-#define TC_FUZZ_NATIVE_PARSE_H
+#ifndef TFC_FUZZ_NATIVE_PARSE_H
+#define TFC_FUZZ_NATIVE_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 struct native_pkt {
-	int reason;   /* -1: counted under an address, else the TC_STAT_* reason */
-	uint8_t note; /* TC_STAT_* remark, or TC_STAT_MAX for none */
+	int reason;   /* -1: counted under an address, else the TFC_STAT_* reason */
+	uint8_t note; /* TFC_STAT_* remark, or TFC_STAT_MAX for none */
 	uint8_t family;
 	uint8_t proto;
 	uint8_t tcp_flags;
@@ -24,7 +24,7 @@ struct native_pkt {
 	uint8_t dst[16];
 };
 
-/* tc_parse_frame() on frame[0, len) with `tags` VLAN tags already offloaded. */
+/* tfc_parse_frame() on frame[0, len) with `tags` VLAN tags already offloaded. */
 void native_parse(const uint8_t *frame, size_t len, unsigned int tags, struct native_pkt *out);
 
-#endif /* TC_FUZZ_NATIVE_PARSE_H */
+#endif /* TFC_FUZZ_NATIVE_PARSE_H */

@@ -7,7 +7,7 @@
  * addresses, protocol, ports). Prints one cmocka-style result line per check,
  * as scripts/test-summary.sh counts them.
  *
- * The one deliberate difference: past TC_MAX_IPV6_EXT extension headers
+ * The one deliberate difference: past TFC_MAX_IPV6_EXT extension headers
  * ref_parser stops (ipv6_ext_limit: the flow's protocol is the header it
  * stopped at, ports 0) where tshark walks on. A capture may list such flows
  * in KNOWN_EXT_LIMIT; they are checked to differ exactly that way.
@@ -130,7 +130,7 @@ static void tally_frame(struct tally *t, const uint8_t *b, uint32_t caplen, uint
 	inet_ntop(af, v.src, s, sizeof(s));
 	inet_ntop(af, v.dst, d, sizeof(d));
 	agg_add(t->src, &t->nsrc, s, caplen);
-	if (v.remark == TC_STAT_IPV6_EXT_LIMIT) {
+	if (v.remark == TFC_STAT_IPV6_EXT_LIMIT) {
 		snprintf(key, sizeof(key), "v%u %s > %s", v.family, s, d);
 		agg_add(t->limited, &t->nlimited, key, len);
 		return;
@@ -316,7 +316,7 @@ static int check_corpus(const char *expected, const char *dir)
 		if (ok && t->ext_limit_flows)
 			printf("ref_agree: %s: %d flow(s) past %d IPv6 extension headers, under "
 			       "ipv6_ext_limit by design\n",
-			       name, t->ext_limit_flows, TC_MAX_IPV6_EXT);
+			       name, t->ext_limit_flows, TFC_MAX_IPV6_EXT);
 		result(ok, test, why);
 	}
 	printf("ref_agree: %d captures of %s compared with tshark\n", captures, expected);

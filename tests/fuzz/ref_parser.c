@@ -19,7 +19,7 @@
  *  - IPv6: 40 bytes, version 6. Counted. The packet ends 40 + payload
  *    length bytes in (payload length 0: a jumbogram, end unknown), and
  *    neither extension headers nor ports are read past it. The walk steps
- *    over at most TC_MAX_IPV6_EXT hop-by-hop, routing, fragment and
+ *    over at most TFC_MAX_IPV6_EXT hop-by-hop, routing, fragment and
  *    destination-options headers; one more is ipv6_ext_limit (ports 0).
  *    A header's Next Header
  *    is known once its first 8 bytes (the smallest extension header) are in
@@ -40,7 +40,7 @@
  * extension header needs, the minimal transport headers), this follows the
  * project's decisions (openspec/project.md, the case table) and tshark, the
  * oracle of the pcap corpus in tests/corpus; on those captures it agrees with tshark
- * except for the deliberate TC_MAX_IPV6_EXT limit.
+ * except for the deliberate TFC_MAX_IPV6_EXT limit.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -93,7 +93,7 @@ static void clip(struct window *w, size_t len)
 		w->end = w->at + len;
 }
 
-static void refuse(struct ref_verdict *v, enum tc_stat why)
+static void refuse(struct ref_verdict *v, enum tfc_stat why)
 {
 	v->counted = false;
 	v->reason = (uint8_t)why;
@@ -126,7 +126,7 @@ static void transport(const struct window *w, struct ref_verdict *v)
 	if (!need)
 		return;
 	if (!has(w, need)) {
-		v->remark = TC_STAT_L4_TRUNCATED;
+		v->remark = TFC_STAT_L4_TRUNCATED;
 		return;
 	}
 	v->sport = be16_at(w, 0);
@@ -144,17 +144,17 @@ static void inet4(struct window *w, struct ref_verdict *v)
 	bool later;
 
 	if (!has(w, 20))
-		return refuse(v, TC_STAT_IPV4_TRUNCATED);
+		return refuse(v, TFC_STAT_IPV4_TRUNCATED);
 	if (byte_at(w, 0) >> 4 != 4)
-		return refuse(v, TC_STAT_IPV4_BAD_VERSION);
+		return refuse(v, TFC_STAT_IPV4_BAD_VERSION);
 	hdr = (size_t)(byte_at(w, 0) & 0x0f) * 4;
 	if (hdr < 20)
-		return refuse(v, TC_STAT_IPV4_BAD_IHL);
+		return refuse(v, TFC_STAT_IPV4_BAD_IHL);
 	if (!has(w, hdr))
-		return refuse(v, TC_STAT_IPV4_TRUNCATED);
+		return refuse(v, TFC_STAT_IPV4_TRUNCATED);
 	total = be16_at(w, 2);
 	if (total != 0 && total < hdr)
-		return refuse(v, TC_STAT_IPV4_BAD_LENGTH);
+		return refuse(v, TFC_STAT_IPV4_BAD_LENGTH);
 
 	v->counted = true;
 	v->family = 4;
@@ -184,9 +184,9 @@ static void inet6(struct window *w, struct ref_verdict *v)
 	uint8_t type;
 
 	if (!has(w, 40))
-		return refuse(v, TC_STAT_IPV6_TRUNCATED);
+		return refuse(v, TFC_STAT_IPV6_TRUNCATED);
 	if (byte_at(w, 0) >> 4 != 6)
-		return refuse(v, TC_STAT_IPV6_BAD_VERSION);
+		return refuse(v, TFC_STAT_IPV6_BAD_VERSION);
 
 	v->counted = true;
 	v->family = 6;
@@ -203,14 +203,14 @@ static void inet6(struct window *w, struct ref_verdict *v)
 	for (unsigned int walked = 0; is_ext(type); walked++) {
 		uint8_t next;
 
-		if (walked == TC_MAX_IPV6_EXT) {
+		if (walked == TFC_MAX_IPV6_EXT) {
 			v->proto = type;
-			v->remark = TC_STAT_IPV6_EXT_LIMIT;
+			v->remark = TFC_STAT_IPV6_EXT_LIMIT;
 			return;
 		}
 		if (!has(w, EXT_MIN_BYTES)) {
 			v->proto = type;
-			v->remark = TC_STAT_L4_TRUNCATED;
+			v->remark = TFC_STAT_L4_TRUNCATED;
 			return;
 		}
 		next = byte_at(w, 0);
@@ -236,14 +236,14 @@ void ref_parse(const uint8_t *frame, size_t len, unsigned int offloaded, struct 
 	memset(out, 0, sizeof(*out));
 	out->remark = REF_NO_REMARK;
 	if (!has(&w, 14))
-		return refuse(out, TC_STAT_TRUNCATED_L2);
+		return refuse(out, TFC_STAT_TRUNCATED_L2);
 	type = be16_at(&w, 12);
 	w.at = 14;
 	while (is_tag(type)) {
-		if (tags++ == TC_MAX_VLAN_TAGS)
-			return refuse(out, TC_STAT_VLAN_TOO_DEEP);
+		if (tags++ == TFC_MAX_VLAN_TAGS)
+			return refuse(out, TFC_STAT_VLAN_TOO_DEEP);
 		if (!has(&w, 4))
-			return refuse(out, TC_STAT_TRUNCATED_L2);
+			return refuse(out, TFC_STAT_TRUNCATED_L2);
 		type = be16_at(&w, 2);
 		w.at += 4;
 	}
@@ -251,12 +251,12 @@ void ref_parse(const uint8_t *frame, size_t len, unsigned int offloaded, struct 
 		return inet4(&w, out);
 	if (type == ETHERTYPE_INET6)
 		return inet6(&w, out);
-	refuse(out, TC_STAT_NON_IP);
+	refuse(out, TFC_STAT_NON_IP);
 }
 
 const char *ref_stat_name(unsigned int stat)
 {
-	return tc_stat_str(stat) ?: "unknown_reason";
+	return tfc_stat_str(stat) ?: "unknown_reason";
 }
 
 void ref_describe(const struct ref_verdict *v, char *buf, size_t len)

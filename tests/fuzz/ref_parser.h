@@ -5,8 +5,8 @@
  * traffic-counter-ebpf/parse.h except the ABI (reasons, limits); the fuzzer
  * compares the two on arbitrary frames.
  */
-#ifndef TC_FUZZ_REF_PARSER_H
-#define TC_FUZZ_REF_PARSER_H
+#ifndef TFC_FUZZ_REF_PARSER_H
+#define TFC_FUZZ_REF_PARSER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,8 +18,8 @@
 
 struct ref_verdict {
 	bool counted;	/* one packet under an address (and a flow) */
-	uint8_t reason; /* enum tc_stat below TC_STAT_EXCLUSIVE_MAX, when not counted */
-	uint8_t remark; /* TC_STAT_L4_TRUNCATED, TC_STAT_IPV6_EXT_LIMIT or REF_NO_REMARK */
+	uint8_t reason; /* enum tfc_stat below TFC_STAT_EXCLUSIVE_MAX, when not counted */
+	uint8_t remark; /* TFC_STAT_L4_TRUNCATED, TFC_STAT_IPV6_EXT_LIMIT or REF_NO_REMARK */
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;	/* IPv4 protocol, or the IPv6 header type the walk stopped at */
 	uint8_t tcp_flags;
@@ -50,4 +50,4 @@ const char *ref_stat_name(unsigned int stat);
 /* One line: "counted v4 a > b proto p ports s > d flags f [+ remark]" or the reason. */
 void ref_describe(const struct ref_verdict *v, char *buf, size_t len);
 
-#endif /* TC_FUZZ_REF_PARSER_H */
+#endif /* TFC_FUZZ_REF_PARSER_H */

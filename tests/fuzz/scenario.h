@@ -12,8 +12,8 @@
  *   then per frame: a 2-byte big-endian length and that many bytes (fewer
  *   when the input ends first).
  */
-#ifndef TC_FUZZ_SCENARIO_H
-#define TC_FUZZ_SCENARIO_H
+#ifndef TFC_FUZZ_SCENARIO_H
+#define TFC_FUZZ_SCENARIO_H
 
 #define FZ_HDR_BYTES	 5
 #define FZ_LEN_BYTES	 2
@@ -26,4 +26,4 @@
 #define FZ_B0_FRAMES_SHIFT  4
 #define FZ_B0_FRAMES_MASK   0x07
 
-#endif /* TC_FUZZ_SCENARIO_H */
+#endif /* TFC_FUZZ_SCENARIO_H */

@@ -68,7 +68,7 @@ static void flow_of(unsigned long i, __u32 ifindex, struct flow_key *k)
 	k->ifindex = ifindex;
 	k->family = 4;
 	k->proto = IPPROTO_UDP;
-	k->direction = TC_DIR_INGRESS;
+	k->direction = TFC_DIR_INGRESS;
 	k->src[0] = a >> 24;
 	k->src[1] = (a >> 16) & 0xff;
 	k->src[2] = (a >> 8) & 0xff;

@@ -85,7 +85,7 @@ static int fill(int fd, int ncpu, unsigned long count, __u32 ifindex)
 	if (!vals)
 		return -ENOMEM;
 	for (i = 0; i < count && !err; i++) {
-		struct ip_key key = {.ifindex = ifindex, .family = 4, .direction = TC_DIR_INGRESS};
+		struct ip_key key = {.ifindex = ifindex, .family = 4, .direction = TFC_DIR_INGRESS};
 		__u32 a = (198U << 24 | 18U << 16) + (__u32)i;
 
 		key.addr[0] = a >> 24;

@@ -3,8 +3,8 @@
  * Frame building shared by the test senders: a byte buffer written in
  * network order, and the Internet checksum. Define FRAME_MAX first.
  */
-#ifndef TC_TEST_FRAME_H
-#define TC_TEST_FRAME_H
+#ifndef TFC_TEST_FRAME_H
+#define TFC_TEST_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,4 +53,4 @@ static inline uint16_t fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-#endif /* TC_TEST_FRAME_H */
+#endif /* TFC_TEST_FRAME_H */

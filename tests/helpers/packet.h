@@ -3,8 +3,8 @@
  * What the AF_PACKET test senders share: their arguments and the socket
  * that puts hand-made frames on an interface. Include after frame.h.
  */
-#ifndef TC_TEST_PACKET_H
-#define TC_TEST_PACKET_H
+#ifndef TFC_TEST_PACKET_H
+#define TFC_TEST_PACKET_H
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -82,4 +82,4 @@ fail:
 	return -1;
 }
 
-#endif /* TC_TEST_PACKET_H */
+#endif /* TFC_TEST_PACKET_H */

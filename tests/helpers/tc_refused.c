@@ -31,7 +31,7 @@ static int outcome(const struct frame_case *c, bool key_src, char *buf, size_t l
 {
 	const struct expect *w = &c->want;
 	char addr[INET6_ADDRSTRLEN];
-	const char *reason = tc_stat_str(w->counted ? w->note : w->stat);
+	const char *reason = tfc_stat_str(w->counted ? w->note : w->stat);
 	int n;
 
 	if (!w->counted) {

@@ -6,13 +6,13 @@
 #include "unit.h"
 #include "config/config.h"
 
-static int parse_text(const char *text, struct tc_config *cfg)
+static int parse_text(const char *text, struct tfc_config *cfg)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
 	int n;
 
 	assert_non_null(f);
-	n = tc_config_parse(f, cfg);
+	n = tfc_config_parse(f, cfg);
 	fclose(f);
 	return n;
 }
@@ -23,7 +23,7 @@ static void test_full_file(void **state)
 				   "; a systemd-style comment too\n"
 				   "\n"
 				   "ATTACH=\"eth0:xdp eth0:tc-egress:netlink\t eth1:xdp:skb\"\n"
-				   "  TRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/tc_boot  \n"
+				   "  TRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/tfc_boot  \n"
 				   "PIN_GROUP=traffic-counter\n"
 				   "COUNT_BY=dst\n"
 				   "IP_MAP_SIZE=131072\n"
@@ -31,26 +31,26 @@ static void test_full_file(void **state)
 				   "FLOW_MAP_SIZE='16384'\n"
 				   "DETACH_ON_STOP=true\r\n"
 				   "PURGE_ON_STOP=On\n";
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 	char buf[64];
 
 	(void)state;
 	assert_int_equal(parse_text(text, cfg), 0);
 	assert_int_equal(cfg->n_attach, 3);
 	assert_string_equal(cfg->attach[0].ifname, "eth0");
-	assert_int_equal(cfg->attach[0].ap, TC_AP_XDP);
+	assert_int_equal(cfg->attach[0].ap, TFC_AP_XDP);
 	assert_int_equal(cfg->attach[0].mode, -1);
-	assert_int_equal(cfg->attach[1].ap, TC_AP_TC_EGRESS);
-	assert_int_equal(cfg->attach[1].mode, TC_API_NETLINK);
-	assert_int_equal(cfg->attach[2].mode, TC_XDP_SKB);
-	assert_string_equal(tc_config_attach_str(&cfg->attach[1], buf, sizeof(buf)),
+	assert_int_equal(cfg->attach[1].ap, TFC_AP_TC_EGRESS);
+	assert_int_equal(cfg->attach[1].mode, TFC_API_NETLINK);
+	assert_int_equal(cfg->attach[2].mode, TFC_XDP_SKB);
+	assert_string_equal(tfc_config_attach_str(&cfg->attach[1], buf, sizeof(buf)),
 			    "eth0:tc-egress:netlink");
-	assert_string_equal(tc_config_attach_str(&cfg->attach[0], buf, sizeof(buf)), "eth0:xdp");
+	assert_string_equal(tfc_config_attach_str(&cfg->attach[0], buf, sizeof(buf)), "eth0:xdp");
 	assert_int_equal(cfg->line_attach, 4);
-	assert_string_equal(cfg->pin_dir, "/sys/fs/bpf/tc_boot");
+	assert_string_equal(cfg->pin_dir, "/sys/fs/bpf/tfc_boot");
 	assert_string_equal(cfg->pin_group, "traffic-counter");
 	assert_int_equal(cfg->line_pin_group, 6);
-	assert_int_equal(cfg->count_by, TC_COUNT_BY_DST);
+	assert_int_equal(cfg->count_by, TFC_COUNT_BY_DST);
 	assert_int_equal(cfg->ip_map_size, 131072);
 	assert_int_equal(cfg->flow_map, 1);
 	assert_int_equal(cfg->flow_map_size, 16384);
@@ -61,13 +61,13 @@ static void test_full_file(void **state)
 
 static void test_defaults(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
 	assert_int_equal(parse_text("ATTACH=lo:tc-ingress\n", cfg), 0);
 	assert_int_equal(cfg->n_attach, 1);
 	assert_int_equal(cfg->flow_map, -1); /* left as it is */
-	assert_int_equal(cfg->count_by, TC_COUNT_BY_DEFAULT);
+	assert_int_equal(cfg->count_by, TFC_COUNT_BY_DEFAULT);
 	assert_int_equal(cfg->ip_map_size, 0);
 	assert_false(cfg->detach_on_stop);
 	assert_string_equal(cfg->pin_dir, "");
@@ -79,7 +79,7 @@ static void test_defaults(void **state)
 
 static void test_ipfix_keys(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
 	assert_int_equal(parse_text("ATTACH=lo:xdp\nIPFIX_COLLECTOR=192.0.2.10:4739\n"
@@ -104,7 +104,7 @@ static void test_ipfix_keys(void **state)
 
 static void test_double_quote_escapes(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
 	assert_int_equal(parse_text("ATTACH=x:xdp\nPIN_GROUP=\"a\\.b\"\n", cfg), 1);
@@ -184,7 +184,7 @@ static const struct bad_case {
 
 static void test_bad_files(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -206,7 +206,7 @@ static void test_every_error_is_reported(void **state)
 				   "IP_MAP_SIZE=lots\n"
 				   "# fine\n"
 				   "FLOW_MAP=perhaps\n";
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
 	assert_int_equal(parse_text(text, cfg), 3);
@@ -220,33 +220,33 @@ static void test_every_error_is_reported(void **state)
 
 static void test_errors_are_bounded(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 	char text[4096] = "ATTACH=eth0:xdp\n";
 
 	(void)state;
 	for (int i = 0; i < 40; i++)
 		strcat(text, "junk\n");
 	assert_int_equal(parse_text(text, cfg), 40);
-	assert_int_equal(cfg->errors[TC_CONFIG_MAX_ERRORS - 1].line, TC_CONFIG_MAX_ERRORS + 1);
+	assert_int_equal(cfg->errors[TFC_CONFIG_MAX_ERRORS - 1].line, TFC_CONFIG_MAX_ERRORS + 1);
 	free(cfg);
 }
 
 static void test_long_line_and_nul(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
-	char *text = malloc(TC_CONFIG_MAX_LINE + 64);
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+	char *text = malloc(TFC_CONFIG_MAX_LINE + 64);
 	static const char nul[] = "ATTACH=eth0:xdp\nCOUNT_BY=src\0x\n";
 	FILE *f;
 
 	(void)state;
 	strcpy(text, "ATTACH=eth0:xdp\n# ");
-	memset(text + strlen(text), 'x', TC_CONFIG_MAX_LINE);
-	strcpy(text + strlen("ATTACH=eth0:xdp\n# ") + TC_CONFIG_MAX_LINE, "\n");
+	memset(text + strlen(text), 'x', TFC_CONFIG_MAX_LINE);
+	strcpy(text + strlen("ATTACH=eth0:xdp\n# ") + TFC_CONFIG_MAX_LINE, "\n");
 	assert_int_equal(parse_text(text, cfg), 1);
 	assert_int_equal(cfg->errors[0].line, 2);
 	assert_non_null(strstr(cfg->errors[0].msg, "longer than"));
 	f = fmemopen((void *)nul, sizeof(nul) - 1, "r");
-	assert_int_equal(tc_config_parse(f, cfg), 1);
+	assert_int_equal(tfc_config_parse(f, cfg), 1);
 	fclose(f);
 	assert_int_equal(cfg->errors[0].line, 2);
 	assert_non_null(strstr(cfg->errors[0].msg, "NUL byte"));
@@ -256,14 +256,14 @@ static void test_long_line_and_nul(void **state)
 
 static void test_print_errors(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 	struct unit_mem m;
 	char *out;
 
 	(void)state;
 	assert_int_equal(parse_text("COUNT_BY=up\n", cfg), 2);
 	unit_mem_open(&m);
-	tc_config_print_errors(m.f, "/etc/tc.conf", cfg);
+	tfc_config_print_errors(m.f, "/etc/tc.conf", cfg);
 	out = unit_mem_close(&m);
 	assert_string_equal(out, "traffic-counter: /etc/tc.conf:1: COUNT_BY: 'up' is not src or "
 				 "dst\n"
@@ -275,20 +275,20 @@ static void test_print_errors(void **state)
 
 static void test_load_missing_file(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
-	assert_int_equal(tc_config_load("/nonexistent/traffic-counter.conf", cfg), -ENOENT);
+	assert_int_equal(tfc_config_load("/nonexistent/traffic-counter.conf", cfg), -ENOENT);
 	free(cfg);
 }
 
 /* A directory opens, but reading it failed as "Input/output error". */
 static void test_load_directory(void **state)
 {
-	struct tc_config *cfg = calloc(1, sizeof(*cfg));
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
 
 	(void)state;
-	assert_int_equal(tc_config_load("/", cfg), -EISDIR);
+	assert_int_equal(tfc_config_load("/", cfg), -EISDIR);
 	free(cfg);
 }
 

@@ -10,11 +10,11 @@ static void test_record_name_round_trip(void **state)
 	char name[NAME_MAX];
 
 	(void)state;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		assert_int_equal(tc_record_name(k, "/sys/fs/bpf/x/ip", name, sizeof(name)), 0);
-		assert_int_equal(strncmp(name, tc_map_kind_name(k), strlen(tc_map_kind_name(k))),
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		assert_int_equal(tfc_record_name(k, "/sys/fs/bpf/x/ip", name, sizeof(name)), 0);
+		assert_int_equal(strncmp(name, tfc_map_kind_name(k), strlen(tfc_map_kind_name(k))),
 				 0);
-		assert_int_equal(tc_record_kind(name), k);
+		assert_int_equal(tfc_record_kind(name), k);
 		/* bpffs refuses dots in names. */
 		assert_null(strchr(name, '.'));
 	}
@@ -26,9 +26,9 @@ static void test_record_name_by_path(void **state)
 	char a[NAME_MAX], b[NAME_MAX], c[NAME_MAX];
 
 	(void)state;
-	assert_int_equal(tc_record_name(TC_MAP_IP, "/sys/fs/bpf/x/ip", a, sizeof(a)), 0);
-	assert_int_equal(tc_record_name(TC_MAP_IP, "/sys/fs/bpf/x/ip", b, sizeof(b)), 0);
-	assert_int_equal(tc_record_name(TC_MAP_IP, "/sys/fs/bpf/y/ip", c, sizeof(c)), 0);
+	assert_int_equal(tfc_record_name(TFC_MAP_IP, "/sys/fs/bpf/x/ip", a, sizeof(a)), 0);
+	assert_int_equal(tfc_record_name(TFC_MAP_IP, "/sys/fs/bpf/x/ip", b, sizeof(b)), 0);
+	assert_int_equal(tfc_record_name(TFC_MAP_IP, "/sys/fs/bpf/y/ip", c, sizeof(c)), 0);
 	assert_string_equal(a, b);
 	assert_string_not_equal(a, c);
 	assert_int_equal(strlen(a), strlen("traffic_counters_ip-") + 16);
@@ -52,9 +52,9 @@ static void test_record_kind_rejects(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(tc_record_kind(bad[i]), -EINVAL);
-	assert_int_equal(tc_record_kind("traffic_counters_flow-0123456789abcdef"), TC_MAP_FLOW);
-	assert_int_equal(tc_record_kind("traffic_control-0123456789abcdef"), TC_MAP_CONTROL);
+		assert_int_equal(tfc_record_kind(bad[i]), -EINVAL);
+	assert_int_equal(tfc_record_kind("traffic_counters_flow-0123456789abcdef"), TFC_MAP_FLOW);
+	assert_int_equal(tfc_record_kind("traffic_control-0123456789abcdef"), TFC_MAP_CONTROL);
 }
 
 static void test_record_name_short_buffer(void **state)
@@ -62,8 +62,8 @@ static void test_record_name_short_buffer(void **state)
 	char name[8];
 
 	(void)state;
-	assert_int_equal(tc_record_name(TC_MAP_IP, "/p", name, sizeof(name)), -ENAMETOOLONG);
-	assert_int_equal(tc_record_name(TC_MAP_KIND_MAX, "/p", name, sizeof(name)), -EINVAL);
+	assert_int_equal(tfc_record_name(TFC_MAP_IP, "/p", name, sizeof(name)), -ENAMETOOLONG);
+	assert_int_equal(tfc_record_name(TFC_MAP_KIND_MAX, "/p", name, sizeof(name)), -EINVAL);
 }
 
 int main(void)

@@ -34,10 +34,10 @@ static void v6(__u8 *out, const __u16 g[8])
 	}
 }
 
-static struct tc_ip_entry ip_entry(__u8 family, const __u8 *addr, __u8 dir, __u32 ifindex,
-				   __u64 bytes, __u64 packets)
+static struct tfc_ip_entry ip_entry(__u8 family, const __u8 *addr, __u8 dir, __u32 ifindex,
+				    __u64 bytes, __u64 packets)
 {
-	struct tc_ip_entry e;
+	struct tfc_ip_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.family = family;
@@ -59,9 +59,9 @@ struct flow_spec {
 	__u64 bytes, packets;
 };
 
-static struct tc_flow_entry flow_entry(const struct flow_spec *s)
+static struct tfc_flow_entry flow_entry(const struct flow_spec *s)
 {
-	struct tc_flow_entry e;
+	struct tfc_flow_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.family = s->family;
@@ -77,7 +77,7 @@ static struct tc_flow_entry flow_entry(const struct flow_spec *s)
 	return e;
 }
 
-/* ---- tc_counters_sum -------------------------------------------------- */
+/* ---- tfc_counters_sum -------------------------------------------------- */
 
 static void test_sum_several_cpus(void **state)
 {
@@ -85,7 +85,7 @@ static void test_sum_several_cpus(void **state)
 	struct counters out = {7, 7};
 
 	(void)state;
-	tc_counters_sum(percpu, 3, &out);
+	tfc_counters_sum(percpu, 3, &out);
 	assert_int_equal(out.bytes, 1500);
 	assert_int_equal(out.packets, 3);
 }
@@ -97,7 +97,7 @@ static void test_sum_no_cpu(void **state)
 	struct counters out = {99, 99};
 
 	(void)state;
-	tc_counters_sum(percpu, 0, &out);
+	tfc_counters_sum(percpu, 0, &out);
 	assert_int_equal(out.bytes, 0);
 	assert_int_equal(out.packets, 0);
 }
@@ -113,37 +113,37 @@ static void test_sum_large(void **state)
 	struct counters out;
 
 	(void)state;
-	tc_counters_sum(percpu, 2, &out);
+	tfc_counters_sum(percpu, 2, &out);
 	assert_true(out.bytes == 1ULL << 63);
 	assert_true(out.packets == 1ULL << 63);
-	tc_counters_sum(percpu, 3, &out);
+	tfc_counters_sum(percpu, 3, &out);
 	assert_true(out.bytes == (1ULL << 63) + (1ULL << 62));
 	assert_true(out.packets == 3ULL << 62);
 }
 
-/* ---- tc_addr_str ------------------------------------------------------ */
+/* ---- tfc_addr_str ------------------------------------------------------ */
 
 static void assert_v6_text(const __u16 g[8], const char *want)
 {
-	char buf[TC_ADDR_STRLEN];
+	char buf[TFC_ADDR_STRLEN];
 	__u8 a[16];
 
 	v6(a, g);
-	assert_string_equal(tc_addr_str(6, a, buf, sizeof(buf)), want);
+	assert_string_equal(tfc_addr_str(6, a, buf, sizeof(buf)), want);
 }
 
 static void test_addr_ipv4(void **state)
 {
-	char buf[TC_ADDR_STRLEN];
+	char buf[TFC_ADDR_STRLEN];
 	__u8 a[16];
 
 	(void)state;
 	v4(a, 192, 0, 2, 1);
-	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "192.0.2.1");
+	assert_string_equal(tfc_addr_str(4, a, buf, sizeof(buf)), "192.0.2.1");
 	v4(a, 255, 255, 255, 255);
-	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "255.255.255.255");
+	assert_string_equal(tfc_addr_str(4, a, buf, sizeof(buf)), "255.255.255.255");
 	v4(a, 0, 0, 0, 0);
-	assert_string_equal(tc_addr_str(4, a, buf, sizeof(buf)), "0.0.0.0");
+	assert_string_equal(tfc_addr_str(4, a, buf, sizeof(buf)), "0.0.0.0");
 }
 
 /* RFC 5952: lower case, no leading zeros, the longest zero run as "::". */
@@ -167,13 +167,13 @@ static void test_addr_ipv6_rfc5952(void **state)
 
 static void test_addr_unknown_family(void **state)
 {
-	char buf[TC_ADDR_STRLEN];
+	char buf[TFC_ADDR_STRLEN];
 	__u8 a[16] = {1, 2, 3, 4};
 
 	(void)state;
-	assert_string_equal(tc_addr_str(0, a, buf, sizeof(buf)), "?");
-	assert_string_equal(tc_addr_str(5, a, buf, sizeof(buf)), "?");
-	assert_string_equal(tc_addr_str(10, a, buf, sizeof(buf)), "?"); /* AF_INET6 is not 6 */
+	assert_string_equal(tfc_addr_str(0, a, buf, sizeof(buf)), "?");
+	assert_string_equal(tfc_addr_str(5, a, buf, sizeof(buf)), "?");
+	assert_string_equal(tfc_addr_str(10, a, buf, sizeof(buf)), "?"); /* AF_INET6 is not 6 */
 }
 
 /* ---- sorting ---------------------------------------------------------- */
@@ -185,7 +185,7 @@ enum { A, B, C, D, E, F, NIP };
  * (9.0.0.1 before 10.0.0.1 numerically; IPv4 before IPv6 even though ::1
  * is numerically smaller), then direction, then ifindex.
  */
-static void ip_fixture(struct tc_ip_entry *e)
+static void ip_fixture(struct tfc_ip_entry *e)
 {
 	static const __u16 loop6[8] = {0, 0, 0, 0, 0, 0, 0, 1};
 	__u8 a10_1[16], a10_2[16], a9[16], a6[16];
@@ -194,21 +194,21 @@ static void ip_fixture(struct tc_ip_entry *e)
 	v4(a10_2, 10, 0, 0, 2);
 	v4(a9, 9, 0, 0, 1);
 	v6(a6, loop6);
-	e[A] = ip_entry(4, a10_1, TC_DIR_INGRESS, 2, 500, 3);
-	e[B] = ip_entry(4, a10_2, TC_DIR_INGRESS, 2, 900, 1);
-	e[C] = ip_entry(4, a9, TC_DIR_INGRESS, 2, 500, 3);
-	e[D] = ip_entry(4, a10_1, TC_DIR_EGRESS, 2, 500, 3);
-	e[E] = ip_entry(4, a10_1, TC_DIR_INGRESS, 1, 500, 3);
-	e[F] = ip_entry(6, a6, TC_DIR_INGRESS, 2, 500, 7);
+	e[A] = ip_entry(4, a10_1, TFC_DIR_INGRESS, 2, 500, 3);
+	e[B] = ip_entry(4, a10_2, TFC_DIR_INGRESS, 2, 900, 1);
+	e[C] = ip_entry(4, a9, TFC_DIR_INGRESS, 2, 500, 3);
+	e[D] = ip_entry(4, a10_1, TFC_DIR_EGRESS, 2, 500, 3);
+	e[E] = ip_entry(4, a10_1, TFC_DIR_INGRESS, 1, 500, 3);
+	e[F] = ip_entry(6, a6, TFC_DIR_INGRESS, 2, 500, 7);
 }
 
-static void assert_ip_order(enum tc_sort by, const int want[NIP])
+static void assert_ip_order(enum tfc_sort by, const int want[NIP])
 {
-	struct tc_ip_entry orig[NIP], e[NIP];
+	struct tfc_ip_entry orig[NIP], e[NIP];
 
 	ip_fixture(orig);
 	memcpy(e, orig, sizeof(e));
-	tc_sort_ip(e, NIP, by);
+	tfc_sort_ip(e, NIP, by);
 	for (int i = 0; i < NIP; i++)
 		assert_memory_equal(&e[i], &orig[want[i]], sizeof(e[i]));
 }
@@ -216,38 +216,38 @@ static void assert_ip_order(enum tc_sort by, const int want[NIP])
 static void test_sort_ip_bytes(void **state)
 {
 	(void)state;
-	assert_ip_order(TC_SORT_BYTES, (const int[NIP]){B, C, E, A, D, F});
+	assert_ip_order(TFC_SORT_BYTES, (const int[NIP]){B, C, E, A, D, F});
 }
 
 static void test_sort_ip_packets(void **state)
 {
 	(void)state;
-	assert_ip_order(TC_SORT_PACKETS, (const int[NIP]){F, C, E, A, D, B});
+	assert_ip_order(TFC_SORT_PACKETS, (const int[NIP]){F, C, E, A, D, B});
 }
 
 static void test_sort_ip_address(void **state)
 {
 	(void)state;
-	assert_ip_order(TC_SORT_IP, (const int[NIP]){C, E, A, D, B, F});
+	assert_ip_order(TFC_SORT_IP, (const int[NIP]){C, E, A, D, B, F});
 }
 
 static void test_sort_empty_and_single(void **state)
 {
-	struct tc_ip_entry one[NIP], copy;
+	struct tfc_ip_entry one[NIP], copy;
 
 	(void)state;
-	tc_sort_ip(NULL, 0, TC_SORT_BYTES);
-	tc_sort_flow(NULL, 0, TC_SORT_IP);
+	tfc_sort_ip(NULL, 0, TFC_SORT_BYTES);
+	tfc_sort_flow(NULL, 0, TFC_SORT_IP);
 	ip_fixture(one);
 	copy = one[0];
-	tc_sort_ip(one, 1, TC_SORT_IP);
+	tfc_sort_ip(one, 1, TFC_SORT_IP);
 	assert_memory_equal(&one[0], &copy, sizeof(copy));
 }
 
 enum { P, Q, R, S, T, U, V, NFLOW };
 
 /* Ties at 100 bytes: source, then destination, then direction, ifindex. */
-static void flow_fixture(struct tc_flow_entry *e)
+static void flow_fixture(struct tfc_flow_entry *e)
 {
 	static const __u16 l1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, l2[8] = {0, 0, 0, 0, 0, 0, 0, 2};
 	struct flow_spec s = {.family = 4, .sport = 1000, .dport = 80, .proto = 6, .ifindex = 2};
@@ -259,9 +259,9 @@ static void flow_fixture(struct tc_flow_entry *e)
 	v4(s.dst, 10, 0, 0, 3);
 	s.packets = 1;
 	e[Q] = flow_entry(&s);
-	s.dir = TC_DIR_EGRESS;
+	s.dir = TFC_DIR_EGRESS;
 	e[T] = flow_entry(&s);
-	s.dir = TC_DIR_INGRESS, s.ifindex = 1;
+	s.dir = TFC_DIR_INGRESS, s.ifindex = 1;
 	e[U] = flow_entry(&s);
 	v4(s.src, 9, 0, 0, 1);
 	s.ifindex = 2, s.packets = 2;
@@ -275,13 +275,13 @@ static void flow_fixture(struct tc_flow_entry *e)
 	e[S] = flow_entry(&s);
 }
 
-static void assert_flow_order(enum tc_sort by, const int want[NFLOW])
+static void assert_flow_order(enum tfc_sort by, const int want[NFLOW])
 {
-	struct tc_flow_entry orig[NFLOW], e[NFLOW];
+	struct tfc_flow_entry orig[NFLOW], e[NFLOW];
 
 	flow_fixture(orig);
 	memcpy(e, orig, sizeof(e));
-	tc_sort_flow(e, NFLOW, by);
+	tfc_sort_flow(e, NFLOW, by);
 	for (int i = 0; i < NFLOW; i++)
 		assert_memory_equal(&e[i], &orig[want[i]], sizeof(e[i]));
 }
@@ -289,19 +289,19 @@ static void assert_flow_order(enum tc_sort by, const int want[NFLOW])
 static void test_sort_flow_bytes(void **state)
 {
 	(void)state;
-	assert_flow_order(TC_SORT_BYTES, (const int[NFLOW]){V, R, U, Q, T, P, S});
+	assert_flow_order(TFC_SORT_BYTES, (const int[NFLOW]){V, R, U, Q, T, P, S});
 }
 
 static void test_sort_flow_packets(void **state)
 {
 	(void)state;
-	assert_flow_order(TC_SORT_PACKETS, (const int[NFLOW]){S, P, V, R, U, Q, T});
+	assert_flow_order(TFC_SORT_PACKETS, (const int[NFLOW]){S, P, V, R, U, Q, T});
 }
 
 static void test_sort_flow_address(void **state)
 {
 	(void)state;
-	assert_flow_order(TC_SORT_IP, (const int[NFLOW]){R, U, Q, T, P, V, S});
+	assert_flow_order(TFC_SORT_IP, (const int[NFLOW]){R, U, Q, T, P, V, S});
 }
 
 /*
@@ -311,7 +311,7 @@ static void test_sort_flow_address(void **state)
  */
 #define NRAND 3000
 
-static enum tc_sort rand_by;
+static enum tfc_sort rand_by;
 
 static int u64_desc(__u64 a, __u64 b)
 {
@@ -320,10 +320,10 @@ static int u64_desc(__u64 a, __u64 b)
 
 static int ref_ip(const void *pa, const void *pb)
 {
-	const struct tc_ip_entry *a = pa, *b = pb;
-	int c = rand_by == TC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
-		: rand_by == TC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
-					     : 0;
+	const struct tfc_ip_entry *a = pa, *b = pb;
+	int c = rand_by == TFC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
+		: rand_by == TFC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
+					      : 0;
 
 	if (!c && a->key.family != b->key.family)
 		c = a->key.family < b->key.family ? -1 : 1;
@@ -341,7 +341,7 @@ static __u64 pick(unsigned int *seed, const __u64 *v, int n)
 	return v[rand_r(seed) % n];
 }
 
-static void random_ip(struct tc_ip_entry *e, size_t n, unsigned int seed)
+static void random_ip(struct tfc_ip_entry *e, size_t n, unsigned int seed)
 {
 	static const __u64 counts[] = {0, 1, 2, 255, 256, 65536, ~0ULL, ~0ULL - 1, 1ULL << 56};
 
@@ -362,8 +362,8 @@ static void random_ip(struct tc_ip_entry *e, size_t n, unsigned int seed)
 
 static void test_sort_ip_random(void **state)
 {
-	static struct tc_ip_entry e[NRAND], want[NRAND];
-	static const enum tc_sort bys[] = {TC_SORT_BYTES, TC_SORT_PACKETS, TC_SORT_IP};
+	static struct tfc_ip_entry e[NRAND], want[NRAND];
+	static const enum tfc_sort bys[] = {TFC_SORT_BYTES, TFC_SORT_PACKETS, TFC_SORT_IP};
 
 	(void)state;
 	for (unsigned int seed = 1; seed <= 5; seed++) {
@@ -372,7 +372,7 @@ static void test_sort_ip_random(void **state)
 			memcpy(want, e, sizeof(e));
 			rand_by = bys[b];
 			qsort(want, NRAND, sizeof(*want), ref_ip);
-			tc_sort_ip(e, NRAND, bys[b]);
+			tfc_sort_ip(e, NRAND, bys[b]);
 			assert_memory_equal(e, want, sizeof(e));
 		}
 	}
@@ -380,10 +380,10 @@ static void test_sort_ip_random(void **state)
 
 static int ref_flow(const void *pa, const void *pb)
 {
-	const struct tc_flow_entry *a = pa, *b = pb;
-	int c = rand_by == TC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
-		: rand_by == TC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
-					     : 0;
+	const struct tfc_flow_entry *a = pa, *b = pb;
+	int c = rand_by == TFC_SORT_BYTES     ? u64_desc(a->val.bytes, b->val.bytes)
+		: rand_by == TFC_SORT_PACKETS ? u64_desc(a->val.packets, b->val.packets)
+					      : 0;
 
 	if (!c && a->key.family != b->key.family)
 		c = a->key.family < b->key.family ? -1 : 1;
@@ -399,9 +399,9 @@ static int ref_flow(const void *pa, const void *pb)
 /* Flows from the random IP entries: src from one, dst unique, ports few. */
 static void test_sort_flow_random(void **state)
 {
-	static struct tc_ip_entry ip[NRAND];
-	static struct tc_flow_entry e[NRAND], want[NRAND];
-	static const enum tc_sort bys[] = {TC_SORT_BYTES, TC_SORT_PACKETS, TC_SORT_IP};
+	static struct tfc_ip_entry ip[NRAND];
+	static struct tfc_flow_entry e[NRAND], want[NRAND];
+	static const enum tfc_sort bys[] = {TFC_SORT_BYTES, TFC_SORT_PACKETS, TFC_SORT_IP};
 
 	(void)state;
 	for (size_t b = 0; b < 3; b++) {
@@ -421,7 +421,7 @@ static void test_sort_flow_random(void **state)
 		memcpy(want, e, sizeof(e));
 		rand_by = bys[b];
 		qsort(want, NRAND, sizeof(*want), ref_flow);
-		tc_sort_flow(e, NRAND, bys[b]);
+		tfc_sort_flow(e, NRAND, bys[b]);
 		assert_memory_equal(e, want, sizeof(e));
 	}
 }
@@ -429,21 +429,21 @@ static void test_sort_flow_random(void **state)
 static void test_sort_parse(void **state)
 {
 	(void)state;
-	assert_int_equal(tc_sort_parse("bytes"), TC_SORT_BYTES);
-	assert_int_equal(tc_sort_parse("packets"), TC_SORT_PACKETS);
-	assert_int_equal(tc_sort_parse("ip"), TC_SORT_IP);
-	assert_int_equal(tc_sort_parse("flows"), -EINVAL);
-	assert_int_equal(tc_sort_parse(""), -EINVAL);
+	assert_int_equal(tfc_sort_parse("bytes"), TFC_SORT_BYTES);
+	assert_int_equal(tfc_sort_parse("packets"), TFC_SORT_PACKETS);
+	assert_int_equal(tfc_sort_parse("ip"), TFC_SORT_IP);
+	assert_int_equal(tfc_sort_parse("flows"), -EINVAL);
+	assert_int_equal(tfc_sort_parse(""), -EINVAL);
 }
 
 static void test_ifname(void **state)
 {
 	(void)state;
-	assert_string_equal(tc_ifname(NO_IF), NO_IF_NAME);
-	assert_string_equal(tc_ifname(LO), "lo");
+	assert_string_equal(tfc_ifname(NO_IF), NO_IF_NAME);
+	assert_string_equal(tfc_ifname(LO), "lo");
 	/* 999983 shares 999999's cache slot (both are 15 mod 16): no stale name. */
-	assert_string_equal(tc_ifname(999983), "if999983");
-	assert_string_equal(tc_ifname(NO_IF), NO_IF_NAME);
+	assert_string_equal(tfc_ifname(999983), "if999983");
+	assert_string_equal(tfc_ifname(NO_IF), NO_IF_NAME);
 }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -489,44 +489,44 @@ static void expect_u64(struct json_object *o, const char *key, uint64_t want)
 }
 
 /* A v4 entry on a missing interface, a v6 one on lo with 64-bit extremes. */
-static void ip_print_fixture(struct tc_ip_entry *e)
+static void ip_print_fixture(struct tfc_ip_entry *e)
 {
 	static const __u16 doc[8] = {0x2001, 0xdb8, 0, 0, 0, 0, 0, 1};
 	__u8 a[16];
 
 	v4(a, 192, 0, 2, 1);
-	e[0] = ip_entry(4, a, TC_DIR_INGRESS, NO_IF, 1500, 1);
+	e[0] = ip_entry(4, a, TFC_DIR_INGRESS, NO_IF, 1500, 1);
 	v6(a, doc);
-	e[1] = ip_entry(6, a, TC_DIR_EGRESS, LO, UINT64_MAX, 1ULL << 40);
+	e[1] = ip_entry(6, a, TFC_DIR_EGRESS, LO, UINT64_MAX, 1ULL << 40);
 }
 
-static char *print_ip(const struct tc_ip_entry *e, size_t n, enum tc_format fmt)
+static char *print_ip(const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt)
 {
 	struct unit_mem m;
 
 	unit_mem_open(&m);
-	assert_int_equal(tc_print_ip(m.f, e, n, fmt), 0);
+	assert_int_equal(tfc_print_ip(m.f, e, n, fmt), 0);
 	return unit_mem_close(&m);
 }
 
-static char *print_flow(const struct tc_flow_entry *e, size_t n, enum tc_format fmt)
+static char *print_flow(const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt)
 {
 	struct unit_mem m;
 
 	unit_mem_open(&m);
-	assert_int_equal(tc_print_flow(m.f, e, n, fmt), 0);
+	assert_int_equal(tfc_print_flow(m.f, e, n, fmt), 0);
 	return unit_mem_close(&m);
 }
 
 static void test_json_ip(void **state)
 {
-	struct tc_ip_entry e[2];
+	struct tfc_ip_entry e[2];
 	struct json_object *arr, *o;
 	char *out;
 
 	(void)state;
 	ip_print_fixture(e);
-	out = print_ip(e, 2, TC_FMT_JSON);
+	out = print_ip(e, 2, TFC_FMT_JSON);
 	arr = parse_all(out);
 	assert_int_equal(json_object_get_type(arr), json_type_array);
 	assert_int_equal(json_object_array_length(arr), 2);
@@ -551,7 +551,7 @@ static void test_json_ip(void **state)
 }
 
 /* A TCP flow over IPv4 on a missing interface and a UDP one over IPv6. */
-static void flow_print_fixture(struct tc_flow_entry *e)
+static void flow_print_fixture(struct tfc_flow_entry *e)
 {
 	static const __u16 s6[8] = {0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xa};
 	static const __u16 d6[8] = {0xfe80, 0, 0, 0, 0, 0, 0, 0xb};
@@ -565,7 +565,7 @@ static void flow_print_fixture(struct tc_flow_entry *e)
 	e[0].val.last_seen_ns = 2000;
 	e[0].val.tcp_flags = 0x12; /* SYN|ACK */
 	s.family = 6, s.proto = 17, s.sport = 5353, s.dport = 65535;
-	s.dir = TC_DIR_EGRESS, s.ifindex = LO, s.bytes = 1ULL << 63, s.packets = 7;
+	s.dir = TFC_DIR_EGRESS, s.ifindex = LO, s.bytes = 1ULL << 63, s.packets = 7;
 	v6(s.src, s6);
 	v6(s.dst, d6);
 	e[1] = flow_entry(&s);
@@ -575,13 +575,13 @@ static void flow_print_fixture(struct tc_flow_entry *e)
 
 static void test_json_flow(void **state)
 {
-	struct tc_flow_entry e[2];
+	struct tfc_flow_entry e[2];
 	struct json_object *arr, *o;
 	char *out;
 
 	(void)state;
 	flow_print_fixture(e);
-	out = print_flow(e, 2, TC_FMT_JSON);
+	out = print_flow(e, 2, TFC_FMT_JSON);
 	arr = parse_all(out);
 	assert_int_equal(json_object_array_length(arr), 2);
 	o = json_object_array_get_idx(arr, 0);
@@ -620,12 +620,12 @@ static void test_json_flow(void **state)
 
 static int in_cidr(const char *cidr, int family, const char *addr)
 {
-	struct tc_addr_filter f = {0};
+	struct tfc_addr_filter f = {0};
 	__u8 a[16] = {0};
 
-	assert_int_equal(tc_cidr_parse(cidr, &f), 0);
+	assert_int_equal(tfc_cidr_parse(cidr, &f), 0);
 	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr, a), 1);
-	return tc_addr_in_cidr(&f, (__u8)family, a);
+	return tfc_addr_in_cidr(&f, (__u8)family, a);
 }
 
 static void test_cidr_match(void **state)
@@ -655,11 +655,11 @@ static void test_cidr_parse_rejects(void **state)
 		"fd00::/129", "10.0.0.0/-1", "10.0.0.0/8x",   "10.0.0.0/ 8",
 		"10.0.0/8",   "example.com", "10.0.0.0/0008", "fd00::/+8",
 	};
-	struct tc_addr_filter f;
+	struct tfc_addr_filter f;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (tc_cidr_parse(bad[i], &f) != -EINVAL)
+		if (tfc_cidr_parse(bad[i], &f) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
@@ -669,50 +669,50 @@ static void test_link_local_multicast(void **state)
 
 	(void)state;
 	v4(a, 169, 254, 3, 4);
-	assert_true(tc_addr_link_local(4, a));
+	assert_true(tfc_addr_link_local(4, a));
 	v4(a, 169, 253, 3, 4);
-	assert_false(tc_addr_link_local(4, a));
+	assert_false(tfc_addr_link_local(4, a));
 	v4(a, 224, 0, 0, 251);
-	assert_true(tc_addr_multicast(4, a));
+	assert_true(tfc_addr_multicast(4, a));
 	v4(a, 239, 255, 255, 250);
-	assert_true(tc_addr_multicast(4, a));
+	assert_true(tfc_addr_multicast(4, a));
 	v4(a, 240, 0, 0, 1);
-	assert_false(tc_addr_multicast(4, a));
+	assert_false(tfc_addr_multicast(4, a));
 	inet_pton(AF_INET6, "febf::1", a);
-	assert_true(tc_addr_link_local(6, a));
+	assert_true(tfc_addr_link_local(6, a));
 	inet_pton(AF_INET6, "fec0::1", a);
-	assert_false(tc_addr_link_local(6, a));
+	assert_false(tfc_addr_link_local(6, a));
 	inet_pton(AF_INET6, "ff02::fb", a);
-	assert_true(tc_addr_multicast(6, a));
-	assert_false(tc_addr_link_local(6, a));
+	assert_true(tfc_addr_multicast(6, a));
+	assert_false(tfc_addr_link_local(6, a));
 }
 
 static void test_filter_entries(void **state)
 {
-	struct tc_addr_filter f = {0};
-	struct tc_ip_entry e[4];
-	struct tc_flow_entry fl[3];
+	struct tfc_addr_filter f = {0};
+	struct tfc_ip_entry e[4];
+	struct tfc_flow_entry fl[3];
 	__u8 a[16];
 
 	(void)state;
 	memset(e, 0, sizeof(e));
 	memset(fl, 0, sizeof(fl));
 	v4(a, 198, 18, 0, 1);
-	e[0] = ip_entry(4, a, TC_DIR_INGRESS, LO, 1, 1);
+	e[0] = ip_entry(4, a, TFC_DIR_INGRESS, LO, 1, 1);
 	v4(a, 169, 254, 0, 1);
-	e[1] = ip_entry(4, a, TC_DIR_INGRESS, LO, 2, 2);
+	e[1] = ip_entry(4, a, TFC_DIR_INGRESS, LO, 2, 2);
 	inet_pton(AF_INET6, "ff02::1", a);
-	e[2] = ip_entry(6, a, TC_DIR_INGRESS, LO, 3, 3);
+	e[2] = ip_entry(6, a, TFC_DIR_INGRESS, LO, 3, 3);
 	v4(a, 10, 0, 0, 1);
-	e[3] = ip_entry(4, a, TC_DIR_INGRESS, LO, 4, 4);
-	assert_int_equal(tc_filter_ip(&f, e, 4), 4); /* no filter: all */
+	e[3] = ip_entry(4, a, TFC_DIR_INGRESS, LO, 4, 4);
+	assert_int_equal(tfc_filter_ip(&f, e, 4), 4); /* no filter: all */
 	f.no_link_local = 1;
 	f.no_multicast = 1;
-	assert_int_equal(tc_filter_ip(&f, e, 4), 2);
+	assert_int_equal(tfc_filter_ip(&f, e, 4), 2);
 	assert_int_equal(e[0].val.bytes, 1);
 	assert_int_equal(e[1].val.bytes, 4);
-	assert_int_equal(tc_cidr_parse("10.0.0.0/8", &f), 0);
-	assert_int_equal(tc_filter_ip(&f, e, 2), 1);
+	assert_int_equal(tfc_cidr_parse("10.0.0.0/8", &f), 0);
+	assert_int_equal(tfc_filter_ip(&f, e, 2), 1);
 	assert_int_equal(e[0].val.bytes, 4);
 	/* Flows: shown when source or destination is under the CIDR. */
 	for (int i = 0; i < 3; i++) {
@@ -722,11 +722,11 @@ static void test_filter_entries(void **state)
 	v4(fl[0].key.src, 10, 1, 1, 1), v4(fl[0].key.dst, 198, 18, 0, 1);
 	v4(fl[1].key.src, 198, 18, 0, 1), v4(fl[1].key.dst, 10, 2, 2, 2);
 	v4(fl[2].key.src, 198, 18, 0, 1), v4(fl[2].key.dst, 224, 0, 0, 1);
-	assert_int_equal(tc_filter_flow(&f, fl, 3), 2);
+	assert_int_equal(tfc_filter_flow(&f, fl, 3), 2);
 	f.cidr_set = 0;
-	assert_int_equal(tc_filter_flow(&f, fl, 2), 2);
+	assert_int_equal(tfc_filter_flow(&f, fl, 2), 2);
 	v4(fl[1].key.dst, 239, 1, 1, 1); /* either end excluded hides the flow */
-	assert_int_equal(tc_filter_flow(&f, fl, 2), 1);
+	assert_int_equal(tfc_filter_flow(&f, fl, 2), 1);
 }
 
 /* ---- wall-clock times of flows ----------------------------------------- */
@@ -735,30 +735,30 @@ static void test_filter_entries(void **state)
 
 static void test_wall_str(void **state)
 {
-	char buf[TC_WALL_STRLEN];
+	char buf[TFC_WALL_STRLEN];
 	__s64 off = T_2026_12_06_020304 * 1000000000LL - 5000000000LL; /* boot: 5 s before */
 
 	(void)state;
 	/* Monotonic 5.123456789 s: the offset's second, milliseconds truncated. */
-	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	assert_string_equal(tfc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
 	/* Nanoseconds of the offset and of the time add up past a second. */
-	assert_string_equal(tc_wall_str(5999000000ULL, off + 2000000, buf),
+	assert_string_equal(tfc_wall_str(5999000000ULL, off + 2000000, buf),
 			    "2026-12-06T02:03:05.001Z");
 	/* A negative offset with nanoseconds borrows from the second. */
-	assert_string_equal(tc_wall_str(0, -1000000, buf), "1969-12-31T23:59:59.999Z");
+	assert_string_equal(tfc_wall_str(0, -1000000, buf), "1969-12-31T23:59:59.999Z");
 	/* The same second again comes from the cache, a new one does not. */
-	assert_string_equal(tc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
-	assert_string_equal(tc_wall_str(5123456789ULL + 86400000000000ULL, off, buf),
+	assert_string_equal(tfc_wall_str(5123456789ULL, off, buf), "2026-12-06T02:03:04.123Z");
+	assert_string_equal(tfc_wall_str(5123456789ULL + 86400000000000ULL, off, buf),
 			    "2026-12-07T02:03:04.123Z");
 	/* The largest monotonic time does not overflow. */
-	assert_string_equal(tc_wall_str(UINT64_MAX, 0, buf), "2554-07-21T23:34:33.709Z");
+	assert_string_equal(tfc_wall_str(UINT64_MAX, 0, buf), "2554-07-21T23:34:33.709Z");
 }
 
 /* The offset is CLOCK_REALTIME - CLOCK_MONOTONIC: now, converted, is now. */
 static void test_wall_offset_now(void **state)
 {
 	struct timespec mono, real;
-	__s64 off = tc_wall_offset_ns();
+	__s64 off = tfc_wall_offset_ns();
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -772,21 +772,21 @@ static void test_wall_offset_now(void **state)
 /* A field is the conversion with the offset read before or after the dump. */
 static void expect_wall(struct json_object *o, const char *key, __u64 ns, __s64 before, __s64 after)
 {
-	char a[TC_WALL_STRLEN], b[TC_WALL_STRLEN];
+	char a[TFC_WALL_STRLEN], b[TFC_WALL_STRLEN];
 	struct json_object *v;
 	const char *got;
 
 	assert_true(json_object_object_get_ex(o, key, &v));
 	got = json_object_get_string(v);
-	tc_wall_str(ns, before, a);
-	tc_wall_str(ns, after, b);
+	tfc_wall_str(ns, before, a);
+	tfc_wall_str(ns, after, b);
 	if (strcmp(got, a) && strcmp(got, b))
 		fail_msg("%s: got %s, expected %s or %s", key, got, a, b);
 }
 
 static void test_json_flow_wall(void **state)
 {
-	struct tc_flow_entry e[2];
+	struct tfc_flow_entry e[2];
 	struct json_object *arr, *o;
 	__s64 before, after;
 	char *out;
@@ -795,9 +795,9 @@ static void test_json_flow_wall(void **state)
 	flow_print_fixture(e);
 	e[0].val.first_seen_ns = 3000000000ULL;
 	e[0].val.last_seen_ns = 4500000000ULL;
-	before = tc_wall_offset_ns();
-	out = print_flow(e, 1, TC_FMT_JSON);
-	after = tc_wall_offset_ns();
+	before = tfc_wall_offset_ns();
+	out = print_flow(e, 1, TFC_FMT_JSON);
+	after = tfc_wall_offset_ns();
 	arr = parse_all(out);
 	o = json_object_array_get_idx(arr, 0);
 	expect_wall(o, "first_seen", 3000000000ULL, before, after);
@@ -814,13 +814,13 @@ static void test_json_empty(void **state)
 	char *out;
 
 	(void)state;
-	out = print_ip(NULL, 0, TC_FMT_JSON);
+	out = print_ip(NULL, 0, TFC_FMT_JSON);
 	arr = parse_all(out);
 	assert_int_equal(json_object_get_type(arr), json_type_array);
 	assert_int_equal(json_object_array_length(arr), 0);
 	json_object_put(arr);
 	free(out);
-	out = print_flow(NULL, 0, TC_FMT_JSON);
+	out = print_flow(NULL, 0, TFC_FMT_JSON);
 	arr = parse_all(out);
 	assert_int_equal(json_object_array_length(arr), 0);
 	json_object_put(arr);
@@ -834,7 +834,7 @@ static char *csv_field(const char *s)
 	struct unit_mem m;
 
 	unit_mem_open(&m);
-	tc_csv_field(m.f, s);
+	tfc_csv_field(m.f, s);
 	return unit_mem_close(&m);
 }
 
@@ -951,13 +951,13 @@ static void test_csv_ip(void **state)
 {
 	const struct kv *const rows[] = {ip_row0, ip_row1};
 	const size_t nkv[] = {NKV(ip_row0), NKV(ip_row1)};
-	struct tc_ip_entry e[2];
+	struct tfc_ip_entry e[2];
 	char *csv, *json;
 
 	(void)state;
 	ip_print_fixture(e);
-	csv = print_ip(e, 2, TC_FMT_CSV);
-	json = print_ip(e, 2, TC_FMT_JSON);
+	csv = print_ip(e, 2, TFC_FMT_CSV);
+	json = print_ip(e, 2, TFC_FMT_JSON);
 	check_csv(csv, json, rows, nkv, 2);
 	free(csv);
 	free(json);
@@ -991,13 +991,13 @@ static void test_csv_flow(void **state)
 {
 	const struct kv *const rows[] = {flow_row0, flow_row1};
 	const size_t nkv[] = {NKV(flow_row0), NKV(flow_row1)};
-	struct tc_flow_entry e[2];
+	struct tfc_flow_entry e[2];
 	char *csv, *json;
 
 	(void)state;
 	flow_print_fixture(e);
-	csv = print_flow(e, 2, TC_FMT_CSV);
-	json = print_flow(e, 2, TC_FMT_JSON);
+	csv = print_flow(e, 2, TFC_FMT_CSV);
+	json = print_flow(e, 2, TFC_FMT_JSON);
 	check_csv(csv, json, rows, nkv, 2);
 	free(csv);
 	free(json);
@@ -1012,7 +1012,7 @@ static void test_csv_empty_has_header(void **state)
 	char *out;
 
 	(void)state;
-	out = print_ip(NULL, 0, TC_FMT_CSV);
+	out = print_ip(NULL, 0, TFC_FMT_CSV);
 	assert_string_equal(out, "ip,family,direction,ifindex,ifname,bytes,packets\n");
 	free(out);
 }
@@ -1053,31 +1053,31 @@ static void assert_on_line(const char *text, size_t n, const char *const *needle
 
 static void test_table_ip(void **state)
 {
-	struct tc_ip_entry e[2];
+	struct tfc_ip_entry e[2];
 	char *out;
 
 	(void)state;
 	ip_print_fixture(e);
-	out = print_ip(e, 2, TC_FMT_TABLE);
+	out = print_ip(e, 2, TFC_FMT_TABLE);
 	assert_int_equal(count_lines(out), 3);
 	assert_on_line(out, 0, UNIT_WORDS("IFACE", "DIR", "ADDRESS", "PACKETS", "BYTES"), 5);
 	assert_on_line(out, 1, UNIT_WORDS(NO_IF_NAME, "ingress", "192.0.2.1", " 1500"), 4);
 	assert_on_line(out, 2, UNIT_WORDS("lo ", "egress", "2001:db8::1", "1099511627776"), 4);
 	assert_on_line(out, 2, UNIT_WORDS("18446744073709551615"), 1);
 	free(out);
-	out = print_ip(NULL, 0, TC_FMT_TABLE);
+	out = print_ip(NULL, 0, TFC_FMT_TABLE);
 	assert_int_equal(count_lines(out), 1);
 	free(out);
 }
 
 static void test_table_flow(void **state)
 {
-	struct tc_flow_entry e[2];
+	struct tfc_flow_entry e[2];
 	char *out;
 
 	(void)state;
 	flow_print_fixture(e);
-	out = print_flow(e, 2, TC_FMT_TABLE);
+	out = print_flow(e, 2, TFC_FMT_TABLE);
 	assert_int_equal(count_lines(out), 3);
 	assert_on_line(out, 0, UNIT_WORDS("SRC", "DST", "SPORT", "DPORT", "PROTO", "BYTES"), 6);
 	assert_on_line(out, 1, UNIT_WORDS(NO_IF_NAME, "10.0.0.1", "10.0.0.2", "40000", "443"), 5);

@@ -20,14 +20,14 @@
 #define FAKE_MAX 8
 
 struct fake {
-	struct tc_flow_entry e[FAKE_MAX];
+	struct tfc_flow_entry e[FAKE_MAX];
 	int present[FAKE_MAX];
 	size_t n;
 	/* Added to an entry when it is taken: a packet between dump and delete. */
 	__u64 late_packets, late_bytes;
 	int take_calls;
 	int emit_error; /* returned by emit when set */
-	struct tc_ipfix_record rec[32];
+	struct tfc_ipfix_record rec[32];
 	size_t nrec;
 };
 
@@ -54,7 +54,7 @@ static int fake_take(void *ctx, const struct flow_key *key, struct flow_value *v
 	return 0;
 }
 
-static int fake_emit(void *ctx, const struct tc_ipfix_record *r)
+static int fake_emit(void *ctx, const struct tfc_ipfix_record *r)
 {
 	struct fake *f = ctx;
 
@@ -68,7 +68,7 @@ static int fake_emit(void *ctx, const struct tc_ipfix_record *r)
 /* A UDP/IPv4 flow 198.18.0.1:1000 -> 198.18.0.2:<dport> on ifindex 3, ingress. */
 static size_t fake_add(struct fake *f, __u16 dport, __u64 first_ns)
 {
-	struct tc_flow_entry *e = &f->e[f->n];
+	struct tfc_flow_entry *e = &f->e[f->n];
 
 	memset(e, 0, sizeof(*e));
 	e->key.ifindex = 3;
@@ -92,8 +92,8 @@ static void fake_traffic(struct fake *f, size_t i, __u64 packets, __u64 t)
 	f->e[i].val.last_seen_ns = t;
 }
 
-/* The dump: the entries still present, as tc_dump_flow would return them. */
-static size_t fake_dump(const struct fake *f, struct tc_flow_entry *out)
+/* The dump: the entries still present, as tfc_dump_flow would return them. */
+static size_t fake_dump(const struct fake *f, struct tfc_flow_entry *out)
 {
 	size_t n = 0;
 
@@ -105,10 +105,10 @@ static size_t fake_dump(const struct fake *f, struct tc_flow_entry *out)
 
 struct ctx {
 	struct fake map;
-	struct tc_ipfix_table *t;
-	struct tc_ipfix_timeouts to;
-	struct tc_ipfix_io io;
-	struct tc_ipfix_counts c;
+	struct tfc_ipfix_table *t;
+	struct tfc_ipfix_timeouts to;
+	struct tfc_ipfix_io io;
+	struct tfc_ipfix_counts c;
 };
 
 static int setup(void **state)
@@ -116,7 +116,7 @@ static int setup(void **state)
 	struct ctx *x = calloc(1, sizeof(*x));
 
 	assert_non_null(x);
-	x->t = tc_ipfix_table_new();
+	x->t = tfc_ipfix_table_new();
 	assert_non_null(x->t);
 	x->to.active_ns = S(10);
 	x->to.idle_ns = S(5);
@@ -131,17 +131,17 @@ static int teardown(void **state)
 {
 	struct ctx *x = *state;
 
-	tc_ipfix_table_free(x->t);
+	tfc_ipfix_table_free(x->t);
 	free(x);
 	return 0;
 }
 
 static int scan(struct ctx *x, __u64 now)
 {
-	struct tc_flow_entry e[FAKE_MAX];
+	struct tfc_flow_entry e[FAKE_MAX];
 	size_t n = fake_dump(&x->map, e);
 
-	return tc_ipfix_scan(x->t, &x->to, e, n, now, &x->io, &x->c);
+	return tfc_ipfix_scan(x->t, &x->to, e, n, now, &x->io, &x->c);
 }
 
 static __u64 sum_packets(const struct fake *f)
@@ -171,12 +171,12 @@ static void test_active_timeout(void **state)
 	assert_int_equal(x->map.rec[0].bytes, 500);
 	assert_int_equal(x->map.rec[0].start_ns, S(100));
 	assert_int_equal(x->map.rec[0].end_ns, S(109));
-	assert_int_equal(x->map.rec[0].end_reason, TC_IPFIX_END_ACTIVE);
+	assert_int_equal(x->map.rec[0].end_reason, TFC_IPFIX_END_ACTIVE);
 	assert_int_equal(x->map.take_calls, 0); /* still in the map */
-	assert_int_equal(tc_ipfix_table_size(x->t), 1);
+	assert_int_equal(tfc_ipfix_table_size(x->t), 1);
 	/* What the next delta is computed against. */
-	assert_int_equal(tc_ipfix_table_find(x->t, &x->map.e[i].key)->packets, 5);
-	assert_int_equal(tc_ipfix_table_find(x->t, &x->map.e[i].key)->exported_ns, S(110));
+	assert_int_equal(tfc_ipfix_table_find(x->t, &x->map.e[i].key)->packets, 5);
+	assert_int_equal(tfc_ipfix_table_find(x->t, &x->map.e[i].key)->exported_ns, S(110));
 }
 
 /* Traffic across exports: each record holds only what is new, all add up. */
@@ -218,9 +218,9 @@ static void test_idle_expiry_takes_late_packets(void **state)
 	assert_int_equal(x->map.nrec, 1);
 	assert_int_equal(x->map.rec[0].packets, 5);
 	assert_int_equal(x->map.rec[0].bytes, 500);
-	assert_int_equal(x->map.rec[0].end_reason, TC_IPFIX_END_IDLE);
+	assert_int_equal(x->map.rec[0].end_reason, TFC_IPFIX_END_IDLE);
 	assert_int_equal(x->c.expired, 1);
-	assert_null(tc_ipfix_table_find(x->t, &x->map.e[i].key));
+	assert_null(tfc_ipfix_table_find(x->t, &x->map.e[i].key));
 }
 
 /* Exported at the active timeout, then idle: removed, its last delta only. */
@@ -236,7 +236,7 @@ static void test_idle_after_active(void **state)
 	assert_int_equal(scan(x, S(9)), 0);
 	assert_int_equal(x->map.nrec, 2);
 	assert_int_equal(x->map.rec[1].packets, 3);
-	assert_int_equal(x->map.rec[1].end_reason, TC_IPFIX_END_IDLE);
+	assert_int_equal(x->map.rec[1].end_reason, TFC_IPFIX_END_IDLE);
 	assert_int_equal(sum_packets(&x->map), 5);
 
 	/* Idle with nothing new: removed without a record. */
@@ -259,7 +259,7 @@ static void test_evicted_and_recreated(void **state)
 	fake_traffic(&x->map, a, 1, S(1));
 	fake_traffic(&x->map, b, 1, S(1));
 	assert_int_equal(scan(x, S(2)), 0);
-	assert_int_equal(tc_ipfix_table_size(x->t), 2);
+	assert_int_equal(tfc_ipfix_table_size(x->t), 2);
 	x->map.present[a] = 0; /* evicted */
 	/* b evicted and created again by a later packet. */
 	x->map.e[b].val = (struct flow_value){
@@ -267,7 +267,7 @@ static void test_evicted_and_recreated(void **state)
 	x->to.active_ns = S(0);
 	assert_int_equal(scan(x, S(4)), 0);
 	assert_int_equal(x->c.vanished, 2);
-	assert_int_equal(tc_ipfix_table_size(x->t), 1);
+	assert_int_equal(tfc_ipfix_table_size(x->t), 1);
 	assert_int_equal(x->map.nrec, 1);
 	assert_int_equal(x->map.rec[0].packets, 1);
 	assert_int_equal(x->map.rec[0].start_ns, S(3));
@@ -277,24 +277,24 @@ static void test_evicted_and_recreated(void **state)
 static void test_take_finds_nothing(void **state)
 {
 	struct ctx *x = *state;
-	struct tc_flow_entry e[FAKE_MAX];
+	struct tfc_flow_entry e[FAKE_MAX];
 	size_t i = fake_add(&x->map, 53, S(0)), n;
 
 	fake_traffic(&x->map, i, 2, S(1));
 	n = fake_dump(&x->map, e);
 	x->map.present[i] = 0;
-	assert_int_equal(tc_ipfix_scan(x->t, &x->to, e, n, S(9), &x->io, &x->c), 0);
+	assert_int_equal(tfc_ipfix_scan(x->t, &x->to, e, n, S(9), &x->io, &x->c), 0);
 	assert_int_equal(x->map.nrec, 0);
 	assert_int_equal(x->c.vanished, 1);
 	assert_int_equal(x->c.expired, 0);
-	assert_int_equal(tc_ipfix_table_size(x->t), 0);
+	assert_int_equal(tfc_ipfix_table_size(x->t), 0);
 }
 
 /* Shutdown: every flow leaves the map with what was not exported yet. */
 static void test_flush(void **state)
 {
 	struct ctx *x = *state;
-	struct tc_flow_entry e[FAKE_MAX];
+	struct tfc_flow_entry e[FAKE_MAX];
 	size_t a = fake_add(&x->map, 53, S(0)), b = fake_add(&x->map, 54, S(0)), n;
 
 	x->to.active_ns = S(1);
@@ -303,10 +303,10 @@ static void test_flush(void **state)
 	fake_traffic(&x->map, a, 1, S(2));
 	fake_traffic(&x->map, b, 4, S(2));
 	n = fake_dump(&x->map, e);
-	assert_int_equal(tc_ipfix_flush(x->t, e, n, &x->io, &x->c), 0);
+	assert_int_equal(tfc_ipfix_flush(x->t, e, n, &x->io, &x->c), 0);
 	assert_int_equal(x->map.nrec, 3);
 	assert_int_equal(x->map.rec[1].packets, 1);
-	assert_int_equal(x->map.rec[1].end_reason, TC_IPFIX_END_FORCED);
+	assert_int_equal(x->map.rec[1].end_reason, TFC_IPFIX_END_FORCED);
 	assert_int_equal(x->map.rec[2].packets, 4);
 	assert_false(x->map.present[a] || x->map.present[b]);
 	assert_int_equal(sum_packets(&x->map), 7);
@@ -328,7 +328,7 @@ static void test_emit_error(void **state)
 	x->map.present[b] = 0;
 	x->map.emit_error = -EIO;
 	assert_int_equal(scan(x, S(4)), -EIO);
-	assert_int_equal(tc_ipfix_table_size(x->t), 2);
+	assert_int_equal(tfc_ipfix_table_size(x->t), 2);
 	/* The delta that failed is sent by the next cycle. */
 	x->map.emit_error = 0;
 	assert_int_equal(scan(x, S(5)), 0);
@@ -339,18 +339,18 @@ static void test_emit_error(void **state)
 /* A last_seen a little ahead of our clock (another CPU) is not idle. */
 static void test_decide_clock_ahead(void **state)
 {
-	struct tc_ipfix_timeouts to = {.active_ns = S(10), .idle_ns = S(5)};
-	struct tc_ipfix_flow f = {.exported_ns = S(0)};
+	struct tfc_ipfix_timeouts to = {.active_ns = S(10), .idle_ns = S(5)};
+	struct tfc_ipfix_flow f = {.exported_ns = S(0)};
 	struct flow_value v = {.packets = 1, .bytes = 60, .last_seen_ns = S(20) + 5};
 
 	(void)state;
-	assert_int_equal(tc_ipfix_decide(&to, &f, &v, S(20)), TC_IPFIX_END_ACTIVE);
+	assert_int_equal(tfc_ipfix_decide(&to, &f, &v, S(20)), TFC_IPFIX_END_ACTIVE);
 	v.last_seen_ns = S(15);
-	assert_int_equal(tc_ipfix_decide(&to, &f, &v, S(20)), TC_IPFIX_END_IDLE);
+	assert_int_equal(tfc_ipfix_decide(&to, &f, &v, S(20)), TFC_IPFIX_END_IDLE);
 	f.packets = 1;
 	f.bytes = 60;
 	v.last_seen_ns = S(19);
-	assert_int_equal(tc_ipfix_decide(&to, &f, &v, S(20)), TC_IPFIX_KEEP);
+	assert_int_equal(tfc_ipfix_decide(&to, &f, &v, S(20)), TFC_IPFIX_KEEP);
 }
 
 /* ---- clocks and records ------------------------------------------------------ */
@@ -362,10 +362,10 @@ static void test_wall_clock(void **state)
 	__u64 now_ms, rt_ms;
 
 	(void)state;
-	assert_int_equal(tc_ipfix_wall_ms(S(5), 1500000), 5001);
-	assert_int_equal(tc_ipfix_wall_ms(S(1), -(__s64)S(2)), 0);
-	assert_int_equal(tc_ipfix_clock_offset(&off), 0);
-	now_ms = tc_ipfix_wall_ms(tc_ipfix_now_ns(), off);
+	assert_int_equal(tfc_ipfix_wall_ms(S(5), 1500000), 5001);
+	assert_int_equal(tfc_ipfix_wall_ms(S(1), -(__s64)S(2)), 0);
+	assert_int_equal(tfc_ipfix_clock_offset(&off), 0);
+	now_ms = tfc_ipfix_wall_ms(tfc_ipfix_now_ns(), off);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	rt_ms = (__u64)rt.tv_sec * 1000 + (__u64)rt.tv_nsec / 1000000;
 	assert_true(now_ms <= rt_ms && rt_ms - now_ms < 100);
@@ -373,25 +373,25 @@ static void test_wall_clock(void **state)
 
 static void test_record_v4(void **state)
 {
-	struct tc_ipfix_record r = {.bytes = 700,
-				    .packets = 7,
-				    .start_ns = S(1),
-				    .end_ns = S(2),
-				    .tcp_flags = 0x1b,
-				    .end_reason = TC_IPFIX_END_IDLE};
-	struct tc_ipfix_rec4 r4;
-	struct tc_ipfix_rec6 r6;
+	struct tfc_ipfix_record r = {.bytes = 700,
+				     .packets = 7,
+				     .start_ns = S(1),
+				     .end_ns = S(2),
+				     .tcp_flags = 0x1b,
+				     .end_reason = TFC_IPFIX_END_IDLE};
+	struct tfc_ipfix_rec4 r4;
+	struct tfc_ipfix_rec6 r6;
 
 	(void)state;
 	r.key.family = 4;
 	r.key.proto = IPPROTO_TCP;
 	r.key.ifindex = 9;
-	r.key.direction = TC_DIR_EGRESS;
+	r.key.direction = TFC_DIR_EGRESS;
 	r.key.sport = 443;
 	r.key.dport = 50000;
 	memcpy(r.key.src, (__u8[]){198, 18, 0, 1}, 4);
 	memcpy(r.key.dst, (__u8[]){198, 19, 2, 3}, 4);
-	assert_int_equal(tc_ipfix_rec_fill(&r, 0, &r4, &r6), 4);
+	assert_int_equal(tfc_ipfix_rec_fill(&r, 0, &r4, &r6), 4);
 	assert_int_equal(r4.src, 0xc6120001);
 	assert_int_equal(r4.dst, 0xc6130203);
 	assert_int_equal(r4.c.sport, 443);
@@ -410,18 +410,18 @@ static void test_record_v4(void **state)
 
 static void test_record_v6(void **state)
 {
-	struct tc_ipfix_record r = {.bytes = 1, .packets = 1, .tcp_flags = 0x02};
-	struct tc_ipfix_rec4 r4;
-	struct tc_ipfix_rec6 r6;
+	struct tfc_ipfix_record r = {.bytes = 1, .packets = 1, .tcp_flags = 0x02};
+	struct tfc_ipfix_rec4 r4;
+	struct tfc_ipfix_rec6 r6;
 
 	(void)state;
 	r.key.family = 6;
 	r.key.proto = IPPROTO_UDP;
 	r.key.ifindex = 4;
-	r.key.direction = TC_DIR_INGRESS;
+	r.key.direction = TFC_DIR_INGRESS;
 	inet_pton(AF_INET6, "fd00::1", r.key.src);
 	inet_pton(AF_INET6, "fd00::2", r.key.dst);
-	assert_int_equal(tc_ipfix_rec_fill(&r, 0, &r4, &r6), 6);
+	assert_int_equal(tfc_ipfix_rec_fill(&r, 0, &r4, &r6), 6);
 	assert_memory_equal(r6.src, r.key.src, 16);
 	assert_memory_equal(r6.dst, r.key.dst, 16);
 	assert_int_equal(r6.c.ingress_if, 4);
@@ -429,15 +429,15 @@ static void test_record_v6(void **state)
 	assert_int_equal(r6.c.direction, 0);
 	assert_int_equal(r6.c.tcp_flags, 0); /* not TCP */
 	r.key.family = 0;
-	assert_int_equal(tc_ipfix_rec_fill(&r, 0, &r4, &r6), -EAFNOSUPPORT);
+	assert_int_equal(tfc_ipfix_rec_fill(&r, 0, &r4, &r6), -EAFNOSUPPORT);
 }
 
 static void test_evictions(void **state)
 {
 	(void)state;
-	assert_int_equal(tc_ipfix_evictions(100, 30, 50), 20);
-	assert_int_equal(tc_ipfix_evictions(100, 60, 50), 0);
-	assert_int_equal(tc_ipfix_evictions(0, 0, 0), 0);
+	assert_int_equal(tfc_ipfix_evictions(100, 30, 50), 20);
+	assert_int_equal(tfc_ipfix_evictions(100, 60, 50), 0);
+	assert_int_equal(tfc_ipfix_evictions(0, 0, 0), 0);
 }
 
 int main(void)

@@ -6,7 +6,7 @@
 #include "maps/maps.h"
 
 struct shape {
-	enum tc_map_kind kind;
+	enum tfc_map_kind kind;
 	__u32 type;
 	__u32 key_size;
 	__u32 value_size;
@@ -14,10 +14,10 @@ struct shape {
 
 /* The shapes the BPF side declares (SPEC 2), written out independently. */
 static const struct shape shapes[] = {
-	{TC_MAP_IP, BPF_MAP_TYPE_PERCPU_HASH, 24, 16},
-	{TC_MAP_FLOW, BPF_MAP_TYPE_LRU_HASH, 44, 40},
-	{TC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 64}, /* layout version 2 */
-	{TC_MAP_STATS, BPF_MAP_TYPE_PERCPU_HASH, 8, 16},
+	{TFC_MAP_IP, BPF_MAP_TYPE_PERCPU_HASH, 24, 16},
+	{TFC_MAP_FLOW, BPF_MAP_TYPE_LRU_HASH, 44, 40},
+	{TFC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 64}, /* layout version 2 */
+	{TFC_MAP_STATS, BPF_MAP_TYPE_PERCPU_HASH, 8, 16},
 };
 
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
@@ -40,7 +40,7 @@ static void test_check_accepts_exact_shapes(void **state)
 	for (size_t i = 0; i < NSHAPES; i++) {
 		struct bpf_map_info info = info_of(&shapes[i]);
 
-		assert_int_equal(tc_map_check(&info, shapes[i].kind), 0);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind), 0);
 	}
 }
 
@@ -51,11 +51,11 @@ static void test_check_rejects_wrong_type(void **state)
 		struct bpf_map_info info = info_of(&shapes[i]);
 
 		info.type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
-		assert_int_equal(tc_map_check(&info, shapes[i].kind), -EPROTO);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind), -EPROTO);
 		/* A plain hash is the IP map's shared layout (--ip-map-type shared) only. */
 		info.type = BPF_MAP_TYPE_HASH;
-		assert_int_equal(tc_map_check(&info, shapes[i].kind),
-				 shapes[i].kind == TC_MAP_IP ? 0 : -EPROTO);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind),
+				 shapes[i].kind == TFC_MAP_IP ? 0 : -EPROTO);
 	}
 }
 
@@ -66,9 +66,9 @@ static void test_check_rejects_wrong_key(void **state)
 		struct bpf_map_info info = info_of(&shapes[i]);
 
 		info.key_size = shapes[i].key_size + 4;
-		assert_int_equal(tc_map_check(&info, shapes[i].kind), -EPROTO);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind), -EPROTO);
 		info.key_size = shapes[i].key_size - 4;
-		assert_int_equal(tc_map_check(&info, shapes[i].kind), -EPROTO);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind), -EPROTO);
 	}
 }
 
@@ -79,7 +79,7 @@ static void test_check_rejects_wrong_value(void **state)
 		struct bpf_map_info info = info_of(&shapes[i]);
 
 		info.value_size = shapes[i].value_size + 8;
-		assert_int_equal(tc_map_check(&info, shapes[i].kind), -EPROTO);
+		assert_int_equal(tfc_map_check(&info, shapes[i].kind), -EPROTO);
 	}
 }
 
@@ -91,14 +91,15 @@ static void test_check_kinds_disjoint(void **state)
 		struct bpf_map_info info = info_of(&shapes[i]);
 
 		for (size_t j = 0; j < NSHAPES; j++)
-			assert_int_equal(tc_map_check(&info, shapes[j].kind), i == j ? 0 : -EPROTO);
+			assert_int_equal(tfc_map_check(&info, shapes[j].kind),
+					 i == j ? 0 : -EPROTO);
 	}
 }
 
-static struct tc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u64 bytes,
-				       __u64 pkts)
+static struct tfc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u64 bytes,
+					__u64 pkts)
 {
-	struct tc_stat_entry e;
+	struct tfc_stat_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.ifindex = ifindex;
@@ -110,14 +111,14 @@ static struct tc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u
 }
 
 /* Entries on two interfaces, both directions, plus reasons past the names. */
-static void fill_stats(struct tc_stat_entry *e)
+static void fill_stats(struct tfc_stat_entry *e)
 {
-	e[0] = stat_entry(2, TC_DIR_INGRESS, TC_STAT_NON_IP, 100, 1);
-	e[1] = stat_entry(2, TC_DIR_EGRESS, TC_STAT_NON_IP, 200, 2);
-	e[2] = stat_entry(3, TC_DIR_INGRESS, TC_STAT_NON_IP, 400, 4);
-	e[3] = stat_entry(3, TC_DIR_INGRESS, TC_STAT_IPV6_EXT_LIMIT, 1000, 10);
-	e[4] = stat_entry(2, TC_DIR_INGRESS, TC_STAT_MAX, 7000, 70);
-	e[5] = stat_entry(2, TC_DIR_INGRESS, 255, 9000, 90);
+	e[0] = stat_entry(2, TFC_DIR_INGRESS, TFC_STAT_NON_IP, 100, 1);
+	e[1] = stat_entry(2, TFC_DIR_EGRESS, TFC_STAT_NON_IP, 200, 2);
+	e[2] = stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_NON_IP, 400, 4);
+	e[3] = stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_IPV6_EXT_LIMIT, 1000, 10);
+	e[4] = stat_entry(2, TFC_DIR_INGRESS, TFC_STAT_MAX, 7000, 70);
+	e[5] = stat_entry(2, TFC_DIR_INGRESS, 255, 9000, 90);
 }
 
 #define NSTATS 6
@@ -125,7 +126,7 @@ static void fill_stats(struct tc_stat_entry *e)
 /* Marks every slot so a slot the function forgot to clear shows up. */
 static void poison(struct counters *out)
 {
-	memset(out, 0xab, sizeof(*out) * TC_STAT_MAX);
+	memset(out, 0xab, sizeof(*out) * TFC_STAT_MAX);
 }
 
 static void assert_counters(const struct counters *c, __u64 bytes, __u64 pkts)
@@ -136,62 +137,62 @@ static void assert_counters(const struct counters *c, __u64 bytes, __u64 pkts)
 
 static void test_totals_any(void **state)
 {
-	struct tc_stat_entry e[NSTATS];
-	struct counters out[TC_STAT_MAX];
+	struct tfc_stat_entry e[NSTATS];
+	struct counters out[TFC_STAT_MAX];
 
 	(void)state;
 	fill_stats(e);
 	poison(out);
-	tc_stats_totals(e, NSTATS, 0, -1, out);
-	assert_counters(&out[TC_STAT_NON_IP], 700, 7);
-	assert_counters(&out[TC_STAT_IPV6_EXT_LIMIT], 1000, 10);
-	for (unsigned int r = 0; r < TC_STAT_MAX; r++)
-		if (r != TC_STAT_NON_IP && r != TC_STAT_IPV6_EXT_LIMIT)
+	tfc_stats_totals(e, NSTATS, 0, -1, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 700, 7);
+	assert_counters(&out[TFC_STAT_IPV6_EXT_LIMIT], 1000, 10);
+	for (unsigned int r = 0; r < TFC_STAT_MAX; r++)
+		if (r != TFC_STAT_NON_IP && r != TFC_STAT_IPV6_EXT_LIMIT)
 			assert_counters(&out[r], 0, 0);
 }
 
 static void test_totals_by_ifindex(void **state)
 {
-	struct tc_stat_entry e[NSTATS];
-	struct counters out[TC_STAT_MAX];
+	struct tfc_stat_entry e[NSTATS];
+	struct counters out[TFC_STAT_MAX];
 
 	(void)state;
 	fill_stats(e);
 	poison(out);
-	tc_stats_totals(e, NSTATS, 2, -1, out);
-	assert_counters(&out[TC_STAT_NON_IP], 300, 3);
-	assert_counters(&out[TC_STAT_IPV6_EXT_LIMIT], 0, 0);
-	tc_stats_totals(e, NSTATS, 42, -1, out);
-	assert_counters(&out[TC_STAT_NON_IP], 0, 0);
+	tfc_stats_totals(e, NSTATS, 2, -1, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 300, 3);
+	assert_counters(&out[TFC_STAT_IPV6_EXT_LIMIT], 0, 0);
+	tfc_stats_totals(e, NSTATS, 42, -1, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 0, 0);
 }
 
 static void test_totals_by_direction(void **state)
 {
-	struct tc_stat_entry e[NSTATS];
-	struct counters out[TC_STAT_MAX];
+	struct tfc_stat_entry e[NSTATS];
+	struct counters out[TFC_STAT_MAX];
 
 	(void)state;
 	fill_stats(e);
 	poison(out);
-	tc_stats_totals(e, NSTATS, 0, TC_DIR_EGRESS, out);
-	assert_counters(&out[TC_STAT_NON_IP], 200, 2);
-	assert_counters(&out[TC_STAT_IPV6_EXT_LIMIT], 0, 0);
+	tfc_stats_totals(e, NSTATS, 0, TFC_DIR_EGRESS, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 200, 2);
+	assert_counters(&out[TFC_STAT_IPV6_EXT_LIMIT], 0, 0);
 	/* Ingress is 0: it must filter too, not mean "any". */
-	tc_stats_totals(e, NSTATS, 0, TC_DIR_INGRESS, out);
-	assert_counters(&out[TC_STAT_NON_IP], 500, 5);
-	tc_stats_totals(e, NSTATS, 3, TC_DIR_INGRESS, out);
-	assert_counters(&out[TC_STAT_NON_IP], 400, 4);
-	assert_counters(&out[TC_STAT_IPV6_EXT_LIMIT], 1000, 10);
+	tfc_stats_totals(e, NSTATS, 0, TFC_DIR_INGRESS, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 500, 5);
+	tfc_stats_totals(e, NSTATS, 3, TFC_DIR_INGRESS, out);
+	assert_counters(&out[TFC_STAT_NON_IP], 400, 4);
+	assert_counters(&out[TFC_STAT_IPV6_EXT_LIMIT], 1000, 10);
 }
 
 static void test_totals_empty(void **state)
 {
-	struct counters out[TC_STAT_MAX];
+	struct counters out[TFC_STAT_MAX];
 
 	(void)state;
 	poison(out);
-	tc_stats_totals(NULL, 0, 0, -1, out);
-	for (unsigned int r = 0; r < TC_STAT_MAX; r++)
+	tfc_stats_totals(NULL, 0, 0, -1, out);
+	for (unsigned int r = 0; r < TFC_STAT_MAX; r++)
 		assert_counters(&out[r], 0, 0);
 }
 

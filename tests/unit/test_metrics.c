@@ -26,10 +26,10 @@ static const char *fake_ifname(__u32 ifindex)
 	}
 }
 
-static struct tc_ip_entry v4e(__u32 ifindex, __u8 dir, __u8 a, __u8 b, __u8 c, __u8 d, __u64 bytes,
-			      __u64 packets)
+static struct tfc_ip_entry v4e(__u32 ifindex, __u8 dir, __u8 a, __u8 b, __u8 c, __u8 d, __u64 bytes,
+			       __u64 packets)
 {
-	struct tc_ip_entry e;
+	struct tfc_ip_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.ifindex = ifindex;
@@ -45,9 +45,9 @@ static struct tc_ip_entry v4e(__u32 ifindex, __u8 dir, __u8 a, __u8 b, __u8 c, _
 }
 
 /* fd00::<hi>:0:0:<lo> */
-static struct tc_ip_entry v6e(__u32 ifindex, __u8 hi, __u8 lo, __u64 bytes, __u64 packets)
+static struct tfc_ip_entry v6e(__u32 ifindex, __u8 hi, __u8 lo, __u64 bytes, __u64 packets)
 {
-	struct tc_ip_entry e;
+	struct tfc_ip_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.ifindex = ifindex;
@@ -60,32 +60,32 @@ static struct tc_ip_entry v6e(__u32 ifindex, __u8 hi, __u8 lo, __u64 bytes, __u6
 	return e;
 }
 
-static struct tc_metrics *policy(__u32 max_series, __u8 v4, __u8 v6)
+static struct tfc_metrics *policy(__u32 max_series, __u8 v4, __u8 v6)
 {
-	struct tc_metrics_policy p = {max_series, v4, v6, fake_ifname};
-	struct tc_metrics *m = tc_metrics_new(&p);
+	struct tfc_metrics_policy p = {max_series, v4, v6, fake_ifname};
+	struct tfc_metrics *m = tfc_metrics_new(&p);
 
 	assert_non_null(m);
 	return m;
 }
 
-static void snap_ip(struct tc_metrics_snapshot *s, const struct tc_ip_entry *e, size_t n)
+static void snap_ip(struct tfc_metrics_snapshot *s, const struct tfc_ip_entry *e, size_t n)
 {
 	memset(s, 0, sizeof(*s));
 	s->ip = e;
 	s->n_ip = n;
-	s->maps[TC_MAP_IP] = (struct tc_metrics_map){1, (__u32)n, 1024};
+	s->maps[TFC_MAP_IP] = (struct tfc_metrics_map){1, (__u32)n, 1024};
 	s->version = "9.9.9";
 	s->libbpf_version = "v1.1";
 }
 
 /* The whole exposition of one scrape; the caller frees it. */
-static char *scrape(struct tc_metrics *m, const struct tc_metrics_snapshot *s)
+static char *scrape(struct tfc_metrics *m, const struct tfc_metrics_snapshot *s)
 {
 	struct unit_mem mem;
 
 	unit_mem_open(&mem);
-	assert_int_equal(tc_metrics_write(m, s, mem.f), 0);
+	assert_int_equal(tfc_metrics_write(m, s, mem.f), 0);
 	return unit_mem_close(&mem);
 }
 
@@ -157,9 +157,9 @@ static void test_escape(void **state)
 
 	(void)state;
 	unit_mem_open(&mem);
-	tc_metrics_escape(mem.f, "plain");
+	tfc_metrics_escape(mem.f, "plain");
 	fputc('|', mem.f);
-	tc_metrics_escape(mem.f, "a\"b\\c\nd");
+	tfc_metrics_escape(mem.f, "a\"b\\c\nd");
 	out = unit_mem_close(&mem);
 	assert_string_equal(out, "plain|a\\\"b\\\\c\\nd");
 	free(out);
@@ -171,27 +171,27 @@ static void test_prefix_parse(void **state)
 	__u8 v4 = 0, v6 = 0;
 
 	(void)state;
-	assert_int_equal(tc_metrics_prefix_parse("24", &v4, &v6), 0);
+	assert_int_equal(tfc_metrics_prefix_parse("24", &v4, &v6), 0);
 	assert_int_equal(v4, 24);
 	assert_int_equal(v6, 128);
-	assert_int_equal(tc_metrics_prefix_parse("16,48", &v4, &v6), 0);
+	assert_int_equal(tfc_metrics_prefix_parse("16,48", &v4, &v6), 0);
 	assert_int_equal(v4, 16);
 	assert_int_equal(v6, 48);
-	assert_int_equal(tc_metrics_prefix_parse("0,0", &v4, &v6), 0);
+	assert_int_equal(tfc_metrics_prefix_parse("0,0", &v4, &v6), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(tc_metrics_prefix_parse(bad[i], &v4, &v6), -EINVAL);
+		assert_int_equal(tfc_metrics_prefix_parse(bad[i], &v4, &v6), -EINVAL);
 }
 
 static void test_policy_out_of_range(void **state)
 {
-	struct tc_metrics_policy p = {0, 33, 128, NULL};
+	struct tfc_metrics_policy p = {0, 33, 128, NULL};
 
 	(void)state;
 	errno = 0;
-	assert_null(tc_metrics_new(&p));
+	assert_null(tfc_metrics_new(&p));
 	assert_int_equal(errno, EINVAL);
-	p = (struct tc_metrics_policy){TC_METRICS_MAX_SERIES + 1, 32, 128, NULL};
-	assert_null(tc_metrics_new(&p));
+	p = (struct tfc_metrics_policy){TFC_METRICS_MAX_SERIES + 1, 32, 128, NULL};
+	assert_null(tfc_metrics_new(&p));
 }
 
 /* ---- exposition ---------------------------------------------------------- */
@@ -199,13 +199,13 @@ static void test_policy_out_of_range(void **state)
 /* Devices by name, then direction, family, address: whatever the map order. */
 static void test_order_and_escaping(void **state)
 {
-	const struct tc_ip_entry e[] = {
-		v4e(1, TC_DIR_EGRESS, 10, 0, 0, 1, 5, 1),
+	const struct tfc_ip_entry e[] = {
+		v4e(1, TFC_DIR_EGRESS, 10, 0, 0, 1, 5, 1),
 		v6e(2, 0, 1, 7, 1),
-		v4e(2, TC_DIR_INGRESS, 198, 18, 0, 2, 20, 2),
-		v4e(3, TC_DIR_INGRESS, 198, 18, 0, 9, 3, 1),
-		v4e(2, TC_DIR_INGRESS, 198, 18, 0, 1, 10, 1),
-		v4e(2, TC_DIR_EGRESS, 198, 18, 0, 1, 30, 3),
+		v4e(2, TFC_DIR_INGRESS, 198, 18, 0, 2, 20, 2),
+		v4e(3, TFC_DIR_INGRESS, 198, 18, 0, 9, 3, 1),
+		v4e(2, TFC_DIR_INGRESS, 198, 18, 0, 1, 10, 1),
+		v4e(2, TFC_DIR_EGRESS, 198, 18, 0, 1, 30, 3),
 	};
 	const char *want =
 		"traffic_counter_bytes_total{device=\"eth0\",direction=\"ingress\",family=\"ipv4\","
@@ -220,8 +220,8 @@ static void test_order_and_escaping(void **state)
 		"address=\"10.0.0.1\"} 5\n"
 		"traffic_counter_bytes_total{device=\"we\\\"ird\\\\dev\",direction=\"ingress\","
 		"family=\"ipv4\",address=\"198.18.0.9\"} 3\n";
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text, *again, *got;
 
 	(void)state;
@@ -238,17 +238,18 @@ static void test_order_and_escaping(void **state)
 	free(got);
 	free(again);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Every metric has one HELP and one TYPE line, right before its samples. */
 static void test_help_and_type(void **state)
 {
-	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
-	struct tc_stat_entry st = {.key = {.ifindex = 2, .reason = TC_STAT_NON_IP}, .val = {60, 1}};
-	struct tc_control ctl = {.dropped_packets = 4, .dropped_bytes = 400, .flow_inserts = 9};
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	const struct tfc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
+	struct tfc_stat_entry st = {.key = {.ifindex = 2, .reason = TFC_STAT_NON_IP},
+				    .val = {60, 1}};
+	struct tfc_control ctl = {.dropped_packets = 4, .dropped_bytes = 400, .flow_inserts = 9};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text, current[128] = "";
 	int families = 0, samples = 0;
 
@@ -256,8 +257,8 @@ static void test_help_and_type(void **state)
 	snap_ip(&s, e, 1);
 	s.stats = &st;
 	s.n_stats = 1;
-	s.maps[TC_MAP_STATS] = (struct tc_metrics_map){1, 1, 4096};
-	s.maps[TC_MAP_FLOW] = (struct tc_metrics_map){1, 0, 32768};
+	s.maps[TFC_MAP_STATS] = (struct tfc_metrics_map){1, 1, 4096};
+	s.maps[TFC_MAP_FLOW] = (struct tfc_metrics_map){1, 0, 32768};
 	s.control = &ctl;
 	text = scrape(m, &s);
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -281,25 +282,25 @@ static void test_help_and_type(void **state)
 	assert_int_equal(families, 17);
 	assert_int_equal(samples, 41);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 static void test_other_metrics(void **state)
 {
-	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
-	struct tc_stat_entry st[] = {
-		{.key = {.ifindex = 2, .reason = TC_STAT_NON_IP}, .val = {60, 1}},
-		{.key = {.ifindex = 6, .reason = TC_STAT_NON_IP}, .val = {120, 2}},
-		{.key = {.ifindex = 5, .reason = TC_STAT_NON_IP}, .val = {60, 1}},
+	const struct tfc_ip_entry e[] = {v4e(2, 0, 198, 18, 0, 1, 10, 1)};
+	struct tfc_stat_entry st[] = {
+		{.key = {.ifindex = 2, .reason = TFC_STAT_NON_IP}, .val = {60, 1}},
+		{.key = {.ifindex = 6, .reason = TFC_STAT_NON_IP}, .val = {120, 2}},
+		{.key = {.ifindex = 5, .reason = TFC_STAT_NON_IP}, .val = {60, 1}},
 	};
-	struct tc_flow_entry fl = {.key = {.ifindex = 2, .family = 4},
-				   .val = {.bytes = 80, .packets = 2}};
-	struct tc_control ctl = {.flags = TC_FLAG_FLOW_COUNTERS,
-				 .dropped_packets = 4,
-				 .dropped_bytes = 400,
-				 .created_ns = 1795720011999999999ULL};
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_flow_entry fl = {.key = {.ifindex = 2, .family = 4},
+				    .val = {.bytes = 80, .packets = 2}};
+	struct tfc_control ctl = {.flags = TFC_FLAG_FLOW_COUNTERS,
+				  .dropped_packets = 4,
+				  .dropped_bytes = 400,
+				  .created_ns = 1795720011999999999ULL};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -308,8 +309,8 @@ static void test_other_metrics(void **state)
 	s.n_stats = 3;
 	s.flow = &fl;
 	s.n_flow = 1;
-	s.maps[TC_MAP_STATS] = (struct tc_metrics_map){1, 3, 4096};
-	s.maps[TC_MAP_FLOW] = (struct tc_metrics_map){1, 1, 32768};
+	s.maps[TFC_MAP_STATS] = (struct tfc_metrics_map){1, 3, 4096};
+	s.maps[TFC_MAP_FLOW] = (struct tfc_metrics_map){1, 1, 32768};
 	s.control = &ctl;
 	text = scrape(m, &s);
 	assert_non_null(strstr(text, "traffic_counter_build_info{version=\"9.9.9\","
@@ -324,7 +325,7 @@ static void test_other_metrics(void **state)
 		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_ip\"} 1\n"));
 	assert_non_null(strstr(text, "traffic_counter_map_capacity{map=\"traffic_stats\"} 4096\n"));
 	/* Every reason of each interface seen, and the two "twin"s merged. */
-	assert_int_equal(count_of(text, "traffic_counter_stat_packets_total"), 2 * TC_STAT_MAX);
+	assert_int_equal(count_of(text, "traffic_counter_stat_packets_total"), 2 * TFC_STAT_MAX);
 	assert_int_equal(value_of(text, "traffic_counter_stat_bytes_total{device=\"twin\","
 					"direction=\"ingress\",reason=\"non_ip\""),
 			 180);
@@ -332,14 +333,14 @@ static void test_other_metrics(void **state)
 					"direction=\"ingress\",reason=\"ipv4_truncated\""),
 			 0);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Maps that were not read are left out, not exported as zeros. */
 static void test_absent_maps(void **state)
 {
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -351,15 +352,15 @@ static void test_absent_maps(void **state)
 	assert_null(strstr(text, "map=\"traffic_counters_flow\""));
 	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 0);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* export-ipfix's counts: only where an exporter ran, as counters. */
 static void test_ipfix_counts(void **state)
 {
-	struct tc_ipfix_stats x = {.records = 1234, .expired = 56};
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_ipfix_stats x = {.records = 1234, .expired = 56};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -374,18 +375,18 @@ static void test_ipfix_counts(void **state)
 	assert_non_null(strstr(text, "# TYPE traffic_counter_ipfix_flows_expired_total counter\n"
 				     "traffic_counter_ipfix_flows_expired_total 56\n"));
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Two ifindexes with one name give one series per address, not two. */
 static void test_same_name_merges(void **state)
 {
-	const struct tc_ip_entry e[] = {
+	const struct tfc_ip_entry e[] = {
 		v4e(5, 0, 198, 18, 0, 1, 10, 1),
 		v4e(6, 0, 198, 18, 0, 1, 15, 2),
 	};
-	struct tc_metrics *m = policy(0, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -394,7 +395,7 @@ static void test_same_name_merges(void **state)
 	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 1);
 	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 25);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* ---- the cardinality policy ---------------------------------------------- */
@@ -402,20 +403,20 @@ static void test_same_name_merges(void **state)
 /* The largest join at the first scrape; the rest is one "other" series. */
 static void test_top_k_first_scrape(void **state)
 {
-	const struct tc_ip_entry e[] = {
+	const struct tfc_ip_entry e[] = {
 		v4e(2, 0, 198, 18, 0, 1, 100, 1), v4e(2, 0, 198, 18, 0, 2, 500, 5),
 		v4e(2, 0, 198, 18, 0, 3, 300, 3), v4e(2, 0, 198, 18, 0, 4, 50, 1),
 		v4e(2, 0, 198, 18, 0, 5, 400, 4), v4e(2, 0, 198, 18, 0, 6, 10, 1),
 	};
-	struct tc_metrics *m = policy(3, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(3, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
 	snap_ip(&s, e, 6);
 	text = scrape(m, &s);
 	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 4);
-	assert_int_equal(tc_metrics_members(m), 3);
+	assert_int_equal(tfc_metrics_members(m), 3);
 	assert_int_equal(value_of(text, "traffic_counter_bytes_total{device=\"eth0\","
 					"direction=\"ingress\",family=\"ipv4\",address=\"other\""),
 			 160);
@@ -429,7 +430,7 @@ static void test_top_k_first_scrape(void **state)
 	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 1360);
 	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), 15);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /*
@@ -438,14 +439,14 @@ static void test_top_k_first_scrape(void **state)
  */
 static void test_sticky_monotonic(void **state)
 {
-	struct tc_ip_entry e[] = {
+	struct tfc_ip_entry e[] = {
 		v4e(2, 0, 198, 18, 0, 1, 100, 1),
 		v4e(2, 0, 198, 18, 0, 2, 200, 2),
 		v4e(2, 0, 198, 18, 0, 3, 10, 1),
 		v4e(2, 0, 198, 18, 0, 4, 0, 0),
 	};
-	struct tc_metrics *m = policy(2, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(2, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *first, *second, *a, *b;
 
 	(void)state;
@@ -477,29 +478,29 @@ static void test_sticky_monotonic(void **state)
 	free(b);
 	free(first);
 	free(second);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* While there is room, new addresses join; when too many arrive at once,
  * the largest of them take the room left. */
 static void test_join_while_room(void **state)
 {
-	const struct tc_ip_entry e[] = {
+	const struct tfc_ip_entry e[] = {
 		v4e(2, 0, 198, 18, 0, 1, 10, 1), v4e(2, 0, 198, 18, 0, 2, 10, 1),
 		v4e(2, 0, 198, 18, 0, 3, 5, 1),	 v4e(2, 0, 198, 18, 0, 4, 70, 1),
 		v4e(2, 0, 198, 18, 0, 5, 60, 1), v4e(2, 0, 198, 18, 0, 6, 1, 1),
 	};
-	struct tc_metrics *m = policy(4, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(4, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
 	snap_ip(&s, e, 2);
 	free(scrape(m, &s));
-	assert_int_equal(tc_metrics_members(m), 2);
+	assert_int_equal(tfc_metrics_members(m), 2);
 	snap_ip(&s, e, 6);
 	text = scrape(m, &s);
-	assert_int_equal(tc_metrics_members(m), 4);
+	assert_int_equal(tfc_metrics_members(m), 4);
 	assert_non_null(strstr(text, "address=\"198.18.0.4\"} 70"));
 	assert_non_null(strstr(text, "address=\"198.18.0.5\"} 60"));
 	assert_null(strstr(text, "address=\"198.18.0.3\""));
@@ -507,19 +508,19 @@ static void test_join_while_room(void **state)
 					"direction=\"ingress\",family=\"ipv4\",address=\"other\""),
 			 6);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* One "other" per device, direction and family; the totals of each kept. */
 static void test_other_per_group(void **state)
 {
-	const struct tc_ip_entry e[] = {
+	const struct tfc_ip_entry e[] = {
 		v4e(2, 0, 198, 18, 0, 1, 100, 1), v4e(2, 0, 198, 18, 0, 2, 1, 1),
 		v4e(2, 1, 198, 18, 0, 1, 2, 1),	  v6e(2, 0, 1, 3, 1),
 		v4e(1, 0, 127, 0, 0, 1, 4, 1),
 	};
-	struct tc_metrics *m = policy(1, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(1, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -532,17 +533,17 @@ static void test_other_per_group(void **state)
 					"direction=\"egress\",family=\"ipv4\",address=\"other\""),
 			 2);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Many entries, a small limit: bounded series, totals kept exactly. */
 static void test_totals_preserved(void **state)
 {
 	enum { N = 600 };
-	struct tc_ip_entry *e = calloc(N, sizeof(*e));
+	struct tfc_ip_entry *e = calloc(N, sizeof(*e));
 	unsigned long long bytes = 0, packets = 0;
-	struct tc_metrics *m = policy(17, 32, 128);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(17, 32, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -558,18 +559,18 @@ static void test_totals_preserved(void **state)
 	text = scrape(m, &s);
 	/* 17 own series + at most one "other" per device/direction/family (2*2*2). */
 	assert_true(count_of(text, "traffic_counter_bytes_total") <= 17 + 8);
-	assert_int_equal(tc_metrics_members(m), 17);
+	assert_int_equal(tfc_metrics_members(m), 17);
 	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), bytes);
 	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), packets);
 	free(text);
 	free(e);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Prefixes: one series per /24 and /64, summing their addresses. */
 static void test_prefix_aggregation(void **state)
 {
-	const struct tc_ip_entry e[] = {
+	const struct tfc_ip_entry e[] = {
 		v4e(2, 0, 198, 18, 0, 1, 10, 1),
 		v4e(2, 0, 198, 18, 0, 200, 20, 2),
 		v4e(2, 0, 198, 18, 1, 1, 40, 4),
@@ -577,8 +578,8 @@ static void test_prefix_aggregation(void **state)
 		v6e(2, 0, 2, 6, 1),
 		v6e(2, 1, 1, 7, 1),
 	};
-	struct tc_metrics *m = policy(0, 24, 64);
-	struct tc_metrics_snapshot s;
+	struct tfc_metrics *m = policy(0, 24, 64);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -591,15 +592,15 @@ static void test_prefix_aggregation(void **state)
 	assert_non_null(strstr(text, "address=\"fd00:0:0:1::/64\"} 7\n"));
 	assert_int_equal(sum_of(text, "traffic_counter_packets_total"), 10);
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 /* Odd prefix lengths mask within a byte. */
 static void test_prefix_within_byte(void **state)
 {
-	const struct tc_ip_entry e[] = {v4e(2, 0, 198, 19, 255, 255, 1, 1)};
-	struct tc_metrics *m = policy(0, 15, 128);
-	struct tc_metrics_snapshot s;
+	const struct tfc_ip_entry e[] = {v4e(2, 0, 198, 19, 255, 255, 1, 1)};
+	struct tfc_metrics *m = policy(0, 15, 128);
+	struct tfc_metrics_snapshot s;
 	char *text;
 
 	(void)state;
@@ -607,7 +608,7 @@ static void test_prefix_within_byte(void **state)
 	text = scrape(m, &s);
 	assert_non_null(strstr(text, "address=\"198.18.0.0/15\"} 1\n"));
 	free(text);
-	tc_metrics_free(m);
+	tfc_metrics_free(m);
 }
 
 int main(void)

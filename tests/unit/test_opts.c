@@ -100,10 +100,10 @@ static void test_attach_defaults(void **state)
 	(void)state;
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "eth0"), 0);
 	assert_string_equal(a.iface, "eth0");
-	assert_int_equal(a.ap, TC_AP_XDP);
+	assert_int_equal(a.ap, TFC_AP_XDP);
 	assert_int_equal(a.xdp_mode, -1);
-	assert_int_equal(a.tc_api, -1);
-	assert_int_equal(a.count_by, TC_COUNT_BY_DEFAULT);
+	assert_int_equal(a.tfc_api, -1);
+	assert_int_equal(a.count_by, TFC_COUNT_BY_DEFAULT);
 	assert_int_equal(a.ip_map_size, 0);
 	assert_int_equal(a.flow_map_size, 0);
 	assert_int_equal(a.enable_flow, 0);
@@ -117,7 +117,7 @@ static void test_attach_defaults(void **state)
 static void test_attach_points(void **state)
 {
 	static const char *const names[] = {"xdp", "tc-ingress", "tc-egress"};
-	static const int want[] = {TC_AP_XDP, TC_AP_TC_INGRESS, TC_AP_TC_EGRESS};
+	static const int want[] = {TFC_AP_XDP, TFC_AP_TC_INGRESS, TFC_AP_TC_EGRESS};
 	struct attach_args a;
 
 	(void)state;
@@ -131,7 +131,7 @@ static void test_attach_points(void **state)
 static void test_attach_xdp_modes(void **state)
 {
 	static const char *const names[] = {"driver", "native", "skb", "hw"};
-	static const int want[] = {TC_XDP_DRIVER, TC_XDP_DRIVER, TC_XDP_SKB, TC_XDP_HW};
+	static const int want[] = {TFC_XDP_DRIVER, TFC_XDP_DRIVER, TFC_XDP_SKB, TFC_XDP_HW};
 	struct attach_args a;
 
 	(void)state;
@@ -139,14 +139,14 @@ static void test_attach_xdp_modes(void **state)
 		assert_int_equal(ATTACH(&a, "attach", "--iface", "eth0", "--xdp-mode", names[i]),
 				 0);
 		assert_int_equal(a.xdp_mode, want[i]);
-		assert_int_equal(a.ap, TC_AP_XDP);
+		assert_int_equal(a.ap, TFC_AP_XDP);
 	}
 }
 
 static void test_attach_tc_apis(void **state)
 {
 	static const char *const names[] = {"auto", "tcx", "netlink"};
-	static const int want[] = {TC_API_AUTO, TC_API_TCX, TC_API_NETLINK};
+	static const int want[] = {TFC_API_AUTO, TFC_API_TCX, TFC_API_NETLINK};
 	struct attach_args a;
 
 	(void)state;
@@ -154,12 +154,12 @@ static void test_attach_tc_apis(void **state)
 		assert_int_equal(ATTACH(&a, "attach", "--iface", "eth0", "--attach-point",
 					"tc-ingress", "--tc-api", names[i]),
 				 0);
-		assert_int_equal(a.tc_api, want[i]);
+		assert_int_equal(a.tfc_api, want[i]);
 		assert_int_equal(ATTACH(&a, "attach", "--tc-api", names[i], "--attach-point",
 					"tc-egress", "--iface", "eth0"),
 				 0);
-		assert_int_equal(a.tc_api, want[i]);
-		assert_int_equal(a.ap, TC_AP_TC_EGRESS);
+		assert_int_equal(a.tfc_api, want[i]);
+		assert_int_equal(a.ap, TFC_AP_TC_EGRESS);
 	}
 }
 
@@ -170,9 +170,9 @@ static void test_attach_count_by(void **state)
 
 	(void)state;
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--count-by", "src"), 0);
-	assert_int_equal(a.count_by, TC_COUNT_BY_SRC);
+	assert_int_equal(a.count_by, TFC_COUNT_BY_SRC);
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--count-by", "dst"), 0);
-	assert_int_equal(a.count_by, TC_COUNT_BY_DST);
+	assert_int_equal(a.count_by, TFC_COUNT_BY_DST);
 	assert_usage_error(ATTACH(&a, "attach", "--iface", "e", "--count-by", "default"),
 			   "--count-by");
 	assert_usage_error(ATTACH(&a, "attach", "--iface", "e", "--count-by", "both"), "'both'");
@@ -187,7 +187,7 @@ static void test_attach_sizes_and_flow(void **state)
 				"--flow-map-size", "16777216", "--enable-flow-map"),
 			 0);
 	assert_int_equal(a.ip_map_size, 1);
-	assert_int_equal(a.flow_map_size, TC_MAX_MAP_ENTRIES);
+	assert_int_equal(a.flow_map_size, TFC_MAX_MAP_ENTRIES);
 	assert_int_equal(a.enable_flow, 1);
 	assert_int_equal(a.migrate, 0);
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--ip-map-size", "131072"), 0);
@@ -195,7 +195,7 @@ static void test_attach_sizes_and_flow(void **state)
 	assert_int_equal(a.flow_map_size, 0);
 	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--migrate"), 0);
 	assert_int_equal(a.migrate, 1);
-	assert_int_equal(tc_parse_exit(ATTACH(&a, "attach", "--iface", "e", "--migrate=yes")), 2);
+	assert_int_equal(tfc_parse_exit(ATTACH(&a, "attach", "--iface", "e", "--migrate=yes")), 2);
 }
 
 /* Zero, negative, not a number, beyond 64 bits, beyond 2^24: all refused. */
@@ -330,7 +330,7 @@ static void assert_help(int err, const char *cmd, const char *opt)
 	char usage[64];
 
 	snprintf(usage, sizeof(usage), "Usage: traffic-counter %s ", cmd);
-	assert_int_equal(err, TC_OPTS_HELP);
+	assert_int_equal(err, TFC_OPTS_HELP);
 	assert_non_null(strstr(cap_out.text, usage));
 	assert_non_null(strstr(cap_out.text, opt));
 	assert_non_null(strstr(cap_out.text, "--pin-dir DIR"));
@@ -360,12 +360,12 @@ static void test_parse_exit(void **state)
 	struct attach_args a;
 
 	(void)state;
-	assert_int_equal(tc_parse_exit(0), -1);
-	assert_int_equal(tc_parse_exit(TC_OPTS_HELP), TC_EXIT_OK);
-	assert_int_equal(tc_parse_exit(-EINVAL), TC_EXIT_USAGE);
-	assert_int_equal(tc_parse_exit(ATTACH(&a, "attach", "--help")), 0);
-	assert_int_equal(tc_parse_exit(ATTACH(&a, "attach", "--nope")), 2);
-	assert_int_equal(tc_parse_exit(ATTACH(&a, "attach", "--iface", "e")), -1);
+	assert_int_equal(tfc_parse_exit(0), -1);
+	assert_int_equal(tfc_parse_exit(TFC_OPTS_HELP), TFC_EXIT_OK);
+	assert_int_equal(tfc_parse_exit(-EINVAL), TFC_EXIT_USAGE);
+	assert_int_equal(tfc_parse_exit(ATTACH(&a, "attach", "--help")), 0);
+	assert_int_equal(tfc_parse_exit(ATTACH(&a, "attach", "--nope")), 2);
+	assert_int_equal(tfc_parse_exit(ATTACH(&a, "attach", "--iface", "e")), -1);
 }
 
 /* Every parse starts from the defaults, not from what a failed one set. */
@@ -399,7 +399,7 @@ static void test_reparse_after_cluster(void **state)
 	err1 = status_parse(first.argc, first.argv, &s);
 	err2 = status_parse(second.argc, second.argv, &s);
 	quiet_end();
-	assert_int_equal(err1, TC_OPTS_HELP);
+	assert_int_equal(err1, TFC_OPTS_HELP);
 	if (err2)
 		fail_msg("second parse failed (%d): %s", err2, cap_err.text);
 	assert_int_equal(s.json, 1);
@@ -413,8 +413,8 @@ static void test_dump_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(DUMP(&d, "dump-maps"), 0);
-	assert_int_equal(d.format, TC_FMT_TABLE);
-	assert_int_equal(d.sort, TC_SORT_BYTES);
+	assert_int_equal(d.format, TFC_FMT_TABLE);
+	assert_int_equal(d.sort, TFC_SORT_BYTES);
 	assert_int_equal(d.top, 0);
 	assert_null(d.pins.ip);
 }
@@ -425,9 +425,9 @@ static void test_dump_formats(void **state)
 
 	(void)state;
 	assert_int_equal(DUMP(&d, "dump-maps", "--json"), 0);
-	assert_int_equal(d.format, TC_FMT_JSON);
+	assert_int_equal(d.format, TFC_FMT_JSON);
 	assert_int_equal(DUMP(&d, "dump-maps", "--csv"), 0);
-	assert_int_equal(d.format, TC_FMT_CSV);
+	assert_int_equal(d.format, TFC_FMT_CSV);
 	assert_usage_error(DUMP(&d, "dump-maps", "--json", "--csv"), "--csv");
 	assert_usage_error(DUMP(&d, "dump-maps", "--csv", "--json"), "--json");
 }
@@ -435,7 +435,7 @@ static void test_dump_formats(void **state)
 static void test_dump_sort(void **state)
 {
 	static const char *const names[] = {"bytes", "packets", "ip"};
-	static const int want[] = {TC_SORT_BYTES, TC_SORT_PACKETS, TC_SORT_IP};
+	static const int want[] = {TFC_SORT_BYTES, TFC_SORT_PACKETS, TFC_SORT_IP};
 	struct dump_args d;
 
 	(void)state;
@@ -457,7 +457,7 @@ static void test_dump_top(void **state)
 	assert_int_equal(d.top, 1);
 	assert_int_equal(DUMP(&d, "dump-maps", "--top", "4294967295", "--sort", "ip"), 0);
 	assert_int_equal(d.top, UINT32_MAX);
-	assert_int_equal(d.sort, TC_SORT_IP);
+	assert_int_equal(d.sort, TFC_SORT_IP);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_usage_error(DUMP(&d, "dump-maps", "--top", bad[i]), "--top");
 }
@@ -471,11 +471,11 @@ static void test_detach_valid(void **state)
 	(void)state;
 	assert_int_equal(DETACH(&d, "detach", "--iface", "eth0"), 0);
 	assert_string_equal(d.iface, "eth0");
-	assert_int_equal(d.ap, TC_AP_XDP);
+	assert_int_equal(d.ap, TFC_AP_XDP);
 	assert_int_equal(d.all, 0);
 	assert_int_equal(d.purge, 0);
 	assert_int_equal(DETACH(&d, "detach", "--iface", "eth0", "--attach-point", "tc-egress"), 0);
-	assert_int_equal(d.ap, TC_AP_TC_EGRESS);
+	assert_int_equal(d.ap, TFC_AP_TC_EGRESS);
 	assert_int_equal(DETACH(&d, "detach", "--all", "--purge"), 0);
 	assert_int_equal(d.all, 1);
 	assert_int_equal(d.purge, 1);
@@ -519,14 +519,14 @@ static void test_verbose_after_command(void **state)
 	struct set_args s;
 
 	(void)state;
-	tc_log_set_level(TC_LOG_INFO);
+	tfc_log_set_level(TFC_LOG_INFO);
 	assert_int_equal(ATTACH(&a, "attach", "-v", "--iface", "eth0"), 0);
-	assert_int_equal(tc_log_get_level(), TC_LOG_DEBUG);
+	assert_int_equal(tfc_log_get_level(), TFC_LOG_DEBUG);
 	assert_string_equal(a.iface, "eth0");
-	tc_log_set_level(TC_LOG_INFO);
+	tfc_log_set_level(TFC_LOG_INFO);
 	assert_int_equal(SET(&s, "set", "--enable-flow-map", "--verbose"), 0);
-	assert_int_equal(tc_log_get_level(), TC_LOG_DEBUG);
-	tc_log_set_level(TC_LOG_INFO);
+	assert_int_equal(tfc_log_get_level(), TFC_LOG_DEBUG);
+	tfc_log_set_level(TFC_LOG_INFO);
 }
 
 /* ---- set and status --------------------------------------------------- */
@@ -575,14 +575,14 @@ static void test_status(void **state)
 	assert_usage_error(STATUS(&s, "status", "now"), "'now'");
 }
 
-/* ---- tc_parse_u32 ----------------------------------------------------- */
+/* ---- tfc_parse_u32 ----------------------------------------------------- */
 
 static int parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
 {
 	int err;
 
 	quiet_begin();
-	err = tc_parse_u32("n", s, min, max, out);
+	err = tfc_parse_u32("n", s, min, max, out);
 	quiet_end();
 	return err;
 }

@@ -6,9 +6,9 @@
 #include "unit.h"
 #include "top/rates.h"
 
-static struct tc_ip_entry ip(__u8 last, __u8 dir, __u32 ifindex, __u64 bytes, __u64 packets)
+static struct tfc_ip_entry ip(__u8 last, __u8 dir, __u32 ifindex, __u64 bytes, __u64 packets)
 {
-	struct tc_ip_entry e;
+	struct tfc_ip_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.family = 4;
@@ -22,9 +22,9 @@ static struct tc_ip_entry ip(__u8 last, __u8 dir, __u32 ifindex, __u64 bytes, __
 	return e;
 }
 
-static struct tc_flow_entry flow(__u16 sport, __u64 bytes, __u64 packets, __u64 first_seen)
+static struct tfc_flow_entry flow(__u16 sport, __u64 bytes, __u64 packets, __u64 first_seen)
 {
-	struct tc_flow_entry e;
+	struct tfc_flow_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.family = 4;
@@ -44,7 +44,7 @@ static struct tc_flow_entry flow(__u16 sport, __u64 bytes, __u64 packets, __u64 
 	return e;
 }
 
-static const struct tc_rate_row *row_of(const struct tc_rate_snap *s, __u8 last)
+static const struct tfc_rate_row *row_of(const struct tfc_rate_snap *s, __u8 last)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->rows[i].key.ip.addr[3] == last)
@@ -57,29 +57,29 @@ static const struct tc_rate_row *row_of(const struct tc_rate_snap *s, __u8 last)
 
 static void test_first_read_has_no_rate(void **state)
 {
-	struct tc_ip_entry e[] = {ip(1, 0, 2, 1000, 10)};
-	struct tc_rate_snap prev = {0}, cur;
+	struct tfc_ip_entry e[] = {ip(1, 0, 2, 1000, 10)};
+	struct tfc_rate_snap prev = {0}, cur;
 
 	(void)state;
-	assert_int_equal(tc_rate_snap_ip(&cur, e, 1, 5.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&cur, e, 1, 5.0), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_false(cur.rows[0].has_rate);
-	tc_rates_update(&cur, NULL);
+	tfc_rates_update(&cur, NULL);
 	assert_false(cur.rows[0].has_rate);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_rate_is_growth_over_time(void **state)
 {
-	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 10), ip(2, 1, 2, 500, 5)};
-	struct tc_ip_entry b[] = {ip(2, 1, 2, 500, 5), ip(1, 0, 2, 4000, 40)};
-	struct tc_rate_snap prev, cur;
-	const struct tc_rate_row *r;
+	struct tfc_ip_entry a[] = {ip(1, 0, 2, 1000, 10), ip(2, 1, 2, 500, 5)};
+	struct tfc_ip_entry b[] = {ip(2, 1, 2, 500, 5), ip(1, 0, 2, 4000, 40)};
+	struct tfc_rate_snap prev, cur;
+	const struct tfc_rate_row *r;
 
 	(void)state;
-	assert_int_equal(tc_rate_snap_ip(&prev, a, 2, 10.0), 0);
-	assert_int_equal(tc_rate_snap_ip(&cur, b, 2, 12.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&prev, a, 2, 10.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, b, 2, 12.0), 0);
+	tfc_rates_update(&cur, &prev);
 	r = row_of(&cur, 1);
 	assert_true(r->has_rate);
 	assert_true(r->byte_rate == 1500.0); /* (4000 - 1000) / 2 s */
@@ -88,99 +88,99 @@ static void test_rate_is_growth_over_time(void **state)
 	r = row_of(&cur, 2);
 	assert_true(r->has_rate);
 	assert_true(r->byte_rate == 0.0);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_new_entry_counts_from_zero(void **state)
 {
-	struct tc_ip_entry b[] = {ip(7, 0, 2, 300, 3)};
-	struct tc_rate_snap prev, cur;
+	struct tfc_ip_entry b[] = {ip(7, 0, 2, 300, 3)};
+	struct tfc_rate_snap prev, cur;
 
 	(void)state;
 	/* An empty map read before is a valid baseline: everything is new. */
-	assert_int_equal(tc_rate_snap_ip(&prev, NULL, 0, 1.0), 0);
-	assert_int_equal(tc_rate_snap_ip(&cur, b, 1, 2.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&prev, NULL, 0, 1.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, b, 1, 2.0), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_true(cur.rows[0].has_rate);
 	assert_true(cur.rows[0].byte_rate == 300.0);
 	assert_true(cur.rows[0].packet_rate == 3.0);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_counter_going_down_restarts(void **state)
 {
-	struct tc_ip_entry a[] = {ip(1, 0, 2, 9000, 90)};
-	struct tc_ip_entry b[] = {ip(1, 0, 2, 200, 2)};
-	struct tc_rate_snap prev, cur;
+	struct tfc_ip_entry a[] = {ip(1, 0, 2, 9000, 90)};
+	struct tfc_ip_entry b[] = {ip(1, 0, 2, 200, 2)};
+	struct tfc_rate_snap prev, cur;
 
 	(void)state;
 	/* The maps were purged and created again between the reads. */
-	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 1.0), 0);
-	assert_int_equal(tc_rate_snap_ip(&cur, b, 1, 1.5), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&prev, a, 1, 1.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, b, 1, 1.5), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_true(cur.rows[0].byte_rate == 400.0);
 	assert_true(cur.rows[0].packet_rate == 4.0);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_same_key_other_direction_or_interface_is_another_row(void **state)
 {
-	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
-	struct tc_ip_entry b[] = {ip(1, 1, 2, 1000, 1), ip(1, 0, 3, 1000, 1)};
-	struct tc_rate_snap prev, cur;
+	struct tfc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
+	struct tfc_ip_entry b[] = {ip(1, 1, 2, 1000, 1), ip(1, 0, 3, 1000, 1)};
+	struct tfc_rate_snap prev, cur;
 
 	(void)state;
-	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 1.0), 0);
-	assert_int_equal(tc_rate_snap_ip(&cur, b, 2, 2.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&prev, a, 1, 1.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, b, 2, 2.0), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_int_equal(cur.n, 2); /* both rows are new: neither matched a */
 	for (size_t i = 0; i < cur.n; i++)
 		assert_true(cur.rows[i].byte_rate == 1000.0);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_flow_recreated_by_lru_restarts(void **state)
 {
-	struct tc_flow_entry a[] = {flow(5000, 100, 1, 111), flow(5001, 100, 1, 222)};
+	struct tfc_flow_entry a[] = {flow(5000, 100, 1, 111), flow(5001, 100, 1, 222)};
 	/* 5000: evicted and seen again (new first-seen), larger than before. */
-	struct tc_flow_entry b[] = {flow(5000, 150, 2, 999), flow(5001, 400, 4, 222)};
-	struct tc_rate_snap prev, cur;
+	struct tfc_flow_entry b[] = {flow(5000, 150, 2, 999), flow(5001, 400, 4, 222)};
+	struct tfc_rate_snap prev, cur;
 
 	(void)state;
-	assert_int_equal(tc_rate_snap_flow(&prev, a, 2, 1.0), 0);
-	assert_int_equal(tc_rate_snap_flow(&cur, b, 2, 2.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_flow(&prev, a, 2, 1.0), 0);
+	assert_int_equal(tfc_rate_snap_flow(&cur, b, 2, 2.0), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_int_equal(cur.rows[0].key.flow.sport, 5000); /* sorted by key */
 	assert_true(cur.rows[0].byte_rate == 150.0);
 	assert_true(cur.rows[1].byte_rate == 300.0);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 static void test_no_time_between_reads_no_rate(void **state)
 {
-	struct tc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
-	struct tc_rate_snap prev, cur;
+	struct tfc_ip_entry a[] = {ip(1, 0, 2, 1000, 1)};
+	struct tfc_rate_snap prev, cur;
 
 	(void)state;
-	assert_int_equal(tc_rate_snap_ip(&prev, a, 1, 3.0), 0);
-	assert_int_equal(tc_rate_snap_ip(&cur, a, 1, 3.0), 0);
-	tc_rates_update(&cur, &prev);
+	assert_int_equal(tfc_rate_snap_ip(&prev, a, 1, 3.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, a, 1, 3.0), 0);
+	tfc_rates_update(&cur, &prev);
 	assert_false(cur.rows[0].has_rate);
-	tc_rate_snap_free(&prev);
-	tc_rate_snap_free(&cur);
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
 }
 
 /* ---- order ------------------------------------------------------------- */
 
-static struct tc_rate_row rated(__u8 last, double rate, __u64 bytes)
+static struct tfc_rate_row rated(__u8 last, double rate, __u64 bytes)
 {
-	struct tc_rate_row r;
-	struct tc_ip_entry e = ip(last, 0, 2, bytes, 1);
+	struct tfc_rate_row r;
+	struct tfc_ip_entry e = ip(last, 0, 2, bytes, 1);
 
 	memset(&r, 0, sizeof(r));
 	r.key.ip = e.key;
@@ -193,17 +193,17 @@ static struct tc_rate_row rated(__u8 last, double rate, __u64 bytes)
 
 static void test_sort_by_rate_then_total(void **state)
 {
-	struct tc_rate_row r[] = {rated(1, 10, 900), rated(2, 50, 100), rated(3, 10, 5000),
-				  rated(4, 0, 1)};
+	struct tfc_rate_row r[] = {rated(1, 10, 900), rated(2, 50, 100), rated(3, 10, 5000),
+				   rated(4, 0, 1)};
 
 	(void)state;
 	r[3].has_rate = 0; /* no rate yet: after every row with one */
-	tc_rates_sort(r, 4, TC_VIEW_IP, TC_RSORT_RATE);
+	tfc_rates_sort(r, 4, TFC_VIEW_IP, TFC_RSORT_RATE);
 	assert_int_equal(r[0].key.ip.addr[3], 2);
 	assert_int_equal(r[1].key.ip.addr[3], 3); /* same rate: larger total first */
 	assert_int_equal(r[2].key.ip.addr[3], 1);
 	assert_int_equal(r[3].key.ip.addr[3], 4);
-	tc_rates_sort(r, 4, TC_VIEW_IP, TC_RSORT_TOTAL);
+	tfc_rates_sort(r, 4, TFC_VIEW_IP, TFC_RSORT_TOTAL);
 	assert_int_equal(r[0].key.ip.addr[3], 3);
 	assert_int_equal(r[1].key.ip.addr[3], 1);
 	assert_int_equal(r[2].key.ip.addr[3], 2);
@@ -212,10 +212,10 @@ static void test_sort_by_rate_then_total(void **state)
 
 static void test_sort_ties_by_address(void **state)
 {
-	struct tc_rate_row r[] = {rated(9, 5, 5), rated(3, 5, 5), rated(6, 5, 5)};
+	struct tfc_rate_row r[] = {rated(9, 5, 5), rated(3, 5, 5), rated(6, 5, 5)};
 
 	(void)state;
-	tc_rates_sort(r, 3, TC_VIEW_IP, TC_RSORT_RATE);
+	tfc_rates_sort(r, 3, TFC_VIEW_IP, TFC_RSORT_RATE);
 	assert_int_equal(r[0].key.ip.addr[3], 3);
 	assert_int_equal(r[1].key.ip.addr[3], 6);
 	assert_int_equal(r[2].key.ip.addr[3], 9);
@@ -224,26 +224,26 @@ static void test_sort_ties_by_address(void **state)
 static void test_sort_names(void **state)
 {
 	(void)state;
-	assert_int_equal(tc_rate_sort_parse("rate"), TC_RSORT_RATE);
-	assert_int_equal(tc_rate_sort_parse("total"), TC_RSORT_TOTAL);
-	assert_int_equal(tc_rate_sort_parse("bytes"), -EINVAL);
-	assert_string_equal(tc_rate_sort_str(TC_RSORT_TOTAL), "total");
+	assert_int_equal(tfc_rate_sort_parse("rate"), TFC_RSORT_RATE);
+	assert_int_equal(tfc_rate_sort_parse("total"), TFC_RSORT_TOTAL);
+	assert_int_equal(tfc_rate_sort_parse("bytes"), -EINVAL);
+	assert_string_equal(tfc_rate_sort_str(TFC_RSORT_TOTAL), "total");
 }
 
 static void test_sum_per_direction(void **state)
 {
-	struct tc_rate_row r[] = {rated(1, 10, 100), rated(2, 30, 300), rated(3, 7, 70)};
-	struct tc_rate_sum s[2];
+	struct tfc_rate_row r[] = {rated(1, 10, 100), rated(2, 30, 300), rated(3, 7, 70)};
+	struct tfc_rate_sum s[2];
 
 	(void)state;
-	r[1].key.ip.direction = TC_DIR_EGRESS;
+	r[1].key.ip.direction = TFC_DIR_EGRESS;
 	r[2].has_rate = 0;
-	tc_rates_sum(r, 3, TC_VIEW_IP, s);
-	assert_int_equal(s[TC_DIR_INGRESS].bytes, 170);
-	assert_int_equal(s[TC_DIR_INGRESS].packets, 2);
-	assert_true(s[TC_DIR_INGRESS].byte_rate == 10.0); /* rows without a rate add none */
-	assert_int_equal(s[TC_DIR_EGRESS].bytes, 300);
-	assert_true(s[TC_DIR_EGRESS].byte_rate == 30.0);
+	tfc_rates_sum(r, 3, TFC_VIEW_IP, s);
+	assert_int_equal(s[TFC_DIR_INGRESS].bytes, 170);
+	assert_int_equal(s[TFC_DIR_INGRESS].packets, 2);
+	assert_true(s[TFC_DIR_INGRESS].byte_rate == 10.0); /* rows without a rate add none */
+	assert_int_equal(s[TFC_DIR_EGRESS].bytes, 300);
+	assert_true(s[TFC_DIR_EGRESS].byte_rate == 30.0);
 }
 
 /* ---- human units and intervals ----------------------------------------- */
@@ -265,9 +265,9 @@ static void test_human_units(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tc_human(cases[i].v, cases[i].unit, buf, sizeof(buf));
+		tfc_human(cases[i].v, cases[i].unit, buf, sizeof(buf));
 		if (strcmp(buf, cases[i].want))
-			fail_msg("tc_human(%g, \"%s\") = \"%s\", expected \"%s\"", cases[i].v,
+			fail_msg("tfc_human(%g, \"%s\") = \"%s\", expected \"%s\"", cases[i].v,
 				 cases[i].unit, buf, cases[i].want);
 	}
 }
@@ -277,20 +277,20 @@ static void test_interval_parse(void **state)
 	double v = 0;
 
 	(void)state;
-	assert_int_equal(tc_interval_parse("1", &v), 0);
+	assert_int_equal(tfc_interval_parse("1", &v), 0);
 	assert_true(v == 1.0);
-	assert_int_equal(tc_interval_parse("0.25", &v), 0);
+	assert_int_equal(tfc_interval_parse("0.25", &v), 0);
 	assert_true(v == 0.25);
-	assert_int_equal(tc_interval_parse("0.1", &v), 0);
-	assert_int_equal(tc_interval_parse("3600", &v), 0);
-	assert_int_equal(tc_interval_parse("0.09", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("3601", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("1s", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("nan", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("inf", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse("-1", &v), -EINVAL);
-	assert_int_equal(tc_interval_parse(NULL, &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("0.1", &v), 0);
+	assert_int_equal(tfc_interval_parse("3600", &v), 0);
+	assert_int_equal(tfc_interval_parse("0.09", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("3601", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("1s", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("nan", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("inf", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse("-1", &v), -EINVAL);
+	assert_int_equal(tfc_interval_parse(NULL, &v), -EINVAL);
 }
 
 int main(void)

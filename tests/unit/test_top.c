@@ -28,7 +28,7 @@ static void test_top_defaults(void **state)
 	UNIT_ARGS(&a, "top");
 	assert_int_equal(top_args_of(&t, &a, &err), 0);
 	assert_true(t.interval == 1.0);
-	assert_int_equal(t.sort, TC_RSORT_RATE);
+	assert_int_equal(t.sort, TFC_RSORT_RATE);
 	assert_int_equal(t.iterations, 0);
 	assert_int_equal(t.top, 0);
 	assert_false(t.flows);
@@ -46,7 +46,7 @@ static void test_top_options(void **state)
 		  "--top", "10", "--exact", "--pin-dir", "/sys/fs/bpf/x");
 	assert_int_equal(top_args_of(&t, &a, &err), 0);
 	assert_true(t.interval == 0.5);
-	assert_int_equal(t.sort, TC_RSORT_TOTAL);
+	assert_int_equal(t.sort, TFC_RSORT_TOTAL);
 	assert_true(t.flows);
 	assert_int_equal(t.iterations, 3);
 	assert_int_equal(t.top, 10);
@@ -94,7 +94,7 @@ static void test_apply_options(void **state)
 	(void)state;
 	UNIT_ARGS(&a, "apply");
 	assert_int_equal(apply_parse(a.argc, a.argv, &ap), 0);
-	assert_string_equal(ap.config, TC_CONFIG_DEFAULT);
+	assert_string_equal(ap.config, TFC_CONFIG_DEFAULT);
 	assert_false(ap.check || ap.stop);
 	UNIT_ARGS(&a, "apply", "--config", "/tmp/x.conf", "--stop");
 	assert_int_equal(apply_parse(a.argc, a.argv, &ap), 0);
@@ -110,9 +110,9 @@ static void test_apply_options(void **state)
 
 /* ---- rows as text ------------------------------------------------------- */
 
-static struct tc_rate_row row(__u8 last, double rate, __u64 bytes, __u64 packets)
+static struct tfc_rate_row row(__u8 last, double rate, __u64 bytes, __u64 packets)
 {
-	struct tc_rate_row r;
+	struct tfc_rate_row r;
 
 	memset(&r, 0, sizeof(r));
 	r.key.ip.family = 4;
@@ -144,13 +144,13 @@ static void render(struct top *t, char out[][TOP_LINE_LEN], size_t n)
 
 static void test_rows_human_and_exact(void **state)
 {
-	struct tc_rate_row rows[] = {row(1, 15000, 1234567, 890), row(22, 0, 60, 1)};
+	struct tfc_rate_row rows[] = {row(1, 15000, 1234567, 890), row(22, 0, 60, 1)};
 	struct top t;
 	char out[3][TOP_LINE_LEN];
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	t.view = TC_VIEW_IP;
+	t.view = TFC_VIEW_IP;
 	t.shown = rows;
 	t.n_shown = 2;
 	rows[1].has_rate = 0;
@@ -169,14 +169,14 @@ static void test_rows_human_and_exact(void **state)
 
 static void test_flow_row(void **state)
 {
-	struct tc_rate_row r;
+	struct tfc_rate_row r;
 	struct top t;
 	top_cells c;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
 	memset(&r, 0, sizeof(r));
-	t.view = TC_VIEW_FLOW;
+	t.view = TFC_VIEW_FLOW;
 	r.key.flow.family = 6;
 	r.key.flow.src[0] = 0xfd;
 	r.key.flow.src[15] = 1;
@@ -185,7 +185,7 @@ static void test_flow_row(void **state)
 	r.key.flow.sport = 5000;
 	r.key.flow.dport = 443;
 	r.key.flow.proto = 6;
-	r.key.flow.direction = TC_DIR_EGRESS;
+	r.key.flow.direction = TFC_DIR_EGRESS;
 	top_row_cells(&t, &r, c);
 	assert_string_equal(c[TOP_ADDR], "[fd00::1]:5000->[fd00::2]:443");
 	assert_string_equal(c[TOP_PROTO], "tcp");

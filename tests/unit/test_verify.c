@@ -251,17 +251,17 @@ static void test_second_direction_uses_its_own_counters(void **state)
 
 static void test_interface_side_per_direction(void **state)
 {
-	struct tc_if_stats st = {.rx_packets = 1,
-				 .rx_bytes = 2,
-				 .tx_packets = 3,
-				 .tx_bytes = 4,
-				 .rx_dropped = 5,
-				 .tx_dropped = 6};
+	struct tfc_if_stats st = {.rx_packets = 1,
+				  .rx_bytes = 2,
+				  .tx_packets = 3,
+				  .tx_bytes = 4,
+				  .rx_dropped = 5,
+				  .tx_dropped = 6};
 	struct verify_if_side in, out;
 
 	(void)state;
-	verify_if_side(&st, TC_DIR_INGRESS, &in);
-	verify_if_side(&st, TC_DIR_EGRESS, &out);
+	verify_if_side(&st, TFC_DIR_INGRESS, &in);
+	verify_if_side(&st, TFC_DIR_EGRESS, &out);
 	assert_int_equal(in.packets, 1);
 	assert_int_equal(in.bytes, 2);
 	/* rx_dropped are frames the device dropped before any hook: not ours to allow. */
@@ -271,9 +271,9 @@ static void test_interface_side_per_direction(void **state)
 	assert_int_equal(out.dropped, 6);
 }
 
-static struct tc_ip_entry ip_entry(__u32 ifindex, __u8 dir, __u8 last, __u64 p, __u64 b)
+static struct tfc_ip_entry ip_entry(__u32 ifindex, __u8 dir, __u8 last, __u64 p, __u64 b)
 {
-	struct tc_ip_entry e;
+	struct tfc_ip_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.ifindex = ifindex;
@@ -287,9 +287,9 @@ static struct tc_ip_entry ip_entry(__u32 ifindex, __u8 dir, __u8 last, __u64 p, 
 	return e;
 }
 
-static struct tc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u64 p, __u64 b)
+static struct tfc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u64 p, __u64 b)
 {
-	struct tc_stat_entry e;
+	struct tfc_stat_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key.ifindex = ifindex;
@@ -302,41 +302,41 @@ static struct tc_stat_entry stat_entry(__u32 ifindex, __u8 dir, __u8 reason, __u
 
 static void test_agent_sum_is_addresses_plus_exclusive_statistics(void **state)
 {
-	const struct tc_ip_entry ip[] = {
-		ip_entry(3, TC_DIR_INGRESS, 1, 10, 1000), ip_entry(3, TC_DIR_INGRESS, 2, 5, 500),
-		ip_entry(3, TC_DIR_EGRESS, 1, 100, 10000),    /* other direction */
-		ip_entry(4, TC_DIR_INGRESS, 1, 1000, 100000), /* other interface */
+	const struct tfc_ip_entry ip[] = {
+		ip_entry(3, TFC_DIR_INGRESS, 1, 10, 1000), ip_entry(3, TFC_DIR_INGRESS, 2, 5, 500),
+		ip_entry(3, TFC_DIR_EGRESS, 1, 100, 10000),    /* other direction */
+		ip_entry(4, TFC_DIR_INGRESS, 1, 1000, 100000), /* other interface */
 	};
-	const struct tc_stat_entry st[] = {
-		stat_entry(3, TC_DIR_INGRESS, TC_STAT_IP_MAP_FULL, 7, 700),
-		stat_entry(3, TC_DIR_INGRESS, TC_STAT_NON_IP, 2, 120),
-		stat_entry(3, TC_DIR_INGRESS, TC_STAT_IPV6_BAD_VERSION, 1, 60),
+	const struct tfc_stat_entry st[] = {
+		stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_IP_MAP_FULL, 7, 700),
+		stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_NON_IP, 2, 120),
+		stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_IPV6_BAD_VERSION, 1, 60),
 		/* A remark: that frame is in the IP map already. */
-		stat_entry(3, TC_DIR_INGRESS, TC_STAT_L4_TRUNCATED, 3, 300),
-		stat_entry(3, TC_DIR_EGRESS, TC_STAT_IP_MAP_FULL, 50, 5000),
-		stat_entry(4, TC_DIR_INGRESS, TC_STAT_NON_IP, 60, 6000),
+		stat_entry(3, TFC_DIR_INGRESS, TFC_STAT_L4_TRUNCATED, 3, 300),
+		stat_entry(3, TFC_DIR_EGRESS, TFC_STAT_IP_MAP_FULL, 50, 5000),
+		stat_entry(4, TFC_DIR_INGRESS, TFC_STAT_NON_IP, 60, 6000),
 	};
 	struct counters c;
 
 	(void)state;
-	verify_agent_sum(ip, 4, st, 6, 3, TC_DIR_INGRESS, &c);
+	verify_agent_sum(ip, 4, st, 6, 3, TFC_DIR_INGRESS, &c);
 	assert_int_equal(c.packets, 10 + 5 + 7 + 2 + 1);
 	assert_int_equal(c.bytes, 1000 + 500 + 700 + 120 + 60);
-	verify_agent_sum(ip, 4, st, 6, 3, TC_DIR_EGRESS, &c);
+	verify_agent_sum(ip, 4, st, 6, 3, TFC_DIR_EGRESS, &c);
 	assert_int_equal(c.packets, 150);
 	assert_int_equal(c.bytes, 15000);
-	verify_agent_sum(ip, 4, st, 6, 9, TC_DIR_INGRESS, &c);
+	verify_agent_sum(ip, 4, st, 6, 9, TFC_DIR_INGRESS, &c);
 	assert_int_equal(c.packets, 0);
 	assert_int_equal(c.bytes, 0);
-	verify_agent_sum(NULL, 0, NULL, 0, 3, TC_DIR_INGRESS, &c);
+	verify_agent_sum(NULL, 0, NULL, 0, 3, TFC_DIR_INGRESS, &c);
 	assert_int_equal(c.packets, 0);
 }
 
 /* ---- directions ----------------------------------------------------- */
 
-static struct tc_attachment att(enum tc_attach_point ap, int ifindex, int other_netns)
+static struct tfc_attachment att(enum tfc_attach_point ap, int ifindex, int other_netns)
 {
-	struct tc_attachment a;
+	struct tfc_attachment a;
 
 	memset(&a, 0, sizeof(a));
 	a.ap = ap;
@@ -347,31 +347,31 @@ static struct tc_attachment att(enum tc_attach_point ap, int ifindex, int other_
 
 static void test_directions_from_the_attachments(void **state)
 {
-	struct tc_attachment l[4];
+	struct tfc_attachment l[4];
 	int dirs[2] = {-1, -1};
 
 	(void)state;
 	assert_int_equal(verify_attached_directions(NULL, 0, 3, dirs), 0);
 
-	l[0] = att(TC_AP_XDP, 3, 0);
+	l[0] = att(TFC_AP_XDP, 3, 0);
 	assert_int_equal(verify_attached_directions(l, 1, 3, dirs), 1);
-	assert_int_equal(dirs[0], TC_DIR_INGRESS);
+	assert_int_equal(dirs[0], TFC_DIR_INGRESS);
 
-	l[0] = att(TC_AP_TC_EGRESS, 3, 0);
+	l[0] = att(TFC_AP_TC_EGRESS, 3, 0);
 	assert_int_equal(verify_attached_directions(l, 1, 3, dirs), 1);
-	assert_int_equal(dirs[0], TC_DIR_EGRESS);
+	assert_int_equal(dirs[0], TFC_DIR_EGRESS);
 
 	/* Ingress first, whatever the order; XDP and tc-ingress are one direction. */
-	l[0] = att(TC_AP_TC_EGRESS, 3, 0);
-	l[1] = att(TC_AP_TC_INGRESS, 3, 0);
-	l[2] = att(TC_AP_XDP, 3, 0);
+	l[0] = att(TFC_AP_TC_EGRESS, 3, 0);
+	l[1] = att(TFC_AP_TC_INGRESS, 3, 0);
+	l[2] = att(TFC_AP_XDP, 3, 0);
 	assert_int_equal(verify_attached_directions(l, 3, 3, dirs), 2);
-	assert_int_equal(dirs[0], TC_DIR_INGRESS);
-	assert_int_equal(dirs[1], TC_DIR_EGRESS);
+	assert_int_equal(dirs[0], TFC_DIR_INGRESS);
+	assert_int_equal(dirs[1], TFC_DIR_EGRESS);
 
 	/* Another interface, or the same ifindex in another namespace: not this one. */
-	l[0] = att(TC_AP_TC_EGRESS, 4, 0);
-	l[1] = att(TC_AP_XDP, 3, 1);
+	l[0] = att(TFC_AP_TC_EGRESS, 4, 0);
+	l[1] = att(TFC_AP_XDP, 3, 1);
 	assert_int_equal(verify_attached_directions(l, 2, 3, dirs), 0);
 }
 
@@ -414,16 +414,16 @@ static void test_usage_errors_exit_2(void **state)
 	const char *e;
 
 	(void)state;
-	assert_int_equal(RUN_VERIFY(&e, "verify"), TC_EXIT_USAGE);
+	assert_int_equal(RUN_VERIFY(&e, "verify"), TFC_EXIT_USAGE);
 	assert_non_null(strstr(e, "--iface"));
 	assert_int_equal(RUN_VERIFY(&e, "verify", "--iface", "lo", "--tolerance", "-1"),
-			 TC_EXIT_USAGE);
+			 TFC_EXIT_USAGE);
 	assert_non_null(strstr(e, "tolerance"));
 	assert_int_equal(RUN_VERIFY(&e, "verify", "--iface", "lo", "--direction", "both"),
-			 TC_EXIT_USAGE);
+			 TFC_EXIT_USAGE);
 	assert_non_null(strstr(e, "direction"));
 	assert_int_equal(RUN_VERIFY(&e, "verify", "--iface", "lo", "--interval", "0.05"),
-			 TC_EXIT_USAGE);
+			 TFC_EXIT_USAGE);
 	assert_non_null(strstr(e, "interval"));
 }
 
@@ -434,7 +434,7 @@ static void test_unknown_interface_exits_1(void **state)
 	(void)state;
 	assert_int_equal(RUN_VERIFY(&e, "verify", "--iface", "tcnosuch0", "--pin-dir",
 				    "/nonexistent/tc-unit"),
-			 TC_EXIT_FAIL);
+			 TFC_EXIT_FAIL);
 	assert_non_null(strstr(e, "tcnosuch0"));
 }
 

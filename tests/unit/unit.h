@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Shared helpers of the cmocka unit tests: argv building, output capture. */
-#ifndef TC_UNIT_H
-#define TC_UNIT_H
+#ifndef TFC_UNIT_H
+#define TFC_UNIT_H
 
 #include <limits.h>
 #include <setjmp.h>
@@ -99,4 +99,4 @@ static inline char *unit_mem_close(struct unit_mem *m)
 	return m->buf;
 }
 
-#endif /* TC_UNIT_H */
+#endif /* TFC_UNIT_H */

@@ -10,23 +10,23 @@
 
 #include <linux/types.h>
 
-#define TC_PIN_DIR_DEFAULT  "/sys/fs/bpf/traffic_counter"
-#define TC_IP_MAP_NAME	    "traffic_counters_ip"
-#define TC_FLOW_MAP_NAME    "traffic_counters_flow"
-#define TC_CONTROL_MAP_NAME "traffic_control"
-#define TC_STATS_MAP_NAME   "traffic_stats"
-#define TC_LINKS_DIR_NAME   "links"
+#define TFC_PIN_DIR_DEFAULT  "/sys/fs/bpf/traffic_counter"
+#define TFC_IP_MAP_NAME	     "traffic_counters_ip"
+#define TFC_FLOW_MAP_NAME    "traffic_counters_flow"
+#define TFC_CONTROL_MAP_NAME "traffic_control"
+#define TFC_STATS_MAP_NAME   "traffic_stats"
+#define TFC_LINKS_DIR_NAME   "links"
 
-#define TC_IP_MAP_DEFAULT_ENTRIES   65536
-#define TC_FLOW_MAP_DEFAULT_ENTRIES 32768
+#define TFC_IP_MAP_DEFAULT_ENTRIES   65536
+#define TFC_FLOW_MAP_DEFAULT_ENTRIES 32768
 
 /* SPEC 2: at least four stacked tags, at least eight IPv6 extension headers. */
-#define TC_MAX_VLAN_TAGS 4
-#define TC_MAX_IPV6_EXT	 8
+#define TFC_MAX_VLAN_TAGS 4
+#define TFC_MAX_IPV6_EXT  8
 
-enum tc_direction {
-	TC_DIR_INGRESS = 0,
-	TC_DIR_EGRESS = 1,
+enum tfc_direction {
+	TFC_DIR_INGRESS = 0,
+	TFC_DIR_EGRESS = 1,
 };
 
 /*
@@ -34,23 +34,23 @@ enum tc_direction {
  * cache line, 96 + 16 x CPUs bytes an entry) or one shared hash with atomic
  * adds (104 bytes an entry whatever the CPU count). Same key and value.
  */
-enum tc_ip_map_type {
-	TC_IP_MAP_PERCPU = 0,
-	TC_IP_MAP_SHARED = 1,
+enum tfc_ip_map_type {
+	TFC_IP_MAP_PERCPU = 0,
+	TFC_IP_MAP_SHARED = 1,
 };
 
 /* Which address an IP entry is keyed by; set in .rodata at load time. */
-enum tc_count_by {
-	TC_COUNT_BY_DEFAULT = 0, /* source at ingress, destination at egress */
-	TC_COUNT_BY_SRC = 1,
-	TC_COUNT_BY_DST = 2,
+enum tfc_count_by {
+	TFC_COUNT_BY_DEFAULT = 0, /* source at ingress, destination at egress */
+	TFC_COUNT_BY_SRC = 1,
+	TFC_COUNT_BY_DST = 2,
 };
 
 /* IPv4 addresses use the first 4 bytes of addr, the other 12 are zero. */
 struct ip_key {
 	__u32 ifindex;
 	__u8 family;	/* 4 or 6 */
-	__u8 direction; /* enum tc_direction */
+	__u8 direction; /* enum tfc_direction */
 	__u8 pad[2];	/* always zero: part of the hash */
 	__u8 addr[16];
 };
@@ -84,19 +84,19 @@ struct flow_value {
 };
 
 /* traffic_control flags */
-#define TC_FLAG_FLOW_COUNTERS (1U << 0)
+#define TFC_FLAG_FLOW_COUNTERS (1U << 0)
 
 /*
  * Map layout version, recorded in traffic_control by whoever creates the
  * maps; a binary refuses maps of another version unless `attach --migrate`
  * carries their counters over (openspec/changes/0008). Every released
- * layout stays selectable with -DTC_ABI_VERSION=N so that the upgrade tests
+ * layout stays selectable with -DTFC_ABI_VERSION=N so that the upgrade tests
  * build the previous release's layout from this tree (make ABI=1):
  *   1: the first release.
  *   2: traffic_control gains created_ns and migrations.
  */
-#ifndef TC_ABI_VERSION
-#define TC_ABI_VERSION 2
+#ifndef TFC_ABI_VERSION
+#define TFC_ABI_VERSION 2
 #endif
 
 /*
@@ -105,16 +105,16 @@ struct flow_value {
  * which would race with the kernel's atomic adds to the counters below.
  * Later versions only append: the first 48 bytes mean the same in all.
  */
-struct tc_control {
-	__u32 flags;	   /* TC_FLAG_* */
-	__u32 abi_version; /* TC_ABI_VERSION of whoever created the maps */
+struct tfc_control {
+	__u32 flags;	   /* TFC_FLAG_* */
+	__u32 abi_version; /* TFC_ABI_VERSION of whoever created the maps */
 	__u32 ip_map_capacity;
 	__u32 flow_map_capacity;
 	__u64 dropped_packets; /* IP-map inserts that failed: map full */
 	__u64 dropped_bytes;
 	__u64 flow_inserts; /* new flow entries: evictions = inserts - entries */
 	__u64 flow_insert_failures;
-#if TC_ABI_VERSION >= 2
+#if TFC_ABI_VERSION >= 2
 	__u64 created_ns; /* CLOCK_REALTIME when these counters started */
 	__u32 migrations; /* times attach --migrate carried them into new maps */
 	__u32 pad2;
@@ -122,58 +122,58 @@ struct tc_control {
 };
 
 /* Version 1's control entry: what every version's entry starts with. */
-#define TC_CONTROL_V1_SIZE 48
+#define TFC_CONTROL_V1_SIZE 48
 
 /*
  * traffic_stats: per-CPU counters keyed by interface, direction and reason.
  * Every frame a program sees lands exactly once in the IP map or in one of
- * the reasons below TC_STAT_EXCLUSIVE_MAX (TC_STAT_IP_MAP_FULL mirrors, per
+ * the reasons below TFC_STAT_EXCLUSIVE_MAX (TFC_STAT_IP_MAP_FULL mirrors, per
  * interface, what traffic_control's dropped_packets counts in total).
- * Reasons from TC_STAT_EXCLUSIVE_MAX on are remarks on frames that were
+ * Reasons from TFC_STAT_EXCLUSIVE_MAX on are remarks on frames that were
  * also counted by address.
  */
-enum tc_stat {
-	TC_STAT_IP_MAP_FULL = 0, /* valid IP frame, IP map full: dropped_packets */
-	TC_STAT_NON_IP,		 /* EtherType other than IPv4/IPv6, 802.3 length/LLC */
-	TC_STAT_TRUNCATED_L2,	 /* shorter than an Ethernet header or a VLAN tag */
-	TC_STAT_VLAN_TOO_DEEP,	 /* more than TC_MAX_VLAN_TAGS tags */
-	TC_STAT_IPV4_TRUNCATED,	 /* fewer than 20 or IHL*4 header bytes */
-	TC_STAT_IPV4_BAD_VERSION,
-	TC_STAT_IPV4_BAD_IHL,	 /* IHL < 5 */
-	TC_STAT_IPV4_BAD_LENGTH, /* total length not 0 and < IHL*4 */
-	TC_STAT_IPV6_TRUNCATED,	 /* fewer than 40 bytes */
-	TC_STAT_IPV6_BAD_VERSION,
-	TC_STAT_EXCLUSIVE_MAX,
-	TC_STAT_L4_TRUNCATED = TC_STAT_EXCLUSIVE_MAX, /* TCP/UDP/SCTP header cut: ports 0 */
-	TC_STAT_IPV6_EXT_LIMIT,			      /* chain longer than the walk: ports 0 */
-	TC_STAT_MAX,
+enum tfc_stat {
+	TFC_STAT_IP_MAP_FULL = 0, /* valid IP frame, IP map full: dropped_packets */
+	TFC_STAT_NON_IP,	  /* EtherType other than IPv4/IPv6, 802.3 length/LLC */
+	TFC_STAT_TRUNCATED_L2,	  /* shorter than an Ethernet header or a VLAN tag */
+	TFC_STAT_VLAN_TOO_DEEP,	  /* more than TFC_MAX_VLAN_TAGS tags */
+	TFC_STAT_IPV4_TRUNCATED,  /* fewer than 20 or IHL*4 header bytes */
+	TFC_STAT_IPV4_BAD_VERSION,
+	TFC_STAT_IPV4_BAD_IHL,	  /* IHL < 5 */
+	TFC_STAT_IPV4_BAD_LENGTH, /* total length not 0 and < IHL*4 */
+	TFC_STAT_IPV6_TRUNCATED,  /* fewer than 40 bytes */
+	TFC_STAT_IPV6_BAD_VERSION,
+	TFC_STAT_EXCLUSIVE_MAX,
+	TFC_STAT_L4_TRUNCATED = TFC_STAT_EXCLUSIVE_MAX, /* TCP/UDP/SCTP header cut: ports 0 */
+	TFC_STAT_IPV6_EXT_LIMIT,			/* chain longer than the walk: ports 0 */
+	TFC_STAT_MAX,
 };
 
 struct stat_key {
 	__u32 ifindex;
 	__u8 direction;
-	__u8 reason; /* enum tc_stat */
+	__u8 reason; /* enum tfc_stat */
 	__u8 pad[2]; /* always zero */
 };
 
 /* Not preallocated: only (interface, direction, reason) triples seen cost memory. */
-#define TC_STATS_MAX_ENTRIES 4096
+#define TFC_STATS_MAX_ENTRIES 4096
 
 #ifdef __cplusplus
-#define TC_STATIC_ASSERT static_assert
+#define TFC_STATIC_ASSERT static_assert
 #else
-#define TC_STATIC_ASSERT _Static_assert
+#define TFC_STATIC_ASSERT _Static_assert
 #endif
 
-TC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
-TC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
-TC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
-TC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
-#if TC_ABI_VERSION >= 2
-TC_STATIC_ASSERT(sizeof(struct tc_control) == 64, "tc_control layout");
+TFC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
+TFC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
+TFC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
+TFC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
+#if TFC_ABI_VERSION >= 2
+TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 64, "tfc_control layout");
 #else
-TC_STATIC_ASSERT(sizeof(struct tc_control) == TC_CONTROL_V1_SIZE, "tc_control layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_control) == TFC_CONTROL_V1_SIZE, "tfc_control layout");
 #endif
-TC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
+TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 
 #endif /* TRAFFIC_COUNTER_ABI_H */

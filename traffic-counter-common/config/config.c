@@ -35,7 +35,7 @@ enum key {
 };
 
 struct parser {
-	struct tc_config *cfg;
+	struct tfc_config *cfg;
 	int line;
 	int seen[K_MAX]; /* line of each key, 0 when absent */
 };
@@ -73,13 +73,13 @@ static const struct {
 	[K_IPFIX_INTERVAL] = {"IPFIX_INTERVAL", set_interval},
 };
 
-__attribute__((format(printf, 3, 4))) static void add_error(struct tc_config *cfg, int line,
+__attribute__((format(printf, 3, 4))) static void add_error(struct tfc_config *cfg, int line,
 							    const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cfg->n_errors < TC_CONFIG_MAX_ERRORS) {
-		struct tc_config_error *e = &cfg->errors[cfg->n_errors];
+	if (cfg->n_errors < TFC_CONFIG_MAX_ERRORS) {
+		struct tfc_config_error *e = &cfg->errors[cfg->n_errors];
 
 		e->line = line;
 		va_start(ap, fmt);
@@ -161,11 +161,11 @@ static void set_size(struct parser *p, const char *key, const char *value)
 /* The syntax only: the name is resolved by export-ipfix, when it starts. */
 static void set_collector(struct parser *p, const char *key, const char *value)
 {
-	char host[TC_CONFIG_HOST_LEN];
+	char host[TFC_CONFIG_HOST_LEN];
 	const char *why;
 	__u16 port;
 
-	if (tc_ipfix_collector_split(value, host, sizeof(host), &port, &why))
+	if (tfc_ipfix_collector_split(value, host, sizeof(host), &port, &why))
 		perr(p, "%s: '%s': %s", key, value, why);
 	else
 		snprintf(p->cfg->ipfix_collector, sizeof(p->cfg->ipfix_collector), "%s", value);
@@ -199,9 +199,9 @@ static void set_interval(struct parser *p, const char *key, const char *value)
 static void set_count_by(struct parser *p, const char *key, const char *value)
 {
 	if (!strcmp(value, "src"))
-		p->cfg->count_by = TC_COUNT_BY_SRC;
+		p->cfg->count_by = TFC_COUNT_BY_SRC;
 	else if (!strcmp(value, "dst"))
-		p->cfg->count_by = TC_COUNT_BY_DST;
+		p->cfg->count_by = TFC_COUNT_BY_DST;
 	else
 		perr(p, "%s: '%s' is not src or dst", key, value);
 }
@@ -221,7 +221,7 @@ static void set_pin_group(struct parser *p, const char *key, const char *value)
 {
 	size_t n = strlen(value);
 
-	if (!n || n >= TC_CONFIG_GROUP_LEN || value[0] == '-' ||
+	if (!n || n >= TFC_CONFIG_GROUP_LEN || value[0] == '-' ||
 	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 		    n) {
 		perr(p, "%s: '%s' is not a group name", key, value);
@@ -233,18 +233,18 @@ static void set_pin_group(struct parser *p, const char *key, const char *value)
 
 /* ---- ATTACH ------------------------------------------------------------ */
 
-static int parse_mode(struct parser *p, struct tc_config_attach *a, const char *word,
+static int parse_mode(struct parser *p, struct tfc_config_attach *a, const char *word,
 		      const char *mode)
 {
 	if (!mode) {
 		a->mode = -1;
 		return 0;
 	}
-	a->mode = a->ap == TC_AP_XDP ? tc_xdp_mode_parse(mode) : tc_tc_api_parse(mode);
+	a->mode = a->ap == TFC_AP_XDP ? tfc_xdp_mode_parse(mode) : tfc_tc_api_parse(mode);
 	if (a->mode >= 0)
 		return 0;
 	perr(p, "ATTACH: '%s': mode '%s' is not one of %s", word, mode,
-	     a->ap == TC_AP_XDP ? "driver, native, skb, hw" : "auto, tcx, netlink");
+	     a->ap == TFC_AP_XDP ? "driver, native, skb, hw" : "auto, tcx, netlink");
 	return -EINVAL;
 }
 
@@ -260,9 +260,9 @@ static int interface_name_ok(const char *s, size_t n)
 }
 
 /* IFACE:POINT[:MODE] */
-static int parse_attach_word(struct parser *p, const char *word, struct tc_config_attach *a)
+static int parse_attach_word(struct parser *p, const char *word, struct tfc_config_attach *a)
 {
-	char buf[TC_CONFIG_MAX_LINE], *point, *mode;
+	char buf[TFC_CONFIG_MAX_LINE], *point, *mode;
 	size_t n;
 
 	snprintf(buf, sizeof(buf), "%s", word);
@@ -282,12 +282,12 @@ static int parse_attach_word(struct parser *p, const char *word, struct tc_confi
 		return -EINVAL;
 	}
 	memcpy(a->ifname, buf, n + 1);
-	if (tc_attach_point_parse(point) < 0) {
+	if (tfc_attach_point_parse(point) < 0) {
 		perr(p, "ATTACH: '%s': attach point '%s' is not one of xdp, tc-ingress, tc-egress",
 		     word, point);
 		return -EINVAL;
 	}
-	a->ap = tc_attach_point_parse(point);
+	a->ap = tfc_attach_point_parse(point);
 	if (mode && strchr(mode, ':')) {
 		perr(p, "ATTACH: '%s' has more than three ':'-separated parts", word);
 		return -EINVAL;
@@ -296,19 +296,19 @@ static int parse_attach_word(struct parser *p, const char *word, struct tc_confi
 }
 
 /* xdp and tc-ingress both count ingress, under the same keys. */
-static int both_ingress(enum tc_attach_point a, enum tc_attach_point b)
+static int both_ingress(enum tfc_attach_point a, enum tfc_attach_point b)
 {
-	return (a == TC_AP_XDP && b == TC_AP_TC_INGRESS) ||
-	       (a == TC_AP_TC_INGRESS && b == TC_AP_XDP);
+	return (a == TFC_AP_XDP && b == TFC_AP_TC_INGRESS) ||
+	       (a == TFC_AP_TC_INGRESS && b == TFC_AP_XDP);
 }
 
 /* Logs why a can't join the list: listed already, or counted twice. */
-static int clashes(struct parser *p, const struct tc_config_attach *a, const char *word)
+static int clashes(struct parser *p, const struct tfc_config_attach *a, const char *word)
 {
-	const struct tc_config *cfg = p->cfg;
+	const struct tfc_config *cfg = p->cfg;
 
 	for (size_t i = 0; i < cfg->n_attach; i++) {
-		const struct tc_config_attach *b = &cfg->attach[i];
+		const struct tfc_config_attach *b = &cfg->attach[i];
 
 		if (strcmp(b->ifname, a->ifname))
 			continue;
@@ -323,7 +323,7 @@ static int clashes(struct parser *p, const struct tc_config_attach *a, const cha
 			perr(p,
 			     "ATTACH: '%s': %s already counts ingress on %s, so every frame would "
 			     "be counted twice",
-			     word, tc_attach_point_str(b->ap), a->ifname);
+			     word, tfc_attach_point_str(b->ap), a->ifname);
 			return 1;
 		}
 	}
@@ -332,22 +332,22 @@ static int clashes(struct parser *p, const struct tc_config_attach *a, const cha
 
 static void set_attach(struct parser *p, const char *key, const char *value)
 {
-	char buf[TC_CONFIG_MAX_LINE], *save = NULL, *word;
-	struct tc_config *cfg = p->cfg;
+	char buf[TFC_CONFIG_MAX_LINE], *save = NULL, *word;
+	struct tfc_config *cfg = p->cfg;
 	int words = 0;
 
 	snprintf(buf, sizeof(buf), "%s", value);
 	cfg->line_attach = p->line;
 	for (word = strtok_r(buf, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
-		struct tc_config_attach a;
+		struct tfc_config_attach a;
 
 		words++;
 		if (parse_attach_word(p, word, &a))
 			continue;
 		if (clashes(p, &a, word))
 			continue;
-		if (cfg->n_attach == TC_CONFIG_MAX_ATTACH) {
-			perr(p, "%s: more than %d attachments", key, TC_CONFIG_MAX_ATTACH);
+		if (cfg->n_attach == TFC_CONFIG_MAX_ATTACH) {
+			perr(p, "%s: more than %d attachments", key, TFC_CONFIG_MAX_ATTACH);
 			return;
 		}
 		cfg->attach[cfg->n_attach++] = a;
@@ -418,7 +418,7 @@ static int parse_value(struct parser *p, const char *key, const char *v, char *o
 
 static void parse_assignment(struct parser *p, char *s, char *eq)
 {
-	char value[TC_CONFIG_MAX_LINE];
+	char value[TFC_CONFIG_MAX_LINE];
 	enum key k;
 
 	*eq = '\0';
@@ -483,7 +483,7 @@ static void check_whole(struct parser *p)
 			  "once nothing is attached");
 }
 
-int tc_config_parse(FILE *f, struct tc_config *cfg)
+int tfc_config_parse(FILE *f, struct tfc_config *cfg)
 {
 	struct parser p = {.cfg = cfg};
 	char *line = NULL;
@@ -496,8 +496,8 @@ int tc_config_parse(FILE *f, struct tc_config *cfg)
 	cfg->ipfix_transport = -1;
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		p.line++;
-		if ((size_t)n > TC_CONFIG_MAX_LINE)
-			perr(&p, "line longer than %d bytes", TC_CONFIG_MAX_LINE);
+		if ((size_t)n > TFC_CONFIG_MAX_LINE)
+			perr(&p, "line longer than %d bytes", TFC_CONFIG_MAX_LINE);
 		else if (strlen(line) != (size_t)n)
 			perr(&p, "NUL byte in the line: is this a text file?");
 		else
@@ -512,7 +512,7 @@ int tc_config_parse(FILE *f, struct tc_config *cfg)
 	return cfg->n_errors;
 }
 
-int tc_config_load(const char *path, struct tc_config *cfg)
+int tfc_config_load(const char *path, struct tfc_config *cfg)
 {
 	FILE *f = fopen(path, "re");
 	struct stat st;
@@ -525,14 +525,14 @@ int tc_config_load(const char *path, struct tc_config *cfg)
 		fclose(f);
 		return -EISDIR;
 	}
-	ret = tc_config_parse(f, cfg);
+	ret = tfc_config_parse(f, cfg);
 	fclose(f);
 	return ret;
 }
 
-void tc_config_print_errors(FILE *f, const char *path, const struct tc_config *cfg)
+void tfc_config_print_errors(FILE *f, const char *path, const struct tfc_config *cfg)
 {
-	int shown = cfg->n_errors < TC_CONFIG_MAX_ERRORS ? cfg->n_errors : TC_CONFIG_MAX_ERRORS;
+	int shown = cfg->n_errors < TFC_CONFIG_MAX_ERRORS ? cfg->n_errors : TFC_CONFIG_MAX_ERRORS;
 
 	for (int i = 0; i < shown; i++) {
 		if (cfg->errors[i].line)
@@ -545,14 +545,14 @@ void tc_config_print_errors(FILE *f, const char *path, const struct tc_config *c
 		fprintf(f, "traffic-counter: %s: %d more errors\n", path, cfg->n_errors - shown);
 }
 
-const char *tc_config_attach_str(const struct tc_config_attach *a, char *buf, size_t len)
+const char *tfc_config_attach_str(const struct tfc_config_attach *a, char *buf, size_t len)
 {
 	static const char *const apis[] = {"auto", "tcx", "netlink"};
 	const char *mode = NULL;
 
 	if (a->mode >= 0)
-		mode = a->ap == TC_AP_XDP ? tc_xdp_mode_str(a->mode) : apis[a->mode % 3];
-	snprintf(buf, len, "%s:%s%s%s", a->ifname, tc_attach_point_str(a->ap), mode ? ":" : "",
+		mode = a->ap == TFC_AP_XDP ? tfc_xdp_mode_str(a->mode) : apis[a->mode % 3];
+	snprintf(buf, len, "%s:%s%s%s", a->ifname, tfc_attach_point_str(a->ap), mode ? ":" : "",
 		 mode ? mode : "");
 	return buf;
 }

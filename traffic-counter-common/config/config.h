@@ -5,8 +5,8 @@
  * POSIX shell reads the same way, so one file serves systemd, scripts and
  * traffic-counter. Every error names its line. Format: traffic-counter.conf(5).
  */
-#ifndef TC_CONFIG_H
-#define TC_CONFIG_H
+#ifndef TFC_CONFIG_H
+#define TFC_CONFIG_H
 
 #include <limits.h>
 #include <stdio.h>
@@ -15,33 +15,33 @@
 
 #include "util/names.h"
 
-#ifndef TC_SYSCONFDIR
-#define TC_SYSCONFDIR "/etc" /* the Makefile's SYSCONFDIR */
+#ifndef TFC_SYSCONFDIR
+#define TFC_SYSCONFDIR "/etc" /* the Makefile's SYSCONFDIR */
 #endif
-#define TC_CONFIG_DEFAULT    TC_SYSCONFDIR "/traffic-counter/traffic-counter.conf"
-#define TC_CONFIG_MAX_ATTACH 64
-#define TC_CONFIG_MAX_LINE   4096
-#define TC_CONFIG_MAX_ERRORS 16
-#define TC_CONFIG_GROUP_LEN  64
-#define TC_CONFIG_HOST_LEN   256
+#define TFC_CONFIG_DEFAULT    TFC_SYSCONFDIR "/traffic-counter/traffic-counter.conf"
+#define TFC_CONFIG_MAX_ATTACH 64
+#define TFC_CONFIG_MAX_LINE   4096
+#define TFC_CONFIG_MAX_ERRORS 16
+#define TFC_CONFIG_GROUP_LEN  64
+#define TFC_CONFIG_HOST_LEN   256
 
-struct tc_config_attach {
+struct tfc_config_attach {
 	char ifname[IF_NAMESIZE];
-	enum tc_attach_point ap;
-	int mode; /* enum tc_xdp_mode for xdp, enum tc_tc_api for tc; -1: default */
+	enum tfc_attach_point ap;
+	int mode; /* enum tfc_xdp_mode for xdp, enum tfc_tc_api for tc; -1: default */
 };
 
-struct tc_config_error {
+struct tfc_config_error {
 	int line; /* 0: about the file as a whole */
 	char msg[240];
 };
 
-struct tc_config {
-	struct tc_config_attach attach[TC_CONFIG_MAX_ATTACH];
+struct tfc_config {
+	struct tfc_config_attach attach[TFC_CONFIG_MAX_ATTACH];
 	size_t n_attach;
 	char pin_dir[PATH_MAX]; /* empty: not set */
-	char pin_group[TC_CONFIG_GROUP_LEN];
-	enum tc_count_by count_by;
+	char pin_group[TFC_CONFIG_GROUP_LEN];
+	enum tfc_count_by count_by;
 	__u32 ip_map_size; /* 0: not set */
 	__u32 flow_map_size;
 	int flow_map; /* 1 on, 0 off, -1 leave as it is */
@@ -49,13 +49,13 @@ struct tc_config {
 	int purge_on_stop;
 	int migrate; /* attach --migrate */
 	/* export-ipfix --config; the unit traffic-counter-ipfix.service. */
-	char ipfix_collector[TC_CONFIG_HOST_LEN + 8]; /* HOST:PORT; empty: not set */
-	int ipfix_transport;			      /* 0 udp, 1 tcp, -1 not set */
-	__u32 ipfix_interval;			      /* seconds; 0: not set */
+	char ipfix_collector[TFC_CONFIG_HOST_LEN + 8]; /* HOST:PORT; empty: not set */
+	int ipfix_transport;			       /* 0 udp, 1 tcp, -1 not set */
+	__u32 ipfix_interval;			       /* seconds; 0: not set */
 	/* The line of each key, for errors found later (apply). */
 	int line_attach, line_pin_group;
-	struct tc_config_error errors[TC_CONFIG_MAX_ERRORS];
-	int n_errors; /* may exceed TC_CONFIG_MAX_ERRORS: only the first are kept */
+	struct tfc_config_error errors[TFC_CONFIG_MAX_ERRORS];
+	int n_errors; /* may exceed TFC_CONFIG_MAX_ERRORS: only the first are kept */
 };
 
 /*
@@ -63,16 +63,16 @@ struct tc_config {
  * first, so one check shows everything to fix. Returns the number of
  * errors (0: valid) or a negative errno when the stream cannot be read.
  */
-int tc_config_parse(FILE *f, struct tc_config *cfg);
+int tfc_config_parse(FILE *f, struct tfc_config *cfg);
 
-/* tc_config_parse on a path; -errno when it cannot be opened, -EISDIR for
+/* tfc_config_parse on a path; -errno when it cannot be opened, -EISDIR for
  * a directory. */
-int tc_config_load(const char *path, struct tc_config *cfg);
+int tfc_config_load(const char *path, struct tfc_config *cfg);
 
 /* Writes "PATH:LINE: message" per error, one a line (PATH: without a line). */
-void tc_config_print_errors(FILE *f, const char *path, const struct tc_config *cfg);
+void tfc_config_print_errors(FILE *f, const char *path, const struct tfc_config *cfg);
 
 /* "eth0:xdp", "eth0:xdp:skb", "eth1:tc-egress:netlink" */
-const char *tc_config_attach_str(const struct tc_config_attach *a, char *buf, size_t len);
+const char *tfc_config_attach_str(const struct tfc_config_attach *a, char *buf, size_t len);
 
-#endif /* TC_CONFIG_H */
+#endif /* TFC_CONFIG_H */

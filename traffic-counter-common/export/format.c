@@ -28,7 +28,7 @@ static char *ipv4_str(const __u8 *a, char *p)
 	return p;
 }
 
-const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len)
+const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len)
 {
 	if (family == 4 && len >= sizeof("255.255.255.255"))
 		ipv4_str(addr, buf);
@@ -41,28 +41,28 @@ const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len)
 #define IFNAME_CACHE 16
 static struct {
 	__u32 ifindex;
-	char name[TC_IFNAME_LEN];
+	char name[TFC_IFNAME_LEN];
 } ifname_cache[IFNAME_CACHE];
 
 /* The namespace the counters' ifindexes belong to; 0: this one. */
 static __u64 ifname_netns;
 
-void tc_ifname_netns(__u64 netns)
+void tfc_ifname_netns(__u64 netns)
 {
-	ifname_netns = netns == tc_netns_id() ? 0 : netns;
+	ifname_netns = netns == tfc_netns_id() ? 0 : netns;
 	memset(ifname_cache, 0, sizeof(ifname_cache));
 }
 
 /* An ifindex of another namespace: any local name would be another device. */
 static void foreign_name(__u32 ifindex, char *buf, size_t len)
 {
-	if (ifname_netns == TC_NETNS_MIXED)
+	if (ifname_netns == TFC_NETNS_MIXED)
 		snprintf(buf, len, "if%u@netns:mixed", ifindex);
 	else
 		snprintf(buf, len, "if%u@netns:%llu", ifindex, (unsigned long long)ifname_netns);
 }
 
-const char *tc_ifname(__u32 ifindex)
+const char *tfc_ifname(__u32 ifindex)
 {
 	unsigned int slot = ifindex % IFNAME_CACHE;
 	char *name = ifname_cache[slot].name;
@@ -71,13 +71,13 @@ const char *tc_ifname(__u32 ifindex)
 		return name;
 	ifname_cache[slot].ifindex = ifindex;
 	if (ifname_netns)
-		foreign_name(ifindex, name, TC_IFNAME_LEN);
+		foreign_name(ifindex, name, TFC_IFNAME_LEN);
 	else if (!if_indextoname(ifindex, name))
-		snprintf(name, TC_IFNAME_LEN, "if%u", ifindex);
+		snprintf(name, TFC_IFNAME_LEN, "if%u", ifindex);
 	return name;
 }
 
-__s64 tc_wall_offset_ns(void)
+__s64 tfc_wall_offset_ns(void)
 {
 	struct timespec mono, real;
 
@@ -136,7 +136,7 @@ static const char *wall_second(__s64 sec)
 	return wall_cache[slot].text;
 }
 
-const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
+const char *tfc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
 {
 	/* Split before adding: mono_ns may be anything up to 2^64 - 1. */
 	__s64 sec = (__s64)(mono_ns / 1000000000ULL) + offset_ns / 1000000000LL;
@@ -163,9 +163,9 @@ const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf)
 	return buf;
 }
 
-int tc_cidr_parse(const char *s, struct tc_addr_filter *f)
+int tfc_cidr_parse(const char *s, struct tfc_addr_filter *f)
 {
-	char host[TC_ADDR_STRLEN], *end;
+	char host[TFC_ADDR_STRLEN], *end;
 	const char *slash = strchr(s, '/');
 	size_t len = slash ? (size_t)(slash - s) : strlen(s);
 	unsigned long plen;
@@ -194,7 +194,7 @@ int tc_cidr_parse(const char *s, struct tc_addr_filter *f)
 	return 0;
 }
 
-int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+int tfc_addr_in_cidr(const struct tfc_addr_filter *f, __u8 family, const __u8 *addr)
 {
 	unsigned int full = f->plen / 8, rest = f->plen % 8;
 
@@ -203,74 +203,74 @@ int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *add
 	return !rest || !((addr[full] ^ f->addr[full]) & (0xff00 >> rest));
 }
 
-int tc_addr_link_local(__u8 family, const __u8 *addr)
+int tfc_addr_link_local(__u8 family, const __u8 *addr)
 {
 	if (family == 4)
 		return addr[0] == 169 && addr[1] == 254;
 	return family == 6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
 }
 
-int tc_addr_multicast(__u8 family, const __u8 *addr)
+int tfc_addr_multicast(__u8 family, const __u8 *addr)
 {
 	if (family == 4)
 		return (addr[0] & 0xf0) == 224;
 	return family == 6 && addr[0] == 0xff;
 }
 
-int tc_filter_active(const struct tc_addr_filter *f)
+int tfc_filter_active(const struct tfc_addr_filter *f)
 {
 	return f->cidr_set || f->no_link_local || f->no_multicast;
 }
 
-static int addr_excluded(const struct tc_addr_filter *f, __u8 family, const __u8 *addr)
+static int addr_excluded(const struct tfc_addr_filter *f, __u8 family, const __u8 *addr)
 {
-	return (f->no_link_local && tc_addr_link_local(family, addr)) ||
-	       (f->no_multicast && tc_addr_multicast(family, addr));
+	return (f->no_link_local && tfc_addr_link_local(family, addr)) ||
+	       (f->no_multicast && tfc_addr_multicast(family, addr));
 }
 
-size_t tc_filter_ip(const struct tc_addr_filter *f, struct tc_ip_entry *e, size_t n)
+size_t tfc_filter_ip(const struct tfc_addr_filter *f, struct tfc_ip_entry *e, size_t n)
 {
 	size_t kept = 0;
 
-	if (!tc_filter_active(f))
+	if (!tfc_filter_active(f))
 		return n;
 	for (size_t i = 0; i < n; i++) {
 		const struct ip_key *k = &e[i].key;
 
 		if (addr_excluded(f, k->family, k->addr) ||
-		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->addr)))
+		    (f->cidr_set && !tfc_addr_in_cidr(f, k->family, k->addr)))
 			continue;
 		e[kept++] = e[i];
 	}
 	return kept;
 }
 
-size_t tc_filter_flow(const struct tc_addr_filter *f, struct tc_flow_entry *e, size_t n)
+size_t tfc_filter_flow(const struct tfc_addr_filter *f, struct tfc_flow_entry *e, size_t n)
 {
 	size_t kept = 0;
 
-	if (!tc_filter_active(f))
+	if (!tfc_filter_active(f))
 		return n;
 	for (size_t i = 0; i < n; i++) {
 		const struct flow_key *k = &e[i].key;
 
 		if (addr_excluded(f, k->family, k->src) || addr_excluded(f, k->family, k->dst) ||
-		    (f->cidr_set && !tc_addr_in_cidr(f, k->family, k->src) &&
-		     !tc_addr_in_cidr(f, k->family, k->dst)))
+		    (f->cidr_set && !tfc_addr_in_cidr(f, k->family, k->src) &&
+		     !tfc_addr_in_cidr(f, k->family, k->dst)))
 			continue;
 		e[kept++] = e[i];
 	}
 	return kept;
 }
 
-int tc_sort_parse(const char *s)
+int tfc_sort_parse(const char *s)
 {
 	if (!strcmp(s, "bytes"))
-		return TC_SORT_BYTES;
+		return TFC_SORT_BYTES;
 	if (!strcmp(s, "packets"))
-		return TC_SORT_PACKETS;
+		return TFC_SORT_PACKETS;
 	if (!strcmp(s, "ip"))
-		return TC_SORT_IP;
+		return TFC_SORT_IP;
 	return -EINVAL;
 }
 
@@ -286,16 +286,16 @@ static int cmp_addr(__u8 fa, const __u8 *a, __u8 fb, const __u8 *b)
 	return memcmp(a, b, 16);
 }
 
-static enum tc_sort sort_by;
+static enum tfc_sort sort_by;
 
 static int cmp_ip(const void *pa, const void *pb)
 {
-	const struct tc_ip_entry *a = pa, *b = pb;
+	const struct tfc_ip_entry *a = pa, *b = pb;
 	int c = 0;
 
-	if (sort_by == TC_SORT_BYTES)
+	if (sort_by == TFC_SORT_BYTES)
 		c = cmp_u64_desc(a->val.bytes, b->val.bytes);
-	else if (sort_by == TC_SORT_PACKETS)
+	else if (sort_by == TFC_SORT_PACKETS)
 		c = cmp_u64_desc(a->val.packets, b->val.packets);
 	c = c ?: cmp_addr(a->key.family, a->key.addr, b->key.family, b->key.addr);
 	c = c ?: (int)a->key.direction - (int)b->key.direction;
@@ -304,13 +304,13 @@ static int cmp_ip(const void *pa, const void *pb)
 
 static int cmp_flow(const void *pa, const void *pb)
 {
-	const struct tc_flow_entry *a = pa, *b = pb;
+	const struct tfc_flow_entry *a = pa, *b = pb;
 	const struct flow_key *x = &a->key, *y = &b->key;
 	int c = 0;
 
-	if (sort_by == TC_SORT_BYTES)
+	if (sort_by == TFC_SORT_BYTES)
 		c = cmp_u64_desc(a->val.bytes, b->val.bytes);
-	else if (sort_by == TC_SORT_PACKETS)
+	else if (sort_by == TFC_SORT_PACKETS)
 		c = cmp_u64_desc(a->val.packets, b->val.packets);
 	c = c ?: cmp_addr(x->family, x->src, y->family, y->src);
 	c = c ?: cmp_addr(x->family, x->dst, y->family, y->dst);
@@ -378,7 +378,7 @@ static struct sort_rec *radix_sort(struct sort_rec *a, struct sort_rec *tmp, siz
 /* Puts entry r[i].idx at i for every i, in place, one cycle at a time. */
 static void permute(char *e, size_t size, struct sort_rec *r, size_t n)
 {
-	char held[sizeof(struct tc_flow_entry)]; /* the largest entry */
+	char held[sizeof(struct tfc_flow_entry)]; /* the largest entry */
 
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -404,7 +404,7 @@ static void sort_entries(void *e, size_t n, size_t size, __u64 (*key)(const void
 	struct sort_rec *rec = malloc(n * sizeof(*rec)), *tmp = malloc(n * sizeof(*rec)), *r;
 	struct sort_ctx ctx = {e, size, cmp};
 
-	if (!rec || !tmp || size > sizeof(struct tc_flow_entry)) {
+	if (!rec || !tmp || size > sizeof(struct tfc_flow_entry)) {
 		qsort(e, n, size, cmp); /* no memory for the fast way */
 		goto out;
 	}
@@ -435,34 +435,34 @@ static __u64 addr_key(__u8 family, const __u8 *a)
 
 static __u64 key_ip(const void *p)
 {
-	const struct tc_ip_entry *e = p;
+	const struct tfc_ip_entry *e = p;
 
-	if (sort_by == TC_SORT_BYTES)
+	if (sort_by == TFC_SORT_BYTES)
 		return ~e->val.bytes;
-	if (sort_by == TC_SORT_PACKETS)
+	if (sort_by == TFC_SORT_PACKETS)
 		return ~e->val.packets;
 	return addr_key(e->key.family, e->key.addr);
 }
 
 static __u64 key_flow(const void *p)
 {
-	const struct tc_flow_entry *e = p;
+	const struct tfc_flow_entry *e = p;
 
-	if (sort_by == TC_SORT_BYTES)
+	if (sort_by == TFC_SORT_BYTES)
 		return ~e->val.bytes;
-	if (sort_by == TC_SORT_PACKETS)
+	if (sort_by == TFC_SORT_PACKETS)
 		return ~e->val.packets;
 	return addr_key(e->key.family, e->key.src);
 }
 
-void tc_sort_ip(struct tc_ip_entry *e, size_t n, enum tc_sort by)
+void tfc_sort_ip(struct tfc_ip_entry *e, size_t n, enum tfc_sort by)
 {
 	sort_by = by;
 	if (n > 1)
 		sort_entries(e, n, sizeof(*e), key_ip, cmp_ip);
 }
 
-void tc_sort_flow(struct tc_flow_entry *e, size_t n, enum tc_sort by)
+void tfc_sort_flow(struct tfc_flow_entry *e, size_t n, enum tfc_sort by)
 {
 	sort_by = by;
 	if (n > 1)
@@ -477,7 +477,7 @@ void tc_sort_flow(struct tc_flow_entry *e, size_t n, enum tc_sort by)
  */
 struct row_out {
 	FILE *f;
-	enum tc_format fmt;
+	enum tfc_format fmt;
 	int header; /* CSV header: write the names, not the values */
 	int first;
 	__s64 wall_offset_ns; /* flow times to wall clock: one offset per dump */
@@ -505,7 +505,7 @@ static void field_begin(struct row_out *w, const char *k)
 	if (!w->first)
 		putc_unlocked(',', w->f);
 	w->first = 0;
-	if (w->fmt == TC_FMT_JSON) {
+	if (w->fmt == TFC_FMT_JSON) {
 		putc_unlocked('"', w->f);
 		fputs_unlocked(k, w->f);
 		fputs_unlocked("\":", w->f);
@@ -515,27 +515,27 @@ static void field_begin(struct row_out *w, const char *k)
 static void field_str(struct row_out *w, const char *k, const char *v)
 {
 	field_begin(w, k);
-	if (w->fmt == TC_FMT_JSON)
+	if (w->fmt == TFC_FMT_JSON)
 		json_str(w->f, v);
 	else
-		tc_csv_field(w->f, w->header ? k : v);
+		tfc_csv_field(w->f, w->header ? k : v);
 }
 
 /* A flow time as wall-clock text: needs no escaping or quoting, so none. */
 static void field_wall(struct row_out *w, const char *k, __u64 mono_ns)
 {
-	char buf[TC_WALL_STRLEN + 2];
-	int json = w->fmt == TC_FMT_JSON;
+	char buf[TFC_WALL_STRLEN + 2];
+	int json = w->fmt == TFC_FMT_JSON;
 	size_t len;
 
 	field_begin(w, k);
 	if (w->header) {
-		tc_csv_field(w->f, k);
+		tfc_csv_field(w->f, k);
 		return;
 	}
 	/* One write per field: this adds two fields to every row of a dump. */
 	buf[0] = '"';
-	len = strlen(tc_wall_str(mono_ns, w->wall_offset_ns, buf + 1));
+	len = strlen(tfc_wall_str(mono_ns, w->wall_offset_ns, buf + 1));
 	buf[len + 1] = '"';
 	fwrite_unlocked(buf + !json, 1, len + 2 * json, w->f);
 }
@@ -546,7 +546,7 @@ static void field_u64(struct row_out *w, const char *k, __u64 v)
 
 	field_begin(w, k);
 	if (w->header) {
-		tc_csv_field(w->f, k);
+		tfc_csv_field(w->f, k);
 		return;
 	}
 	/* By hand: fprintf's format parsing was a third of a 1M-entry dump. */
@@ -559,33 +559,33 @@ static void field_u64(struct row_out *w, const char *k, __u64 v)
 
 static void ip_row(struct row_out *w, const void *row)
 {
-	const struct tc_ip_entry *e = row;
-	char addr[TC_ADDR_STRLEN];
+	const struct tfc_ip_entry *e = row;
+	char addr[TFC_ADDR_STRLEN];
 
-	field_str(w, "ip", tc_addr_str(e->key.family, e->key.addr, addr, sizeof(addr)));
+	field_str(w, "ip", tfc_addr_str(e->key.family, e->key.addr, addr, sizeof(addr)));
 	field_u64(w, "family", e->key.family);
-	field_str(w, "direction", tc_direction_str(e->key.direction));
+	field_str(w, "direction", tfc_direction_str(e->key.direction));
 	field_u64(w, "ifindex", e->key.ifindex);
-	field_str(w, "ifname", tc_ifname(e->key.ifindex));
+	field_str(w, "ifname", tfc_ifname(e->key.ifindex));
 	field_u64(w, "bytes", e->val.bytes);
 	field_u64(w, "packets", e->val.packets);
 }
 
 static void flow_row(struct row_out *w, const void *row)
 {
-	const struct tc_flow_entry *e = row;
+	const struct tfc_flow_entry *e = row;
 	const struct flow_key *k = &e->key;
-	char addr[TC_ADDR_STRLEN];
+	char addr[TFC_ADDR_STRLEN];
 
-	field_str(w, "src", tc_addr_str(k->family, k->src, addr, sizeof(addr)));
-	field_str(w, "dst", tc_addr_str(k->family, k->dst, addr, sizeof(addr)));
+	field_str(w, "src", tfc_addr_str(k->family, k->src, addr, sizeof(addr)));
+	field_str(w, "dst", tfc_addr_str(k->family, k->dst, addr, sizeof(addr)));
 	field_u64(w, "sport", k->sport);
 	field_u64(w, "dport", k->dport);
 	field_u64(w, "proto", k->proto);
 	field_u64(w, "family", k->family);
-	field_str(w, "direction", tc_direction_str(k->direction));
+	field_str(w, "direction", tfc_direction_str(k->direction));
 	field_u64(w, "ifindex", k->ifindex);
-	field_str(w, "ifname", tc_ifname(k->ifindex));
+	field_str(w, "ifname", tfc_ifname(k->ifindex));
 	field_u64(w, "bytes", e->val.bytes);
 	field_u64(w, "packets", e->val.packets);
 	field_u64(w, "first_seen_ns", e->val.first_seen_ns);
@@ -596,7 +596,7 @@ static void flow_row(struct row_out *w, const void *row)
 	field_wall(w, "last_seen", e->val.last_seen_ns);
 }
 
-void tc_csv_field(FILE *f, const char *s)
+void tfc_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
 		fputs_unlocked(s, f);
@@ -612,17 +612,20 @@ void tc_csv_field(FILE *f, const char *s)
 }
 
 static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
-		      void (*row)(struct row_out *, const void *), enum tc_format fmt)
+		      void (*row)(struct row_out *, const void *), enum tfc_format fmt)
 {
-	static const struct tc_flow_entry zero; /* the largest row type */
-	struct row_out w = {
-		.f = f, .fmt = fmt, .header = 1, .first = 1, .wall_offset_ns = tc_wall_offset_ns()};
+	static const struct tfc_flow_entry zero; /* the largest row type */
+	struct row_out w = {.f = f,
+			    .fmt = fmt,
+			    .header = 1,
+			    .first = 1,
+			    .wall_offset_ns = tfc_wall_offset_ns()};
 	int err;
 
 	/* One lock for the whole dump, not one per character written. */
 	flockfile(f);
 
-	if (fmt == TC_FMT_CSV) {
+	if (fmt == TFC_FMT_CSV) {
 		row(&w, &zero);
 		putc_unlocked('\n', f);
 	} else {
@@ -631,38 +634,38 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 	w.header = 0;
 	for (size_t i = 0; i < n; i++) {
 		w.first = 1;
-		if (fmt == TC_FMT_JSON)
+		if (fmt == TFC_FMT_JSON)
 			fputs_unlocked("  {", f);
 		row(&w, (const char *)rows + i * row_size);
-		fputs_unlocked(fmt == TC_FMT_JSON ? (i + 1 < n ? "},\n" : "}\n") : "\n", f);
+		fputs_unlocked(fmt == TFC_FMT_JSON ? (i + 1 < n ? "},\n" : "}\n") : "\n", f);
 	}
-	if (fmt == TC_FMT_JSON)
+	if (fmt == TFC_FMT_JSON)
 		fputs_unlocked("]\n", f);
 	err = ferror_unlocked(f) ? -EIO : 0;
 	funlockfile(f);
 	return err;
 }
 
-int tc_print_ip(FILE *f, const struct tc_ip_entry *e, size_t n, enum tc_format fmt)
+int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt)
 {
-	char addr[TC_ADDR_STRLEN];
+	char addr[TFC_ADDR_STRLEN];
 
-	if (fmt != TC_FMT_TABLE)
+	if (fmt != TFC_FMT_TABLE)
 		return print_rows(f, e, n, sizeof(*e), ip_row, fmt);
 	fprintf(f, "%-16s %-8s %-40s %14s %18s\n", "IFACE", "DIR", "ADDRESS", "PACKETS", "BYTES");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%-16s %-8s %-40s %14" PRIu64 " %18" PRIu64 "\n",
-			tc_ifname(e[i].key.ifindex), tc_direction_str(e[i].key.direction),
-			tc_addr_str(e[i].key.family, e[i].key.addr, addr, sizeof(addr)),
+			tfc_ifname(e[i].key.ifindex), tfc_direction_str(e[i].key.direction),
+			tfc_addr_str(e[i].key.family, e[i].key.addr, addr, sizeof(addr)),
 			(uint64_t)e[i].val.packets, (uint64_t)e[i].val.bytes);
 	return ferror(f) ? -EIO : 0;
 }
 
-int tc_print_flow(FILE *f, const struct tc_flow_entry *e, size_t n, enum tc_format fmt)
+int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt)
 {
-	char src[TC_ADDR_STRLEN], dst[TC_ADDR_STRLEN];
+	char src[TFC_ADDR_STRLEN], dst[TFC_ADDR_STRLEN];
 
-	if (fmt != TC_FMT_TABLE)
+	if (fmt != TFC_FMT_TABLE)
 		return print_rows(f, e, n, sizeof(*e), flow_row, fmt);
 	fprintf(f, "%-12s %-7s %5s %-39s %5s %-39s %5s %12s %16s %5s\n", "IFACE", "DIR", "PROTO",
 		"SRC", "SPORT", "DST", "DPORT", "PACKETS", "BYTES", "FLAGS");
@@ -671,9 +674,9 @@ int tc_print_flow(FILE *f, const struct tc_flow_entry *e, size_t n, enum tc_form
 
 		fprintf(f,
 			"%-12s %-7s %5u %-39s %5u %-39s %5u %12" PRIu64 " %16" PRIu64 " 0x%02x\n",
-			tc_ifname(k->ifindex), tc_direction_str(k->direction), k->proto,
-			tc_addr_str(k->family, k->src, src, sizeof(src)), k->sport,
-			tc_addr_str(k->family, k->dst, dst, sizeof(dst)), k->dport,
+			tfc_ifname(k->ifindex), tfc_direction_str(k->direction), k->proto,
+			tfc_addr_str(k->family, k->src, src, sizeof(src)), k->sport,
+			tfc_addr_str(k->family, k->dst, dst, sizeof(dst)), k->dport,
 			(uint64_t)e[i].val.packets, (uint64_t)e[i].val.bytes, e[i].val.tcp_flags);
 	}
 	return ferror(f) ? -EIO : 0;

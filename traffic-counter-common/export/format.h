@@ -1,53 +1,53 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Turning map entries into text: addresses, sorting, table, JSON, CSV. */
-#ifndef TC_FORMAT_H
-#define TC_FORMAT_H
+#ifndef TFC_FORMAT_H
+#define TFC_FORMAT_H
 
 #include <stdio.h>
 #include <linux/types.h>
 
 #include "maps/maps.h"
 
-#define TC_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define TFC_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
-enum tc_sort {
-	TC_SORT_BYTES,
-	TC_SORT_PACKETS,
-	TC_SORT_IP,
+enum tfc_sort {
+	TFC_SORT_BYTES,
+	TFC_SORT_PACKETS,
+	TFC_SORT_IP,
 };
 
-enum tc_format {
-	TC_FMT_TABLE,
-	TC_FMT_JSON,
-	TC_FMT_CSV,
+enum tfc_format {
+	TFC_FMT_TABLE,
+	TFC_FMT_JSON,
+	TFC_FMT_CSV,
 };
 
 /* Canonical text (RFC 5952 for IPv6); "?" for an unknown family. */
-const char *tc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
+const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
 
-/* tc_ifname's longest answer: "if4294967295@netns:18446744073709551615". */
-#define TC_IFNAME_LEN 48
+/* tfc_ifname's longest answer: "if4294967295@netns:18446744073709551615". */
+#define TFC_IFNAME_LEN 48
 
 /*
  * Interface name, or "if<N>" when there is none in this namespace. Cached.
- * After tc_ifname_netns(NS) with NS another namespace than the caller's,
+ * After tfc_ifname_netns(NS) with NS another namespace than the caller's,
  * never a local name: "if<N>@netns:<NS>" ("if<N>@netns:mixed" for
- * TC_NETNS_MIXED), since the same ifindex here is another interface.
+ * TFC_NETNS_MIXED), since the same ifindex here is another interface.
  */
-const char *tc_ifname(__u32 ifindex);
+const char *tfc_ifname(__u32 ifindex);
 
-/* The namespace the counters were made in (tc_pins_netns); 0: this one. */
-void tc_ifname_netns(__u64 netns);
+/* The namespace the counters were made in (tfc_pins_netns); 0: this one. */
+void tfc_ifname_netns(__u64 netns);
 
 /*
  * Flow times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_coarse_ns).
- * tc_wall_offset_ns: CLOCK_REALTIME minus CLOCK_MONOTONIC now, read once per
- * dump. tc_wall_str: mono_ns + offset_ns as RFC 3339 UTC with milliseconds,
- * "2026-12-06T02:03:04.123Z", into buf of TC_WALL_STRLEN bytes.
+ * tfc_wall_offset_ns: CLOCK_REALTIME minus CLOCK_MONOTONIC now, read once per
+ * dump. tfc_wall_str: mono_ns + offset_ns as RFC 3339 UTC with milliseconds,
+ * "2026-12-06T02:03:04.123Z", into buf of TFC_WALL_STRLEN bytes.
  */
-#define TC_WALL_STRLEN 32
-__s64 tc_wall_offset_ns(void);
-const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf);
+#define TFC_WALL_STRLEN 32
+__s64 tfc_wall_offset_ns(void);
+const char *tfc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf);
 
 /*
  * What dump-maps and top show (never what is counted): entries under one
@@ -55,7 +55,7 @@ const char *tc_wall_str(__u64 mono_ns, __s64 offset_ns, char *buf);
  * (ff00::/8, 224.0.0.0/4) addresses. A flow is shown when its source or
  * destination is in the CIDR, and hidden when either is excluded.
  */
-struct tc_addr_filter {
+struct tfc_addr_filter {
 	int cidr_set;
 	__u8 family; /* 4 or 6 */
 	__u8 plen;
@@ -65,26 +65,26 @@ struct tc_addr_filter {
 };
 
 /* "ADDR[/LEN]", IPv4 or IPv6 (no LEN: one address) into f; -EINVAL if not. */
-int tc_cidr_parse(const char *s, struct tc_addr_filter *f);
-int tc_addr_in_cidr(const struct tc_addr_filter *f, __u8 family, const __u8 *addr);
-int tc_addr_link_local(__u8 family, const __u8 *addr);
-int tc_addr_multicast(__u8 family, const __u8 *addr);
-int tc_filter_active(const struct tc_addr_filter *f);
+int tfc_cidr_parse(const char *s, struct tfc_addr_filter *f);
+int tfc_addr_in_cidr(const struct tfc_addr_filter *f, __u8 family, const __u8 *addr);
+int tfc_addr_link_local(__u8 family, const __u8 *addr);
+int tfc_addr_multicast(__u8 family, const __u8 *addr);
+int tfc_filter_active(const struct tfc_addr_filter *f);
 /* Keep the entries f shows, in order, at the front; returns how many. */
-size_t tc_filter_ip(const struct tc_addr_filter *f, struct tc_ip_entry *e, size_t n);
-size_t tc_filter_flow(const struct tc_addr_filter *f, struct tc_flow_entry *e, size_t n);
+size_t tfc_filter_ip(const struct tfc_addr_filter *f, struct tfc_ip_entry *e, size_t n);
+size_t tfc_filter_flow(const struct tfc_addr_filter *f, struct tfc_flow_entry *e, size_t n);
 
-int tc_sort_parse(const char *s);
+int tfc_sort_parse(const char *s);
 /* Largest first for bytes and packets; address order for ip. Ties broken
  * by address, direction and ifindex so the output is stable. */
-void tc_sort_ip(struct tc_ip_entry *e, size_t n, enum tc_sort by);
-void tc_sort_flow(struct tc_flow_entry *e, size_t n, enum tc_sort by);
+void tfc_sort_ip(struct tfc_ip_entry *e, size_t n, enum tfc_sort by);
+void tfc_sort_flow(struct tfc_flow_entry *e, size_t n, enum tfc_sort by);
 
 /* Writes n entries in fmt; returns 0 or -EIO. */
-int tc_print_ip(FILE *f, const struct tc_ip_entry *e, size_t n, enum tc_format fmt);
-int tc_print_flow(FILE *f, const struct tc_flow_entry *e, size_t n, enum tc_format fmt);
+int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt);
+int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt);
 
 /* One CSV field, quoted only when it has to be (RFC 4180). */
-void tc_csv_field(FILE *f, const char *s);
+void tfc_csv_field(FILE *f, const char *s);
 
-#endif /* TC_FORMAT_H */
+#endif /* TFC_FORMAT_H */

@@ -19,8 +19,8 @@
 #include "ipfix.h"
 #include "util/log.h"
 
-struct tc_ipfix_table {
-	GHashTable *flows; /* struct flow_key * (inside the value) -> struct tc_ipfix_flow * */
+struct tfc_ipfix_table {
+	GHashTable *flows; /* struct flow_key * (inside the value) -> struct tfc_ipfix_flow * */
 	__u32 gen;
 };
 
@@ -40,9 +40,9 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
 	return !memcmp(a, b, sizeof(struct flow_key));
 }
 
-struct tc_ipfix_table *tc_ipfix_table_new(void)
+struct tfc_ipfix_table *tfc_ipfix_table_new(void)
 {
-	struct tc_ipfix_table *t = calloc(1, sizeof(*t));
+	struct tfc_ipfix_table *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -50,7 +50,7 @@ struct tc_ipfix_table *tc_ipfix_table_new(void)
 	return t;
 }
 
-void tc_ipfix_table_free(struct tc_ipfix_table *t)
+void tfc_ipfix_table_free(struct tfc_ipfix_table *t)
 {
 	if (!t)
 		return;
@@ -58,19 +58,19 @@ void tc_ipfix_table_free(struct tc_ipfix_table *t)
 	free(t);
 }
 
-size_t tc_ipfix_table_size(const struct tc_ipfix_table *t)
+size_t tfc_ipfix_table_size(const struct tfc_ipfix_table *t)
 {
 	return g_hash_table_size(t->flows);
 }
 
-const struct tc_ipfix_flow *tc_ipfix_table_find(const struct tc_ipfix_table *t,
-						const struct flow_key *key)
+const struct tfc_ipfix_flow *tfc_ipfix_table_find(const struct tfc_ipfix_table *t,
+						  const struct flow_key *key)
 {
 	return g_hash_table_lookup(t->flows, key);
 }
 
 /* A state that has exported nothing of this entry yet. */
-static void flow_reset(struct tc_ipfix_flow *f, const struct flow_key *key,
+static void flow_reset(struct tfc_ipfix_flow *f, const struct flow_key *key,
 		       const struct flow_value *v)
 {
 	memset(f, 0, sizeof(*f));
@@ -85,10 +85,10 @@ static void flow_reset(struct tc_ipfix_flow *f, const struct flow_key *key,
  * removed (LRU) and created again: nothing of the new one was exported.
  * NULL when out of memory.
  */
-static struct tc_ipfix_flow *track(struct tc_ipfix_table *t, const struct flow_key *key,
-				   const struct flow_value *v, struct tc_ipfix_counts *c)
+static struct tfc_ipfix_flow *track(struct tfc_ipfix_table *t, const struct flow_key *key,
+				    const struct flow_value *v, struct tfc_ipfix_counts *c)
 {
-	struct tc_ipfix_flow *f = g_hash_table_lookup(t->flows, key);
+	struct tfc_ipfix_flow *f = g_hash_table_lookup(t->flows, key);
 
 	if (!f) {
 		f = malloc(sizeof(*f));
@@ -105,26 +105,27 @@ static struct tc_ipfix_flow *track(struct tc_ipfix_table *t, const struct flow_k
 	return f;
 }
 
-static void forget(struct tc_ipfix_table *t, const struct flow_key *key)
+static void forget(struct tfc_ipfix_table *t, const struct flow_key *key)
 {
 	g_hash_table_remove(t->flows, key);
 }
 
-enum tc_ipfix_end tc_ipfix_decide(const struct tc_ipfix_timeouts *to, const struct tc_ipfix_flow *f,
-				  const struct flow_value *v, __u64 now_ns)
+enum tfc_ipfix_end tfc_ipfix_decide(const struct tfc_ipfix_timeouts *to,
+				    const struct tfc_ipfix_flow *f, const struct flow_value *v,
+				    __u64 now_ns)
 {
 	/* Times from another CPU can be a little ahead of our clock read. */
 	if (now_ns > v->last_seen_ns && now_ns - v->last_seen_ns >= to->idle_ns)
-		return TC_IPFIX_END_IDLE;
+		return TFC_IPFIX_END_IDLE;
 	if (v->packets == f->packets && v->bytes == f->bytes)
-		return TC_IPFIX_KEEP;
+		return TFC_IPFIX_KEEP;
 	if (now_ns > f->exported_ns && now_ns - f->exported_ns >= to->active_ns)
-		return TC_IPFIX_END_ACTIVE;
-	return TC_IPFIX_KEEP;
+		return TFC_IPFIX_END_ACTIVE;
+	return TFC_IPFIX_KEEP;
 }
 
-void tc_ipfix_delta(const struct tc_ipfix_flow *f, const struct flow_value *v,
-		    struct tc_ipfix_record *r)
+void tfc_ipfix_delta(const struct tfc_ipfix_flow *f, const struct flow_value *v,
+		     struct tfc_ipfix_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->key = f->key;
@@ -141,13 +142,13 @@ void tc_ipfix_delta(const struct tc_ipfix_flow *f, const struct flow_value *v,
 	r->tcp_flags = v->tcp_flags;
 }
 
-static int emit(const struct tc_ipfix_io *io, const struct tc_ipfix_flow *f,
-		const struct flow_value *v, enum tc_ipfix_end why, struct tc_ipfix_counts *c)
+static int emit(const struct tfc_ipfix_io *io, const struct tfc_ipfix_flow *f,
+		const struct flow_value *v, enum tfc_ipfix_end why, struct tfc_ipfix_counts *c)
 {
-	struct tc_ipfix_record r;
+	struct tfc_ipfix_record r;
 	int err;
 
-	tc_ipfix_delta(f, v, &r);
+	tfc_ipfix_delta(f, v, &r);
 	/* Nothing new since the last export: a record would only add a flow. */
 	if (!r.packets && !r.bytes)
 		return 0;
@@ -165,8 +166,8 @@ static int emit(const struct tc_ipfix_io *io, const struct tc_ipfix_flow *f,
  * Idle: the final value comes from the delete itself, so a packet counted
  * after the dump is in the record, not lost. Already gone: evicted.
  */
-static int expire(struct tc_ipfix_table *t, struct tc_ipfix_flow *f, enum tc_ipfix_end why,
-		  const struct tc_ipfix_io *io, struct tc_ipfix_counts *c)
+static int expire(struct tfc_ipfix_table *t, struct tfc_ipfix_flow *f, enum tfc_ipfix_end why,
+		  const struct tfc_ipfix_io *io, struct tfc_ipfix_counts *c)
 {
 	struct flow_value v;
 	int err = io->take(io->ctx, &f->key, &v);
@@ -187,20 +188,20 @@ static int expire(struct tc_ipfix_table *t, struct tc_ipfix_flow *f, enum tc_ipf
 	return err;
 }
 
-static int scan_one(struct tc_ipfix_table *t, const struct tc_ipfix_timeouts *to,
-		    const struct tc_flow_entry *e, __u64 now_ns, const struct tc_ipfix_io *io,
-		    struct tc_ipfix_counts *c)
+static int scan_one(struct tfc_ipfix_table *t, const struct tfc_ipfix_timeouts *to,
+		    const struct tfc_flow_entry *e, __u64 now_ns, const struct tfc_ipfix_io *io,
+		    struct tfc_ipfix_counts *c)
 {
-	struct tc_ipfix_flow *f = track(t, &e->key, &e->val, c);
+	struct tfc_ipfix_flow *f = track(t, &e->key, &e->val, c);
 	int err;
 
 	if (!f)
 		return -ENOMEM;
-	switch (tc_ipfix_decide(to, f, &e->val, now_ns)) {
-	case TC_IPFIX_END_IDLE:
-		return expire(t, f, TC_IPFIX_END_IDLE, io, c);
-	case TC_IPFIX_END_ACTIVE:
-		err = emit(io, f, &e->val, TC_IPFIX_END_ACTIVE, c);
+	switch (tfc_ipfix_decide(to, f, &e->val, now_ns)) {
+	case TFC_IPFIX_END_IDLE:
+		return expire(t, f, TFC_IPFIX_END_IDLE, io, c);
+	case TFC_IPFIX_END_ACTIVE:
+		err = emit(io, f, &e->val, TFC_IPFIX_END_ACTIVE, c);
 		if (err)
 			return err;
 		f->bytes = e->val.bytes;
@@ -214,22 +215,22 @@ static int scan_one(struct tc_ipfix_table *t, const struct tc_ipfix_timeouts *to
 
 static gboolean stale(gpointer key, gpointer value, gpointer data)
 {
-	const struct tc_ipfix_flow *f = value;
-	struct tc_ipfix_table *t = data;
+	const struct tfc_ipfix_flow *f = value;
+	struct tfc_ipfix_table *t = data;
 
 	(void)key;
 	return f->gen != t->gen;
 }
 
 /* Entries not in this dump left the map without us: the LRU evicted them. */
-static void sweep(struct tc_ipfix_table *t, struct tc_ipfix_counts *c)
+static void sweep(struct tfc_ipfix_table *t, struct tfc_ipfix_counts *c)
 {
 	c->vanished += g_hash_table_foreach_remove(t->flows, stale, t);
 }
 
-int tc_ipfix_scan(struct tc_ipfix_table *t, const struct tc_ipfix_timeouts *to,
-		  const struct tc_flow_entry *e, size_t n, __u64 now_ns,
-		  const struct tc_ipfix_io *io, struct tc_ipfix_counts *c)
+int tfc_ipfix_scan(struct tfc_ipfix_table *t, const struct tfc_ipfix_timeouts *to,
+		   const struct tfc_flow_entry *e, size_t n, __u64 now_ns,
+		   const struct tfc_ipfix_io *io, struct tfc_ipfix_counts *c)
 {
 	int err = 0;
 
@@ -242,16 +243,16 @@ int tc_ipfix_scan(struct tc_ipfix_table *t, const struct tc_ipfix_timeouts *to,
 	return err;
 }
 
-int tc_ipfix_flush(struct tc_ipfix_table *t, const struct tc_flow_entry *e, size_t n,
-		   const struct tc_ipfix_io *io, struct tc_ipfix_counts *c)
+int tfc_ipfix_flush(struct tfc_ipfix_table *t, const struct tfc_flow_entry *e, size_t n,
+		    const struct tfc_ipfix_io *io, struct tfc_ipfix_counts *c)
 {
 	int err = 0;
 
 	t->gen++;
 	for (size_t i = 0; i < n && !err; i++) {
-		struct tc_ipfix_flow *f = track(t, &e[i].key, &e[i].val, c);
+		struct tfc_ipfix_flow *f = track(t, &e[i].key, &e[i].val, c);
 
-		err = f ? expire(t, f, TC_IPFIX_END_FORCED, io, c) : -ENOMEM;
+		err = f ? expire(t, f, TFC_IPFIX_END_FORCED, io, c) : -ENOMEM;
 	}
 	return err;
 }
@@ -269,7 +270,7 @@ static __s64 ts_ns(const struct timespec *ts)
  * reads: a preemption between the reads would otherwise skew every
  * timestamp of the cycle.
  */
-int tc_ipfix_clock_offset(__s64 *offset_ns)
+int tfc_ipfix_clock_offset(__s64 *offset_ns)
 {
 	__s64 best = -1;
 
@@ -289,14 +290,14 @@ int tc_ipfix_clock_offset(__s64 *offset_ns)
 	return 0;
 }
 
-__u64 tc_ipfix_wall_ms(__u64 mono_ns, __s64 offset_ns)
+__u64 tfc_ipfix_wall_ms(__u64 mono_ns, __s64 offset_ns)
 {
 	__s64 wall = (__s64)mono_ns + offset_ns;
 
 	return wall > 0 ? (__u64)wall / 1000000 : 0;
 }
 
-__u64 tc_ipfix_now_ns(void)
+__u64 tfc_ipfix_now_ns(void)
 {
 	struct timespec ts;
 
@@ -306,16 +307,16 @@ __u64 tc_ipfix_now_ns(void)
 
 /* ---- records --------------------------------------------------------------- */
 
-static void fill_common(const struct tc_ipfix_record *r, __s64 offset_ns,
-			struct tc_ipfix_rec_common *o)
+static void fill_common(const struct tfc_ipfix_record *r, __s64 offset_ns,
+			struct tfc_ipfix_rec_common *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->start_ms = tc_ipfix_wall_ms(r->start_ns, offset_ns);
-	o->end_ms = tc_ipfix_wall_ms(r->end_ns, offset_ns);
+	o->start_ms = tfc_ipfix_wall_ms(r->start_ns, offset_ns);
+	o->end_ms = tfc_ipfix_wall_ms(r->end_ns, offset_ns);
 	o->packets = r->packets;
 	o->l2_octets = r->bytes;
 	o->octets = r->bytes;
-	if (r->key.direction == TC_DIR_EGRESS)
+	if (r->key.direction == TFC_DIR_EGRESS)
 		o->egress_if = r->key.ifindex;
 	else
 		o->ingress_if = r->key.ifindex;
@@ -324,12 +325,12 @@ static void fill_common(const struct tc_ipfix_record *r, __s64 offset_ns,
 	/* tcpControlBits carries the flags byte for TCP only (RFC 7125). */
 	o->tcp_flags = r->key.proto == IPPROTO_TCP ? (__u16)(r->tcp_flags & 0xff) : 0;
 	o->proto = r->key.proto;
-	o->direction = r->key.direction == TC_DIR_EGRESS;
+	o->direction = r->key.direction == TFC_DIR_EGRESS;
 	o->end_reason = r->end_reason;
 }
 
-int tc_ipfix_rec_fill(const struct tc_ipfix_record *r, __s64 offset_ns, struct tc_ipfix_rec4 *r4,
-		      struct tc_ipfix_rec6 *r6)
+int tfc_ipfix_rec_fill(const struct tfc_ipfix_record *r, __s64 offset_ns, struct tfc_ipfix_rec4 *r4,
+		       struct tfc_ipfix_rec6 *r6)
 {
 	__u32 a;
 
@@ -353,16 +354,16 @@ int tc_ipfix_rec_fill(const struct tc_ipfix_record *r, __s64 offset_ns, struct t
 
 /* ---- evictions ------------------------------------------------------------- */
 
-__u64 tc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired)
+__u64 tfc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired)
 {
 	__u64 gone = entries + expired;
 
 	return flow_inserts > gone ? flow_inserts - gone : 0;
 }
 
-int tc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len)
+int tfc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", pin_dir, TC_IPFIX_STATS_NAME);
+	int n = snprintf(buf, len, "%s/%s", pin_dir, TFC_IPFIX_STATS_NAME);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -376,7 +377,7 @@ static int stats_check(int fd)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(struct tc_ipfix_stats) || info.max_entries != 1)
+	    info.value_size != sizeof(struct tfc_ipfix_stats) || info.max_entries != 1)
 		return -EPROTO;
 	return 0;
 }
@@ -390,29 +391,29 @@ static void share_like_control(const char *pin_dir, const char *pin)
 	char control[PATH_MAX];
 	struct stat st;
 
-	if (snprintf(control, sizeof(control), "%s/%s", pin_dir, TC_CONTROL_MAP_NAME) >=
+	if (snprintf(control, sizeof(control), "%s/%s", pin_dir, TFC_CONTROL_MAP_NAME) >=
 		    (int)sizeof(control) ||
 	    stat(control, &st) || !(st.st_mode & S_IRGRP))
 		return;
 	if (fchownat(AT_FDCWD, pin, (uid_t)-1, st.st_gid, AT_SYMLINK_NOFOLLOW) || chmod(pin, 0640))
-		tc_warn("cannot give %s the group of %s: %s", pin, control, strerror(errno));
+		tfc_warn("cannot give %s the group of %s: %s", pin, control, strerror(errno));
 }
 
-int tc_ipfix_stats_open(const char *pin_dir, int create)
+int tfc_ipfix_stats_open(const char *pin_dir, int create)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = create ? 0 : BPF_F_RDONLY);
-	struct tc_ipfix_stats zero_stats = {};
+	struct tfc_ipfix_stats zero_stats = {};
 	char pin[PATH_MAX];
 	__u32 zero = 0;
 	int fd, err;
 
-	err = tc_ipfix_stats_pin(pin_dir, pin, sizeof(pin));
+	err = tfc_ipfix_stats_pin(pin_dir, pin, sizeof(pin));
 	if (err)
 		return err;
 	fd = bpf_obj_get_opts(pin, &opts);
 	if (fd < 0 && errno == ENOENT && create) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TC_IPFIX_STATS_NAME, sizeof(__u32),
-				    sizeof(struct tc_ipfix_stats), 1, NULL);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TFC_IPFIX_STATS_NAME, sizeof(__u32),
+				    sizeof(struct tfc_ipfix_stats), 1, NULL);
 		if (fd < 0)
 			return -errno;
 		if (bpf_map_update_elem(fd, &zero, &zero_stats, 0) || bpf_obj_pin(fd, pin)) {
@@ -433,12 +434,12 @@ int tc_ipfix_stats_open(const char *pin_dir, int create)
 	return fd;
 }
 
-int tc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tc_ipfix_stats *out)
+int tfc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tfc_ipfix_stats *out)
 {
 	__u32 zero = 0;
 	int fd, err;
 
-	fd = tc_ipfix_stats_open(pin_dir, 0);
+	fd = tfc_ipfix_stats_open(pin_dir, 0);
 	if (fd < 0)
 		return fd;
 	err = bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
@@ -448,13 +449,13 @@ int tc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tc_ipfix_
 	return err;
 }
 
-int tc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired)
+int tfc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired)
 {
-	struct tc_ipfix_stats s;
+	struct tfc_ipfix_stats s;
 	int err;
 
 	*expired = 0;
-	err = tc_ipfix_stats_read(pin_dir, flow_map_id, &s);
+	err = tfc_ipfix_stats_read(pin_dir, flow_map_id, &s);
 	if (err == -ENOENT)
 		return 0;
 	if (!err)
@@ -479,7 +480,7 @@ static int port_parse(const char *s, __u16 *port)
 	return 0;
 }
 
-int tc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port, const char **why)
+int tfc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port, const char **why)
 {
 	const char *colon = strrchr(s, ':');
 	size_t n;

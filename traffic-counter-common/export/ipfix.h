@@ -2,13 +2,13 @@
 /*
  * IPFIX export of the flow map: what was last exported of each flow, the
  * deltas, the active/idle decisions and the records to send. No network and
- * no BPF here: the map is reached through struct tc_ipfix_io, so the whole
+ * no BPF here: the map is reached through struct tfc_ipfix_io, so the whole
  * export cycle is unit-tested against a fake map. The encoding (libfixbuf)
  * is in traffic-counter/cmd_ipfix.c. See
  * openspec/changes/0005-ipfix-export.md for the design and the loss model.
  */
-#ifndef TC_IPFIX_H
-#define TC_IPFIX_H
+#ifndef TFC_IPFIX_H
+#define TFC_IPFIX_H
 
 #include <stddef.h>
 #include <linux/types.h>
@@ -17,20 +17,20 @@
 #include "abi/traffic_counter_abi.h"
 
 /* flowEndReason (IANA IPFIX registry, RFC 5102 5.11.3). */
-enum tc_ipfix_end {
-	TC_IPFIX_KEEP = 0, /* not exported this cycle */
-	TC_IPFIX_END_IDLE = 1,
-	TC_IPFIX_END_ACTIVE = 2,
-	TC_IPFIX_END_FORCED = 4, /* the exporter is stopping */
+enum tfc_ipfix_end {
+	TFC_IPFIX_KEEP = 0, /* not exported this cycle */
+	TFC_IPFIX_END_IDLE = 1,
+	TFC_IPFIX_END_ACTIVE = 2,
+	TFC_IPFIX_END_FORCED = 4, /* the exporter is stopping */
 };
 
-struct tc_ipfix_timeouts {
+struct tfc_ipfix_timeouts {
 	__u64 active_ns; /* a flow with new traffic is exported at least this often */
 	__u64 idle_ns;	 /* a flow without a packet for this long is exported and removed */
 };
 
 /* What was last exported of one incarnation of a flow map entry. */
-struct tc_ipfix_flow {
+struct tfc_ipfix_flow {
 	struct flow_key key;
 	__u64 first_seen_ns; /* tells a re-created entry from the one exported */
 	__u64 bytes;	     /* totals exported so far */
@@ -40,30 +40,30 @@ struct tc_ipfix_flow {
 };
 
 /* One record to send: the delta of one flow since its last export. */
-struct tc_ipfix_record {
+struct tfc_ipfix_record {
 	struct flow_key key;
 	__u64 bytes; /* L2, as the maps count them */
 	__u64 packets;
 	__u64 start_ns; /* CLOCK_MONOTONIC */
 	__u64 end_ns;
 	__u32 tcp_flags; /* OR over the flow's life: the map keeps no per-delta OR */
-	__u8 end_reason; /* enum tc_ipfix_end */
+	__u8 end_reason; /* enum tfc_ipfix_end */
 };
 
 /* The map and the collector, as the export cycle sees them. */
-struct tc_ipfix_io {
+struct tfc_ipfix_io {
 	/*
 	 * Removes the entry and returns its value in one step (lookup and
 	 * delete), so nothing counted after a read is lost: 0, -ENOENT when
 	 * the entry is already gone, or another negative errno.
 	 */
 	int (*take)(void *ctx, const struct flow_key *key, struct flow_value *val);
-	int (*emit)(void *ctx, const struct tc_ipfix_record *r); /* 0 or -errno */
+	int (*emit)(void *ctx, const struct tfc_ipfix_record *r); /* 0 or -errno */
 	void *ctx;
 };
 
 /* What one cycle did. */
-struct tc_ipfix_counts {
+struct tfc_ipfix_counts {
 	__u64 records; /* flow records emitted */
 	__u64 packets; /* and what they carried */
 	__u64 bytes;
@@ -71,25 +71,26 @@ struct tc_ipfix_counts {
 	__u64 vanished; /* entries an earlier cycle saw, gone without us: LRU-evicted */
 };
 
-struct tc_ipfix_table;
+struct tfc_ipfix_table;
 
-struct tc_ipfix_table *tc_ipfix_table_new(void);
-void tc_ipfix_table_free(struct tc_ipfix_table *t);
-size_t tc_ipfix_table_size(const struct tc_ipfix_table *t);
-const struct tc_ipfix_flow *tc_ipfix_table_find(const struct tc_ipfix_table *t,
-						const struct flow_key *key);
+struct tfc_ipfix_table *tfc_ipfix_table_new(void);
+void tfc_ipfix_table_free(struct tfc_ipfix_table *t);
+size_t tfc_ipfix_table_size(const struct tfc_ipfix_table *t);
+const struct tfc_ipfix_flow *tfc_ipfix_table_find(const struct tfc_ipfix_table *t,
+						  const struct flow_key *key);
 
 /*
  * The decision for one entry at `now_ns` (CLOCK_MONOTONIC): idle expiry
  * when no packet came for idle_ns, an active export when there is new
  * traffic and the last export (or the first packet) is active_ns old.
  */
-enum tc_ipfix_end tc_ipfix_decide(const struct tc_ipfix_timeouts *to, const struct tc_ipfix_flow *f,
-				  const struct flow_value *v, __u64 now_ns);
+enum tfc_ipfix_end tfc_ipfix_decide(const struct tfc_ipfix_timeouts *to,
+				    const struct tfc_ipfix_flow *f, const struct flow_value *v,
+				    __u64 now_ns);
 
 /* The delta of `v` over what `f` exported (`f` may be a fresh state). */
-void tc_ipfix_delta(const struct tc_ipfix_flow *f, const struct flow_value *v,
-		    struct tc_ipfix_record *r);
+void tfc_ipfix_delta(const struct tfc_ipfix_flow *f, const struct flow_value *v,
+		     struct tfc_ipfix_record *r);
 
 /*
  * One export cycle over a dump of the map (`e`, `n`) taken at `now_ns`:
@@ -98,20 +99,20 @@ void tc_ipfix_delta(const struct tc_ipfix_flow *f, const struct flow_value *v,
  * is dropped (counted as vanished). `c` is added to. 0, or the first
  * negative errno of io->emit or io->take (the cycle stops there).
  */
-int tc_ipfix_scan(struct tc_ipfix_table *t, const struct tc_ipfix_timeouts *to,
-		  const struct tc_flow_entry *e, size_t n, __u64 now_ns,
-		  const struct tc_ipfix_io *io, struct tc_ipfix_counts *c);
+int tfc_ipfix_scan(struct tfc_ipfix_table *t, const struct tfc_ipfix_timeouts *to,
+		   const struct tfc_flow_entry *e, size_t n, __u64 now_ns,
+		   const struct tfc_ipfix_io *io, struct tfc_ipfix_counts *c);
 
 /* Shutdown: every entry of the dump taken out and its delta emitted (forced end). */
-int tc_ipfix_flush(struct tc_ipfix_table *t, const struct tc_flow_entry *e, size_t n,
-		   const struct tc_ipfix_io *io, struct tc_ipfix_counts *c);
+int tfc_ipfix_flush(struct tfc_ipfix_table *t, const struct tfc_flow_entry *e, size_t n,
+		    const struct tfc_ipfix_io *io, struct tfc_ipfix_counts *c);
 
 /* ---- time ---------------------------------------------------------------- */
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns, read as one close pair. */
-int tc_ipfix_clock_offset(__s64 *offset_ns);
-__u64 tc_ipfix_wall_ms(__u64 mono_ns, __s64 offset_ns);
-__u64 tc_ipfix_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns */
+int tfc_ipfix_clock_offset(__s64 *offset_ns);
+__u64 tfc_ipfix_wall_ms(__u64 mono_ns, __s64 offset_ns);
+__u64 tfc_ipfix_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns */
 
 /* ---- records as libfixbuf reads them (internal templates) ------------------ */
 
@@ -121,7 +122,7 @@ __u64 tc_ipfix_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns *
  * only sent with --octet-delta-count l2 (the external template leaves it out
  * otherwise): the maps count L2 bytes, octetDeltaCount means IP bytes.
  */
-struct tc_ipfix_rec_common {
+struct tfc_ipfix_rec_common {
 	__u64 start_ms;	  /* flowStartMilliseconds */
 	__u64 end_ms;	  /* flowEndMilliseconds */
 	__u64 packets;	  /* packetDeltaCount */
@@ -138,34 +139,34 @@ struct tc_ipfix_rec_common {
 	__u8 pad[7];	  /* paddingOctets: the struct is 8-byte aligned */
 };
 
-struct tc_ipfix_rec4 {
-	struct tc_ipfix_rec_common c;
+struct tfc_ipfix_rec4 {
+	struct tfc_ipfix_rec_common c;
 	__u32 src; /* sourceIPv4Address, host order */
 	__u32 dst; /* destinationIPv4Address */
 };
 
-struct tc_ipfix_rec6 {
-	struct tc_ipfix_rec_common c;
+struct tfc_ipfix_rec6 {
+	struct tfc_ipfix_rec_common c;
 	__u8 src[16]; /* sourceIPv6Address */
 	__u8 dst[16]; /* destinationIPv6Address */
 };
 
 /* Metering process statistics, an options record scoped by the domain. */
-struct tc_ipfix_rec_stats {
+struct tfc_ipfix_rec_stats {
 	__u32 domain; /* observationDomainId (scope) */
 	__u8 pad[4];
 	__u64 exported; /* exportedFlowRecordTotalCount: since this exporter started */
 	__u64 not_sent; /* notSentFlowTotalCount: flows the LRU evicted before export */
 };
 
-_Static_assert(sizeof(struct tc_ipfix_rec_common) == 64, "rec_common layout");
-_Static_assert(sizeof(struct tc_ipfix_rec4) == 72, "rec4 layout");
-_Static_assert(sizeof(struct tc_ipfix_rec6) == 96, "rec6 layout");
-_Static_assert(sizeof(struct tc_ipfix_rec_stats) == 24, "rec_stats layout");
+_Static_assert(sizeof(struct tfc_ipfix_rec_common) == 64, "rec_common layout");
+_Static_assert(sizeof(struct tfc_ipfix_rec4) == 72, "rec4 layout");
+_Static_assert(sizeof(struct tfc_ipfix_rec6) == 96, "rec6 layout");
+_Static_assert(sizeof(struct tfc_ipfix_rec_stats) == 24, "rec_stats layout");
 
 /* Fills the IPv4 or IPv6 record (by r->key.family): 4 or 6, -EAFNOSUPPORT otherwise. */
-int tc_ipfix_rec_fill(const struct tc_ipfix_record *r, __s64 offset_ns, struct tc_ipfix_rec4 *r4,
-		      struct tc_ipfix_rec6 *r6);
+int tfc_ipfix_rec_fill(const struct tfc_ipfix_record *r, __s64 offset_ns, struct tfc_ipfix_rec4 *r4,
+		       struct tfc_ipfix_rec6 *r6);
 
 /* ---- evictions, kept across exporter runs -------------------------------- */
 
@@ -174,23 +175,23 @@ int tc_ipfix_rec_fill(const struct tc_ipfix_record *r, __s64 offset_ns, struct t
  * entries exporters removed from this flow map. Without it, the LRU's
  * evictions (flow_inserts - entries) would include the exporter's expiries.
  */
-#define TC_IPFIX_STATS_NAME "traffic_ipfix"
+#define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 
-struct tc_ipfix_stats {
+struct tfc_ipfix_stats {
 	__u32 flow_map_id; /* the flow map counted: another id means stale counts */
 	__u32 pad;
 	__u64 expired; /* entries removed by exporters (idle expiry, shutdown) */
 	__u64 records; /* flow records sent, all runs */
 };
 
-_Static_assert(sizeof(struct tc_ipfix_stats) == 24, "tc_ipfix_stats layout");
+_Static_assert(sizeof(struct tfc_ipfix_stats) == 24, "tfc_ipfix_stats layout");
 
 /*
  * Flows the LRU evicted from the flow map since it was created:
  * inserts - entries - removed by the exporter (0 if that is negative, as a
  * racing insert can make it for a moment).
  */
-__u64 tc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired);
+__u64 tfc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired);
 
 /*
  * For status: reads the pin `<dir>/traffic_ipfix` and returns how many
@@ -198,17 +199,17 @@ __u64 tc_ipfix_evictions(__u64 flow_inserts, __u64 entries, __u64 expired);
  * when no exporter ever ran (no pin) or its counts are for an older map.
  * 0 or a negative errno.
  */
-int tc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired);
+int tfc_ipfix_expired_read(const char *pin_dir, __u32 flow_map_id, __u64 *expired);
 
 /*
  * The statistics of the exporters of the flow map whose id is `flow_map_id`,
  * from the pin `<dir>/traffic_ipfix`: 0, -ENOENT when no exporter ever ran
  * on that map (no pin, or counts of an older map), or a negative errno.
  */
-int tc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tc_ipfix_stats *out);
+int tfc_ipfix_stats_read(const char *pin_dir, __u32 flow_map_id, struct tfc_ipfix_stats *out);
 
 /* The pin path of the statistics map under `pin_dir`: 0 or -ENAMETOOLONG. */
-int tc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
+int tfc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
 
 /*
  * Opens the statistics map pinned under `pin_dir` (read-only unless
@@ -216,13 +217,14 @@ int tc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
  * The fd, -ENOENT when absent, -EPROTO when the pin is not such a map, or
  * another negative errno.
  */
-int tc_ipfix_stats_open(const char *pin_dir, int create);
+int tfc_ipfix_stats_open(const char *pin_dir, int create);
 
 /*
  * A collector as --collector and IPFIX_COLLECTOR take it: "HOST:PORT" or
  * "[V6]:PORT", port 1..65535. 0, or -EINVAL with *why saying what is wrong
  * (to follow the value in a message).
  */
-int tc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port, const char **why);
+int tfc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port,
+			      const char **why);
 
-#endif /* TC_IPFIX_H */
+#endif /* TFC_IPFIX_H */

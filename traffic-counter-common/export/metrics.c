@@ -7,8 +7,8 @@
 #include "metrics.h"
 #include "util/names.h"
 
-#define DEVLEN	   TC_IFNAME_LEN /* tc_ifname's longest answer */
-#define PLEN_OTHER 0xff		 /* the series of everything without one of its own */
+#define DEVLEN	   TFC_IFNAME_LEN /* tfc_ifname's longest answer */
+#define PLEN_OTHER 0xff		  /* the series of everything without one of its own */
 
 /* Label values of one series; byte-compared and hashed, so no padding. */
 struct series_key {
@@ -33,8 +33,8 @@ struct slot {
 	__u8 used;
 };
 
-struct tc_metrics {
-	struct tc_metrics_policy policy;
+struct tfc_metrics {
+	struct tfc_metrics_policy policy;
 	struct slot *slots; /* open addressing; grown to stay at most half full */
 	size_t cap;
 	size_t count;
@@ -61,12 +61,12 @@ static struct slot *set_slot(struct slot *slots, size_t cap, const struct series
 	return &slots[i];
 }
 
-static int set_has(const struct tc_metrics *m, const struct series_key *k)
+static int set_has(const struct tfc_metrics *m, const struct series_key *k)
 {
 	return m->cap && set_slot(m->slots, m->cap, k)->used;
 }
 
-static int set_grow(struct tc_metrics *m)
+static int set_grow(struct tfc_metrics *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
 	struct slot *slots = calloc(cap, sizeof(*slots));
@@ -82,7 +82,7 @@ static int set_grow(struct tc_metrics *m)
 	return 0;
 }
 
-static int set_add(struct tc_metrics *m, const struct series_key *k)
+static int set_add(struct tfc_metrics *m, const struct series_key *k)
 {
 	struct slot *s;
 
@@ -97,11 +97,11 @@ static int set_add(struct tc_metrics *m, const struct series_key *k)
 	return 0;
 }
 
-struct tc_metrics *tc_metrics_new(const struct tc_metrics_policy *policy)
+struct tfc_metrics *tfc_metrics_new(const struct tfc_metrics_policy *policy)
 {
-	struct tc_metrics *m;
+	struct tfc_metrics *m;
 
-	if (policy->max_series > TC_METRICS_MAX_SERIES || policy->v4_prefix > 32 ||
+	if (policy->max_series > TFC_METRICS_MAX_SERIES || policy->v4_prefix > 32 ||
 	    policy->v6_prefix > 128) {
 		errno = EINVAL;
 		return NULL;
@@ -111,11 +111,11 @@ struct tc_metrics *tc_metrics_new(const struct tc_metrics_policy *policy)
 		return NULL;
 	m->policy = *policy;
 	if (!m->policy.ifname)
-		m->policy.ifname = tc_ifname;
+		m->policy.ifname = tfc_ifname;
 	return m;
 }
 
-void tc_metrics_free(struct tc_metrics *m)
+void tfc_metrics_free(struct tfc_metrics *m)
 {
 	if (!m)
 		return;
@@ -123,7 +123,7 @@ void tc_metrics_free(struct tc_metrics *m)
 	free(m);
 }
 
-size_t tc_metrics_members(const struct tc_metrics *m)
+size_t tfc_metrics_members(const struct tfc_metrics *m)
 {
 	return m->count;
 }
@@ -204,9 +204,9 @@ static int devices_build(struct devices *d, __u32 *ifx, size_t n, const char *(*
 	return devices_rank(d);
 }
 
-typedef __u32 (*ifindex_at)(const struct tc_metrics_snapshot *s, size_t i);
+typedef __u32 (*ifindex_at)(const struct tfc_metrics_snapshot *s, size_t i);
 
-static int devices_of(const struct tc_metrics *m, const struct tc_metrics_snapshot *s, size_t n,
+static int devices_of(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s, size_t n,
 		      ifindex_at at, struct devices *d)
 {
 	__u32 *ifx = calloc(n ?: 1, sizeof(*ifx));
@@ -287,23 +287,23 @@ static struct series *series_alloc(size_t n)
 	return calloc(n ?: 1, sizeof(struct series));
 }
 
-static __u32 ip_ifindex(const struct tc_metrics_snapshot *s, size_t i)
+static __u32 ip_ifindex(const struct tfc_metrics_snapshot *s, size_t i)
 {
 	return s->ip[i].key.ifindex;
 }
 
-static __u32 flow_ifindex(const struct tc_metrics_snapshot *s, size_t i)
+static __u32 flow_ifindex(const struct tfc_metrics_snapshot *s, size_t i)
 {
 	return s->flow[i].key.ifindex;
 }
 
-static __u32 stat_ifindex(const struct tc_metrics_snapshot *s, size_t i)
+static __u32 stat_ifindex(const struct tfc_metrics_snapshot *s, size_t i)
 {
 	return s->stats[i].key.ifindex;
 }
 
-static void ip_one(const struct tc_metrics *m, const struct devices *d, const struct tc_ip_entry *e,
-		   struct series *out)
+static void ip_one(const struct tfc_metrics *m, const struct devices *d,
+		   const struct tfc_ip_entry *e, struct series *out)
 {
 	const struct ip_key *k = &e->key;
 
@@ -316,7 +316,7 @@ static void ip_one(const struct tc_metrics *m, const struct devices *d, const st
 	out->val = e->val;
 }
 
-static int ip_series(const struct tc_metrics *m, const struct tc_metrics_snapshot *s,
+static int ip_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
 		     struct series **out, size_t *n)
 {
 	struct series *ser = series_alloc(s->n_ip);
@@ -353,7 +353,7 @@ static int cmp_bytes_desc(const void *pa, const void *pb)
  * join and the table is full from then on. So a series that was ever summed
  * into "other" never leaves it: every exported counter only grows.
  */
-static int admit(struct tc_metrics *m, struct series *s, size_t n)
+static int admit(struct tfc_metrics *m, struct series *s, size_t n)
 {
 	size_t room = m->policy.max_series - m->count, ncand = 0;
 	struct series **cand = calloc(n ?: 1, sizeof(*cand));
@@ -407,7 +407,7 @@ static size_t fold_others(struct series *s, size_t n)
 	return w;
 }
 
-static int apply_policy(struct tc_metrics *m, struct series *s, size_t *n)
+static int apply_policy(struct tfc_metrics *m, struct series *s, size_t *n)
 {
 	int err;
 
@@ -419,7 +419,7 @@ static int apply_policy(struct tc_metrics *m, struct series *s, size_t *n)
 	return err;
 }
 
-static int flow_series(const struct tc_metrics *m, const struct tc_metrics_snapshot *s,
+static int flow_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
 		       struct series **out, size_t *n)
 {
 	struct series *ser = series_alloc(s->n_flow);
@@ -447,10 +447,10 @@ static int flow_series(const struct tc_metrics *m, const struct tc_metrics_snaps
 
 /* Every known reason for each interface and direction seen, zeros included,
  * so a reason's series exists before its first frame. */
-static int stat_series(const struct tc_metrics *m, const struct tc_metrics_snapshot *s,
+static int stat_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
 		       struct series **out, size_t *n)
 {
-	size_t total = s->n_stats * TC_STAT_MAX;
+	size_t total = s->n_stats * TFC_STAT_MAX;
 	struct series *ser = series_alloc(total);
 	struct devices d;
 	int err = devices_of(m, s, s->n_stats, stat_ifindex, &d);
@@ -459,9 +459,9 @@ static int stat_series(const struct tc_metrics *m, const struct tc_metrics_snaps
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < s->n_stats; i++) {
 		const struct stat_key *k = &s->stats[i].key;
-		struct series *row = &ser[i * TC_STAT_MAX];
+		struct series *row = &ser[i * TFC_STAT_MAX];
 
-		for (unsigned int r = 0; r < TC_STAT_MAX; r++) {
+		for (unsigned int r = 0; r < TFC_STAT_MAX; r++) {
 			key_init(&row[r], &d, k->ifindex, k->direction, 0);
 			row[r].key.reason = (__u8)r;
 			if (r == k->reason)
@@ -480,7 +480,7 @@ static int stat_series(const struct tc_metrics *m, const struct tc_metrics_snaps
 
 /* ---- text -------------------------------------------------------------- */
 
-void tc_metrics_escape(FILE *f, const char *s)
+void tfc_metrics_escape(FILE *f, const char *s)
 {
 	if (!strpbrk(s, "\\\"\n")) {
 		fputs(s, f);
@@ -511,8 +511,8 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 static void device_labels(FILE *f, const struct series_key *k)
 {
 	fputs("device=\"", f);
-	tc_metrics_escape(f, k->device);
-	fprintf(f, "\",direction=\"%s\"", tc_direction_str(k->direction));
+	tfc_metrics_escape(f, k->device);
+	fprintf(f, "\",direction=\"%s\"", tfc_direction_str(k->direction));
 }
 
 static void group_labels(FILE *f, const struct series_key *k)
@@ -523,14 +523,14 @@ static void group_labels(FILE *f, const struct series_key *k)
 
 static void ip_labels(FILE *f, const struct series_key *k)
 {
-	char buf[TC_ADDR_STRLEN];
+	char buf[TFC_ADDR_STRLEN];
 
 	group_labels(f, k);
 	if (k->plen == PLEN_OTHER) {
 		fputs(",address=\"other\"", f);
 		return;
 	}
-	fprintf(f, ",address=\"%s", tc_addr_str(k->family, k->addr, buf, sizeof(buf)));
+	fprintf(f, ",address=\"%s", tfc_addr_str(k->family, k->addr, buf, sizeof(buf)));
 	if (k->plen < (k->family == 4 ? 32 : 128))
 		fprintf(f, "/%u", k->plen);
 	fputc('"', f);
@@ -538,7 +538,7 @@ static void ip_labels(FILE *f, const struct series_key *k)
 
 static void stat_labels(FILE *f, const struct series_key *k)
 {
-	const char *reason = tc_stat_str(k->reason);
+	const char *reason = tfc_stat_str(k->reason);
 
 	device_labels(f, k);
 	fprintf(f, ",reason=\"%s\"", reason ? reason : "unknown");
@@ -600,18 +600,18 @@ static const struct family stat_families[] = {
 	 0, stat_labels},
 };
 
-static void emit_build_info(FILE *f, const struct tc_metrics_snapshot *s)
+static void emit_build_info(FILE *f, const struct tfc_metrics_snapshot *s)
 {
 	header(f, "traffic_counter_build_info", "gauge",
 	       "Always 1; the labels name the traffic-counter version, its map ABI and libbpf.");
 	fputs("traffic_counter_build_info{version=\"", f);
-	tc_metrics_escape(f, s->version ? s->version : "unknown");
-	fprintf(f, "\",abi_version=\"%d\",libbpf=\"", TC_ABI_VERSION);
-	tc_metrics_escape(f, s->libbpf_version ? s->libbpf_version : "unknown");
+	tfc_metrics_escape(f, s->version ? s->version : "unknown");
+	fprintf(f, "\",abi_version=\"%d\",libbpf=\"", TFC_ABI_VERSION);
+	tfc_metrics_escape(f, s->libbpf_version ? s->libbpf_version : "unknown");
 	fputs("\"} 1\n", f);
 }
 
-static void emit_control(FILE *f, const struct tc_control *c)
+static void emit_control(FILE *f, const struct tfc_control *c)
 {
 	emit_value(f, "traffic_counter_dropped_packets_total", "counter",
 		   "Packets not counted by address because the IP map was full (passed on all "
@@ -627,8 +627,8 @@ static void emit_control(FILE *f, const struct tc_control *c)
 		   "Flow entries that could not be inserted.", c->flow_insert_failures);
 	emit_value(f, "traffic_counter_flow_counting_enabled", "gauge",
 		   "1 while flow counting is on ('traffic-counter set --enable-flow-map').",
-		   !!(c->flags & TC_FLAG_FLOW_COUNTERS));
-#if TC_ABI_VERSION >= 2
+		   !!(c->flags & TFC_FLAG_FLOW_COUNTERS));
+#if TFC_ABI_VERSION >= 2
 	emit_value(f, "traffic_counter_start_time_seconds", "gauge",
 		   "When these counters started (Unix time); attach --migrate keeps it.",
 		   c->created_ns / 1000000000ULL);
@@ -636,7 +636,7 @@ static void emit_control(FILE *f, const struct tc_control *c)
 }
 
 /* Only where an exporter ran on this flow map: absent means "no exporter". */
-static void emit_ipfix(FILE *f, const struct tc_ipfix_stats *x)
+static void emit_ipfix(FILE *f, const struct tfc_ipfix_stats *x)
 {
 	emit_value(f, "traffic_counter_ipfix_records_sent_total", "counter",
 		   "Flow records export-ipfix sent to its collector, all runs (a record counts "
@@ -646,9 +646,9 @@ static void emit_ipfix(FILE *f, const struct tc_ipfix_stats *x)
 		   "Flow entries export-ipfix exported and removed from the flow map.", x->expired);
 }
 
-static void emit_maps(FILE *f, const struct tc_metrics_map *maps)
+static void emit_maps(FILE *f, const struct tfc_metrics_map *maps)
 {
-	static const enum tc_map_kind kinds[] = {TC_MAP_IP, TC_MAP_FLOW, TC_MAP_STATS};
+	static const enum tfc_map_kind kinds[] = {TFC_MAP_IP, TFC_MAP_FLOW, TFC_MAP_STATS};
 	static const char *const names[] = {"traffic_counter_map_entries",
 					    "traffic_counter_map_capacity"};
 	static const char *const helps[] = {"Entries now in each pinned map.",
@@ -657,16 +657,17 @@ static void emit_maps(FILE *f, const struct tc_metrics_map *maps)
 	for (int g = 0; g < 2; g++) {
 		header(f, names[g], "gauge", helps[g]);
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-			const struct tc_metrics_map *mp = &maps[kinds[i]];
+			const struct tfc_metrics_map *mp = &maps[kinds[i]];
 
 			if (mp->present)
 				fprintf(f, "%s{map=\"%s\"} %u\n", names[g],
-					tc_map_kind_name(kinds[i]), g ? mp->capacity : mp->entries);
+					tfc_map_kind_name(kinds[i]),
+					g ? mp->capacity : mp->entries);
 		}
 	}
 }
 
-static void emit_policy(FILE *f, const struct tc_metrics *m, size_t exported)
+static void emit_policy(FILE *f, const struct tfc_metrics *m, size_t exported)
 {
 	emit_value(f, "traffic_counter_address_series", "gauge",
 		   "Addresses or prefixes exported with a series of their own.", exported);
@@ -685,7 +686,7 @@ static size_t own_series(const struct series *s, size_t n)
 	return own;
 }
 
-static int write_ip(struct tc_metrics *m, const struct tc_metrics_snapshot *s, FILE *f)
+static int write_ip(struct tfc_metrics *m, const struct tfc_metrics_snapshot *s, FILE *f)
 {
 	struct series *ser = NULL;
 	size_t n = 0;
@@ -702,10 +703,10 @@ static int write_ip(struct tc_metrics *m, const struct tc_metrics_snapshot *s, F
 	return err;
 }
 
-typedef int (*series_fn)(const struct tc_metrics *m, const struct tc_metrics_snapshot *s,
+typedef int (*series_fn)(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
 			 struct series **out, size_t *n);
 
-static int write_pair(const struct tc_metrics *m, const struct tc_metrics_snapshot *s, FILE *f,
+static int write_pair(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s, FILE *f,
 		      series_fn build, const struct family fams[2])
 {
 	struct series *ser = NULL;
@@ -720,15 +721,15 @@ static int write_pair(const struct tc_metrics *m, const struct tc_metrics_snapsh
 	return err;
 }
 
-int tc_metrics_write(struct tc_metrics *m, const struct tc_metrics_snapshot *s, FILE *f)
+int tfc_metrics_write(struct tfc_metrics *m, const struct tfc_metrics_snapshot *s, FILE *f)
 {
 	int err;
 
 	emit_build_info(f, s);
 	err = write_ip(m, s, f);
-	if (!err && s->maps[TC_MAP_FLOW].present)
+	if (!err && s->maps[TFC_MAP_FLOW].present)
 		err = write_pair(m, s, f, flow_series, flow_families);
-	if (!err && s->maps[TC_MAP_STATS].present)
+	if (!err && s->maps[TFC_MAP_STATS].present)
 		err = write_pair(m, s, f, stat_series, stat_families);
 	if (err)
 		return err;
@@ -740,7 +741,7 @@ int tc_metrics_write(struct tc_metrics *m, const struct tc_metrics_snapshot *s, 
 	return ferror(f) ? -EIO : 0;
 }
 
-int tc_metrics_prefix_parse(const char *s, __u8 *v4, __u8 *v6)
+int tfc_metrics_prefix_parse(const char *s, __u8 *v4, __u8 *v6)
 {
 	unsigned long a, b = 128;
 	char *end;

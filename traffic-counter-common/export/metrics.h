@@ -5,8 +5,8 @@
  * policy are unit-tested without BPF. See
  * openspec/changes/0002-prometheus-exporter.md for the policy.
  */
-#ifndef TC_METRICS_H
-#define TC_METRICS_H
+#ifndef TFC_METRICS_H
+#define TFC_METRICS_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -16,59 +16,59 @@
 #include "maps/maps.h"
 
 /* The largest --max-series: bounds the membership table (~64 B a slot). */
-#define TC_METRICS_MAX_SERIES (1U << 20)
+#define TFC_METRICS_MAX_SERIES (1U << 20)
 
-struct tc_metrics_policy {
+struct tfc_metrics_policy {
 	__u32 max_series; /* address/prefix series of their own; 0: no limit */
 	__u8 v4_prefix;	  /* 32: one series per IPv4 address */
 	__u8 v6_prefix;	  /* 128: one series per IPv6 address */
-	/* Interface name of an ifindex; NULL: tc_ifname (this namespace). */
+	/* Interface name of an ifindex; NULL: tfc_ifname (this namespace). */
 	const char *(*ifname)(__u32 ifindex);
 };
 
 /* One map's fill level; present 0 when its pin could not be read. */
-struct tc_metrics_map {
+struct tfc_metrics_map {
 	int present;
 	__u32 entries;
 	__u32 capacity;
 };
 
 /* What one scrape read from the maps. Absent parts are left out. */
-struct tc_metrics_snapshot {
-	const struct tc_ip_entry *ip;
+struct tfc_metrics_snapshot {
+	const struct tfc_ip_entry *ip;
 	size_t n_ip;
-	const struct tc_flow_entry *flow;
+	const struct tfc_flow_entry *flow;
 	size_t n_flow;
-	const struct tc_stat_entry *stats;
+	const struct tfc_stat_entry *stats;
 	size_t n_stats;
-	const struct tc_control *control; /* NULL: not read */
+	const struct tfc_control *control; /* NULL: not read */
 	/* export-ipfix's counts for this flow map (pin traffic_ipfix); NULL: none ran */
-	const struct tc_ipfix_stats *ipfix;
-	struct tc_metrics_map maps[TC_MAP_KIND_MAX];
+	const struct tfc_ipfix_stats *ipfix;
+	struct tfc_metrics_map maps[TFC_MAP_KIND_MAX];
 	const char *version;
 	const char *libbpf_version;
 };
 
-struct tc_metrics;
+struct tfc_metrics;
 
 /* NULL on allocation failure or a policy out of range (errno set). */
-struct tc_metrics *tc_metrics_new(const struct tc_metrics_policy *policy);
-void tc_metrics_free(struct tc_metrics *m);
+struct tfc_metrics *tfc_metrics_new(const struct tfc_metrics_policy *policy);
+void tfc_metrics_free(struct tfc_metrics *m);
 
 /*
  * Writes the exposition of one snapshot to f, in a stable order, and
  * records new series members. Returns 0 or a negative errno (-ENOMEM,
  * -EIO for a failed write).
  */
-int tc_metrics_write(struct tc_metrics *m, const struct tc_metrics_snapshot *s, FILE *f);
+int tfc_metrics_write(struct tfc_metrics *m, const struct tfc_metrics_snapshot *s, FILE *f);
 
 /* Number of addresses or prefixes holding a series of their own. */
-size_t tc_metrics_members(const struct tc_metrics *m);
+size_t tfc_metrics_members(const struct tfc_metrics *m);
 
 /* A label value escaped as the text format wants: \\, \" and \n. */
-void tc_metrics_escape(FILE *f, const char *s);
+void tfc_metrics_escape(FILE *f, const char *s);
 
 /* "24" or "24,64": IPv4 and optionally IPv6 prefix lengths. 0 or -EINVAL. */
-int tc_metrics_prefix_parse(const char *s, __u8 *v4, __u8 *v6);
+int tfc_metrics_prefix_parse(const char *s, __u8 *v4, __u8 *v6);
 
-#endif /* TC_METRICS_H */
+#endif /* TFC_METRICS_H */

@@ -16,7 +16,7 @@ static int have_cap(const struct __user_cap_data_struct *d, int cap)
 	return !!(d[cap / 32].effective & (1U << (cap % 32)));
 }
 
-int tc_require_attach_caps(const char *what)
+int tfc_require_attach_caps(const char *what)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
@@ -31,8 +31,8 @@ int tc_require_attach_caps(const char *what)
 		missing = "CAP_NET_ADMIN";
 	if (!missing)
 		return 0;
-	tc_err("%s needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, and this process lacks %s: "
-	       "run it as root (sudo) or grant those capabilities",
-	       what, missing);
+	tfc_err("%s needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, and this process lacks %s: "
+		"run it as root (sudo) or grant those capabilities",
+		what, missing);
 	return -EPERM;
 }

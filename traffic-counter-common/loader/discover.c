@@ -20,7 +20,7 @@
 
 /* Every priority our cls_bpf filter has had: a filter of an older release
  * is still ours to find and to remove. */
-static const __u32 netlink_prios[] = {TC_NETLINK_PRIO, TC_NETLINK_PRIO_LEGACY};
+static const __u32 netlink_prios[] = {TFC_NETLINK_PRIO, TFC_NETLINK_PRIO_LEGACY};
 
 #define MAX_PROG_MAPS 64
 
@@ -36,26 +36,26 @@ static int map_kind_of(__u32 id)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		/* Kernel names are cut at 15 characters: the IP and flow maps both
 		 * read "traffic_counter", so their shapes tell them apart. */
-		if (!strcmp(info.name, TC_CONTROL_MAP_NAME))
-			kind = TC_MAP_CONTROL;
+		if (!strcmp(info.name, TFC_CONTROL_MAP_NAME))
+			kind = TFC_MAP_CONTROL;
 		else if (!strncmp(info.name, "traffic_", 8))
-			for (int k = 0; k < TC_MAP_KIND_MAX && kind < 0; k++)
-				if (k != TC_MAP_CONTROL && !tc_map_check(&info, k))
+			for (int k = 0; k < TFC_MAP_KIND_MAX && kind < 0; k++)
+				if (k != TFC_MAP_CONTROL && !tfc_map_check(&info, k))
 					kind = k;
 	}
 	close(fd);
 	return kind;
 }
 
-int tc_prog_map_ids(__u32 prog_id, __u32 ids[TC_MAP_KIND_MAX])
+int tfc_prog_map_ids(__u32 prog_id, __u32 ids[TFC_MAP_KIND_MAX])
 {
 	__u32 map_ids[MAX_PROG_MAPS] = {0},
 	      len; /* zeroed: valgrind cannot see the kernel fill it */
 	struct bpf_prog_info info;
 	int fd, err;
 
-	memset(ids, 0, sizeof(ids[0]) * TC_MAP_KIND_MAX);
-	if (!tc_prog_is_ours(prog_id, NULL, 0))
+	memset(ids, 0, sizeof(ids[0]) * TFC_MAP_KIND_MAX);
+	if (!tfc_prog_is_ours(prog_id, NULL, 0))
 		return 0;
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
@@ -75,15 +75,15 @@ int tc_prog_map_ids(__u32 prog_id, __u32 ids[TC_MAP_KIND_MAX])
 			ids[k] = map_ids[i];
 	}
 	/* Named like ours is not enough: it must use a control map like ours. */
-	return ids[TC_MAP_CONTROL] != 0;
+	return ids[TFC_MAP_CONTROL] != 0;
 }
 
-void tc_pins_map_ids(const struct tc_pins *pins, __u32 ids[TC_MAP_KIND_MAX])
+void tfc_pins_map_ids(const struct tfc_pins *pins, __u32 ids[TFC_MAP_KIND_MAX])
 {
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		struct bpf_map_info info = {};
-		int fd = tc_map_open_flags(tc_map_pin(pins, k), k, NULL, &info,
-					   TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+		int fd = tfc_map_open_flags(tfc_map_pin(pins, k), k, NULL, &info,
+					    TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
 
 		ids[k] = fd >= 0 ? info.id : 0;
 		if (fd >= 0)
@@ -92,15 +92,15 @@ void tc_pins_map_ids(const struct tc_pins *pins, __u32 ids[TC_MAP_KIND_MAX])
 }
 
 struct found_vec {
-	struct tc_found *v;
+	struct tfc_found *v;
 	size_t n, cap;
 };
 
-static struct tc_found *found_push(struct found_vec *fv)
+static struct tfc_found *found_push(struct found_vec *fv)
 {
 	if (fv->n == fv->cap) {
 		size_t ncap = fv->cap ? fv->cap * 2 : 4;
-		struct tc_found *nv = realloc(fv->v, ncap * sizeof(*nv));
+		struct tfc_found *nv = realloc(fv->v, ncap * sizeof(*nv));
 
 		if (!nv)
 			return NULL;
@@ -156,14 +156,14 @@ static int link_here(__u32 ifindex, int tcx_type, __u32 prog_id, const char **mo
 static int add_link(struct found_vec *fv, int fd)
 {
 	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), ids[TC_MAP_KIND_MAX], tcx[2];
+	__u32 len = sizeof(info), ids[TFC_MAP_KIND_MAX], tcx[2];
 	const char *mode = "unknown";
-	struct tc_found *f;
+	struct tfc_found *f;
 	int tcx_type = -1, here;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
-	if (info.type == TC_LINK_TYPE_TCX) {
+	if (info.type == TFC_LINK_TYPE_TCX) {
 		/* libbpf 1.1 has no tcx member: { ifindex, attach_type } where
 		 * the XDP link's { ifindex } is. */
 		memcpy(tcx, (const char *)&info + offsetof(struct bpf_link_info, xdp), sizeof(tcx));
@@ -174,7 +174,7 @@ static int add_link(struct found_vec *fv, int fd)
 		return 0;
 	}
 	/* ifindex 0: the device went, nothing is attached any more. */
-	if (!info.xdp.ifindex || tc_prog_map_ids(info.prog_id, ids) <= 0)
+	if (!info.xdp.ifindex || tfc_prog_map_ids(info.prog_id, ids) <= 0)
 		return 0;
 	here = link_here(info.xdp.ifindex, tcx_type, info.prog_id, &mode);
 	if (!here)
@@ -182,15 +182,15 @@ static int add_link(struct found_vec *fv, int fd)
 	f = found_push(fv);
 	if (!f)
 		return -ENOMEM;
-	f->a.ap = tcx_type < 0			? TC_AP_XDP
-		  : tcx_type == BPF_TCX_INGRESS ? TC_AP_TC_INGRESS
-						: TC_AP_TC_EGRESS;
+	f->a.ap = tcx_type < 0			? TFC_AP_XDP
+		  : tcx_type == BPF_TCX_INGRESS ? TFC_AP_TC_INGRESS
+						: TFC_AP_TC_EGRESS;
 	f->a.ifindex = (int)info.xdp.ifindex;
 	f->a.pin_ifindex = f->a.ifindex;
 	f->a.mode = mode;
 	f->a.prog_id = info.prog_id;
 	f->a.link_id = info.id;
-	f->a.netns = tc_netns_id();
+	f->a.netns = tfc_netns_id();
 	memcpy(f->map_ids, ids, sizeof(ids));
 	f->netns_verified = here > 0;
 	return 0;
@@ -211,22 +211,22 @@ static int discover_links(struct found_vec *fv)
 	return err;
 }
 
-static void hook_init(struct bpf_tc_hook *hook, int ifindex, enum tc_attach_point ap)
+static void hook_init(struct bpf_tc_hook *hook, int ifindex, enum tfc_attach_point ap)
 {
 	memset(hook, 0, sizeof(*hook));
 	hook->sz = sizeof(*hook);
 	hook->ifindex = ifindex;
-	hook->attach_point = ap == TC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	hook->attach_point = ap == TFC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
 /* The program of the cls_bpf filter at one of our priorities, 0 if none. */
-static __u32 filter_prog(int ifindex, enum tc_attach_point ap, __u32 *prio)
+static __u32 filter_prog(int ifindex, enum tfc_attach_point ap, __u32 *prio)
 {
 	struct bpf_tc_hook hook;
 
 	hook_init(&hook, ifindex, ap);
 	for (size_t i = 0; i < sizeof(netlink_prios) / sizeof(netlink_prios[0]); i++) {
-		LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE,
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = TFC_NETLINK_HANDLE,
 			    .priority = netlink_prios[i]);
 
 		if (!bpf_tc_query(&hook, &q)) {
@@ -240,16 +240,16 @@ static __u32 filter_prog(int ifindex, enum tc_attach_point ap, __u32 *prio)
 static int discover_filters(struct found_vec *fv)
 {
 	struct if_nameindex *ifs = if_nameindex();
-	__u32 ids[TC_MAP_KIND_MAX], prog, prio;
-	struct tc_found *f;
+	__u32 ids[TFC_MAP_KIND_MAX], prog, prio;
+	struct tfc_found *f;
 	int err = 0;
 
 	if (!ifs)
 		return -errno;
 	for (struct if_nameindex *i = ifs; i->if_index && !err; i++) {
-		for (int ap = TC_AP_TC_INGRESS; ap <= TC_AP_TC_EGRESS && !err; ap++) {
+		for (int ap = TFC_AP_TC_INGRESS; ap <= TFC_AP_TC_EGRESS && !err; ap++) {
 			prog = filter_prog((int)i->if_index, ap, &prio);
-			if (!prog || tc_prog_map_ids(prog, ids) <= 0)
+			if (!prog || tfc_prog_map_ids(prog, ids) <= 0)
 				continue;
 			f = found_push(fv);
 			if (!f) {
@@ -260,7 +260,7 @@ static int discover_filters(struct found_vec *fv)
 			f->a.ifindex = f->a.pin_ifindex = (int)i->if_index;
 			f->a.mode = "netlink";
 			f->a.prog_id = prog;
-			f->a.netns = tc_netns_id();
+			f->a.netns = tfc_netns_id();
 			memcpy(f->map_ids, ids, sizeof(ids));
 			f->netns_verified = 1; /* netlink only reaches this namespace */
 		}
@@ -269,15 +269,15 @@ static int discover_filters(struct found_vec *fv)
 	return err;
 }
 
-int tc_discover(struct tc_found **out, size_t *n)
+int tfc_discover(struct tfc_found **out, size_t *n)
 {
 	struct found_vec fv = {};
 	int err;
 
-	tc_log_libbpf_quiet(1);
+	tfc_log_libbpf_quiet(1);
 	err = discover_links(&fv);
 	err = err ?: discover_filters(&fv);
-	tc_log_libbpf_quiet(0);
+	tfc_log_libbpf_quiet(0);
 	if (err) {
 		free(fv.v);
 		fv.v = NULL;
@@ -364,7 +364,7 @@ static void walk(struct pin_vec *pv, const char *dir, int depth)
 		    lstat(path, &st))
 			continue;
 		/* Symlinks are not followed: the walk stays on this bpffs. */
-		if (S_ISDIR(st.st_mode) && depth < TC_WALK_MAX_DEPTH)
+		if (S_ISDIR(st.st_mode) && depth < TFC_WALK_MAX_DEPTH)
 			walk(pv, path, depth + 1);
 		else if (S_ISREG(st.st_mode))
 			pin_add(pv, path);
@@ -396,30 +396,30 @@ static void copy_dirname(char *out, const char *path, int levels)
 }
 
 /* A link pin sits in DIR/links/: DIR is where the attachment came from. */
-static void pin_dir_of_link(struct tc_found *f)
+static void pin_dir_of_link(struct tfc_found *f)
 {
 	char links[PATH_MAX];
 	const char *base;
 
 	copy_dirname(links, f->a.pin, 1);
 	base = strrchr(links, '/');
-	if (base && !strcmp(base + 1, TC_LINKS_DIR_NAME))
+	if (base && !strcmp(base + 1, TFC_LINKS_DIR_NAME))
 		copy_dirname(f->pin_dir, links, 1);
 }
 
-static void locate_one(struct tc_found *f, const struct pin_vec *pv)
+static void locate_one(struct tfc_found *f, const struct pin_vec *pv)
 {
 	const char *p;
 
 	if (!f->a.pin[0]) {
 		p = f->a.link_id ? pinned_find(pv, OBJ_LINK, f->a.link_id, NULL)
-				 : pinned_find(pv, OBJ_PROG, f->a.prog_id, TC_NETLINK_SUFFIX);
+				 : pinned_find(pv, OBJ_PROG, f->a.prog_id, TFC_NETLINK_SUFFIX);
 		if (p)
 			snprintf(f->a.pin, sizeof(f->a.pin), "%s", p);
 	}
 	if (f->a.pin[0] && !f->pin_dir[0])
 		pin_dir_of_link(f);
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		if (!f->map_ids[k] || f->map_pins[k][0])
 			continue;
 		p = pinned_find(pv, OBJ_MAP, f->map_ids[k], NULL);
@@ -427,24 +427,24 @@ static void locate_one(struct tc_found *f, const struct pin_vec *pv)
 			snprintf(f->map_pins[k], PATH_MAX, "%s", p);
 	}
 	/* No link pin: the control map's directory is the best guess. */
-	if (!f->pin_dir[0] && f->map_pins[TC_MAP_CONTROL][0])
-		copy_dirname(f->pin_dir, f->map_pins[TC_MAP_CONTROL], 1);
+	if (!f->pin_dir[0] && f->map_pins[TFC_MAP_CONTROL][0])
+		copy_dirname(f->pin_dir, f->map_pins[TFC_MAP_CONTROL], 1);
 }
 
 /* Sets maps_elsewhere and the map pins that are the ones at `pins`. */
-static int compare_with_pins(struct tc_found *f, size_t n, const struct tc_pins *pins)
+static int compare_with_pins(struct tfc_found *f, size_t n, const struct tfc_pins *pins)
 {
-	__u32 here[TC_MAP_KIND_MAX];
+	__u32 here[TFC_MAP_KIND_MAX];
 	int need_walk = 0;
 
 	if (pins)
-		tc_pins_map_ids(pins, here);
+		tfc_pins_map_ids(pins, here);
 	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < TC_MAP_KIND_MAX && pins; k++) {
+		for (int k = 0; k < TFC_MAP_KIND_MAX && pins; k++) {
 			if (!f[i].map_ids[k])
 				continue;
 			if (f[i].map_ids[k] == here[k])
-				snprintf(f[i].map_pins[k], PATH_MAX, "%s", tc_map_pin(pins, k));
+				snprintf(f[i].map_pins[k], PATH_MAX, "%s", tfc_map_pin(pins, k));
 			else
 				f[i].maps_elsewhere = 1;
 		}
@@ -453,20 +453,20 @@ static int compare_with_pins(struct tc_found *f, size_t n, const struct tc_pins 
 	return need_walk;
 }
 
-void tc_found_locate(struct tc_found *f, size_t n, const struct tc_pins *pins)
+void tfc_found_locate(struct tfc_found *f, size_t n, const struct tfc_pins *pins)
 {
-	struct pin_vec pv = {.budget = TC_WALK_MAX_ENTRIES};
+	struct pin_vec pv = {.budget = TFC_WALK_MAX_ENTRIES};
 
 	if (!compare_with_pins(f, n, pins))
 		return;
-	pv.cap = TC_WALK_MAX_ENTRIES;
+	pv.cap = TFC_WALK_MAX_ENTRIES;
 	pv.v = calloc(pv.cap, sizeof(*pv.v));
 	if (!pv.v)
 		return;
-	walk(&pv, TC_WALK_ROOT, 1);
+	walk(&pv, TFC_WALK_ROOT, 1);
 	if (pv.budget <= 0)
-		tc_debug("stopped looking for pins after %d entries under %s", TC_WALK_MAX_ENTRIES,
-			 TC_WALK_ROOT);
+		tfc_debug("stopped looking for pins after %d entries under %s",
+			  TFC_WALK_MAX_ENTRIES, TFC_WALK_ROOT);
 	for (size_t i = 0; i < n; i++)
 		locate_one(&f[i], &pv);
 	for (size_t i = 0; i < pv.n; i++)
@@ -477,22 +477,22 @@ void tc_found_locate(struct tc_found *f, size_t n, const struct tc_pins *pins)
 /* ------------------------------------------------------------ detaching -- */
 
 /* Names a program at (ap, ifindex) that is not ours: it is left alone. */
-static void report_not_ours(enum tc_attach_point ap, int ifindex, const char *ifname)
+static void report_not_ours(enum tfc_attach_point ap, int ifindex, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[BPF_OBJ_NAME_LEN] = "?";
 	__u32 prog = 0, prio;
 
-	tc_log_libbpf_quiet(1);
-	if (ap == TC_AP_XDP && !bpf_xdp_query(ifindex, 0, &q))
+	tfc_log_libbpf_quiet(1);
+	if (ap == TFC_AP_XDP && !bpf_xdp_query(ifindex, 0, &q))
 		prog = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
-	else if (ap != TC_AP_XDP)
+	else if (ap != TFC_AP_XDP)
 		prog = filter_prog(ifindex, ap, &prio);
-	tc_log_libbpf_quiet(0);
-	if (prog && !tc_prog_is_ours(prog, name, sizeof(name)))
-		tc_warn("%s on %s runs program id %u (%s), which is not traffic-counter's: left "
-			"alone",
-			tc_attach_point_str(ap), ifname, prog, name);
+	tfc_log_libbpf_quiet(0);
+	if (prog && !tfc_prog_is_ours(prog, name, sizeof(name)))
+		tfc_warn("%s on %s runs program id %u (%s), which is not traffic-counter's: left "
+			 "alone",
+			 tfc_attach_point_str(ap), ifname, prog, name);
 }
 
 /* Only our pin: a regular file on bpffs holding this very object. */
@@ -503,13 +503,13 @@ static int unpin(const char *pin)
 	if (!pin[0] || lstat(pin, &st) || !S_ISREG(st.st_mode))
 		return 0;
 	if (unlink(pin)) {
-		tc_err("cannot remove the pin %s: %s", pin, strerror(errno));
+		tfc_err("cannot remove the pin %s: %s", pin, strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-static int detach_link(const struct tc_found *f)
+static int detach_link(const struct tfc_found *f)
 {
 	int fd = bpf_link_get_fd_by_id(f->a.link_id), err = 0;
 
@@ -521,13 +521,13 @@ static int detach_link(const struct tc_found *f)
 		err = -errno;
 	close(fd);
 	if (err) {
-		tc_err("cannot detach link id %u: %s", f->a.link_id, strerror(-err));
+		tfc_err("cannot detach link id %u: %s", f->a.link_id, strerror(-err));
 		return err;
 	}
 	return unpin(f->a.pin);
 }
 
-static int detach_filter(const struct tc_found *f)
+static int detach_filter(const struct tfc_found *f)
 {
 	struct bpf_tc_hook hook;
 	__u32 prio = 0;
@@ -537,16 +537,16 @@ static int detach_filter(const struct tc_found *f)
 	/* Still the same program of ours (not replaced meanwhile)? */
 	if (filter_prog(f->a.ifindex, f->a.ap, &prio) != f->a.prog_id)
 		return -ENOENT;
-	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE, .priority = prio);
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TFC_NETLINK_HANDLE, .priority = prio);
 	err = bpf_tc_detach(&hook, &d);
 	if (err) {
-		tc_err("cannot remove the tc filter on %s: %s", f->a.ifname, strerror(-err));
+		tfc_err("cannot remove the tc filter on %s: %s", f->a.ifname, strerror(-err));
 		return err;
 	}
 	return unpin(f->a.pin);
 }
 
-static void report_detached(const struct tc_found *f)
+static void report_detached(const struct tfc_found *f)
 {
 	char maps[PATH_MAX + 64] = "";
 
@@ -554,16 +554,16 @@ static void report_detached(const struct tc_found *f)
 		snprintf(maps, sizeof(maps), "; its maps stay pinned in %s", f->pin_dir);
 	else
 		snprintf(maps, sizeof(maps), "; its maps (ids %u %u %u %u) have no pin under %s",
-			 f->map_ids[0], f->map_ids[1], f->map_ids[2], f->map_ids[3], TC_WALK_ROOT);
-	tc_info("detached %s from %s (%s %u, found in the kernel%s%s)%s",
-		tc_attach_point_str(f->a.ap), f->a.ifname, f->a.link_id ? "link" : "program",
-		f->a.link_id ?: f->a.prog_id, f->a.pin[0] ? ", removed its pin " : "", f->a.pin,
-		maps);
+			 f->map_ids[0], f->map_ids[1], f->map_ids[2], f->map_ids[3], TFC_WALK_ROOT);
+	tfc_info("detached %s from %s (%s %u, found in the kernel%s%s)%s",
+		 tfc_attach_point_str(f->a.ap), f->a.ifname, f->a.link_id ? "link" : "program",
+		 f->a.link_id ?: f->a.prog_id, f->a.pin[0] ? ", removed its pin " : "", f->a.pin,
+		 maps);
 }
 
 /* Ours at this attach point of this interface, NULL if none. */
-static struct tc_found *found_at(struct tc_found *list, size_t n, enum tc_attach_point ap,
-				 int ifindex)
+static struct tfc_found *found_at(struct tfc_found *list, size_t n, enum tfc_attach_point ap,
+				  int ifindex)
 {
 	for (size_t i = 0; i < n; i++)
 		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
@@ -571,32 +571,32 @@ static struct tc_found *found_at(struct tc_found *list, size_t n, enum tc_attach
 	return NULL;
 }
 
-int tc_found_pin_dir(enum tc_attach_point ap, int ifindex, char *dir, size_t len)
+int tfc_found_pin_dir(enum tfc_attach_point ap, int ifindex, char *dir, size_t len)
 {
-	struct tc_found *list, *f;
+	struct tfc_found *list, *f;
 	size_t n;
 	int err;
 
-	err = tc_discover(&list, &n);
+	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
 	f = found_at(list, n, ap, ifindex);
 	if (f) {
-		tc_found_locate(f, 1, NULL);
+		tfc_found_locate(f, 1, NULL);
 		snprintf(dir, len, "%s", f->pin_dir);
 	}
 	free(list);
 	return f ? 0 : -ENOENT;
 }
 
-int tc_detach_found(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex,
-		    const char *ifname)
+int tfc_detach_found(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex,
+		     const char *ifname)
 {
-	struct tc_found *list, *f;
+	struct tfc_found *list, *f;
 	size_t n;
 	int err;
 
-	err = tc_discover(&list, &n);
+	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
 	f = found_at(list, n, ap, ifindex);
@@ -605,7 +605,7 @@ int tc_detach_found(const struct tc_pins *pins, enum tc_attach_point ap, int ifi
 		err = -ENOENT;
 		goto out;
 	}
-	tc_found_locate(f, 1, pins);
+	tfc_found_locate(f, 1, pins);
 	err = f->a.link_id ? detach_link(f) : detach_filter(f);
 	if (!err)
 		report_detached(f);
@@ -625,20 +625,20 @@ static unsigned long long path_hash(const char *s)
 	return h;
 }
 
-int tc_record_name(enum tc_map_kind kind, const char *target, char *buf, size_t len)
+int tfc_record_name(enum tfc_map_kind kind, const char *target, char *buf, size_t len)
 {
 	int n;
 
-	if (kind >= TC_MAP_KIND_MAX)
+	if (kind >= TFC_MAP_KIND_MAX)
 		return -EINVAL;
-	n = snprintf(buf, len, "%s-%016llx", tc_map_kind_name(kind), path_hash(target));
+	n = snprintf(buf, len, "%s-%016llx", tfc_map_kind_name(kind), path_hash(target));
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int tc_record_kind(const char *name)
+int tfc_record_kind(const char *name)
 {
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		const char *kn = tc_map_kind_name(k), *h;
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		const char *kn = tfc_map_kind_name(k), *h;
 		size_t n = strlen(kn);
 
 		if (strncmp(name, kn, n) || name[n] != '-')
@@ -658,14 +658,14 @@ static int join_path(char *buf, const char *dir, const char *name)
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int record_one(const char *records, enum tc_map_kind kind, const char *pin)
+static int record_one(const char *records, enum tfc_map_kind kind, const char *pin)
 {
 	char target[PATH_MAX], name[NAME_MAX], path[PATH_MAX];
 	int err;
 
 	if (!realpath(pin, target))
 		return -errno;
-	err = tc_record_name(kind, target, name, sizeof(name));
+	err = tfc_record_name(kind, target, name, sizeof(name));
 	err = err ?: join_path(path, records, name);
 	if (err)
 		return err;
@@ -674,15 +674,15 @@ static int record_one(const char *records, enum tc_map_kind kind, const char *pi
 	return symlink(target, path) ? -errno : 0;
 }
 
-int tc_pins_record(const struct tc_pins *pins)
+int tfc_pins_record(const struct tfc_pins *pins)
 {
 	char def[PATH_MAX], records[PATH_MAX];
-	int err = join_path(records, pins->dir, TC_MAP_RECORDS_DIR), made = 0;
+	int err = join_path(records, pins->dir, TFC_MAP_RECORDS_DIR), made = 0;
 
-	for (int k = 0; k < TC_MAP_KIND_MAX && !err; k++) {
-		const char *pin = tc_map_pin(pins, k);
+	for (int k = 0; k < TFC_MAP_KIND_MAX && !err; k++) {
+		const char *pin = tfc_map_pin(pins, k);
 
-		err = join_path(def, pins->dir, tc_map_kind_name(k));
+		err = join_path(def, pins->dir, tfc_map_kind_name(k));
 		if (err || !strcmp(pin, def))
 			continue;
 		if (!made && mkdir(records, 0700) && errno != EEXIST)
@@ -690,9 +690,9 @@ int tc_pins_record(const struct tc_pins *pins)
 		made = 1;
 		err = err ?: record_one(records, k, pin);
 		if (err)
-			tc_warn("cannot record the %s map pin %s in %s: %s; 'detach --purge' will "
-				"need the same pin options to remove it",
-				tc_map_kind_name(k), pin, records, strerror(-err));
+			tfc_warn("cannot record the %s map pin %s in %s: %s; 'detach --purge' will "
+				 "need the same pin options to remove it",
+				 tfc_map_kind_name(k), pin, records, strerror(-err));
 	}
 	return err;
 }
@@ -705,7 +705,7 @@ static int on_bpffs(const char *path)
 }
 
 /* One recorded pin: removed if it is still a map of ours. 0 or -errno. */
-static int purge_target(enum tc_map_kind kind, const char *target, const char *record)
+static int purge_target(enum tfc_map_kind kind, const char *target, const char *record)
 {
 	char real[PATH_MAX];
 	struct bpf_map_info info;
@@ -718,35 +718,35 @@ static int purge_target(enum tc_map_kind kind, const char *target, const char *r
 	 * someone else's doing, and could lead anywhere. */
 	if (target[0] != '/' || S_ISLNK(st.st_mode) || !realpath(target, real) ||
 	    strcmp(real, target)) {
-		tc_err("refusing to remove %s (recorded by %s): the path now goes through a "
-		       "symlink; remove it by hand if it is a traffic-counter map pin",
-		       target, record);
+		tfc_err("refusing to remove %s (recorded by %s): the path now goes through a "
+			"symlink; remove it by hand if it is a traffic-counter map pin",
+			target, record);
 		return -ELOOP;
 	}
 	if (!on_bpffs(target)) {
-		tc_err("refusing to remove %s (recorded by %s): it is not on a BPF filesystem",
-		       target, record);
+		tfc_err("refusing to remove %s (recorded by %s): it is not on a BPF filesystem",
+			target, record);
 		return -EXDEV;
 	}
-	fd = tc_map_open_flags(target, kind, NULL, &info, TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+	fd = tfc_map_open_flags(target, kind, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
 	if (fd < 0) {
-		tc_warn("left %s alone: it is not a traffic-counter %s map", target,
-			tc_map_kind_name(kind));
+		tfc_warn("left %s alone: it is not a traffic-counter %s map", target,
+			 tfc_map_kind_name(kind));
 		return 0;
 	}
 	close(fd);
 	if (unlink(target)) {
-		tc_err("cannot remove %s: %s", target, strerror(errno));
+		tfc_err("cannot remove %s: %s", target, strerror(errno));
 		return -errno;
 	}
-	tc_info("removed %s", target);
+	tfc_info("removed %s", target);
 	return 0;
 }
 
 static int purge_record(const char *records, const char *name)
 {
 	char path[PATH_MAX], target[PATH_MAX];
-	int kind = tc_record_kind(name), err;
+	int kind = tfc_record_kind(name), err;
 	ssize_t len;
 
 	if (kind < 0 || join_path(path, records, name))
@@ -759,19 +759,19 @@ static int purge_record(const char *records, const char *name)
 	/* A failed removal keeps its record, so that a retry finds it again. */
 	if (!err && unlink(path)) {
 		err = -errno;
-		tc_err("cannot remove %s: %s", path, strerror(-err));
+		tfc_err("cannot remove %s: %s", path, strerror(-err));
 	}
 	return err;
 }
 
-int tc_purge_records(const struct tc_pins *pins)
+int tfc_purge_records(const struct tfc_pins *pins)
 {
 	char records[PATH_MAX];
 	struct dirent *de;
 	int err = 0, e;
 	DIR *d;
 
-	if (join_path(records, pins->dir, TC_MAP_RECORDS_DIR))
+	if (join_path(records, pins->dir, TFC_MAP_RECORDS_DIR))
 		return 0;
 	d = opendir(records);
 	if (!d)

@@ -28,9 +28,10 @@ static int prog_name(__u32 prog_id, char *name, size_t len)
 	return err;
 }
 
-int tc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
+int tfc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
 {
-	static const char *const ours[] = {"tc_xdp", "tc_xdp_legacy", "tc_ingress", "tc_egress"};
+	static const char *const ours[] = {"tfc_xdp", "tfc_xdp_legacy", "tfc_ingress",
+					   "tfc_egress"};
 	char buf[BPF_OBJ_NAME_LEN] = "";
 
 	if (prog_name(prog_id, buf, sizeof(buf)))
@@ -43,12 +44,12 @@ int tc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
 	return 0;
 }
 
-static __u32 xdp_mode_flag(enum tc_xdp_mode mode)
+static __u32 xdp_mode_flag(enum tfc_xdp_mode mode)
 {
 	switch (mode) {
-	case TC_XDP_SKB:
+	case TFC_XDP_SKB:
 		return XDP_FLAGS_SKB_MODE;
-	case TC_XDP_HW:
+	case TFC_XDP_HW:
 		return XDP_FLAGS_HW_MODE;
 	default:
 		return XDP_FLAGS_DRV_MODE;
@@ -78,7 +79,7 @@ static __u32 prog_fd_id(int prog_fd)
 }
 
 /* Tells the caller which program was attached, and which one it replaced. */
-static void report_result(const struct tc_attach_opts *o, int prog_fd, __u32 old_prog_id)
+static void report_result(const struct tfc_attach_opts *o, int prog_fd, __u32 old_prog_id)
 {
 	if (!o->result)
 		return;
@@ -99,7 +100,7 @@ static int link_info(int fd, struct bpf_link_info *info)
  * counting never stops. Returns 1 when replaced, 0 when there is no live
  * link (a stale pin is removed), or a negative errno.
  */
-static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+static int replace_in_link(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
 {
 	struct bpf_link_info info;
 	int fd, err;
@@ -112,14 +113,14 @@ static int replace_in_link(int prog_fd, const struct tc_attach_opts *o, const ch
 	if (!err && info.xdp.ifindex == (__u32)o->ifindex) {
 		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 1;
 		if (err < 0)
-			tc_err("cannot replace the program in %s: %s", pin, strerror(-err));
+			tfc_err("cannot replace the program in %s: %s", pin, strerror(-err));
 		else
 			report_result(o, prog_fd, info.prog_id);
 		close(fd);
 		return err;
 	}
 	close(fd);
-	tc_debug("removing stale link pin %s", pin);
+	tfc_debug("removing stale link pin %s", pin);
 	unlink(pin);
 	return 0;
 }
@@ -128,11 +129,11 @@ static int pin_link(int link_fd, const char *pin)
 {
 	int err;
 
-	tc_fault_point("linked");
+	tfc_fault_point("linked");
 	err = bpf_obj_pin(link_fd, pin) ? -errno : 0;
 
 	if (err)
-		tc_err("cannot pin the attachment at %s: %s", pin, strerror(-err));
+		tfc_err("cannot pin the attachment at %s: %s", pin, strerror(-err));
 	/* Closing an unpinned link detaches it: nothing is left half-attached. */
 	close(link_fd);
 	return err;
@@ -143,28 +144,29 @@ static int pin_link(int link_fd, const char *pin)
  * tc-ingress there would count ingress twice. Name that directory and the
  * two ways out instead.
  */
-static int ours_elsewhere_xdp(const struct tc_attach_opts *o, __u32 id)
+static int ours_elsewhere_xdp(const struct tfc_attach_opts *o, __u32 id)
 {
 	char dir[PATH_MAX] = "";
 
-	tc_found_pin_dir(TC_AP_XDP, o->ifindex, dir, sizeof(dir));
+	tfc_found_pin_dir(TFC_AP_XDP, o->ifindex, dir, sizeof(dir));
 	if (dir[0])
-		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u) from "
-		       "another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
-		       "or "
-		       "detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
-		       "tc-ingress as well would count ingress twice",
-		       o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
+		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u) "
+			"from "
+			"another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
+			"or "
+			"detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
+			"tc-ingress as well would count ingress twice",
+			o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
 	else
-		tc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
-		       "attached with other pin options than %s (no pin of it found under %s): "
-		       "detach it first ('traffic-counter detach --iface %s' finds it in the "
-		       "kernel); tc-ingress as well would count ingress twice",
-		       o->ifname, id, o->pins->dir, TC_WALK_ROOT, o->ifname);
+		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
+			"attached with other pin options than %s (no pin of it found under %s): "
+			"detach it first ('traffic-counter detach --iface %s' finds it in the "
+			"kernel); tc-ingress as well would count ingress twice",
+			o->ifname, id, o->pins->dir, TFC_WALK_ROOT, o->ifname);
 	return -EBUSY;
 }
 
-static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
+static int foreign_xdp(const struct tfc_attach_opts *o, __u8 *mode_out)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[BPF_OBJ_NAME_LEN] = "?";
@@ -176,17 +178,17 @@ static int foreign_xdp(const struct tc_attach_opts *o, __u8 *mode_out)
 	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
 	if (!id)
 		return 0;
-	if (tc_prog_is_ours(id, NULL, 0))
+	if (tfc_prog_is_ours(id, NULL, 0))
 		return ours_elsewhere_xdp(o, id);
 	prog_name(id, name, sizeof(name));
-	tc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
-	       "not replace programs it does not own: detach it first, or use --attach-point "
-	       "tc-ingress",
-	       o->ifname, id, name, xdp_attached_str(q.attach_mode));
+	tfc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
+		"not replace programs it does not own: detach it first, or use --attach-point "
+		"tc-ingress",
+		o->ifname, id, name, xdp_attached_str(q.attach_mode));
 	return -EBUSY;
 }
 
-static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+static int attach_xdp(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flag(o->xdp_mode));
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -194,10 +196,10 @@ static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *p
 	int fd, err;
 
 	if (!access(pin, F_OK) && !bpf_xdp_query(o->ifindex, 0, &q) && q.attach_mode &&
-	    strcmp(xdp_attached_str(q.attach_mode), tc_xdp_mode_str(o->xdp_mode))) {
-		tc_err("%s is already counted by XDP in %s mode; to change the mode run "
-		       "'traffic-counter detach --iface %s --attach-point xdp' first",
-		       o->ifname, xdp_attached_str(q.attach_mode), o->ifname);
+	    strcmp(xdp_attached_str(q.attach_mode), tfc_xdp_mode_str(o->xdp_mode))) {
+		tfc_err("%s is already counted by XDP in %s mode; to change the mode run "
+			"'traffic-counter detach --iface %s --attach-point xdp' first",
+			o->ifname, xdp_attached_str(q.attach_mode), o->ifname);
 		return -EBUSY;
 	}
 	err = replace_in_link(prog_fd, o, pin);
@@ -209,24 +211,25 @@ static int attach_xdp(int prog_fd, const struct tc_attach_opts *o, const char *p
 	fd = bpf_link_create(prog_fd, o->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EOPNOTSUPP || (err == -EINVAL && o->xdp_mode != TC_XDP_SKB))
-			tc_err("cannot attach XDP in %s mode on %s: %s; the driver may not support "
-			       "it: try --xdp-mode skb",
-			       tc_xdp_mode_str(o->xdp_mode), o->ifname, strerror(-err));
+		if (err == -EOPNOTSUPP || (err == -EINVAL && o->xdp_mode != TFC_XDP_SKB))
+			tfc_err("cannot attach XDP in %s mode on %s: %s; the driver may not "
+				"support "
+				"it: try --xdp-mode skb",
+				tfc_xdp_mode_str(o->xdp_mode), o->ifname, strerror(-err));
 		else
-			tc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
+			tfc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
 	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
-static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+static int attach_tcx(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
 {
 	/* At the head of the chain, so programs after us cannot hide frames
 	 * they drop. A re-attach (replace_in_link) keeps the link's place. */
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = TC_BPF_F_BEFORE);
-	int type = o->ap == TC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = TFC_BPF_F_BEFORE);
+	int type = o->ap == TFC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
 	int fd, err;
 
 	err = replace_in_link(prog_fd, o, pin);
@@ -236,30 +239,30 @@ static int attach_tcx(int prog_fd, const struct tc_attach_opts *o, const char *p
 	if (fd < 0) {
 		err = -errno;
 		/* Kernels before 6.6 do not know the TCX attach types. */
-		if (err == -EINVAL && o->tc_api == TC_API_AUTO)
+		if (err == -EINVAL && o->tfc_api == TFC_API_AUTO)
 			return -EOPNOTSUPP;
-		tc_err("cannot attach a TCX link on %s: %s%s", o->ifname, strerror(-err),
-		       err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
+		tfc_err("cannot attach a TCX link on %s: %s%s", o->ifname, strerror(-err),
+			err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
 		return err;
 	}
 	report_result(o, prog_fd, 0);
 	return pin_link(fd, pin);
 }
 
-static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum tc_attach_point ap)
+static void tfc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum tfc_attach_point ap)
 {
 	memset(hook, 0, sizeof(*hook));
 	hook->sz = sizeof(*hook);
 	hook->ifindex = ifindex;
-	hook->attach_point = ap == TC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	hook->attach_point = ap == TFC_AP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
 /* Whether our filter is at prio on this hook; its program id in *prog_id. */
 static int ours_at(const struct bpf_tc_hook *hook, __u32 prio, __u32 *prog_id)
 {
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = prio);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TFC_NETLINK_HANDLE, .priority = prio);
 
-	if (bpf_tc_query(hook, &q) || !tc_prog_is_ours(q.prog_id, NULL, 0))
+	if (bpf_tc_query(hook, &q) || !tfc_prog_is_ours(q.prog_id, NULL, 0))
 		return 0;
 	if (prog_id)
 		*prog_id = q.prog_id;
@@ -268,7 +271,7 @@ static int ours_at(const struct bpf_tc_hook *hook, __u32 prio, __u32 *prog_id)
 
 static int put_filter(const struct bpf_tc_hook *hook, int prog_fd, __u32 prio, int replace)
 {
-	LIBBPF_OPTS(bpf_tc_opts, a, .handle = TC_NETLINK_HANDLE, .priority = prio,
+	LIBBPF_OPTS(bpf_tc_opts, a, .handle = TFC_NETLINK_HANDLE, .priority = prio,
 		    .prog_fd = prog_fd, .flags = replace ? BPF_TC_F_REPLACE : 0);
 
 	return bpf_tc_attach(hook, &a);
@@ -276,7 +279,7 @@ static int put_filter(const struct bpf_tc_hook *hook, int prog_fd, __u32 prio, i
 
 static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
 {
-	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_NETLINK_HANDLE, .priority = prio);
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = TFC_NETLINK_HANDLE, .priority = prio);
 
 	return bpf_tc_detach(hook, &d);
 }
@@ -286,119 +289,119 @@ static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
  * it there (-EINVAL: filters of another kind or protocol hold prio 1), at
  * the legacy prio, after them. *prio says where; *added whether it is new.
  */
-static int place_filter(const struct bpf_tc_hook *hook, int prog_fd, const struct tc_attach_opts *o,
-			__u32 *prio, int *added)
+static int place_filter(const struct bpf_tc_hook *hook, int prog_fd,
+			const struct tfc_attach_opts *o, __u32 *prio, int *added)
 {
 	__u32 cur_id = 0, old_id = 0;
-	int cur = ours_at(hook, TC_NETLINK_PRIO, &cur_id);
-	int old = ours_at(hook, TC_NETLINK_PRIO_LEGACY, &old_id);
+	int cur = ours_at(hook, TFC_NETLINK_PRIO, &cur_id);
+	int old = ours_at(hook, TFC_NETLINK_PRIO_LEGACY, &old_id);
 	int err;
 
 	/* A filter of ours at either prio is the one this attach replaces. */
 	report_result(o, prog_fd, cur ? cur_id : old_id);
-	*prio = TC_NETLINK_PRIO;
+	*prio = TFC_NETLINK_PRIO;
 	*added = !cur;
-	err = put_filter(hook, prog_fd, TC_NETLINK_PRIO, cur);
+	err = put_filter(hook, prog_fd, TFC_NETLINK_PRIO, cur);
 	if (err != -EINVAL || cur)
 		return err;
-	tc_warn("%s %s: prio %u holds tc filters of another kind or protocol, which the kernel "
-		"does not mix with ours; counting at prio %u instead, after them: frames they "
-		"drop or accept are not counted. Move them to prio 2 or later (or use TCX, "
-		"Linux >= 6.6) and attach again",
-		o->ifname, o->ap == TC_AP_TC_INGRESS ? "ingress" : "egress", TC_NETLINK_PRIO,
-		TC_NETLINK_PRIO_LEGACY);
-	*prio = TC_NETLINK_PRIO_LEGACY;
+	tfc_warn("%s %s: prio %u holds tc filters of another kind or protocol, which the kernel "
+		 "does not mix with ours; counting at prio %u instead, after them: frames they "
+		 "drop or accept are not counted. Move them to prio 2 or later (or use TCX, "
+		 "Linux >= 6.6) and attach again",
+		 o->ifname, o->ap == TFC_AP_TC_INGRESS ? "ingress" : "egress", TFC_NETLINK_PRIO,
+		 TFC_NETLINK_PRIO_LEGACY);
+	*prio = TFC_NETLINK_PRIO_LEGACY;
 	*added = !old;
-	return put_filter(hook, prog_fd, TC_NETLINK_PRIO_LEGACY, old);
+	return put_filter(hook, prog_fd, TFC_NETLINK_PRIO_LEGACY, old);
 }
 
-static int attach_netlink(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+static int attach_netlink(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
 {
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_NETLINK_HANDLE, .priority = TC_NETLINK_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TFC_NETLINK_HANDLE, .priority = TFC_NETLINK_PRIO);
 	char name[BPF_OBJ_NAME_LEN] = "?";
 	struct bpf_tc_hook hook;
 	int err, added;
 	__u32 prio;
 
-	tc_hook_init(&hook, o->ifindex, o->ap);
+	tfc_hook_init(&hook, o->ifindex, o->ap);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
-		tc_err("cannot add a clsact qdisc on %s: %s", o->ifname, strerror(-err));
+		tfc_err("cannot add a clsact qdisc on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
-	if (!bpf_tc_query(&hook, &q) && !tc_prog_is_ours(q.prog_id, name, sizeof(name))) {
-		tc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio %u; "
-		       "traffic-counter does not replace it",
-		       o->ifname, q.prog_id, name, TC_NETLINK_HANDLE, TC_NETLINK_PRIO);
+	if (!bpf_tc_query(&hook, &q) && !tfc_prog_is_ours(q.prog_id, name, sizeof(name))) {
+		tfc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio %u; "
+			"traffic-counter does not replace it",
+			o->ifname, q.prog_id, name, TFC_NETLINK_HANDLE, TFC_NETLINK_PRIO);
 		return -EBUSY;
 	}
 	err = place_filter(&hook, prog_fd, o, &prio, &added);
 	if (err) {
-		tc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
+		tfc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
 		return err;
 	}
-	tc_fault_point("linked");
+	tfc_fault_point("linked");
 	unlink(pin);
 	if (bpf_obj_pin(prog_fd, pin)) {
 		err = -errno;
-		tc_err("cannot pin the program at %s: %s", pin, strerror(-err));
+		tfc_err("cannot pin the program at %s: %s", pin, strerror(-err));
 		if (added)
 			del_filter(&hook, prio);
 		return err;
 	}
 	/* Moved from the legacy prio: the old filter goes only now, so no
 	 * frame went uncounted (one in flight may be counted twice). */
-	if (prio == TC_NETLINK_PRIO && ours_at(&hook, TC_NETLINK_PRIO_LEGACY, NULL))
-		del_filter(&hook, TC_NETLINK_PRIO_LEGACY);
+	if (prio == TFC_NETLINK_PRIO && ours_at(&hook, TFC_NETLINK_PRIO_LEGACY, NULL))
+		del_filter(&hook, TFC_NETLINK_PRIO_LEGACY);
 	return 0;
 }
 
-static int our_filter_present(const struct tc_attach_opts *o)
+static int our_filter_present(const struct tfc_attach_opts *o)
 {
 	struct bpf_tc_hook hook;
 
-	tc_hook_init(&hook, o->ifindex, o->ap);
-	return ours_at(&hook, TC_NETLINK_PRIO, NULL) ||
-	       ours_at(&hook, TC_NETLINK_PRIO_LEGACY, NULL);
+	tfc_hook_init(&hook, o->ifindex, o->ap);
+	return ours_at(&hook, TFC_NETLINK_PRIO, NULL) ||
+	       ours_at(&hook, TFC_NETLINK_PRIO_LEGACY, NULL);
 }
 
-int tc_hook_attach(int prog_fd, const struct tc_attach_opts *o, const char *pin)
+int tfc_hook_attach(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
 {
-	char nl_pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	char nl_pin[PATH_MAX + sizeof(TFC_NETLINK_SUFFIX)];
 	int err;
 
-	if (o->ap == TC_AP_XDP)
+	if (o->ap == TFC_AP_XDP)
 		return attach_xdp(prog_fd, o, pin);
 
-	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TC_NETLINK_SUFFIX);
+	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TFC_NETLINK_SUFFIX);
 	/* Keep an existing attachment's API: never count one hook twice, not
 	 * even for a filter of ours whose pin a crash did not write. */
 	if (!access(nl_pin, F_OK) || our_filter_present(o))
 		return attach_netlink(prog_fd, o, nl_pin);
-	if (!access(pin, F_OK) || o->tc_api != TC_API_NETLINK) {
+	if (!access(pin, F_OK) || o->tfc_api != TFC_API_NETLINK) {
 		err = attach_tcx(prog_fd, o, pin);
 		if (err != -EOPNOTSUPP)
 			return err;
-		tc_info("TCX is not available on this kernel: using clsact + cls_bpf");
+		tfc_info("TCX is not available on this kernel: using clsact + cls_bpf");
 	}
 	return attach_netlink(prog_fd, o, nl_pin);
 }
 
-int tc_is_netlink_pin(const char *pin)
+int tfc_is_netlink_pin(const char *pin)
 {
-	size_t n = strlen(pin), s = strlen(TC_NETLINK_SUFFIX);
+	size_t n = strlen(pin), s = strlen(TFC_NETLINK_SUFFIX);
 
-	return n > s && !strcmp(pin + n - s, TC_NETLINK_SUFFIX);
+	return n > s && !strcmp(pin + n - s, TFC_NETLINK_SUFFIX);
 }
 
 /* Removes our filters (at the current and the legacy prio): -ENOENT if none. */
-static int detach_ours(int ifindex, enum tc_attach_point ap)
+static int detach_ours(int ifindex, enum tfc_attach_point ap)
 {
-	static const __u32 prios[] = {TC_NETLINK_PRIO, TC_NETLINK_PRIO_LEGACY};
+	static const __u32 prios[] = {TFC_NETLINK_PRIO, TFC_NETLINK_PRIO_LEGACY};
 	struct bpf_tc_hook hook;
 	int err = -ENOENT, e;
 
-	tc_hook_init(&hook, ifindex, ap);
+	tfc_hook_init(&hook, ifindex, ap);
 	for (size_t i = 0; i < sizeof(prios) / sizeof(prios[0]); i++) {
 		if (!ours_at(&hook, prios[i], NULL))
 			continue;
@@ -408,17 +411,17 @@ static int detach_ours(int ifindex, enum tc_attach_point ap)
 	return err;
 }
 
-int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
+int tfc_hook_detach(const char *pin, enum tfc_attach_point ap, int ifindex)
 {
 	int fd, err = 0;
 
 	if (access(pin, F_OK)) {
 		/* A filter of ours whose pin a crash did not write: remove it too. */
-		if (!tc_is_netlink_pin(pin))
+		if (!tfc_is_netlink_pin(pin))
 			return -ENOENT;
 		return detach_ours(ifindex, ap);
 	}
-	if (tc_is_netlink_pin(pin)) {
+	if (tfc_is_netlink_pin(pin)) {
 		err = detach_ours(ifindex, ap);
 		/* Gone already (device deleted, or removed by hand): just unpin. */
 		if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
@@ -433,13 +436,13 @@ int tc_hook_detach(const char *pin, enum tc_attach_point ap, int ifindex)
 		}
 	}
 	if (err) {
-		tc_err("cannot detach %s: %s", pin, strerror(-err));
+		tfc_err("cannot detach %s: %s", pin, strerror(-err));
 		return err;
 	}
 	return unlink(pin) ? -errno : 0;
 }
 
-static void describe_link(int fd, struct tc_attachment *a)
+static void describe_link(int fd, struct tfc_attachment *a)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_link_info info;
@@ -449,7 +452,7 @@ static void describe_link(int fd, struct tc_attachment *a)
 	a->link_id = info.id;
 	a->prog_id = info.prog_id;
 	a->ifindex = info.xdp.ifindex;
-	if (info.type == TC_LINK_TYPE_TCX) {
+	if (info.type == TFC_LINK_TYPE_TCX) {
 		a->mode = "tcx";
 	} else if (a->other_netns) {
 		a->mode = "xdp"; /* the mode query needs the interface's namespace */
@@ -460,7 +463,7 @@ static void describe_link(int fd, struct tc_attachment *a)
 	}
 }
 
-static void describe_netlink(int fd, struct tc_attachment *a)
+static void describe_netlink(int fd, struct tfc_attachment *a)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), id;
@@ -474,16 +477,16 @@ static void describe_netlink(int fd, struct tc_attachment *a)
 		a->ifindex = a->pin_ifindex;
 		return;
 	}
-	tc_hook_init(&hook, a->pin_ifindex, a->ap);
+	tfc_hook_init(&hook, a->pin_ifindex, a->ap);
 	/* Still our filter on that device (its program may be newer than the
 	 * pinned one after an interrupted replace)? Otherwise the device went. */
-	if (ours_at(&hook, TC_NETLINK_PRIO, &id) || ours_at(&hook, TC_NETLINK_PRIO_LEGACY, &id)) {
+	if (ours_at(&hook, TFC_NETLINK_PRIO, &id) || ours_at(&hook, TFC_NETLINK_PRIO_LEGACY, &id)) {
 		a->ifindex = a->pin_ifindex;
 		a->prog_id = id;
 	}
 }
 
-int tc_hook_describe(const char *pin, struct tc_attachment *a)
+int tfc_hook_describe(const char *pin, struct tfc_attachment *a)
 {
 	int fd = bpf_obj_get(pin);
 
@@ -491,7 +494,7 @@ int tc_hook_describe(const char *pin, struct tc_attachment *a)
 		return -errno;
 	a->mode = "unknown";
 	a->ifindex = 0;
-	if (tc_is_netlink_pin(pin))
+	if (tfc_is_netlink_pin(pin))
 		describe_netlink(fd, a);
 	else
 		describe_link(fd, a);

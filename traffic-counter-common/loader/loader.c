@@ -21,7 +21,7 @@
 struct map_plan {
 	struct bpf_map *map;
 	const char *pin;
-	enum tc_map_kind kind;
+	enum tfc_map_kind kind;
 	__u32 requested; /* 0: keep the pinned size or use the default */
 	__u32 def;
 	const char *option;
@@ -38,13 +38,13 @@ struct map_plan {
  */
 static int check_abi_version(int fd, const char *pin)
 {
-	struct tc_control ctl;
-	int err = tc_control_read(fd, &ctl);
+	struct tfc_control ctl;
+	int err = tfc_control_read(fd, &ctl);
 
 	if (err)
 		return err;
-	if (ctl.abi_version && ctl.abi_version != TC_ABI_VERSION) {
-		tc_layout_error(pin, ctl.abi_version);
+	if (ctl.abi_version && ctl.abi_version != TFC_ABI_VERSION) {
+		tfc_layout_error(pin, ctl.abi_version);
 		return -EPROTO;
 	}
 	return 0;
@@ -57,20 +57,20 @@ static int plan_map(struct map_plan *p)
 	int fd, err = 0;
 
 	if (p->existed) {
-		fd = tc_map_open(p->pin, p->kind, NULL, &info);
+		fd = tfc_map_open(p->pin, p->kind, NULL, &info);
 		if (fd < 0)
 			return fd;
-		if (p->kind == TC_MAP_CONTROL)
+		if (p->kind == TFC_MAP_CONTROL)
 			err = check_abi_version(fd, p->pin);
 		close(fd);
 		if (err)
 			return err;
 		if (p->requested && p->requested != info.max_entries) {
-			tc_err("the map pinned at %s has %u entries but %s asks for %u: add "
-			       "--migrate to move its counters into a new map of that size, or "
-			       "omit "
-			       "%s to keep it",
-			       p->pin, info.max_entries, p->option, p->requested, p->option);
+			tfc_err("the map pinned at %s has %u entries but %s asks for %u: add "
+				"--migrate to move its counters into a new map of that size, or "
+				"omit "
+				"%s to keep it",
+				p->pin, info.max_entries, p->option, p->requested, p->option);
 			return -EEXIST;
 		}
 		size = info.max_entries;
@@ -84,31 +84,31 @@ static int plan_map(struct map_plan *p)
  * The IP map's layout: a pinned map keeps its own (asking for the other is
  * an error: converting would lose counters), a new one is what was asked.
  */
-static int plan_ip_type(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o,
+static int plan_ip_type(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o,
 			const struct map_plan *ip)
 {
-	int type = o->ip_map_type < 0 ? TC_IP_MAP_PERCPU : o->ip_map_type;
+	int type = o->ip_map_type < 0 ? TFC_IP_MAP_PERCPU : o->ip_map_type;
 	struct bpf_map_info info;
 	int fd;
 
 	if (ip->existed) {
-		fd = tc_map_open(ip->pin, TC_MAP_IP, NULL, &info);
+		fd = tfc_map_open(ip->pin, TFC_MAP_IP, NULL, &info);
 		if (fd < 0)
 			return fd;
 		close(fd);
-		int pinned = info.type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+		int pinned = info.type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
 
 		if (o->ip_map_type >= 0 && o->ip_map_type != pinned) {
-			tc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: add "
-			       "--migrate to move its counters into a new map of that type, or "
-			       "omit --ip-map-type to keep it",
-			       ip->pin, pinned ? "shared" : "percpu", type ? "shared" : "percpu");
+			tfc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: add "
+				"--migrate to move its counters into a new map of that type, or "
+				"omit --ip-map-type to keep it",
+				ip->pin, pinned ? "shared" : "percpu", type ? "shared" : "percpu");
 			return -EEXIST;
 		}
 		type = pinned;
 	}
 	skel->rodata->cfg_ip_map_type = type;
-	return type == TC_IP_MAP_SHARED
+	return type == TFC_IP_MAP_SHARED
 		       ? bpf_map__set_type(skel->maps.traffic_counters_ip, BPF_MAP_TYPE_HASH)
 		       : 0;
 }
@@ -120,73 +120,74 @@ static int xdp_frags_supported(void)
 
 	if (env && *env && strcmp(env, "0"))
 		return 0;
-	tc_log_libbpf_quiet(1);
+	tfc_log_libbpf_quiet(1);
 	ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL);
-	tc_log_libbpf_quiet(0);
+	tfc_log_libbpf_quiet(0);
 	return ret == 1;
 }
 
 /* Only the program for this attach point is loaded (and verified). */
 static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
-					  const struct tc_attach_opts *o)
+					  const struct tfc_attach_opts *o)
 {
-	struct bpf_program *progs[] = {skel->progs.tc_xdp, skel->progs.tc_xdp_legacy,
-				       skel->progs.tc_ingress, skel->progs.tc_egress};
+	struct bpf_program *progs[] = {skel->progs.tfc_xdp, skel->progs.tfc_xdp_legacy,
+				       skel->progs.tfc_ingress, skel->progs.tfc_egress};
 	struct bpf_program *want;
 
 	if (o->maps_only)
 		want = NULL;
 	else if (o->prog_name)
 		want = bpf_object__find_program_by_name(skel->obj, o->prog_name);
-	else if (o->ap == TC_AP_XDP)
-		want = xdp_frags_supported() ? skel->progs.tc_xdp : skel->progs.tc_xdp_legacy;
+	else if (o->ap == TFC_AP_XDP)
+		want = xdp_frags_supported() ? skel->progs.tfc_xdp : skel->progs.tfc_xdp_legacy;
 	else
-		want = o->ap == TC_AP_TC_INGRESS ? skel->progs.tc_ingress : skel->progs.tc_egress;
+		want = o->ap == TFC_AP_TC_INGRESS ? skel->progs.tfc_ingress
+						  : skel->progs.tfc_egress;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], progs[i] == want);
 	/* Hardware offload needs the program built for the device. */
-	if (want && o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
+	if (want && o->ap == TFC_AP_XDP && o->xdp_mode == TFC_XDP_HW)
 		bpf_program__set_ifindex(want, o->ifindex);
 	return want;
 }
 
-static void report_load_error(const struct tc_attach_opts *o, int err)
+static void report_load_error(const struct tfc_attach_opts *o, int err)
 {
-	if (o->ap == TC_AP_XDP && o->xdp_mode == TC_XDP_HW)
-		tc_err("cannot load the XDP program for hardware offload on %s: %s; the device "
-		       "does not offload BPF: use --xdp-mode driver or skb",
-		       o->ifname, strerror(-err));
+	if (o->ap == TFC_AP_XDP && o->xdp_mode == TFC_XDP_HW)
+		tfc_err("cannot load the XDP program for hardware offload on %s: %s; the device "
+			"does not offload BPF: use --xdp-mode driver or skb",
+			o->ifname, strerror(-err));
 	else if (err == -EPERM || err == -EACCES)
-		tc_err("cannot load BPF programs: %s; run as root or with CAP_BPF, CAP_NET_ADMIN "
-		       "and CAP_PERFMON",
-		       strerror(-err));
+		tfc_err("cannot load BPF programs: %s; run as root or with CAP_BPF, CAP_NET_ADMIN "
+			"and CAP_PERFMON",
+			strerror(-err));
 	else
-		tc_err("cannot load the BPF programs: %s (run with -v to see libbpf's and the "
-		       "verifier's messages)",
-		       strerror(-err));
+		tfc_err("cannot load the BPF programs: %s (run with -v to see libbpf's and the "
+			"verifier's messages)",
+			strerror(-err));
 }
 
 /* Records capacities and the ABI in the control map; turns flows on if asked. */
-static int init_control(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o)
+static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o)
 {
-	struct tc_control *ctl = tc_control_map(bpf_map__fd(skel->maps.traffic_control));
+	struct tfc_control *ctl = tfc_control_map(bpf_map__fd(skel->maps.traffic_control));
 
 	if (!ctl) {
-		tc_err("cannot map the control map: %s", strerror(errno));
+		tfc_err("cannot map the control map: %s", strerror(errno));
 		return -errno;
 	}
-	__atomic_store_n(&ctl->abi_version, TC_ABI_VERSION, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl->abi_version, TFC_ABI_VERSION, __ATOMIC_RELAXED);
 	__atomic_store_n(&ctl->ip_map_capacity,
 			 bpf_map__max_entries(skel->maps.traffic_counters_ip), __ATOMIC_RELAXED);
 	__atomic_store_n(&ctl->flow_map_capacity,
 			 bpf_map__max_entries(skel->maps.traffic_counters_flow), __ATOMIC_RELAXED);
 	if (o->enable_flow)
-		__atomic_fetch_or(&ctl->flags, TC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
-#if TC_ABI_VERSION >= 2
+		__atomic_fetch_or(&ctl->flags, TFC_FLAG_FLOW_COUNTERS, __ATOMIC_SEQ_CST);
+#if TFC_ABI_VERSION >= 2
 	if (!ctl->created_ns)
-		ctl->created_ns = tc_realtime_ns();
+		ctl->created_ns = tfc_realtime_ns();
 #endif
-	tc_control_unmap(ctl);
+	tfc_control_unmap(ctl);
 	return 0;
 }
 
@@ -197,17 +198,17 @@ static void unpin_new_maps(const struct map_plan *plans, size_t n)
 			unlink(plans[i].pin);
 }
 
-static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_opts *o,
+static int configure(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o,
 		     struct map_plan *plans)
 {
-	const struct tc_pins *pins = o->pins;
+	const struct tfc_pins *pins = o->pins;
 	struct map_plan init[] = {
-		{skel->maps.traffic_counters_ip, pins->ip, TC_MAP_IP, o->ip_map_size,
-		 TC_IP_MAP_DEFAULT_ENTRIES, "--ip-map-size", 0},
-		{skel->maps.traffic_counters_flow, pins->flow, TC_MAP_FLOW, o->flow_map_size,
-		 TC_FLOW_MAP_DEFAULT_ENTRIES, "--flow-map-size", 0},
-		{skel->maps.traffic_control, pins->control, TC_MAP_CONTROL, 0, 0, NULL, 0},
-		{skel->maps.traffic_stats, pins->stats, TC_MAP_STATS, 0, 0, NULL, 0},
+		{skel->maps.traffic_counters_ip, pins->ip, TFC_MAP_IP, o->ip_map_size,
+		 TFC_IP_MAP_DEFAULT_ENTRIES, "--ip-map-size", 0},
+		{skel->maps.traffic_counters_flow, pins->flow, TFC_MAP_FLOW, o->flow_map_size,
+		 TFC_FLOW_MAP_DEFAULT_ENTRIES, "--flow-map-size", 0},
+		{skel->maps.traffic_control, pins->control, TFC_MAP_CONTROL, 0, 0, NULL, 0},
+		{skel->maps.traffic_stats, pins->stats, TFC_MAP_STATS, 0, 0, NULL, 0},
 	};
 	int err = 0;
 
@@ -227,26 +228,26 @@ static int configure(struct traffic_counter_bpf *skel, const struct tc_attach_op
  * xdp and tc-ingress both count ingress under the same keys: with one set of
  * maps, both on one interface would count every frame twice.
  */
-static int check_double_count(const struct tc_attach_opts *o)
+static int check_double_count(const struct tfc_attach_opts *o)
 {
-	enum tc_attach_point other;
-	char pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	enum tfc_attach_point other;
+	char pin[PATH_MAX + sizeof(TFC_NETLINK_SUFFIX)];
 	size_t n;
 
-	if (o->ap == TC_AP_TC_EGRESS)
+	if (o->ap == TFC_AP_TC_EGRESS)
 		return 0;
-	other = o->ap == TC_AP_XDP ? TC_AP_TC_INGRESS : TC_AP_XDP;
-	if (tc_link_pin_path(o->pins, other, o->ifindex, pin, PATH_MAX))
+	other = o->ap == TFC_AP_XDP ? TFC_AP_TC_INGRESS : TFC_AP_XDP;
+	if (tfc_link_pin_path(o->pins, other, o->ifindex, pin, PATH_MAX))
 		return 0;
 	n = strlen(pin);
 	if (access(pin, F_OK)) {
-		snprintf(pin + n, sizeof(pin) - n, "%s", TC_NETLINK_SUFFIX);
+		snprintf(pin + n, sizeof(pin) - n, "%s", TFC_NETLINK_SUFFIX);
 		if (access(pin, F_OK))
 			return 0;
 	}
-	tc_err("%s already counts ingress on %s into these maps; attaching %s too would count "
-	       "every frame twice: detach it first, or use another --pin-dir",
-	       tc_attach_point_str(other), o->ifname, tc_attach_point_str(o->ap));
+	tfc_err("%s already counts ingress on %s into these maps; attaching %s too would count "
+		"every frame twice: detach it first, or use another --pin-dir",
+		tfc_attach_point_str(other), o->ifname, tfc_attach_point_str(o->ap));
 	return -EEXIST;
 }
 
@@ -255,27 +256,27 @@ static const char *netns_label(__u64 ns, char *buf, size_t len)
 {
 	char name[NAME_MAX + 1];
 
-	if (tc_netns_name(ns, name, sizeof(name)))
+	if (tfc_netns_name(ns, name, sizeof(name)))
 		buf[0] = '\0';
 	else
 		snprintf(buf, len, " (/run/netns/%s)", name);
 	return buf;
 }
 
-static void report_other_netns(const struct tc_attach_opts *o, __u64 other)
+static void report_other_netns(const struct tfc_attach_opts *o, __u64 other)
 {
 	char a[NAME_MAX + 32], b[NAME_MAX + 32], name[NAME_MAX + 1];
-	__u64 here = tc_netns_id();
+	__u64 here = tfc_netns_id();
 
-	if (tc_netns_name(here, name, sizeof(name)))
+	if (tfc_netns_name(here, name, sizeof(name)))
 		snprintf(name, sizeof(name), "ns%llu", (unsigned long long)here);
-	tc_err("pin directory %s counts in network namespace %llu%s, and this attach runs in "
-	       "network namespace %llu%s: counter keys hold the ifindex but not the namespace, "
-	       "so interfaces of the two would share counters. Use one pin directory per "
-	       "network namespace (e.g. --pin-dir %s-%s), or detach the other namespace's "
-	       "attachments first",
-	       o->pins->dir, (unsigned long long)other, netns_label(other, a, sizeof(a)),
-	       (unsigned long long)here, netns_label(here, b, sizeof(b)), o->pins->dir, name);
+	tfc_err("pin directory %s counts in network namespace %llu%s, and this attach runs in "
+		"network namespace %llu%s: counter keys hold the ifindex but not the namespace, "
+		"so interfaces of the two would share counters. Use one pin directory per "
+		"network namespace (e.g. --pin-dir %s-%s), or detach the other namespace's "
+		"attachments first",
+		o->pins->dir, (unsigned long long)other, netns_label(other, a, sizeof(a)),
+		(unsigned long long)here, netns_label(here, b, sizeof(b)), o->pins->dir, name);
 }
 
 /*
@@ -283,9 +284,9 @@ static void report_other_netns(const struct tc_attach_opts *o, __u64 other)
  * link whose device went (with its namespace) reports ifindex 0, and a
  * netlink filter goes with its namespace.
  */
-static int record_is_stale(const struct tc_attachment *a)
+static int record_is_stale(const struct tfc_attachment *a)
 {
-	return a->link_id ? !a->ifindex : !tc_netns_alive(a->netns);
+	return a->link_id ? !a->ifindex : !tfc_netns_alive(a->netns);
 }
 
 /*
@@ -296,22 +297,22 @@ static int record_is_stale(const struct tc_attachment *a)
  * directory that already mixes namespaces (older versions) keeps working
  * for the namespaces it has: *mixed is set, for a warning once attached.
  */
-static int check_one_netns(const struct tc_attach_opts *o, int *mixed)
+static int check_one_netns(const struct tfc_attach_opts *o, int *mixed)
 {
-	struct tc_attachment *list;
+	struct tfc_attachment *list;
 	__u64 other = 0;
 	int ours = 0, err;
 	size_t n;
 
-#if TC_ABI_VERSION < 2
+#if TFC_ABI_VERSION < 2
 	/* The version 1 build stands for the release before this rule: the
 	 * upgrade tests make mixed pin directories with it, as that release did
 	 * (openspec/changes/0012-one-netns-per-pin-dir.md). */
 	return 0;
 #endif
-	err = tc_attachments_list(o->pins, &list, &n);
+	err = tfc_attachments_list(o->pins, &list, &n);
 	if (err) {
-		tc_err("cannot list the attachments in %s: %s", o->pins->links, strerror(-err));
+		tfc_err("cannot list the attachments in %s: %s", o->pins->links, strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -319,8 +320,8 @@ static int check_one_netns(const struct tc_attach_opts *o, int *mixed)
 			ours = 1;
 		} else if (record_is_stale(&list[i])) {
 			if (!unlink(list[i].pin))
-				tc_info("removed %s: its network namespace or interface is gone",
-					list[i].pin);
+				tfc_info("removed %s: its network namespace or interface is gone",
+					 list[i].pin);
 		} else {
 			other = list[i].netns;
 		}
@@ -334,19 +335,19 @@ static int check_one_netns(const struct tc_attach_opts *o, int *mixed)
 	return 0;
 }
 
-void tc_attach_report(const struct tc_attach_opts *o, const struct tc_attach_result *r)
+void tfc_attach_report(const struct tfc_attach_opts *o, const struct tfc_attach_result *r)
 {
 	if (r->old_prog_id && r->old_prog_id != r->prog_id)
-		tc_info("%s at %s: replaced program %u with %u in place; counters kept (maps in "
-			"%s)",
-			o->ifname, tc_attach_point_str(o->ap), r->old_prog_id, r->prog_id,
-			o->pins->dir);
+		tfc_info("%s at %s: replaced program %u with %u in place; counters kept (maps in "
+			 "%s)",
+			 o->ifname, tfc_attach_point_str(o->ap), r->old_prog_id, r->prog_id,
+			 o->pins->dir);
 	else
-		tc_info("attached to %s at %s; maps pinned in %s", o->ifname,
-			tc_attach_point_str(o->ap), o->pins->dir);
+		tfc_info("attached to %s at %s; maps pinned in %s", o->ifname,
+			 tfc_attach_point_str(o->ap), o->pins->dir);
 }
 
-void tc_fault_point(const char *step)
+void tfc_fault_point(const char *step)
 {
 	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");
 
@@ -359,7 +360,7 @@ void tc_fault_point(const char *step)
  * ones), loads the program for o and pins the maps it created. On failure
  * nothing it created stays pinned.
  */
-static int load(const struct tc_attach_opts *o, struct traffic_counter_bpf **out,
+static int load(const struct tfc_attach_opts *o, struct traffic_counter_bpf **out,
 		struct map_plan *plans, int *prog_fd)
 {
 	struct traffic_counter_bpf *skel;
@@ -369,7 +370,7 @@ static int load(const struct tc_attach_opts *o, struct traffic_counter_bpf **out
 	skel = traffic_counter_bpf__open();
 	if (!skel) {
 		err = -errno;
-		tc_err("cannot open the embedded BPF object: %s", strerror(-err));
+		tfc_err("cannot open the embedded BPF object: %s", strerror(-err));
 		return err;
 	}
 	err = configure(skel, o, plans);
@@ -377,7 +378,7 @@ static int load(const struct tc_attach_opts *o, struct traffic_counter_bpf **out
 		goto out;
 	prog = select_program(skel, o);
 	if (o->prog_name && !prog) {
-		tc_err("this traffic-counter has no program %s", o->prog_name);
+		tfc_err("this traffic-counter has no program %s", o->prog_name);
 		err = -ENOENT;
 		goto out;
 	}
@@ -395,14 +396,14 @@ out:
 	return err;
 }
 
-int tc_load(const struct tc_attach_opts *o, struct traffic_counter_bpf **skel, int *prog_fd)
+int tfc_load(const struct tfc_attach_opts *o, struct traffic_counter_bpf **skel, int *prog_fd)
 {
 	struct map_plan plans[4] = {};
 
 	return load(o, skel, plans, prog_fd);
 }
 
-int tc_attach(const struct tc_attach_opts *o)
+int tfc_attach(const struct tfc_attach_opts *o)
 {
 	struct traffic_counter_bpf *skel = NULL;
 	struct map_plan plans[4] = {};
@@ -410,34 +411,34 @@ int tc_attach(const struct tc_attach_opts *o)
 	char pin[PATH_MAX];
 	int err;
 
-	err = tc_bpffs_prepare(o->pins->links, 1);
+	err = tfc_bpffs_prepare(o->pins->links, 1);
 	if (err)
 		return err;
-	lock = tc_pin_dir_lock(o->pins->dir);
+	lock = tfc_pin_dir_lock(o->pins->dir);
 	if (lock < 0)
 		return lock;
-	err = tc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
+	err = tfc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
 	err = err ?: check_one_netns(o, &mixed);
 	err = err ?: check_double_count(o);
-	err = err ?: (o->migrate ? tc_migrate(o) : tc_migration_refuse(o->pins));
+	err = err ?: (o->migrate ? tfc_migrate(o) : tfc_migration_refuse(o->pins));
 	err = err ?: load(o, &skel, plans, &prog_fd);
 	if (err)
 		goto out;
-	tc_fault_point("loaded");
+	tfc_fault_point("loaded");
 	err = init_control(skel, o);
 	if (err)
 		goto out;
-	err = tc_hook_attach(prog_fd, o, pin);
+	err = tfc_hook_attach(prog_fd, o, pin);
 	if (!err) {
 		/* Map pins outside the pin directory's names: purge finds them. */
-		tc_pins_record(o->pins);
-		tc_fault_point("pinned");
+		tfc_pins_record(o->pins);
+		tfc_fault_point("pinned");
 		/* After success only: a refusal is reported in one line. */
 		if (mixed)
-			tc_warn("pin directory %s records attachments in more than one network "
-				"namespace: their counts may be merged; detach one namespace's "
-				"attachments, or purge and use one pin directory per namespace",
-				o->pins->dir);
+			tfc_warn("pin directory %s records attachments in more than one network "
+				 "namespace: their counts may be merged; detach one namespace's "
+				 "attachments, or purge and use one pin directory per namespace",
+				 o->pins->dir);
 	}
 out:
 	if (err) {
@@ -452,26 +453,26 @@ out:
 	return err;
 }
 
-int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex)
+int tfc_detach(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex)
 {
-	char pin[PATH_MAX], nl_pin[PATH_MAX + sizeof(TC_NETLINK_SUFFIX)];
+	char pin[PATH_MAX], nl_pin[PATH_MAX + sizeof(TFC_NETLINK_SUFFIX)];
 	int err;
 
-	err = tc_link_pin_path(pins, ap, ifindex, pin, sizeof(pin));
+	err = tfc_link_pin_path(pins, ap, ifindex, pin, sizeof(pin));
 	if (err)
 		return err;
-	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TC_NETLINK_SUFFIX);
-	err = tc_hook_detach(pin, ap, ifindex);
-	if (err == -ENOENT && ap != TC_AP_XDP)
-		err = tc_hook_detach(nl_pin, ap, ifindex);
+	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TFC_NETLINK_SUFFIX);
+	err = tfc_hook_detach(pin, ap, ifindex);
+	if (err == -ENOENT && ap != TFC_AP_XDP)
+		err = tfc_hook_detach(nl_pin, ap, ifindex);
 	return err;
 }
 
 /* "<attach point>-ns<netns inode>-if<ifindex>[-netlink]" */
-static int parse_pin_name(const char *name, struct tc_attachment *a)
+static int parse_pin_name(const char *name, struct tfc_attachment *a)
 {
-	for (int ap = 0; ap < TC_AP_MAX; ap++) {
-		const char *s = tc_attach_point_str(ap);
+	for (int ap = 0; ap < TFC_AP_MAX; ap++) {
+		const char *s = tfc_attach_point_str(ap);
 		size_t n = strlen(s);
 		unsigned long long ns;
 		char *end;
@@ -483,7 +484,7 @@ static int parse_pin_name(const char *name, struct tc_attachment *a)
 		if (strncmp(end, "-if", 3))
 			return -EINVAL;
 		idx = strtol(end + 3, &end, 10);
-		if (idx <= 0 || (*end && strcmp(end, TC_NETLINK_SUFFIX)))
+		if (idx <= 0 || (*end && strcmp(end, TFC_NETLINK_SUFFIX)))
 			return -EINVAL;
 		a->ap = ap;
 		a->pin_ifindex = (int)idx;
@@ -493,12 +494,12 @@ static int parse_pin_name(const char *name, struct tc_attachment *a)
 	return -EINVAL;
 }
 
-static int list_push(struct tc_attachment **v, size_t *n, size_t *cap,
-		     const struct tc_attachment *a)
+static int list_push(struct tfc_attachment **v, size_t *n, size_t *cap,
+		     const struct tfc_attachment *a)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
-		struct tc_attachment *nv = realloc(*v, ncap * sizeof(**v));
+		struct tfc_attachment *nv = realloc(*v, ncap * sizeof(**v));
 
 		if (!nv)
 			return -ENOMEM;
@@ -511,16 +512,16 @@ static int list_push(struct tc_attachment **v, size_t *n, size_t *cap,
 
 static int cmp_attachment(const void *a, const void *b)
 {
-	const struct tc_attachment *x = a, *y = b;
+	const struct tfc_attachment *x = a, *y = b;
 
 	if (x->pin_ifindex != y->pin_ifindex)
 		return x->pin_ifindex < y->pin_ifindex ? -1 : 1;
 	return (int)x->ap - (int)y->ap;
 }
 
-int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, size_t *n)
+int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n)
 {
-	struct tc_attachment *v = NULL, a;
+	struct tfc_attachment *v = NULL, a;
 	size_t cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -538,8 +539,8 @@ int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, 
 		if (snprintf(a.pin, sizeof(a.pin), "%s/%s", pins->links, de->d_name) >=
 		    (int)sizeof(a.pin))
 			continue;
-		a.other_netns = a.netns != tc_netns_id();
-		if (tc_hook_describe(a.pin, &a))
+		a.other_netns = a.netns != tfc_netns_id();
+		if (tfc_hook_describe(a.pin, &a))
 			continue;
 		err = list_push(&v, n, &cap, &a);
 		if (err)
@@ -568,80 +569,80 @@ static int is_ipfix_stats_pin(const char *path)
 	if (fd < 0)
 		return 0;
 	ok = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_ARRAY &&
-	     info.key_size == sizeof(__u32) && info.value_size == sizeof(struct tc_ipfix_stats);
+	     info.key_size == sizeof(__u32) && info.value_size == sizeof(struct tfc_ipfix_stats);
 	close(fd);
 	return ok;
 }
 
-int tc_purge(const struct tc_pins *pins)
+int tfc_purge(const struct tfc_pins *pins)
 {
-	char ipfix[PATH_MAX + sizeof(TC_IPFIX_STATS_NAME) + 1];
-	struct tc_attachment *list;
+	char ipfix[PATH_MAX + sizeof(TFC_IPFIX_STATS_NAME) + 1];
+	struct tfc_attachment *list;
 	size_t n;
 	int err, rec;
 
-	err = tc_attachments_list(pins, &list, &n);
+	err = tfc_attachments_list(pins, &list, &n);
 	if (err)
 		return err;
 	free(list);
 	if (n) {
-		tc_err("%zu attachment(s) still use the maps in %s: detach them first "
-		       "(or use 'detach --all --purge')",
-		       n, pins->dir);
+		tfc_err("%zu attachment(s) still use the maps in %s: detach them first "
+			"(or use 'detach --all --purge')",
+			n, pins->dir);
 		return -EBUSY;
 	}
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		const char *pin = tc_map_pin(pins, k);
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		const char *pin = tfc_map_pin(pins, k);
 		struct bpf_map_info info;
 		int fd;
 
 		/* Only a pin that is our map of that kind (of any layout version):
 		 * --pin may name anything. */
-		fd = tc_map_open_flags(pin, k, NULL, &info, TC_OPEN_QUIET | TC_OPEN_ANY_LAYOUT);
+		fd = tfc_map_open_flags(pin, k, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
 		if (fd < 0) {
 			if (!access(pin, F_OK))
-				tc_warn("left %s alone: it is not a traffic-counter %s map", pin,
-					tc_map_kind_name(k));
+				tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
+					 tfc_map_kind_name(k));
 			continue;
 		}
 		close(fd);
 		if (unlink(pin)) {
 			err = -errno;
-			tc_err("cannot remove %s: %s", pin, strerror(-err));
+			tfc_err("cannot remove %s: %s", pin, strerror(-err));
 		} else {
-			tc_info("removed %s", pin);
+			tfc_info("removed %s", pin);
 		}
 	}
 	/* Pins given at attach time with --pin, --flow-pin or --control-pin. */
-	rec = tc_purge_records(pins);
+	rec = tfc_purge_records(pins);
 	if (rec)
 		err = rec;
-	tc_migration_discard(pins);
+	tfc_migration_discard(pins);
 	/* export-ipfix's count of the flows it removed belongs to these maps. */
-	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TC_IPFIX_STATS_NAME) <
+	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TFC_IPFIX_STATS_NAME) <
 		    (int)sizeof(ipfix) &&
 	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix) && !unlink(ipfix))
-		tc_info("removed %s", ipfix);
+		tfc_info("removed %s", ipfix);
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
 	if (!rmdir(pins->dir))
-		tc_info("removed %s", pins->dir);
+		tfc_info("removed %s", pins->dir);
 	return err;
 }
 
-int tc_purge_if_unused(const struct tc_pins *pins)
+int tfc_purge_if_unused(const struct tfc_pins *pins)
 {
-	struct tc_attachment *list;
+	struct tfc_attachment *list;
 	size_t n = 0;
 	int err;
 
-	err = tc_attachments_list(pins, &list, &n);
+	err = tfc_attachments_list(pins, &list, &n);
 	if (err)
 		return err;
 	free(list);
 	if (n) {
-		tc_info("maps kept in %s: %zu other attachment(s) still use them", pins->dir, n);
+		tfc_info("maps kept in %s: %zu other attachment(s) still use them", pins->dir, n);
 		return 0;
 	}
-	return tc_purge(pins);
+	return tfc_purge(pins);
 }

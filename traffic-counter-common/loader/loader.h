@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Loading the BPF object, attaching, detaching and listing attachments. */
-#ifndef TC_LOADER_H
-#define TC_LOADER_H
+#ifndef TFC_LOADER_H
+#define TFC_LOADER_H
 
 #include <net/if.h>
 #include <stddef.h>
@@ -9,26 +9,26 @@
 #include "util/names.h"
 #include "maps/pins.h"
 
-/* What tc_attach did at the hook, for the user: a re-attach is no first attach. */
-struct tc_attach_result {
+/* What tfc_attach did at the hook, for the user: a re-attach is no first attach. */
+struct tfc_attach_result {
 	__u32 prog_id;	   /* the program attached now */
 	__u32 old_prog_id; /* the one it replaced in place; 0: a new attachment */
 };
 
-struct tc_attach_opts {
-	const struct tc_pins *pins;
+struct tfc_attach_opts {
+	const struct tfc_pins *pins;
 	int ifindex;
 	const char *ifname;
-	enum tc_attach_point ap;
-	enum tc_xdp_mode xdp_mode;
-	enum tc_tc_api tc_api;
-	enum tc_count_by count_by;
-	int ip_map_type;   /* enum tc_ip_map_type; -1: the pinned map's, or per-CPU */
+	enum tfc_attach_point ap;
+	enum tfc_xdp_mode xdp_mode;
+	enum tfc_tc_api tfc_api;
+	enum tfc_count_by count_by;
+	int ip_map_type;   /* enum tfc_ip_map_type; -1: the pinned map's, or per-CPU */
 	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
 	__u32 flow_map_size;
 	int enable_flow;
 	int migrate; /* attach --migrate: carry counters into maps of another layout */
-	struct tc_attach_result *result; /* filled on success when not NULL */
+	struct tfc_attach_result *result; /* filled on success when not NULL */
 	/* For attach --migrate's own loads: */
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
 	int maps_only;	       /* create the maps, load no program */
@@ -41,25 +41,25 @@ struct tc_attach_opts {
  * place. On failure nothing stays attached and maps this call created are
  * unpinned again. The error has been logged.
  */
-int tc_attach(const struct tc_attach_opts *opts);
+int tfc_attach(const struct tfc_attach_opts *opts);
 
-/* One line on what tc_attach did: "attached to ..." or "replaced program N with M ...". */
-void tc_attach_report(const struct tc_attach_opts *o, const struct tc_attach_result *r);
+/* One line on what tfc_attach did: "attached to ..." or "replaced program N with M ...". */
+void tfc_attach_report(const struct tfc_attach_opts *o, const struct tfc_attach_result *r);
 
 struct traffic_counter_bpf;
 
 /*
- * The loading half of tc_attach, without the lock: the program for opts
+ * The loading half of tfc_attach, without the lock: the program for opts
  * (none with opts->maps_only) loaded against the maps at opts->pins, new
  * ones created and pinned. *prog_fd lives as long as *skel.
  */
-int tc_load(const struct tc_attach_opts *opts, struct traffic_counter_bpf **skel, int *prog_fd);
+int tfc_load(const struct tfc_attach_opts *opts, struct traffic_counter_bpf **skel, int *prog_fd);
 
-/* Removes one attachment made by tc_attach. -ENOENT when there is none. */
-int tc_detach(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex);
+/* Removes one attachment made by tfc_attach. -ENOENT when there is none. */
+int tfc_detach(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex);
 
-struct tc_attachment {
-	enum tc_attach_point ap;
+struct tfc_attachment {
+	enum tfc_attach_point ap;
 	int ifindex; /* 0 when the interface is gone */
 	char ifname[IF_NAMESIZE];
 	const char *mode; /* driver, skb, hw, tcx, netlink */
@@ -72,7 +72,7 @@ struct tc_attachment {
 };
 
 /* Every attachment recorded under pins->links. The caller frees *out. */
-int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, size_t *n);
+int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n);
 
 /*
  * Fault injection for tests: with TRAFFIC_COUNTER_TEST_KILL_AT=<step> the
@@ -81,12 +81,12 @@ int tc_attachments_list(const struct tc_pins *pins, struct tc_attachment **out, 
  * "pinned": everything done), to prove every crash leaves a state a new
  * attach recovers from.
  */
-void tc_fault_point(const char *step);
+void tfc_fault_point(const char *step);
 
 /* Unpins the maps and removes the pin directory if no attachment remains. */
-int tc_purge(const struct tc_pins *pins);
+int tfc_purge(const struct tfc_pins *pins);
 
-/* As tc_purge, but attachments still using the maps keep them: not an error. */
-int tc_purge_if_unused(const struct tc_pins *pins);
+/* As tfc_purge, but attachments still using the maps keep them: not an error. */
+int tfc_purge_if_unused(const struct tfc_pins *pins);
 
-#endif /* TC_LOADER_H */
+#endif /* TFC_LOADER_H */

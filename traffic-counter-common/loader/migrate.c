@@ -33,20 +33,20 @@
 #define STAGING_DIR "migrating" /* bpffs forbids dots in names */
 
 struct mig {
-	const struct tc_attach_opts *o;
-	struct tc_pins staging; /* the new maps until step 5 */
-	struct tc_pins target;	/* per map: its staging pin while there, else the main pin */
+	const struct tfc_attach_opts *o;
+	struct tfc_pins staging; /* the new maps until step 5 */
+	struct tfc_pins target;	 /* per map: its staging pin while there, else the main pin */
 	char staging_dir[PATH_MAX];
-	int old_fd[TC_MAP_KIND_MAX]; /* old maps left to carry over; -1: none */
-	struct tc_control old_ctl;   /* as far as its version has fields; zeroes beyond */
-	__u32 old_value_size;	     /* the old control entry's */
+	int old_fd[TFC_MAP_KIND_MAX]; /* old maps left to carry over; -1: none */
+	struct tfc_control old_ctl;   /* as far as its version has fields; zeroes beyond */
+	__u32 old_value_size;	      /* the old control entry's */
 	int resume;
-	struct tc_migrate_result res;
+	struct tfc_migrate_result res;
 };
 
 static int staging_init(struct mig *m)
 {
-	const struct tc_pins *main = m->o->pins;
+	const struct tfc_pins *main = m->o->pins;
 	int n;
 
 	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir, STAGING_DIR);
@@ -54,9 +54,9 @@ static int staging_init(struct mig *m)
 		return -ENAMETOOLONG;
 	m->staging = *main;
 	m->target = *main;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		n = snprintf(tc_map_pin_buf(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
-			     tc_map_kind_name(k));
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		n = snprintf(tfc_map_pin_buf(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
+			     tfc_map_kind_name(k));
 		if (n >= PATH_MAX)
 			return -ENAMETOOLONG;
 		m->old_fd[k] = -1;
@@ -64,33 +64,33 @@ static int staging_init(struct mig *m)
 	return 0;
 }
 
-int tc_migration_pending(const struct tc_pins *pins)
+int tfc_migration_pending(const struct tfc_pins *pins)
 {
-	struct tc_attach_opts o = {.pins = pins};
+	struct tfc_attach_opts o = {.pins = pins};
 	struct mig m = {.o = &o};
 
 	return !staging_init(&m) && !access(m.staging_dir, F_OK);
 }
 
-int tc_migration_refuse(const struct tc_pins *pins)
+int tfc_migration_refuse(const struct tfc_pins *pins)
 {
-	if (!tc_migration_pending(pins))
+	if (!tfc_migration_pending(pins))
 		return 0;
-	tc_err("a migration of the maps in %s was interrupted: run 'traffic-counter attach "
-	       "--iface IF --migrate' to finish it",
-	       pins->dir);
+	tfc_err("a migration of the maps in %s was interrupted: run 'traffic-counter attach "
+		"--iface IF --migrate' to finish it",
+		pins->dir);
 	return -EBUSY;
 }
 
-void tc_migration_discard(const struct tc_pins *pins)
+void tfc_migration_discard(const struct tfc_pins *pins)
 {
-	struct tc_attach_opts o = {.pins = pins};
+	struct tfc_attach_opts o = {.pins = pins};
 	struct mig m = {.o = &o};
 
 	if (staging_init(&m))
 		return;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
-		unlink(tc_map_pin(&m.staging, k));
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		unlink(tfc_map_pin(&m.staging, k));
 	rmdir(m.staging_dir);
 }
 
@@ -102,13 +102,14 @@ static int open_old_control(struct mig *m, const char *pin)
 	__u8 *buf;
 	int fd, err = 0;
 
-	fd = tc_map_open_flags(pin, TC_MAP_CONTROL, NULL, &info, TC_OPEN_RDWR | TC_OPEN_ANY_LAYOUT);
+	fd = tfc_map_open_flags(pin, TFC_MAP_CONTROL, NULL, &info,
+				TFC_OPEN_RDWR | TFC_OPEN_ANY_LAYOUT);
 	if (fd < 0)
 		return fd;
 	buf = calloc(1, info.value_size);
 	if (!buf || bpf_map_lookup_elem(fd, &zero, buf)) {
 		err = buf ? -errno : -ENOMEM;
-		tc_err("cannot read %s: %s", pin, strerror(-err));
+		tfc_err("cannot read %s: %s", pin, strerror(-err));
 		close(fd);
 		free(buf);
 		return err;
@@ -121,25 +122,25 @@ static int open_old_control(struct mig *m, const char *pin)
 }
 
 /* The other old maps: this version's key and value layouts (as in 1 and 2). */
-static int open_old(struct mig *m, enum tc_map_kind k, struct bpf_map_info *info)
+static int open_old(struct mig *m, enum tfc_map_kind k, struct bpf_map_info *info)
 {
-	const char *pin = tc_map_pin(m->o->pins, k);
+	const char *pin = tfc_map_pin(m->o->pins, k);
 
 	if (access(pin, F_OK))
 		return -ENOENT; /* never pinned (or removed by hand): nothing to carry */
-	if (k == TC_MAP_CONTROL)
+	if (k == TFC_MAP_CONTROL)
 		return open_old_control(m, pin);
-	return tc_map_open_flags(pin, k, NULL, info, TC_OPEN_RDWR);
+	return tfc_map_open_flags(pin, k, NULL, info, TFC_OPEN_RDWR);
 }
 
 static int differs(const struct mig *m, const struct bpf_map_info *ip,
 		   const struct bpf_map_info *flow)
 {
-	const struct tc_attach_opts *o = m->o;
-	int type = ip->type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+	const struct tfc_attach_opts *o = m->o;
+	int type = ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
 
-	return (m->old_ctl.abi_version && m->old_ctl.abi_version != TC_ABI_VERSION) ||
-	       m->old_value_size != sizeof(struct tc_control) ||
+	return (m->old_ctl.abi_version && m->old_ctl.abi_version != TFC_ABI_VERSION) ||
+	       m->old_value_size != sizeof(struct tfc_control) ||
 	       (o->ip_map_size && ip->max_entries && o->ip_map_size != ip->max_entries) ||
 	       (o->flow_map_size && flow->max_entries && o->flow_map_size != flow->max_entries) ||
 	       (o->ip_map_type >= 0 && ip->max_entries && o->ip_map_type != type);
@@ -153,9 +154,9 @@ static int staged_complete(struct mig *m)
 
 	if (fd < 0)
 		return 0;
-	tc_control_version_fd(fd, &version);
+	tfc_control_version_fd(fd, &version);
 	close(fd);
-	return version == TC_ABI_VERSION;
+	return version == TFC_ABI_VERSION;
 }
 
 static int plan_resume(struct mig *m)
@@ -163,17 +164,17 @@ static int plan_resume(struct mig *m)
 	struct bpf_map_info info;
 
 	m->resume = 1;
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
-		if (access(tc_map_pin(&m->staging, k), F_OK))
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		if (access(tfc_map_pin(&m->staging, k), F_OK))
 			continue; /* committed already */
-		strcpy(tc_map_pin_buf(&m->target, k), tc_map_pin(&m->staging, k));
+		strcpy(tfc_map_pin_buf(&m->target, k), tfc_map_pin(&m->staging, k));
 		m->old_fd[k] = open_old(m, k, &info);
 		if (m->old_fd[k] == -ENOENT)
 			m->old_fd[k] = -1;
 		else if (m->old_fd[k] < 0)
 			return m->old_fd[k];
 	}
-	tc_info("finishing the interrupted migration of the maps in %s", m->o->pins->dir);
+	tfc_info("finishing the interrupted migration of the maps in %s", m->o->pins->dir);
 	return 1;
 }
 
@@ -182,43 +183,43 @@ static int kernel_can_carry(void)
 {
 	int ok;
 
-	tc_log_libbpf_quiet(1);
+	tfc_log_libbpf_quiet(1);
 	ok = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1 &&
 	     libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_loop, NULL) == 1;
-	tc_log_libbpf_quiet(0);
+	tfc_log_libbpf_quiet(0);
 	if (!ok)
-		tc_err("attach --migrate needs Linux >= 5.17 (syscall programs and bpf_loop): "
-		       "nothing was changed");
+		tfc_err("attach --migrate needs Linux >= 5.17 (syscall programs and bpf_loop): "
+			"nothing was changed");
 	return ok ? 0 : -EOPNOTSUPP;
 }
 
 /* 1: something to migrate, 0: nothing, or a negative errno. */
 static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
 {
-	struct bpf_map_info info[TC_MAP_KIND_MAX] = {};
+	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
 
 	if (staged_complete(m))
 		return plan_resume(m);
-	tc_migration_discard(m->o->pins); /* staged only in part: start again */
+	tfc_migration_discard(m->o->pins); /* staged only in part: start again */
 	if (access(m->o->pins->control, F_OK))
 		return 0; /* first attach: the maps are made as asked */
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		m->old_fd[k] = open_old(m, k, &info[k]);
-		if (m->old_fd[k] == -ENOENT && k != TC_MAP_CONTROL)
+		if (m->old_fd[k] == -ENOENT && k != TFC_MAP_CONTROL)
 			m->old_fd[k] = -1;
 		else if (m->old_fd[k] < 0)
 			return m->old_fd[k];
 	}
-	if (m->old_ctl.abi_version > TC_ABI_VERSION) {
-		tc_layout_error(m->o->pins->control, m->old_ctl.abi_version);
+	if (m->old_ctl.abi_version > TFC_ABI_VERSION) {
+		tfc_layout_error(m->o->pins->control, m->old_ctl.abi_version);
 		return -EPROTO;
 	}
-	*ip = info[TC_MAP_IP];
-	*flow = info[TC_MAP_FLOW];
+	*ip = info[TFC_MAP_IP];
+	*flow = info[TFC_MAP_FLOW];
 	if (!differs(m, ip, flow)) {
-		tc_info("the maps in %s already have this layout, size and type: nothing to "
-			"migrate",
-			m->o->pins->dir);
+		tfc_info("the maps in %s already have this layout, size and type: nothing to "
+			 "migrate",
+			 m->o->pins->dir);
 		return 0;
 	}
 	m->target = m->staging;
@@ -231,24 +232,24 @@ static int check_room(const struct mig *m, __u32 ip_size)
 	__u32 count = 0;
 	int err;
 
-	if (m->old_fd[TC_MAP_IP] < 0)
+	if (m->old_fd[TFC_MAP_IP] < 0)
 		return 0;
-	err = tc_map_count(m->old_fd[TC_MAP_IP], sizeof(struct ip_key), &count);
+	err = tfc_map_count(m->old_fd[TFC_MAP_IP], sizeof(struct ip_key), &count);
 	if (err)
 		return err;
 	if (count > ip_size) {
-		tc_err("the IP map holds %u addresses: an IP map of %u entries has no room for "
-		       "them; ask for --ip-map-size %u or more",
-		       count, ip_size, count);
+		tfc_err("the IP map holds %u addresses: an IP map of %u entries has no room for "
+			"them; ask for --ip-map-size %u or more",
+			count, ip_size, count);
 		return -ENOSPC;
 	}
 	return 0;
 }
 
-static void init_staged_control(struct mig *m, const struct tc_attach_opts *so)
+static void init_staged_control(struct mig *m, const struct tfc_attach_opts *so)
 {
 	int fd = bpf_obj_get(m->staging.control);
-	struct tc_control *ctl = fd < 0 ? NULL : tc_control_map(fd);
+	struct tfc_control *ctl = fd < 0 ? NULL : tfc_control_map(fd);
 
 	if (fd >= 0)
 		close(fd);
@@ -257,45 +258,45 @@ static void init_staged_control(struct mig *m, const struct tc_attach_opts *so)
 	ctl->flags = m->old_ctl.flags;
 	ctl->ip_map_capacity = so->ip_map_size;
 	ctl->flow_map_capacity = so->flow_map_size;
-#if TC_ABI_VERSION >= 2
-	ctl->created_ns = m->old_ctl.created_ns ?: tc_realtime_ns();
+#if TFC_ABI_VERSION >= 2
+	ctl->created_ns = m->old_ctl.created_ns ?: tfc_realtime_ns();
 	ctl->migrations = m->old_ctl.migrations + 1;
 #endif
 	/* Last: the mark that the new maps are complete. */
-	__atomic_store_n(&ctl->abi_version, TC_ABI_VERSION, __ATOMIC_RELEASE);
-	tc_control_unmap(ctl);
+	__atomic_store_n(&ctl->abi_version, TFC_ABI_VERSION, __ATOMIC_RELEASE);
+	tfc_control_unmap(ctl);
 }
 
 /* Step 1: the new maps, sized and typed as asked, else as the old ones. */
 static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_map_info *flow)
 {
-	struct tc_attach_opts so = *m->o;
+	struct tfc_attach_opts so = *m->o;
 	struct traffic_counter_bpf *skel = NULL;
 	int err, prog_fd;
 
 	so.pins = &m->staging;
 	so.maps_only = 1;
-	so.ip_map_size = so.ip_map_size ?: ip->max_entries ?: TC_IP_MAP_DEFAULT_ENTRIES;
-	so.flow_map_size = so.flow_map_size ?: flow->max_entries ?: TC_FLOW_MAP_DEFAULT_ENTRIES;
+	so.ip_map_size = so.ip_map_size ?: ip->max_entries ?: TFC_IP_MAP_DEFAULT_ENTRIES;
+	so.flow_map_size = so.flow_map_size ?: flow->max_entries ?: TFC_FLOW_MAP_DEFAULT_ENTRIES;
 	if (so.ip_map_type < 0 && ip->max_entries)
 		so.ip_map_type =
-			ip->type == BPF_MAP_TYPE_HASH ? TC_IP_MAP_SHARED : TC_IP_MAP_PERCPU;
+			ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
 	err = check_room(m, so.ip_map_size);
 	if (err)
 		return err;
 	if (mkdir(m->staging_dir, 0700) && errno != EEXIST) {
 		err = -errno;
-		tc_err("cannot create %s: %s", m->staging_dir, strerror(-err));
+		tfc_err("cannot create %s: %s", m->staging_dir, strerror(-err));
 		return err;
 	}
-	err = tc_load(&so, &skel, &prog_fd);
+	err = tfc_load(&so, &skel, &prog_fd);
 	if (!err)
 		init_staged_control(m, &so);
 	traffic_counter_bpf__destroy(skel);
 	err = err ?: (staged_complete(m) ? 0 : -EIO);
 	/* Nothing uses the new maps yet: no trace of a migration is left. */
 	if (err)
-		tc_migration_discard(m->o->pins);
+		tfc_migration_discard(m->o->pins);
 	return err;
 }
 
@@ -366,21 +367,21 @@ out:
 	return err;
 }
 
-static enum tc_xdp_mode xdp_mode_of(const char *mode)
+static enum tfc_xdp_mode xdp_mode_of(const char *mode)
 {
-	int m = mode ? tc_xdp_mode_parse(mode) : -1;
+	int m = mode ? tfc_xdp_mode_parse(mode) : -1;
 
-	return m < 0 ? TC_XDP_DRIVER : m;
+	return m < 0 ? TFC_XDP_DRIVER : m;
 }
 
 /* Step 2 for one attachment: its program again, with the new maps. */
-static int repoint(struct mig *m, const struct tc_attachment *a)
+static int repoint(struct mig *m, const struct tfc_attachment *a)
 {
-	struct tc_attach_opts ro = {.pins = &m->target,
-				    .ap = a->ap,
-				    .ifindex = a->pin_ifindex,
-				    .ifname = a->ifname,
-				    .ip_map_type = -1};
+	struct tfc_attach_opts ro = {.pins = &m->target,
+				     .ap = a->ap,
+				     .ifindex = a->pin_ifindex,
+				     .ifname = a->ifname,
+				     .ip_map_type = -1};
 	struct traffic_counter_bpf *skel = NULL;
 	char name[BPF_OBJ_NAME_LEN], base[PATH_MAX];
 	int err, prog_fd, fd;
@@ -388,21 +389,21 @@ static int repoint(struct mig *m, const struct tc_attachment *a)
 
 	err = prog_config(a->prog_id, name, sizeof(name), &count_by);
 	if (err) {
-		tc_err("cannot tell how %s counts (program id %u): %s", a->pin, a->prog_id,
-		       strerror(-err));
+		tfc_err("cannot tell how %s counts (program id %u): %s", a->pin, a->prog_id,
+			strerror(-err));
 		return err;
 	}
 	ro.prog_name = name;
 	ro.count_by = count_by;
 	ro.xdp_mode = xdp_mode_of(a->mode);
-	ro.tc_api = tc_is_netlink_pin(a->pin) ? TC_API_NETLINK : TC_API_TCX;
-	err = tc_load(&ro, &skel, &prog_fd);
+	ro.tfc_api = tfc_is_netlink_pin(a->pin) ? TFC_API_NETLINK : TFC_API_TCX;
+	err = tfc_load(&ro, &skel, &prog_fd);
 	if (err)
 		return err;
-	if (tc_is_netlink_pin(a->pin)) {
+	if (tfc_is_netlink_pin(a->pin)) {
 		snprintf(base, sizeof(base), "%.*s",
-			 (int)(strlen(a->pin) - strlen(TC_NETLINK_SUFFIX)), a->pin);
-		err = tc_hook_attach(prog_fd, &ro, base);
+			 (int)(strlen(a->pin) - strlen(TFC_NETLINK_SUFFIX)), a->pin);
+		err = tfc_hook_attach(prog_fd, &ro, base);
 	} else {
 		/* By the link itself: also right for a link in another namespace. */
 		fd = bpf_obj_get(a->pin);
@@ -410,7 +411,7 @@ static int repoint(struct mig *m, const struct tc_attachment *a)
 		if (fd >= 0)
 			close(fd);
 		if (err)
-			tc_err("cannot replace the program in %s: %s", a->pin, strerror(-err));
+			tfc_err("cannot replace the program in %s: %s", a->pin, strerror(-err));
 	}
 	traffic_counter_bpf__destroy(skel);
 	return err;
@@ -418,28 +419,28 @@ static int repoint(struct mig *m, const struct tc_attachment *a)
 
 static int repoint_all(struct mig *m)
 {
-	struct tc_attachment *list;
+	struct tfc_attachment *list;
 	size_t n, done = 0;
 	int err;
 
-	err = tc_attachments_list(m->o->pins, &list, &n);
+	err = tfc_attachments_list(m->o->pins, &list, &n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		if (list[i].other_netns && tc_is_netlink_pin(list[i].pin)) {
-			tc_err("%s is a tc filter in another network namespace: run the "
-			       "migration there (nsenter --net=...)",
-			       list[i].pin);
+		if (list[i].other_netns && tfc_is_netlink_pin(list[i].pin)) {
+			tfc_err("%s is a tc filter in another network namespace: run the "
+				"migration there (nsenter --net=...)",
+				list[i].pin);
 			err = -EXDEV;
 		}
 	for (size_t i = 0; i < n && !err; i++) {
 		if (!list[i].ifindex) {
-			tc_warn("%s: its interface is gone, nothing to re-point", list[i].pin);
+			tfc_warn("%s: its interface is gone, nothing to re-point", list[i].pin);
 			continue;
 		}
 		err = repoint(m, &list[i]);
 		if (!err && ++done == 1)
-			tc_fault_point("repointed");
+			tfc_fault_point("repointed");
 	}
 	free(list);
 	return err;
@@ -456,18 +457,18 @@ static int wait_for_programs(void)
 	int inner, outer, err = 0;
 	__u32 zero = 0;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tc_mig_inner", 4, 4, 1, NULL);
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tfc_mig_inner", 4, 4, 1, NULL);
 	if (inner < 0)
 		return -errno;
 	opts.inner_map_fd = inner;
-	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "tc_mig_barrier", 4, 4, 1, &opts);
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "tfc_mig_barrier", 4, 4, 1, &opts);
 	if (outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
 		err = -errno;
 	if (outer >= 0)
 		close(outer);
 	close(inner);
 	if (err)
-		tc_err("cannot wait for the old programs to finish: %s", strerror(-err));
+		tfc_err("cannot wait for the old programs to finish: %s", strerror(-err));
 	return err;
 }
 
@@ -487,18 +488,19 @@ static int reuse(struct bpf_map *map, int fd)
 
 static int open_carrier(struct mig *m, struct migrate_bpf **out)
 {
-	struct bpf_map *old[TC_MAP_KIND_MAX], *new[TC_MAP_KIND_MAX];
+	struct bpf_map *old[TFC_MAP_KIND_MAX], *new[TFC_MAP_KIND_MAX];
 	struct migrate_bpf *skel = migrate_bpf__open();
 	int err = 0, fd;
 
 	if (!skel)
 		return -errno;
-	old[TC_MAP_IP] = skel->maps.old_ip, new[TC_MAP_IP] = skel->maps.new_ip;
-	old[TC_MAP_FLOW] = skel->maps.old_flow, new[TC_MAP_FLOW] = skel->maps.new_flow;
-	old[TC_MAP_CONTROL] = skel->maps.old_control, new[TC_MAP_CONTROL] = skel->maps.new_control;
-	old[TC_MAP_STATS] = skel->maps.old_stats, new[TC_MAP_STATS] = skel->maps.new_stats;
-	for (int k = 0; k < TC_MAP_KIND_MAX && !err; k++) {
-		fd = bpf_obj_get(tc_map_pin(&m->target, k));
+	old[TFC_MAP_IP] = skel->maps.old_ip, new[TFC_MAP_IP] = skel->maps.new_ip;
+	old[TFC_MAP_FLOW] = skel->maps.old_flow, new[TFC_MAP_FLOW] = skel->maps.new_flow;
+	old[TFC_MAP_CONTROL] = skel->maps.old_control,
+	new[TFC_MAP_CONTROL] = skel->maps.new_control;
+	old[TFC_MAP_STATS] = skel->maps.old_stats, new[TFC_MAP_STATS] = skel->maps.new_stats;
+	for (int k = 0; k < TFC_MAP_KIND_MAX && !err; k++) {
+		fd = bpf_obj_get(tfc_map_pin(&m->target, k));
 		err = fd < 0 ? -errno : reuse(new[k], fd);
 		if (fd >= 0)
 			close(fd);
@@ -507,7 +509,7 @@ static int open_carrier(struct mig *m, struct migrate_bpf **out)
 	}
 	err = err ?: migrate_bpf__load(skel);
 	if (err) {
-		tc_err("cannot load the migration programs: %s", strerror(-err));
+		tfc_err("cannot load the migration programs: %s", strerror(-err));
 		migrate_bpf__destroy(skel);
 		return err;
 	}
@@ -517,7 +519,7 @@ static int open_carrier(struct mig *m, struct migrate_bpf **out)
 
 static int run(struct bpf_program *prog, __u32 count)
 {
-	struct tc_migrate_ctx ctx = {.count = count};
+	struct tfc_migrate_ctx ctx = {.count = count};
 	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 
 	return bpf_prog_test_run_opts(bpf_program__fd(prog), &t) ? -errno : (int)t.retval;
@@ -526,7 +528,7 @@ static int run(struct bpf_program *prog, __u32 count)
 /* One batch: written to the batch array, then carried by one program run. */
 static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, const void *vals, __u32 n)
 {
-	static __u32 keys[TC_MIGRATE_BATCH];
+	static __u32 keys[TFC_MIGRATE_BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	__u32 count = n;
 
@@ -538,28 +540,30 @@ static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, const vo
 }
 
 /* The batch arrays take the dump rows as they are. */
-_Static_assert(sizeof(struct tc_migrate_ip) == sizeof(struct tc_ip_entry) &&
-		       offsetof(struct tc_migrate_ip, val) == offsetof(struct tc_ip_entry, val),
+_Static_assert(sizeof(struct tfc_migrate_ip) == sizeof(struct tfc_ip_entry) &&
+		       offsetof(struct tfc_migrate_ip, val) == offsetof(struct tfc_ip_entry, val),
 	       "IP batch rows are dump rows");
-_Static_assert(sizeof(struct tc_migrate_stat) == sizeof(struct tc_stat_entry) &&
-		       offsetof(struct tc_migrate_stat, val) == offsetof(struct tc_stat_entry, val),
+_Static_assert(sizeof(struct tfc_migrate_stat) == sizeof(struct tfc_stat_entry) &&
+		       offsetof(struct tfc_migrate_stat, val) ==
+			       offsetof(struct tfc_stat_entry, val),
 	       "statistics batch rows are dump rows");
-_Static_assert(sizeof(struct tc_migrate_flow) == sizeof(struct tc_flow_entry) &&
-		       offsetof(struct tc_migrate_flow, val) == offsetof(struct tc_flow_entry, val),
+_Static_assert(sizeof(struct tfc_migrate_flow) == sizeof(struct tfc_flow_entry) &&
+		       offsetof(struct tfc_migrate_flow, val) ==
+			       offsetof(struct tfc_flow_entry, val),
 	       "flow batch rows are dump rows");
 
-/* Dump rows, TC_MIGRATE_BATCH at a time. */
+/* Dump rows, TFC_MIGRATE_BATCH at a time. */
 static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const void *rows, size_t n,
 		      size_t size)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i += TC_MIGRATE_BATCH) {
-		__u32 k = n - i < TC_MIGRATE_BATCH ? (__u32)(n - i) : TC_MIGRATE_BATCH;
+	for (size_t i = 0; i < n && !err; i += TFC_MIGRATE_BATCH) {
+		__u32 k = n - i < TFC_MIGRATE_BATCH ? (__u32)(n - i) : TFC_MIGRATE_BATCH;
 
 		err = carry_batch(batch, prog, (const char *)rows + i * size, k);
 		if (!err && !i)
-			tc_fault_point("carried");
+			tfc_fault_point("carried");
 	}
 	return err;
 }
@@ -567,9 +571,9 @@ static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const voi
 /* Step 4. */
 static int carry_all(struct mig *m)
 {
-	struct tc_ip_entry *ip = NULL;
-	struct tc_stat_entry *st = NULL;
-	struct tc_flow_entry *fl = NULL;
+	struct tfc_ip_entry *ip = NULL;
+	struct tfc_stat_entry *st = NULL;
+	struct tfc_flow_entry *fl = NULL;
 	struct migrate_bpf *c = NULL;
 	size_t n;
 	int err;
@@ -577,30 +581,31 @@ static int carry_all(struct mig *m)
 	err = open_carrier(m, &c);
 	if (err)
 		return err;
-	if (m->old_fd[TC_MAP_IP] >= 0) {
-		err = tc_dump_ip(m->old_fd[TC_MAP_IP], &ip, &n);
+	if (m->old_fd[TFC_MAP_IP] >= 0) {
+		err = tfc_dump_ip(m->old_fd[TFC_MAP_IP], &ip, &n);
 		err = err ?: carry_rows(c->maps.batch_ip, c->progs.migrate_ip, ip, n, sizeof(*ip));
 	}
-	if (!err && m->old_fd[TC_MAP_STATS] >= 0) {
-		err = tc_dump_stats(m->old_fd[TC_MAP_STATS], &st, &n);
+	if (!err && m->old_fd[TFC_MAP_STATS] >= 0) {
+		err = tfc_dump_stats(m->old_fd[TFC_MAP_STATS], &st, &n);
 		err = err
 			      ?: carry_rows(c->maps.batch_stats, c->progs.migrate_stats, st, n,
 					    sizeof(*st));
 	}
-	if (!err && m->old_fd[TC_MAP_FLOW] >= 0) {
-		err = tc_dump_flow(m->old_fd[TC_MAP_FLOW], &fl, &n);
+	if (!err && m->old_fd[TFC_MAP_FLOW] >= 0) {
+		err = tfc_dump_flow(m->old_fd[TFC_MAP_FLOW], &fl, &n);
 		err = err
 			      ?: carry_rows(c->maps.batch_flow, c->progs.migrate_flow, fl, n,
 					    sizeof(*fl));
 	}
-	if (!err && m->old_fd[TC_MAP_CONTROL] >= 0)
+	if (!err && m->old_fd[TFC_MAP_CONTROL] >= 0)
 		err = run(c->progs.migrate_control, 1);
 	if (err > 0)
 		err = -EIO;
 	if (err)
-		tc_err("cannot carry the counters over: %s; run 'traffic-counter attach --migrate' "
-		       "again to finish",
-		       strerror(-err));
+		tfc_err("cannot carry the counters over: %s; run 'traffic-counter attach "
+			"--migrate' "
+			"again to finish",
+			strerror(-err));
 	m->res = c->bss->result;
 	free(ip);
 	free(st);
@@ -612,23 +617,23 @@ static int carry_all(struct mig *m)
 /* Step 5: control last, so that its staging pin marks an unfinished job. */
 static int commit(struct mig *m)
 {
-	static const enum tc_map_kind order[] = {TC_MAP_IP, TC_MAP_FLOW, TC_MAP_STATS,
-						 TC_MAP_CONTROL};
+	static const enum tfc_map_kind order[] = {TFC_MAP_IP, TFC_MAP_FLOW, TFC_MAP_STATS,
+						  TFC_MAP_CONTROL};
 	int err;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		const char *from = tc_map_pin(&m->staging, order[i]);
+		const char *from = tfc_map_pin(&m->staging, order[i]);
 
 		if (access(from, F_OK))
 			continue;
-		if (rename(from, tc_map_pin(m->o->pins, order[i]))) {
+		if (rename(from, tfc_map_pin(m->o->pins, order[i]))) {
 			err = -errno;
-			tc_err("cannot pin the new %s map: %s", tc_map_kind_name(order[i]),
-			       strerror(-err));
+			tfc_err("cannot pin the new %s map: %s", tfc_map_kind_name(order[i]),
+				strerror(-err));
 			return err;
 		}
 		if (!i)
-			tc_fault_point("committing");
+			tfc_fault_point("committing");
 	}
 	rmdir(m->staging_dir);
 	return 0;
@@ -636,20 +641,20 @@ static int commit(struct mig *m)
 
 static void report(const struct mig *m)
 {
-	const struct tc_migrate_result *r = &m->res;
+	const struct tfc_migrate_result *r = &m->res;
 
-	tc_info("migrated the maps in %s to layout version %u: %llu addresses and %llu flows "
-		"carried over",
-		m->o->pins->dir, TC_ABI_VERSION, (unsigned long long)r->carried_entries,
-		(unsigned long long)r->carried_flows);
+	tfc_info("migrated the maps in %s to layout version %u: %llu addresses and %llu flows "
+		 "carried over",
+		 m->o->pins->dir, TFC_ABI_VERSION, (unsigned long long)r->carried_entries,
+		 (unsigned long long)r->carried_flows);
 	if (r->lost_entries || r->lost_stats)
-		tc_warn("%llu addresses (%llu packets) found the new IP map full: counted as "
-			"ip_map_full drops; %llu statistics lost",
-			(unsigned long long)r->lost_entries, (unsigned long long)r->lost_packets,
-			(unsigned long long)r->lost_stats);
+		tfc_warn("%llu addresses (%llu packets) found the new IP map full: counted as "
+			 "ip_map_full drops; %llu statistics lost",
+			 (unsigned long long)r->lost_entries, (unsigned long long)r->lost_packets,
+			 (unsigned long long)r->lost_stats);
 }
 
-int tc_migrate(const struct tc_attach_opts *o)
+int tfc_migrate(const struct tfc_attach_opts *o)
 {
 	struct bpf_map_info ip = {}, flow = {};
 	struct mig m = {.o = o};
@@ -662,7 +667,7 @@ int tc_migrate(const struct tc_attach_opts *o)
 	err = m.resume ? 0 : stage(&m, &ip, &flow);
 	if (err)
 		goto out;
-	tc_fault_point("staged");
+	tfc_fault_point("staged");
 	err = repoint_all(&m);
 	err = err ?: wait_for_programs();
 	err = err ?: carry_all(&m);
@@ -670,7 +675,7 @@ int tc_migrate(const struct tc_attach_opts *o)
 	if (!err)
 		report(&m);
 out:
-	for (int k = 0; k < TC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (m.old_fd[k] >= 0)
 			close(m.old_fd[k]);
 	return err < 0 ? err : 0;

@@ -4,8 +4,8 @@
  * layout, or of another size or IP map type, without losing a count
  * (openspec/changes/0008).
  */
-#ifndef TC_MIGRATE_H
-#define TC_MIGRATE_H
+#ifndef TFC_MIGRATE_H
+#define TFC_MIGRATE_H
 
 #include "loader.h"
 
@@ -16,15 +16,15 @@
  * re-points every attachment at them, carries the counters over and pins
  * the new maps in place of the old. 0 when done or nothing differs.
  */
-int tc_migrate(const struct tc_attach_opts *o);
+int tfc_migrate(const struct tfc_attach_opts *o);
 
 /* Whether an interrupted migration waits to be finished. */
-int tc_migration_pending(const struct tc_pins *pins);
+int tfc_migration_pending(const struct tfc_pins *pins);
 
 /* -EBUSY, logged, while an interrupted migration waits to be finished. */
-int tc_migration_refuse(const struct tc_pins *pins);
+int tfc_migration_refuse(const struct tfc_pins *pins);
 
 /* Unpins an interrupted migration's new maps (detach --purge). */
-void tc_migration_discard(const struct tc_pins *pins);
+void tfc_migration_discard(const struct tfc_pins *pins);
 
-#endif /* TC_MIGRATE_H */
+#endif /* TFC_MIGRATE_H */

@@ -15,15 +15,15 @@
 #include "maps.h"
 
 /* dump_percpu_counters relies on the counters closing each entry. */
-_Static_assert(offsetof(struct tc_ip_entry, val) + sizeof(struct counters) ==
-		       sizeof(struct tc_ip_entry),
-	       "tc_ip_entry layout");
-_Static_assert(offsetof(struct tc_stat_entry, val) + sizeof(struct counters) ==
-		       sizeof(struct tc_stat_entry),
-	       "tc_stat_entry layout");
+_Static_assert(offsetof(struct tfc_ip_entry, val) + sizeof(struct counters) ==
+		       sizeof(struct tfc_ip_entry),
+	       "tfc_ip_entry layout");
+_Static_assert(offsetof(struct tfc_stat_entry, val) + sizeof(struct counters) ==
+		       sizeof(struct tfc_stat_entry),
+	       "tfc_stat_entry layout");
 
 /* Linux's ENOTSUPP (524), returned by maps without batch ops. */
-#define TC_ENOTSUPP 524
+#define TFC_ENOTSUPP 524
 
 struct map_shape {
 	const char *name;
@@ -32,36 +32,36 @@ struct map_shape {
 	__u32 value_size;
 };
 
-static const struct map_shape shapes[TC_MAP_KIND_MAX] = {
-	[TC_MAP_IP] = {TC_IP_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct ip_key),
-		       sizeof(struct counters)},
-	[TC_MAP_FLOW] = {TC_FLOW_MAP_NAME, BPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key),
-			 sizeof(struct flow_value)},
-	[TC_MAP_CONTROL] = {TC_CONTROL_MAP_NAME, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			    sizeof(struct tc_control)},
-	[TC_MAP_STATS] = {TC_STATS_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct stat_key),
-			  sizeof(struct counters)},
+static const struct map_shape shapes[TFC_MAP_KIND_MAX] = {
+	[TFC_MAP_IP] = {TFC_IP_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct ip_key),
+			sizeof(struct counters)},
+	[TFC_MAP_FLOW] = {TFC_FLOW_MAP_NAME, BPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key),
+			  sizeof(struct flow_value)},
+	[TFC_MAP_CONTROL] = {TFC_CONTROL_MAP_NAME, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			     sizeof(struct tfc_control)},
+	[TFC_MAP_STATS] = {TFC_STATS_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct stat_key),
+			   sizeof(struct counters)},
 };
 
-const char *tc_map_kind_name(enum tc_map_kind kind)
+const char *tfc_map_kind_name(enum tfc_map_kind kind)
 {
-	return kind < TC_MAP_KIND_MAX ? shapes[kind].name : "unknown";
+	return kind < TFC_MAP_KIND_MAX ? shapes[kind].name : "unknown";
 }
 
-char *tc_map_pin_buf(struct tc_pins *pins, enum tc_map_kind kind)
+char *tfc_map_pin_buf(struct tfc_pins *pins, enum tfc_map_kind kind)
 {
-	char *p[TC_MAP_KIND_MAX] = {pins->ip, pins->flow, pins->control, pins->stats};
+	char *p[TFC_MAP_KIND_MAX] = {pins->ip, pins->flow, pins->control, pins->stats};
 
-	return kind < TC_MAP_KIND_MAX ? p[kind] : NULL;
+	return kind < TFC_MAP_KIND_MAX ? p[kind] : NULL;
 }
 
-int tc_map_check(const struct bpf_map_info *info, enum tc_map_kind kind)
+int tfc_map_check(const struct bpf_map_info *info, enum tfc_map_kind kind)
 {
 	const struct map_shape *s = &shapes[kind];
 
 	/* The IP map may be a shared hash (attach --ip-map-type shared). */
 	int type_ok =
-		info->type == s->type || (kind == TC_MAP_IP && info->type == BPF_MAP_TYPE_HASH);
+		info->type == s->type || (kind == TFC_MAP_IP && info->type == BPF_MAP_TYPE_HASH);
 
 	if (!type_ok || info->key_size != s->key_size || info->value_size != s->value_size)
 		return -EPROTO;
@@ -103,20 +103,20 @@ static void report_open_error(const char *pin, int err, unsigned int flags)
 	if (err == -ENOTTY || err == -EINVAL || is_dir(pin) ||
 	    (err != -ENOENT && err != -EACCES && err != -EPERM && !on_bpffs(pin)) ||
 	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !on_bpffs(pin)))
-		tc_err("%s is not a BPF map pin: pass the pin of a traffic-counter map "
-		       "(on bpffs, e.g. " TC_PIN_DIR_DEFAULT "/" TC_IP_MAP_NAME ")",
-		       pin);
+		tfc_err("%s is not a BPF map pin: pass the pin of a traffic-counter map "
+			"(on bpffs, e.g. " TFC_PIN_DIR_DEFAULT "/" TFC_IP_MAP_NAME ")",
+			pin);
 	else if (err == -ENOENT)
-		tc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
-		       "or pass the pin used then",
-		       pin);
+		tfc_err("no map pinned at %s: attach first ('traffic-counter attach'), "
+			"or pass the pin used then",
+			pin);
 	else if (err == -EPERM || err == -EACCES)
-		tc_err("cannot open %s: Permission denied; run as root, or give this user search "
-		       "permission on its directories and %s permission on the pin "
-		       "(PIN_GROUP in traffic-counter.conf does it for a group)",
-		       pin, (flags & TC_OPEN_RDWR) ? "read-write" : "read");
+		tfc_err("cannot open %s: Permission denied; run as root, or give this user search "
+			"permission on its directories and %s permission on the pin "
+			"(PIN_GROUP in traffic-counter.conf does it for a group)",
+			pin, (flags & TFC_OPEN_RDWR) ? "read-write" : "read");
 	else
-		tc_err("cannot open %s: %s", pin, strerror(-err));
+		tfc_err("cannot open %s: %s", pin, strerror(-err));
 }
 
 /*
@@ -126,7 +126,7 @@ static void report_open_error(const char *pin, int err, unsigned int flags)
 static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int flags)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts,
-		    .file_flags = (flags & TC_OPEN_RDWR) ? 0 : BPF_F_RDONLY);
+		    .file_flags = (flags & TFC_OPEN_RDWR) ? 0 : BPF_F_RDONLY);
 	__u32 len = sizeof(*info);
 	int fd, err;
 
@@ -138,7 +138,7 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	}
 	if (fd < 0) {
 		err = -errno;
-		if ((flags & TC_OPEN_QUIET) || ((flags & TC_OPEN_OPTIONAL) && err == -ENOENT))
+		if ((flags & TFC_OPEN_QUIET) || ((flags & TFC_OPEN_OPTIONAL) && err == -ENOENT))
 			return err;
 		report_open_error(pin, err, flags);
 		return err;
@@ -146,15 +146,15 @@ static int open_pin(const char *pin, struct bpf_map_info *info, unsigned int fla
 	memset(info, 0, sizeof(*info));
 	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
 		err = -errno;
-		if (!(flags & TC_OPEN_QUIET))
-			tc_err("%s is not a BPF map: %s", pin, strerror(-err));
+		if (!(flags & TFC_OPEN_QUIET))
+			tfc_err("%s is not a BPF map: %s", pin, strerror(-err));
 		close(fd);
 		return err;
 	}
 	return fd;
 }
 
-int tc_control_version_fd(int fd, __u32 *version)
+int tfc_control_version_fd(int fd, __u32 *version)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
@@ -165,7 +165,7 @@ int tc_control_version_fd(int fd, __u32 *version)
 		return -errno;
 	/* Every version's entry starts with flags and abi_version. */
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size < TC_CONTROL_V1_SIZE ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size < TFC_CONTROL_V1_SIZE ||
 	    info.value_size > 4096)
 		return -EPROTO;
 	buf = calloc(1, info.value_size);
@@ -174,50 +174,50 @@ int tc_control_version_fd(int fd, __u32 *version)
 	if (bpf_map_lookup_elem(fd, &zero, buf))
 		err = -errno;
 	else
-		memcpy(version, buf + offsetof(struct tc_control, abi_version), sizeof(*version));
+		memcpy(version, buf + offsetof(struct tfc_control, abi_version), sizeof(*version));
 	free(buf);
 	return err;
 }
 
-void tc_layout_message(FILE *f, const char *pin, __u32 version)
+void tfc_layout_message(FILE *f, const char *pin, __u32 version)
 {
-	if (version > TC_ABI_VERSION)
+	if (version > TFC_ABI_VERSION)
 		fprintf(f,
 			"the maps beside %s have layout version %u, newer than this "
 			"traffic-counter's version %u: use the newer traffic-counter, or "
 			"'traffic-counter detach --all --purge' (counters are lost)",
-			pin, version, (unsigned int)TC_ABI_VERSION);
+			pin, version, (unsigned int)TFC_ABI_VERSION);
 	else
 		fprintf(f,
 			"the maps beside %s have layout version %u, this traffic-counter uses "
 			"version %u: run 'traffic-counter attach --iface IF --migrate' to carry "
 			"the counters over to this version's layout",
-			pin, version, (unsigned int)TC_ABI_VERSION);
+			pin, version, (unsigned int)TFC_ABI_VERSION);
 }
 
-void tc_layout_error(const char *pin, __u32 version)
+void tfc_layout_error(const char *pin, __u32 version)
 {
 	char *msg = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&msg, &len);
 
 	if (!f) {
-		tc_err("the maps beside %s have layout version %u", pin, version);
+		tfc_err("the maps beside %s have layout version %u", pin, version);
 		return;
 	}
-	tc_layout_message(f, pin, version);
+	tfc_layout_message(f, pin, version);
 	fclose(f);
-	tc_err("%s", msg);
+	tfc_err("%s", msg);
 	free(msg);
 }
 
-int tc_map_open(const char *pin, int kind, enum tc_map_kind *kind_out, struct bpf_map_info *info)
+int tfc_map_open(const char *pin, int kind, enum tfc_map_kind *kind_out, struct bpf_map_info *info)
 {
-	return tc_map_open_flags(pin, kind, kind_out, info, 0);
+	return tfc_map_open_flags(pin, kind, kind_out, info, 0);
 }
 
-int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
-		      struct bpf_map_info *info, unsigned int flags)
+int tfc_map_open_flags(const char *pin, int kind, enum tfc_map_kind *kind_out,
+		       struct bpf_map_info *info, unsigned int flags)
 {
 	int fd = open_pin(pin, info, flags);
 	__u32 version;
@@ -225,32 +225,32 @@ int tc_map_open_flags(const char *pin, int kind, enum tc_map_kind *kind_out,
 	if (fd < 0)
 		return fd;
 	if (kind < 0) {
-		if (!tc_map_check(info, TC_MAP_IP))
-			kind = TC_MAP_IP;
-		else if (!tc_map_check(info, TC_MAP_FLOW))
-			kind = TC_MAP_FLOW;
+		if (!tfc_map_check(info, TFC_MAP_IP))
+			kind = TFC_MAP_IP;
+		else if (!tfc_map_check(info, TFC_MAP_FLOW))
+			kind = TFC_MAP_FLOW;
 		else
-			kind = TC_MAP_KIND_MAX;
+			kind = TFC_MAP_KIND_MAX;
 	}
 	/* A control map of another layout version (0: half-made by a crash). */
-	if (kind == TC_MAP_CONTROL && tc_map_check(info, kind) &&
-	    !tc_control_version_fd(fd, &version)) {
-		if (flags & TC_OPEN_ANY_LAYOUT)
+	if (kind == TFC_MAP_CONTROL && tfc_map_check(info, kind) &&
+	    !tfc_control_version_fd(fd, &version)) {
+		if (flags & TFC_OPEN_ANY_LAYOUT)
 			goto out;
-		if (version && version != TC_ABI_VERSION) {
-			if (!(flags & TC_OPEN_QUIET))
-				tc_layout_error(pin, version);
+		if (version && version != TFC_ABI_VERSION) {
+			if (!(flags & TFC_OPEN_QUIET))
+				tfc_layout_error(pin, version);
 			close(fd);
 			return -EPROTO;
 		}
 	}
-	if (kind == TC_MAP_KIND_MAX || tc_map_check(info, kind)) {
-		if (!(flags & TC_OPEN_QUIET))
-			tc_err("%s is not a traffic-counter %s map of this version (type %u, "
-			       "key %u B, value %u B); it was made by another program or an "
-			       "incompatible version",
-			       pin, kind == TC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name,
-			       info->type, info->key_size, info->value_size);
+	if (kind == TFC_MAP_KIND_MAX || tfc_map_check(info, kind)) {
+		if (!(flags & TFC_OPEN_QUIET))
+			tfc_err("%s is not a traffic-counter %s map of this version (type %u, "
+				"key %u B, value %u B); it was made by another program or an "
+				"incompatible version",
+				pin, kind == TFC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name,
+				info->type, info->key_size, info->value_size);
 		close(fd);
 		return -EPROTO;
 	}
@@ -260,7 +260,7 @@ out:
 	return fd;
 }
 
-void tc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out)
+void tfc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out)
 {
 	out->bytes = 0;
 	out->packets = 0;
@@ -297,7 +297,7 @@ static int batch_step(int fd, struct batch_cursor *c, void *keys, void *vals, __
 				   &opts)
 		      ? -errno
 		      : 0;
-	if (!c->started && (err == -EINVAL || err == -TC_ENOTSUPP || err == -EOPNOTSUPP))
+	if (!c->started && (err == -EINVAL || err == -TFC_ENOTSUPP || err == -EOPNOTSUPP))
 		return -EOPNOTSUPP;
 	c->in = c->out;
 	c->started = 1;
@@ -406,8 +406,8 @@ static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void 
 		char *row = e + (size_t)i * entry_size;
 
 		memcpy(row, keys + (size_t)i * key_size, key_size);
-		tc_counters_sum((struct counters *)(vals + (size_t)i * vsz), ncpu,
-				(struct counters *)(row + entry_size - sizeof(struct counters)));
+		tfc_counters_sum((struct counters *)(vals + (size_t)i * vsz), ncpu,
+				 (struct counters *)(row + entry_size - sizeof(struct counters)));
 	}
 	*out = e;
 	*n = count;
@@ -419,24 +419,24 @@ out:
 	return err;
 }
 
-int tc_dump_ip(int fd, struct tc_ip_entry **out, size_t *n)
+int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n)
 {
 	return dump_percpu_counters(fd, sizeof(struct ip_key), sizeof(**out), (void **)out, n);
 }
 
-int tc_dump_stats(int fd, struct tc_stat_entry **out, size_t *n)
+int tfc_dump_stats(int fd, struct tfc_stat_entry **out, size_t *n)
 {
 	return dump_percpu_counters(fd, sizeof(struct stat_key), sizeof(**out), (void **)out, n);
 }
 
-void tc_stats_totals(const struct tc_stat_entry *e, size_t n, __u32 ifindex, int direction,
-		     struct counters *out)
+void tfc_stats_totals(const struct tfc_stat_entry *e, size_t n, __u32 ifindex, int direction,
+		      struct counters *out)
 {
-	memset(out, 0, sizeof(*out) * TC_STAT_MAX);
+	memset(out, 0, sizeof(*out) * TFC_STAT_MAX);
 	for (size_t i = 0; i < n; i++) {
 		const struct stat_key *k = &e[i].key;
 
-		if (k->reason >= TC_STAT_MAX || (ifindex && k->ifindex != ifindex) ||
+		if (k->reason >= TFC_STAT_MAX || (ifindex && k->ifindex != ifindex) ||
 		    (direction >= 0 && k->direction != direction))
 			continue;
 		out[k->reason].bytes += e[i].val.bytes;
@@ -444,10 +444,10 @@ void tc_stats_totals(const struct tc_stat_entry *e, size_t n, __u32 ifindex, int
 	}
 }
 
-int tc_dump_flow(int fd, struct tc_flow_entry **out, size_t *n)
+int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n)
 {
 	char *keys = NULL, *vals = NULL;
-	struct tc_flow_entry *e = NULL;
+	struct tfc_flow_entry *e = NULL;
 	__u32 count = 0;
 	int err;
 
@@ -508,7 +508,7 @@ static int count_batch(int fd, __u32 key_size, __u32 *count)
 	return err == -ENOENT ? 0 : err;
 }
 
-int tc_map_count(int fd, __u32 key_size, __u32 *count)
+int tfc_map_count(int fd, __u32 key_size, __u32 *count)
 {
 	char *prev = NULL, *cur = malloc(key_size), *last = malloc(key_size);
 	int err = 0;
@@ -536,27 +536,27 @@ out:
 	return err;
 }
 
-int tc_control_read(int fd, struct tc_control *out)
+int tfc_control_read(int fd, struct tfc_control *out)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
 }
 
-struct tc_control *tc_control_map(int fd)
+struct tfc_control *tfc_control_map(int fd)
 {
 	void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void tc_control_unmap(struct tc_control *ctl)
+void tfc_control_unmap(struct tfc_control *ctl)
 {
 	if (ctl)
 		munmap(ctl, sysconf(_SC_PAGESIZE));
 }
 
-__u64 tc_realtime_ns(void)
+__u64 tfc_realtime_ns(void)
 {
 	struct timespec ts;
 

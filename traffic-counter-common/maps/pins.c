@@ -32,8 +32,8 @@ static int copy_path(char *buf, const char *src)
 	return 0;
 }
 
-int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const char *flow,
-		 const char *control)
+int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const char *flow,
+		  const char *control)
 {
 	int err = 0;
 
@@ -42,7 +42,7 @@ int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const ch
 	else if (control)
 		err = copy_path(pins->dir, control);
 	else
-		err = copy_path(pins->dir, TC_PIN_DIR_DEFAULT);
+		err = copy_path(pins->dir, TFC_PIN_DIR_DEFAULT);
 	if (err)
 		return err;
 	if (!dir && control) {
@@ -57,23 +57,23 @@ int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const ch
 	for (size_t n = strlen(pins->dir); n > 1 && pins->dir[n - 1] == '/'; n--)
 		pins->dir[n - 1] = '\0';
 
-	err = ip ? copy_path(pins->ip, ip) : join(pins->ip, pins->dir, TC_IP_MAP_NAME);
+	err = ip ? copy_path(pins->ip, ip) : join(pins->ip, pins->dir, TFC_IP_MAP_NAME);
 	err = err
 		      ?: (flow ? copy_path(pins->flow, flow)
-			       : join(pins->flow, pins->dir, TC_FLOW_MAP_NAME));
+			       : join(pins->flow, pins->dir, TFC_FLOW_MAP_NAME));
 	err = err
 		      ?: (control ? copy_path(pins->control, control)
-				  : join(pins->control, pins->dir, TC_CONTROL_MAP_NAME));
-	err = err ?: join(pins->stats, pins->dir, TC_STATS_MAP_NAME);
-	err = err ?: join(pins->links, pins->dir, TC_LINKS_DIR_NAME);
+				  : join(pins->control, pins->dir, TFC_CONTROL_MAP_NAME));
+	err = err ?: join(pins->stats, pins->dir, TFC_STATS_MAP_NAME);
+	err = err ?: join(pins->links, pins->dir, TFC_LINKS_DIR_NAME);
 	return err;
 }
 
-int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
-		     size_t len)
+int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex, char *buf,
+		      size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s-ns%llu-if%d", pins->links, tc_attach_point_str(ap),
-			 (unsigned long long)tc_netns_id(), ifindex);
+	int n = snprintf(buf, len, "%s/%s-ns%llu-if%d", pins->links, tfc_attach_point_str(ap),
+			 (unsigned long long)tfc_netns_id(), ifindex);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -92,12 +92,12 @@ static int mount_default_bpffs(void)
 	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		tc_err("cannot mount bpffs on %s: %s; mount it with 'mount -t bpf bpf %s' "
-		       "(needs root or CAP_SYS_ADMIN)",
-		       BPFFS_ROOT, strerror(-err), BPFFS_ROOT);
+		tfc_err("cannot mount bpffs on %s: %s; mount it with 'mount -t bpf bpf %s' "
+			"(needs root or CAP_SYS_ADMIN)",
+			BPFFS_ROOT, strerror(-err), BPFFS_ROOT);
 		return err;
 	}
-	tc_debug("mounted bpffs on %s", BPFFS_ROOT);
+	tfc_debug("mounted bpffs on %s", BPFFS_ROOT);
 	return 0;
 }
 
@@ -157,11 +157,11 @@ static int refuse_vanishing_bpffs(const char *dir)
 
 	if (!ip_netns_exec_sysfs(ns, sizeof(ns)))
 		return 0;
-	tc_err("%s would be on a bpffs private to this command: 'ip netns exec' mounts a "
-	       "sysfs of its own on /sys, so the pins and the attachment would vanish when "
-	       "traffic-counter exits; run 'nsenter --net=/run/netns/%s traffic-counter ...' "
-	       "instead",
-	       dir, ns);
+	tfc_err("%s would be on a bpffs private to this command: 'ip netns exec' mounts a "
+		"sysfs of its own on /sys, so the pins and the attachment would vanish when "
+		"traffic-counter exits; run 'nsenter --net=/run/netns/%s traffic-counter ...' "
+		"instead",
+		dir, ns);
 	return -EXDEV;
 }
 
@@ -205,7 +205,7 @@ static int existing_ancestor(const char *dir, char *out)
 	return 0;
 }
 
-int tc_bpffs_prepare(const char *dir, int create)
+int tfc_bpffs_prepare(const char *dir, int create)
 {
 	char base[PATH_MAX];
 	int err;
@@ -219,72 +219,73 @@ int tc_bpffs_prepare(const char *dir, int create)
 	}
 	err = existing_ancestor(dir, base);
 	if (err == -EACCES || err == -EPERM) {
-		tc_err("cannot look into %s: %s; run as root, or as a user allowed to search the "
-		       "pin directory",
-		       dir, strerror(-err));
+		tfc_err("cannot look into %s: %s; run as root, or as a user allowed to search the "
+			"pin directory",
+			dir, strerror(-err));
 		return err;
 	}
 	/* Nothing is created outside bpffs: pins could not go there anyway. */
 	if (!err && !is_bpffs(base)) {
 		if (!create && strcmp(base, dir)) {
-			tc_err("pin directory %s does not exist: nothing is attached there "
-			       "(run 'traffic-counter attach' first, or pass the --pin-dir used "
-			       "then)",
-			       dir);
+			tfc_err("pin directory %s does not exist: nothing is attached there "
+				"(run 'traffic-counter attach' first, or pass the --pin-dir used "
+				"then)",
+				dir);
 			return -ENOENT;
 		}
-		tc_err("%s is not on a BPF filesystem: mount one with 'mount -t bpf bpf DIR' "
-		       "and pin below it",
-		       dir);
+		tfc_err("%s is not on a BPF filesystem: mount one with 'mount -t bpf bpf DIR' "
+			"and pin below it",
+			dir);
 		return -EINVAL;
 	}
 	if (create) {
 		err = make_dirs(dir);
 		if (err) {
-			tc_err("cannot create pin directory %s: %s", dir, strerror(-err));
+			tfc_err("cannot create pin directory %s: %s", dir, strerror(-err));
 			return err;
 		}
 	} else if (strcmp(base, dir)) {
-		tc_err("pin directory %s does not exist: nothing is attached there "
-		       "(run 'traffic-counter attach' first, or pass the --pin-dir used then)",
-		       dir);
+		tfc_err("pin directory %s does not exist: nothing is attached there "
+			"(run 'traffic-counter attach' first, or pass the --pin-dir used then)",
+			dir);
 		return -ENOENT;
 	}
 	return 0;
 }
 
-__u64 tc_netns_id(void)
+__u64 tfc_netns_id(void)
 {
 	struct stat st;
 
 	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
 }
 
-int tc_pin_dir_lock(const char *dir)
+int tfc_pin_dir_lock(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int err;
 
 	if (fd < 0) {
 		err = -errno;
-		tc_err("cannot open pin directory %s: %s", dir, strerror(-err));
+		tfc_err("cannot open pin directory %s: %s", dir, strerror(-err));
 		return err;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (err == -EBUSY)
-			tc_err("another traffic-counter command is changing %s right now: wait for "
-			       "it to finish, then run this one again",
-			       dir);
+			tfc_err("another traffic-counter command is changing %s right now: wait "
+				"for "
+				"it to finish, then run this one again",
+				dir);
 		else
-			tc_err("cannot lock %s: %s", dir, strerror(-err));
+			tfc_err("cannot lock %s: %s", dir, strerror(-err));
 		close(fd);
 		return err;
 	}
 	return fd;
 }
 
-__u64 tc_link_pin_netns(const char *name)
+__u64 tfc_link_pin_netns(const char *name)
 {
 	const char *p = strstr(name, "-ns");
 	unsigned long long ns;
@@ -296,7 +297,7 @@ __u64 tc_link_pin_netns(const char *name)
 	return strncmp(end, "-if", 3) ? 0 : (__u64)ns;
 }
 
-__u64 tc_pins_netns(const struct tc_pins *pins)
+__u64 tfc_pins_netns(const struct tfc_pins *pins)
 {
 	DIR *d = opendir(pins->links);
 	struct dirent *de;
@@ -305,11 +306,11 @@ __u64 tc_pins_netns(const struct tc_pins *pins)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		ns = tc_link_pin_netns(de->d_name);
+		ns = tfc_link_pin_netns(de->d_name);
 		if (!ns)
 			continue;
 		if (found && found != ns) {
-			found = TC_NETNS_MIXED;
+			found = TFC_NETNS_MIXED;
 			break;
 		}
 		found = ns;
@@ -325,7 +326,7 @@ static __u64 path_inode(const char *path)
 	return stat(path, &st) ? 0 : (__u64)st.st_ino;
 }
 
-int tc_netns_name(__u64 ns, char *buf, size_t len)
+int tfc_netns_name(__u64 ns, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	DIR *d = opendir("/run/netns");
@@ -386,7 +387,7 @@ static int netns_has_process(__u64 ns)
 	return found;
 }
 
-int tc_netns_alive(__u64 ns)
+int tfc_netns_alive(__u64 ns)
 {
-	return ns == tc_netns_id() || netns_mounted(ns) || netns_has_process(ns);
+	return ns == tfc_netns_id() || netns_mounted(ns) || netns_has_process(ns);
 }

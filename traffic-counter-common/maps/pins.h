@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Where the maps and attachments live on bpffs. */
-#ifndef TC_PINS_H
-#define TC_PINS_H
+#ifndef TFC_PINS_H
+#define TFC_PINS_H
 
 #include <limits.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include "util/names.h"
 
-struct tc_pins {
+struct tfc_pins {
 	char dir[PATH_MAX]; /* holds traffic_stats and links/ */
 	char ip[PATH_MAX];
 	char flow[PATH_MAX];
@@ -19,54 +19,54 @@ struct tc_pins {
 };
 
 /*
- * dir: NULL for the default (TC_PIN_DIR_DEFAULT); ip, flow, control: NULL
+ * dir: NULL for the default (TFC_PIN_DIR_DEFAULT); ip, flow, control: NULL
  * for DIR/<map name>. With an explicit control pin and no dir, the stats
  * map and links/ sit beside the control map. Returns 0 or -ENAMETOOLONG.
  */
-int tc_pins_init(struct tc_pins *pins, const char *dir, const char *ip, const char *flow,
-		 const char *control);
+int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const char *flow,
+		  const char *control);
 
 /*
  * Pin of the attachment of one attach point on one interface. The name
  * holds the network namespace too: an ifindex is only unique within one,
  * while bpffs is shared by all namespaces of a mount namespace.
  */
-int tc_link_pin_path(const struct tc_pins *pins, enum tc_attach_point ap, int ifindex, char *buf,
-		     size_t len);
+int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex, char *buf,
+		      size_t len);
 
 /*
  * Makes sure `path`'s directory is on a BPF filesystem: mounts bpffs on
  * /sys/fs/bpf when nothing is mounted there, and creates missing
  * directories when `create` is set. Logs the cause and the fix on failure.
  */
-int tc_bpffs_prepare(const char *dir, int create);
+int tfc_bpffs_prepare(const char *dir, int create);
 
 /*
  * Takes the pin directory's lock (flock on the directory) so that two
  * attach/detach commands never interleave. Returns the fd holding the lock
  * (close it to release), or -EBUSY after logging who to wait for.
  */
-int tc_pin_dir_lock(const char *dir);
+int tfc_pin_dir_lock(const char *dir);
 
 /* Inode of the caller's network namespace (/proc/self/ns/net), 0 if unknown. */
-__u64 tc_netns_id(void);
+__u64 tfc_netns_id(void);
 
-/* tc_pins_netns's answer when links/ records several network namespaces. */
-#define TC_NETNS_MIXED ((__u64)-1)
+/* tfc_pins_netns's answer when links/ records several network namespaces. */
+#define TFC_NETNS_MIXED ((__u64)-1)
 
 /*
  * The network namespace the pin directory counts in, from the link pin
  * names under links/ (no BPF call: readers without privileges can list
- * them): 0 when nothing is recorded, TC_NETNS_MIXED when several are (a pin
+ * them): 0 when nothing is recorded, TFC_NETNS_MIXED when several are (a pin
  * directory made by a version without the one-namespace rule).
  */
-__u64 tc_pins_netns(const struct tc_pins *pins);
+__u64 tfc_pins_netns(const struct tfc_pins *pins);
 
 /* The netns inode in a link pin name ("<point>-ns<INODE>-if<N>..."), or 0. */
-__u64 tc_link_pin_netns(const char *name);
+__u64 tfc_link_pin_netns(const char *name);
 
 /* The /run/netns name of netns inode `ns` into buf; -ENOENT when none. */
-int tc_netns_name(__u64 ns, char *buf, size_t len);
+int tfc_netns_name(__u64 ns, char *buf, size_t len);
 
 /*
  * Whether network namespace `ns` still exists, as far as can be seen: a
@@ -74,6 +74,6 @@ int tc_netns_name(__u64 ns, char *buf, size_t len);
  * covers /run/netns and container runtimes). A namespace only held by an
  * open file descriptor is not seen.
  */
-int tc_netns_alive(__u64 ns);
+int tfc_netns_alive(__u64 ns);
 
-#endif /* TC_PINS_H */
+#endif /* TFC_PINS_H */

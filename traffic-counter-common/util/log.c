@@ -4,25 +4,25 @@
 
 #include "log.h"
 
-static enum tc_log_level log_level = TC_LOG_INFO;
+static enum tfc_log_level log_level = TFC_LOG_INFO;
 static int libbpf_quiet;
 
-void tc_log_set_level(enum tc_log_level level)
+void tfc_log_set_level(enum tfc_log_level level)
 {
 	log_level = level;
 }
 
-enum tc_log_level tc_log_get_level(void)
+enum tfc_log_level tfc_log_get_level(void)
 {
 	return log_level;
 }
 
-void tc_log_libbpf_quiet(int quiet)
+void tfc_log_libbpf_quiet(int quiet)
 {
 	libbpf_quiet = quiet;
 }
 
-void tc_log(enum tc_log_level level, const char *fmt, ...)
+void tfc_log(enum tfc_log_level level, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -30,8 +30,8 @@ void tc_log(enum tc_log_level level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	/* Errors and warnings go to stderr so stdout stays machine-readable. */
-	fputs(level <= TC_LOG_WARN ? "traffic-counter: " : "", stderr);
-	if (level == TC_LOG_WARN)
+	fputs(level <= TFC_LOG_WARN ? "traffic-counter: " : "", stderr);
+	if (level == TFC_LOG_WARN)
 		fputs("warning: ", stderr);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -48,12 +48,12 @@ void tc_log(enum tc_log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
-	if (libbpf_quiet || log_level < TC_LOG_DEBUG)
+	if (libbpf_quiet || log_level < TFC_LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
-void tc_log_setup_libbpf(void)
+void tfc_log_setup_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
 }

@@ -29,7 +29,7 @@ enum {
 	OPT_EXACT,
 };
 
-static const struct tc_opt top_opts[] = {
+static const struct tfc_opt top_opts[] = {
 	{"interval", "SECONDS", "time between reads (default 1; 0.1 to 3600)", OPT_INTERVAL},
 	{"sort", "KEY", "rate (bytes per second, default) or total (bytes)", OPT_SORT},
 	{"flows", NULL, "start with the flow view (key f switches)", OPT_FLOWS},
@@ -38,12 +38,12 @@ static const struct tc_opt top_opts[] = {
 	 OPT_ITERATIONS},
 	{"top", "N", "plain text: at most N rows per report (default: all)", OPT_TOP},
 	{"exact", NULL, "plain text: exact numbers instead of human units", OPT_EXACT},
-	TC_FILTER_OPTIONS,
-	TC_PIN_OPTIONS,
+	TFC_FILTER_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def top_def = {
+const struct tfc_cmd_def top_def = {
 	.name = "top",
 	.summary = "Live view of the top talkers, by IP address or by flow, with rates (bytes/s,\n"
 		   "packets/s) from the growth of the counters between reads, and totals.\n"
@@ -61,22 +61,22 @@ static int top_opt(int id, const char *arg, void *ctx)
 	struct top_args *a = ctx;
 	int v, err;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
-	if (tc_filter_args_handle(&a->filter, id, arg, &err))
+	if (tfc_filter_args_handle(&a->filter, id, arg, &err))
 		return err;
 	switch (id) {
 	case OPT_INTERVAL:
-		if (tc_interval_parse(arg, &a->interval))
-			return tc_opt_invalid("interval",
-					      "'%s' is not a number of seconds from "
-					      "0.1 to 3600",
-					      arg);
+		if (tfc_interval_parse(arg, &a->interval))
+			return tfc_opt_invalid("interval",
+					       "'%s' is not a number of seconds from "
+					       "0.1 to 3600",
+					       arg);
 		return 0;
 	case OPT_SORT:
-		v = tc_rate_sort_parse(arg);
+		v = tfc_rate_sort_parse(arg);
 		if (v < 0)
-			return tc_opt_invalid("sort", "'%s' is not one of rate, total", arg);
+			return tfc_opt_invalid("sort", "'%s' is not one of rate, total", arg);
 		a->sort = v;
 		return 0;
 	case OPT_FLOWS:
@@ -84,16 +84,16 @@ static int top_opt(int id, const char *arg, void *ctx)
 		return 0;
 	case OPT_ONCE:
 		if (a->iterations)
-			return tc_opt_invalid("once", "choose one of --once and --iterations");
+			return tfc_opt_invalid("once", "choose one of --once and --iterations");
 		a->iterations = 1;
 		return 0;
 	case OPT_ITERATIONS:
 		if (a->iterations)
-			return tc_opt_invalid("iterations",
-					      "choose one of --once and --iterations");
-		return tc_parse_u32("iterations", arg, 1, UINT32_MAX, &a->iterations);
+			return tfc_opt_invalid("iterations",
+					       "choose one of --once and --iterations");
+		return tfc_parse_u32("iterations", arg, 1, UINT32_MAX, &a->iterations);
 	case OPT_TOP:
-		return tc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
+		return tfc_parse_u32("top", arg, 1, UINT32_MAX, &a->top);
 	case OPT_EXACT:
 		a->exact = 1;
 		return 0;
@@ -106,8 +106,8 @@ int top_parse(int argc, char **argv, struct top_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->interval = TOP_INTERVAL_DEFAULT;
-	a->sort = TC_RSORT_RATE;
-	return tc_opts_parse(&top_def, argc, argv, top_opt, a);
+	a->sort = TFC_RSORT_RATE;
+	return tfc_opts_parse(&top_def, argc, argv, top_opt, a);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -121,31 +121,31 @@ static double now_s(void)
 }
 
 /* Rates against the previous read of the same view, which cur replaces. */
-static void commit(struct top *t, struct tc_rate_snap *cur)
+static void commit(struct top *t, struct tfc_rate_snap *cur)
 {
-	struct tc_rate_snap *prev = &t->snap[cur->view];
+	struct tfc_rate_snap *prev = &t->snap[cur->view];
 
-	tc_rates_update(cur, prev);
+	tfc_rates_update(cur, prev);
 	t->elapsed[cur->view] = prev->valid ? cur->t - prev->t : 0;
-	tc_rate_snap_free(prev);
+	tfc_rate_snap_free(prev);
 	*prev = *cur;
 }
 
 static int read_ip(struct top *t, unsigned int flags)
 {
-	struct tc_ip_entry *e = NULL;
+	struct tfc_ip_entry *e = NULL;
 	struct bpf_map_info info;
-	struct tc_rate_snap cur;
+	struct tfc_rate_snap cur;
 	size_t n = 0;
 	int fd, err;
 
-	fd = tc_map_open_flags(t->pins.ip, TC_MAP_IP, NULL, &info, flags);
+	fd = tfc_map_open_flags(t->pins.ip, TFC_MAP_IP, NULL, &info, flags);
 	if (fd < 0)
 		return fd;
-	err = tc_dump_ip(fd, &e, &n);
+	err = tfc_dump_ip(fd, &e, &n);
 	close(fd);
 	if (!err)
-		err = tc_rate_snap_ip(&cur, e, tc_filter_ip(&t->a.filter, e, n), now_s());
+		err = tfc_rate_snap_ip(&cur, e, tfc_filter_ip(&t->a.filter, e, n), now_s());
 	free(e);
 	if (!err)
 		commit(t, &cur);
@@ -155,38 +155,38 @@ static int read_ip(struct top *t, unsigned int flags)
 static void read_flow_state(struct top *t)
 {
 	struct bpf_map_info info;
-	struct tc_control c = {};
+	struct tfc_control c = {};
 	int fd;
 
-	fd = tc_map_open_flags(t->pins.control, TC_MAP_CONTROL, NULL, &info, TC_OPEN_QUIET);
+	fd = tfc_map_open_flags(t->pins.control, TFC_MAP_CONTROL, NULL, &info, TFC_OPEN_QUIET);
 	if (fd < 0)
 		return;
-	if (!tc_control_read(fd, &c))
-		t->flow = (c.flags & TC_FLAG_FLOW_COUNTERS) ? TOP_FLOW_ON : TOP_FLOW_OFF;
+	if (!tfc_control_read(fd, &c))
+		t->flow = (c.flags & TFC_FLAG_FLOW_COUNTERS) ? TOP_FLOW_ON : TOP_FLOW_OFF;
 	close(fd);
 }
 
 /* The flow map is optional: not pinned is a state shown, not an error. */
 static int read_flow(struct top *t)
 {
-	struct tc_flow_entry *e = NULL;
+	struct tfc_flow_entry *e = NULL;
 	struct bpf_map_info info;
-	struct tc_rate_snap cur;
+	struct tfc_rate_snap cur;
 	size_t n = 0;
 	int fd, err;
 
-	fd = tc_map_open_flags(t->pins.flow, TC_MAP_FLOW, NULL, &info, TC_OPEN_QUIET);
+	fd = tfc_map_open_flags(t->pins.flow, TFC_MAP_FLOW, NULL, &info, TFC_OPEN_QUIET);
 	if (fd < 0) {
 		t->flow = TOP_FLOW_ABSENT;
-		tc_rate_snap_free(&t->snap[TC_VIEW_FLOW]);
+		tfc_rate_snap_free(&t->snap[TFC_VIEW_FLOW]);
 		return fd == -ENOENT ? 0 : fd;
 	}
 	t->flow = TOP_FLOW_OFF;
 	read_flow_state(t);
-	err = tc_dump_flow(fd, &e, &n);
+	err = tfc_dump_flow(fd, &e, &n);
 	close(fd);
 	if (!err)
-		err = tc_rate_snap_flow(&cur, e, tc_filter_flow(&t->a.filter, e, n), now_s());
+		err = tfc_rate_snap_flow(&cur, e, tfc_filter_flow(&t->a.filter, e, n), now_s());
 	free(e);
 	if (!err)
 		commit(t, &cur);
@@ -206,7 +206,7 @@ int top_read(struct top *t, unsigned int open_flags)
 	int err;
 
 	t->note[0] = '\0';
-	tc_ifname_netns(tc_pins_netns(&t->pins)); /* ifnames as the counters saw them */
+	tfc_ifname_netns(tfc_pins_netns(&t->pins)); /* ifnames as the counters saw them */
 	err = read_ip(t, open_flags);
 	if (err == -ENOENT)
 		snprintf(t->note, sizeof(t->note), "no map pinned at %s any more", t->pins.ip);
@@ -217,20 +217,20 @@ int top_read(struct top *t, unsigned int open_flags)
 		return err;
 	/* The flow map matters only to its view: the IP view goes on without it. */
 	t->flow_err = read_flow(t);
-	return t->view == TC_VIEW_FLOW ? t->flow_err : 0;
+	return t->view == TFC_VIEW_FLOW ? t->flow_err : 0;
 }
 
 int top_arrange(struct top *t)
 {
-	const struct tc_rate_snap *s = &t->snap[t->view];
-	struct tc_rate_row *rows = NULL;
+	const struct tfc_rate_snap *s = &t->snap[t->view];
+	struct tfc_rate_row *rows = NULL;
 
 	if (s->n) {
 		rows = malloc(s->n * sizeof(*rows));
 		if (!rows)
 			return -ENOMEM;
 		memcpy(rows, s->rows, s->n * sizeof(*rows));
-		tc_rates_sort(rows, s->n, t->view, t->sort);
+		tfc_rates_sort(rows, s->n, t->view, t->sort);
 	}
 	free(t->shown);
 	t->shown = rows;
@@ -250,11 +250,11 @@ void top_head_cells(const struct top *t, top_cells c)
 {
 	for (int i = 0; i < TOP_NCOL; i++)
 		snprintf(c[i], TOP_CELL, "%s", heads[i]);
-	if (t->view == TC_VIEW_FLOW)
+	if (t->view == TFC_VIEW_FLOW)
 		snprintf(c[TOP_ADDR], TOP_CELL, "FLOW");
 }
 
-static void rate_cell(const struct top *t, const struct tc_rate_row *r, double v, const char *unit,
+static void rate_cell(const struct top *t, const struct tfc_rate_row *r, double v, const char *unit,
 		      char *out)
 {
 	if (!r->has_rate)
@@ -262,7 +262,7 @@ static void rate_cell(const struct top *t, const struct tc_rate_row *r, double v
 	else if (t->a.exact)
 		snprintf(out, TOP_CELL, "%.1f", v);
 	else
-		tc_human(v, unit, out, TOP_CELL);
+		tfc_human(v, unit, out, TOP_CELL);
 }
 
 static void total_cell(const struct top *t, __u64 v, const char *unit, char *out)
@@ -270,7 +270,7 @@ static void total_cell(const struct top *t, __u64 v, const char *unit, char *out
 	if (t->a.exact)
 		snprintf(out, TOP_CELL, "%" PRIu64, (uint64_t)v);
 	else
-		tc_human((double)v, unit, out, TOP_CELL);
+		tfc_human((double)v, unit, out, TOP_CELL);
 }
 
 static const char *proto_str(__u8 proto, char *buf, size_t len)
@@ -295,9 +295,9 @@ static const char *proto_str(__u8 proto, char *buf, size_t len)
 /* "a:p" or "[a]:p"; just the address for protocols without ports. */
 static void endpoint(char *out, size_t len, __u8 family, const __u8 *addr, __u16 port, int ports)
 {
-	char a[TC_ADDR_STRLEN];
+	char a[TFC_ADDR_STRLEN];
 
-	tc_addr_str(family, addr, a, sizeof(a));
+	tfc_addr_str(family, addr, a, sizeof(a));
 	if (!ports)
 		snprintf(out, len, "%s", a);
 	else
@@ -307,7 +307,7 @@ static void endpoint(char *out, size_t len, __u8 family, const __u8 *addr, __u16
 static void flow_cell(const struct flow_key *k, char *out)
 {
 	int ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
-	char src[TC_ADDR_STRLEN + 8], dst[TC_ADDR_STRLEN + 8];
+	char src[TFC_ADDR_STRLEN + 8], dst[TFC_ADDR_STRLEN + 8];
 
 	endpoint(src, sizeof(src), k->family, k->src, k->sport, ports);
 	endpoint(dst, sizeof(dst), k->family, k->dst, k->dport, ports);
@@ -315,13 +315,13 @@ static void flow_cell(const struct flow_key *k, char *out)
 	snprintf(out, TOP_CELL, "%s->%s", src, dst);
 }
 
-void top_row_cells(const struct top *t, const struct tc_rate_row *r, top_cells c)
+void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells c)
 {
-	__u32 ifindex = t->view == TC_VIEW_IP ? r->key.ip.ifindex : r->key.flow.ifindex;
-	__u8 dir = t->view == TC_VIEW_IP ? r->key.ip.direction : r->key.flow.direction;
+	__u32 ifindex = t->view == TFC_VIEW_IP ? r->key.ip.ifindex : r->key.flow.ifindex;
+	__u8 dir = t->view == TFC_VIEW_IP ? r->key.ip.direction : r->key.flow.direction;
 
-	if (t->view == TC_VIEW_IP) {
-		tc_addr_str(r->key.ip.family, r->key.ip.addr, c[TOP_ADDR], TOP_CELL);
+	if (t->view == TFC_VIEW_IP) {
+		tfc_addr_str(r->key.ip.family, r->key.ip.addr, c[TOP_ADDR], TOP_CELL);
 		c[TOP_PROTO][0] = '\0';
 	} else {
 		char num[8];
@@ -330,8 +330,8 @@ void top_row_cells(const struct top *t, const struct tc_rate_row *r, top_cells c
 		snprintf(c[TOP_PROTO], TOP_CELL, "%s",
 			 proto_str(r->key.flow.proto, num, sizeof(num)));
 	}
-	snprintf(c[TOP_DIR], TOP_CELL, "%s", tc_direction_str(dir));
-	snprintf(c[TOP_IFACE], TOP_CELL, "%s", tc_ifname(ifindex));
+	snprintf(c[TOP_DIR], TOP_CELL, "%s", tfc_direction_str(dir));
+	snprintf(c[TOP_IFACE], TOP_CELL, "%s", tfc_ifname(ifindex));
 	rate_cell(t, r, r->byte_rate, "B/s", c[TOP_RATE]);
 	rate_cell(t, r, r->packet_rate, "/s", c[TOP_PRATE]);
 	total_cell(t, r->bytes, "B", c[TOP_TOTAL]);
@@ -353,7 +353,7 @@ void top_columns(const struct top *t, size_t n, int visible[TOP_NCOL], int width
 	top_cells c;
 
 	for (int i = 0; i < TOP_NCOL; i++) {
-		visible[i] = i != TOP_PROTO || t->view == TC_VIEW_FLOW;
+		visible[i] = i != TOP_PROTO || t->view == TFC_VIEW_FLOW;
 		width[i] = 0;
 	}
 	top_head_cells(t, c);
@@ -384,7 +384,7 @@ void top_line(const top_cells c, const int visible[TOP_NCOL], const int width[TO
 		out[--o] = '\0';
 }
 
-static void sum_str(const struct top *t, const struct tc_rate_sum *s, char *out, size_t len)
+static void sum_str(const struct top *t, const struct tfc_rate_sum *s, char *out, size_t len)
 {
 	char rate[32], prate[32];
 
@@ -393,24 +393,24 @@ static void sum_str(const struct top *t, const struct tc_rate_sum *s, char *out,
 	else if (t->a.exact)
 		snprintf(out, len, "%.1fB/s %.1f/s", s->byte_rate, s->packet_rate);
 	else
-		snprintf(out, len, "%s %s", tc_human(s->byte_rate, "B/s", rate, sizeof(rate)),
-			 tc_human(s->packet_rate, "/s", prate, sizeof(prate)));
+		snprintf(out, len, "%s %s", tfc_human(s->byte_rate, "B/s", rate, sizeof(rate)),
+			 tfc_human(s->packet_rate, "/s", prate, sizeof(prate)));
 }
 
 void top_summary(const struct top *t, char *out, size_t len)
 {
-	const struct tc_rate_snap *s = &t->snap[t->view];
-	struct tc_rate_sum sum[2];
+	const struct tfc_rate_snap *s = &t->snap[t->view];
+	struct tfc_rate_sum sum[2];
 	char in[80], eg[80], over[32] = "-";
 
-	tc_rates_sum(s->rows, s->n, t->view, sum);
-	sum_str(t, &sum[TC_DIR_INGRESS], in, sizeof(in));
-	sum_str(t, &sum[TC_DIR_EGRESS], eg, sizeof(eg));
+	tfc_rates_sum(s->rows, s->n, t->view, sum);
+	sum_str(t, &sum[TFC_DIR_INGRESS], in, sizeof(in));
+	sum_str(t, &sum[TFC_DIR_EGRESS], eg, sizeof(eg));
 	/* Exact: rate times this gives back the bytes to well under one. */
 	if (t->elapsed[t->view])
 		snprintf(over, sizeof(over), "%.*f s", t->a.exact ? 6 : 3, t->elapsed[t->view]);
 	snprintf(out, len, "%s view, %zu entries, sorted by %s, over %s; ingress %s, egress %s",
-		 t->view == TC_VIEW_IP ? "ip" : "flow", s->n, tc_rate_sort_str(t->sort), over, in,
+		 t->view == TFC_VIEW_IP ? "ip" : "flow", s->n, tfc_rate_sort_str(t->sort), over, in,
 		 eg);
 }
 
@@ -418,12 +418,12 @@ const char *top_note(const struct top *t, char *buf, size_t len)
 {
 	if (t->note[0])
 		snprintf(buf, len, "%s", t->note);
-	else if (t->view == TC_VIEW_FLOW && t->flow_err)
+	else if (t->view == TFC_VIEW_FLOW && t->flow_err)
 		snprintf(buf, len, "cannot read %s: %s%s", t->pins.flow, strerror(-t->flow_err),
 			 way_out(t->flow_err));
-	else if (t->view == TC_VIEW_FLOW && t->flow == TOP_FLOW_ABSENT)
+	else if (t->view == TFC_VIEW_FLOW && t->flow == TOP_FLOW_ABSENT)
 		snprintf(buf, len, "no flow map pinned at %s", t->pins.flow);
-	else if (t->view == TC_VIEW_FLOW && t->flow == TOP_FLOW_OFF)
+	else if (t->view == TFC_VIEW_FLOW && t->flow == TOP_FLOW_OFF)
 		snprintf(buf, len,
 			 "flow counting is off: turn it on with 'traffic-counter set "
 			 "--enable-flow-map'");
@@ -480,23 +480,23 @@ static int sleep_until(double deadline)
 /* Reports at fixed times after the first read, so they do not drift. */
 static int top_plain(struct top *t)
 {
-	double start = t->snap[TC_VIEW_IP].t;
+	double start = t->snap[TFC_VIEW_IP].t;
 	char line[TOP_LINE_LEN];
 
 	for (__u32 i = 1; !t->a.iterations || i <= t->a.iterations; i++) {
 		if (sleep_until(start + i * t->a.interval))
 			break;
-		if (top_read(t, TC_OPEN_QUIET)) {
-			tc_err("%s", top_note(t, line, sizeof(line)));
-			return TC_EXIT_FAIL;
+		if (top_read(t, TFC_OPEN_QUIET)) {
+			tfc_err("%s", top_note(t, line, sizeof(line)));
+			return TFC_EXIT_FAIL;
 		}
 		if (top_arrange(t)) {
-			tc_err("out of memory");
-			return TC_EXIT_FAIL;
+			tfc_err("out of memory");
+			return TFC_EXIT_FAIL;
 		}
 		print_report(t, stdout);
 	}
-	return TC_EXIT_OK;
+	return TFC_EXIT_OK;
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -518,10 +518,10 @@ static void catch_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int check_ip_map(const struct tc_pins *pins)
+static int check_ip_map(const struct tfc_pins *pins)
 {
 	struct bpf_map_info info;
-	int fd = tc_map_open(pins->ip, TC_MAP_IP, NULL, &info);
+	int fd = tfc_map_open(pins->ip, TFC_MAP_IP, NULL, &info);
 
 	if (fd < 0)
 		return fd;
@@ -531,8 +531,8 @@ static int check_ip_map(const struct tc_pins *pins)
 
 static void top_free(struct top *t)
 {
-	tc_rate_snap_free(&t->snap[TC_VIEW_IP]);
-	tc_rate_snap_free(&t->snap[TC_VIEW_FLOW]);
+	tfc_rate_snap_free(&t->snap[TFC_VIEW_IP]);
+	tfc_rate_snap_free(&t->snap[TFC_VIEW_FLOW]);
 	free(t->shown);
 }
 
@@ -541,25 +541,25 @@ int cmd_top(int argc, char **argv)
 	struct top t = {};
 	int ret;
 
-	ret = tc_parse_exit(top_parse(argc, argv, &t.a));
+	ret = tfc_parse_exit(top_parse(argc, argv, &t.a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&t.a.pins, &t.pins))
-		return TC_EXIT_USAGE;
-	t.view = t.a.flows ? TC_VIEW_FLOW : TC_VIEW_IP;
+	if (tfc_pin_args_resolve(&t.a.pins, &t.pins))
+		return TFC_EXIT_USAGE;
+	t.view = t.a.flows ? TFC_VIEW_FLOW : TFC_VIEW_IP;
 	t.sort = t.a.sort;
 	/* Opening the IP map once first explains the usual problems (not
 	 * attached, no permission); the first read is then the baseline. */
 	ret = check_ip_map(&t.pins);
-	if (!ret && top_read(&t, TC_OPEN_QUIET)) {
+	if (!ret && top_read(&t, TFC_OPEN_QUIET)) {
 		char why[TOP_LINE_LEN];
 
-		tc_err("%s", top_note(&t, why, sizeof(why)));
+		tfc_err("%s", top_note(&t, why, sizeof(why)));
 		ret = -EIO;
 	}
 	if (ret) {
 		top_free(&t);
-		return TC_EXIT_FAIL;
+		return TFC_EXIT_FAIL;
 	}
 	catch_signals();
 	if (t.a.iterations || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))

@@ -40,23 +40,23 @@ static int cmp_flow_key(const struct flow_key *a, const struct flow_key *b)
 
 static int cmp_ip_row(const void *a, const void *b)
 {
-	return cmp_ip_key(&((const struct tc_rate_row *)a)->key.ip,
-			  &((const struct tc_rate_row *)b)->key.ip);
+	return cmp_ip_key(&((const struct tfc_rate_row *)a)->key.ip,
+			  &((const struct tfc_rate_row *)b)->key.ip);
 }
 
 static int cmp_flow_row(const void *a, const void *b)
 {
-	return cmp_flow_key(&((const struct tc_rate_row *)a)->key.flow,
-			    &((const struct tc_rate_row *)b)->key.flow);
+	return cmp_flow_key(&((const struct tfc_rate_row *)a)->key.flow,
+			    &((const struct tfc_rate_row *)b)->key.flow);
 }
 
-void tc_rates_sort_key(struct tc_rate_row *rows, size_t n, enum tc_view view)
+void tfc_rates_sort_key(struct tfc_rate_row *rows, size_t n, enum tfc_view view)
 {
 	if (n)
-		qsort(rows, n, sizeof(*rows), view == TC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
+		qsort(rows, n, sizeof(*rows), view == TFC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
 }
 
-static int snap_alloc(struct tc_rate_snap *snap, enum tc_view view, size_t n, double t)
+static int snap_alloc(struct tfc_rate_snap *snap, enum tfc_view view, size_t n, double t)
 {
 	memset(snap, 0, sizeof(*snap));
 	snap->view = view;
@@ -70,9 +70,9 @@ static int snap_alloc(struct tc_rate_snap *snap, enum tc_view view, size_t n, do
 	return 0;
 }
 
-int tc_rate_snap_ip(struct tc_rate_snap *snap, const struct tc_ip_entry *e, size_t n, double t)
+int tfc_rate_snap_ip(struct tfc_rate_snap *snap, const struct tfc_ip_entry *e, size_t n, double t)
 {
-	int err = snap_alloc(snap, TC_VIEW_IP, n, t);
+	int err = snap_alloc(snap, TFC_VIEW_IP, n, t);
 
 	if (err)
 		return err;
@@ -81,13 +81,14 @@ int tc_rate_snap_ip(struct tc_rate_snap *snap, const struct tc_ip_entry *e, size
 		snap->rows[i].bytes = e[i].val.bytes;
 		snap->rows[i].packets = e[i].val.packets;
 	}
-	tc_rates_sort_key(snap->rows, n, TC_VIEW_IP);
+	tfc_rates_sort_key(snap->rows, n, TFC_VIEW_IP);
 	return 0;
 }
 
-int tc_rate_snap_flow(struct tc_rate_snap *snap, const struct tc_flow_entry *e, size_t n, double t)
+int tfc_rate_snap_flow(struct tfc_rate_snap *snap, const struct tfc_flow_entry *e, size_t n,
+		       double t)
 {
-	int err = snap_alloc(snap, TC_VIEW_FLOW, n, t);
+	int err = snap_alloc(snap, TFC_VIEW_FLOW, n, t);
 
 	if (err)
 		return err;
@@ -97,20 +98,21 @@ int tc_rate_snap_flow(struct tc_rate_snap *snap, const struct tc_flow_entry *e, 
 		snap->rows[i].packets = e[i].val.packets;
 		snap->rows[i].first_seen_ns = e[i].val.first_seen_ns;
 	}
-	tc_rates_sort_key(snap->rows, n, TC_VIEW_FLOW);
+	tfc_rates_sort_key(snap->rows, n, TFC_VIEW_FLOW);
 	return 0;
 }
 
-void tc_rate_snap_free(struct tc_rate_snap *snap)
+void tfc_rate_snap_free(struct tfc_rate_snap *snap)
 {
 	free(snap->rows);
 	memset(snap, 0, sizeof(*snap));
 }
 
-static const struct tc_rate_row *find_row(const struct tc_rate_snap *s, const struct tc_rate_row *r)
+static const struct tfc_rate_row *find_row(const struct tfc_rate_snap *s,
+					   const struct tfc_rate_row *r)
 {
 	return bsearch(r, s->rows, s->n, sizeof(*r),
-		       s->view == TC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
+		       s->view == TFC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
 }
 
 /* Growth of one counter; a smaller value means it started again from 0. */
@@ -119,15 +121,15 @@ static __u64 growth(__u64 now, __u64 before, int restarted)
 	return restarted || now < before ? now : now - before;
 }
 
-void tc_rates_update(struct tc_rate_snap *cur, const struct tc_rate_snap *prev)
+void tfc_rates_update(struct tfc_rate_snap *cur, const struct tfc_rate_snap *prev)
 {
 	double secs = 0;
 
 	if (prev && prev->valid && prev->view == cur->view)
 		secs = cur->t - prev->t;
 	for (size_t i = 0; i < cur->n; i++) {
-		struct tc_rate_row *r = &cur->rows[i];
-		const struct tc_rate_row *p;
+		struct tfc_rate_row *r = &cur->rows[i];
+		const struct tfc_rate_row *p;
 		int restarted;
 
 		r->has_rate = secs > 0;
@@ -146,11 +148,11 @@ static int cmp_double_desc(double a, double b)
 	return a > b ? -1 : a < b ? 1 : 0;
 }
 
-static enum tc_view sort_view;
-static enum tc_rate_sort sort_by;
+static enum tfc_view sort_view;
+static enum tfc_rate_sort sort_by;
 
 /* A row without a rate sorts after every row with one. */
-static int cmp_rate(const struct tc_rate_row *a, const struct tc_rate_row *b)
+static int cmp_rate(const struct tfc_rate_row *a, const struct tfc_rate_row *b)
 {
 	int c = cmp_num(b->has_rate, a->has_rate);
 
@@ -160,7 +162,7 @@ static int cmp_rate(const struct tc_rate_row *a, const struct tc_rate_row *b)
 	return c ?: cmp_double_desc(a->packet_rate, b->packet_rate);
 }
 
-static int cmp_total(const struct tc_rate_row *a, const struct tc_rate_row *b)
+static int cmp_total(const struct tfc_rate_row *a, const struct tfc_rate_row *b)
 {
 	int c = cmp_num(b->bytes, a->bytes);
 
@@ -169,17 +171,17 @@ static int cmp_total(const struct tc_rate_row *a, const struct tc_rate_row *b)
 
 static int cmp_display(const void *pa, const void *pb)
 {
-	const struct tc_rate_row *a = pa, *b = pb;
+	const struct tfc_rate_row *a = pa, *b = pb;
 	int c;
 
-	if (sort_by == TC_RSORT_RATE)
+	if (sort_by == TFC_RSORT_RATE)
 		c = cmp_rate(a, b) ?: cmp_total(a, b);
 	else
 		c = cmp_total(a, b) ?: cmp_rate(a, b);
-	return c ?: (sort_view == TC_VIEW_IP ? cmp_ip_row(a, b) : cmp_flow_row(a, b));
+	return c ?: (sort_view == TFC_VIEW_IP ? cmp_ip_row(a, b) : cmp_flow_row(a, b));
 }
 
-void tc_rates_sort(struct tc_rate_row *rows, size_t n, enum tc_view view, enum tc_rate_sort by)
+void tfc_rates_sort(struct tfc_rate_row *rows, size_t n, enum tfc_view view, enum tfc_rate_sort by)
 {
 	/* qsort has no context argument in C11; top sorts from one thread. */
 	sort_view = view;
@@ -188,28 +190,28 @@ void tc_rates_sort(struct tc_rate_row *rows, size_t n, enum tc_view view, enum t
 		qsort(rows, n, sizeof(*rows), cmp_display);
 }
 
-int tc_rate_sort_parse(const char *s)
+int tfc_rate_sort_parse(const char *s)
 {
 	if (!strcmp(s, "rate"))
-		return TC_RSORT_RATE;
+		return TFC_RSORT_RATE;
 	if (!strcmp(s, "total"))
-		return TC_RSORT_TOTAL;
+		return TFC_RSORT_TOTAL;
 	return -EINVAL;
 }
 
-const char *tc_rate_sort_str(enum tc_rate_sort by)
+const char *tfc_rate_sort_str(enum tfc_rate_sort by)
 {
-	return by == TC_RSORT_TOTAL ? "total" : "rate";
+	return by == TFC_RSORT_TOTAL ? "total" : "rate";
 }
 
-void tc_rates_sum(const struct tc_rate_row *rows, size_t n, enum tc_view view,
-		  struct tc_rate_sum out[2])
+void tfc_rates_sum(const struct tfc_rate_row *rows, size_t n, enum tfc_view view,
+		   struct tfc_rate_sum out[2])
 {
 	memset(out, 0, 2 * sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		__u8 dir =
-			view == TC_VIEW_IP ? rows[i].key.ip.direction : rows[i].key.flow.direction;
-		struct tc_rate_sum *s = &out[dir == TC_DIR_EGRESS];
+			view == TFC_VIEW_IP ? rows[i].key.ip.direction : rows[i].key.flow.direction;
+		struct tfc_rate_sum *s = &out[dir == TFC_DIR_EGRESS];
 
 		s->bytes += rows[i].bytes;
 		s->packets += rows[i].packets;
@@ -220,7 +222,7 @@ void tc_rates_sum(const struct tc_rate_row *rows, size_t n, enum tc_view view,
 	}
 }
 
-const char *tc_human(double v, const char *unit, char *buf, size_t len)
+const char *tfc_human(double v, const char *unit, char *buf, size_t len)
 {
 	static const char prefix[] = "kMGTPE";
 	int p = -1;
@@ -246,7 +248,7 @@ const char *tc_human(double v, const char *unit, char *buf, size_t len)
 	return buf;
 }
 
-int tc_interval_parse(const char *s, double *out)
+int tfc_interval_parse(const char *s, double *out)
 {
 	char *end;
 	double v;

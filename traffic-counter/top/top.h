@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* top's state, shared by its plain-text report (cmd_top.c) and screen (top_screen.c). */
-#ifndef TC_TOP_H
-#define TC_TOP_H
+#ifndef TFC_TOP_H
+#define TFC_TOP_H
 
 #include <signal.h>
 
@@ -16,15 +16,15 @@ enum top_flow_state {
 
 struct top {
 	struct top_args a;
-	struct tc_pins pins;
-	struct tc_rate_snap snap[2]; /* latest read per view, sorted by key */
-	double elapsed[2];	     /* seconds between the last two reads of each view */
+	struct tfc_pins pins;
+	struct tfc_rate_snap snap[2]; /* latest read per view, sorted by key */
+	double elapsed[2];	      /* seconds between the last two reads of each view */
 	enum top_flow_state flow;
 	int flow_err; /* why the flow map could not be read, -errno; shown in its view */
-	enum tc_view view;
-	enum tc_rate_sort sort;
-	char note[PATH_MAX + 128]; /* what went wrong with the last read, shown */
-	struct tc_rate_row *shown; /* the current view in display order */
+	enum tfc_view view;
+	enum tfc_rate_sort sort;
+	char note[PATH_MAX + 128];  /* what went wrong with the last read, shown */
+	struct tfc_rate_row *shown; /* the current view in display order */
 	size_t n_shown;
 };
 
@@ -48,13 +48,13 @@ typedef char top_cells[TOP_NCOL][TOP_CELL];
 /* Set by SIGINT, SIGTERM and SIGHUP: leave the loop, restore the terminal. */
 extern volatile sig_atomic_t top_stop;
 
-/* Reads the maps; with TC_OPEN_QUIET a failure goes to t->note only. */
+/* Reads the maps; with TFC_OPEN_QUIET a failure goes to t->note only. */
 int top_read(struct top *t, unsigned int open_flags);
 /* Sorts the current view into t->shown. 0 or -ENOMEM. */
 int top_arrange(struct top *t);
 
 void top_head_cells(const struct top *t, top_cells c);
-void top_row_cells(const struct top *t, const struct tc_rate_row *r, top_cells c);
+void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells c);
 /* Which columns the view has; widths to fit the n first shown rows. */
 void top_columns(const struct top *t, size_t n, int visible[TOP_NCOL], int width[TOP_NCOL]);
 /* The visible cells, aligned, two blanks apart, without trailing blanks. */
@@ -67,4 +67,4 @@ const char *top_note(const struct top *t, char *buf, size_t len);
 /* The full-screen view until a key or a signal ends it; an exit code. */
 int top_screen(struct top *t);
 
-#endif /* TC_TOP_H */
+#endif /* TFC_TOP_H */

@@ -111,8 +111,8 @@ static void draw(const struct top *t)
 	put_line(2, top_note(t, line, sizeof(line)), A_BOLD);
 	draw_rows(t, line);
 	snprintf(line, sizeof(line), " q quit   s sort by %s   f %s view",
-		 t->sort == TC_RSORT_RATE ? "total" : "rate",
-		 t->view == TC_VIEW_IP ? "flow" : "IP");
+		 t->sort == TFC_RSORT_RATE ? "total" : "rate",
+		 t->view == TFC_VIEW_IP ? "flow" : "IP");
 	put_line(LINES - 1, line, A_REVERSE);
 	refresh();
 }
@@ -126,11 +126,11 @@ static int on_key(struct top *t, int ch)
 		return 1;
 	case 's':
 	case 'S':
-		t->sort = t->sort == TC_RSORT_RATE ? TC_RSORT_TOTAL : TC_RSORT_RATE;
+		t->sort = t->sort == TFC_RSORT_RATE ? TFC_RSORT_TOTAL : TFC_RSORT_RATE;
 		break;
 	case 'f':
 	case 'F':
-		t->view = t->view == TC_VIEW_IP ? TC_VIEW_FLOW : TC_VIEW_IP;
+		t->view = t->view == TFC_VIEW_IP ? TFC_VIEW_FLOW : TFC_VIEW_IP;
 		break;
 	case KEY_RESIZE: /* ncurses has updated LINES and COLS */
 		break;
@@ -144,7 +144,7 @@ static int on_key(struct top *t, int ch)
 
 static void refresh_data(struct top *t)
 {
-	top_read(t, TC_OPEN_QUIET); /* a failure is shown as the note */
+	top_read(t, TFC_OPEN_QUIET); /* a failure is shown as the note */
 	top_arrange(t);
 	draw(t);
 }
@@ -180,10 +180,10 @@ int top_screen(struct top *t)
 	setlocale(LC_CTYPE, "");
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
-		tc_err("cannot drive the terminal (TERM=%s): set TERM, or use --once or "
-		       "--iterations N for plain text",
-		       getenv("TERM") ? getenv("TERM") : "");
-		return TC_EXIT_FAIL;
+		tfc_err("cannot drive the terminal (TERM=%s): set TERM, or use --once or "
+			"--iterations N for plain text",
+			getenv("TERM") ? getenv("TERM") : "");
+		return TFC_EXIT_FAIL;
 	}
 	cbreak();
 	noecho();
@@ -194,5 +194,5 @@ int top_screen(struct top *t)
 	loop(t);
 	endwin();
 	delscreen(scr);
-	return TC_EXIT_OK;
+	return TFC_EXIT_OK;
 }

@@ -29,17 +29,17 @@ enum {
 	OPT_JSON,
 };
 
-static const struct tc_opt verify_opts[] = {
+static const struct tfc_opt verify_opts[] = {
 	{"iface", "IF", "interface to reconcile (required)", OPT_IFACE},
 	{"interval", "SECONDS", "how long to watch (default 5; fractions allowed)", OPT_INTERVAL},
 	{"direction", "DIR", "ingress or egress (default: each one attached on IF)", OPT_DIRECTION},
 	{"tolerance", "PACKETS", "packets the two may differ by (default 0)", OPT_TOLERANCE},
 	{"json", NULL, "print one JSON object", OPT_JSON},
-	TC_PIN_OPTIONS,
+	TFC_PIN_OPTIONS,
 	{0},
 };
 
-const struct tc_cmd_def verify_def = {
+const struct tfc_cmd_def verify_def = {
 	.name = "verify",
 	.summary = "Reconcile the agent's totals for an interface (all addresses plus\n"
 		   "statistics) with the interface's own counters over an interval.",
@@ -48,7 +48,7 @@ const struct tc_cmd_def verify_def = {
 };
 
 struct verify_args {
-	struct tc_pin_args pins;
+	struct tfc_pin_args pins;
 	const char *iface;
 	double interval;
 	int direction; /* -1: each attached one */
@@ -61,7 +61,7 @@ static int verify_opt(int id, const char *arg, void *ctx)
 	struct verify_args *a = ctx;
 	char *end;
 
-	if (tc_pin_args_handle(&a->pins, id, arg))
+	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
 	switch (id) {
 	case OPT_IFACE:
@@ -71,17 +71,18 @@ static int verify_opt(int id, const char *arg, void *ctx)
 		a->interval = strtod(arg, &end);
 		if (*end || end == arg || !isfinite(a->interval) || a->interval < 0.1 ||
 		    a->interval > 86400)
-			return tc_opt_invalid("interval",
-					      "'%s' is not a number of seconds in "
-					      "0.1..86400",
-					      arg);
+			return tfc_opt_invalid("interval",
+					       "'%s' is not a number of seconds in "
+					       "0.1..86400",
+					       arg);
 		return 0;
 	case OPT_DIRECTION:
-		/* Indexes are enum tc_direction. */
-		return tc_parse_choice("direction", arg, (const char *const[]){"ingress", "egress"},
-				       2, &a->direction);
+		/* Indexes are enum tfc_direction. */
+		return tfc_parse_choice("direction", arg,
+					(const char *const[]){"ingress", "egress"}, 2,
+					&a->direction);
 	case OPT_TOLERANCE:
-		return tc_parse_u32("tolerance", arg, 0, UINT32_MAX, &a->tolerance);
+		return tfc_parse_u32("tolerance", arg, 0, UINT32_MAX, &a->tolerance);
 	case OPT_JSON:
 		a->json = 1;
 		return 0;
@@ -97,9 +98,9 @@ static int verify_parse(int argc, char **argv, struct verify_args *a)
 	memset(a, 0, sizeof(*a));
 	a->interval = 5;
 	a->direction = -1;
-	err = tc_opts_parse(&verify_def, argc, argv, verify_opt, a);
+	err = tfc_opts_parse(&verify_def, argc, argv, verify_opt, a);
 	if (!err && !a->iface)
-		return tc_opt_invalid("iface", "is required: name the interface to reconcile");
+		return tfc_opt_invalid("iface", "is required: name the interface to reconcile");
 	return err;
 }
 
@@ -108,10 +109,10 @@ struct maps_fds {
 	int stats;
 };
 
-void verify_agent_sum(const struct tc_ip_entry *ip, size_t n_ip, const struct tc_stat_entry *st,
+void verify_agent_sum(const struct tfc_ip_entry *ip, size_t n_ip, const struct tfc_stat_entry *st,
 		      size_t n_st, __u32 ifindex, int dir, struct counters *out)
 {
-	struct counters by_reason[TC_STAT_MAX];
+	struct counters by_reason[TFC_STAT_MAX];
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n_ip; i++) {
@@ -120,8 +121,8 @@ void verify_agent_sum(const struct tc_ip_entry *ip, size_t n_ip, const struct tc
 		out->bytes += ip[i].val.bytes;
 		out->packets += ip[i].val.packets;
 	}
-	tc_stats_totals(st, n_st, ifindex, dir, by_reason);
-	for (int r = 0; r < TC_STAT_EXCLUSIVE_MAX; r++) {
+	tfc_stats_totals(st, n_st, ifindex, dir, by_reason);
+	for (int r = 0; r < TFC_STAT_EXCLUSIVE_MAX; r++) {
 		out->bytes += by_reason[r].bytes;
 		out->packets += by_reason[r].packets;
 	}
@@ -130,13 +131,13 @@ void verify_agent_sum(const struct tc_ip_entry *ip, size_t n_ip, const struct tc
 /* Everything the agent saw on (ifindex, direction), read from the maps. */
 static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct counters *out)
 {
-	struct tc_stat_entry *st = NULL;
-	struct tc_ip_entry *ip = NULL;
+	struct tfc_stat_entry *st = NULL;
+	struct tfc_ip_entry *ip = NULL;
 	size_t n_ip = 0, n_st = 0;
 	int err;
 
-	err = tc_dump_ip(m->ip, &ip, &n_ip);
-	err = err ?: tc_dump_stats(m->stats, &st, &n_st);
+	err = tfc_dump_ip(m->ip, &ip, &n_ip);
+	err = err ?: tfc_dump_stats(m->stats, &st, &n_st);
 	if (!err)
 		verify_agent_sum(ip, n_ip, st, n_st, ifindex, dir, out);
 	free(ip);
@@ -144,23 +145,23 @@ static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct
 	return err;
 }
 
-void verify_if_side(const struct tc_if_stats *s, int dir, struct verify_if_side *out)
+void verify_if_side(const struct tfc_if_stats *s, int dir, struct verify_if_side *out)
 {
-	out->packets = dir == TC_DIR_EGRESS ? s->tx_packets : s->rx_packets;
-	out->bytes = dir == TC_DIR_EGRESS ? s->tx_bytes : s->rx_bytes;
-	out->dropped = dir == TC_DIR_EGRESS ? s->tx_dropped : 0;
+	out->packets = dir == TFC_DIR_EGRESS ? s->tx_packets : s->rx_packets;
+	out->bytes = dir == TFC_DIR_EGRESS ? s->tx_bytes : s->rx_bytes;
+	out->dropped = dir == TFC_DIR_EGRESS ? s->tx_dropped : 0;
 }
 
 static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs, int n,
 			 struct verify_snapshot *s)
 {
-	struct tc_if_stats a, b;
+	struct tfc_if_stats a, b;
 	int err;
 
-	err = tc_if_stats_read(ifindex, &a);
+	err = tfc_if_stats_read(ifindex, &a);
 	for (int i = 0; !err && i < n; i++)
 		err = agent_totals(m, ifindex, dirs[i], &s->agent[i]);
-	err = err ?: tc_if_stats_read(ifindex, &b);
+	err = err ?: tfc_if_stats_read(ifindex, &b);
 	for (int i = 0; !err && i < n; i++) {
 		verify_if_side(&a, dirs[i], &s->before[i]);
 		verify_if_side(&b, dirs[i], &s->after[i]);
@@ -168,7 +169,7 @@ static int take_snapshot(const struct maps_fds *m, int ifindex, const int *dirs,
 	return err;
 }
 
-int verify_attached_directions(const struct tc_attachment *list, size_t count, int ifindex,
+int verify_attached_directions(const struct tfc_attachment *list, size_t count, int ifindex,
 			       int *dirs)
 {
 	int in = 0, out = 0, n = 0;
@@ -176,15 +177,15 @@ int verify_attached_directions(const struct tc_attachment *list, size_t count, i
 	for (size_t i = 0; i < count; i++) {
 		if (list[i].other_netns || list[i].ifindex != ifindex)
 			continue;
-		if (list[i].ap == TC_AP_TC_EGRESS)
+		if (list[i].ap == TFC_AP_TC_EGRESS)
 			out = 1;
 		else
 			in = 1;
 	}
 	if (in)
-		dirs[n++] = TC_DIR_INGRESS;
+		dirs[n++] = TFC_DIR_INGRESS;
 	if (out)
-		dirs[n++] = TC_DIR_EGRESS;
+		dirs[n++] = TFC_DIR_EGRESS;
 	return n;
 }
 
@@ -192,9 +193,9 @@ int verify_attached_directions(const struct tc_attachment *list, size_t count, i
  * Directions to check: the one asked for, or each one attached on ifindex.
  * -errno when the attachments cannot be listed.
  */
-static int pick_directions(const struct tc_pins *pins, int ifindex, int asked, int *dirs)
+static int pick_directions(const struct tfc_pins *pins, int ifindex, int asked, int *dirs)
 {
-	struct tc_attachment *list = NULL;
+	struct tfc_attachment *list = NULL;
 	size_t count = 0;
 	int n;
 
@@ -202,10 +203,10 @@ static int pick_directions(const struct tc_pins *pins, int ifindex, int asked, i
 		dirs[0] = asked;
 		return 1;
 	}
-	n = tc_attachments_list(pins, &list, &count);
+	n = tfc_attachments_list(pins, &list, &count);
 	if (n) {
-		tc_err("cannot list the attachments in %s: %s; run as root, or pass --direction",
-		       pins->links, strerror(-n));
+		tfc_err("cannot list the attachments in %s: %s; run as root, or pass --direction",
+			pins->links, strerror(-n));
 		return n;
 	}
 	n = verify_attached_directions(list, count, ifindex, dirs);
@@ -318,7 +319,7 @@ static void report(const struct verify_args *a, const int *dirs, int n,
 			       ",\"iface_packets_max\":%" PRIu64 ",\"iface_bytes_min\":%" PRIu64
 			       ",\"iface_bytes_max\":%" PRIu64 ",\"iface_dropped\":%" PRIu64
 			       ",\"iface_bytes_exclude_l2\":%s,\"note\":\"%s\"}",
-			       i ? "," : "", tc_direction_str(dirs[i]), v[i].ok ? "true" : "false",
+			       i ? "," : "", tfc_direction_str(dirs[i]), v[i].ok ? "true" : "false",
 			       (uint64_t)v[i].agent_p, (uint64_t)v[i].agent_b, (uint64_t)v[i].lo_p,
 			       (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b, (uint64_t)v[i].hi_b,
 			       (uint64_t)v[i].dropped, v[i].no_l2 ? "true" : "false",
@@ -329,20 +330,20 @@ static void report(const struct verify_args *a, const int *dirs, int n,
 	for (int i = 0; i < n; i++)
 		printf("%s %-7s agent %" PRIu64 " packets %" PRIu64 " bytes; interface %s %" PRIu64
 		       "..%" PRIu64 " packets %" PRIu64 "..%" PRIu64 " bytes: %s%s%s%s\n",
-		       a->iface, tc_direction_str(dirs[i]), (uint64_t)v[i].agent_p,
-		       (uint64_t)v[i].agent_b, dirs[i] == TC_DIR_EGRESS ? "tx" : "rx",
+		       a->iface, tfc_direction_str(dirs[i]), (uint64_t)v[i].agent_p,
+		       (uint64_t)v[i].agent_b, dirs[i] == TFC_DIR_EGRESS ? "tx" : "rx",
 		       (uint64_t)v[i].lo_p, (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b,
 		       (uint64_t)v[i].hi_b, v[i].ok ? "OK" : "MISMATCH",
 		       *verify_note(&v[i]) ? " (" : "", verify_note(&v[i]),
 		       *verify_note(&v[i]) ? ")" : "");
 }
 
-static int open_maps(const struct tc_pins *pins, struct maps_fds *m)
+static int open_maps(const struct tfc_pins *pins, struct maps_fds *m)
 {
 	struct bpf_map_info info;
 
-	m->ip = tc_map_open(pins->ip, TC_MAP_IP, NULL, &info);
-	m->stats = m->ip < 0 ? -1 : tc_map_open(pins->stats, TC_MAP_STATS, NULL, &info);
+	m->ip = tfc_map_open(pins->ip, TFC_MAP_IP, NULL, &info);
+	m->stats = m->ip < 0 ? -1 : tfc_map_open(pins->stats, TFC_MAP_STATS, NULL, &info);
 	return m->ip < 0 ? m->ip : m->stats < 0 ? m->stats : 0;
 }
 
@@ -357,7 +358,7 @@ static int watch(const struct maps_fds *m, const struct verify_args *a, int ifin
 		err = take_snapshot(m, ifindex, dirs, n, &s[1]);
 	}
 	if (err)
-		tc_err("cannot read the counters of %s: %s", a->iface, strerror(-err));
+		tfc_err("cannot read the counters of %s: %s", a->iface, strerror(-err));
 	return err;
 }
 
@@ -367,28 +368,28 @@ int cmd_verify(int argc, char **argv)
 	struct verify_snapshot s[2];
 	struct verify_verdict v[2];
 	struct verify_args a;
-	struct tc_pins pins;
+	struct tfc_pins pins;
 	int ret, ifindex, dirs[2], n;
 
-	ret = tc_parse_exit(verify_parse(argc, argv, &a));
+	ret = tfc_parse_exit(verify_parse(argc, argv, &a));
 	if (ret >= 0)
 		return ret;
-	if (tc_pin_args_resolve(&a.pins, &pins))
-		return TC_EXIT_USAGE;
-	ret = TC_EXIT_FAIL;
-	ifindex = tc_iface_index(a.iface);
+	if (tfc_pin_args_resolve(&a.pins, &pins))
+		return TFC_EXIT_USAGE;
+	ret = TFC_EXIT_FAIL;
+	ifindex = tfc_iface_index(a.iface);
 	if (ifindex < 0 || open_maps(&pins, &m))
 		goto out;
 	n = pick_directions(&pins, ifindex, a.direction, dirs);
 	if (!n)
-		tc_err("nothing is attached on %s in %s: attach first, or pass --direction",
-		       a.iface, pins.dir);
+		tfc_err("nothing is attached on %s in %s: attach first, or pass --direction",
+			a.iface, pins.dir);
 	if (n <= 0 || watch(&m, &a, ifindex, dirs, n, s))
 		goto out;
 	for (int i = 0; i < n; i++)
 		v[i] = verify_judge(&s[0], &s[1], i, a.tolerance);
 	report(&a, dirs, n, v);
-	ret = verify_all_ok(v, n) ? TC_EXIT_OK : TC_EXIT_FAIL;
+	ret = verify_all_ok(v, n) ? TFC_EXIT_OK : TFC_EXIT_FAIL;
 out:
 	if (m.ip >= 0)
 		close(m.ip);

@@ -14,7 +14,7 @@ struct link_req {
 	struct ifinfomsg ifi;
 };
 
-static int parse_link(const struct nlmsghdr *nh, struct tc_if_stats *out)
+static int parse_link(const struct nlmsghdr *nh, struct tfc_if_stats *out)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
 	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
@@ -37,7 +37,7 @@ static int parse_link(const struct nlmsghdr *nh, struct tc_if_stats *out)
 	return -ENODATA;
 }
 
-int tc_if_stats_read(int ifindex, struct tc_if_stats *out)
+int tfc_if_stats_read(int ifindex, struct tfc_if_stats *out)
 {
 	struct link_req req = {
 		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),

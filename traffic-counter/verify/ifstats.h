@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* An interface's own packet and byte counters, to reconcile against. */
-#ifndef TC_IFSTATS_H
-#define TC_IFSTATS_H
+#ifndef TFC_IFSTATS_H
+#define TFC_IFSTATS_H
 
 #include <linux/types.h>
 
-struct tc_if_stats {
+struct tfc_if_stats {
 	__u64 rx_packets;
 	__u64 rx_bytes;
 	__u64 tx_packets;
@@ -19,6 +19,6 @@ struct tc_if_stats {
  * rtnetlink (IFLA_STATS64): sysfs would show the namespace it was mounted
  * in, which is wrong after nsenter. Returns 0 or a negative errno.
  */
-int tc_if_stats_read(int ifindex, struct tc_if_stats *out);
+int tfc_if_stats_read(int ifindex, struct tfc_if_stats *out);
 
-#endif /* TC_IFSTATS_H */
+#endif /* TFC_IFSTATS_H */

@@ -5,8 +5,8 @@
  * interface counters stand for a direction, the bounds two snapshots give,
  * and the verdict with its tolerance and known device conventions.
  */
-#ifndef TC_VERIFY_H
-#define TC_VERIFY_H
+#ifndef TFC_VERIFY_H
+#define TFC_VERIFY_H
 
 #include <stddef.h>
 #include <linux/types.h>
@@ -42,20 +42,20 @@ struct verify_verdict {
 /*
  * What the agent counted on (ifindex, dir): every IP map entry plus every
  * exclusive statistic (frames the IP map had no room for included). The
- * remarks (reasons from TC_STAT_EXCLUSIVE_MAX on) are left out: their
+ * remarks (reasons from TFC_STAT_EXCLUSIVE_MAX on) are left out: their
  * frames are in the IP map already.
  */
-void verify_agent_sum(const struct tc_ip_entry *ip, size_t n_ip, const struct tc_stat_entry *st,
+void verify_agent_sum(const struct tfc_ip_entry *ip, size_t n_ip, const struct tfc_stat_entry *st,
 		      size_t n_st, __u32 ifindex, int dir, struct counters *out);
 
 /* rx counters for ingress, tx (and tx_dropped) for egress. */
-void verify_if_side(const struct tc_if_stats *s, int dir, struct verify_if_side *out);
+void verify_if_side(const struct tfc_if_stats *s, int dir, struct verify_if_side *out);
 
 /*
  * Directions with one of our attachments on ifindex in this namespace
  * (ingress first); returns how many were written to dirs (0 to 2).
  */
-int verify_attached_directions(const struct tc_attachment *list, size_t count, int ifindex,
+int verify_attached_directions(const struct tfc_attachment *list, size_t count, int ifindex,
 			       int *dirs);
 
 /* Growth from s0 to s1 of direction i: the agent's, and the interface's inner/outer bounds. */
@@ -75,4 +75,4 @@ const char *verify_note(const struct verify_verdict *v);
 /* 1 when each of the n directions is OK. */
 int verify_all_ok(const struct verify_verdict *v, int n);
 
-#endif /* TC_VERIFY_H */
+#endif /* TFC_VERIFY_H */
