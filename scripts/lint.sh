@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks run by `make lint` (and so by `make test` and CI):
-# clang-format, cppcheck, shellcheck, markdownlint. Fails on any finding.
+# clang-format, cppcheck, layers (scripts/check-layers.py: include layers and
+# module cycles), shellcheck, markdownlint. Fails on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,9 @@ cppcheck --quiet --error-exitcode=1 --inline-suppr \
 	-I traffic-counter-common -I traffic-counter-common/abi -I traffic-counter -I bench \
 	traffic-counter traffic-counter-common tests "${bench_c[@]}" || status=1
 
+step layers
+python3 scripts/check-layers.py || status=1
+
 step shellcheck
 mapfile -t sh_files < <(git ls-files '*.sh' '*.bash' '*.bats' .ci/run 2>/dev/null)
 [ ${#sh_files[@]} -eq 0 ] || shellcheck -x "${sh_files[@]}" || status=1
@@ -29,5 +33,5 @@ step markdownlint
 mapfile -t md_files < <(git ls-files '*.md' 2>/dev/null)
 [ ${#md_files[@]} -eq 0 ] || markdownlint "${md_files[@]}" || status=1
 
-[ $status -eq 0 ] || echo "lint: fix the findings above (make format fixes formatting)" >&2
+[ $status -eq 0 ] || echo "lint: fix the findings above (make format fixes formatting; the layer rules are in openspec/project.md)" >&2
 exit $status
