@@ -90,6 +90,7 @@ deps=(
 	"cmd:cppcheck:cppcheck:lint"
 	"cmd:shellcheck:shellcheck:lint"
 	"cmd:npm:npm:lint"
+	"cmd:python3:python3:lint"
 )
 
 present() {
