@@ -95,7 +95,8 @@ static __always_inline int add_counters(void *map, const void *key, const struct
 /*
  * An address the new IP map has no room for: counted as the counting
  * programs count a frame that finds the map full, so that every frame is
- * still in exactly one place (SPEC 2).
+ * still in exactly one place (openspec/specs/counting.md C7,
+ * maps.md M6).
  */
 static __always_inline void lose_ip(const struct tfc_migrate_ip *e)
 {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one header parser shared by the xdp and tc programs. It reads packet
- * memory directly between data and data_end and decides, per SPEC section 2,
- * whether a frame is counted under an address or under one statistic.
+ * memory directly between data and data_end and decides, per
+ * openspec/specs/counting.md, whether a frame is counted under an address or
+ * under one statistic.
  */
 #ifndef TFC_PARSE_H
 #define TFC_PARSE_H
@@ -160,7 +161,7 @@ static __always_inline int tfc_parse_ipv6(void *l3, void *data_end, __u32 l3_off
 	/* Payload length 0: a jumbogram, whose length is in an option. */
 	plen = bpf_ntohs(ip6->payload_len) ?: ~0U;
 
-	/* Bounded so the verifier sees a fixed number of steps (SPEC: >= 8). */
+	/* Bounded so the verifier sees a fixed number of steps (counting.md C8: 8). */
 #pragma unroll
 	for (int i = 0; i < TFC_MAX_IPV6_EXT; i++) {
 		struct ipv6_opt_hdr *oh = cur;

@@ -16,7 +16,7 @@
 /* Headers beyond this many bytes are not needed to classify a frame. */
 #define TFC_PARSE_WINDOW 256
 
-/* Set by the loader before load (see SPEC 2, --count-by). */
+/* Set by the loader before load (openspec/specs/counting.md C3, --count-by). */
 const volatile __u8 cfg_count_by = TFC_COUNT_BY_DEFAULT;
 /* TFC_IP_MAP_SHARED: the loader made traffic_counters_ip a plain hash. */
 const volatile __u8 cfg_ip_map_type = TFC_IP_MAP_PERCPU;

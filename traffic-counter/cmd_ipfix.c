@@ -201,7 +201,7 @@ static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->interval = IPFIX_INTERVAL_DEFAULT;
-	/* SPEC 4 names octetDeltaCount, and nfdump reads no other byte count. */
+	/* openspec/specs/ipfix.md X2: octetDeltaCount; nfdump reads no other byte count. */
 	a->octets = 1;
 	a->active = IPFIX_ACTIVE_DEFAULT;
 	a->idle = IPFIX_IDLE_DEFAULT;

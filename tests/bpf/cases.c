@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The case table: one row per frame shape, each with the outcome SPEC 2
- * prescribes, plus three frames cut at every length from 14 bytes up, to
- * cross every header boundary. Builders take one int so rows can vary a
- * field (IHL, fragment offset, tag stack, extension chain) without one
- * function per row.
+ * The case table: one row per frame shape, each with the outcome
+ * openspec/specs/counting.md prescribes, plus three frames cut at every
+ * length from 14 bytes up, to cross every header boundary. Builders take
+ * one int so rows can vary a field (IHL, fragment offset, tag stack,
+ * extension chain) without one function per row.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

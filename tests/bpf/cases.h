@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The frame cases and what each must do to the maps. A case is a frame plus
- * one expected outcome that must hold at every hook (SPEC 2: the same frame
- * gives the same count at every hook): either the frame is counted under an
- * address (with the flow key it gets when flow counting is on), or it lands
- * in exactly one statistic.
+ * one expected outcome that must hold at every hook
+ * (openspec/specs/counting.md C2: the same frame gives the same count at
+ * every hook): either the frame is counted under an address (with the flow
+ * key it gets when flow counting is on), or it lands in exactly one
+ * statistic.
  */
 #ifndef TFC_TEST_CASES_H
 #define TFC_TEST_CASES_H

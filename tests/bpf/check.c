@@ -57,7 +57,7 @@ static const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size
 	return buf;
 }
 
-/* The key address the program must pick (SPEC 2 and --count-by). */
+/* The key address the program must pick (openspec/specs/counting.md C3, --count-by). */
 static bool key_uses_src(uint8_t count_by, uint8_t direction)
 {
 	if (count_by == TFC_COUNT_BY_SRC)

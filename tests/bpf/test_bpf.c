@@ -296,7 +296,7 @@ static bool map_full_prog(struct harness *h, enum prog_id prog, const struct fra
 	return map_full_state(h, prog, f, 2, msg, len);
 }
 
-/* SPEC 2: IP map full, the packet still passes and dropped_* count it exactly. */
+/* counting.md C9: IP map full, the packet still passes and dropped_* count it exactly. */
 static void test_ip_map_full(void **state)
 {
 	struct frame_case *f = calloc(FULL_SENDS, sizeof(*f));
@@ -379,7 +379,7 @@ static bool big_frame(struct harness *h, enum prog_id prog, size_t len)
 	return ok;
 }
 
-/* SPEC 2: a multi-buffer frame is counted at its full length, not the first page's. */
+/* counting.md C4: a multi-buffer frame is counted at its full length, not the first page's. */
 static void test_jumbo_xdp_frags(void **state)
 {
 	struct harness *h = open_harness(0, TFC_COUNT_BY_DEFAULT);

@@ -46,10 +46,10 @@ declare -gA EXCL_TCPREPLAY=(
 	[tcpdump--ipv6_jumbogram_1.pcap]="0|Message too long"
 )
 
-# Where the oracle and SPEC 2 part ways on purpose, the expected flows of a
+# Where the oracle and openspec/specs/counting.md part ways on purpose, the expected flows of a
 # file are replaced, with the reason; the oracle's own flows are asserted
 # too, so that this only covers the frame it names. The agent walks at
-# least 8 IPv6 extension headers (SPEC 2) and marks a frame with more as
+# least 8 IPv6 extension headers (counting.md C8) and marks a frame with more as
 # ipv6_ext_limit, keyed by the next header where it stopped, ports 0; the
 # oracle walks them all.
 declare -gA FLOWS_ORACLE=(
@@ -273,7 +273,7 @@ corpus_case() {
 		done
 		agent_flows=null
 		if [ -n "${FLOWS_AGENT[$f]:-}" ]; then
-			echo "$f: flows expected as SPEC 2 has them, not as the oracle: ${FLOWS_WHY[$f]}"
+			echo "$f: flows expected as openspec/specs/counting.md has them, not as the oracle: ${FLOWS_WHY[$f]}"
 			if ! jq -e --argjson o "${FLOWS_ORACLE[$f]}" '.flows == $o' \
 				"$tmp/oracle/$f.json" >/dev/null; then
 				mismatches+=("$f: the oracle's flows are not the ones FLOWS_ORACLE names")

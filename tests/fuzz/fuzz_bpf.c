@@ -347,7 +347,7 @@ static void ip_key_of(const struct ref_verdict *v, uint8_t dir, uint8_t count_by
 	memcpy(k->addr, src ? v->src : v->dst, sizeof(k->addr));
 }
 
-/* SPEC C9: a new address finds no room once the map holds ip_entries keys. */
+/* counting.md C9: a new address finds no room once the map holds ip_entries keys. */
 static void model_ip(const struct inst *in, const struct ref_verdict *v, uint8_t dir,
 		     const struct counters *a)
 {
@@ -450,9 +450,10 @@ static void native_check(const struct scenario *s, const uint8_t *b, size_t len)
 }
 
 /*
- * SPEC C5: at tc a skb of gso_segs > 1 stands for that many wire packets,
- * each repeating the headers. The test run cannot set vlan_present, so no
- * offloaded tag reaches the kernel here (see native_check for the tag limit).
+ * openspec/specs/counting.md C5: at tc a skb of gso_segs > 1 stands for that
+ * many wire packets, each repeating the headers. The test run cannot set
+ * vlan_present, so no offloaded tag reaches the kernel here (see
+ * native_check for the tag limit).
  */
 static struct counters amount_of(const struct scenario *s, enum fz_prog p, size_t len,
 				 const struct ref_verdict *v)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Reference classifier for the fuzzer, written from SPEC section 2 alone.
+ * Reference classifier for the fuzzer, written from
+ * openspec/specs/counting.md alone.
  * It reads the frame through a window (an offset and a limit into the frame)
  * instead of header structs, and narrows the window to the IP packet once
  * the IP header states a length, so that bytes after the packet (Ethernet
@@ -29,18 +30,19 @@
  *  - transport: TCP, UDP and SCTP have ports when their minimal header (20,
  *    8, 12 bytes) lies inside the packet, else l4_truncated; TCP also gives
  *    the flags byte. Every other protocol has ports 0 and no remark.
- *  - hdr_len (SPEC C5, what each extra GSO segment repeats): everything up
+ *  - hdr_len (counting.md C5, what each extra GSO segment repeats): everything up
  *    to where the L4 payload starts. The transport header counts when its
  *    ports were read (TCP by its data offset, as written, UDP 8, SCTP 12);
  *    a later fragment ends at its fragment header. An IPv6 walk that stops
  *    without reaching the transport (cut, or over the limit) knows only the
  *    fixed 40-byte header: the extension headers are not counted again.
  *
- * Where SPEC 2 is silent (the order of the IPv4 checks, the 8 bytes an
- * extension header needs, the minimal transport headers), this follows the
- * project's decisions (openspec/project.md, the case table) and tshark, the
- * oracle of the pcap corpus in tests/corpus; on those captures it agrees with tshark
- * except for the deliberate TFC_MAX_IPV6_EXT limit.
+ * Where counting.md is silent (the 8 bytes an extension header needs; the
+ * order of the IPv4 checks is C6's, the minimal transport headers C8's),
+ * this follows the project's decisions (openspec/project.md, the case
+ * table) and tshark, the oracle of the pcap corpus in tests/corpus; on those
+ * captures it agrees with tshark except for the deliberate TFC_MAX_IPV6_EXT
+ * limit.
  */
 #include <arpa/inet.h>
 #include <stdio.h>

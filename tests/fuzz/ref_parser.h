@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * An independent userspace reading of SPEC section 2, the counting rule: what
+ * An independent userspace reading of openspec/specs/counting.md: what
  * the BPF programs must do with one Ethernet frame. It shares nothing with
  * traffic-counter-ebpf/parse.h except the ABI (reasons, limits); the fuzzer
  * compares the two on arbitrary frames.
@@ -29,7 +29,7 @@ struct ref_verdict {
 	uint8_t dst[16];
 	/*
 	 * Bytes in front of the L4 payload in the frame's data, replicated in
-	 * every segment of a GSO skb (SPEC C5): L2 with in-data tags, the IP
+	 * every segment of a GSO skb (counting.md C5): L2 with in-data tags, the IP
 	 * header, the IPv6 extension headers walked when the walk reached the
 	 * transport, and the transport header (TCP data offset, UDP 8, SCTP 12)
 	 * when it is there. 0 when not counted.

@@ -55,7 +55,8 @@ static int print_case(const struct frame_case *c)
 {
 	char in[96], eg[96];
 
-	/* SPEC 2 defaults: tc-ingress counts the source, tc-egress the destination. */
+	/* Defaults (openspec/specs/counting.md C3): tc-ingress counts the source,
+	 * tc-egress the destination. */
 	if (outcome(c, true, in, sizeof(in)) || outcome(c, false, eg, sizeof(eg))) {
 		fprintf(stderr, "tc_refused: case %s: an outcome with no name\n", c->name);
 		return -1;

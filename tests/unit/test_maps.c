@@ -12,7 +12,7 @@ struct shape {
 	__u32 value_size;
 };
 
-/* The shapes the BPF side declares (SPEC 2), written out independently. */
+/* The shapes the BPF side declares (openspec/specs/maps.md M2), written out independently. */
 static const struct shape shapes[] = {
 	{TFC_MAP_IP, BPF_MAP_TYPE_PERCPU_HASH, 24, 16},
 	{TFC_MAP_FLOW, BPF_MAP_TYPE_LRU_HASH, 44, 40},

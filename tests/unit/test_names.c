@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Enum <-> text: the names users type and scripts read (SPEC 3 and 4). */
+/* Enum <-> text: the names users type and scripts read
+ * (openspec/specs/cli.md CLI3 and CLI6, counting.md C6). */
 #include <errno.h>
 #include <ctype.h>
 

@@ -9,7 +9,7 @@
 
 #define ENV_PIN_DIR "TRAFFIC_COUNTER_PIN_DIR"
 
-/* Path names spelled out (SPEC 2), not built from the macros under test. */
+/* Path names spelled out (openspec/specs/maps.md M1), not built from the macros under test. */
 #define DEF "/sys/fs/bpf/traffic_counter"
 
 static void assert_pins(const struct tfc_pins *p, const char *dir, const char *ip, const char *flow,

@@ -20,7 +20,8 @@
 #define TFC_IP_MAP_DEFAULT_ENTRIES   65536
 #define TFC_FLOW_MAP_DEFAULT_ENTRIES 32768
 
-/* SPEC 2: at least four stacked tags, at least eight IPv6 extension headers. */
+/* At least four stacked tags, at least eight IPv6 extension headers
+ * (openspec/specs/counting.md C2, C8). */
 #define TFC_MAX_VLAN_TAGS 4
 #define TFC_MAX_IPV6_EXT  8
 
