@@ -163,20 +163,40 @@ static int foreign_xdp(const struct tfc_hook *h, struct tfc_hook_result *r, __u8
 	return -EBUSY;
 }
 
+/* Our XDP attachment keeps its mode: changing it takes a detach first. */
+static int check_xdp_mode(const struct tfc_hook *h)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (access(h->pin, F_OK) || bpf_xdp_query(h->ifindex, 0, &q) || !q.attach_mode ||
+	    !strcmp(xdp_attached_str(q.attach_mode), tfc_xdp_mode_str(h->xdp_mode)))
+		return 0;
+	tfc_err("%s is already counted by XDP in %s mode; to change the mode run "
+		"'traffic-counter detach --iface %s --attach-point xdp' first",
+		h->ifname, xdp_attached_str(q.attach_mode), h->ifname);
+	return -EBUSY;
+}
+
+static void report_xdp_error(const struct tfc_hook *h, int err)
+{
+	if (err == -EOPNOTSUPP || (err == -EINVAL && h->xdp_mode != TFC_XDP_SKB))
+		tfc_err("cannot attach XDP in %s mode on %s: %s; the driver may not "
+			"support "
+			"it: try --xdp-mode skb",
+			tfc_xdp_mode_str(h->xdp_mode), h->ifname, strerror(-err));
+	else
+		tfc_err("cannot attach XDP on %s: %s", h->ifname, strerror(-err));
+}
+
 static int attach_xdp(const struct tfc_hook *h, struct tfc_hook_result *r)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flag(h->xdp_mode));
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	__u8 mode = 0;
 	int fd, err;
 
-	if (!access(h->pin, F_OK) && !bpf_xdp_query(h->ifindex, 0, &q) && q.attach_mode &&
-	    strcmp(xdp_attached_str(q.attach_mode), tfc_xdp_mode_str(h->xdp_mode))) {
-		tfc_err("%s is already counted by XDP in %s mode; to change the mode run "
-			"'traffic-counter detach --iface %s --attach-point xdp' first",
-			h->ifname, xdp_attached_str(q.attach_mode), h->ifname);
-		return -EBUSY;
-	}
+	err = check_xdp_mode(h);
+	if (err)
+		return err;
 	err = replace_in_link(h, r);
 	if (err)
 		return err < 0 ? err : 0;
@@ -186,13 +206,7 @@ static int attach_xdp(const struct tfc_hook *h, struct tfc_hook_result *r)
 	fd = bpf_link_create(h->prog_fd, h->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EOPNOTSUPP || (err == -EINVAL && h->xdp_mode != TFC_XDP_SKB))
-			tfc_err("cannot attach XDP in %s mode on %s: %s; the driver may not "
-				"support "
-				"it: try --xdp-mode skb",
-				tfc_xdp_mode_str(h->xdp_mode), h->ifname, strerror(-err));
-		else
-			tfc_err("cannot attach XDP on %s: %s", h->ifname, strerror(-err));
+		report_xdp_error(h, err);
 		return err;
 	}
 	report_result(r, h->prog_fd, 0);
@@ -412,9 +426,33 @@ static int detach_ours(int ifindex, enum tfc_attach_point ap)
 	return err;
 }
 
+/*
+ * The filters a netlink pin records. Gone already (device deleted, or
+ * removed by hand) is no error: the pin just goes.
+ */
+static int detach_filter(int ifindex, enum tfc_attach_point ap)
+{
+	int err = detach_ours(ifindex, ap);
+
+	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+}
+
+/* The link a pin records, detached now even if another process holds it. */
+static int detach_link(const char *pin)
+{
+	int fd = bpf_obj_get(pin), err = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int tfc_hook_detach(const char *pin, enum tfc_attach_point ap, int ifindex)
 {
-	int fd, err = 0;
+	int err;
 
 	if (access(pin, F_OK)) {
 		/* A filter of ours whose pin a crash did not write: remove it too. */
@@ -422,20 +460,7 @@ int tfc_hook_detach(const char *pin, enum tfc_attach_point ap, int ifindex)
 			return -ENOENT;
 		return detach_ours(ifindex, ap);
 	}
-	if (tfc_is_netlink_pin(pin)) {
-		err = detach_ours(ifindex, ap);
-		/* Gone already (device deleted, or removed by hand): just unpin. */
-		if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
-			err = 0;
-	} else {
-		fd = bpf_obj_get(pin);
-		if (fd >= 0) {
-			/* Detach now even if some other process still holds the link. */
-			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-				err = -errno;
-			close(fd);
-		}
-	}
+	err = tfc_is_netlink_pin(pin) ? detach_filter(ifindex, ap) : detach_link(pin);
 	if (err) {
 		tfc_err("cannot detach %s: %s", pin, strerror(-err));
 		return err;
@@ -558,6 +583,18 @@ static int cmp_attachment(const void *a, const void *b)
 	return (int)x->ap - (int)y->ap;
 }
 
+/* A name in links/ as our attachment: 0, or -ENOENT if it records none. */
+static int attachment_of(const struct tfc_pins *pins, const char *name, struct tfc_attachment *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (parse_pin_name(name, a))
+		return -ENOENT;
+	if (snprintf(a->pin, sizeof(a->pin), "%s/%s", pins->links, name) >= (int)sizeof(a->pin))
+		return -ENOENT;
+	a->other_netns = a->netns != tfc_netns_id();
+	return tfc_hook_describe(a->pin, a) ? -ENOENT : 0;
+}
+
 int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n)
 {
 	struct tfc_attachment *v = NULL, a;
@@ -572,14 +609,7 @@ int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **ou
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		memset(&a, 0, sizeof(a));
-		if (parse_pin_name(de->d_name, &a))
-			continue;
-		if (snprintf(a.pin, sizeof(a.pin), "%s/%s", pins->links, de->d_name) >=
-		    (int)sizeof(a.pin))
-			continue;
-		a.other_netns = a.netns != tfc_netns_id();
-		if (tfc_hook_describe(a.pin, &a))
+		if (attachment_of(pins, de->d_name, &a))
 			continue;
 		err = list_push(&v, n, &cap, &a);
 		if (err)

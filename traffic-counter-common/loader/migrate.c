@@ -195,17 +195,9 @@ static int kernel_can_carry(void)
 	return ok ? 0 : -EOPNOTSUPP;
 }
 
-/* 1: something to migrate, 0: nothing, or a negative errno. */
-static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+/* The pinned maps to carry over; a control map of a newer layout is refused. */
+static int open_olds(struct mig *m, struct bpf_map_info info[TFC_MAP_KIND_MAX])
 {
-	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
-	int err;
-
-	if (staged_complete(m))
-		return plan_resume(m);
-	tfc_migration_discard(m->req->pins); /* staged only in part: start again */
-	if (access(m->req->pins->control, F_OK))
-		return 0; /* first attach: the maps are made as asked */
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		m->old_fd[k] = open_old(m, k, &info[k]);
 		if (m->old_fd[k] == -ENOENT && k != TFC_MAP_CONTROL)
@@ -217,6 +209,23 @@ static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *
 		tfc_layout_error(m->req->pins->control, m->old_ctl.abi_version);
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* 1: something to migrate, 0: nothing, or a negative errno. */
+static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+{
+	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
+	int err;
+
+	if (staged_complete(m))
+		return plan_resume(m);
+	tfc_migration_discard(m->req->pins); /* staged only in part: start again */
+	if (access(m->req->pins->control, F_OK))
+		return 0; /* first attach: the maps are made as asked */
+	err = open_olds(m, info);
+	if (err)
+		return err;
 	*ip = info[TFC_MAP_IP];
 	*flow = info[TFC_MAP_FLOW];
 	if (!differs(m, ip, flow)) {
