@@ -60,8 +60,9 @@ struct tfc_hook_result {
 };
 
 /*
- * Attaches h->prog_fd (or replaces our program already there) and pins it.
- * Errors are logged, except the one r->ours_at_xdp stands for.
+ * Attaches h->prog_fd (or replaces our program already there) and pins it;
+ * r (may be NULL) says what it did. Errors are logged, except the one
+ * r->ours_at_xdp stands for.
  */
 int tfc_hook_attach(const struct tfc_hook *h, struct tfc_hook_result *r);
 
