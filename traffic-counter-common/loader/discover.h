@@ -9,7 +9,7 @@
 #ifndef TFC_DISCOVER_H
 #define TFC_DISCOVER_H
 
-#include "loader.h"
+#include "hooks.h" /* struct tfc_attachment */
 #include "maps/maps.h"
 
 /* Bounds of the bpffs walk: it must stay quick whatever is pinned. */

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "discover.h"
 #include "hooks.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 static int prog_name(__u32 prog_id, char *name, size_t len)
@@ -79,12 +81,10 @@ static __u32 prog_fd_id(int prog_fd)
 }
 
 /* Tells the caller which program was attached, and which one it replaced. */
-static void report_result(const struct tfc_attach_opts *o, int prog_fd, __u32 old_prog_id)
+static void report_result(struct tfc_hook_result *r, int prog_fd, __u32 old_prog_id)
 {
-	if (!o->result)
-		return;
-	o->result->prog_id = prog_fd_id(prog_fd);
-	o->result->old_prog_id = old_prog_id;
+	r->prog_id = prog_fd_id(prog_fd);
+	r->old_prog_id = old_prog_id;
 }
 
 static int link_info(int fd, struct bpf_link_info *info)
@@ -100,28 +100,28 @@ static int link_info(int fd, struct bpf_link_info *info)
  * counting never stops. Returns 1 when replaced, 0 when there is no live
  * link (a stale pin is removed), or a negative errno.
  */
-static int replace_in_link(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
+static int replace_in_link(const struct tfc_hook *h, struct tfc_hook_result *r)
 {
 	struct bpf_link_info info;
 	int fd, err;
 
-	fd = bpf_obj_get(pin);
+	fd = bpf_obj_get(h->pin);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	err = link_info(fd, &info);
 	/* XDP and TCX link info both start with the ifindex (0: device gone). */
-	if (!err && info.xdp.ifindex == (__u32)o->ifindex) {
-		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 1;
+	if (!err && info.xdp.ifindex == (__u32)h->ifindex) {
+		err = bpf_link_update(fd, h->prog_fd, NULL) ? -errno : 1;
 		if (err < 0)
-			tfc_err("cannot replace the program in %s: %s", pin, strerror(-err));
+			tfc_err("cannot replace the program in %s: %s", h->pin, strerror(-err));
 		else
-			report_result(o, prog_fd, info.prog_id);
+			report_result(r, h->prog_fd, info.prog_id);
 		close(fd);
 		return err;
 	}
 	close(fd);
-	tfc_debug("removing stale link pin %s", pin);
-	unlink(pin);
+	tfc_debug("removing stale link pin %s", h->pin);
+	unlink(h->pin);
 	return 0;
 }
 
@@ -139,114 +139,103 @@ static int pin_link(int link_fd, const char *pin)
 	return err;
 }
 
-/*
- * Our own program, attached from another pin directory: advising
- * tc-ingress there would count ingress twice. Name that directory and the
- * two ways out instead.
- */
-static int ours_elsewhere_xdp(const struct tfc_attach_opts *o, __u32 id)
-{
-	char dir[PATH_MAX] = "";
-
-	tfc_found_pin_dir(TFC_AP_XDP, o->ifindex, dir, sizeof(dir));
-	if (dir[0])
-		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u) "
-			"from "
-			"another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
-			"or "
-			"detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
-			"tc-ingress as well would count ingress twice",
-			o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
-	else
-		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
-			"attached with other pin options than %s (no pin of it found under %s): "
-			"detach it first ('traffic-counter detach --iface %s' finds it in the "
-			"kernel); tc-ingress as well would count ingress twice",
-			o->ifname, id, o->pins->dir, TFC_WALK_ROOT, o->ifname);
-	return -EBUSY;
-}
-
-static int foreign_xdp(const struct tfc_attach_opts *o, __u8 *mode_out)
+static int foreign_xdp(const struct tfc_hook *h, struct tfc_hook_result *r, __u8 *mode_out)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[BPF_OBJ_NAME_LEN] = "?";
 	__u32 id;
 
-	if (bpf_xdp_query(o->ifindex, 0, &q))
+	if (bpf_xdp_query(h->ifindex, 0, &q))
 		return 0;
 	*mode_out = q.attach_mode;
 	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id ?: q.hw_prog_id;
 	if (!id)
 		return 0;
-	if (tfc_prog_is_ours(id, NULL, 0))
-		return ours_elsewhere_xdp(o, id);
+	if (tfc_prog_is_ours(id, NULL, 0)) {
+		r->ours_at_xdp = id; /* the caller knows the pin directories to name */
+		return -EBUSY;
+	}
 	prog_name(id, name, sizeof(name));
 	tfc_err("%s already has XDP program id %u (%s) attached in %s mode; traffic-counter does "
 		"not replace programs it does not own: detach it first, or use --attach-point "
 		"tc-ingress",
-		o->ifname, id, name, xdp_attached_str(q.attach_mode));
+		h->ifname, id, name, xdp_attached_str(q.attach_mode));
 	return -EBUSY;
 }
 
-static int attach_xdp(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
+/* Our XDP attachment keeps its mode: changing it takes a detach first. */
+static int check_xdp_mode(const struct tfc_hook *h)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flag(o->xdp_mode));
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (access(h->pin, F_OK) || bpf_xdp_query(h->ifindex, 0, &q) || !q.attach_mode ||
+	    !strcmp(xdp_attached_str(q.attach_mode), tfc_xdp_mode_str(h->xdp_mode)))
+		return 0;
+	tfc_err("%s is already counted by XDP in %s mode; to change the mode run "
+		"'traffic-counter detach --iface %s --attach-point xdp' first",
+		h->ifname, xdp_attached_str(q.attach_mode), h->ifname);
+	return -EBUSY;
+}
+
+static void report_xdp_error(const struct tfc_hook *h, int err)
+{
+	if (err == -EOPNOTSUPP || (err == -EINVAL && h->xdp_mode != TFC_XDP_SKB))
+		tfc_err("cannot attach XDP in %s mode on %s: %s; the driver may not "
+			"support "
+			"it: try --xdp-mode skb",
+			tfc_xdp_mode_str(h->xdp_mode), h->ifname, strerror(-err));
+	else
+		tfc_err("cannot attach XDP on %s: %s", h->ifname, strerror(-err));
+}
+
+static int attach_xdp(const struct tfc_hook *h, struct tfc_hook_result *r)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flag(h->xdp_mode));
 	__u8 mode = 0;
 	int fd, err;
 
-	if (!access(pin, F_OK) && !bpf_xdp_query(o->ifindex, 0, &q) && q.attach_mode &&
-	    strcmp(xdp_attached_str(q.attach_mode), tfc_xdp_mode_str(o->xdp_mode))) {
-		tfc_err("%s is already counted by XDP in %s mode; to change the mode run "
-			"'traffic-counter detach --iface %s --attach-point xdp' first",
-			o->ifname, xdp_attached_str(q.attach_mode), o->ifname);
-		return -EBUSY;
-	}
-	err = replace_in_link(prog_fd, o, pin);
+	err = check_xdp_mode(h);
+	if (err)
+		return err;
+	err = replace_in_link(h, r);
 	if (err)
 		return err < 0 ? err : 0;
-	err = foreign_xdp(o, &mode);
+	err = foreign_xdp(h, r, &mode);
 	if (err)
 		return err;
-	fd = bpf_link_create(prog_fd, o->ifindex, BPF_XDP, &lo);
+	fd = bpf_link_create(h->prog_fd, h->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EOPNOTSUPP || (err == -EINVAL && o->xdp_mode != TFC_XDP_SKB))
-			tfc_err("cannot attach XDP in %s mode on %s: %s; the driver may not "
-				"support "
-				"it: try --xdp-mode skb",
-				tfc_xdp_mode_str(o->xdp_mode), o->ifname, strerror(-err));
-		else
-			tfc_err("cannot attach XDP on %s: %s", o->ifname, strerror(-err));
+		report_xdp_error(h, err);
 		return err;
 	}
-	report_result(o, prog_fd, 0);
-	return pin_link(fd, pin);
+	report_result(r, h->prog_fd, 0);
+	return pin_link(fd, h->pin);
 }
 
-static int attach_tcx(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
+static int attach_tcx(const struct tfc_hook *h, struct tfc_hook_result *r)
 {
 	/* At the head of the chain, so programs after us cannot hide frames
 	 * they drop. A re-attach (replace_in_link) keeps the link's place. */
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = TFC_BPF_F_BEFORE);
-	int type = o->ap == TFC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
+	int type = h->ap == TFC_AP_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
 	int fd, err;
 
-	err = replace_in_link(prog_fd, o, pin);
+	err = replace_in_link(h, r);
 	if (err)
 		return err < 0 ? err : 0;
-	fd = bpf_link_create(prog_fd, o->ifindex, type, &lo);
+	fd = bpf_link_create(h->prog_fd, h->ifindex, type, &lo);
 	if (fd < 0) {
 		err = -errno;
 		/* Kernels before 6.6 do not know the TCX attach types. */
-		if (err == -EINVAL && o->tfc_api == TFC_API_AUTO)
+		if (err == -EINVAL && h->tc_api == TFC_API_AUTO)
 			return -EOPNOTSUPP;
-		tfc_err("cannot attach a TCX link on %s: %s%s", o->ifname, strerror(-err),
+		tfc_err("cannot attach a TCX link on %s: %s%s", h->ifname, strerror(-err),
 			err == -EINVAL ? " (TCX needs Linux >= 6.6: use --tc-api netlink)" : "");
 		return err;
 	}
-	report_result(o, prog_fd, 0);
-	return pin_link(fd, pin);
+	report_result(r, h->prog_fd, 0);
+	return pin_link(fd, h->pin);
 }
 
 static void tfc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum tfc_attach_point ap)
@@ -289,8 +278,8 @@ static int del_filter(const struct bpf_tc_hook *hook, __u32 prio)
  * it there (-EINVAL: filters of another kind or protocol hold prio 1), at
  * the legacy prio, after them. *prio says where; *added whether it is new.
  */
-static int place_filter(const struct bpf_tc_hook *hook, int prog_fd,
-			const struct tfc_attach_opts *o, __u32 *prio, int *added)
+static int place_filter(const struct bpf_tc_hook *hook, const struct tfc_hook *h,
+			struct tfc_hook_result *r, __u32 *prio, int *added)
 {
 	__u32 cur_id = 0, old_id = 0;
 	int cur = ours_at(hook, TFC_NETLINK_PRIO, &cur_id);
@@ -298,57 +287,79 @@ static int place_filter(const struct bpf_tc_hook *hook, int prog_fd,
 	int err;
 
 	/* A filter of ours at either prio is the one this attach replaces. */
-	report_result(o, prog_fd, cur ? cur_id : old_id);
+	report_result(r, h->prog_fd, cur ? cur_id : old_id);
 	*prio = TFC_NETLINK_PRIO;
 	*added = !cur;
-	err = put_filter(hook, prog_fd, TFC_NETLINK_PRIO, cur);
+	err = put_filter(hook, h->prog_fd, TFC_NETLINK_PRIO, cur);
 	if (err != -EINVAL || cur)
 		return err;
 	tfc_warn("%s %s: prio %u holds tc filters of another kind or protocol, which the kernel "
 		 "does not mix with ours; counting at prio %u instead, after them: frames they "
 		 "drop or accept are not counted. Move them to prio 2 or later (or use TCX, "
 		 "Linux >= 6.6) and attach again",
-		 o->ifname, o->ap == TFC_AP_TC_INGRESS ? "ingress" : "egress", TFC_NETLINK_PRIO,
+		 h->ifname, h->ap == TFC_AP_TC_INGRESS ? "ingress" : "egress", TFC_NETLINK_PRIO,
 		 TFC_NETLINK_PRIO_LEGACY);
 	*prio = TFC_NETLINK_PRIO_LEGACY;
 	*added = !old;
-	return put_filter(hook, prog_fd, TFC_NETLINK_PRIO_LEGACY, old);
+	return put_filter(hook, h->prog_fd, TFC_NETLINK_PRIO_LEGACY, old);
 }
 
-static int attach_netlink(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
+/* The clsact qdisc our filter goes on, and no filter of another at our place. */
+static int prepare_clsact(const struct tfc_hook *h, struct bpf_tc_hook *hook)
 {
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TFC_NETLINK_HANDLE, .priority = TFC_NETLINK_PRIO);
 	char name[BPF_OBJ_NAME_LEN] = "?";
+	int err;
+
+	tfc_hook_init(hook, h->ifindex, h->ap);
+	err = bpf_tc_hook_create(hook);
+	if (err && err != -EEXIST) {
+		tfc_err("cannot add a clsact qdisc on %s: %s", h->ifname, strerror(-err));
+		return err;
+	}
+	if (!bpf_tc_query(hook, &q) && !tfc_prog_is_ours(q.prog_id, name, sizeof(name))) {
+		tfc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio %u; "
+			"traffic-counter does not replace it",
+			h->ifname, q.prog_id, name, TFC_NETLINK_HANDLE, TFC_NETLINK_PRIO);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* The program's pin records the filter; a filter this attach added goes if it fails. */
+static int pin_filter(const struct tfc_hook *h, const struct bpf_tc_hook *hook, const char *pin,
+		      __u32 prio, int added)
+{
+	int err;
+
+	tfc_fault_point("linked");
+	unlink(pin);
+	if (!bpf_obj_pin(h->prog_fd, pin))
+		return 0;
+	err = -errno;
+	tfc_err("cannot pin the program at %s: %s", pin, strerror(-err));
+	if (added)
+		del_filter(hook, prio);
+	return err;
+}
+
+static int attach_netlink(const struct tfc_hook *h, struct tfc_hook_result *r, const char *pin)
+{
 	struct bpf_tc_hook hook;
 	int err, added;
 	__u32 prio;
 
-	tfc_hook_init(&hook, o->ifindex, o->ap);
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		tfc_err("cannot add a clsact qdisc on %s: %s", o->ifname, strerror(-err));
+	err = prepare_clsact(h, &hook);
+	if (err)
 		return err;
-	}
-	if (!bpf_tc_query(&hook, &q) && !tfc_prog_is_ours(q.prog_id, name, sizeof(name))) {
-		tfc_err("%s has another tc filter (program id %u, %s) at handle 0x%x prio %u; "
-			"traffic-counter does not replace it",
-			o->ifname, q.prog_id, name, TFC_NETLINK_HANDLE, TFC_NETLINK_PRIO);
-		return -EBUSY;
-	}
-	err = place_filter(&hook, prog_fd, o, &prio, &added);
+	err = place_filter(&hook, h, r, &prio, &added);
 	if (err) {
-		tfc_err("cannot attach the tc filter on %s: %s", o->ifname, strerror(-err));
+		tfc_err("cannot attach the tc filter on %s: %s", h->ifname, strerror(-err));
 		return err;
 	}
-	tfc_fault_point("linked");
-	unlink(pin);
-	if (bpf_obj_pin(prog_fd, pin)) {
-		err = -errno;
-		tfc_err("cannot pin the program at %s: %s", pin, strerror(-err));
-		if (added)
-			del_filter(&hook, prio);
+	err = pin_filter(h, &hook, pin, prio, added);
+	if (err)
 		return err;
-	}
 	/* Moved from the legacy prio: the old filter goes only now, so no
 	 * frame went uncounted (one in flight may be counted twice). */
 	if (prio == TFC_NETLINK_PRIO && ours_at(&hook, TFC_NETLINK_PRIO_LEGACY, NULL))
@@ -356,35 +367,39 @@ static int attach_netlink(int prog_fd, const struct tfc_attach_opts *o, const ch
 	return 0;
 }
 
-static int our_filter_present(const struct tfc_attach_opts *o)
+static int our_filter_present(const struct tfc_hook *h)
 {
 	struct bpf_tc_hook hook;
 
-	tfc_hook_init(&hook, o->ifindex, o->ap);
+	tfc_hook_init(&hook, h->ifindex, h->ap);
 	return ours_at(&hook, TFC_NETLINK_PRIO, NULL) ||
 	       ours_at(&hook, TFC_NETLINK_PRIO_LEGACY, NULL);
 }
 
-int tfc_hook_attach(int prog_fd, const struct tfc_attach_opts *o, const char *pin)
+int tfc_hook_attach(const struct tfc_hook *h, struct tfc_hook_result *r)
 {
 	char nl_pin[PATH_MAX + sizeof(TFC_NETLINK_SUFFIX)];
+	struct tfc_hook_result unused;
 	int err;
 
-	if (o->ap == TFC_AP_XDP)
-		return attach_xdp(prog_fd, o, pin);
+	if (!r)
+		r = &unused;
+	memset(r, 0, sizeof(*r));
+	if (h->ap == TFC_AP_XDP)
+		return attach_xdp(h, r);
 
-	snprintf(nl_pin, sizeof(nl_pin), "%s%s", pin, TFC_NETLINK_SUFFIX);
+	snprintf(nl_pin, sizeof(nl_pin), "%s%s", h->pin, TFC_NETLINK_SUFFIX);
 	/* Keep an existing attachment's API: never count one hook twice, not
 	 * even for a filter of ours whose pin a crash did not write. */
-	if (!access(nl_pin, F_OK) || our_filter_present(o))
-		return attach_netlink(prog_fd, o, nl_pin);
-	if (!access(pin, F_OK) || o->tfc_api != TFC_API_NETLINK) {
-		err = attach_tcx(prog_fd, o, pin);
+	if (!access(nl_pin, F_OK) || our_filter_present(h))
+		return attach_netlink(h, r, nl_pin);
+	if (!access(h->pin, F_OK) || h->tc_api != TFC_API_NETLINK) {
+		err = attach_tcx(h, r);
 		if (err != -EOPNOTSUPP)
 			return err;
 		tfc_info("TCX is not available on this kernel: using clsact + cls_bpf");
 	}
-	return attach_netlink(prog_fd, o, nl_pin);
+	return attach_netlink(h, r, nl_pin);
 }
 
 int tfc_is_netlink_pin(const char *pin)
@@ -411,9 +426,33 @@ static int detach_ours(int ifindex, enum tfc_attach_point ap)
 	return err;
 }
 
+/*
+ * The filters a netlink pin records. Gone already (device deleted, or
+ * removed by hand) is no error: the pin just goes.
+ */
+static int detach_filter(int ifindex, enum tfc_attach_point ap)
+{
+	int err = detach_ours(ifindex, ap);
+
+	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+}
+
+/* The link a pin records, detached now even if another process holds it. */
+static int detach_link(const char *pin)
+{
+	int fd = bpf_obj_get(pin), err = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int tfc_hook_detach(const char *pin, enum tfc_attach_point ap, int ifindex)
 {
-	int fd, err = 0;
+	int err;
 
 	if (access(pin, F_OK)) {
 		/* A filter of ours whose pin a crash did not write: remove it too. */
@@ -421,20 +460,7 @@ int tfc_hook_detach(const char *pin, enum tfc_attach_point ap, int ifindex)
 			return -ENOENT;
 		return detach_ours(ifindex, ap);
 	}
-	if (tfc_is_netlink_pin(pin)) {
-		err = detach_ours(ifindex, ap);
-		/* Gone already (device deleted, or removed by hand): just unpin. */
-		if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
-			err = 0;
-	} else {
-		fd = bpf_obj_get(pin);
-		if (fd >= 0) {
-			/* Detach now even if some other process still holds the link. */
-			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-				err = -errno;
-			close(fd);
-		}
-	}
+	err = tfc_is_netlink_pin(pin) ? detach_filter(ifindex, ap) : detach_link(pin);
 	if (err) {
 		tfc_err("cannot detach %s: %s", pin, strerror(-err));
 		return err;
@@ -503,5 +529,100 @@ int tfc_hook_describe(const char *pin, struct tfc_attachment *a)
 		snprintf(a->ifname, sizeof(a->ifname), "(other netns)");
 	else if (!a->ifindex || !if_indextoname(a->ifindex, a->ifname))
 		snprintf(a->ifname, sizeof(a->ifname), "%s", a->ifindex ? "?" : "(gone)");
+	return 0;
+}
+
+/* "<attach point>-ns<netns inode>-if<ifindex>[-netlink]" */
+static int parse_pin_name(const char *name, struct tfc_attachment *a)
+{
+	for (int ap = 0; ap < TFC_AP_MAX; ap++) {
+		const char *s = tfc_attach_point_str(ap);
+		size_t n = strlen(s);
+		unsigned long long ns;
+		char *end;
+		long idx;
+
+		if (strncmp(name, s, n) || strncmp(name + n, "-ns", 3))
+			continue;
+		ns = strtoull(name + n + 3, &end, 10);
+		if (strncmp(end, "-if", 3))
+			return -EINVAL;
+		idx = strtol(end + 3, &end, 10);
+		if (idx <= 0 || (*end && strcmp(end, TFC_NETLINK_SUFFIX)))
+			return -EINVAL;
+		a->ap = ap;
+		a->pin_ifindex = (int)idx;
+		a->netns = ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int list_push(struct tfc_attachment **v, size_t *n, size_t *cap,
+		     const struct tfc_attachment *a)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct tfc_attachment *nv = realloc(*v, ncap * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = *a;
+	return 0;
+}
+
+static int cmp_attachment(const void *a, const void *b)
+{
+	const struct tfc_attachment *x = a, *y = b;
+
+	if (x->pin_ifindex != y->pin_ifindex)
+		return x->pin_ifindex < y->pin_ifindex ? -1 : 1;
+	return (int)x->ap - (int)y->ap;
+}
+
+/* A name in links/ as our attachment: 0, or -ENOENT if it records none. */
+static int attachment_of(const struct tfc_pins *pins, const char *name, struct tfc_attachment *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (parse_pin_name(name, a))
+		return -ENOENT;
+	if (snprintf(a->pin, sizeof(a->pin), "%s/%s", pins->links, name) >= (int)sizeof(a->pin))
+		return -ENOENT;
+	a->other_netns = a->netns != tfc_netns_id();
+	return tfc_hook_describe(a->pin, a) ? -ENOENT : 0;
+}
+
+int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n)
+{
+	struct tfc_attachment *v = NULL, a;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(pins->links);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (attachment_of(pins, de->d_name, &a))
+			continue;
+		err = list_push(&v, n, &cap, &a);
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_attachment);
+	*out = v;
 	return 0;
 }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <dirent.h>
 #include <limits.h>
-#include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,160 +10,13 @@
 
 #include "traffic_counter.skel.h"
 #include "discover.h"
-#include "hooks.h"
 #include "export/ipfix.h"
-#include "util/log.h"
+#include "loader.h"
 #include "maps/maps.h"
 #include "migrate.h"
-
-struct map_plan {
-	struct bpf_map *map;
-	const char *pin;
-	enum tfc_map_kind kind;
-	__u32 requested; /* 0: keep the pinned size or use the default */
-	__u32 def;
-	const char *option;
-	int existed;
-};
-
-/*
- * A pinned map is reused as it is: its size wins unless the user asked for
- * a different one, which is an error (resizing would lose the counters).
- */
-/*
- * Same sizes do not prove the same layout: the control map records the ABI
- * version of the binary that created the maps, and only that one is read.
- */
-static int check_abi_version(int fd, const char *pin)
-{
-	struct tfc_control ctl;
-	int err = tfc_control_read(fd, &ctl);
-
-	if (err)
-		return err;
-	if (ctl.abi_version && ctl.abi_version != TFC_ABI_VERSION) {
-		tfc_layout_error(pin, ctl.abi_version);
-		return -EPROTO;
-	}
-	return 0;
-}
-
-static int plan_map(struct map_plan *p)
-{
-	struct bpf_map_info info;
-	__u32 size = p->requested ?: p->def;
-	int fd, err = 0;
-
-	if (p->existed) {
-		fd = tfc_map_open(p->pin, p->kind, NULL, &info);
-		if (fd < 0)
-			return fd;
-		if (p->kind == TFC_MAP_CONTROL)
-			err = check_abi_version(fd, p->pin);
-		close(fd);
-		if (err)
-			return err;
-		if (p->requested && p->requested != info.max_entries) {
-			tfc_err("the map pinned at %s has %u entries but %s asks for %u: add "
-				"--migrate to move its counters into a new map of that size, or "
-				"omit "
-				"%s to keep it",
-				p->pin, info.max_entries, p->option, p->requested, p->option);
-			return -EEXIST;
-		}
-		size = info.max_entries;
-	}
-	if (p->def && bpf_map__set_max_entries(p->map, size))
-		return -EINVAL;
-	return bpf_map__set_pin_path(p->map, p->pin);
-}
-
-/*
- * The IP map's layout: a pinned map keeps its own (asking for the other is
- * an error: converting would lose counters), a new one is what was asked.
- */
-static int plan_ip_type(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o,
-			const struct map_plan *ip)
-{
-	int type = o->ip_map_type < 0 ? TFC_IP_MAP_PERCPU : o->ip_map_type;
-	struct bpf_map_info info;
-	int fd;
-
-	if (ip->existed) {
-		fd = tfc_map_open(ip->pin, TFC_MAP_IP, NULL, &info);
-		if (fd < 0)
-			return fd;
-		close(fd);
-		int pinned = info.type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
-
-		if (o->ip_map_type >= 0 && o->ip_map_type != pinned) {
-			tfc_err("the IP map pinned at %s is %s, --ip-map-type asks for %s: add "
-				"--migrate to move its counters into a new map of that type, or "
-				"omit --ip-map-type to keep it",
-				ip->pin, pinned ? "shared" : "percpu", type ? "shared" : "percpu");
-			return -EEXIST;
-		}
-		type = pinned;
-	}
-	skel->rodata->cfg_ip_map_type = type;
-	return type == TFC_IP_MAP_SHARED
-		       ? bpf_map__set_type(skel->maps.traffic_counters_ip, BPF_MAP_TYPE_HASH)
-		       : 0;
-}
-
-static int xdp_frags_supported(void)
-{
-	const char *env = getenv("TRAFFIC_COUNTER_XDP_LEGACY");
-	int ret;
-
-	if (env && *env && strcmp(env, "0"))
-		return 0;
-	tfc_log_libbpf_quiet(1);
-	ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL);
-	tfc_log_libbpf_quiet(0);
-	return ret == 1;
-}
-
-/* Only the program for this attach point is loaded (and verified). */
-static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
-					  const struct tfc_attach_opts *o)
-{
-	struct bpf_program *progs[] = {skel->progs.tfc_xdp, skel->progs.tfc_xdp_legacy,
-				       skel->progs.tfc_ingress, skel->progs.tfc_egress};
-	struct bpf_program *want;
-
-	if (o->maps_only)
-		want = NULL;
-	else if (o->prog_name)
-		want = bpf_object__find_program_by_name(skel->obj, o->prog_name);
-	else if (o->ap == TFC_AP_XDP)
-		want = xdp_frags_supported() ? skel->progs.tfc_xdp : skel->progs.tfc_xdp_legacy;
-	else
-		want = o->ap == TFC_AP_TC_INGRESS ? skel->progs.tfc_ingress
-						  : skel->progs.tfc_egress;
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i], progs[i] == want);
-	/* Hardware offload needs the program built for the device. */
-	if (want && o->ap == TFC_AP_XDP && o->xdp_mode == TFC_XDP_HW)
-		bpf_program__set_ifindex(want, o->ifindex);
-	return want;
-}
-
-static void report_load_error(const struct tfc_attach_opts *o, int err)
-{
-	if (o->ap == TFC_AP_XDP && o->xdp_mode == TFC_XDP_HW)
-		tfc_err("cannot load the XDP program for hardware offload on %s: %s; the device "
-			"does not offload BPF: use --xdp-mode driver or skb",
-			o->ifname, strerror(-err));
-	else if (err == -EPERM || err == -EACCES)
-		tfc_err("cannot load BPF programs: %s; run as root or with CAP_BPF, CAP_NET_ADMIN "
-			"and CAP_PERFMON",
-			strerror(-err));
-	else
-		tfc_err("cannot load the BPF programs: %s (run with -v to see libbpf's and the "
-			"verifier's messages)",
-			strerror(-err));
-}
+#include "object.h"
+#include "util/fault.h"
+#include "util/log.h"
 
 /* Records capacities and the ABI in the control map; turns flows on if asked. */
 static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o)
@@ -189,39 +40,6 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attac
 #endif
 	tfc_control_unmap(ctl);
 	return 0;
-}
-
-static void unpin_new_maps(const struct map_plan *plans, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (plans[i].pin && !plans[i].existed)
-			unlink(plans[i].pin);
-}
-
-static int configure(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o,
-		     struct map_plan *plans)
-{
-	const struct tfc_pins *pins = o->pins;
-	struct map_plan init[] = {
-		{skel->maps.traffic_counters_ip, pins->ip, TFC_MAP_IP, o->ip_map_size,
-		 TFC_IP_MAP_DEFAULT_ENTRIES, "--ip-map-size", 0},
-		{skel->maps.traffic_counters_flow, pins->flow, TFC_MAP_FLOW, o->flow_map_size,
-		 TFC_FLOW_MAP_DEFAULT_ENTRIES, "--flow-map-size", 0},
-		{skel->maps.traffic_control, pins->control, TFC_MAP_CONTROL, 0, 0, NULL, 0},
-		{skel->maps.traffic_stats, pins->stats, TFC_MAP_STATS, 0, 0, NULL, 0},
-	};
-	int err = 0;
-
-	memcpy(plans, init, sizeof(init));
-	/* Known for every map before any check can fail: only maps this call
-	 * creates may be unpinned on failure, never ones that were there. */
-	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
-		plans[i].existed = !access(plans[i].pin, F_OK);
-	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]) && !err; i++)
-		err = plan_map(&plans[i]);
-	err = err ?: plan_ip_type(skel, o, &plans[0]);
-	skel->rodata->cfg_count_by = o->count_by;
-	return err;
 }
 
 /*
@@ -297,6 +115,25 @@ static int record_is_stale(const struct tfc_attachment *a)
  * directory that already mixes namespaces (older versions) keeps working
  * for the namespaces it has: *mixed is set, for a warning once attached.
  */
+/*
+ * Removes the stale records of other namespaces. *ours: a record of this
+ * namespace; *other: the namespace of a live record of another, or 0.
+ */
+static void scan_netns(struct tfc_attachment *list, size_t n, int *ours, __u64 *other)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].other_netns) {
+			*ours = 1;
+		} else if (record_is_stale(&list[i])) {
+			if (!unlink(list[i].pin))
+				tfc_info("removed %s: its network namespace or interface is gone",
+					 list[i].pin);
+		} else {
+			*other = list[i].netns;
+		}
+	}
+}
+
 static int check_one_netns(const struct tfc_attach_opts *o, int *mixed)
 {
 	struct tfc_attachment *list;
@@ -315,17 +152,7 @@ static int check_one_netns(const struct tfc_attach_opts *o, int *mixed)
 		tfc_err("cannot list the attachments in %s: %s", o->pins->links, strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!list[i].other_netns) {
-			ours = 1;
-		} else if (record_is_stale(&list[i])) {
-			if (!unlink(list[i].pin))
-				tfc_info("removed %s: its network namespace or interface is gone",
-					 list[i].pin);
-		} else {
-			other = list[i].netns;
-		}
-	}
+	scan_netns(list, n, &ours, &other);
 	free(list);
 	if (other && !ours) {
 		report_other_netns(o, other);
@@ -347,67 +174,112 @@ void tfc_attach_report(const struct tfc_attach_opts *o, const struct tfc_attach_
 			 tfc_attach_point_str(o->ap), o->pins->dir);
 }
 
-void tfc_fault_point(const char *step)
+/* Checks before anything is loaded; attach --migrate migrates here. */
+static int check_attach(const struct tfc_attach_opts *o, int *mixed)
 {
-	const char *at = getenv("TRAFFIC_COUNTER_TEST_KILL_AT");
+	struct tfc_migrate_req req = {
+		.pins = o->pins,
+		.ip_map_type = o->ip_map_type,
+		.ip_map_size = o->ip_map_size,
+		.flow_map_size = o->flow_map_size,
+	};
+	int err;
 
-	if (at && !strcmp(at, step))
-		raise(SIGKILL);
+	err = check_one_netns(o, mixed);
+	if (err)
+		return err;
+	err = check_double_count(o);
+	if (err)
+		return err;
+	return o->migrate ? tfc_migrate(&req) : tfc_migration_refuse(o->pins);
+}
+
+static int load_for(const struct tfc_attach_opts *o, struct tfc_loaded *l)
+{
+	struct tfc_load_req req = {
+		.pins = o->pins,
+		.ap = o->ap,
+		.ifindex = o->ifindex,
+		.ifname = o->ifname,
+		.xdp_mode = o->xdp_mode,
+		.count_by = o->count_by,
+		.ip_map_type = o->ip_map_type,
+		.ip_map_size = o->ip_map_size,
+		.flow_map_size = o->flow_map_size,
+	};
+
+	return tfc_load(&req, l);
 }
 
 /*
- * Opens the embedded object, plans the maps at o->pins (reusing pinned
- * ones), loads the program for o and pins the maps it created. On failure
- * nothing it created stays pinned.
+ * Our own program, attached from another pin directory: advising
+ * tc-ingress there would count ingress twice. Name that directory and the
+ * two ways out instead.
  */
-static int load(const struct tfc_attach_opts *o, struct traffic_counter_bpf **out,
-		struct map_plan *plans, int *prog_fd)
+static void report_ours_elsewhere(const struct tfc_attach_opts *o, __u32 id)
 {
-	struct traffic_counter_bpf *skel;
-	struct bpf_program *prog;
+	char dir[PATH_MAX] = "";
+
+	tfc_found_pin_dir(TFC_AP_XDP, o->ifindex, dir, sizeof(dir));
+	if (dir[0])
+		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u) "
+			"from "
+			"another pin directory, %s (this one is %s): use that one (--pin-dir %s), "
+			"or "
+			"detach it there first ('traffic-counter detach --iface %s --pin-dir %s'); "
+			"tc-ingress as well would count ingress twice",
+			o->ifname, id, dir, o->pins->dir, dir, o->ifname, dir);
+	else
+		tfc_err("%s is already counted at xdp by traffic-counter's own program (id %u), "
+			"attached with other pin options than %s (no pin of it found under %s): "
+			"detach it first ('traffic-counter detach --iface %s' finds it in the "
+			"kernel); tc-ingress as well would count ingress twice",
+			o->ifname, id, o->pins->dir, TFC_WALK_ROOT, o->ifname);
+}
+
+/* Attaches the loaded program at o's hook, recorded by `pin`. */
+static int hook_up(const struct tfc_attach_opts *o, int prog_fd, const char *pin)
+{
+	struct tfc_hook h = {
+		.prog_fd = prog_fd,
+		.ifindex = o->ifindex,
+		.ifname = o->ifname,
+		.ap = o->ap,
+		.xdp_mode = o->xdp_mode,
+		.tc_api = o->tfc_api,
+		.pin = pin,
+	};
+	struct tfc_hook_result r;
 	int err;
 
-	skel = traffic_counter_bpf__open();
-	if (!skel) {
-		err = -errno;
-		tfc_err("cannot open the embedded BPF object: %s", strerror(-err));
-		return err;
+	err = tfc_hook_attach(&h, &r);
+	if (err == -EBUSY && r.ours_at_xdp)
+		report_ours_elsewhere(o, r.ours_at_xdp);
+	if (o->result) {
+		o->result->prog_id = r.prog_id;
+		o->result->old_prog_id = r.old_prog_id;
 	}
-	err = configure(skel, o, plans);
-	if (err)
-		goto out;
-	prog = select_program(skel, o);
-	if (o->prog_name && !prog) {
-		tfc_err("this traffic-counter has no program %s", o->prog_name);
-		err = -ENOENT;
-		goto out;
-	}
-	err = traffic_counter_bpf__load(skel);
-	if (err) {
-		/* libbpf unpins the maps it pinned during a failed load itself. */
-		report_load_error(o, err);
-		goto out;
-	}
-	*prog_fd = prog ? bpf_program__fd(prog) : -1;
-	*out = skel;
-	return 0;
-out:
-	traffic_counter_bpf__destroy(skel);
 	return err;
 }
 
-int tfc_load(const struct tfc_attach_opts *o, struct traffic_counter_bpf **skel, int *prog_fd)
+/* Attached and pinned: what remains to record, and a warning to give. */
+static void finish_attach(const struct tfc_attach_opts *o, int mixed)
 {
-	struct map_plan plans[4] = {};
-
-	return load(o, skel, plans, prog_fd);
+	/* Map pins outside the pin directory's names: purge finds them. */
+	tfc_pins_record(o->pins);
+	tfc_fault_point("pinned");
+	/* After success only: a refusal is reported in one line. */
+	if (mixed)
+		tfc_warn("pin directory %s records attachments in more than one network "
+			 "namespace: their counts may be merged; detach one namespace's "
+			 "attachments, or purge and use one pin directory per namespace",
+			 o->pins->dir);
 }
 
 int tfc_attach(const struct tfc_attach_opts *o)
 {
-	struct traffic_counter_bpf *skel = NULL;
-	struct map_plan plans[4] = {};
-	int lock, prog_fd = -1, mixed = 0;
+	struct tfc_loaded l = {.prog_fd = -1};
+	int lock, mixed = 0;
 	char pin[PATH_MAX];
 	int err;
 
@@ -418,37 +290,31 @@ int tfc_attach(const struct tfc_attach_opts *o)
 	if (lock < 0)
 		return lock;
 	err = tfc_link_pin_path(o->pins, o->ap, o->ifindex, pin, sizeof(pin));
-	err = err ?: check_one_netns(o, &mixed);
-	err = err ?: check_double_count(o);
-	err = err ?: (o->migrate ? tfc_migrate(o) : tfc_migration_refuse(o->pins));
-	err = err ?: load(o, &skel, plans, &prog_fd);
+	if (err)
+		goto out;
+	err = check_attach(o, &mixed);
+	if (err)
+		goto out;
+	err = load_for(o, &l);
 	if (err)
 		goto out;
 	tfc_fault_point("loaded");
-	err = init_control(skel, o);
+	err = init_control(l.skel, o);
 	if (err)
 		goto out;
-	err = tfc_hook_attach(prog_fd, o, pin);
-	if (!err) {
-		/* Map pins outside the pin directory's names: purge finds them. */
-		tfc_pins_record(o->pins);
-		tfc_fault_point("pinned");
-		/* After success only: a refusal is reported in one line. */
-		if (mixed)
-			tfc_warn("pin directory %s records attachments in more than one network "
-				 "namespace: their counts may be merged; detach one namespace's "
-				 "attachments, or purge and use one pin directory per namespace",
-				 o->pins->dir);
-	}
+	err = hook_up(o, l.prog_fd, pin);
+	if (err)
+		goto out;
+	finish_attach(o, mixed);
 out:
 	if (err) {
-		if (skel)
-			unpin_new_maps(plans, sizeof(plans) / sizeof(plans[0]));
+		/* None when the load failed: libbpf unpinned its own maps then. */
+		tfc_loaded_unpin_new(&l);
 		/* Only empty directories go: ours from this call, or unused. */
 		rmdir(o->pins->links);
 		rmdir(o->pins->dir);
 	}
-	traffic_counter_bpf__destroy(skel);
+	tfc_loaded_free(&l);
 	close(lock);
 	return err;
 }
@@ -466,96 +332,6 @@ int tfc_detach(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifinde
 	if (err == -ENOENT && ap != TFC_AP_XDP)
 		err = tfc_hook_detach(nl_pin, ap, ifindex);
 	return err;
-}
-
-/* "<attach point>-ns<netns inode>-if<ifindex>[-netlink]" */
-static int parse_pin_name(const char *name, struct tfc_attachment *a)
-{
-	for (int ap = 0; ap < TFC_AP_MAX; ap++) {
-		const char *s = tfc_attach_point_str(ap);
-		size_t n = strlen(s);
-		unsigned long long ns;
-		char *end;
-		long idx;
-
-		if (strncmp(name, s, n) || strncmp(name + n, "-ns", 3))
-			continue;
-		ns = strtoull(name + n + 3, &end, 10);
-		if (strncmp(end, "-if", 3))
-			return -EINVAL;
-		idx = strtol(end + 3, &end, 10);
-		if (idx <= 0 || (*end && strcmp(end, TFC_NETLINK_SUFFIX)))
-			return -EINVAL;
-		a->ap = ap;
-		a->pin_ifindex = (int)idx;
-		a->netns = ns;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int list_push(struct tfc_attachment **v, size_t *n, size_t *cap,
-		     const struct tfc_attachment *a)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct tfc_attachment *nv = realloc(*v, ncap * sizeof(**v));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = ncap;
-	}
-	(*v)[(*n)++] = *a;
-	return 0;
-}
-
-static int cmp_attachment(const void *a, const void *b)
-{
-	const struct tfc_attachment *x = a, *y = b;
-
-	if (x->pin_ifindex != y->pin_ifindex)
-		return x->pin_ifindex < y->pin_ifindex ? -1 : 1;
-	return (int)x->ap - (int)y->ap;
-}
-
-int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n)
-{
-	struct tfc_attachment *v = NULL, a;
-	size_t cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int err = 0;
-
-	*out = NULL;
-	*n = 0;
-	d = opendir(pins->links);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		memset(&a, 0, sizeof(a));
-		if (parse_pin_name(de->d_name, &a))
-			continue;
-		if (snprintf(a.pin, sizeof(a.pin), "%s/%s", pins->links, de->d_name) >=
-		    (int)sizeof(a.pin))
-			continue;
-		a.other_netns = a.netns != tfc_netns_id();
-		if (tfc_hook_describe(a.pin, &a))
-			continue;
-		err = list_push(&v, n, &cap, &a);
-		if (err)
-			break;
-	}
-	closedir(d);
-	if (err) {
-		free(v);
-		*n = 0;
-		return err;
-	}
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_attachment);
-	*out = v;
-	return 0;
 }
 
 /* export-ipfix's own map: never a file or another map someone put there. */

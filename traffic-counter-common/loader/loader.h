@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Loading the BPF object, attaching, detaching and listing attachments. */
+/* Attaching, detaching and purging: the commands' entry to the loader. */
 #ifndef TFC_LOADER_H
 #define TFC_LOADER_H
 
-#include <net/if.h>
-#include <stddef.h>
-
-#include "util/names.h"
-#include "maps/pins.h"
+#include "hooks.h" /* struct tfc_attachment, tfc_attachments_list */
 
 /* What tfc_attach did at the hook, for the user: a re-attach is no first attach. */
 struct tfc_attach_result {
@@ -29,9 +25,6 @@ struct tfc_attach_opts {
 	int enable_flow;
 	int migrate; /* attach --migrate: carry counters into maps of another layout */
 	struct tfc_attach_result *result; /* filled on success when not NULL */
-	/* For attach --migrate's own loads: */
-	const char *prog_name; /* the program to load (NULL: the one for ap) */
-	int maps_only;	       /* create the maps, load no program */
 };
 
 /*
@@ -46,42 +39,8 @@ int tfc_attach(const struct tfc_attach_opts *opts);
 /* One line on what tfc_attach did: "attached to ..." or "replaced program N with M ...". */
 void tfc_attach_report(const struct tfc_attach_opts *o, const struct tfc_attach_result *r);
 
-struct traffic_counter_bpf;
-
-/*
- * The loading half of tfc_attach, without the lock: the program for opts
- * (none with opts->maps_only) loaded against the maps at opts->pins, new
- * ones created and pinned. *prog_fd lives as long as *skel.
- */
-int tfc_load(const struct tfc_attach_opts *opts, struct traffic_counter_bpf **skel, int *prog_fd);
-
 /* Removes one attachment made by tfc_attach. -ENOENT when there is none. */
 int tfc_detach(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex);
-
-struct tfc_attachment {
-	enum tfc_attach_point ap;
-	int ifindex; /* 0 when the interface is gone */
-	char ifname[IF_NAMESIZE];
-	const char *mode; /* driver, skb, hw, tcx, netlink */
-	__u32 prog_id;
-	__u32 link_id;	 /* 0 for netlink (cls_bpf) attachments */
-	int pin_ifindex; /* ifindex in the pin name, to detach it */
-	__u64 netns;	 /* inode of the network namespace of the interface */
-	int other_netns; /* not ours: ifindex means nothing here, ifname unknown */
-	char pin[PATH_MAX];
-};
-
-/* Every attachment recorded under pins->links. The caller frees *out. */
-int tfc_attachments_list(const struct tfc_pins *pins, struct tfc_attachment **out, size_t *n);
-
-/*
- * Fault injection for tests: with TRAFFIC_COUNTER_TEST_KILL_AT=<step> the
- * process SIGKILLs itself at that step ("loaded": maps pinned, program
- * loaded, nothing attached; "linked": attached, attachment not pinned;
- * "pinned": everything done), to prove every crash leaves a state a new
- * attach recovers from.
- */
-void tfc_fault_point(const char *step);
 
 /* Unpins the maps and removes the pin directory if no attachment remains. */
 int tfc_purge(const struct tfc_pins *pins);

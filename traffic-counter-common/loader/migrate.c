@@ -23,17 +23,18 @@
 #include <bpf/libbpf.h>
 
 #include "abi/migrate_abi.h" /* before migrate.skel.h, which uses its types */
-#include "traffic_counter.skel.h"
 #include "migrate.skel.h"
 #include "hooks.h"
-#include "util/log.h"
 #include "maps/maps.h"
 #include "migrate.h"
+#include "object.h"
+#include "util/fault.h"
+#include "util/log.h"
 
 #define STAGING_DIR "migrating" /* bpffs forbids dots in names */
 
 struct mig {
-	const struct tfc_attach_opts *o;
+	const struct tfc_migrate_req *req;
 	struct tfc_pins staging; /* the new maps until step 5 */
 	struct tfc_pins target;	 /* per map: its staging pin while there, else the main pin */
 	char staging_dir[PATH_MAX];
@@ -46,9 +47,11 @@ struct mig {
 
 static int staging_init(struct mig *m)
 {
-	const struct tfc_pins *main = m->o->pins;
+	const struct tfc_pins *main = m->req->pins;
 	int n;
 
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		m->old_fd[k] = -1; /* before any failure: the caller closes them */
 	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir, STAGING_DIR);
 	if (n >= (int)sizeof(m->staging_dir))
 		return -ENAMETOOLONG;
@@ -59,15 +62,14 @@ static int staging_init(struct mig *m)
 			     tfc_map_kind_name(k));
 		if (n >= PATH_MAX)
 			return -ENAMETOOLONG;
-		m->old_fd[k] = -1;
 	}
 	return 0;
 }
 
 int tfc_migration_pending(const struct tfc_pins *pins)
 {
-	struct tfc_attach_opts o = {.pins = pins};
-	struct mig m = {.o = &o};
+	struct tfc_migrate_req req = {.pins = pins};
+	struct mig m = {.req = &req};
 
 	return !staging_init(&m) && !access(m.staging_dir, F_OK);
 }
@@ -84,8 +86,8 @@ int tfc_migration_refuse(const struct tfc_pins *pins)
 
 void tfc_migration_discard(const struct tfc_pins *pins)
 {
-	struct tfc_attach_opts o = {.pins = pins};
-	struct mig m = {.o = &o};
+	struct tfc_migrate_req req = {.pins = pins};
+	struct mig m = {.req = &req};
 
 	if (staging_init(&m))
 		return;
@@ -124,7 +126,7 @@ static int open_old_control(struct mig *m, const char *pin)
 /* The other old maps: this version's key and value layouts (as in 1 and 2). */
 static int open_old(struct mig *m, enum tfc_map_kind k, struct bpf_map_info *info)
 {
-	const char *pin = tfc_map_pin(m->o->pins, k);
+	const char *pin = tfc_map_pin(m->req->pins, k);
 
 	if (access(pin, F_OK))
 		return -ENOENT; /* never pinned (or removed by hand): nothing to carry */
@@ -136,7 +138,7 @@ static int open_old(struct mig *m, enum tfc_map_kind k, struct bpf_map_info *inf
 static int differs(const struct mig *m, const struct bpf_map_info *ip,
 		   const struct bpf_map_info *flow)
 {
-	const struct tfc_attach_opts *o = m->o;
+	const struct tfc_migrate_req *o = m->req;
 	int type = ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
 
 	return (m->old_ctl.abi_version && m->old_ctl.abi_version != TFC_ABI_VERSION) ||
@@ -174,7 +176,7 @@ static int plan_resume(struct mig *m)
 		else if (m->old_fd[k] < 0)
 			return m->old_fd[k];
 	}
-	tfc_info("finishing the interrupted migration of the maps in %s", m->o->pins->dir);
+	tfc_info("finishing the interrupted migration of the maps in %s", m->req->pins->dir);
 	return 1;
 }
 
@@ -193,16 +195,9 @@ static int kernel_can_carry(void)
 	return ok ? 0 : -EOPNOTSUPP;
 }
 
-/* 1: something to migrate, 0: nothing, or a negative errno. */
-static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+/* The pinned maps to carry over; a control map of a newer layout is refused. */
+static int open_olds(struct mig *m, struct bpf_map_info info[TFC_MAP_KIND_MAX])
 {
-	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
-
-	if (staged_complete(m))
-		return plan_resume(m);
-	tfc_migration_discard(m->o->pins); /* staged only in part: start again */
-	if (access(m->o->pins->control, F_OK))
-		return 0; /* first attach: the maps are made as asked */
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		m->old_fd[k] = open_old(m, k, &info[k]);
 		if (m->old_fd[k] == -ENOENT && k != TFC_MAP_CONTROL)
@@ -211,19 +206,37 @@ static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *
 			return m->old_fd[k];
 	}
 	if (m->old_ctl.abi_version > TFC_ABI_VERSION) {
-		tfc_layout_error(m->o->pins->control, m->old_ctl.abi_version);
+		tfc_layout_error(m->req->pins->control, m->old_ctl.abi_version);
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* 1: something to migrate, 0: nothing, or a negative errno. */
+static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+{
+	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
+	int err;
+
+	if (staged_complete(m))
+		return plan_resume(m);
+	tfc_migration_discard(m->req->pins); /* staged only in part: start again */
+	if (access(m->req->pins->control, F_OK))
+		return 0; /* first attach: the maps are made as asked */
+	err = open_olds(m, info);
+	if (err)
+		return err;
 	*ip = info[TFC_MAP_IP];
 	*flow = info[TFC_MAP_FLOW];
 	if (!differs(m, ip, flow)) {
 		tfc_info("the maps in %s already have this layout, size and type: nothing to "
 			 "migrate",
-			 m->o->pins->dir);
+			 m->req->pins->dir);
 		return 0;
 	}
 	m->target = m->staging;
-	return kernel_can_carry() ?: 1;
+	err = kernel_can_carry();
+	return err ? err : 1;
 }
 
 /* The new maps must hold every address the old one has. */
@@ -246,7 +259,7 @@ static int check_room(const struct mig *m, __u32 ip_size)
 	return 0;
 }
 
-static void init_staged_control(struct mig *m, const struct tfc_attach_opts *so)
+static void init_staged_control(struct mig *m, const struct tfc_load_req *so)
 {
 	int fd = bpf_obj_get(m->staging.control);
 	struct tfc_control *ctl = fd < 0 ? NULL : tfc_control_map(fd);
@@ -267,20 +280,31 @@ static void init_staged_control(struct mig *m, const struct tfc_attach_opts *so)
 	tfc_control_unmap(ctl);
 }
 
-/* Step 1: the new maps, sized and typed as asked, else as the old ones. */
+/* The new maps' sizes and IP map type: as asked, else as the old ones. */
+static void staged_req(const struct mig *m, const struct bpf_map_info *ip,
+		       const struct bpf_map_info *flow, struct tfc_load_req *so)
+{
+	const struct tfc_migrate_req *req = m->req;
+
+	memset(so, 0, sizeof(*so));
+	so->pins = &m->staging;
+	so->maps_only = 1;
+	so->ip_map_size = req->ip_map_size ?: ip->max_entries ?: TFC_IP_MAP_DEFAULT_ENTRIES;
+	so->flow_map_size = req->flow_map_size ?: flow->max_entries ?: TFC_FLOW_MAP_DEFAULT_ENTRIES;
+	so->ip_map_type = req->ip_map_type;
+	if (so->ip_map_type < 0 && ip->max_entries)
+		so->ip_map_type =
+			ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
+}
+
+/* Step 1: the new maps, pinned under the staging directory. */
 static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_map_info *flow)
 {
-	struct tfc_attach_opts so = *m->o;
-	struct traffic_counter_bpf *skel = NULL;
-	int err, prog_fd;
+	struct tfc_loaded l = {.prog_fd = -1};
+	struct tfc_load_req so;
+	int err;
 
-	so.pins = &m->staging;
-	so.maps_only = 1;
-	so.ip_map_size = so.ip_map_size ?: ip->max_entries ?: TFC_IP_MAP_DEFAULT_ENTRIES;
-	so.flow_map_size = so.flow_map_size ?: flow->max_entries ?: TFC_FLOW_MAP_DEFAULT_ENTRIES;
-	if (so.ip_map_type < 0 && ip->max_entries)
-		so.ip_map_type =
-			ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
+	staged_req(m, ip, flow, &so);
 	err = check_room(m, so.ip_map_size);
 	if (err)
 		return err;
@@ -289,14 +313,17 @@ static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_
 		tfc_err("cannot create %s: %s", m->staging_dir, strerror(-err));
 		return err;
 	}
-	err = tfc_load(&so, &skel, &prog_fd);
-	if (!err)
-		init_staged_control(m, &so);
-	traffic_counter_bpf__destroy(skel);
-	err = err ?: (staged_complete(m) ? 0 : -EIO);
+	err = tfc_load(&so, &l);
+	if (err)
+		goto out;
+	init_staged_control(m, &so);
+	if (!staged_complete(m))
+		err = -EIO;
+out:
+	tfc_loaded_free(&l);
 	/* Nothing uses the new maps yet: no trace of a migration is left. */
 	if (err)
-		tfc_migration_discard(m->o->pins);
+		tfc_migration_discard(m->req->pins);
 	return err;
 }
 
@@ -374,18 +401,18 @@ static enum tfc_xdp_mode xdp_mode_of(const char *mode)
 	return m < 0 ? TFC_XDP_DRIVER : m;
 }
 
-/* Step 2 for one attachment: its program again, with the new maps. */
-static int repoint(struct mig *m, const struct tfc_attachment *a)
+/* Loads the program `a` runs again, configured as it is, against the new maps. */
+static int reload(struct mig *m, const struct tfc_attachment *a, struct tfc_loaded *l)
 {
-	struct tfc_attach_opts ro = {.pins = &m->target,
-				     .ap = a->ap,
-				     .ifindex = a->pin_ifindex,
-				     .ifname = a->ifname,
-				     .ip_map_type = -1};
-	struct traffic_counter_bpf *skel = NULL;
-	char name[BPF_OBJ_NAME_LEN], base[PATH_MAX];
-	int err, prog_fd, fd;
+	struct tfc_load_req req = {.pins = &m->target,
+				   .ap = a->ap,
+				   .ifindex = a->pin_ifindex,
+				   .ifname = a->ifname,
+				   .xdp_mode = xdp_mode_of(a->mode),
+				   .ip_map_type = -1};
+	char name[BPF_OBJ_NAME_LEN];
 	__u8 count_by = 0;
+	int err;
 
 	err = prog_config(a->prog_id, name, sizeof(name), &count_by);
 	if (err) {
@@ -393,28 +420,69 @@ static int repoint(struct mig *m, const struct tfc_attachment *a)
 			strerror(-err));
 		return err;
 	}
-	ro.prog_name = name;
-	ro.count_by = count_by;
-	ro.xdp_mode = xdp_mode_of(a->mode);
-	ro.tfc_api = tfc_is_netlink_pin(a->pin) ? TFC_API_NETLINK : TFC_API_TCX;
-	err = tfc_load(&ro, &skel, &prog_fd);
+	req.prog_name = name;
+	req.count_by = count_by;
+	return tfc_load(&req, l);
+}
+
+/* A cls_bpf filter: our filter replaced in place, its pin re-pointed. */
+static int replace_filter(const struct tfc_attachment *a, int prog_fd)
+{
+	char base[PATH_MAX];
+	struct tfc_hook h = {.prog_fd = prog_fd,
+			     .ifindex = a->pin_ifindex,
+			     .ifname = a->ifname,
+			     .ap = a->ap,
+			     .tc_api = TFC_API_NETLINK,
+			     .pin = base};
+
+	snprintf(base, sizeof(base), "%.*s", (int)(strlen(a->pin) - strlen(TFC_NETLINK_SUFFIX)),
+		 a->pin);
+	return tfc_hook_attach(&h, NULL);
+}
+
+/* A link: updated through its pin, also right for a link in another namespace. */
+static int replace_in_link(const struct tfc_attachment *a, int prog_fd)
+{
+	int fd, err;
+
+	fd = bpf_obj_get(a->pin);
+	err = fd < 0 || bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		tfc_err("cannot replace the program in %s: %s", a->pin, strerror(-err));
+	return err;
+}
+
+/* Step 2 for one attachment: its program again, with the new maps. */
+static int repoint(struct mig *m, const struct tfc_attachment *a)
+{
+	struct tfc_loaded l = {.prog_fd = -1};
+	int err;
+
+	err = reload(m, a, &l);
 	if (err)
 		return err;
-	if (tfc_is_netlink_pin(a->pin)) {
-		snprintf(base, sizeof(base), "%.*s",
-			 (int)(strlen(a->pin) - strlen(TFC_NETLINK_SUFFIX)), a->pin);
-		err = tfc_hook_attach(prog_fd, &ro, base);
-	} else {
-		/* By the link itself: also right for a link in another namespace. */
-		fd = bpf_obj_get(a->pin);
-		err = fd < 0 || bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
-		if (fd >= 0)
-			close(fd);
-		if (err)
-			tfc_err("cannot replace the program in %s: %s", a->pin, strerror(-err));
-	}
-	traffic_counter_bpf__destroy(skel);
+	if (tfc_is_netlink_pin(a->pin))
+		err = replace_filter(a, l.prog_fd);
+	else
+		err = replace_in_link(a, l.prog_fd);
+	tfc_loaded_free(&l);
 	return err;
+}
+
+/* A tc filter of another namespace can only be replaced from there. */
+static int check_reachable(const struct tfc_attachment *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].other_netns && tfc_is_netlink_pin(list[i].pin)) {
+			tfc_err("%s is a tc filter in another network namespace: run the "
+				"migration there (nsenter --net=...)",
+				list[i].pin);
+			return -EXDEV;
+		}
+	return 0;
 }
 
 static int repoint_all(struct mig *m)
@@ -423,25 +491,24 @@ static int repoint_all(struct mig *m)
 	size_t n, done = 0;
 	int err;
 
-	err = tfc_attachments_list(m->o->pins, &list, &n);
+	err = tfc_attachments_list(m->req->pins, &list, &n);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && !err; i++)
-		if (list[i].other_netns && tfc_is_netlink_pin(list[i].pin)) {
-			tfc_err("%s is a tc filter in another network namespace: run the "
-				"migration there (nsenter --net=...)",
-				list[i].pin);
-			err = -EXDEV;
-		}
-	for (size_t i = 0; i < n && !err; i++) {
+	err = check_reachable(list, n);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
 		if (!list[i].ifindex) {
 			tfc_warn("%s: its interface is gone, nothing to re-point", list[i].pin);
 			continue;
 		}
 		err = repoint(m, &list[i]);
-		if (!err && ++done == 1)
+		if (err)
+			goto out;
+		if (++done == 1)
 			tfc_fault_point("repointed");
 	}
+out:
 	free(list);
 	return err;
 }
@@ -477,44 +544,82 @@ static int reuse(struct bpf_map *map, int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int err;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	return bpf_map__set_type(map, info.type) ?: bpf_map__set_key_size(map, info.key_size)
-		?: bpf_map__set_value_size(map, info.value_size)
-		?: bpf_map__set_max_entries(map, info.max_entries)
-		?: bpf_map__set_map_flags(map, info.map_flags) ?: bpf_map__reuse_fd(map, fd);
+	err = bpf_map__set_type(map, info.type);
+	if (err)
+		return err;
+	err = bpf_map__set_key_size(map, info.key_size);
+	if (err)
+		return err;
+	err = bpf_map__set_value_size(map, info.value_size);
+	if (err)
+		return err;
+	err = bpf_map__set_max_entries(map, info.max_entries);
+	if (err)
+		return err;
+	err = bpf_map__set_map_flags(map, info.map_flags);
+	if (err)
+		return err;
+	return bpf_map__reuse_fd(map, fd);
 }
 
-static int open_carrier(struct mig *m, struct migrate_bpf **out)
+static int reuse_pinned(struct bpf_map *map, const char *pin)
+{
+	int fd = bpf_obj_get(pin), err;
+
+	if (fd < 0)
+		return -errno;
+	err = reuse(map, fd);
+	close(fd);
+	return err;
+}
+
+/* The carrier's old_* maps are the old maps, its new_* maps the new ones. */
+static int reuse_maps(const struct mig *m, struct migrate_bpf *skel)
 {
 	struct bpf_map *old[TFC_MAP_KIND_MAX], *new[TFC_MAP_KIND_MAX];
-	struct migrate_bpf *skel = migrate_bpf__open();
-	int err = 0, fd;
+	int err;
 
-	if (!skel)
-		return -errno;
 	old[TFC_MAP_IP] = skel->maps.old_ip, new[TFC_MAP_IP] = skel->maps.new_ip;
 	old[TFC_MAP_FLOW] = skel->maps.old_flow, new[TFC_MAP_FLOW] = skel->maps.new_flow;
 	old[TFC_MAP_CONTROL] = skel->maps.old_control,
 	new[TFC_MAP_CONTROL] = skel->maps.new_control;
 	old[TFC_MAP_STATS] = skel->maps.old_stats, new[TFC_MAP_STATS] = skel->maps.new_stats;
-	for (int k = 0; k < TFC_MAP_KIND_MAX && !err; k++) {
-		fd = bpf_obj_get(tfc_map_pin(&m->target, k));
-		err = fd < 0 ? -errno : reuse(new[k], fd);
-		if (fd >= 0)
-			close(fd);
-		if (!err && m->old_fd[k] >= 0)
-			err = reuse(old[k], m->old_fd[k]);
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		err = reuse_pinned(new[k], tfc_map_pin(&m->target, k));
+		if (err)
+			return err;
+		if (m->old_fd[k] < 0)
+			continue;
+		err = reuse(old[k], m->old_fd[k]);
+		if (err)
+			return err;
 	}
-	err = err ?: migrate_bpf__load(skel);
-	if (err) {
-		tfc_err("cannot load the migration programs: %s", strerror(-err));
-		migrate_bpf__destroy(skel);
-		return err;
-	}
+	return 0;
+}
+
+static int open_carrier(struct mig *m, struct migrate_bpf **out)
+{
+	struct migrate_bpf *skel = migrate_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	err = reuse_maps(m, skel);
+	if (err)
+		goto out;
+	err = migrate_bpf__load(skel);
+	if (err)
+		goto out;
 	*out = skel;
 	return 0;
+out:
+	tfc_err("cannot load the migration programs: %s", strerror(-err));
+	migrate_bpf__destroy(skel);
+	return err;
 }
 
 static int run(struct bpf_program *prog, __u32 count)
@@ -568,37 +673,78 @@ static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const voi
 	return err;
 }
 
-/* Step 4. */
+static int carry_ip(const struct mig *m, struct migrate_bpf *c)
+{
+	struct tfc_ip_entry *rows = NULL;
+	size_t n;
+	int err;
+
+	if (m->old_fd[TFC_MAP_IP] < 0)
+		return 0;
+	err = tfc_dump_ip(m->old_fd[TFC_MAP_IP], &rows, &n);
+	if (err)
+		goto out;
+	err = carry_rows(c->maps.batch_ip, c->progs.migrate_ip, rows, n, sizeof(*rows));
+out:
+	free(rows);
+	return err;
+}
+
+static int carry_stats(const struct mig *m, struct migrate_bpf *c)
+{
+	struct tfc_stat_entry *rows = NULL;
+	size_t n;
+	int err;
+
+	if (m->old_fd[TFC_MAP_STATS] < 0)
+		return 0;
+	err = tfc_dump_stats(m->old_fd[TFC_MAP_STATS], &rows, &n);
+	if (err)
+		goto out;
+	err = carry_rows(c->maps.batch_stats, c->progs.migrate_stats, rows, n, sizeof(*rows));
+out:
+	free(rows);
+	return err;
+}
+
+static int carry_flow(const struct mig *m, struct migrate_bpf *c)
+{
+	struct tfc_flow_entry *rows = NULL;
+	size_t n;
+	int err;
+
+	if (m->old_fd[TFC_MAP_FLOW] < 0)
+		return 0;
+	err = tfc_dump_flow(m->old_fd[TFC_MAP_FLOW], &rows, &n);
+	if (err)
+		goto out;
+	err = carry_rows(c->maps.batch_flow, c->progs.migrate_flow, rows, n, sizeof(*rows));
+out:
+	free(rows);
+	return err;
+}
+
+/* Step 4. A program's non-zero return is a failure too. */
 static int carry_all(struct mig *m)
 {
-	struct tfc_ip_entry *ip = NULL;
-	struct tfc_stat_entry *st = NULL;
-	struct tfc_flow_entry *fl = NULL;
 	struct migrate_bpf *c = NULL;
-	size_t n;
 	int err;
 
 	err = open_carrier(m, &c);
 	if (err)
 		return err;
-	if (m->old_fd[TFC_MAP_IP] >= 0) {
-		err = tfc_dump_ip(m->old_fd[TFC_MAP_IP], &ip, &n);
-		err = err ?: carry_rows(c->maps.batch_ip, c->progs.migrate_ip, ip, n, sizeof(*ip));
-	}
-	if (!err && m->old_fd[TFC_MAP_STATS] >= 0) {
-		err = tfc_dump_stats(m->old_fd[TFC_MAP_STATS], &st, &n);
-		err = err
-			      ?: carry_rows(c->maps.batch_stats, c->progs.migrate_stats, st, n,
-					    sizeof(*st));
-	}
-	if (!err && m->old_fd[TFC_MAP_FLOW] >= 0) {
-		err = tfc_dump_flow(m->old_fd[TFC_MAP_FLOW], &fl, &n);
-		err = err
-			      ?: carry_rows(c->maps.batch_flow, c->progs.migrate_flow, fl, n,
-					    sizeof(*fl));
-	}
-	if (!err && m->old_fd[TFC_MAP_CONTROL] >= 0)
+	err = carry_ip(m, c);
+	if (err)
+		goto out;
+	err = carry_stats(m, c);
+	if (err)
+		goto out;
+	err = carry_flow(m, c);
+	if (err)
+		goto out;
+	if (m->old_fd[TFC_MAP_CONTROL] >= 0)
 		err = run(c->progs.migrate_control, 1);
+out:
 	if (err > 0)
 		err = -EIO;
 	if (err)
@@ -607,9 +753,6 @@ static int carry_all(struct mig *m)
 			"again to finish",
 			strerror(-err));
 	m->res = c->bss->result;
-	free(ip);
-	free(st);
-	free(fl);
 	migrate_bpf__destroy(c);
 	return err;
 }
@@ -626,7 +769,7 @@ static int commit(struct mig *m)
 
 		if (access(from, F_OK))
 			continue;
-		if (rename(from, tfc_map_pin(m->o->pins, order[i]))) {
+		if (rename(from, tfc_map_pin(m->req->pins, order[i]))) {
 			err = -errno;
 			tfc_err("cannot pin the new %s map: %s", tfc_map_kind_name(order[i]),
 				strerror(-err));
@@ -645,7 +788,7 @@ static void report(const struct mig *m)
 
 	tfc_info("migrated the maps in %s to layout version %u: %llu addresses and %llu flows "
 		 "carried over",
-		 m->o->pins->dir, TFC_ABI_VERSION, (unsigned long long)r->carried_entries,
+		 m->req->pins->dir, TFC_ABI_VERSION, (unsigned long long)r->carried_entries,
 		 (unsigned long long)r->carried_flows);
 	if (r->lost_entries || r->lost_stats)
 		tfc_warn("%llu addresses (%llu packets) found the new IP map full: counted as "
@@ -654,26 +797,37 @@ static void report(const struct mig *m)
 			 (unsigned long long)r->lost_stats);
 }
 
-int tfc_migrate(const struct tfc_attach_opts *o)
+int tfc_migrate(const struct tfc_migrate_req *req)
 {
 	struct bpf_map_info ip = {}, flow = {};
-	struct mig m = {.o = o};
+	struct mig m = {.req = req};
 	int err;
 
 	err = staging_init(&m);
-	err = err ?: inspect(&m, &ip, &flow);
-	if (err <= 0)
-		goto out;
-	err = m.resume ? 0 : stage(&m, &ip, &flow);
 	if (err)
 		goto out;
+	err = inspect(&m, &ip, &flow);
+	if (err <= 0)
+		goto out;
+	if (!m.resume) {
+		err = stage(&m, &ip, &flow);
+		if (err)
+			goto out;
+	}
 	tfc_fault_point("staged");
 	err = repoint_all(&m);
-	err = err ?: wait_for_programs();
-	err = err ?: carry_all(&m);
-	err = err ?: commit(&m);
-	if (!err)
-		report(&m);
+	if (err)
+		goto out;
+	err = wait_for_programs();
+	if (err)
+		goto out;
+	err = carry_all(&m);
+	if (err)
+		goto out;
+	err = commit(&m);
+	if (err)
+		goto out;
+	report(&m);
 out:
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (m.old_fd[k] >= 0)

@@ -7,16 +7,24 @@
 #ifndef TFC_MIGRATE_H
 #define TFC_MIGRATE_H
 
-#include "loader.h"
+#include "maps/pins.h"
+
+/* What attach --migrate asks for; the rest of the maps stays as it is. */
+struct tfc_migrate_req {
+	const struct tfc_pins *pins; /* the pin directory's maps and links */
+	int ip_map_type;	     /* enum tfc_ip_map_type; -1: the pinned map's */
+	__u32 ip_map_size;	     /* 0: the pinned map's size */
+	__u32 flow_map_size;	     /* 0: the pinned map's size */
+};
 
 /*
- * With the pin directory locked: when the pinned maps differ from what o
+ * With the pin directory locked: when the pinned maps differ from what req
  * asks for (layout version, --ip-map-size, --flow-map-size,
  * --ip-map-type), or a migration was interrupted, makes the new maps,
  * re-points every attachment at them, carries the counters over and pins
  * the new maps in place of the old. 0 when done or nothing differs.
  */
-int tfc_migrate(const struct tfc_attach_opts *o);
+int tfc_migrate(const struct tfc_migrate_req *req);
 
 /* Whether an interrupted migration waits to be finished. */
 int tfc_migration_pending(const struct tfc_pins *pins);

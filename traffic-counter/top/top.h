@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* top's state, shared by its plain-text report (cmd_top.c) and screen (top_screen.c). */
+/*
+ * top's state and its data (top_view.c), shared by its plain-text report
+ * (cmd_top.c) and its screen (top_screen.c): both use top_view.c, and only
+ * cmd_top.c calls top_screen.
+ */
 #ifndef TFC_TOP_H
 #define TFC_TOP_H
 
@@ -48,6 +52,9 @@ typedef char top_cells[TOP_NCOL][TOP_CELL];
 /* Set by SIGINT, SIGTERM and SIGHUP: leave the loop, restore the terminal. */
 extern volatile sig_atomic_t top_stop;
 
+/* Seconds on the monotonic clock. */
+double top_now(void);
+
 /* Reads the maps; with TFC_OPEN_QUIET a failure goes to t->note only. */
 int top_read(struct top *t, unsigned int open_flags);
 /* Sorts the current view into t->shown. 0 or -ENOMEM. */
@@ -64,7 +71,7 @@ void top_summary(const struct top *t, char *out, size_t len);
 /* Why the view may be empty or stale; "" when nothing is wrong. */
 const char *top_note(const struct top *t, char *buf, size_t len);
 
-/* The full-screen view until a key or a signal ends it; an exit code. */
+/* top_screen.c: the full-screen view until a key or a signal ends it; an exit code. */
 int top_screen(struct top *t);
 
 #endif /* TFC_TOP_H */

@@ -21,14 +21,6 @@
 #define TOP_LINES    4
 #define BOTTOM_LINES 1
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One screen line; a bar (A_REVERSE) spans the whole width. */
 static void put_line(int y, const char *s, attr_t attr)
 {
@@ -151,18 +143,18 @@ static void refresh_data(struct top *t)
 
 static void loop(struct top *t)
 {
-	double next = now_s() + t->a.interval;
+	double next = top_now() + t->a.interval;
 
 	while (!top_stop) {
-		double left = next - now_s();
+		double left = next - top_now();
 		int ch;
 
 		if (left <= 0) {
 			refresh_data(t);
 			next += t->a.interval;
 			/* After a stall (suspended with ^Z), no burst of catch-up reads. */
-			if (next <= now_s())
-				next = now_s() + t->a.interval;
+			if (next <= top_now())
+				next = top_now() + t->a.interval;
 			continue;
 		}
 		timeout(left * 1000 < KEY_POLL_MS ? (int)(left * 1000) + 1 : KEY_POLL_MS);
