@@ -30,8 +30,7 @@ static int prog_name(__u32 prog_id, char *name, size_t len)
 
 int tfc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
 {
-	static const char *const ours[] = {"tfc_xdp", "tfc_xdp_legacy", "tfc_ingress",
-					   "tfc_egress"};
+	static const char *const ours[] = {TFC_PROG_NAMES, TFC_PROG_NAMES_EARLIER};
 	char buf[BPF_OBJ_NAME_LEN] = "";
 
 	if (prog_name(prog_id, buf, sizeof(buf)))

@@ -3,27 +3,13 @@
  * The three ways a program is attached: an XDP bpf_link, a TCX bpf_link
  * (Linux >= 6.6), or a cls_bpf filter on clsact through netlink for older
  * kernels. Each is recorded by one pin under links/: the link itself, or,
- * for netlink, the program (suffix TFC_NETLINK_SUFFIX).
+ * for netlink, the program (suffix TFC_NETLINK_SUFFIX). The pin names, the
+ * filter's handle and priorities are in abi/traffic_counter_abi.h.
  */
 #ifndef TFC_HOOKS_H
 #define TFC_HOOKS_H
 
 #include "loader.h"
-
-#define TFC_NETLINK_SUFFIX "-netlink" /* bpffs forbids dots in names */
-
-/*
- * Our cls_bpf filter's place on clsact: fixed so we can find it again.
- * Priority 1 is the lowest there is, and lower runs first: we count frames
- * before any filter at a higher priority can drop them. Older builds used
- * priority 0x7c01 (openspec/changes/0009-tc-ordering.md): a filter of ours
- * found there is moved to 1 on re-attach and removed by detach. Where prio 1
- * holds filters of another kind or protocol (the kernel refuses to mix them
- * at one priority), 0x7c01 is the fallback.
- */
-#define TFC_NETLINK_HANDLE	0x7c01
-#define TFC_NETLINK_PRIO	1
-#define TFC_NETLINK_PRIO_LEGACY 0x7c01
 
 /* libbpf 1.1 and older UAPI headers predate TCX (Linux 6.6). */
 #ifndef BPF_TCX_INGRESS
