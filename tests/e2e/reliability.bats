@@ -45,7 +45,7 @@ xdp_prog_on() { # xdp_prog_on NS DEV -> id of the XDP program on DEV, or "none"
 # our programs on that hook
 our_filters() {
 	tc -n "$1" -j filter show dev "$2" "$3" 2>/dev/null |
-		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_(ingress|egress)$"))] | length'
+		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_tc_(ingress|egress)$"))] | length'
 }
 
 # hook_pin POINT API -> the link pin attach makes for POINT on $dev in $ns

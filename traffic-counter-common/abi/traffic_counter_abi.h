@@ -189,20 +189,23 @@ struct tfc_control {
 #endif
 #define TFC_STR_(x) #x
 #define TFC_STR(x)  TFC_STR_(x)
-/* This build's program names, as strings (an initializer list). */
+/* This build's program names, as strings (an initializer list), in this order. */
+#define TFC_PROG_COUNT 4
 #define TFC_PROG_NAMES                                                                             \
 	TFC_STR(TFC_PROG_XDP), TFC_STR(TFC_PROG_XDP_LEGACY), TFC_STR(TFC_PROG_TC_INGRESS),         \
 		TFC_STR(TFC_PROG_TC_EGRESS)
 /*
- * Names earlier releases gave the same programs (an initializer list): a
- * program attached under one of them is still ours to re-attach over, to
- * migrate, to find, to report and to detach, so an upgrade in place keeps
- * counting. The tc_ prefix came first, tfc_ingress and tfc_egress in between.
- * (A layout 1 build, named as that release, knows no later names: neither
- * did that release.)
+ * Names earlier releases gave the same programs (an initializer list),
+ * TFC_PROG_COUNT a release in the order of TFC_PROG_NAMES: a program attached
+ * under one of them is still ours to re-attach over, to migrate (as this
+ * build's program of the same place in the list), to find, to report and to
+ * detach, so an upgrade in place keeps counting. The tc_ prefix came first,
+ * then tfc_ingress and tfc_egress. (A layout 1 build, named as that release,
+ * knows no later names: neither did that release.)
  */
 #define TFC_PROG_NAMES_EARLIER                                                                     \
-	"tc_xdp", "tc_xdp_legacy", "tc_ingress", "tc_egress", "tfc_ingress", "tfc_egress"
+	"tc_xdp", "tc_xdp_legacy", "tc_ingress", "tc_egress", "tfc_xdp", "tfc_xdp_legacy",         \
+		"tfc_ingress", "tfc_egress"
 
 /* Version 1's control entry: what every version's entry starts with. */
 #define TFC_CONTROL_V1_SIZE 48

@@ -35,4 +35,10 @@ int tfc_is_netlink_pin(const char *pin);
 /* Whether a program id belongs to one of our programs (by its name). */
 int tfc_prog_is_ours(__u32 prog_id, char *name, size_t name_len);
 
+/*
+ * This build's name for a program of ours named `name` by this build or an
+ * earlier release (TFC_PROG_NAMES_EARLIER); NULL when it is not ours.
+ */
+const char *tfc_prog_current_name(const char *name);
+
 #endif /* TFC_HOOKS_H */

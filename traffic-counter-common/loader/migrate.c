@@ -392,7 +392,7 @@ static int repoint(struct mig *m, const struct tfc_attachment *a)
 			strerror(-err));
 		return err;
 	}
-	ro.prog_name = name;
+	ro.prog_name = tfc_prog_current_name(name) ?: name; /* an earlier release's name */
 	ro.count_by = count_by;
 	ro.xdp_mode = xdp_mode_of(a->mode);
 	ro.tfc_api = tfc_is_netlink_pin(a->pin) ? TFC_API_NETLINK : TFC_API_TCX;
