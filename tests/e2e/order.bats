@@ -164,7 +164,7 @@ netlink_first_case() {
 	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
 	tc -n "$ns" filter show dev "$dev" "$hook"
 	round "0 0" "$ALL"
-	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tfc_$hook" '
+	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tfc_tc_$hook" '
 		.[] | select(.options.prog.name == $n) | "\(.pref) \(.options.handle)"')" \
 		"1 0x7c01" "our filter's prio and handle"
 	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink

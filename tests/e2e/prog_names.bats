@@ -160,11 +160,11 @@ attach_earlier_release() {
 	ping4 5
 	wait_eq 5 "20 20 20" counts
 
-	PROG_IDS=($(ids "$NS_B" "$PIN"))
+	read -ra PROG_IDS <<<"$(ids "$NS_B" "$PIN")"
 	run --separate-stderr tfc_in "$NS_B" detach --all
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
-	PROG_IDS=($(ids "$NS_A" "$PIN_A"))
+	read -ra PROG_IDS <<<"$(ids "$NS_A" "$PIN_A")"
 	run --separate-stderr tfc_in_pin "$PIN_A" "$NS_A" detach --all
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_A" "$DEV_A"
@@ -191,13 +191,13 @@ attach_earlier_release() {
 		--attach-point tc-ingress
 	echo "detach A: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
-	PROG_IDS=($old_a)
+	read -ra PROG_IDS <<<"$old_a"
 	nothing_attached "$NS_A" "$DEV_A"
 
 	# Detach with the pin dir, of maps of the earlier layout.
 	run --separate-stderr tfc_in "$NS_B" detach --all
 	echo "detach B: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
-	PROG_IDS=($old_b)
+	read -ra PROG_IDS <<<"$old_b"
 	nothing_attached "$NS_B" "$DEV_B"
 }

@@ -110,7 +110,7 @@ tcx_progs() {
 our_tcx() {
 	local progs
 	progs=$(tcx_progs "$@") || return 1
-	grep -cE '^[0-9]+ tfc_(ingress|egress)$' <<<"$progs" || true
+	grep -cE '^[0-9]+ tfc_tc_(ingress|egress)$' <<<"$progs" || true
 }
 
 # hook_seen POINT API -> how many programs of ours the kernel runs on the
