@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one ABI shared by the BPF programs and userspace: map keys and values,
- * statistic indexes, flags and pin names. Fixed-width types only; every size
- * is asserted so the two sides cannot drift. A change here is a change to
- * pinned maps: write a proposal under openspec/changes/ first.
+ * statistic indexes, flags, the rows userspace reads, and every name the
+ * project puts on bpffs or shows to the kernel (pins, program and map
+ * names, the tc filter's handle and priorities). Fixed-width types only;
+ * every size is asserted so the two sides cannot drift. A change here is a
+ * change to what earlier releases left pinned or attached: write a proposal
+ * under openspec/changes/ first.
  */
 #ifndef TRAFFIC_COUNTER_ABI_H
 #define TRAFFIC_COUNTER_ABI_H
