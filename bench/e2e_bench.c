@@ -340,15 +340,15 @@ static int xdp_on(struct e2e *e)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
 
-	e->link_fd = bpf_link_create(bpf_program__fd(e->skel->progs.tfc_xdp), e->rx_ifindex,
+	e->link_fd = bpf_link_create(bpf_program__fd(e->skel->progs.TFC_PROG_XDP), e->rx_ifindex,
 				     BPF_XDP, &opts);
 	return e->link_fd < 0 ? e->link_fd : 0;
 }
 
 static int tcx_on(struct e2e *e)
 {
-	e->link_fd = bpf_link_create(bpf_program__fd(e->skel->progs.tfc_ingress), e->rx_ifindex,
-				     BPF_TCX_INGRESS, NULL);
+	e->link_fd = bpf_link_create(bpf_program__fd(e->skel->progs.TFC_PROG_TC_INGRESS),
+				     e->rx_ifindex, BPF_TCX_INGRESS, NULL);
 	return e->link_fd < 0 ? e->link_fd : 0;
 }
 
@@ -664,8 +664,8 @@ static int setup(struct e2e *e)
 	e->skel = traffic_counter_bpf__open();
 	if (!e->skel)
 		return -errno;
-	bpf_program__set_autoload(e->skel->progs.tfc_xdp_legacy, false);
-	bpf_program__set_autoload(e->skel->progs.tfc_egress, false);
+	bpf_program__set_autoload(e->skel->progs.TFC_PROG_XDP_LEGACY, false);
+	bpf_program__set_autoload(e->skel->progs.TFC_PROG_TC_EGRESS, false);
 	if ((rc = traffic_counter_bpf__load(e->skel)))
 		return rc;
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.traffic_control), &zero, &ctl, BPF_ANY))

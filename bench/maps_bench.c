@@ -155,8 +155,8 @@ static int add_hits(struct maps_ctx *m, int ncpu, uint32_t repeat)
 	if (ncpu == 1)
 		for (int fl2 = 0; fl2 < 2; fl2++)
 			if (add(m, fl2 ? "traffic-counter (flows on)" : "traffic-counter", "hit",
-				fl2, 1, bpf_program__fd(m->real[fl2]->progs.tfc_xdp), fl, repeat,
-				NULL) < 0)
+				fl2, 1, bpf_program__fd(m->real[fl2]->progs.TFC_PROG_XDP), fl,
+				repeat, NULL) < 0)
 				return -ENOMEM;
 	return fl;
 }
@@ -230,8 +230,8 @@ static int maps_setup(struct maps_ctx *m, uint32_t repeat, uint32_t ins)
 	variants_list(m->v, m->a, m->b);
 	frame_build(FRAME_IPV4, NULL, &m->f);
 	if ((rc = bench_hold_xdp(bpf_program__fd(m->floor->progs.xdp_bump))) ||
-	    (rc = bench_hold_xdp(bpf_program__fd(m->real[0]->progs.tfc_xdp))) ||
-	    (rc = bench_hold_xdp(bpf_program__fd(m->real[1]->progs.tfc_xdp))))
+	    (rc = bench_hold_xdp(bpf_program__fd(m->real[0]->progs.TFC_PROG_XDP))) ||
+	    (rc = bench_hold_xdp(bpf_program__fd(m->real[1]->progs.TFC_PROG_XDP))))
 		return rc;
 	for (int i = 0; i < NVARIANTS; i++)
 		for (int k = 0; k < 2; k++)

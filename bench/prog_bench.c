@@ -50,11 +50,11 @@ static struct traffic_counter_bpf *real_open(uint32_t flags)
 
 	if (!s)
 		return NULL;
-	bpf_program__set_autoload(s->progs.tfc_xdp_legacy, false);
-	bpf_program__set_autoload(s->progs.tfc_egress, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_XDP_LEGACY, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_TC_EGRESS, false);
 	if (traffic_counter_bpf__load(s) ||
 	    set_flags(bpf_map__fd(s->maps.traffic_control), flags) ||
-	    bench_hold_xdp(bpf_program__fd(s->progs.tfc_xdp))) {
+	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP))) {
 		traffic_counter_bpf__destroy(s);
 		return NULL;
 	}
@@ -127,8 +127,8 @@ static int breakdown_configs(struct cfg_set *s, struct bench_real *r, int floor,
 		{"parse", r->progs.bd_parse},
 		{"parse+len", r->progs.bd_parse_len},
 		{"parse+len+control", r->progs.bd_parse_len_ctl},
-		{"all-but-len (tfc_xdp_legacy)", r->progs.tfc_xdp_legacy},
-		{"all (tfc_xdp)", r->progs.tfc_xdp},
+		{"all-but-len (tfc_xdp_legacy)", r->progs.TFC_PROG_XDP_LEGACY},
+		{"all (tfc_xdp)", r->progs.TFC_PROG_XDP},
 		{"bpf_ktime_get_ns alone", r->progs.bd_ktime},
 		{"bpf_ktime_get_coarse_ns alone", r->progs.bd_ktime_coarse},
 		{"what-if: last-key cache before the IP map", r->progs.bd_lastkey},
@@ -188,8 +188,8 @@ static int hit_bench(const char *out)
 	stages = bench_real__open();
 	if (stages) {
 		bpf_program__set_autoload(stages->progs.tfc_xdp_bump, false);
-		bpf_program__set_autoload(stages->progs.tfc_ingress, false);
-		bpf_program__set_autoload(stages->progs.tfc_egress, false);
+		bpf_program__set_autoload(stages->progs.TFC_PROG_TC_INGRESS, false);
+		bpf_program__set_autoload(stages->progs.TFC_PROG_TC_EGRESS, false);
 		if (bench_real__load(stages)) {
 			bench_real__destroy(stages);
 			stages = NULL;
@@ -208,8 +208,8 @@ static int hit_bench(const char *out)
 			     bpf_program__fd(naive->progs.naive_flow_tc)},
 	};
 	for (int i = 0; i < 2; i++) {
-		p.real_xdp[i] = bpf_program__fd(real[i]->progs.tfc_xdp);
-		p.real_tc[i] = bpf_program__fd(real[i]->progs.tfc_ingress);
+		p.real_xdp[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP);
+		p.real_tc[i] = bpf_program__fd(real[i]->progs.TFC_PROG_TC_INGRESS);
 	}
 	if ((rc = bench_hold_xdp(p.floor_xdp)) || (rc = bench_hold_xdp(p.naive_xdp[0])) ||
 	    (rc = bench_hold_xdp(p.naive_xdp[1]))) {
@@ -260,10 +260,10 @@ static int miss_open(struct miss_inst *m, uint32_t ip_entries, uint32_t flow_ent
 	m->skel = s;
 	if (!s)
 		return -errno;
-	bpf_program__set_autoload(s->progs.tfc_xdp, false);
-	bpf_program__set_autoload(s->progs.tfc_xdp_legacy, false);
-	bpf_program__set_autoload(s->progs.tfc_ingress, false);
-	bpf_program__set_autoload(s->progs.tfc_egress, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_XDP, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_XDP_LEGACY, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_TC_INGRESS, false);
+	bpf_program__set_autoload(s->progs.TFC_PROG_TC_EGRESS, false);
 	if ((rc = bpf_map__set_max_entries(s->maps.traffic_counters_ip, ip_entries)) ||
 	    (rc = bpf_map__set_max_entries(s->maps.traffic_counters_flow, flow_entries)) ||
 	    (rc = bench_real__load(s)))

@@ -56,8 +56,8 @@ test-bpf: $(BPF_TEST_BIN)
 # hostile_args.bats needs the ASan build: it runs in test-asan.
 E2E_FILES := $(filter-out tests/e2e/hostile_args.bats,$(sort $(wildcard tests/e2e/*.bats)))
 
-# migrate.bats makes maps with the previous release's layout: this tree
-# built with ABI=1 (Makefile), in build-abi1/.
+# migrate.bats and prog_names.bats make maps and programs as the previous
+# release did: this tree built with ABI=1 (Makefile), in build-abi1/.
 OLD_ABI     := 1
 OLD_ABI_BIN := build-abi$(OLD_ABI)/traffic-counter
 old-abi-build:

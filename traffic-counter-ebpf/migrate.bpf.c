@@ -23,21 +23,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tfc_migrate_ip);
+	__type(value, struct tfc_ip_entry);
 } batch_ip SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tfc_migrate_stat);
+	__type(value, struct tfc_stat_entry);
 } batch_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TFC_MIGRATE_BATCH);
 	__type(key, __u32);
-	__type(value, struct tfc_migrate_flow);
+	__type(value, struct tfc_flow_entry);
 } batch_flow SEC(".maps");
 
 struct {
@@ -98,7 +98,7 @@ static __always_inline int add_counters(void *map, const void *key, const struct
  * still in exactly one place (openspec/specs/counting.md C7,
  * maps.md M6).
  */
-static __always_inline void lose_ip(const struct tfc_migrate_ip *e)
+static __always_inline void lose_ip(const struct tfc_ip_entry *e)
 {
 	struct stat_key sk = {.ifindex = e->key.ifindex,
 			      .direction = e->key.direction,
@@ -116,7 +116,7 @@ static __always_inline void lose_ip(const struct tfc_migrate_ip *e)
 
 static long ip_one(__u32 i, void *unused)
 {
-	struct tfc_migrate_ip *e = bpf_map_lookup_elem(&batch_ip, &i);
+	struct tfc_ip_entry *e = bpf_map_lookup_elem(&batch_ip, &i);
 
 	/* Already carried by an earlier, interrupted run: skip. */
 	if (!e || bpf_map_delete_elem(&old_ip, &e->key))
@@ -145,7 +145,7 @@ int migrate_ip(struct tfc_migrate_ctx *ctx)
 
 static long stat_one(__u32 i, void *unused)
 {
-	struct tfc_migrate_stat *e = bpf_map_lookup_elem(&batch_stats, &i);
+	struct tfc_stat_entry *e = bpf_map_lookup_elem(&batch_stats, &i);
 
 	if (!e || bpf_map_delete_elem(&old_stats, &e->key))
 		return 0;
@@ -178,7 +178,7 @@ static __always_inline void merge_flow(struct flow_value *f, const struct flow_v
 
 static long flow_one(__u32 i, void *unused)
 {
-	struct tfc_migrate_flow *e = bpf_map_lookup_elem(&batch_flow, &i);
+	struct tfc_flow_entry *e = bpf_map_lookup_elem(&batch_flow, &i);
 	struct tfc_control *ctl;
 	struct flow_value *f;
 	int inserted;

@@ -206,7 +206,7 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 
 /* Multi-buffer aware: counts frames larger than one page at full length. */
 SEC("xdp.frags")
-int tfc_xdp(struct xdp_md *ctx)
+int TFC_PROG_XDP(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -218,7 +218,7 @@ int tfc_xdp(struct xdp_md *ctx)
 
 /* For kernels before 5.18 (no frags, no bpf_xdp_get_buff_len). */
 SEC("xdp")
-int tfc_xdp_legacy(struct xdp_md *ctx)
+int TFC_PROG_XDP_LEGACY(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -250,13 +250,13 @@ static __always_inline int tfc_count(struct __sk_buff *skb, __u8 dir)
 }
 
 SEC("tc")
-int tfc_ingress(struct __sk_buff *skb)
+int TFC_PROG_TC_INGRESS(struct __sk_buff *skb)
 {
 	return tfc_count(skb, TFC_DIR_INGRESS);
 }
 
 SEC("tc")
-int tfc_egress(struct __sk_buff *skb)
+int TFC_PROG_TC_EGRESS(struct __sk_buff *skb)
 {
 	return tfc_count(skb, TFC_DIR_EGRESS);
 }

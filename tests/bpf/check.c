@@ -77,7 +77,7 @@ static const char *expected_str(const struct expect *w, char *buf, size_t n)
 bool check_stats_exact(struct harness *h, uint8_t direction, const struct stat_want *want,
 		       int nwant, char *msg, size_t msglen)
 {
-	struct stat_entry e[HARNESS_MAX_ENTRIES];
+	struct tfc_stat_entry e[HARNESS_MAX_ENTRIES];
 	int n = harness_stat_entries(h, e, HARNESS_MAX_ENTRIES);
 
 	if (n < 0)
@@ -155,7 +155,7 @@ static void expected_ip_key(const struct run *r, struct ip_key *k)
 
 static bool check_ip(struct harness *h, struct run *r)
 {
-	struct ip_entry e[HARNESS_MAX_ENTRIES];
+	struct tfc_ip_entry e[HARNESS_MAX_ENTRIES];
 	int n = harness_ip_entries(h, e, HARNESS_MAX_ENTRIES);
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	struct ip_key k;
@@ -214,7 +214,7 @@ static bool check_flow_key(struct run *r, const struct flow_key *got)
 
 static bool check_flow(struct harness *h, struct run *r)
 {
-	struct flow_entry e[HARNESS_MAX_ENTRIES];
+	struct tfc_flow_entry e[HARNESS_MAX_ENTRIES];
 	int n = harness_flow_entries(h, e, HARNESS_MAX_ENTRIES);
 	const struct flow_value *v = &e[0].val;
 
@@ -264,8 +264,8 @@ static bool check_control(struct harness *h, struct run *r, uint32_t flags)
 
 bool check_untouched(struct harness *h, uint8_t direction, uint32_t flags, char *msg, size_t msglen)
 {
-	struct ip_entry ip[1];
-	struct flow_entry fl[1];
+	struct tfc_ip_entry ip[1];
+	struct tfc_flow_entry fl[1];
 	struct tfc_control ctl;
 	int nip, nfl;
 

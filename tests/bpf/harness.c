@@ -14,10 +14,10 @@
 #include "traffic_counter.skel.h"
 
 const struct prog_info prog_infos[PROG_COUNT] = {
-	[PROG_XDP] = {"tfc_xdp", TFC_DIR_INGRESS, 2 /* XDP_PASS */},
-	[PROG_XDP_LEGACY] = {"tfc_xdp_legacy", TFC_DIR_INGRESS, 2 /* XDP_PASS */},
-	[PROG_TC_INGRESS] = {"tfc_ingress", TFC_DIR_INGRESS, -1 /* TC_ACT_UNSPEC */},
-	[PROG_TC_EGRESS] = {"tfc_egress", TFC_DIR_EGRESS, -1 /* TC_ACT_UNSPEC */},
+	[PROG_XDP] = {TFC_STR(TFC_PROG_XDP), TFC_DIR_INGRESS, 2 /* XDP_PASS */},
+	[PROG_XDP_LEGACY] = {TFC_STR(TFC_PROG_XDP_LEGACY), TFC_DIR_INGRESS, 2 /* XDP_PASS */},
+	[PROG_TC_INGRESS] = {TFC_STR(TFC_PROG_TC_INGRESS), TFC_DIR_INGRESS, -1 /* TC_ACT_UNSPEC */},
+	[PROG_TC_EGRESS] = {TFC_STR(TFC_PROG_TC_EGRESS), TFC_DIR_EGRESS, -1 /* TC_ACT_UNSPEC */},
 };
 
 struct harness {
@@ -43,10 +43,10 @@ static int harness_fds(struct harness *h)
 {
 	struct traffic_counter_bpf *s = h->skel;
 
-	h->prog_fd[PROG_XDP] = bpf_program__fd(s->progs.tfc_xdp);
-	h->prog_fd[PROG_XDP_LEGACY] = bpf_program__fd(s->progs.tfc_xdp_legacy);
-	h->prog_fd[PROG_TC_INGRESS] = bpf_program__fd(s->progs.tfc_ingress);
-	h->prog_fd[PROG_TC_EGRESS] = bpf_program__fd(s->progs.tfc_egress);
+	h->prog_fd[PROG_XDP] = bpf_program__fd(s->progs.TFC_PROG_XDP);
+	h->prog_fd[PROG_XDP_LEGACY] = bpf_program__fd(s->progs.TFC_PROG_XDP_LEGACY);
+	h->prog_fd[PROG_TC_INGRESS] = bpf_program__fd(s->progs.TFC_PROG_TC_INGRESS);
+	h->prog_fd[PROG_TC_EGRESS] = bpf_program__fd(s->progs.TFC_PROG_TC_EGRESS);
 	h->ip_fd = bpf_map__fd(s->maps.traffic_counters_ip);
 	h->flow_fd = bpf_map__fd(s->maps.traffic_counters_flow);
 	h->control_fd = bpf_map__fd(s->maps.traffic_control);
@@ -217,19 +217,19 @@ static int percpu_entries(struct harness *h, int fd, size_t key_size, void *out,
 	return n;
 }
 
-int harness_stat_entries(struct harness *h, struct stat_entry *out, size_t max)
+int harness_stat_entries(struct harness *h, struct tfc_stat_entry *out, size_t max)
 {
 	return percpu_entries(h, h->stats_fd, sizeof(out->key), out, max, sizeof(*out),
-			      offsetof(struct stat_entry, val));
+			      offsetof(struct tfc_stat_entry, val));
 }
 
-int harness_ip_entries(struct harness *h, struct ip_entry *out, size_t max)
+int harness_ip_entries(struct harness *h, struct tfc_ip_entry *out, size_t max)
 {
 	return percpu_entries(h, h->ip_fd, sizeof(out->key), out, max, sizeof(*out),
-			      offsetof(struct ip_entry, val));
+			      offsetof(struct tfc_ip_entry, val));
 }
 
-int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max)
+int harness_flow_entries(struct harness *h, struct tfc_flow_entry *out, size_t max)
 {
 	struct flow_key key, *prev = NULL;
 	int n = 0;

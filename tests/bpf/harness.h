@@ -29,21 +29,6 @@ struct prog_info {
 
 extern const struct prog_info prog_infos[PROG_COUNT];
 
-struct ip_entry {
-	struct ip_key key;
-	struct counters val; /* summed over CPUs */
-};
-
-struct stat_entry {
-	struct stat_key key;
-	struct counters val; /* summed over CPUs */
-};
-
-struct flow_entry {
-	struct flow_key key;
-	struct flow_value val;
-};
-
 /* More than any single case creates: room to see unexpected extra entries. */
 #define HARNESS_MAX_ENTRIES 16
 
@@ -56,9 +41,9 @@ int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t 
 /* As harness_run, for a tc program, with the skb marked as GSO (gso_segs > 0). */
 int harness_run_gso(struct harness *h, enum prog_id prog, const void *frame, size_t len,
 		    uint32_t gso_segs, uint32_t gso_size, int *retval);
-int harness_stat_entries(struct harness *h, struct stat_entry *out, size_t max);
-int harness_ip_entries(struct harness *h, struct ip_entry *out, size_t max);
-int harness_flow_entries(struct harness *h, struct flow_entry *out, size_t max);
+int harness_stat_entries(struct harness *h, struct tfc_stat_entry *out, size_t max);
+int harness_ip_entries(struct harness *h, struct tfc_ip_entry *out, size_t max);
+int harness_flow_entries(struct harness *h, struct tfc_flow_entry *out, size_t max);
 int harness_control(struct harness *h, struct tfc_control *out);
 uint32_t harness_ifindex(void);
 

@@ -239,7 +239,7 @@ static bool map_full_state(struct harness *h, enum prog_id prog, const struct fr
 			   uint64_t first_packets, char *msg, size_t len)
 {
 	bool by_src = prog_infos[prog].direction == TFC_DIR_INGRESS;
-	struct ip_entry e[HARNESS_MAX_ENTRIES];
+	struct tfc_ip_entry e[HARNESS_MAX_ENTRIES];
 	int n = harness_ip_entries(h, e, HARNESS_MAX_ENTRIES);
 	uint64_t drop_bytes = f[FULL_MAP].pkt.len + f[FULL_MAP + 1].pkt.len;
 	struct stat_want full = {TFC_STAT_IP_MAP_FULL, FULL_SENDS - FULL_MAP, drop_bytes};
@@ -442,7 +442,7 @@ static void test_gso_counts_wire_packets(void **state)
 	/* On the wire each segment is an Ethernet, an IPv4 and a TCP header, then data. */
 	const size_t eth = 14, ipv4 = 20, tcp = 20;
 	const size_t wire = (segs - 1) * (eth + ipv4 + tcp + mss) + (eth + ipv4 + tcp + last);
-	struct ip_entry e[HARNESS_MAX_ENTRIES];
+	struct tfc_ip_entry e[HARNESS_MAX_ENTRIES];
 	struct pkt p;
 	int ret, n;
 

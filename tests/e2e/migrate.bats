@@ -177,7 +177,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 
 our_filters() {
 	tc -n "$1" -j filter show dev "$2" "$3" 2>/dev/null |
-		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_(ingress|egress)$"))] | length'
+		jq '[.[]? | select((.options.prog.name // "") | test("^(tc|tfc|tfc_tc)_(ingress|egress)$"))] | length'
 }
 
 # counting_from ADDR: B's ingress has counted a frame from ADDR

@@ -91,8 +91,8 @@ only_dropper_left() {
 			jq '[.[] | select(.options.prog.name == "tc_drop")] | length')" 1 \
 			"the dropper's filter on $dev $hook"
 		assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" |
-			jq '[.[] | select(.options.prog.name == "tfc_ingress" or
-				.options.prog.name == "tfc_egress")] | length')" 0 "our filters on $dev $hook"
+			jq '[.[] | select(.options.prog.name == "tfc_tc_ingress" or
+				.options.prog.name == "tfc_tc_egress")] | length')" 0 "our filters on $dev $hook"
 	else
 		bpftool link show pinned "$DROP_DIR/link"
 	fi
@@ -164,7 +164,7 @@ netlink_first_case() {
 	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
 	tc -n "$ns" filter show dev "$dev" "$hook"
 	round "0 0" "$ALL"
-	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tfc_$hook" '
+	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" "$hook" | jq -r --arg n "tfc_tc_$hook" '
 		.[] | select(.options.prog.name == $n) | "\(.pref) \(.options.handle)"')" \
 		"1 0x7c01" "our filter's prio and handle"
 	tfc_attach "$ns" --iface "$dev" --attach-point "$1" --tc-api netlink
@@ -210,7 +210,7 @@ netlink_first_case() {
 		return 1
 	}
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '.[] | select(.options.prog.name == "tfc_ingress") | .pref')" 31745 "our prio"
+		jq -r '.[] | select(.options.prog.name == "tfc_tc_ingress") | .pref')" 31745 "our prio"
 	send_round
 	# The u32 filter accepted the 242-byte frames before we saw them.
 	wait_eq 5 "$KEPT" ip_counts "$ns" "$key" "$dir" "$ifx"
@@ -219,7 +219,7 @@ netlink_first_case() {
 	tc -n "$ns" filter del dev "$dev" ingress pref 1
 	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '[.[] | select(.options.prog.name == "tfc_ingress") | .pref] | join(" ")')" 1 \
+		jq -r '[.[] | select(.options.prog.name == "tfc_tc_ingress") | .pref] | join(" ")')" 1 \
 		"our filters' prios after the move"
 	drop_cls 2 1
 	round "$KEPT" "$ALL"
@@ -251,7 +251,7 @@ make_legacy_filter() {
 
 	tfc_attach "$ns" --iface "$dev" --attach-point tc-ingress --tc-api netlink
 	assert_eq "$(tc -n "$ns" -j filter show dev "$dev" ingress |
-		jq -r '[.[] | select(.options.prog.name == "tfc_ingress") | .pref] | join(" ")')" 1 \
+		jq -r '[.[] | select(.options.prog.name == "tfc_tc_ingress") | .pref] | join(" ")')" 1 \
 		"our filters' prios after re-attach"
 	round "$KEPT" "$ALL"
 	tfc_in "$ns" detach --iface "$dev" --attach-point tc-ingress

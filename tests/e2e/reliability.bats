@@ -45,7 +45,7 @@ xdp_prog_on() { # xdp_prog_on NS DEV -> id of the XDP program on DEV, or "none"
 # our programs on that hook
 our_filters() {
 	tc -n "$1" -j filter show dev "$2" "$3" 2>/dev/null |
-		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_(ingress|egress)$"))] | length'
+		jq '[.[]? | select((.options.prog.name // "") | test("^tfc_tc_(ingress|egress)$"))] | length'
 }
 
 # hook_pin POINT API -> the link pin attach makes for POINT on $dev in $ns
@@ -110,7 +110,7 @@ tcx_progs() {
 our_tcx() {
 	local progs
 	progs=$(tcx_progs "$@") || return 1
-	grep -cE '^[0-9]+ tfc_(ingress|egress)$' <<<"$progs" || true
+	grep -cE '^[0-9]+ tfc_tc_(ingress|egress)$' <<<"$progs" || true
 }
 
 # hook_seen POINT API -> how many programs of ours the kernel runs on the

@@ -3,7 +3,7 @@
  * libFuzzer target. An input is a scenario and up to 8 frames (format in
  * scenario.h): the --count-by variant, whether the IP map starts (nearly)
  * full, an offloaded VLAN tag, gso_segs/gso_size at tc. Every frame runs
- * through the four programs (tfc_xdp, tfc_xdp_legacy, tfc_ingress, tfc_egress)
+ * through the four programs (tfc_xdp, tfc_xdp_legacy, tfc_tc_ingress, tfc_tc_egress)
  * with BPF_PROG_TEST_RUN, all into the same maps, with flow counting on.
  * ref_parser.c predicts each run; the predictions add up in a model of the
  * maps, and after the last frame every map must hold exactly the model:
@@ -63,10 +63,10 @@ static const struct {
 	int verdict;
 	bool skb;
 } progs[FZ_PROGS] = {
-	[FZ_XDP] = {"tfc_xdp", TFC_DIR_INGRESS, XDP_PASS_, false},
-	[FZ_XDP_LEGACY] = {"tfc_xdp_legacy", TFC_DIR_INGRESS, XDP_PASS_, false},
-	[FZ_TC_INGRESS] = {"tfc_ingress", TFC_DIR_INGRESS, TC_UNSPEC, true},
-	[FZ_TC_EGRESS] = {"tfc_egress", TFC_DIR_EGRESS, TC_UNSPEC, true},
+	[FZ_XDP] = {TFC_STR(TFC_PROG_XDP), TFC_DIR_INGRESS, XDP_PASS_, false},
+	[FZ_XDP_LEGACY] = {TFC_STR(TFC_PROG_XDP_LEGACY), TFC_DIR_INGRESS, XDP_PASS_, false},
+	[FZ_TC_INGRESS] = {TFC_STR(TFC_PROG_TC_INGRESS), TFC_DIR_INGRESS, TC_UNSPEC, true},
+	[FZ_TC_EGRESS] = {TFC_STR(TFC_PROG_TC_EGRESS), TFC_DIR_EGRESS, TC_UNSPEC, true},
 };
 
 /* One loaded object: a --count-by value and an IP map size. */
@@ -858,10 +858,10 @@ static int load_one(struct inst *in, uint8_t count_by, bool tight)
 		rc = traffic_counter_bpf__load(s);
 	if (rc)
 		return rc;
-	in->prog_fd[FZ_XDP] = bpf_program__fd(s->progs.tfc_xdp);
-	in->prog_fd[FZ_XDP_LEGACY] = bpf_program__fd(s->progs.tfc_xdp_legacy);
-	in->prog_fd[FZ_TC_INGRESS] = bpf_program__fd(s->progs.tfc_ingress);
-	in->prog_fd[FZ_TC_EGRESS] = bpf_program__fd(s->progs.tfc_egress);
+	in->prog_fd[FZ_XDP] = bpf_program__fd(s->progs.TFC_PROG_XDP);
+	in->prog_fd[FZ_XDP_LEGACY] = bpf_program__fd(s->progs.TFC_PROG_XDP_LEGACY);
+	in->prog_fd[FZ_TC_INGRESS] = bpf_program__fd(s->progs.TFC_PROG_TC_INGRESS);
+	in->prog_fd[FZ_TC_EGRESS] = bpf_program__fd(s->progs.TFC_PROG_TC_EGRESS);
 	in->ip_fd = bpf_map__fd(s->maps.traffic_counters_ip);
 	in->flow_fd = bpf_map__fd(s->maps.traffic_counters_flow);
 	in->stats_fd = bpf_map__fd(s->maps.traffic_stats);

@@ -7,6 +7,7 @@
 #include "unit.h"
 #include "util/names.h"
 #include "maps/maps.h"
+#include "loader/hooks.h"
 
 static void test_attach_point_round_trip(void **state)
 {
@@ -124,6 +125,32 @@ static void test_map_kind_names(void **state)
 	assert_string_equal(tfc_map_kind_name(TFC_MAP_KIND_MAX), "unknown");
 }
 
+/* Every name any release gave a program maps to this build's program of
+ * the same kind; each fits in the kernel's 15 characters. */
+static void test_prog_names(void **state)
+{
+	static const char *const now[] = {TFC_PROG_NAMES};
+	static const char *const earlier[] = {TFC_PROG_NAMES_EARLIER};
+	static const char *const want[] = {"tfc_xdp", "tfc_xdp_legacy", "tfc_tc_ingress",
+					   "tfc_tc_egress"};
+
+	(void)state;
+	assert_int_equal(sizeof(now) / sizeof(now[0]), TFC_PROG_COUNT);
+	for (size_t i = 0; i < TFC_PROG_COUNT; i++) {
+		assert_string_equal(now[i], want[i]);
+		assert_true(strlen(now[i]) < BPF_OBJ_NAME_LEN);
+		assert_ptr_equal(tfc_prog_current_name(now[i]), now[i]);
+	}
+	for (size_t i = 0; i < sizeof(earlier) / sizeof(earlier[0]); i++)
+		assert_string_equal(tfc_prog_current_name(earlier[i]), want[i % TFC_PROG_COUNT]);
+	assert_string_equal(tfc_prog_current_name("tc_ingress"), "tfc_tc_ingress");
+	assert_string_equal(tfc_prog_current_name("tfc_egress"), "tfc_tc_egress");
+	assert_string_equal(tfc_prog_current_name("tc_xdp_legacy"), "tfc_xdp_legacy");
+	assert_null(tfc_prog_current_name("tc_drop"));
+	assert_null(tfc_prog_current_name("tfc_xdp_"));
+	assert_null(tfc_prog_current_name(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_stat_names_distinct),
 		cmocka_unit_test(test_stat_names_bounds),
 		cmocka_unit_test(test_map_kind_names),
+		cmocka_unit_test(test_prog_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

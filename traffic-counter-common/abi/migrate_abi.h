@@ -13,22 +13,6 @@
 /* Entries carried per BPF_PROG_TEST_RUN. */
 #define TFC_MIGRATE_BATCH 256
 
-struct tfc_migrate_ip {
-	struct ip_key key;
-	struct counters val; /* summed over CPUs */
-};
-
-struct tfc_migrate_stat {
-	struct stat_key key;
-	struct counters val; /* summed over CPUs */
-};
-
-struct tfc_migrate_flow {
-	struct flow_key key;
-	__u32 pad;
-	struct flow_value val;
-};
-
 struct tfc_migrate_ctx {
 	__u32 count; /* entries in the batch */
 };
@@ -40,9 +24,5 @@ struct tfc_migrate_result {
 	__u64 lost_stats;
 	__u64 carried_flows;
 };
-
-TFC_STATIC_ASSERT(sizeof(struct tfc_migrate_ip) == 40, "tfc_migrate_ip layout");
-TFC_STATIC_ASSERT(sizeof(struct tfc_migrate_stat) == 24, "tfc_migrate_stat layout");
-TFC_STATIC_ASSERT(sizeof(struct tfc_migrate_flow) == 88, "tfc_migrate_flow layout");
 
 #endif /* TFC_MIGRATE_ABI_H */

@@ -1,21 +1,71 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one ABI shared by the BPF programs and userspace: map keys and values,
- * statistic indexes, flags and pin names. Fixed-width types only; every size
- * is asserted so the two sides cannot drift. A change here is a change to
- * pinned maps: write a proposal under openspec/changes/ first.
+ * statistic indexes, flags, the rows userspace reads, and every name the
+ * project puts on bpffs or shows to the kernel (pins, program and map
+ * names, the tc filter's handle and priorities). Fixed-width types only;
+ * every size is asserted so the two sides cannot drift. A change here is a
+ * change to what earlier releases left pinned or attached: write a proposal
+ * under openspec/changes/ first.
  */
 #ifndef TRAFFIC_COUNTER_ABI_H
 #define TRAFFIC_COUNTER_ABI_H
 
 #include <linux/types.h>
 
+/*
+ * Names on bpffs, under the pin directory. Every one is a contract with the
+ * pins an earlier release left there: renaming one strands them. bpffs
+ * forbids dots in names.
+ */
 #define TFC_PIN_DIR_DEFAULT  "/sys/fs/bpf/traffic_counter"
 #define TFC_IP_MAP_NAME	     "traffic_counters_ip"
 #define TFC_FLOW_MAP_NAME    "traffic_counters_flow"
 #define TFC_CONTROL_MAP_NAME "traffic_control"
 #define TFC_STATS_MAP_NAME   "traffic_stats"
-#define TFC_LINKS_DIR_NAME   "links"
+/* export-ipfix's own counters (records sent, flows expired), beside the maps. */
+#define TFC_IPFIX_STATS_NAME "traffic_ipfix"
+/* Attach --migrate's new maps until they are renamed over the old ones. */
+#define TFC_STAGING_DIR_NAME "migrating"
+/* Symlinks to map pins outside the pin directory, for detach --purge:
+ * "<map name>-<16 hex digits of the target path's hash>". */
+#define TFC_MAP_RECORDS_DIR "map_pins"
+
+/*
+ * One pin per attachment under links/: "<attach point>-ns<netns inode>-if
+ * <ifindex>", the attach point named as on the command line; a netlink
+ * (cls_bpf) attachment pins its program with TFC_NETLINK_SUFFIX appended.
+ */
+#define TFC_LINKS_DIR_NAME "links"
+#define TFC_LINK_PIN_NS	   "-ns"
+#define TFC_LINK_PIN_IF	   "-if"
+#define TFC_NETLINK_SUFFIX "-netlink"
+#define TFC_AP_NAME_XDP	   "xdp"
+#define TFC_AP_NAME_TC_IN  "tc-ingress"
+#define TFC_AP_NAME_TC_OUT "tc-egress"
+
+/*
+ * Kernel names of our maps start with this (they are cut at 15 characters:
+ * the IP and flow maps both read "traffic_counter"). The map definitions in
+ * traffic_counter.bpf.c carry the names above as identifiers.
+ */
+#define TFC_MAP_KERNEL_PREFIX "traffic_"
+/* attach --migrate's short-lived maps: the RCU barrier of its step 3. */
+#define TFC_MIG_INNER_MAP_NAME	 "tfc_mig_inner"
+#define TFC_MIG_BARRIER_MAP_NAME "tfc_mig_barrier"
+
+/*
+ * Our cls_bpf filter's place on clsact: fixed so we can find it again.
+ * Priority 1 is the lowest there is, and lower runs first: we count frames
+ * before any filter at a higher priority can drop them. Older builds used
+ * priority 0x7c01 (openspec/changes/0009-tc-ordering.md): a filter of ours
+ * found there is moved to 1 on re-attach and removed by detach. Where prio 1
+ * holds filters of another kind or protocol (the kernel refuses to mix them
+ * at one priority), 0x7c01 is the fallback.
+ */
+#define TFC_NETLINK_HANDLE	0x7c01
+#define TFC_NETLINK_PRIO	1
+#define TFC_NETLINK_PRIO_LEGACY 0x7c01
 
 #define TFC_IP_MAP_DEFAULT_ENTRIES   65536
 #define TFC_FLOW_MAP_DEFAULT_ENTRIES 32768
@@ -122,6 +172,45 @@ struct tfc_control {
 #endif
 };
 
+/*
+ * The BPF programs' names, as `bpftool prog` and `ip link` show them: the
+ * project and the hook, in at most BPF_OBJ_NAME_LEN - 1 = 15 characters
+ * (the kernel cuts longer ones). They are the function names in
+ * traffic_counter.bpf.c, hence the skeleton's fields: skel->progs.TFC_PROG_XDP.
+ * A layout 1 build (make ABI=1) names them as the release that made that
+ * layout did, so the upgrade tests attach programs with the old names.
+ */
+#if TFC_ABI_VERSION < 2
+#define TFC_PROG_XDP	    tc_xdp
+#define TFC_PROG_XDP_LEGACY tc_xdp_legacy
+#define TFC_PROG_TC_INGRESS tc_ingress
+#define TFC_PROG_TC_EGRESS  tc_egress
+#else
+#define TFC_PROG_XDP	    tfc_xdp
+#define TFC_PROG_XDP_LEGACY tfc_xdp_legacy
+#define TFC_PROG_TC_INGRESS tfc_tc_ingress
+#define TFC_PROG_TC_EGRESS  tfc_tc_egress
+#endif
+#define TFC_STR_(x) #x
+#define TFC_STR(x)  TFC_STR_(x)
+/* This build's program names, as strings (an initializer list), in this order. */
+#define TFC_PROG_COUNT 4
+#define TFC_PROG_NAMES                                                                             \
+	TFC_STR(TFC_PROG_XDP), TFC_STR(TFC_PROG_XDP_LEGACY), TFC_STR(TFC_PROG_TC_INGRESS),         \
+		TFC_STR(TFC_PROG_TC_EGRESS)
+/*
+ * Names earlier releases gave the same programs (an initializer list),
+ * TFC_PROG_COUNT a release in the order of TFC_PROG_NAMES: a program attached
+ * under one of them is still ours to re-attach over, to migrate (as this
+ * build's program of the same place in the list), to find, to report and to
+ * detach, so an upgrade in place keeps counting. The tc_ prefix came first,
+ * then tfc_ingress and tfc_egress. (A layout 1 build, named as that release,
+ * knows no later names: neither did that release.)
+ */
+#define TFC_PROG_NAMES_EARLIER                                                                     \
+	"tc_xdp", "tc_xdp_legacy", "tc_ingress", "tc_egress", "tfc_xdp", "tfc_xdp_legacy",         \
+		"tfc_ingress", "tfc_egress"
+
 /* Version 1's control entry: what every version's entry starts with. */
 #define TFC_CONTROL_V1_SIZE 48
 
@@ -160,6 +249,27 @@ struct stat_key {
 /* Not preallocated: only (interface, direction, reason) triples seen cost memory. */
 #define TFC_STATS_MAX_ENTRIES 4096
 
+/*
+ * Rows of a map read by userspace: per-CPU values summed. The dumps return
+ * them (tfc_dump_ip, tfc_dump_stats, tfc_dump_flow) and attach --migrate
+ * hands them as they are to migrate.bpf.c, so the layouts are fixed.
+ */
+struct tfc_ip_entry {
+	struct ip_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct tfc_stat_entry {
+	struct stat_key key;
+	struct counters val; /* summed over CPUs */
+};
+
+struct tfc_flow_entry {
+	struct flow_key key;
+	__u32 pad; /* flow_value is 8-byte aligned: said, not implied */
+	struct flow_value val;
+};
+
 #ifdef __cplusplus
 #define TFC_STATIC_ASSERT static_assert
 #else
@@ -176,5 +286,8 @@ TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 64, "tfc_control layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_control) == TFC_CONTROL_V1_SIZE, "tfc_control layout");
 #endif
 TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
 
 #endif /* TRAFFIC_COUNTER_ABI_H */

@@ -175,7 +175,6 @@ int tfc_ipfix_rec_fill(const struct tfc_ipfix_record *r, __s64 offset_ns, struct
  * entries exporters removed from this flow map. Without it, the LRU's
  * evictions (flow_inserts - entries) would include the exporter's expiries.
  */
-#define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 
 struct tfc_ipfix_stats {
 	__u32 flow_map_id; /* the flow map counted: another id means stale counts */

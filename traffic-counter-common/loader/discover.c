@@ -38,7 +38,7 @@ static int map_kind_of(__u32 id)
 		 * read "traffic_counter", so their shapes tell them apart. */
 		if (!strcmp(info.name, TFC_CONTROL_MAP_NAME))
 			kind = TFC_MAP_CONTROL;
-		else if (!strncmp(info.name, "traffic_", 8))
+		else if (!strncmp(info.name, TFC_MAP_KERNEL_PREFIX, strlen(TFC_MAP_KERNEL_PREFIX)))
 			for (int k = 0; k < TFC_MAP_KIND_MAX && kind < 0; k++)
 				if (k != TFC_MAP_CONTROL && !tfc_map_check(&info, k))
 					kind = k;

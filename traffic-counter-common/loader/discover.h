@@ -63,10 +63,9 @@ int tfc_detach_found(const struct tfc_pins *pins, enum tfc_attach_point ap, int 
 
 /*
  * Map pins given at attach time outside the pin directory's default names
- * are recorded as symlinks in DIR/TFC_MAP_RECORDS_DIR, so that purge finds
- * them later without the same options.
+ * are recorded as symlinks in DIR/TFC_MAP_RECORDS_DIR (abi), so that purge
+ * finds them later without the same options.
  */
-#define TFC_MAP_RECORDS_DIR "map_pins"
 
 /* Records the custom map pins of `pins`. Logs and returns -errno on failure. */
 int tfc_pins_record(const struct tfc_pins *pins);

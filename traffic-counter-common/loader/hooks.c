@@ -30,20 +30,28 @@ static int prog_name(__u32 prog_id, char *name, size_t len)
 	return err;
 }
 
+/* This build's names, then earlier releases', TFC_PROG_COUNT a release. */
+static const char *const ours[] = {TFC_PROG_NAMES, TFC_PROG_NAMES_EARLIER};
+_Static_assert(sizeof(ours) / sizeof(ours[0]) % TFC_PROG_COUNT == 0,
+	       "TFC_PROG_NAMES_EARLIER: one name per program and release");
+
+const char *tfc_prog_current_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(name, ours[i]))
+			return ours[i % TFC_PROG_COUNT];
+	return NULL;
+}
+
 int tfc_prog_is_ours(__u32 prog_id, char *name, size_t name_len)
 {
-	static const char *const ours[] = {"tfc_xdp", "tfc_xdp_legacy", "tfc_ingress",
-					   "tfc_egress"};
 	char buf[BPF_OBJ_NAME_LEN] = "";
 
 	if (prog_name(prog_id, buf, sizeof(buf)))
 		return 0;
 	if (name)
 		snprintf(name, name_len, "%s", buf);
-	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-		if (!strcmp(buf, ours[i]))
-			return 1;
-	return 0;
+	return tfc_prog_current_name(buf) != NULL;
 }
 
 static __u32 xdp_mode_flag(enum tfc_xdp_mode mode)

@@ -3,7 +3,8 @@
  * The three ways a program is attached: an XDP bpf_link, a TCX bpf_link
  * (Linux >= 6.6), or a cls_bpf filter on clsact through netlink for older
  * kernels. Each is recorded by one pin under links/: the link itself, or,
- * for netlink, the program (suffix TFC_NETLINK_SUFFIX).
+ * for netlink, the program (suffix TFC_NETLINK_SUFFIX). The pin names, the
+ * filter's handle and priorities are in abi/traffic_counter_abi.h.
  */
 #ifndef TFC_HOOKS_H
 #define TFC_HOOKS_H
@@ -14,21 +15,6 @@
 
 #include "util/names.h"
 #include "maps/pins.h"
-
-#define TFC_NETLINK_SUFFIX "-netlink" /* bpffs forbids dots in names */
-
-/*
- * Our cls_bpf filter's place on clsact: fixed so we can find it again.
- * Priority 1 is the lowest there is, and lower runs first: we count frames
- * before any filter at a higher priority can drop them. Older builds used
- * priority 0x7c01 (openspec/changes/0009-tc-ordering.md): a filter of ours
- * found there is moved to 1 on re-attach and removed by detach. Where prio 1
- * holds filters of another kind or protocol (the kernel refuses to mix them
- * at one priority), 0x7c01 is the fallback.
- */
-#define TFC_NETLINK_HANDLE	0x7c01
-#define TFC_NETLINK_PRIO	1
-#define TFC_NETLINK_PRIO_LEGACY 0x7c01
 
 /* libbpf 1.1 and older UAPI headers predate TCX (Linux 6.6). */
 #ifndef BPF_TCX_INGRESS
@@ -93,5 +79,11 @@ int tfc_is_netlink_pin(const char *pin);
 
 /* Whether a program id belongs to one of our programs (by its name). */
 int tfc_prog_is_ours(__u32 prog_id, char *name, size_t name_len);
+
+/*
+ * This build's name for a program of ours named `name` by this build or an
+ * earlier release (TFC_PROG_NAMES_EARLIER); NULL when it is not ours.
+ */
+const char *tfc_prog_current_name(const char *name);
 
 #endif /* TFC_HOOKS_H */

@@ -31,8 +31,6 @@
 #include "util/fault.h"
 #include "util/log.h"
 
-#define STAGING_DIR "migrating" /* bpffs forbids dots in names */
-
 struct mig {
 	const struct tfc_migrate_req *req;
 	struct tfc_pins staging; /* the new maps until step 5 */
@@ -52,7 +50,8 @@ static int staging_init(struct mig *m)
 
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		m->old_fd[k] = -1; /* before any failure: the caller closes them */
-	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir, STAGING_DIR);
+	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir,
+		     TFC_STAGING_DIR_NAME);
 	if (n >= (int)sizeof(m->staging_dir))
 		return -ENAMETOOLONG;
 	m->staging = *main;
@@ -420,7 +419,7 @@ static int reload(struct mig *m, const struct tfc_attachment *a, struct tfc_load
 			strerror(-err));
 		return err;
 	}
-	req.prog_name = name;
+	req.prog_name = tfc_prog_current_name(name) ?: name; /* an earlier release's name */
 	req.count_by = count_by;
 	return tfc_load(&req, l);
 }
@@ -524,11 +523,12 @@ static int wait_for_programs(void)
 	int inner, outer, err = 0;
 	__u32 zero = 0;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tfc_mig_inner", 4, 4, 1, NULL);
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, TFC_MIG_INNER_MAP_NAME, 4, 4, 1, NULL);
 	if (inner < 0)
 		return -errno;
 	opts.inner_map_fd = inner;
-	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "tfc_mig_barrier", 4, 4, 1, &opts);
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, TFC_MIG_BARRIER_MAP_NAME, 4, 4, 1,
+			       &opts);
 	if (outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
 		err = -errno;
 	if (outer >= 0)
@@ -643,19 +643,6 @@ static int carry_batch(struct bpf_map *batch, struct bpf_program *prog, const vo
 		return -errno;
 	return run(prog, n);
 }
-
-/* The batch arrays take the dump rows as they are. */
-_Static_assert(sizeof(struct tfc_migrate_ip) == sizeof(struct tfc_ip_entry) &&
-		       offsetof(struct tfc_migrate_ip, val) == offsetof(struct tfc_ip_entry, val),
-	       "IP batch rows are dump rows");
-_Static_assert(sizeof(struct tfc_migrate_stat) == sizeof(struct tfc_stat_entry) &&
-		       offsetof(struct tfc_migrate_stat, val) ==
-			       offsetof(struct tfc_stat_entry, val),
-	       "statistics batch rows are dump rows");
-_Static_assert(sizeof(struct tfc_migrate_flow) == sizeof(struct tfc_flow_entry) &&
-		       offsetof(struct tfc_migrate_flow, val) ==
-			       offsetof(struct tfc_flow_entry, val),
-	       "flow batch rows are dump rows");
 
 /* Dump rows, TFC_MIGRATE_BATCH at a time. */
 static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const void *rows, size_t n,

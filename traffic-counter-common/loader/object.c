@@ -122,8 +122,9 @@ static int xdp_frags_supported(void)
 static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 					  const struct tfc_load_req *req)
 {
-	struct bpf_program *progs[] = {skel->progs.tfc_xdp, skel->progs.tfc_xdp_legacy,
-				       skel->progs.tfc_ingress, skel->progs.tfc_egress};
+	struct bpf_program *progs[] = {skel->progs.TFC_PROG_XDP, skel->progs.TFC_PROG_XDP_LEGACY,
+				       skel->progs.TFC_PROG_TC_INGRESS,
+				       skel->progs.TFC_PROG_TC_EGRESS};
 	struct bpf_program *want;
 
 	if (req->maps_only)
@@ -131,10 +132,11 @@ static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 	else if (req->prog_name)
 		want = bpf_object__find_program_by_name(skel->obj, req->prog_name);
 	else if (req->ap == TFC_AP_XDP)
-		want = xdp_frags_supported() ? skel->progs.tfc_xdp : skel->progs.tfc_xdp_legacy;
+		want = xdp_frags_supported() ? skel->progs.TFC_PROG_XDP
+					     : skel->progs.TFC_PROG_XDP_LEGACY;
 	else
-		want = req->ap == TFC_AP_TC_INGRESS ? skel->progs.tfc_ingress
-						    : skel->progs.tfc_egress;
+		want = req->ap == TFC_AP_TC_INGRESS ? skel->progs.TFC_PROG_TC_INGRESS
+						    : skel->progs.TFC_PROG_TC_EGRESS;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], progs[i] == want);
 	/* Hardware offload needs the program built for the device. */

@@ -18,16 +18,6 @@ enum tfc_map_kind {
 	TFC_MAP_KIND_MAX,
 };
 
-struct tfc_ip_entry {
-	struct ip_key key;
-	struct counters val; /* summed over CPUs */
-};
-
-struct tfc_flow_entry {
-	struct flow_key key;
-	struct flow_value val;
-};
-
 const char *tfc_map_kind_name(enum tfc_map_kind kind);
 
 /* The pin of one map in a set of pins; writable where the set is. */
@@ -74,11 +64,6 @@ int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n);
 
 /* Number of entries, by walking the keys. */
 int tfc_map_count(int fd, __u32 key_size, __u32 *count);
-
-struct tfc_stat_entry {
-	struct stat_key key;
-	struct counters val; /* summed over CPUs */
-};
 
 int tfc_dump_stats(int fd, struct tfc_stat_entry **out, size_t *n);
 

@@ -72,8 +72,8 @@ int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const 
 int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex, char *buf,
 		      size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s-ns%llu-if%d", pins->links, tfc_attach_point_str(ap),
-			 (unsigned long long)tfc_netns_id(), ifindex);
+	int n = snprintf(buf, len, "%s/%s" TFC_LINK_PIN_NS "%llu" TFC_LINK_PIN_IF "%d", pins->links,
+			 tfc_attach_point_str(ap), (unsigned long long)tfc_netns_id(), ifindex);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -287,14 +287,14 @@ int tfc_pin_dir_lock(const char *dir)
 
 __u64 tfc_link_pin_netns(const char *name)
 {
-	const char *p = strstr(name, "-ns");
+	const char *p = strstr(name, TFC_LINK_PIN_NS);
 	unsigned long long ns;
 	char *end;
 
 	if (!p)
 		return 0;
-	ns = strtoull(p + 3, &end, 10);
-	return strncmp(end, "-if", 3) ? 0 : (__u64)ns;
+	ns = strtoull(p + strlen(TFC_LINK_PIN_NS), &end, 10);
+	return strncmp(end, TFC_LINK_PIN_IF, strlen(TFC_LINK_PIN_IF)) ? 0 : (__u64)ns;
 }
 
 __u64 tfc_pins_netns(const struct tfc_pins *pins)

@@ -7,9 +7,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const attach_points[] = {
-	[TFC_AP_XDP] = "xdp",
-	[TFC_AP_TC_INGRESS] = "tc-ingress",
-	[TFC_AP_TC_EGRESS] = "tc-egress",
+	[TFC_AP_XDP] = TFC_AP_NAME_XDP, /* also in link pin names */
+	[TFC_AP_TC_INGRESS] = TFC_AP_NAME_TC_IN,
+	[TFC_AP_TC_EGRESS] = TFC_AP_NAME_TC_OUT,
 };
 
 static const char *const xdp_modes[] = {
