@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "config/config.h"
 #include "export/ipfix.h"
+#include "util/hostport.h"
 #include "util/log.h"
 #include "maps/maps.h"
 
@@ -113,7 +114,7 @@ static int split_collector(const char *s, char *host, size_t hlen, char *port, s
 	const char *why;
 	__u16 portnum;
 
-	if (tfc_ipfix_collector_split(s, host, hlen, &portnum, &why))
+	if (tfc_hostport_split(s, host, hlen, &portnum, &why))
 		return tfc_opt_invalid("collector", "'%s': %s", s, why);
 	snprintf(port, plen, "%u", portnum);
 	return 0;

@@ -276,6 +276,20 @@ struct tfc_flow_entry {
 #define TFC_STATIC_ASSERT _Static_assert
 #endif
 
+/*
+ * The value of the TFC_IPFIX_STATS_NAME pin (an array of one entry), kept by
+ * export-ipfix across its runs: how many entries exporters removed from this
+ * flow map. Without it, the LRU's evictions (flow_inserts - entries) would
+ * include the exporter's expiries. Read by serve and status, removed with
+ * the maps by detach --purge.
+ */
+struct tfc_ipfix_stats {
+	__u32 flow_map_id; /* the flow map counted: another id means stale counts */
+	__u32 pad;
+	__u64 expired; /* entries removed by exporters (idle expiry, shutdown) */
+	__u64 records; /* flow records sent, all runs */
+};
+
 TFC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
 TFC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
@@ -289,5 +303,6 @@ TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_ipfix_stats) == 24, "tfc_ipfix_stats layout");
 
 #endif /* TRAFFIC_COUNTER_ABI_H */

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "export/ipfix.h"
+#include "util/hostport.h"
 
 /* The bound of attach's --ip-map-size and --flow-map-size. */
 #define MAX_MAP_ENTRIES (1U << 24)
@@ -165,7 +165,7 @@ static void set_collector(struct parser *p, const char *key, const char *value)
 	const char *why;
 	__u16 port;
 
-	if (tfc_ipfix_collector_split(value, host, sizeof(host), &port, &why))
+	if (tfc_hostport_split(value, host, sizeof(host), &port, &why))
 		perr(p, "%s: '%s': %s", key, value, why);
 	else
 		snprintf(p->cfg->ipfix_collector, sizeof(p->cfg->ipfix_collector), "%s", value);

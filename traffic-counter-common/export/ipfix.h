@@ -170,20 +170,7 @@ int tfc_ipfix_rec_fill(const struct tfc_ipfix_record *r, __s64 offset_ns, struct
 
 /* ---- evictions, kept across exporter runs -------------------------------- */
 
-/*
- * Pinned beside the maps (an array of one entry) by export-ipfix: how many
- * entries exporters removed from this flow map. Without it, the LRU's
- * evictions (flow_inserts - entries) would include the exporter's expiries.
- */
-
-struct tfc_ipfix_stats {
-	__u32 flow_map_id; /* the flow map counted: another id means stale counts */
-	__u32 pad;
-	__u64 expired; /* entries removed by exporters (idle expiry, shutdown) */
-	__u64 records; /* flow records sent, all runs */
-};
-
-_Static_assert(sizeof(struct tfc_ipfix_stats) == 24, "tfc_ipfix_stats layout");
+/* struct tfc_ipfix_stats, the pinned counters, is in the ABI header. */
 
 /*
  * Flows the LRU evicted from the flow map since it was created:
@@ -217,13 +204,5 @@ int tfc_ipfix_stats_pin(const char *pin_dir, char *buf, size_t len);
  * another negative errno.
  */
 int tfc_ipfix_stats_open(const char *pin_dir, int create);
-
-/*
- * A collector as --collector and IPFIX_COLLECTOR take it: "HOST:PORT" or
- * "[V6]:PORT", port 1..65535. 0, or -EINVAL with *why saying what is wrong
- * (to follow the value in a message).
- */
-int tfc_ipfix_collector_split(const char *s, char *host, size_t hlen, __u16 *port,
-			      const char **why);
 
 #endif /* TFC_IPFIX_H */

@@ -10,7 +10,6 @@
 
 #include "traffic_counter.skel.h"
 #include "discover.h"
-#include "export/ipfix.h"
 #include "loader.h"
 #include "maps/maps.h"
 #include "migrate.h"
