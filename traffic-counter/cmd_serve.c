@@ -6,6 +6,7 @@
  * re-created map.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,15 +24,24 @@
 #include "maps/maps.h"
 #include "export/ipfix.h"
 #include "export/metrics.h"
+#include "serve_conns.h"
 
 /* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
 #define SERVE_LISTEN_DEFAULT	 "127.0.0.1:10437"
 #define SERVE_MAX_SERIES_DEFAULT 1000
 /* Headers and request line of one request must fit: bigger ones get an
  * error reply, and a client cannot make the server hold more. */
-#define SERVE_CONN_MEMORY  (32 * 1024)
-#define SERVE_CONN_LIMIT   64
+#define SERVE_CONN_MEMORY (32 * 1024)
+/* Room for 16 client addresses at their limit: scrapers, a browser, curl. */
+#define SERVE_CONN_LIMIT   128
+#define SERVE_PER_IP_LIMIT 8
 #define SERVE_CONN_TIMEOUT 10 /* seconds: an idle or stalled client is dropped */
+/* We take no query argument; libmicrohttpd runs out of connection memory
+ * (and then neither answers nor closes) on some 500. */
+#define SERVE_MAX_QUERY_ARGS 64
+/* Bytes of /metrics replies held at once, past the first: see page_metrics. */
+#define SERVE_REPLY_BYTES (8U << 20)
+#define SERVE_TICK_MS	  500 /* the HTTP loop's longest wait: signals, deadlines */
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_TEXT	   "text/plain; charset=utf-8"
@@ -81,6 +91,10 @@ struct serve {
 	struct tfc_pins pins;
 	struct tfc_metrics *metrics;
 	int ip_map_full; /* the last scrape found the IP map full */
+	int tls;
+	size_t reply_bytes; /* of /metrics replies not yet sent in full */
+	size_t last_reply;  /* bytes of the last /metrics reply */
+	struct serve_conns conns;
 };
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (empty: any) and port. */
@@ -251,7 +265,7 @@ static int scrape_read(const struct tfc_pins *pins, struct scrape *sc)
 /*
  * A full IP map is otherwise silent (its new addresses are summed under
  * ip_map_full): one line when a scrape first sees it full, one when not.
- * Scrapes run on the one HTTP thread, so the state needs no lock.
+ * Scrapes run on the one thread that polls HTTP, so the state needs no lock.
  */
 static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m)
 {
@@ -327,14 +341,73 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status,
 	return reply(c, status, CT_TEXT, (char *)text, strlen(text), MHD_RESPMEM_PERSISTENT);
 }
 
+/* One /metrics reply: its text, freed once sent (or its connection closed). */
+struct serve_reply {
+	struct serve *sv;
+	char *text;
+	size_t len;
+};
+
+static void metrics_sent(void *cls)
+{
+	struct serve_reply *r = cls;
+
+	r->sv->reply_bytes -= r->len;
+	free(r->text);
+	free(r);
+}
+
+static enum MHD_Result reply_metrics(struct serve *sv, struct MHD_Connection *c, char *text,
+				     size_t len)
+{
+	struct serve_reply *r = malloc(sizeof(*r));
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
+
+	if (r) {
+		r->sv = sv;
+		r->text = text;
+		r->len = len;
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, text,
+									      metrics_sent, r);
+	}
+	if (!resp) {
+		free(r);
+		free(text);
+		return MHD_NO;
+	}
+	sv->reply_bytes += len;
+	sv->last_reply = len;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CT_METRICS);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * Each reply holds one rendering of the maps until the client has read it:
+ * slow readers would each hold one. A new one is rendered when none is
+ * being sent, or when those being sent and one more of the last one's size
+ * fit in SERVE_REPLY_BYTES; otherwise 503 (a scraper retries at its next
+ * interval). So memory is bounded by one reply (plus SERVE_REPLY_BYTES of
+ * small ones), whatever the number of readers or the size of the maps; and
+ * SERVE_REPLY_BUDGET ends the slowest readers.
+ */
 static enum MHD_Result page_metrics(struct serve *sv, struct MHD_Connection *c)
 {
 	char msg[256], *text;
 	size_t len = 0;
-	int err = render(sv, &text, &len);
+	int err;
 
+	if (sv->reply_bytes && sv->reply_bytes + sv->last_reply > SERVE_REPLY_BYTES) {
+		tfc_debug("/metrics refused: %zu bytes of replies still being sent",
+			  sv->reply_bytes);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "busy: other /metrics replies are still being sent; retry\n");
+	}
+	err = render(sv, &text, &len);
 	if (!err)
-		return reply(c, MHD_HTTP_OK, CT_METRICS, text, len, MHD_RESPMEM_MUST_FREE);
+		return reply_metrics(sv, c, text, len);
 	snprintf(msg, sizeof(msg), "cannot read the maps under %s: %s\n", sv->pins.dir,
 		 strerror(-err));
 	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, msg, strlen(msg),
@@ -384,6 +457,93 @@ static const struct route *find_route(const char *url)
 	return NULL;
 }
 
+/* ---- connections and their budgets (serve_conns.h) ------------------------ */
+
+static struct serve_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct serve *sv = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context)
+			serve_conns_del(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	/* Out of memory: the connection has only libmicrohttpd's idle timeout. */
+	*socket_context = ci ? serve_conns_add(&sv->conns, ci->connect_fd, serve_now()) : NULL;
+}
+
+/* The headers are in (or an error reply goes out): the reply budget starts. */
+static void on_headers(struct MHD_Connection *c)
+{
+	struct serve_conn *sc = conn_of(c);
+
+	if (sc)
+		serve_conns_replying(sc, serve_now());
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct serve_conn *sc = conn_of(c);
+
+	(void)cls;
+	(void)req_cls;
+	(void)toe;
+	if (sc)
+		serve_conns_waiting(sc, serve_now());
+}
+
+static unsigned int query_args(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	unsigned int n = 0;
+
+	for (; q; q = strchr(q + 1, '&'))
+		n++;
+	return n;
+}
+
+/*
+ * Called with the request line, before libmicrohttpd parses its query: with
+ * hundreds of arguments that parse runs out of connection memory, and the
+ * client then waits for a reply that never comes. We answer 400 and end the
+ * connection here instead. The reply is written on the socket directly: it
+ * is the first byte of this request's reply, and nothing else will be
+ * (over TLS the connection is only ended). Returns the request's *req_cls:
+ * NULL, as on_request expects.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	static const char bad[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+				  "Content-Type: " CT_TEXT "\r\nContent-Length: 40\r\n\r\n"
+				  "too many query arguments (none is used)\n";
+	struct serve *sv = cls;
+	struct serve_conn *sc = conn_of(c);
+
+	if (!sc || sc->fd < 0 || query_args(uri) < SERVE_MAX_QUERY_ARGS)
+		return NULL;
+	if (!sv->tls)
+		(void)!send(sc->fd, bad, sizeof(bad) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	tfc_debug("request with %u or more query arguments refused", SERVE_MAX_QUERY_ARGS);
+	shutdown(sc->fd, SHUT_RDWR);
+	sc->fd = -1;
+	return NULL;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
 static int has_body(struct MHD_Connection *c)
 {
 	const char *len =
@@ -398,7 +558,7 @@ static int has_body(struct MHD_Connection *c)
  * body, then once the request is complete. Anything we refuse is refused
  * at the first call: libmicrohttpd then discards the body unread and closes
  * the connection. A good request is answered at the last call, so the
- * connection can be kept alive. One polling thread calls this, so scrapes
+ * connection can be kept alive. The one thread polling HTTP calls this, so scrapes
  * (and the membership table) are never concurrent.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -410,6 +570,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
+	if (!*req_cls)
+		on_headers(c);
 	if (*req_cls) {
 		/* The last call: requests with a body were refused at the first. */
 		*upload_data_size = 0;
@@ -524,15 +686,22 @@ out:
 
 /* ---- the command ------------------------------------------------------------ */
 
+/*
+ * Polled from our own loop (serve_run), not a thread of libmicrohttpd's: the
+ * loop also sweeps the connections past their budget and takes the signals.
+ */
 static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 {
 	/* The logger first, so that no message goes to libmicrohttpd's default. */
-	return MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)SERVE_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)SERVE_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, sv,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
+				fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_CONN_MEMORY,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVE_CONN_LIMIT,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)SERVE_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION,
+				on_connection, sv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, sv, MHD_OPTION_END);
 }
 
 /*
@@ -560,31 +729,46 @@ static int check_pins(const struct tfc_pins *pins)
 	return 0;
 }
 
-/* Blocks until SIGINT or SIGTERM; the signals were blocked in every thread. */
-static int wait_for_signal(const sigset_t *set)
+/*
+ * Serves until SIGINT or SIGTERM (blocked in every thread, taken here),
+ * cutting connections past their budget. Returns the signal, or -EIO when
+ * polling failed.
+ */
+static int serve_loop(struct serve *sv, struct MHD_Daemon *d, const sigset_t *set)
 {
-	int sig = 0;
+	const struct timespec now = {0};
+	int sig;
 
-	while (sigwait(set, &sig))
-		;
-	return sig;
+	for (;;) {
+		if (MHD_run_wait(d, SERVE_TICK_MS) == MHD_NO) {
+			tfc_err("the HTTP server stopped polling its sockets (run with -v for "
+				"details)");
+			return -EIO;
+		}
+		sig = sigtimedwait(set, NULL, &now);
+		if (sig > 0)
+			return sig;
+		if (serve_conns_sweep(&sv->conns, serve_now()))
+			tfc_debug("cut connections past their time budget (%u so far)",
+				  sv->conns.closed);
+	}
 }
 
 static int serve_run(struct serve *sv, const char *addr)
 {
 	struct MHD_Daemon *d;
 	sigset_t set;
-	int fd;
+	int fd, sig;
 
 	fd = listen_socket(addr);
 	if (fd < 0)
 		return TFC_EXIT_FAIL;
-	/* Blocked before the HTTP thread starts, so only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	serve_conns_init(&sv->conns);
 	d = start_http(sv, fd);
 	if (!d) {
 		tfc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
@@ -592,10 +776,12 @@ static int serve_run(struct serve *sv, const char *addr)
 		return TFC_EXIT_FAIL;
 	}
 	log_listening(fd);
-	tfc_info("stopping on signal %d", wait_for_signal(&set));
+	sig = serve_loop(sv, d, &set);
+	if (sig > 0)
+		tfc_info("stopping on signal %d", sig);
 	/* Closes the listening socket too: the port is free once we exit. */
 	MHD_stop_daemon(d);
-	return TFC_EXIT_OK;
+	return sig > 0 ? TFC_EXIT_OK : TFC_EXIT_FAIL;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -611,6 +797,13 @@ int cmd_serve(int argc, char **argv)
 		return TFC_EXIT_USAGE;
 	if (check_pins(&sv.pins))
 		return TFC_EXIT_FAIL;
+	/*
+	 * A scrape's big buffers (map dumps, series, the text) go back to the
+	 * system when freed: glibc would otherwise raise its mmap threshold
+	 * after the first, and keep the next ones in a heap that never shrinks
+	 * below a scrape's peak.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	sv.metrics = tfc_metrics_new(&a.policy);
 	if (!sv.metrics) {
 		tfc_err("out of memory");
