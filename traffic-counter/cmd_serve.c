@@ -25,6 +25,7 @@
 #include "export/ipfix.h"
 #include "export/metrics.h"
 #include "serve_conns.h"
+#include "web_config.h"
 
 /* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
 #define SERVE_LISTEN_DEFAULT	 "127.0.0.1:10437"
@@ -51,6 +52,7 @@ enum {
 	OPT_LISTEN = 1,
 	OPT_MAX_SERIES,
 	OPT_AGGREGATE,
+	OPT_WEB_CONFIG,
 };
 
 static const struct tfc_opt serve_opts[] = {
@@ -66,6 +68,11 @@ static const struct tfc_opt serve_opts[] = {
 	{"aggregate-prefix", "V4[,V6]",
 	 "sum addresses into prefixes of these lengths, e.g. 24,64 (default 32,128: none)",
 	 OPT_AGGREGATE},
+	{"web-config", "FILE",
+	 "TLS and basic authentication, as Prometheus exporters configure them: "
+	 "tls_server_config (cert_file, key_file) and basic_auth_users (user: bcrypt hash); "
+	 "see the man page for the YAML subset read",
+	 OPT_WEB_CONFIG},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -78,12 +85,15 @@ const struct tfc_cmd_def serve_def = {
 	.opts = serve_opts,
 	.examples = "  traffic-counter serve\n"
 		    "  traffic-counter serve --listen [::1]:10437 --max-series 500\n"
-		    "  traffic-counter serve --max-series 0 --aggregate-prefix 24,64\n",
+		    "  traffic-counter serve --max-series 0 --aggregate-prefix 24,64\n"
+		    "  traffic-counter serve --listen [::]:10437 --web-config "
+		    "/etc/traffic-counter/web.yml\n",
 };
 
 struct serve_args {
 	struct tfc_pin_args pins;
 	const char *listen;
+	const char *web_config; /* NULL: plain HTTP, no authentication */
 	struct tfc_metrics_policy policy;
 };
 
@@ -92,6 +102,7 @@ struct serve {
 	struct tfc_metrics *metrics;
 	int ip_map_full; /* the last scrape found the IP map full */
 	int tls;
+	struct web_config web;
 	size_t reply_bytes; /* of /metrics replies not yet sent in full */
 	size_t last_reply;  /* bytes of the last /metrics reply */
 	struct serve_conns conns;
@@ -144,6 +155,9 @@ static int serve_opt(int id, const char *arg, void *ctx)
 	case OPT_MAX_SERIES:
 		return tfc_parse_u32("max-series", arg, 0, TFC_METRICS_MAX_SERIES,
 				     &a->policy.max_series);
+	case OPT_WEB_CONFIG:
+		a->web_config = arg;
+		return 0;
 	case OPT_AGGREGATE:
 		if (tfc_metrics_prefix_parse(arg, &a->policy.v4_prefix, &a->policy.v6_prefix))
 			return tfc_opt_invalid("aggregate-prefix",
@@ -544,6 +558,42 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
 /* ---- requests ---------------------------------------------------------- */
 
+/* Every path needs a user of --web-config, when it lists any. */
+static int authorized(struct serve *sv, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	int ok;
+
+	if (!sv->web.n_users)
+		return 1;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = web_config_user_ok(&sv->web, user, pass);
+	if (user && !ok)
+		tfc_debug("basic auth failed for user '%s'", user);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	MHD_free(user);
+	return ok;
+}
+
+/* 401 with WWW-Authenticate: Basic realm="traffic-counter". */
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *c)
+{
+	static const char text[] = "unauthorized: give a user of serve's --web-config\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	ret = MHD_queue_basic_auth_fail_response(c, "traffic-counter", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static int has_body(struct MHD_Connection *c)
 {
 	const char *len =
@@ -570,8 +620,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
-	if (!*req_cls)
+	if (!*req_cls) {
 		on_headers(c);
+		if (!authorized(cls, c))
+			return reply_unauthorized(c);
+	}
 	if (*req_cls) {
 		/* The last call: requests with a body were refused at the first. */
 		*upload_data_size = 0;
@@ -638,7 +691,45 @@ static void log_bind_error(const char *addr, int err)
 		tfc_err("cannot listen on %s: %s", addr, strerror(-err));
 }
 
-static void log_listening(int fd)
+/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104: reachable from this host only. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
+}
+
+/*
+ * /metrics shows every address this host exchanged traffic with: what the
+ * 0600 pins keep from other users. On loopback that is the local users;
+ * beyond, whoever reaches the port, unless TLS and users restrict it.
+ */
+static void warn_exposure(const struct serve *sv, const struct sockaddr_storage *ss,
+			  const char *addr)
+{
+	if (is_loopback(ss))
+		return;
+	if (!sv->tls && !sv->web.n_users)
+		tfc_warn("%s is not a loopback address and serve has no --web-config: "
+			 "anyone who reaches it reads the counters of every address; use "
+			 "--web-config with TLS and basic_auth_users (README, 'Prometheus')",
+			 addr);
+	else if (!sv->tls)
+		tfc_warn("%s is not a loopback address and --web-config has no TLS: "
+			 "passwords and counters cross the network in clear; add "
+			 "tls_server_config",
+			 addr);
+	else if (!sv->web.n_users)
+		tfc_warn("%s is not a loopback address and --web-config has no "
+			 "basic_auth_users: anyone who reaches it reads the counters",
+			 addr);
+}
+
+static void log_listening(const struct serve *sv, int fd, const char *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -650,7 +741,9 @@ static void log_listening(int fd)
 			NI_NUMERICHOST | NI_NUMERICSERV))
 		return;
 	v6 = ss.ss_family == AF_INET6;
-	tfc_info("serving http://%s%s%s:%s/metrics", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	warn_exposure(sv, &ss, addr);
+	tfc_info("serving %s://%s%s%s:%s/metrics", sv->tls ? "https" : "http", v6 ? "[" : "", host,
+		 v6 ? "]" : "", port);
 }
 
 /* Our own socket, so a taken port is reported as such, not as a failed start. */
@@ -692,16 +785,23 @@ out:
  */
 static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 {
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, sv->web.key_pem},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, sv->web.cert_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	unsigned int flags = MHD_USE_AUTO | MHD_USE_ERROR_LOG | (sv->tls ? MHD_USE_TLS : 0);
+
 	/* The logger first, so that no message goes to libmicrohttpd's default. */
-	return MHD_start_daemon(MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, sv,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
-				fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_CONN_MEMORY,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVE_CONN_LIMIT,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				(unsigned int)SERVE_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION,
-				on_connection, sv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
-				MHD_OPTION_URI_LOG_CALLBACK, on_uri, sv, MHD_OPTION_END);
+	return MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)SERVE_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)SERVE_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)SERVE_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION, on_connection, sv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+		sv, MHD_OPTION_ARRAY, sv->tls ? tls : tls + 2, MHD_OPTION_END);
 }
 
 /*
@@ -771,17 +871,41 @@ static int serve_run(struct serve *sv, const char *addr)
 	serve_conns_init(&sv->conns);
 	d = start_http(sv, fd);
 	if (!d) {
-		tfc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
+		if (sv->tls)
+			tfc_err("cannot start the HTTPS server on %s: check cert_file and key_file "
+				"of --web-config, a PEM certificate and its key (run with -v for "
+				"details)",
+				addr);
+		else
+			tfc_err("cannot start the HTTP server on %s (run with -v for details)",
+				addr);
 		close(fd);
 		return TFC_EXIT_FAIL;
 	}
-	log_listening(fd);
+	log_listening(sv, fd, addr);
 	sig = serve_loop(sv, d, &set);
 	if (sig > 0)
 		tfc_info("stopping on signal %d", sig);
 	/* Closes the listening socket too: the port is free once we exit. */
 	MHD_stop_daemon(d);
 	return sig > 0 ? TFC_EXIT_OK : TFC_EXIT_FAIL;
+}
+
+/* -1 to go on, or the exit status: a file that cannot be used is a usage error. */
+static int load_web_config(struct serve *sv, const char *path)
+{
+	if (!path)
+		return -1;
+	if (web_config_load(path, &sv->web))
+		return TFC_EXIT_USAGE;
+	sv->tls = !!sv->web.cert_pem;
+	if (sv->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		tfc_err("--web-config %s asks for TLS, but this libmicrohttpd was built without it",
+			path);
+		web_config_free(&sv->web);
+		return TFC_EXIT_FAIL;
+	}
+	return -1;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -795,8 +919,13 @@ int cmd_serve(int argc, char **argv)
 		return ret;
 	if (tfc_pin_args_resolve(&a.pins, &sv.pins))
 		return TFC_EXIT_USAGE;
-	if (check_pins(&sv.pins))
+	ret = load_web_config(&sv, a.web_config);
+	if (ret >= 0)
+		return ret;
+	if (check_pins(&sv.pins)) {
+		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
+	}
 	/*
 	 * A scrape's big buffers (map dumps, series, the text) go back to the
 	 * system when freed: glibc would otherwise raise its mmap threshold
@@ -807,9 +936,11 @@ int cmd_serve(int argc, char **argv)
 	sv.metrics = tfc_metrics_new(&a.policy);
 	if (!sv.metrics) {
 		tfc_err("out of memory");
+		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
 	}
 	ret = serve_run(&sv, a.listen);
 	tfc_metrics_free(sv.metrics);
+	web_config_free(&sv.web);
 	return ret;
 }
