@@ -234,9 +234,12 @@ static char *read_all(const char *path, size_t max)
 	if (buf) {
 		n = fread(buf, 1, max + 1, f);
 		if (ferror(f) || n > max) {
+			/* fread's own errno (EISDIR for a directory), else too big */
+			int e = ferror(f) ? (errno ?: EIO) : EFBIG;
+
 			free(buf);
 			buf = NULL;
-			errno = n > max ? EFBIG : EIO;
+			errno = e;
 		} else {
 			buf[n] = '\0';
 		}
