@@ -6,6 +6,7 @@
  * re-created map.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,15 +24,25 @@
 #include "maps/maps.h"
 #include "export/ipfix.h"
 #include "export/metrics.h"
+#include "serve_conns.h"
+#include "web_config.h"
 
 /* Unallocated in Prometheus' list of exporter ports, see README "Prometheus". */
 #define SERVE_LISTEN_DEFAULT	 "127.0.0.1:10437"
 #define SERVE_MAX_SERIES_DEFAULT 1000
 /* Headers and request line of one request must fit: bigger ones get an
  * error reply, and a client cannot make the server hold more. */
-#define SERVE_CONN_MEMORY  (32 * 1024)
-#define SERVE_CONN_LIMIT   64
+#define SERVE_CONN_MEMORY (32 * 1024)
+/* Room for 16 client addresses at their limit: scrapers, a browser, curl. */
+#define SERVE_CONN_LIMIT   128
+#define SERVE_PER_IP_LIMIT 8
 #define SERVE_CONN_TIMEOUT 10 /* seconds: an idle or stalled client is dropped */
+/* We take no query argument; libmicrohttpd runs out of connection memory
+ * (and then neither answers nor closes) on some 500. */
+#define SERVE_MAX_QUERY_ARGS 64
+/* Bytes of /metrics replies held at once, past the first: see page_metrics. */
+#define SERVE_REPLY_BYTES (8U << 20)
+#define SERVE_TICK_MS	  500 /* the HTTP loop's longest wait: signals, deadlines */
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_TEXT	   "text/plain; charset=utf-8"
@@ -41,6 +52,7 @@ enum {
 	OPT_LISTEN = 1,
 	OPT_MAX_SERIES,
 	OPT_AGGREGATE,
+	OPT_WEB_CONFIG,
 };
 
 static const struct tfc_opt serve_opts[] = {
@@ -56,6 +68,11 @@ static const struct tfc_opt serve_opts[] = {
 	{"aggregate-prefix", "V4[,V6]",
 	 "sum addresses into prefixes of these lengths, e.g. 24,64 (default 32,128: none)",
 	 OPT_AGGREGATE},
+	{"web-config", "FILE",
+	 "TLS and basic authentication, as Prometheus exporters configure them: "
+	 "tls_server_config (cert_file, key_file) and basic_auth_users (user: bcrypt hash); "
+	 "see the man page for the YAML subset read",
+	 OPT_WEB_CONFIG},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -68,12 +85,15 @@ const struct tfc_cmd_def serve_def = {
 	.opts = serve_opts,
 	.examples = "  traffic-counter serve\n"
 		    "  traffic-counter serve --listen [::1]:10437 --max-series 500\n"
-		    "  traffic-counter serve --max-series 0 --aggregate-prefix 24,64\n",
+		    "  traffic-counter serve --max-series 0 --aggregate-prefix 24,64\n"
+		    "  traffic-counter serve --listen [::]:10437 --web-config "
+		    "/etc/traffic-counter/web.yml\n",
 };
 
 struct serve_args {
 	struct tfc_pin_args pins;
 	const char *listen;
+	const char *web_config; /* NULL: plain HTTP, no authentication */
 	struct tfc_metrics_policy policy;
 };
 
@@ -81,6 +101,11 @@ struct serve {
 	struct tfc_pins pins;
 	struct tfc_metrics *metrics;
 	int ip_map_full; /* the last scrape found the IP map full */
+	int tls;
+	struct web_config web;
+	size_t reply_bytes; /* of /metrics replies not yet sent in full */
+	size_t last_reply;  /* bytes of the last /metrics reply */
+	struct serve_conns conns;
 };
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (empty: any) and port. */
@@ -130,6 +155,9 @@ static int serve_opt(int id, const char *arg, void *ctx)
 	case OPT_MAX_SERIES:
 		return tfc_parse_u32("max-series", arg, 0, TFC_METRICS_MAX_SERIES,
 				     &a->policy.max_series);
+	case OPT_WEB_CONFIG:
+		a->web_config = arg;
+		return 0;
 	case OPT_AGGREGATE:
 		if (tfc_metrics_prefix_parse(arg, &a->policy.v4_prefix, &a->policy.v6_prefix))
 			return tfc_opt_invalid("aggregate-prefix",
@@ -251,7 +279,7 @@ static int scrape_read(const struct tfc_pins *pins, struct scrape *sc)
 /*
  * A full IP map is otherwise silent (its new addresses are summed under
  * ip_map_full): one line when a scrape first sees it full, one when not.
- * Scrapes run on the one HTTP thread, so the state needs no lock.
+ * Scrapes run on the one thread that polls HTTP, so the state needs no lock.
  */
 static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m)
 {
@@ -327,14 +355,73 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status,
 	return reply(c, status, CT_TEXT, (char *)text, strlen(text), MHD_RESPMEM_PERSISTENT);
 }
 
+/* One /metrics reply: its text, freed once sent (or its connection closed). */
+struct serve_reply {
+	struct serve *sv;
+	char *text;
+	size_t len;
+};
+
+static void metrics_sent(void *cls)
+{
+	struct serve_reply *r = cls;
+
+	r->sv->reply_bytes -= r->len;
+	free(r->text);
+	free(r);
+}
+
+static enum MHD_Result reply_metrics(struct serve *sv, struct MHD_Connection *c, char *text,
+				     size_t len)
+{
+	struct serve_reply *r = malloc(sizeof(*r));
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
+
+	if (r) {
+		r->sv = sv;
+		r->text = text;
+		r->len = len;
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, text,
+									      metrics_sent, r);
+	}
+	if (!resp) {
+		free(r);
+		free(text);
+		return MHD_NO;
+	}
+	sv->reply_bytes += len;
+	sv->last_reply = len;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CT_METRICS);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * Each reply holds one rendering of the maps until the client has read it:
+ * slow readers would each hold one. A new one is rendered when none is
+ * being sent, or when those being sent and one more of the last one's size
+ * fit in SERVE_REPLY_BYTES; otherwise 503 (a scraper retries at its next
+ * interval). So memory is bounded by one reply (plus SERVE_REPLY_BYTES of
+ * small ones), whatever the number of readers or the size of the maps; and
+ * SERVE_REPLY_BUDGET ends the slowest readers.
+ */
 static enum MHD_Result page_metrics(struct serve *sv, struct MHD_Connection *c)
 {
 	char msg[256], *text;
 	size_t len = 0;
-	int err = render(sv, &text, &len);
+	int err;
 
+	if (sv->reply_bytes && sv->reply_bytes + sv->last_reply > SERVE_REPLY_BYTES) {
+		tfc_debug("/metrics refused: %zu bytes of replies still being sent",
+			  sv->reply_bytes);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "busy: other /metrics replies are still being sent; retry\n");
+	}
+	err = render(sv, &text, &len);
 	if (!err)
-		return reply(c, MHD_HTTP_OK, CT_METRICS, text, len, MHD_RESPMEM_MUST_FREE);
+		return reply_metrics(sv, c, text, len);
 	snprintf(msg, sizeof(msg), "cannot read the maps under %s: %s\n", sv->pins.dir,
 		 strerror(-err));
 	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, msg, strlen(msg),
@@ -384,6 +471,129 @@ static const struct route *find_route(const char *url)
 	return NULL;
 }
 
+/* ---- connections and their budgets (serve_conns.h) ------------------------ */
+
+static struct serve_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct serve *sv = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context)
+			serve_conns_del(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	/* Out of memory: the connection has only libmicrohttpd's idle timeout. */
+	*socket_context = ci ? serve_conns_add(&sv->conns, ci->connect_fd, serve_now()) : NULL;
+}
+
+/* The headers are in (or an error reply goes out): the reply budget starts. */
+static void on_headers(struct MHD_Connection *c)
+{
+	struct serve_conn *sc = conn_of(c);
+
+	if (sc)
+		serve_conns_replying(sc, serve_now());
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct serve_conn *sc = conn_of(c);
+
+	(void)cls;
+	(void)req_cls;
+	(void)toe;
+	if (sc)
+		serve_conns_waiting(sc, serve_now());
+}
+
+static unsigned int query_args(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	unsigned int n = 0;
+
+	for (; q; q = strchr(q + 1, '&'))
+		n++;
+	return n;
+}
+
+/*
+ * Called with the request line, before libmicrohttpd parses its query: with
+ * hundreds of arguments that parse runs out of connection memory, and the
+ * client then waits for a reply that never comes. We answer 400 and end the
+ * connection here instead. The reply is written on the socket directly: it
+ * is the first byte of this request's reply, and nothing else will be
+ * (over TLS the connection is only ended). Returns the request's *req_cls:
+ * NULL, as on_request expects.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	static const char bad[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+				  "Content-Type: " CT_TEXT "\r\nContent-Length: 40\r\n\r\n"
+				  "too many query arguments (none is used)\n";
+	struct serve *sv = cls;
+	struct serve_conn *sc = conn_of(c);
+
+	if (!sc || sc->fd < 0 || query_args(uri) < SERVE_MAX_QUERY_ARGS)
+		return NULL;
+	if (!sv->tls)
+		(void)!send(sc->fd, bad, sizeof(bad) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	tfc_debug("request with %u or more query arguments refused", SERVE_MAX_QUERY_ARGS);
+	shutdown(sc->fd, SHUT_RDWR);
+	sc->fd = -1;
+	return NULL;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+/* Every path needs a user of --web-config, when it lists any. */
+static int authorized(struct serve *sv, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	int ok;
+
+	if (!sv->web.n_users)
+		return 1;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = web_config_user_ok(&sv->web, user, pass);
+	if (user && !ok)
+		tfc_debug("basic auth failed for user '%s'", user);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	MHD_free(user);
+	return ok;
+}
+
+/* 401 with WWW-Authenticate: Basic realm="traffic-counter". */
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *c)
+{
+	static const char text[] = "unauthorized: give a user of serve's --web-config\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	ret = MHD_queue_basic_auth_fail_response(c, "traffic-counter", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static int has_body(struct MHD_Connection *c)
 {
 	const char *len =
@@ -398,7 +608,7 @@ static int has_body(struct MHD_Connection *c)
  * body, then once the request is complete. Anything we refuse is refused
  * at the first call: libmicrohttpd then discards the body unread and closes
  * the connection. A good request is answered at the last call, so the
- * connection can be kept alive. One polling thread calls this, so scrapes
+ * connection can be kept alive. The one thread polling HTTP calls this, so scrapes
  * (and the membership table) are never concurrent.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -410,6 +620,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
+	if (!*req_cls) {
+		on_headers(c);
+		if (!authorized(cls, c))
+			return reply_unauthorized(c);
+	}
 	if (*req_cls) {
 		/* The last call: requests with a body were refused at the first. */
 		*upload_data_size = 0;
@@ -476,7 +691,45 @@ static void log_bind_error(const char *addr, int err)
 		tfc_err("cannot listen on %s: %s", addr, strerror(-err));
 }
 
-static void log_listening(int fd)
+/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104: reachable from this host only. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
+}
+
+/*
+ * /metrics shows every address this host exchanged traffic with: what the
+ * 0600 pins keep from other users. On loopback that is the local users;
+ * beyond, whoever reaches the port, unless TLS and users restrict it.
+ */
+static void warn_exposure(const struct serve *sv, const struct sockaddr_storage *ss,
+			  const char *addr)
+{
+	if (is_loopback(ss))
+		return;
+	if (!sv->tls && !sv->web.n_users)
+		tfc_warn("%s is not a loopback address and serve has no --web-config: "
+			 "anyone who reaches it reads the counters of every address; use "
+			 "--web-config with TLS and basic_auth_users (README, 'Prometheus')",
+			 addr);
+	else if (!sv->tls)
+		tfc_warn("%s is not a loopback address and --web-config has no TLS: "
+			 "passwords and counters cross the network in clear; add "
+			 "tls_server_config",
+			 addr);
+	else if (!sv->web.n_users)
+		tfc_warn("%s is not a loopback address and --web-config has no "
+			 "basic_auth_users: anyone who reaches it reads the counters",
+			 addr);
+}
+
+static void log_listening(const struct serve *sv, int fd, const char *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -488,7 +741,9 @@ static void log_listening(int fd)
 			NI_NUMERICHOST | NI_NUMERICSERV))
 		return;
 	v6 = ss.ss_family == AF_INET6;
-	tfc_info("serving http://%s%s%s:%s/metrics", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	warn_exposure(sv, &ss, addr);
+	tfc_info("serving %s://%s%s%s:%s/metrics", sv->tls ? "https" : "http", v6 ? "[" : "", host,
+		 v6 ? "]" : "", port);
 }
 
 /* Our own socket, so a taken port is reported as such, not as a failed start. */
@@ -524,15 +779,29 @@ out:
 
 /* ---- the command ------------------------------------------------------------ */
 
+/*
+ * Polled from our own loop (serve_run), not a thread of libmicrohttpd's: the
+ * loop also sweeps the connections past their budget and takes the signals.
+ */
 static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 {
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, sv->web.key_pem},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, sv->web.cert_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	unsigned int flags = MHD_USE_AUTO | MHD_USE_ERROR_LOG | (sv->tls ? MHD_USE_TLS : 0);
+
 	/* The logger first, so that no message goes to libmicrohttpd's default. */
-	return MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)SERVE_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)SERVE_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_END);
+	return MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)SERVE_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)SERVE_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)SERVE_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)SERVE_CONN_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION, on_connection, sv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+		sv, MHD_OPTION_ARRAY, sv->tls ? tls : tls + 2, MHD_OPTION_END);
 }
 
 /*
@@ -560,42 +829,83 @@ static int check_pins(const struct tfc_pins *pins)
 	return 0;
 }
 
-/* Blocks until SIGINT or SIGTERM; the signals were blocked in every thread. */
-static int wait_for_signal(const sigset_t *set)
+/*
+ * Serves until SIGINT or SIGTERM (blocked in every thread, taken here),
+ * cutting connections past their budget. Returns the signal, or -EIO when
+ * polling failed.
+ */
+static int serve_loop(struct serve *sv, struct MHD_Daemon *d, const sigset_t *set)
 {
-	int sig = 0;
+	const struct timespec now = {0};
+	int sig;
 
-	while (sigwait(set, &sig))
-		;
-	return sig;
+	for (;;) {
+		if (MHD_run_wait(d, SERVE_TICK_MS) == MHD_NO) {
+			tfc_err("the HTTP server stopped polling its sockets (run with -v for "
+				"details)");
+			return -EIO;
+		}
+		sig = sigtimedwait(set, NULL, &now);
+		if (sig > 0)
+			return sig;
+		if (serve_conns_sweep(&sv->conns, serve_now()))
+			tfc_debug("cut connections past their time budget (%u so far)",
+				  sv->conns.closed);
+	}
 }
 
 static int serve_run(struct serve *sv, const char *addr)
 {
 	struct MHD_Daemon *d;
 	sigset_t set;
-	int fd;
+	int fd, sig;
 
 	fd = listen_socket(addr);
 	if (fd < 0)
 		return TFC_EXIT_FAIL;
-	/* Blocked before the HTTP thread starts, so only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	serve_conns_init(&sv->conns);
 	d = start_http(sv, fd);
 	if (!d) {
-		tfc_err("cannot start the HTTP server on %s (run with -v for details)", addr);
+		if (sv->tls)
+			tfc_err("cannot start the HTTPS server on %s: check cert_file and key_file "
+				"of --web-config, a PEM certificate and its key (run with -v for "
+				"details)",
+				addr);
+		else
+			tfc_err("cannot start the HTTP server on %s (run with -v for details)",
+				addr);
 		close(fd);
 		return TFC_EXIT_FAIL;
 	}
-	log_listening(fd);
-	tfc_info("stopping on signal %d", wait_for_signal(&set));
+	log_listening(sv, fd, addr);
+	sig = serve_loop(sv, d, &set);
+	if (sig > 0)
+		tfc_info("stopping on signal %d", sig);
 	/* Closes the listening socket too: the port is free once we exit. */
 	MHD_stop_daemon(d);
-	return TFC_EXIT_OK;
+	return sig > 0 ? TFC_EXIT_OK : TFC_EXIT_FAIL;
+}
+
+/* -1 to go on, or the exit status: a file that cannot be used is a usage error. */
+static int load_web_config(struct serve *sv, const char *path)
+{
+	if (!path)
+		return -1;
+	if (web_config_load(path, &sv->web))
+		return TFC_EXIT_USAGE;
+	sv->tls = !!sv->web.cert_pem;
+	if (sv->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		tfc_err("--web-config %s asks for TLS, but this libmicrohttpd was built without it",
+			path);
+		web_config_free(&sv->web);
+		return TFC_EXIT_FAIL;
+	}
+	return -1;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -609,14 +919,28 @@ int cmd_serve(int argc, char **argv)
 		return ret;
 	if (tfc_pin_args_resolve(&a.pins, &sv.pins))
 		return TFC_EXIT_USAGE;
-	if (check_pins(&sv.pins))
+	ret = load_web_config(&sv, a.web_config);
+	if (ret >= 0)
+		return ret;
+	if (check_pins(&sv.pins)) {
+		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
+	}
+	/*
+	 * A scrape's big buffers (map dumps, series, the text) go back to the
+	 * system when freed: glibc would otherwise raise its mmap threshold
+	 * after the first, and keep the next ones in a heap that never shrinks
+	 * below a scrape's peak.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	sv.metrics = tfc_metrics_new(&a.policy);
 	if (!sv.metrics) {
 		tfc_err("out of memory");
+		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
 	}
 	ret = serve_run(&sv, a.listen);
 	tfc_metrics_free(sv.metrics);
+	web_config_free(&sv.web);
 	return ret;
 }

@@ -29,7 +29,7 @@ _traffic_counter_values() {
 		_filedir -d
 		return 0
 		;;
-	--pin | --flow-pin | --control-pin | --config)
+	--pin | --flow-pin | --control-pin | --config | --web-config)
 		_filedir
 		return 0
 		;;

@@ -178,7 +178,7 @@ values_for() {
 	listen) P=LISTEN ;;
 	collector) P=COLLECTOR ;;
 	aggregate-prefix) P=PREFIX ;;
-	config) P=CONFIG ;;
+	config | web-config) P=CONFIG ;;
 	pin-dir) [ "$READ_ONLY" = 1 ] && P=PINDIR_R || P=PINDIR_W ;;
 	pin | flow-pin | control-pin) [ "$READ_ONLY" = 1 ] && P=PIN_R || P=PIN_W ;;
 	*) P=GENERIC ;;
