@@ -425,6 +425,21 @@ static void fb_close(struct fb *fb)
 	fb->fd = -1;
 }
 
+/*
+ * A failed connection given up with a reset, not a FIN: nothing half-sent
+ * waits in it for a collector that does not read, and a collector that
+ * closed first does not keep its port in TIME_WAIT, where one restarted
+ * without SO_REUSEADDR could not listen again for a minute.
+ */
+static void fb_abort(struct fb *fb)
+{
+	struct linger now = {.l_onoff = 1, .l_linger = 0};
+
+	if (fb->fd >= 0)
+		setsockopt(fb->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	fb_close(fb);
+}
+
 /* A fresh session and connection: libfixbuf encodes into fb->msg, we send. */
 static int fb_open(struct fb *fb, const struct ipfix_args *a, char *host, char *port)
 {
@@ -623,7 +638,7 @@ static int check_connection(struct exporter *x)
 	if (!err)
 		return 0;
 	fb_net_error(&x->fb, err);
-	fb_close(&x->fb);
+	fb_abort(&x->fb);
 	x->connected = 0;
 	return err;
 }
@@ -646,7 +661,7 @@ static int ensure_connected(struct exporter *x, __u64 now)
 	}
 	/* A refused datagram leaves nothing half-sent: the socket keeps its errors. */
 	if (err && (x->a.tcp || err != -ECONNREFUSED))
-		fb_close(&x->fb);
+		fb_abort(&x->fb);
 	return err ?: opened;
 }
 
@@ -724,7 +739,7 @@ static int send_batch(struct exporter *x, __u64 *sent)
 	if (err) {
 		/* TCP: a message may be half-sent: start the next cycle on a new connection. */
 		if (x->a.tcp || err != -ECONNREFUSED)
-			fb_close(&x->fb);
+			fb_abort(&x->fb);
 		x->connected = 0;
 		batch_keep_unsent(b, *sent);
 		if (err != -EINTR)
