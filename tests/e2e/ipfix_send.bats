@@ -66,13 +66,13 @@ collector_start() {
 	wait_eq 5 1 grep -c '^listening$' "$1"
 }
 
-# exporter_start ARGS...: export-ipfix -v over TCP in B, logging to
+# exporter_start: export-ipfix -v over TCP in B, logging to
 # EXP_LOG, until it runs.
 exporter_start() {
 	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
 	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" \
 		--collector "127.0.0.1:$FB_PORT" --transport tcp --interval 1 --active-timeout 1 \
-		--idle-timeout 2 "$@" >"$EXP_LOG" 2>&1 3>&- &
+		--idle-timeout 2 >"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
 	BG_PIDS+=("$EXP_PID")
 	wait_until 5 grep -q '^exporting ' "$EXP_LOG" || {
@@ -95,6 +95,25 @@ fill() {
 
 # totals OUT -> "PACKETS L2_BYTES" of every flow record ipfix_collect printed
 totals() { awk '$1 == "flow" { p += $7; b += $8 } END { printf "%d %d\n", p, b }' "$1"; }
+
+# flows_checked OUT -> "RECORDS REPEATED WRONG": the flow records of OUT,
+# how many repeat a flow, and how many do not carry the totals fill_flow_map
+# gave that flow (flow i, from 198.18.0.0 + i / 64 port 1024 + i % 64, has
+# 1 + i % 7 packets of 100 bytes).
+flows_checked() {
+	awk '$1 == "flow" {
+		split($2, a, ".")
+		i = ((a[3] - 0) * 256 + a[4] + (a[2] - 18) * 65536) * 64 + $4 - 1024
+		r++
+		if (seen[i]++) rep++
+		if ($7 != 1 + i % 7 || $8 != $7 * 100) bad++
+	} END { printf "%d %d %d\n", r, rep, bad }' "$1"
+}
+
+# slow_sends: at most 64 KiB queued on the exporter's side (in B only), so
+# that the records of one cycle (2.9 MB for 40000 flows) cannot all be
+# written to a collector that does not read.
+slow_sends() { nsenter --net="/run/netns/$NS_B" sysctl -qw net.ipv4.tcp_wmem="4096 16384 65536"; }
 
 map_entries() { dump_flow_json "$NS_B" | jq length; }
 
@@ -126,9 +145,7 @@ stopped_within() {
 
 @test "export-ipfix over TCP to a collector that never reads: SIGTERM stops it within 2 s" {
 	local sink=$BATS_TEST_TMPDIR/sink.out
-	# At most 64 KiB queued on the exporter's side (this namespace only):
-	# the records of one cycle (2.9 MB) cannot all be written.
-	nsenter --net="/run/netns/$NS_B" sysctl -qw net.ipv4.tcp_wmem="4096 16384 65536"
+	slow_sends
 	sink_start never "$sink"
 	exporter_start
 	fill 40000
@@ -149,6 +166,33 @@ stopped_within() {
 	cat "$EXP_LOG"
 	assert_eq "$BG_STATUS" 1 "exit status (the last records could not be sent)"
 	grep -Eq "^traffic-counter: collector 127\.0\.0\.1:$FB_PORT did not take [0-9]+ records \(.+\): they are lost; [0-9]+ flows left in the map$" "$EXP_LOG"
+}
+
+@test "export-ipfix over TCP: records a stalled collector did not take are kept, then sent exact to the next one" {
+	local sink=$BATS_TEST_TMPDIR/sink.out col=$BATS_TEST_TMPDIR/collect.out kept
+	slow_sends
+	sink_start never "$sink"
+	exporter_start
+	fill 40000
+	# 5 s without progress: the cycle gives up and keeps what it could not send.
+	wait_until 15 grep -q 'records of this cycle were not sent: kept' "$EXP_LOG" || {
+		grep -v '^cycle' "$EXP_LOG"
+		return 1
+	}
+	stop_pid "$SINK_PID"
+	collector_start "$col"
+	wait_until 20 grep -q 'sent the [0-9]* records kept' "$EXP_LOG" || {
+		grep -v '^cycle' "$EXP_LOG"
+		return 1
+	}
+	kept=$(sed -n 's/.*: sent the \([0-9]*\) records kept .*/\1/p' "$EXP_LOG")
+	echo "records kept and sent again: $kept of 40000"
+	[ "$kept" -gt 30000 ]
+	stop_pid "$EXP_PID"
+	assert_eq "$BG_STATUS" 0 "exporter exit status"
+	sleep 0.5
+	# Only the messages written to the sink before it stalled are lost.
+	assert_eq "$(flows_checked "$col")" "$kept 0 0" "records, repeated flows, wrong totals"
 }
 
 @test "export-ipfix over TCP, a collector that resets the connection: no flow lost, totals exact with the next collector" {
@@ -211,7 +255,7 @@ stopped_within() {
 @test "export-ipfix lock: a symlink planted at the lock path is refused, its target untouched" {
 	local id victim=$BATS_TEST_TMPDIR/victim
 	id=$(flow_map_id)
-	mkdir -p -m 0700 "$LOCK_DIR"
+	[ -d "$LOCK_DIR" ] || mkdir -m 0700 "$LOCK_DIR"
 	echo keep >"$victim"
 	PLANTED=$LOCK_DIR/traffic-counter-ipfix-map$id.lock
 	ln -s "$victim" "$PLANTED"
