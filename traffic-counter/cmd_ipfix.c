@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * export-ipfix: the flow map as IPFIX (RFC 7011) delta records, encoded and
- * sent by libfixbuf. What to export and when is decided in ipfix.c; this
- * file reads and empties the map, builds the templates and talks to the
- * collector. Design and loss model: openspec/changes/0005-ipfix-export.md.
+ * export-ipfix: the flow map as IPFIX (RFC 7011) delta records, encoded by
+ * libfixbuf and sent on our own socket (ipfix_net.c). What to export and
+ * when is decided in ipfix.c; this file reads and empties the map, builds
+ * the templates and talks to the collector. Design and loss model:
+ * openspec/specs/ipfix.md (X7, X8, X10).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1061,16 +1062,41 @@ static int open_maps(struct exporter *x)
 	return 0;
 }
 
+/*
+ * A TCP collector refusing the connection at start is a configuration
+ * error. A refused UDP datagram (ICMP) may be a collector not started yet:
+ * the flows wait in the map, as in any outage.
+ */
+static int connect_at_start(struct exporter *x)
+{
+	if (ensure_connected(x, tfc_ipfix_now_ns()) >= 0)
+		return 0;
+	if (!x->a.tcp) {
+		collector_down(x, 0);
+		return 0;
+	}
+	tfc_err("cannot reach the collector %s over tcp (%s): check the address and that it "
+		"listens",
+		x->a.collector, x->fb.error);
+	return -ECONNREFUSED;
+}
+
+/* Sends and connects give up at once on SIGINT/SIGTERM (left pending for run()). */
+static int watch_signals(struct exporter *x, const sigset_t *set)
+{
+	x->fb.sig_fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (x->fb.sig_fd >= 0)
+		return 0;
+	tfc_err("cannot watch for signals (signalfd): %s", strerror(errno));
+	return -errno;
+}
+
 static int setup(struct exporter *x, const sigset_t *set)
 {
-	int err;
+	int err = watch_signals(x, set);
 
-	/* Sends and connects give up at once on SIGINT/SIGTERM (left pending for run()). */
-	x->fb.sig_fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (x->fb.sig_fd < 0) {
-		tfc_err("cannot watch for signals (signalfd): %s", strerror(errno));
-		return -errno;
-	}
+	if (err)
+		return err;
 	x->fb.stall_ms = IPFIX_STALL_MS;
 	x->to.active_ns = x->a.active * NS_PER_S;
 	x->to.idle_ns = x->a.idle * NS_PER_S;
@@ -1083,22 +1109,7 @@ static int setup(struct exporter *x, const sigset_t *set)
 	err = err ?: open_maps(x);
 	err = err ?: lock_map(x);
 	err = err ?: stats_load(x);
-	/*
-	 * A TCP collector refusing the connection at start is a configuration
-	 * error. A refused UDP datagram (ICMP) may be a collector not started
-	 * yet: the flows wait in the map, as in any outage.
-	 */
-	if (!err && ensure_connected(x, tfc_ipfix_now_ns()) < 0) {
-		if (!x->a.tcp)
-			collector_down(x, 0);
-		else
-			tfc_err("cannot reach the collector %s over tcp (%s): check the address "
-				"and "
-				"that it listens",
-				x->a.collector, x->fb.error);
-		err = x->a.tcp ? -ECONNREFUSED : 0;
-	}
-	return err;
+	return err ?: connect_at_start(x);
 }
 
 static void teardown(struct exporter *x)
@@ -1163,6 +1174,33 @@ static int run(struct exporter *x, const sigset_t *set)
 	}
 }
 
+/* Blocked first: a signal during setup is then handled, not fatal. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	/* A TCP collector going away must be an error on send, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The last export, on signal `sig`: the exit status. */
+static int stop(struct exporter *x, int sig)
+{
+	int ret = TFC_EXIT_OK;
+
+	tfc_info("stopping on signal %d: exporting the flows left", sig);
+	/* A collector that takes nothing must not hold the stop. */
+	x->fb.stall_ms = IPFIX_STOP_MS;
+	if (cycle(x, 1)) {
+		report_left(x);
+		ret = TFC_EXIT_FAIL;
+	}
+	tfc_info("sent %llu records; flows evicted before export: %llu", x->records, x->not_sent);
+	return ret;
+}
+
 int cmd_export_ipfix(int argc, char **argv)
 {
 	struct exporter x = {.fb.fd = -1,
@@ -1179,13 +1217,7 @@ int cmd_export_ipfix(int argc, char **argv)
 		return ret;
 	if (tfc_pin_args_resolve(&x.a.pins, &x.pins))
 		return TFC_EXIT_USAGE;
-	/* Blocked first: a signal during setup is then handled, not fatal. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* A TCP collector going away must be an error on send, not a kill. */
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&set);
 	ret = TFC_EXIT_FAIL;
 	if (setup(&x, &set))
 		goto out;
@@ -1196,14 +1228,7 @@ int cmd_export_ipfix(int argc, char **argv)
 		 x.pins.flow, x.a.collector, x.a.tcp ? "tcp" : "udp", x.a.interval, x.a.active,
 		 x.a.idle);
 	sig = run(&x, &set);
-	tfc_info("stopping on signal %d: exporting the flows left", sig);
-	/* A collector that takes nothing must not hold the stop. */
-	x.fb.stall_ms = IPFIX_STOP_MS;
-	if (!cycle(&x, 1))
-		ret = TFC_EXIT_OK;
-	else
-		report_left(&x);
-	tfc_info("sent %llu records; flows evicted before export: %llu", x.records, x.not_sent);
+	ret = stop(&x, sig);
 out:
 	teardown(&x);
 	return ret;
