@@ -96,17 +96,21 @@ fill() {
 # totals OUT -> "PACKETS L2_BYTES" of every flow record ipfix_collect printed
 totals() { awk '$1 == "flow" { p += $7; b += $8 } END { printf "%d %d\n", p, b }' "$1"; }
 
-# flows_checked OUT -> "RECORDS REPEATED WRONG": the flow records of OUT,
-# how many repeat a flow, and how many do not carry the totals fill_flow_map
-# gave that flow (flow i, from 198.18.0.0 + i / 64 port 1024 + i % 64, has
-# 1 + i % 7 packets of 100 bytes).
+# flows_checked OUT -> "RECORDS REPEATED WRONG": the flow records of OUT
+# (fill's, and any stray frame the veth counted), how many of fill's repeat
+# a flow, and how many do not carry the totals fill_flow_map gave that flow
+# (flow i, from 198.18.0.0 + i / 64 port 1024 + i % 64 to 198.19.0.1 port
+# 9, has 1 + i % 7 packets of 100 bytes).
 flows_checked() {
-	awk '$1 == "flow" {
+	awk '$1 == "flow" { r++ }
+	$1 == "flow" && $3 == "198.19.0.1" && $5 == 9 {
 		split($2, a, ".")
 		i = ((a[3] - 0) * 256 + a[4] + (a[2] - 18) * 65536) * 64 + $4 - 1024
-		r++
 		if (seen[i]++) rep++
-		if ($7 != 1 + i % 7 || $8 != $7 * 100) bad++
+		if ($7 != 1 + i % 7 || $8 != $7 * 100) {
+			bad++
+			print "wrong totals for flow " i ": " $0 >"/dev/stderr"
+		}
 	} END { printf "%d %d %d\n", r, rep, bad }' "$1"
 }
 
@@ -156,11 +160,14 @@ stopped_within() {
 		return 1
 	}
 	sleep 0.5
+	local t0
+	t0=$(date +%s%N)
 	kill -TERM "$EXP_PID"
 	if ! stopped_within 2 "$EXP_PID"; then
 		echo "FAIL: export-ipfix still runs 2 s after SIGTERM: $(tail -3 "$EXP_LOG")" >&2
 		return 1
 	fi
+	echo "stopped $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM (figure, not asserted)"
 	BG_STATUS=0
 	wait "$EXP_PID" || BG_STATUS=$?
 	cat "$EXP_LOG"
