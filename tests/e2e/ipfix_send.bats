@@ -93,8 +93,12 @@ fill() {
 	FILLED="${BASH_REMATCH[2]} ${BASH_REMATCH[1]}"
 }
 
-# totals OUT -> "PACKETS L2_BYTES" of every flow record ipfix_collect printed
-totals() { awk '$1 == "flow" { p += $7; b += $8 } END { printf "%d %d\n", p, b }' "$1"; }
+# totals OUT -> "PACKETS L2_BYTES" of the records of fill's flows (to
+# 198.19.0.1 port 9: not a stray frame the veth counted) in OUT
+totals() {
+	awk '$1 == "flow" && $3 == "198.19.0.1" && $5 == 9 { p += $7; b += $8 }
+		END { printf "%d %d\n", p, b }' "$1"
+}
 
 # flows_checked OUT -> "RECORDS REPEATED WRONG": the flow records of OUT
 # (fill's, and any stray frame the veth counted), how many of fill's repeat
@@ -119,7 +123,7 @@ flows_checked() {
 # written to a collector that does not read.
 slow_sends() { nsenter --net="/run/netns/$NS_B" sysctl -qw net.ipv4.tcp_wmem="4096 16384 65536"; }
 
-map_entries() { dump_flow_json "$NS_B" | jq length; }
+map_entries() { dump_flow_json "$NS_B" | jq '[.[] | select(.dport == 9)] | length'; }
 
 # send_queue -> bytes queued on the exporter's connection to the sink
 send_queue() {
