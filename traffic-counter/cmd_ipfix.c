@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * export-ipfix: the flow map as IPFIX (RFC 7011) delta records, encoded and
- * sent by libfixbuf. What to export and when is decided in ipfix.c; this
- * file reads and empties the map, builds the templates and talks to the
- * collector. Design and loss model: openspec/changes/0005-ipfix-export.md.
+ * export-ipfix: the flow map as IPFIX (RFC 7011) delta records, encoded by
+ * libfixbuf and sent on our own socket (ipfix_net.c). What to export and
+ * when is decided in ipfix.c; this file reads and empties the map, builds
+ * the templates and talks to the collector. Design and loss model:
+ * openspec/specs/ipfix.md (X7, X8, X10).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <fixbuf/public.h>
 
 #include "commands.h"
+#include "ipfix_net.h"
 #include "config/config.h"
 #include "export/ipfix.h"
 #include "util/hostport.h"
@@ -33,7 +36,14 @@
 #define IPFIX_IDLE_DEFAULT	15
 #define IPFIX_TEMPLATES_DEFAULT 60 /* UDP: RFC 7011 10.3.6 wants them resent */
 #define IPFIX_MAX_SECONDS	86400
-#define IPFIX_LOCK_DIR		"/run/lock"
+/* Root's alone (0700): see lock_map. systemd's RuntimeDirectory= in the unit. */
+#define IPFIX_LOCK_DIR "/run/traffic-counter-ipfix"
+/*
+ * A send or connect that makes no progress for this long gives up; the
+ * records wait for the next cycle. Once stopping, a collector gets less.
+ */
+#define IPFIX_STALL_MS 5000
+#define IPFIX_STOP_MS  500
 
 enum {
 	OPT_COLLECTOR = 1,
@@ -269,6 +279,7 @@ static fbInfoElementSpec_t stats_spec[] = {
 #define FB_RECS_UDP 10
 #define FB_RECS_TCP 500
 #define FB_UDP_MTU  1420
+#define FB_TCP_MSG  65535 /* 500 IPv6 records and the headers fit */
 
 struct fb {
 	fbInfoModel_t *model;
@@ -277,10 +288,12 @@ struct fb {
 	size_t per_msg; /* records per message */
 	size_t pending; /* records appended since the last emit */
 	size_t flows;	/* of which flow records */
-	int fd;		/* UDP: our socket; libfixbuf only encodes (-1: TCP, or closed) */
+	int fd;		/* our socket; libfixbuf only encodes (-1: closed) */
+	int sig_fd;	/* readable while SIGINT/SIGTERM is pending */
+	int stall_ms;	/* a send without progress for this long fails */
 	fbExporter_t *ex;
-	uint8_t msg[FB_UDP_MTU]; /* UDP: the message libfixbuf encoded */
-	char error[256];	 /* why the last step failed, for the caller to report once */
+	uint8_t *msg;	 /* the message libfixbuf encoded */
+	char error[256]; /* why the last step failed, for the caller to report once */
 };
 
 static int fb_error(struct fb *fb, GError **e)
@@ -301,41 +314,40 @@ static void fb_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 		tfc_debug("libfixbuf: %s", msg);
 }
 
-/*
- * UDP goes through our socket: libfixbuf's UDP exporter reports a refused
- * send (ICMP port unreachable) as done, after a GLib warning given once
- * per process, so a message that never left would count as sent.
- */
-static int udp_send(struct fb *fb)
+static int fb_net_error(struct fb *fb, int err)
 {
-	size_t len = fbExporterGetMsgLen(fb->ex);
-	ssize_t n = send(fb->fd, fb->msg, len, 0);
-	int err = n < 0 ? -errno : 0;
-
-	if (!err && (size_t)n != len)
-		err = -EMSGSIZE;
-	if (err)
+	if (err == -ETIMEDOUT)
+		snprintf(fb->error, sizeof(fb->error), "no progress for %d ms", fb->stall_ms);
+	else if (err == -EINTR)
+		snprintf(fb->error, sizeof(fb->error), "stopped by a signal");
+	else
 		snprintf(fb->error, sizeof(fb->error), "%s", strerror(-err));
 	return err;
 }
 
-static int udp_open(struct fb *fb, const char *host, const char *port)
+/*
+ * Our socket for both transports. UDP: libfixbuf's exporter reports a
+ * refused send (ICMP port unreachable) as done, after a GLib warning given
+ * once per process, so a message that never left would count as sent. TCP:
+ * libfixbuf's send blocks, forever on a collector that stops reading, and
+ * SIGTERM waits behind it.
+ */
+static int net_send(struct fb *fb)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
-				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-	struct addrinfo *ai = NULL;
-	int err = getaddrinfo(host, port, &hints, &ai);
+	size_t len = fbExporterGetMsgLen(fb->ex);
+	int err = tfc_net_send(fb->fd, fb->msg, len, fb->sig_fd, fb->stall_ms);
 
-	if (err) {
-		snprintf(fb->error, sizeof(fb->error), "%s", gai_strerror(err));
-		return -EADDRNOTAVAIL;
-	}
-	fb->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	err = fb->fd < 0 || connect(fb->fd, ai->ai_addr, ai->ai_addrlen) ? -errno : 0;
-	freeaddrinfo(ai);
-	if (err)
-		snprintf(fb->error, sizeof(fb->error), "%s", strerror(-err));
-	return err;
+	return err ? fb_net_error(fb, err) : 0;
+}
+
+static int net_open(struct fb *fb, const char *host, const char *port, int tcp)
+{
+	int fd = tfc_net_connect(host, port, tcp, fb->sig_fd, fb->stall_ms);
+
+	if (fd < 0)
+		return fb_net_error(fb, fd);
+	fb->fd = fd;
+	return 0;
 }
 
 /* fBufEmit; `sent` (may be NULL) grows by the message's flow records once it is sent. */
@@ -346,11 +358,9 @@ static int fb_emit(struct fb *fb, __u64 *sent)
 
 	if (!fBufEmit(fb->buf, &e))
 		return fb_error(fb, &e);
-	if (fb->fd >= 0) {
-		err = udp_send(fb);
-		if (err)
-			return err;
-	}
+	err = net_send(fb);
+	if (err)
+		return err;
 	if (sent)
 		*sent += fb->flows;
 	fb->pending = fb->flows = 0;
@@ -410,37 +420,49 @@ static void fb_close(struct fb *fb)
 	if (fb->buf)
 		fBufFree(fb->buf);
 	fb->buf = NULL;
+	free(fb->msg);
+	fb->msg = NULL;
 	if (fb->fd >= 0)
 		close(fb->fd);
 	fb->fd = -1;
 }
 
-/* A fresh session and connection; libfixbuf connects on the first send. */
+/*
+ * A failed connection given up with a reset, not a FIN: nothing half-sent
+ * waits in it for a collector that does not read, and a collector that
+ * closed first does not keep its port in TIME_WAIT, where one restarted
+ * without SO_REUSEADDR could not listen again for a minute.
+ */
+static void fb_abort(struct fb *fb)
+{
+	struct linger now = {.l_onoff = 1, .l_linger = 0};
+
+	if (fb->fd >= 0)
+		setsockopt(fb->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	fb_close(fb);
+}
+
+/* A fresh session and connection: libfixbuf encodes into fb->msg, we send. */
 static int fb_open(struct fb *fb, const struct ipfix_args *a, char *host, char *port)
 {
-	fbConnSpec_t spec = {.transport = a->tcp ? FB_TCP : FB_UDP, .host = host, .svc = port};
+	size_t size = a->tcp ? FB_TCP_MSG : FB_UDP_MTU;
 	fbSession_t *s = fbSessionAlloc(fb->model);
-	fbExporter_t *ex;
 	int err;
 
 	/* Templates belong to a domain: set it before adding them. */
 	fbSessionSetDomain(s, a->domain);
 	err = add_templates(fb, s, a->octets);
+	fb->msg = err ? NULL : malloc(size);
+	if (!err && !fb->msg)
+		err = fb_net_error(fb, -ENOMEM);
+	err = err ?: net_open(fb, host, port, a->tcp);
 	if (err) {
 		fbSessionFree(s);
+		fb_close(fb);
 		return err;
 	}
-	if (!a->tcp) {
-		err = udp_open(fb, host, port);
-		if (err) {
-			fbSessionFree(s);
-			fb_close(fb);
-			return err;
-		}
-	}
-	ex = a->tcp ? fbExporterAllocNet(&spec) : fbExporterAllocBuffer(fb->msg, sizeof(fb->msg));
-	fb->ex = ex;
-	fb->buf = fBufAllocForExport(s, ex);
+	fb->ex = fbExporterAllocBuffer(fb->msg, (uint16_t)size);
+	fb->buf = fBufAllocForExport(s, fb->ex);
 	fb->per_msg = a->tcp ? FB_RECS_TCP : FB_RECS_UDP;
 	fb->pending = fb->flows = 0;
 	return 0;
@@ -577,16 +599,17 @@ static int map_emit(void *ctx, const struct tfc_ipfix_record *r)
 	return batch_add(&x->batch, r);
 }
 
-/* Said once per outage, with why; `lost`: records taken out of the map and not sent. */
-static void collector_down(struct exporter *x, __u64 lost)
+/* Said once per outage, with why; `kept`: records taken out of the map and not sent. */
+static void collector_down(struct exporter *x, __u64 kept)
 {
 	if (!x->unreachable)
 		tfc_warn("collector %s: unreachable (%s): keeping the flows, retrying every cycle",
 			 x->a.collector, x->fb.error);
 	x->unreachable = 1;
-	if (lost)
-		tfc_warn("collector %s: %llu records of this cycle were not sent: they are lost",
-			 x->a.collector, (unsigned long long)lost);
+	if (kept)
+		tfc_warn("collector %s: %llu records of this cycle were not sent: kept, sent "
+			 "again after reconnecting",
+			 x->a.collector, (unsigned long long)kept);
 }
 
 static void collector_up(struct exporter *x)
@@ -609,12 +632,28 @@ static int send_probe(struct exporter *x)
 	return err ?: fb_emit(&x->fb, NULL);
 }
 
+/* TCP: a collector that closed or reset the connection since the last cycle. */
+static int check_connection(struct exporter *x)
+{
+	int err = x->a.tcp && x->fb.fd >= 0 ? tfc_net_check(x->fb.fd) : 0;
+
+	if (!err)
+		return 0;
+	fb_net_error(&x->fb, err);
+	fb_abort(&x->fb);
+	x->connected = 0;
+	return err;
+}
+
+/* 0, 1 when this call made a new TCP connection, or a negative errno. */
 static int ensure_connected(struct exporter *x, __u64 now)
 {
-	int err = 0;
+	int err = 0, opened = 0;
 
-	if (!x->fb.buf)
+	if (!x->fb.buf) {
 		err = fb_open(&x->fb, &x->a, x->host, x->port);
+		opened = !err && x->a.tcp;
+	}
 	/* UDP has no connection to tell a collector restart: resend periodically. */
 	if (!err &&
 	    (!x->connected || (!x->a.tcp && now - x->templates_ns >= x->a.templates * NS_PER_S))) {
@@ -624,8 +663,8 @@ static int ensure_connected(struct exporter *x, __u64 now)
 	}
 	/* A refused datagram leaves nothing half-sent: the socket keeps its errors. */
 	if (err && (x->a.tcp || err != -ECONNREFUSED))
-		fb_close(&x->fb);
-	return err;
+		fb_abort(&x->fb);
+	return err ?: opened;
 }
 
 /*
@@ -658,7 +697,31 @@ static int udp_check(struct exporter *x, __u64 now)
 	return err;
 }
 
-/* `sent`: the flow records of the messages sent, all of them on success. */
+/*
+ * Drops the first `sent` records of the batch, those the collector got (in
+ * the order send_batch appends them: IPv4, then IPv6); the rest is kept
+ * for the next cycle.
+ */
+static void batch_keep_unsent(struct batch *b, __u64 sent)
+{
+	size_t s4 = sent < b->n4 ? (size_t)sent : b->n4;
+	size_t s6 = (size_t)sent - s4;
+
+	memmove(b->v4, b->v4 + s4, (b->n4 - s4) * sizeof(*b->v4));
+	b->n4 -= s4;
+	memmove(b->v6, b->v6 + s6, (b->n6 - s6) * sizeof(*b->v6));
+	b->n6 -= s6;
+}
+
+static __u64 batch_size(const struct batch *b)
+{
+	return b->n4 + b->n6;
+}
+
+/*
+ * Sends the batch; `sent`: the flow records of the messages sent, all of
+ * them on success. What was not sent stays in the batch.
+ */
 static int send_batch(struct exporter *x, __u64 *sent)
 {
 	struct batch *b = &x->batch;
@@ -678,13 +741,24 @@ static int send_batch(struct exporter *x, __u64 *sent)
 	if (err) {
 		/* TCP: a message may be half-sent: start the next cycle on a new connection. */
 		if (x->a.tcp || err != -ECONNREFUSED)
-			fb_close(&x->fb);
+			fb_abort(&x->fb);
 		x->connected = 0;
-		collector_down(x, b->n4 + b->n6 - *sent);
+		batch_keep_unsent(b, *sent);
+		if (err != -EINTR)
+			collector_down(x, batch_size(b));
 		return err;
 	}
+	b->n4 = b->n6 = 0;
 	collector_up(x);
 	return 0;
+}
+
+static void stats_store(struct exporter *x)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(x->stats_fd, &zero, &x->stats, 0))
+		tfc_debug("cannot update %s: %s", TFC_IPFIX_STATS_NAME, strerror(errno));
 }
 
 /*
@@ -695,7 +769,6 @@ static int send_batch(struct exporter *x, __u64 *sent)
 static void stats_update(struct exporter *x, const struct tfc_control *ctl, size_t n,
 			 const struct tfc_ipfix_counts *c, __u64 sent)
 {
-	__u32 zero = 0;
 	__u64 ev = tfc_ipfix_evictions(ctl->flow_inserts, n, x->stats.expired);
 
 	/* A counter: it must not go back. */
@@ -703,8 +776,7 @@ static void stats_update(struct exporter *x, const struct tfc_control *ctl, size
 		x->not_sent = ev;
 	x->stats.expired += c->expired;
 	x->stats.records += sent; /* not c->records: what the collector was sent */
-	if (bpf_map_update_elem(x->stats_fd, &zero, &x->stats, 0))
-		tfc_debug("cannot update %s: %s", TFC_IPFIX_STATS_NAME, strerror(errno));
+	stats_store(x);
 }
 
 static int open_maps(struct exporter *x);
@@ -742,26 +814,68 @@ static int follow_maps(struct exporter *x)
 	return err;
 }
 
-/* One cycle (flush: the last one, at shutdown). */
-static int cycle(struct exporter *x, int flush)
+/*
+ * The collector, ready for flows: connected, templates sent. Nothing is
+ * taken out of the map while it is unreachable. 1: not yet, a TCP
+ * connection made in this cycle gets flows from the next one, once it
+ * proved to stay open: a collector that accepts and resets at once then
+ * costs no flow (data it took before the reset would be lost unseen).
+ */
+static int collector_ready(struct exporter *x, __u64 now, int flush)
+{
+	int err = check_connection(x);
+
+	err = err ?: ensure_connected(x, now);
+	if (err == 1)
+		return flush ? 0 : 1;
+	if (!err && !x->a.tcp)
+		err = udp_check(x, now);
+	if (err && err != -EINTR)
+		collector_down(x, 0);
+	return err;
+}
+
+/* First what an earlier cycle took out of the map and could not send. */
+static int resend_kept(struct exporter *x)
+{
+	__u64 kept = batch_size(&x->batch), sent = 0;
+	int err;
+
+	if (!kept)
+		return 0;
+	err = send_batch(x, &sent);
+	x->stats.records += sent;
+	stats_store(x);
+	if (!err)
+		tfc_info("collector %s: sent the %llu records kept from an earlier cycle",
+			 x->a.collector, (unsigned long long)kept);
+	return err;
+}
+
+static void cycle_log(struct exporter *x, const struct tfc_ipfix_counts *c, size_t n, __u64 sent,
+		      __u64 t0, int flush)
+{
+	double ms = (double)(tfc_ipfix_now_ns() - t0) / 1e6;
+
+	tfc_debug("cycle: %zu entries, %llu records (%llu sent; %llu packets, %llu bytes), "
+		  "%llu expired, %llu vanished, %zu tracked, %.1f ms",
+		  n, c->records, sent, c->packets, c->bytes, c->expired, c->vanished,
+		  tfc_ipfix_table_size(x->table), ms);
+	if (flush)
+		tfc_info("final export: %llu records in %.1f ms", sent, ms);
+}
+
+/* The flow map read, its records taken out or remembered, and sent. */
+static int export_map(struct exporter *x, int flush, __u64 now)
 {
 	struct tfc_ipfix_io io = {map_take, map_emit, x};
 	struct tfc_ipfix_counts c = {};
 	struct tfc_control ctl;
 	struct tfc_flow_entry *e = NULL;
-	__u64 now = tfc_ipfix_now_ns(), t0 = now, sent = 0;
+	__u64 sent = 0;
 	size_t n = 0;
 	int err, send_err;
 
-	/* Nothing is taken out of the map while the collector is unreachable. */
-	err = ensure_connected(x, now);
-	if (!err && !x->a.tcp)
-		err = udp_check(x, now);
-	if (err) {
-		collector_down(x, 0);
-		return err;
-	}
-	x->batch.n4 = x->batch.n6 = 0;
 	err = follow_maps(x);
 	err = err ?: tfc_ipfix_clock_offset(&x->batch.offset_ns);
 	err = err ?: tfc_control_read(x->ctl_fd, &ctl);
@@ -778,16 +892,20 @@ static int cycle(struct exporter *x, int flush)
 	/* What was taken out of the map goes out even when the cycle stopped early. */
 	send_err = send_batch(x, &sent);
 	stats_update(x, &ctl, n, &c, sent);
-	if (!err)
-		err = send_err;
-	tfc_debug("cycle: %zu entries, %llu records (%llu sent; %llu packets, %llu bytes), "
-		  "%llu expired, %llu vanished, %zu tracked, %.1f ms",
-		  n, c.records, sent, c.packets, c.bytes, c.expired, c.vanished,
-		  tfc_ipfix_table_size(x->table), (double)(tfc_ipfix_now_ns() - t0) / 1e6);
-	if (flush)
-		tfc_info("final export: %llu records in %.1f ms", sent,
-			 (double)(tfc_ipfix_now_ns() - t0) / 1e6);
-	return err;
+	cycle_log(x, &c, n, sent, now, flush);
+	return err ?: send_err;
+}
+
+/* One cycle (flush: the last one, at shutdown). */
+static int cycle(struct exporter *x, int flush)
+{
+	__u64 now = tfc_ipfix_now_ns();
+	int err = collector_ready(x, now, flush);
+
+	if (err == 1)
+		return 0;
+	err = err ?: resend_kept(x);
+	return err ?: export_map(x, flush, now);
 }
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -818,45 +936,91 @@ static int resolve_collector(struct exporter *x)
 	return 0;
 }
 
-/* Locked, and still the file at `path` (a stopping exporter unlinks it). */
-static int lock_file(const char *path)
+/*
+ * The directory of the locks, ours alone: created 0700, and refused when
+ * it is a symlink, not ours, or writable by others. Where anyone can write
+ * (/run/lock, /tmp), another user's symlink at the predictable name would
+ * make root create a file of their choosing, and their lock would keep the
+ * exporter from starting.
+ */
+static int lock_dir_open(void)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(IPFIX_LOCK_DIR, 0700) && errno != EEXIST) {
+		fd = -errno;
+		tfc_err("cannot create %s: %s: export-ipfix runs as root", IPFIX_LOCK_DIR,
+			strerror(-fd));
+		return fd;
+	}
+	fd = open(IPFIX_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		tfc_err("cannot lock in %s: not a directory of ours that only we can write: "
+			"remove it (export-ipfix creates it, mode 0700)",
+			IPFIX_LOCK_DIR);
+		if (fd >= 0)
+			close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* Locked, and still the file named `name` in `dir` (a stopping exporter unlinks it). */
+static int lock_file(int dir, const char *name)
 {
 	struct stat held, named;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -ELOOP : -errno;
+	if (fstat(fd, &held) || !S_ISREG(held.st_mode)) {
+		close(fd);
+		return -ELOOP;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		close(fd);
 		return -EBUSY;
 	}
-	if (fstat(fd, &held) || stat(path, &named) || held.st_ino != named.st_ino) {
+	if (fstatat(dir, name, &named, AT_SYMLINK_NOFOLLOW) || held.st_ino != named.st_ino) {
 		close(fd);
 		return -EAGAIN;
 	}
 	return fd;
 }
 
+static void lock_report(struct exporter *x, int err)
+{
+	if (err == -EBUSY)
+		tfc_err("another export-ipfix already exports %s (lock %s held): stop it first",
+			x->pins.flow, x->lock_path);
+	else if (err == -ELOOP)
+		tfc_err("cannot lock %s: it is a symlink or not a regular file: remove it",
+			x->lock_path);
+	else
+		tfc_err("cannot lock %s: %s", x->lock_path, strerror(-err));
+}
+
 /*
  * Two exporters on one flow map would both send every delta and race on
  * the deletes: one per map, by a lock on its id (unique while it exists).
+ * /run is cleared at boot, as map ids are.
  */
 static int lock_map(struct exporter *x)
 {
-	/* /run/lock (FHS) is cleared at boot, as map ids are; /tmp where it is missing. */
-	const char *dir = access(IPFIX_LOCK_DIR, W_OK) ? "/tmp" : IPFIX_LOCK_DIR;
-	int fd = -EAGAIN;
+	char name[64];
+	int dir = lock_dir_open(), fd = -EAGAIN;
 
-	snprintf(x->lock_path, sizeof(x->lock_path), "%s/traffic-counter-ipfix-map%u.lock", dir,
-		 x->flow_map_id);
+	if (dir < 0)
+		return dir;
+	snprintf(name, sizeof(name), "traffic-counter-ipfix-map%u.lock", x->flow_map_id);
+	snprintf(x->lock_path, sizeof(x->lock_path), "%s/%s", IPFIX_LOCK_DIR, name);
 	/* -EAGAIN: the file was unlinked by an exporter stopping meanwhile. */
 	for (int i = 0; i < 3 && fd == -EAGAIN; i++)
-		fd = lock_file(x->lock_path);
-	if (fd == -EBUSY)
-		tfc_err("another export-ipfix already exports %s (lock %s held): stop it first",
-			x->pins.flow, x->lock_path);
-	else if (fd < 0)
-		tfc_err("cannot lock %s: %s", x->lock_path, strerror(-fd));
+		fd = lock_file(dir, name);
+	close(dir);
+	if (fd < 0)
+		lock_report(x, fd);
 	else
 		x->lock_fd = fd;
 	return fd < 0 ? fd : 0;
@@ -899,10 +1063,42 @@ static int open_maps(struct exporter *x)
 	return 0;
 }
 
-static int setup(struct exporter *x)
+/*
+ * A TCP collector refusing the connection at start is a configuration
+ * error. A refused UDP datagram (ICMP) may be a collector not started yet:
+ * the flows wait in the map, as in any outage.
+ */
+static int connect_at_start(struct exporter *x)
 {
-	int err;
+	if (ensure_connected(x, tfc_ipfix_now_ns()) >= 0)
+		return 0;
+	if (!x->a.tcp) {
+		collector_down(x, 0);
+		return 0;
+	}
+	tfc_err("cannot reach the collector %s over tcp (%s): check the address and that it "
+		"listens",
+		x->a.collector, x->fb.error);
+	return -ECONNREFUSED;
+}
 
+/* Sends and connects give up at once on SIGINT/SIGTERM (left pending for run()). */
+static int watch_signals(struct exporter *x, const sigset_t *set)
+{
+	x->fb.sig_fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (x->fb.sig_fd >= 0)
+		return 0;
+	tfc_err("cannot watch for signals (signalfd): %s", strerror(errno));
+	return -errno;
+}
+
+static int setup(struct exporter *x, const sigset_t *set)
+{
+	int err = watch_signals(x, set);
+
+	if (err)
+		return err;
+	x->fb.stall_ms = IPFIX_STALL_MS;
 	x->to.active_ns = x->a.active * NS_PER_S;
 	x->to.idle_ns = x->a.idle * NS_PER_S;
 	x->old_log = g_log_set_default_handler(fb_log, &x->fb);
@@ -914,27 +1110,14 @@ static int setup(struct exporter *x)
 	err = err ?: open_maps(x);
 	err = err ?: lock_map(x);
 	err = err ?: stats_load(x);
-	/*
-	 * A TCP collector refusing the connection at start is a configuration
-	 * error. A refused UDP datagram (ICMP) may be a collector not started
-	 * yet: the flows wait in the map, as in any outage.
-	 */
-	if (!err && ensure_connected(x, tfc_ipfix_now_ns())) {
-		if (!x->a.tcp)
-			collector_down(x, 0);
-		else
-			tfc_err("cannot reach the collector %s over tcp (%s): check the address "
-				"and "
-				"that it listens",
-				x->a.collector, x->fb.error);
-		err = x->a.tcp ? -ECONNREFUSED : 0;
-	}
-	return err;
+	return err ?: connect_at_start(x);
 }
 
 static void teardown(struct exporter *x)
 {
 	fb_close(&x->fb);
+	if (x->fb.sig_fd >= 0)
+		close(x->fb.sig_fd);
 	if (x->fb.model)
 		fbInfoModelFree(x->fb.model);
 	if (x->old_log)
@@ -953,6 +1136,23 @@ static void teardown(struct exporter *x)
 		unlink(x->lock_path);
 		close(x->lock_fd);
 	}
+}
+
+/* At a failed stop: what is lost, and what the next exporter will find. */
+static void report_left(struct exporter *x)
+{
+	struct tfc_flow_entry *e = NULL;
+	__u64 kept = batch_size(&x->batch);
+	size_t n = 0;
+
+	if (!kept)
+		return;
+	if (tfc_dump_flow(x->flow_fd, &e, &n))
+		n = 0;
+	free(e);
+	tfc_err("collector %s did not take %llu records (%s): they are lost; %zu flows left in "
+		"the map",
+		x->a.collector, (unsigned long long)kept, x->fb.error, n);
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
@@ -975,10 +1175,41 @@ static int run(struct exporter *x, const sigset_t *set)
 	}
 }
 
+/* Blocked first: a signal during setup is then handled, not fatal. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	/* A TCP collector going away must be an error on send, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The last export, on signal `sig`: the exit status. */
+static int stop(struct exporter *x, int sig)
+{
+	int ret = TFC_EXIT_OK;
+
+	tfc_info("stopping on signal %d: exporting the flows left", sig);
+	/* A collector that takes nothing must not hold the stop. */
+	x->fb.stall_ms = IPFIX_STOP_MS;
+	if (cycle(x, 1)) {
+		report_left(x);
+		ret = TFC_EXIT_FAIL;
+	}
+	tfc_info("sent %llu records; flows evicted before export: %llu", x->records, x->not_sent);
+	return ret;
+}
+
 int cmd_export_ipfix(int argc, char **argv)
 {
-	struct exporter x = {
-		.fb.fd = -1, .flow_fd = -1, .ctl_fd = -1, .stats_fd = -1, .lock_fd = -1};
+	struct exporter x = {.fb.fd = -1,
+			     .fb.sig_fd = -1,
+			     .flow_fd = -1,
+			     .ctl_fd = -1,
+			     .stats_fd = -1,
+			     .lock_fd = -1};
 	sigset_t set;
 	int ret, sig;
 
@@ -987,15 +1218,9 @@ int cmd_export_ipfix(int argc, char **argv)
 		return ret;
 	if (tfc_pin_args_resolve(&x.a.pins, &x.pins))
 		return TFC_EXIT_USAGE;
-	/* Blocked first: a signal during setup is then handled, not fatal. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* A TCP collector going away must be an error on send, not a kill. */
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&set);
 	ret = TFC_EXIT_FAIL;
-	if (setup(&x))
+	if (setup(&x, &set))
 		goto out;
 	if (x.counting_off)
 		tfc_warn("flow counting is off: nothing to export until 'traffic-counter set "
@@ -1004,10 +1229,7 @@ int cmd_export_ipfix(int argc, char **argv)
 		 x.pins.flow, x.a.collector, x.a.tcp ? "tcp" : "udp", x.a.interval, x.a.active,
 		 x.a.idle);
 	sig = run(&x, &set);
-	tfc_info("stopping on signal %d: exporting the flows left", sig);
-	if (!cycle(&x, 1))
-		ret = TFC_EXIT_OK;
-	tfc_info("sent %llu records; flows evicted before export: %llu", x.records, x.not_sent);
+	ret = stop(&x, sig);
 out:
 	teardown(&x);
 	return ret;
