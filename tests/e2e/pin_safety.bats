@@ -96,6 +96,15 @@ secret_file() {
 	run --separate-stderr tfc_mnt detach --all --purge --pin-dir /sys/fs/bpf/open/p
 	[ "$status" -eq 0 ]
 	nothing_attached "$NS_B" "$DEV_B"
+
+	# A link on bpffs (anyone may make one in the 1777 root) could be
+	# pointed elsewhere between check and use: refused.
+	as_nobody ln -s /sys/fs/bpf/open /sys/fs/bpf/lnk
+	run --separate-stderr tfc_mnt attach --iface "$DEV_B" --pin-dir /sys/fs/bpf/lnk/p
+	assert_error_status 1
+	[[ $stderr == *"goes through /sys/fs/bpf/lnk, a symbolic link on bpffs"* ]]
+	assert_eq "$(in_mnt ls -A /sys/fs/bpf/open)" "" "nothing made through the link"
+	nothing_attached "$NS_B" "$DEV_B"
 }
 
 # ---------------------------------------------------------- outside bpffs --

@@ -246,14 +246,47 @@ static int dir_trusted(const char *dir, const struct stat *st, int mount_root)
 	return -EPERM;
 }
 
-/* "/a/b" -> "/a", "/a" -> "/" */
+/* "/a/b" -> "/a", "/a" -> "/", "a" -> "." */
 static void parent_of(const char *path, char *out)
 {
 	const char *slash = strrchr(path, '/');
 	size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
 
+	if (!slash) {
+		strcpy(out, ".");
+		return;
+	}
 	memcpy(out, path, n);
 	out[n] = '\0';
+}
+
+/*
+ * A symbolic link on bpffs among the components of `path` (which exists):
+ * whoever may write where it is could point it elsewhere between our check
+ * and our use. Links elsewhere (/run/pins -> /sys/fs/bpf) are followed.
+ */
+static int refuse_link_on_bpffs(const char *dir, const char *path)
+{
+	char pre[PATH_MAX], up[PATH_MAX];
+	size_t n = strlen(path);
+	struct stat st;
+
+	for (size_t i = 1; i <= n && n < PATH_MAX; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		memcpy(pre, path, i);
+		pre[i] = '\0';
+		if (lstat(pre, &st) || !S_ISLNK(st.st_mode))
+			continue;
+		parent_of(pre, up);
+		if (!is_bpffs(up))
+			continue;
+		tfc_err("pin directory %s goes through %s, a symbolic link on bpffs: pass the "
+			"real path, so that no one can point it elsewhere between check and use",
+			dir, pre);
+		return -ELOOP;
+	}
+	return 0;
 }
 
 /* `real` (no symlinks, on bpffs) and each directory above it, up to the bpffs root. */
@@ -293,13 +326,7 @@ int tfc_pin_dir_check(const char *dir)
 		return -errno;
 	if (!is_bpffs(real))
 		return 0; /* refused by tfc_bpffs_prepare, with its own message */
-	if (strcmp(real, base) && strcmp(base, "/")) {
-		tfc_err("pin directory %s goes through a symbolic link (to %s): pass the real "
-			"path, so that no one can move it between check and use",
-			dir, real);
-		return -ELOOP;
-	}
-	return check_dir_chain(real);
+	return refuse_link_on_bpffs(dir, base) ?: check_dir_chain(real);
 }
 
 /* Before anything is created: the default bpffs, mounted if it is missing. */
