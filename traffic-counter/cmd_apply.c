@@ -249,7 +249,7 @@ static int give_group_at(int dfd, const char *name, const char *path, gid_t gid,
 	return err;
 }
 
-/* give_group_at on a path: its directory is opened without following a last link. */
+/* give_group_at on a path: the last name is changed in its opened directory. */
 static int give_group(const char *path, gid_t gid, mode_t mode, const char *group)
 {
 	char dir[PATH_MAX];
