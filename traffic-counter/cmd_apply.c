@@ -7,6 +7,7 @@
  * since pinned maps and links are meant to outlive the service.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,14 +220,56 @@ static int group_id(const char *name, gid_t *gid)
 	return 0;
 }
 
-static int give_group(const char *path, gid_t gid, mode_t mode, const char *group)
+/*
+ * chgrp and chmod of `name` in the directory `dfd`, never through a
+ * symbolic link: a link planted there would hand the group some other
+ * file. fchmodat with AT_SYMLINK_NOFOLLOW works on the file itself (glibc
+ * goes through an O_PATH descriptor), and fails on a link; the fstatat
+ * before it is for a message that says so.
+ */
+static int give_group_at(int dfd, const char *name, const char *path, gid_t gid, mode_t mode,
+			 const char *group)
 {
+	struct stat st;
 	int err;
 
-	if (!chown(path, (uid_t)-1, gid) && !chmod(path, mode))
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		err = -errno;
+	} else if (S_ISLNK(st.st_mode)) {
+		tfc_err("refusing to give group %s access to %s: it is a symbolic link, not a pin",
+			group, path);
+		return -ELOOP;
+	} else if (!fchownat(dfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) &&
+		   !fchmodat(dfd, name, mode, AT_SYMLINK_NOFOLLOW)) {
 		return 0;
-	err = -errno;
+	} else {
+		err = -errno;
+	}
 	tfc_err("cannot give group %s read access to %s: %s", group, path, strerror(-err));
+	return err;
+}
+
+/* give_group_at on a path: the last name is changed in its opened directory. */
+static int give_group(const char *path, gid_t gid, mode_t mode, const char *group)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dfd, err;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	else
+		strcpy(dir, ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		tfc_err("cannot open %s: %s", dir, strerror(-err));
+		return err;
+	}
+	err = give_group_at(dfd, slash ? slash + 1 : path, path, gid, mode, group);
+	close(dfd);
 	return err;
 }
 
@@ -234,6 +277,8 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
  * Lets PIN_GROUP read the maps: the serve unit sees the pin directory
  * through a bind mount, so it needs search permission on the directory and
  * read permission on the pins, not on /sys/fs/bpf (0700) above them.
+ * tfc_pin_dir_check again, right before: no one else may change the
+ * directory between its check and the chmods.
  */
 static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
 {
@@ -246,7 +291,8 @@ static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins
 			path, cfg->line_pin_group, cfg->pin_group, cfg->pin_group);
 		return -ENOENT;
 	}
-	err = give_group(pins->dir, gid, 0750, cfg->pin_group);
+	err = tfc_pin_dir_check(pins->dir);
+	err = err ?: give_group(pins->dir, gid, 0750, cfg->pin_group);
 	for (int k = 0; !err && k < TFC_MAP_KIND_MAX; k++)
 		err = give_group(tfc_map_pin(pins, k), gid, 0640, cfg->pin_group);
 	return err;
@@ -256,6 +302,9 @@ static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins
 {
 	int failed = 0, attached = 0;
 
+	/* Before attaching anything there: a refusal leaves nothing half done. */
+	if (tfc_pin_dir_check(pins->dir))
+		return -EPERM;
 	for (size_t i = 0; i < cfg->n_attach; i++) {
 		if (attach_one(cfg, &cfg->attach[i], pins, path))
 			failed++;
@@ -307,7 +356,7 @@ static int apply_stop(const struct tfc_config *cfg, const struct tfc_pins *pins)
 		tfc_info("DETACH_ON_STOP is not yes: the attachments stay and keep counting");
 		return 0;
 	}
-	if (tfc_bpffs_prepare(pins->dir, 0))
+	if (tfc_bpffs_prepare(pins->dir, TFC_BPFFS_WRITE))
 		return -ENOENT;
 	lock = tfc_pin_dir_lock(pins->dir);
 	if (lock < 0)
@@ -331,6 +380,8 @@ static int load(const char *path, struct tfc_config *cfg)
 			path);
 		return TFC_EXIT_FAIL;
 	}
+	if (n == -EPERM) /* refused, and said why */
+		return TFC_EXIT_FAIL;
 	if (n < 0) {
 		tfc_err("cannot read %s: %s", path, strerror(-n));
 		return TFC_EXIT_FAIL;

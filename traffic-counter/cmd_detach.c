@@ -195,7 +195,7 @@ int cmd_detach(int argc, char **argv)
 	if (dir_missing && a.iface && (!a.purge || a.if_attached)) {
 		lock = -1;
 	} else {
-		if (tfc_bpffs_prepare(pins.dir, 0))
+		if (tfc_bpffs_prepare(pins.dir, TFC_BPFFS_WRITE))
 			return TFC_EXIT_FAIL;
 		lock = tfc_pin_dir_lock(pins.dir);
 		if (lock < 0)

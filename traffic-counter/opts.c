@@ -179,6 +179,14 @@ int tfc_pin_args_handle(struct tfc_pin_args *p, int id, const char *arg)
 	}
 }
 
+/* A '..' could lead out of bpffs after the path was checked: refused. */
+static int refuse_dotdot(const char *option, const char *path)
+{
+	if (!path || !tfc_path_has_dotdot(path))
+		return 0;
+	return tfc_opt_invalid(option, "%s has a '..' component: pass the path without it", path);
+}
+
 int tfc_pin_args_resolve(const struct tfc_pin_args *p, struct tfc_pins *out)
 {
 	const char *dir = p->dir;
@@ -189,6 +197,10 @@ int tfc_pin_args_resolve(const struct tfc_pin_args *p, struct tfc_pins *out)
 
 		dir = env && *env ? env : NULL;
 	}
+	err = refuse_dotdot("pin-dir", dir) ?: refuse_dotdot("pin", p->ip) ?:
+	      refuse_dotdot("flow-pin", p->flow) ?: refuse_dotdot("control-pin", p->control);
+	if (err)
+		return err;
 	err = tfc_pins_init(out, dir, p->ip, p->flow, p->control);
 	if (err)
 		tfc_err("pin path too long (at most %d bytes)", PATH_MAX - 1);

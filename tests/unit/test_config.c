@@ -2,6 +2,8 @@
 /* The configuration file: what a valid one sets, and that every bad line is named. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "unit.h"
 #include "config/config.h"
@@ -292,6 +294,78 @@ static void test_load_directory(void **state)
 	free(cfg);
 }
 
+/*
+ * A stream larger than TFC_CONFIG_MAX_SIZE: read up to the bound, then one
+ * error about the whole file (a regular file that large is refused by
+ * tfc_config_load before reading; a stream can grow while it is read).
+ */
+static void test_stream_is_bounded(void **state)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+	size_t len = 2 * TFC_CONFIG_MAX_SIZE;
+	char *text = malloc(len);
+	FILE *f;
+
+	(void)state;
+	assert_non_null(text);
+	/* One line of 2 MiB: one "longer than" error, then the size. */
+	memset(text, '#', len);
+	f = fmemopen(text, len, "r");
+	assert_non_null(f);
+	assert_int_equal(tfc_config_parse(f, cfg), 3);
+	fclose(f);
+	assert_non_null(strstr(cfg->errors[0].msg, "line longer than 4096 bytes"));
+	assert_int_equal(cfg->errors[1].line, 0);
+	assert_non_null(strstr(cfg->errors[1].msg, "larger than 1048576 bytes"));
+	/* Exactly the bound, in short lines: valid. */
+	memset(text, '\n', TFC_CONFIG_MAX_SIZE);
+	memcpy(text, "ATTACH=eth0:xdp\n", 16);
+	f = fmemopen(text, TFC_CONFIG_MAX_SIZE, "r");
+	assert_int_equal(tfc_config_parse(f, cfg), 0);
+	fclose(f);
+	free(text);
+	free(cfg);
+}
+
+/* tfc_config_load: EPERM for what others could write or what is no file. */
+static void test_load_refuses_unsafe_files(void **state)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+	char path[] = "/tmp/tfc-unit-config.XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "ATTACH=eth0:xdp\n", 16), 16);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	assert_int_equal(tfc_config_load(path, cfg), 0);
+	assert_int_equal(fchmod(fd, 0664), 0);
+	assert_int_equal(tfc_config_load(path, cfg), -EPERM);
+	assert_int_equal(fchmod(fd, 0646), 0);
+	assert_int_equal(tfc_config_load(path, cfg), -EPERM);
+	assert_int_equal(fchmod(fd, 0600), 0);
+	assert_int_equal(tfc_config_load(path, cfg), 0);
+	assert_int_equal(tfc_config_load("/dev/null", cfg), -EPERM);
+	close(fd);
+	unlink(path);
+	free(cfg);
+}
+
+/* TRAFFIC_COUNTER_PIN_DIR with '..' could point out of bpffs. */
+static void test_pin_dir_dotdot(void **state)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+
+	(void)state;
+	assert_int_equal(
+		parse_text("ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/a/../b\n", cfg),
+		1);
+	assert_non_null(strstr(cfg->errors[0].msg, "has a '..' component"));
+	assert_int_equal(
+		parse_text("ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/a..b\n", cfg), 0);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_print_errors),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_stream_is_bounded),
+		cmocka_unit_test(test_load_refuses_unsafe_files),
+		cmocka_unit_test(test_pin_dir_dotdot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

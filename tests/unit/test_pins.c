@@ -232,6 +232,32 @@ static void test_resolve_too_long_logs(void **state)
 	assert_non_null(strstr(cap.text, "too long"));
 }
 
+/* A '..' component, and only a component: "a..b" is a name. */
+static void test_dotdot(void **state)
+{
+	(void)state;
+	assert_true(tfc_path_has_dotdot(".."));
+	assert_true(tfc_path_has_dotdot("/sys/fs/bpf/x/../../tmp"));
+	assert_true(tfc_path_has_dotdot("/sys/fs/bpf/x/.."));
+	assert_true(tfc_path_has_dotdot("../x"));
+	assert_false(tfc_path_has_dotdot("/sys/fs/bpf/a..b"));
+	assert_false(tfc_path_has_dotdot("/sys/fs/bpf/..a/b.."));
+	assert_false(tfc_path_has_dotdot("/sys/fs/bpf/./x"));
+}
+
+/* --pin-dir and the other pin options with '..': a usage error, logged. */
+static void test_resolve_refuses_dotdot(void **state)
+{
+	struct tfc_pin_args a = {.dir = "/sys/fs/bpf/x/../../../tmp/y"};
+	struct tfc_pins p;
+
+	(void)state;
+	assert_int_equal(tfc_pin_args_resolve(&a, &p), -EINVAL);
+	a.dir = NULL;
+	a.control = "/sys/fs/bpf/../ctl";
+	assert_int_equal(tfc_pin_args_resolve(&a, &p), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_env_unset_or_empty),
 		cmocka_unit_test(test_resolve_overrides),
 		cmocka_unit_test(test_resolve_too_long_logs),
+		cmocka_unit_test(test_dotdot),
+		cmocka_unit_test(test_resolve_refuses_dotdot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

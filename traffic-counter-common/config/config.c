@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "config.h"
+#include "maps/pins.h"
 #include "util/hostport.h"
+#include "util/log.h"
 
 /* The bound of attach's --ip-map-size and --flow-map-size. */
 #define MAX_MAP_ENTRIES (1U << 24)
@@ -52,8 +56,8 @@ static void set_collector(struct parser *p, const char *key, const char *value);
 static void set_transport(struct parser *p, const char *key, const char *value);
 static void set_interval(struct parser *p, const char *key, const char *value);
 
-/* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads, so the
- * boot unit's EnvironmentFile= points all of its commands at these pins. */
+/* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads; apply
+ * takes it from the file, so apply and apply --stop need no environment. */
 static const struct {
 	const char *name;
 	setter set;
@@ -210,6 +214,8 @@ static void set_pin_dir(struct parser *p, const char *key, const char *value)
 {
 	if (value[0] != '/')
 		perr(p, "%s: '%s' is not an absolute path", key, value);
+	else if (tfc_path_has_dotdot(value))
+		perr(p, "%s: '%s' has a '..' component: write the path without it", key, value);
 	else if (strlen(value) >= PIN_DIR_MAX)
 		perr(p, "%s: longer than %d bytes", key, PIN_DIR_MAX - 1);
 	else
@@ -483,47 +489,117 @@ static void check_whole(struct parser *p)
 			  "once nothing is attached");
 }
 
+/*
+ * One line into buf, the newline kept; a longer line is read on to its end
+ * but only its first len - 1 bytes are kept, and nothing past
+ * TFC_CONFIG_MAX_SIZE is read: memory stays bounded whatever the stream
+ * holds (getline would grow a buffer to the longest line). Returns the
+ * line's length, -1 at the end of the stream.
+ */
+static long read_line(FILE *f, char *buf, size_t len, long *total, int *nul)
+{
+	size_t kept = 0;
+	long n = 0;
+	int c = 0;
+
+	*nul = 0;
+	while (*total < TFC_CONFIG_MAX_SIZE && c != '\n' && (c = getc(f)) != EOF) {
+		(*total)++;
+		n++;
+		*nul |= c == '\0';
+		if (kept + 1 < len)
+			buf[kept++] = (char)c;
+	}
+	buf[kept] = '\0';
+	return n ? n : -1;
+}
+
 int tfc_config_parse(FILE *f, struct tfc_config *cfg)
 {
+	char line[TFC_CONFIG_MAX_LINE + 2];
 	struct parser p = {.cfg = cfg};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int err = 0;
+	long n, total = 0;
+	int nul;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flow_map = -1;
 	cfg->ipfix_transport = -1;
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while ((n = read_line(f, line, sizeof(line), &total, &nul)) >= 0) {
 		p.line++;
-		if ((size_t)n > TFC_CONFIG_MAX_LINE)
+		if (n > TFC_CONFIG_MAX_LINE)
 			perr(&p, "line longer than %d bytes", TFC_CONFIG_MAX_LINE);
-		else if (strlen(line) != (size_t)n)
+		else if (nul)
 			perr(&p, "NUL byte in the line: is this a text file?");
 		else
 			parse_line(&p, line);
 	}
 	if (ferror(f))
-		err = -EIO;
-	free(line);
-	if (err)
-		return err;
+		return -EIO;
+	if (total >= TFC_CONFIG_MAX_SIZE && getc(f) != EOF)
+		add_error(cfg, 0, "larger than %d bytes: is this the configuration file?",
+			  TFC_CONFIG_MAX_SIZE);
 	check_whole(&p);
 	return cfg->n_errors;
 }
 
+static const char *file_type(mode_t mode)
+{
+	return S_ISFIFO(mode)	? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "not a file";
+}
+
+/*
+ * The file sets what runs as root: a user who can write it could attach
+ * anywhere, or point PIN_GROUP at pins. So it must be a regular file of
+ * bounded size, owned by root (or by the user running us), and writable
+ * by no one else. Logs what is wrong and the command that fixes it.
+ */
+static int check_file(const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode)) {
+		tfc_err("%s is not a regular file (%s): --config takes the configuration file",
+			path, file_type(st->st_mode));
+	} else if (st->st_uid && st->st_uid != geteuid()) {
+		tfc_err("%s is owned by uid %u, not root: run 'chown root %s' (anyone who can "
+			"write this file controls what traffic-counter does as root)",
+			path, (unsigned int)st->st_uid, path);
+	} else if (st->st_mode & 022) {
+		tfc_err("%s is writable by group or others (mode %04o): run 'chmod go-w %s' "
+			"(anyone "
+			"who can write this file controls what traffic-counter does as root)",
+			path, (unsigned int)(st->st_mode & 07777), path);
+	} else if (st->st_size > TFC_CONFIG_MAX_SIZE) {
+		tfc_err("%s is larger than 1 MiB (%lld bytes): is this the configuration file?",
+			path, (long long)st->st_size);
+	} else {
+		return 0;
+	}
+	return -EPERM;
+}
+
 int tfc_config_load(const char *path, struct tfc_config *cfg)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), ret;
 	struct stat st;
-	int ret;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	/* fopen takes a directory; only the first read fails, as EIO here. */
-	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return -EISDIR;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = S_ISDIR(st.st_mode) ? -EISDIR : check_file(path, &st);
+	f = ret ? NULL : fdopen(fd, "r");
+	if (!f) {
+		ret = ret ?: -errno;
+		close(fd);
+		return ret;
 	}
 	ret = tfc_config_parse(f, cfg);
 	fclose(f);

@@ -21,6 +21,8 @@
 #define TFC_CONFIG_DEFAULT    TFC_SYSCONFDIR "/traffic-counter/traffic-counter.conf"
 #define TFC_CONFIG_MAX_ATTACH 64
 #define TFC_CONFIG_MAX_LINE   4096
+/* A real file is a few hundred bytes: anything near this is not one. */
+#define TFC_CONFIG_MAX_SIZE   (1 << 20)
 #define TFC_CONFIG_MAX_ERRORS 16
 #define TFC_CONFIG_GROUP_LEN  64
 #define TFC_CONFIG_HOST_LEN   256
@@ -60,13 +62,19 @@ struct tfc_config {
 
 /*
  * Reads a whole file, collecting every error rather than stopping at the
- * first, so one check shows everything to fix. Returns the number of
+ * first, so one check shows everything to fix. At most
+ * TFC_CONFIG_MAX_SIZE bytes are read, and a line's first
+ * TFC_CONFIG_MAX_LINE kept: memory is bounded whatever the stream holds. Returns the number of
  * errors (0: valid) or a negative errno when the stream cannot be read.
  */
 int tfc_config_parse(FILE *f, struct tfc_config *cfg);
 
-/* tfc_config_parse on a path; -errno when it cannot be opened, -EISDIR for
- * a directory. */
+/*
+ * tfc_config_parse on a path; -errno when it cannot be opened, -EISDIR for
+ * a directory, -EPERM (logged: what is wrong, and the chown or chmod that
+ * fixes it) for a file that is not regular, not owned by root or by us,
+ * writable by group or others, or larger than TFC_CONFIG_MAX_SIZE.
+ */
 int tfc_config_load(const char *path, struct tfc_config *cfg);
 
 /* Writes "PATH:LINE: message" per error, one a line (PATH: without a line). */

@@ -349,55 +349,81 @@ static int is_ipfix_stats_pin(const char *path)
 	return ok;
 }
 
-int tfc_purge(const struct tfc_pins *pins)
+/* Maps are removed only once nothing uses them. */
+static int refuse_if_attached(const struct tfc_pins *pins)
 {
-	char ipfix[PATH_MAX + sizeof(TFC_IPFIX_STATS_NAME) + 1];
 	struct tfc_attachment *list;
 	size_t n;
-	int err, rec;
+	int err;
 
 	err = tfc_attachments_list(pins, &list, &n);
 	if (err)
 		return err;
 	free(list);
-	if (n) {
-		tfc_err("%zu attachment(s) still use the maps in %s: detach them first "
-			"(or use 'detach --all --purge')",
-			n, pins->dir);
-		return -EBUSY;
-	}
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
-		const char *pin = tfc_map_pin(pins, k);
-		struct bpf_map_info info;
-		int fd;
+	if (!n)
+		return 0;
+	tfc_err("%zu attachment(s) still use the maps in %s: detach them first "
+		"(or use 'detach --all --purge')",
+		n, pins->dir);
+	return -EBUSY;
+}
 
-		/* Only a pin that is our map of that kind (of any layout version):
-		 * --pin may name anything. */
-		fd = tfc_map_open_flags(pin, k, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
-		if (fd < 0) {
-			if (!access(pin, F_OK))
-				tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
-					 tfc_map_kind_name(k));
-			continue;
-		}
-		close(fd);
-		if (unlink(pin)) {
-			err = -errno;
-			tfc_err("cannot remove %s: %s", pin, strerror(-err));
-		} else {
-			tfc_info("removed %s", pin);
-		}
+/*
+ * Removes the pin of map kind k, only when it is on bpffs, not a symbolic
+ * link (--pin may name anything: the link would go, not the map) and our
+ * map of that kind, of any layout version.
+ */
+static int purge_map_pin(const struct tfc_pins *pins, int k)
+{
+	const char *pin = tfc_map_pin(pins, k);
+	struct bpf_map_info info;
+	int fd, err;
+
+	err = tfc_pin_removable(pin);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	fd = tfc_map_open_flags(pin, k, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
+	if (fd < 0) {
+		tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
+			 tfc_map_kind_name(k));
+		return 0;
 	}
-	/* Pins given at attach time with --pin, --flow-pin or --control-pin. */
-	rec = tfc_purge_records(pins);
-	if (rec)
-		err = rec;
-	tfc_migration_discard(pins);
-	/* export-ipfix's count of the flows it removed belongs to these maps. */
+	close(fd);
+	err = tfc_pin_unlink(pin);
+	if (!err)
+		tfc_info("removed %s", pin);
+	return err;
+}
+
+/* export-ipfix's count of the flows it removed belongs to these maps. */
+static void purge_ipfix_stats(const struct tfc_pins *pins)
+{
+	char ipfix[PATH_MAX + sizeof(TFC_IPFIX_STATS_NAME) + 1];
+
 	if (snprintf(ipfix, sizeof(ipfix), "%s/%s", pins->dir, TFC_IPFIX_STATS_NAME) <
 		    (int)sizeof(ipfix) &&
-	    !access(ipfix, F_OK) && is_ipfix_stats_pin(ipfix) && !unlink(ipfix))
+	    !tfc_pin_removable(ipfix) && is_ipfix_stats_pin(ipfix) && !tfc_pin_unlink(ipfix))
 		tfc_info("removed %s", ipfix);
+}
+
+int tfc_purge(const struct tfc_pins *pins)
+{
+	int err, e;
+
+	err = refuse_if_attached(pins);
+	if (err)
+		return err;
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		e = purge_map_pin(pins, k);
+		if (e)
+			err = e;
+	}
+	/* Pins given at attach time with --pin, --flow-pin or --control-pin. */
+	e = tfc_purge_records(pins);
+	if (e)
+		err = e;
+	tfc_migration_discard(pins);
+	purge_ipfix_stats(pins);
 	/* Only empty directories go; anything else there is not ours. */
 	rmdir(pins->links);
 	if (!rmdir(pins->dir))

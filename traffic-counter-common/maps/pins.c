@@ -85,6 +85,13 @@ static int is_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+static int fd_on_bpffs(int fd)
+{
+	struct statfs st;
+
+	return !fstatfs(fd, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
 static int mount_default_bpffs(void)
 {
 	if (is_bpffs(BPFFS_ROOT))
@@ -205,18 +212,168 @@ static int existing_ancestor(const char *dir, char *out)
 	return 0;
 }
 
-int tfc_bpffs_prepare(const char *dir, int create)
+int tfc_path_has_dotdot(const char *path)
 {
-	char base[PATH_MAX];
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || !p[2]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether a directory others could change may hold our pins: owned by root
+ * or by us, and not writable by group or others. The bpffs root is the one
+ * exception: 1777 (the kernel's default) is fine there, since the sticky
+ * bit keeps a directory we made ours; below it, a directory others may
+ * write lets them plant a symlink or swap a pin, sticky or not.
+ */
+static int dir_trusted(const char *dir, const struct stat *st, int mount_root)
+{
+	mode_t mode = st->st_mode & 07777;
+
+	if (st->st_uid && st->st_uid != geteuid()) {
+		tfc_err("directory %s is owned by uid %u, not by root or by us: another user could "
+			"plant links there that we would follow; remove it, or use a directory "
+			"root owns ('chown root %s')",
+			dir, (unsigned int)st->st_uid, dir);
+		return -EPERM;
+	}
+	if (!(mode & 022) || (mount_root && (mode & S_ISVTX)))
+		return 0;
+	tfc_err("directory %s is writable by others (mode %04o): another user could plant "
+		"links there that we would follow; run 'chmod go-w %s'",
+		dir, (unsigned int)mode, dir);
+	return -EPERM;
+}
+
+/* "/a/b" -> "/a", "/a" -> "/", "a" -> "." */
+static void parent_of(const char *path, char *out)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
+
+	if (!slash) {
+		strcpy(out, ".");
+		return;
+	}
+	memcpy(out, path, n);
+	out[n] = '\0';
+}
+
+/*
+ * A symbolic link on bpffs among the components of `path` (which exists):
+ * whoever may write where it is could point it elsewhere between our check
+ * and our use. Links elsewhere (/run/pins -> /sys/fs/bpf) are followed.
+ */
+static int refuse_link_on_bpffs(const char *dir, const char *path)
+{
+	char pre[PATH_MAX], up[PATH_MAX];
+	size_t n = strlen(path);
+	struct stat st;
+
+	for (size_t i = 1; i <= n && n < PATH_MAX; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		memcpy(pre, path, i);
+		pre[i] = '\0';
+		if (lstat(pre, &st) || !S_ISLNK(st.st_mode))
+			continue;
+		parent_of(pre, up);
+		if (!is_bpffs(up))
+			continue;
+		tfc_err("pin directory %s goes through %s, a symbolic link on bpffs: pass the "
+			"real path, so that no one can point it elsewhere between check and use",
+			dir, pre);
+		return -ELOOP;
+	}
+	return 0;
+}
+
+/* `real` (no symlinks, on bpffs) and each directory above it, up to the bpffs root. */
+static int check_dir_chain(const char *real)
+{
+	char cur[PATH_MAX], up_path[PATH_MAX];
+	struct stat st, up;
+	int err, root;
+
+	if (copy_path(cur, real))
+		return -ENAMETOOLONG;
+	for (;;) {
+		if (lstat(cur, &st))
+			return -errno;
+		parent_of(cur, up_path);
+		root = !strcmp(cur, "/") || lstat(up_path, &up) || up.st_dev != st.st_dev;
+		err = dir_trusted(cur, &st, root);
+		if (err || root)
+			return err;
+		strcpy(cur, up_path);
+	}
+}
+
+int tfc_pin_dir_check(const char *dir)
+{
+	char base[PATH_MAX], real[PATH_MAX];
 	int err;
 
-	if (!strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) || !strcmp(dir, BPFFS_ROOT)) {
-		/* Before mounting: a bpffs mounted here would not outlive us. */
-		err = create ? refuse_vanishing_bpffs(dir) : 0;
-		err = err ?: mount_default_bpffs();
-		if (err)
-			return err;
+	if (tfc_path_has_dotdot(dir)) {
+		tfc_err("pin directory %s has a '..' component: pass the path without it", dir);
+		return -EINVAL;
 	}
+	err = existing_ancestor(dir, base);
+	if (err)
+		return err;
+	if (!realpath(base, real))
+		return -errno;
+	if (!is_bpffs(real))
+		return 0; /* refused by tfc_bpffs_prepare, with its own message */
+	return refuse_link_on_bpffs(dir, base) ?: check_dir_chain(real);
+}
+
+/* Before anything is created: the default bpffs, mounted if it is missing. */
+static int prepare_default_root(const char *dir, int create)
+{
+	int err;
+
+	if (strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) && strcmp(dir, BPFFS_ROOT))
+		return 0;
+	/* Before mounting: a bpffs mounted here would not outlive us. */
+	err = create ? refuse_vanishing_bpffs(dir) : 0;
+	return err ?: mount_default_bpffs();
+}
+
+static int report_missing(const char *dir)
+{
+	tfc_err("pin directory %s does not exist: nothing is attached there "
+		"(run 'traffic-counter attach' first, or pass the --pin-dir used then)",
+		dir);
+	return -ENOENT;
+}
+
+/* Where `dir` would go must be on bpffs already: nothing is made elsewhere. */
+static int check_on_bpffs(const char *dir, const char *base, int create)
+{
+	if (is_bpffs(base))
+		return 0;
+	if (!create && strcmp(base, dir))
+		return report_missing(dir);
+	tfc_err("%s is not on a BPF filesystem: mount one with 'mount -t bpf bpf DIR' "
+		"and pin below it",
+		dir);
+	return -EINVAL;
+}
+
+int tfc_bpffs_prepare(const char *dir, int flags)
+{
+	int create = flags & TFC_BPFFS_CREATE, err;
+	char base[PATH_MAX];
+
+	if (tfc_path_has_dotdot(dir)) {
+		tfc_err("pin directory %s has a '..' component: pass the path without it", dir);
+		return -EINVAL;
+	}
+	err = prepare_default_root(dir, create);
+	if (err)
+		return err;
 	err = existing_ancestor(dir, base);
 	if (err == -EACCES || err == -EPERM) {
 		tfc_err("cannot look into %s: %s; run as root, or as a user allowed to search the "
@@ -224,33 +381,82 @@ int tfc_bpffs_prepare(const char *dir, int create)
 			dir, strerror(-err));
 		return err;
 	}
-	/* Nothing is created outside bpffs: pins could not go there anyway. */
-	if (!err && !is_bpffs(base)) {
-		if (!create && strcmp(base, dir)) {
-			tfc_err("pin directory %s does not exist: nothing is attached there "
-				"(run 'traffic-counter attach' first, or pass the --pin-dir used "
-				"then)",
-				dir);
-			return -ENOENT;
-		}
-		tfc_err("%s is not on a BPF filesystem: mount one with 'mount -t bpf bpf DIR' "
-			"and pin below it",
-			dir);
-		return -EINVAL;
+	err = err ?: check_on_bpffs(dir, base, create);
+	if (!err && (flags & (TFC_BPFFS_CREATE | TFC_BPFFS_WRITE)))
+		err = tfc_pin_dir_check(dir);
+	if (err)
+		return err;
+	if (!create)
+		return strcmp(base, dir) ? report_missing(dir) : 0;
+	err = make_dirs(dir);
+	if (err)
+		tfc_err("cannot create pin directory %s: %s", dir, strerror(-err));
+	return err;
+}
+
+/* The directory holding `path`, opened; *name: the last component. */
+static int open_parent(const char *path, const char **name)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (slash)
+		parent_of(path, parent);
+	else
+		strcpy(parent, ".");
+	*name = slash ? slash + 1 : path;
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* `name` in directory `dfd` is a pin we may remove (logged when not). */
+static int check_removable(int dfd, const char *path, const char *name)
+{
+	struct stat st;
+
+	if (tfc_path_has_dotdot(path) || !fd_on_bpffs(dfd)) {
+		tfc_err("refusing to remove %s: it is not on a BPF filesystem, so it is no pin",
+			path);
+		return -EXDEV;
 	}
-	if (create) {
-		err = make_dirs(dir);
-		if (err) {
-			tfc_err("cannot create pin directory %s: %s", dir, strerror(-err));
-			return err;
-		}
-	} else if (strcmp(base, dir)) {
-		tfc_err("pin directory %s does not exist: nothing is attached there "
-			"(run 'traffic-counter attach' first, or pass the --pin-dir used then)",
-			dir);
-		return -ENOENT;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (S_ISLNK(st.st_mode)) {
+		tfc_err("refusing to remove %s: it is a symbolic link; pass the pin itself", path);
+		return -ELOOP;
 	}
 	return 0;
+}
+
+int tfc_pin_removable(const char *path)
+{
+	const char *name;
+	int dfd = open_parent(path, &name), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = check_removable(dfd, path, name);
+	close(dfd);
+	return err;
+}
+
+int tfc_pin_unlink(const char *path)
+{
+	const char *name;
+	int dfd = open_parent(path, &name), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = check_removable(dfd, path, name);
+	if (!err && unlinkat(dfd, name, 0)) {
+		err = -errno;
+		tfc_err("cannot remove %s: %s", path, strerror(-err));
+	}
+	close(dfd);
+	return err;
 }
 
 __u64 tfc_netns_id(void)

@@ -34,12 +34,40 @@ int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const 
 int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex, char *buf,
 		      size_t len);
 
+/* tfc_bpffs_prepare's flags; 0: only read what is there. */
+#define TFC_BPFFS_CREATE 1 /* make missing directories (implies WRITE) */
+#define TFC_BPFFS_WRITE	 2 /* we will change what is there: tfc_pin_dir_check */
+
 /*
- * Makes sure `path`'s directory is on a BPF filesystem: mounts bpffs on
- * /sys/fs/bpf when nothing is mounted there, and creates missing
- * directories when `create` is set. Logs the cause and the fix on failure.
+ * Makes sure `dir` is on a BPF filesystem: mounts bpffs on /sys/fs/bpf when
+ * nothing is mounted there, and creates missing directories with
+ * TFC_BPFFS_CREATE. A path with a '..' component is refused, and nothing
+ * is created outside bpffs. Logs the cause and the fix on failure.
  */
-int tfc_bpffs_prepare(const char *dir, int create);
+int tfc_bpffs_prepare(const char *dir, int flags);
+
+/* Whether `path` has a ".." component. */
+int tfc_path_has_dotdot(const char *path);
+
+/*
+ * Before we create, chmod or remove anything in `dir`: no '..', no symbolic
+ * link on bpffs on the way, and `dir` (the part that exists) and each
+ * directory above it up to the bpffs root owned by root or by us and not
+ * writable by others (sticky 1777 is allowed for the bpffs root only).
+ * Logs which directory and why; -EPERM, -ELOOP or -EINVAL. 0 when `dir` is
+ * not on bpffs (tfc_bpffs_prepare refuses that).
+ */
+int tfc_pin_dir_check(const char *dir);
+
+/*
+ * Removes one pin, only if it is on bpffs and not a symbolic link (the link
+ * itself would go, wherever it is: a file named on the command line is not
+ * proof that it is ours). Logs why not; -EXDEV, -ELOOP or -errno.
+ */
+int tfc_pin_unlink(const char *path);
+
+/* tfc_pin_unlink's checks alone; -ENOENT, not logged, when there is nothing. */
+int tfc_pin_removable(const char *path);
 
 /*
  * Takes the pin directory's lock (flock on the directory) so that two
