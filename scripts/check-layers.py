@@ -38,7 +38,7 @@ LAYERS = {
     "cli": set(COMMON_LAYERS) | {"cli"},
 }
 # Besides its own files, who may include a header of a command folder
-# (traffic-counter/top/, traffic-counter/verify/). Tests are not scanned.
+# (traffic-counter/top/, verify/, serve/, ipfix/). Tests are not scanned.
 COMMAND_FOLDER_USERS = {CLI + "/main.c", CLI + "/commands.h"}
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "unit.h"
-#include "ipfix_net.h"
+#include "ipfix/ipfix_net.h"
 
 #define BIG (1 << 20) /* more than a socket pair's buffers */
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "serve_conns.h"
+#include "serve/serve_conns.h"
 
 /* 1 when the peer of sv[1] was shut down: a read gives end of stream. */
 static int was_shut(int peer)

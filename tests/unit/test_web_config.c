@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "web_config.h"
+#include "serve/web_config.h"
 
 /* htpasswd -nbBC 4 u pw */
 #define HASH_U_PW "$2y$04$eOZ7k.MYEczxXAtQHQ2F0u/dImChdkt2QWLE1hA6nW.ygDDK.zCBS"

@@ -4,7 +4,7 @@
  * deltas, the active/idle decisions and the records to send. No network and
  * no BPF here: the map is reached through struct tfc_ipfix_io, so the whole
  * export cycle is unit-tested against a fake map. The encoding (libfixbuf)
- * is in traffic-counter/cmd_ipfix.c. See
+ * is in traffic-counter/ipfix/cmd_ipfix.c. See
  * openspec/changes/0005-ipfix-export.md for the design and the loss model.
  */
 #ifndef TFC_IPFIX_H
