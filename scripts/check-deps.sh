@@ -89,6 +89,9 @@ deps=(
 	"cmd:clang-format:clang-format:lint"
 	"cmd:cppcheck:cppcheck:lint"
 	"cmd:shellcheck:shellcheck:lint"
+	"cmd:hardening-check:devscripts:lint"
+	"cmd:objdump:binutils:lint"
+	"cmd:readelf:binutils:lint"
 	"cmd:npm:npm:lint"
 )
 
