@@ -78,6 +78,7 @@ deps=(
 	"cmd:dh:debhelper:test"
 	"cmd:lintian:lintian:test"
 	"cmd:readelf:binutils:test"
+	"cmd:strace:strace:test"
 	"cmd:nft:nftables:bench"
 	"cmd:ipset:ipset:bench"
 	"cmd:iptables:iptables:bench"

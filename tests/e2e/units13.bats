@@ -134,6 +134,33 @@ BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "IPFIX drop-in"
 	[[ $stderr == *"traffic-counter-exporter.service.d/pin-dir.conf: File exists"* ]]
 }
 
+@test "generator: IPFIX_COLLECTOR's address, or any for a host name, is allowed to the IPFIX unit" {
+	local collector allow
+	for collector in 198.18.0.9:4739 "[fd00::9]:4739" collector.example:4739; do
+		case $collector in
+		198.*) allow=198.18.0.9 ;;
+		"[fd00"*) allow=fd00::9 ;;
+		*) allow=any ;;
+		esac
+		rm -rf "${OUT:?}/normal"/*
+		printf 'ATTACH=eth0:xdp\nIPFIX_COLLECTOR=%s\n' "$collector" >"$CONFIG_FILE"
+		generate
+		assert_eq "$status:$stderr" "0:" "exit status and stderr for $collector"
+		assert_eq "$(generated)" "normal/traffic-counter-ipfix.service.d drwxr-xr-x
+normal/traffic-counter-ipfix.service.d/collector.conf -rw-r--r--" "generated files for $collector"
+		assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-ipfix.service.d/collector.conf")" \
+			"[Service]
+IPAddressAllow=$allow" "IPFIX drop-in for $collector"
+	done
+	# Beside another pin directory: both drop-ins in the IPFIX unit's directory.
+	rm -rf "${OUT:?}/normal"/*
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\nIPFIX_COLLECTOR=198.18.0.9:4739\n' \
+		>"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status with both"
+	assert_eq "$(generated | grep -c 'ipfix.service.d/')" 2 "IPFIX drop-ins with both"
+}
+
 @test "generator: the default pin directory, a missing, invalid or unsafe file: no drop-in, exit 0" {
 	local empty=""
 	printf 'ATTACH=eth0:xdp\n' >"$CONFIG_FILE"
