@@ -291,10 +291,10 @@ calls_outside_filter() {
 	shift
 	filter=$(sed -n 's/^SystemCallFilter=//p' "$unit")
 	families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
-	[ -n "$filter" ] && [ -n "$families" ] || {
+	if [ -z "$filter" ] || [ -z "$families" ]; then
 		echo "no SystemCallFilter= or RestrictAddressFamilies= in $unit"
 		return 0
-	}
+	fi
 	# shellcheck disable=SC2086 # the list splits on blanks
 	LC_ALL=C comm -23 <(used_calls "$@") <(syscall_set $filter)
 	# shellcheck disable=SC2086
