@@ -52,6 +52,24 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
+
+# Hardening of the binary, on by default (HARDEN=0 leaves it out, to show
+# what scripts/check-hardening.sh catches). It comes before the caller's
+# CFLAGS and LDFLAGS, so theirs win (-fno-stack-protector, another
+# _FORTIFY_SOURCE level). _FORTIFY_SOURCE is left out where it does not fit:
+# when the caller sets it (dpkg-buildflags does), at -O0 (glibc's warning
+# would be an error under -Werror), and with SANITIZE=1, where the checked
+# __*_chk functions would abort before ASan reports the overflow.
+# -fcf-protection exists only on x86.
+HARDEN   ?= 1
+CC_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(HARDEN),1)
+HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection \
+	$(if $(filter x86_64-% i386-% i486-% i586-% i686-%,$(CC_MACHINE)),-fcf-protection)
+HARDEN_CPPFLAGS := $(if $(or $(SAN_FLAGS),$(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),\
+	$(filter -O0,$(CFLAGS))),,-D_FORTIFY_SOURCE=2)
+HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
+endif
 # Where apply and the unit generator look for traffic-counter.conf by
 # default; also where dist/install.mk installs it.
 SYSCONFDIR ?= /etc
@@ -112,14 +130,24 @@ $(BUILD)/.%.skel.stamp: $(BUILD)/%.bpf.o
 
 .SECONDARY: $(SKELS:%.skel.h=%.bpf.o) $(foreach s,$(SKELS),$(dir $(s)).$(notdir $(s:.h=.stamp)))
 
-$(BUILD)/obj/%.o: %.c | $(SKELS)
+# The flags the objects and the binary are built with: a change (HARDEN=0,
+# another CFLAGS) rebuilds them, instead of linking objects made otherwise.
+BUILD_FLAGS := $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(TFC_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) \
+	| $(HARDEN_LDFLAGS) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/.build-flags: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' >$@
+
+.PHONY: FORCE
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.build-flags | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(TFC_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(TFC_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BIN): $(CLI_OBJS) $(COMMON_OBJS)
+$(BIN): $(CLI_OBJS) $(COMMON_OBJS) $(BUILD)/.build-flags
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(HARDEN_CFLAGS) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LDLIBS) -o $@
 
 include tests/tests.mk
 -include bench/bench.mk

@@ -84,6 +84,7 @@ deps=(
 	"cmd:dh:debhelper:test"
 	"cmd:lintian:lintian:test"
 	"cmd:readelf:binutils:test"
+	"cmd:strace:strace:test"
 	"cmd:nft:nftables:bench"
 	"cmd:ipset:ipset:bench"
 	"cmd:iptables:iptables:bench"
@@ -95,6 +96,9 @@ deps=(
 	"cmd:clang-format:clang-format:lint"
 	"cmd:cppcheck:cppcheck:lint"
 	"cmd:shellcheck:shellcheck:lint"
+	"cmd:hardening-check:devscripts:lint"
+	"cmd:objdump:binutils:lint"
+	"cmd:readelf:binutils:lint"
 	"cmd:npm:npm:lint"
 	"cmd:python3:python3:lint"
 )

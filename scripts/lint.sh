@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks run by `make lint` (and so by `make test` and CI):
 # clang-format, cppcheck, layers (scripts/check-layers.py: include layers and
-# module cycles), shellcheck, markdownlint. Fails on any finding.
+# module cycles), shellcheck, markdownlint, and the hardening of the built
+# binary (scripts/check-hardening.sh). Fails on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,12 @@ mapfile -t sh_files < <(git ls-files '*.sh' '*.bash' '*.bats' .ci/run 2>/dev/nul
 step markdownlint
 mapfile -t md_files < <(git ls-files '*.md' 2>/dev/null)
 [ ${#md_files[@]} -eq 0 ] || markdownlint "${md_files[@]}" || status=1
+
+# The binary's protections (the Makefile's HARDEN_* flags). make lint names
+# it in LINT_BIN; run by hand, the default build.
+step hardening
+# shellcheck disable=SC2086 # LINT_HARDENING_OPTS: zero or more options
+scripts/check-hardening.sh ${LINT_HARDENING_OPTS:-} "${LINT_BIN:-build/traffic-counter}" || status=1
 
 [ $status -eq 0 ] || echo "lint: fix the findings above (make format fixes formatting; the layer rules are in openspec/project.md)" >&2
 exit $status

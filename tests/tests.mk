@@ -177,8 +177,10 @@ test-fuzz: $(FUZZ_BIN) $(FUZZ_AGREE) fuzz-seeds
 
 include tests/corpus/corpus.mk
 
-lint:
-	$(Q)scripts/lint.sh
+# Also checks the binary's hardening (scripts/check-hardening.sh), so it
+# needs the build.
+lint: $(BIN)
+	$(Q)LINT_BIN=$(BIN) LINT_HARDENING_OPTS="$(if $(SAN_FLAGS),--no-fortify)" scripts/lint.sh
 
 TEST_LOGS := $(BUILD)/test-logs
 # Every stage runs whatever the others did; each counts its own tests once

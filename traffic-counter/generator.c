@@ -5,10 +5,11 @@
  * pins through a bind mount of TRAFFIC_COUNTER_PIN_DIR, which a unit file
  * cannot read from traffic-counter.conf: when the file names another
  * directory than the default, drop-ins in the generator's normal directory
- * bind that one instead. systemd runs it early at boot and on every
- * daemon-reload. A missing or invalid file writes nothing (the units keep
- * the default) and exits 0: a generator must not hold up boot. What it
- * logs, one line, goes to the journal.
+ * bind that one instead. The IPFIX unit allows IP traffic with localhost
+ * only: a drop-in allows IPFIX_COLLECTOR's address too. systemd runs it
+ * early at boot and on every daemon-reload. A missing or invalid file
+ * writes nothing (the units keep their defaults) and exits 0: a generator
+ * must not hold up boot. What it logs, one line, goes to the journal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include "commands.h"
 #include "config/config.h"
+#include "util/hostport.h"
 
 /* Tests only: another file than the installed one. systemd runs generators
  * with an environment of its own, so this is never set at boot. */
 #define GEN_CONFIG_ENV "TRAFFIC_COUNTER_GENERATOR_CONFIG"
 /* Where the units see the pins (their Environment= or --pin-dir). */
-#define GEN_PIN_MOUNT "/run/traffic-counter-pins"
-#define GEN_DROPIN    "pin-dir.conf"
+#define GEN_PIN_MOUNT	 "/run/traffic-counter-pins"
+#define GEN_DROPIN	 "pin-dir.conf"
+#define GEN_IPFIX_UNIT	 "traffic-counter-ipfix.service"
+#define GEN_IPFIX_DROPIN "collector.conf"
+/* "[Service]", the two bind lines and the comment, around the directory. */
+#define GEN_BODY_MAX (2 * PATH_MAX + 256)
 
 static const struct {
 	const char *unit;
@@ -51,48 +58,52 @@ static int unit_safe(const char *path)
 }
 
 /* Created only if absent, never through a link: the directory is systemd's. */
-static int write_dropin(const char *outdir, const char *unit, const char *bind, const char *dir)
+static int write_dropin(const char *outdir, const char *unit, const char *name, const char *body)
 {
 	char path[PATH_MAX];
 	int fd, n, err = 0;
 
 	n = snprintf(path, sizeof(path), "%s/%s.d", outdir, unit);
-	if (n < 0 || (size_t)n >= sizeof(path) - sizeof(GEN_DROPIN))
+	if (n < 0 || (size_t)n + 1 + strlen(name) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return -errno;
-	strcat(path, "/" GEN_DROPIN);
+	strcat(path, "/");
+	strcat(path, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	/* The empty assignment drops the unit's default bind first. */
-	if (dprintf(fd,
-		    "# Made by " TFC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
-		    "# traffic-counter.conf(5).\n"
-		    "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
-		    bind, bind, dir) < 0)
+	if (dprintf(fd, "%s", body) < 0)
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
 }
 
-/* The file's pin directory, or NULL (logged) when the units keep the default. */
-static const char *pin_dir_of(const char *config, struct tfc_config *cfg)
+/* 0 when the file is valid; otherwise logged, and the units keep their
+ * defaults. */
+static int load_config(const char *config, struct tfc_config *cfg)
 {
 	int n = tfc_config_load(config, cfg);
 
 	if (n < 0) {
 		glog("cannot read %s (%s): the units keep " TFC_PIN_DIR_DEFAULT "\n", config,
 		     strerror(-n));
-		return NULL;
+		return n;
 	}
 	if (n > 0) {
 		glog("%s is invalid (line %d: %s; 'traffic-counter apply --check' lists all): the "
 		     "units keep " TFC_PIN_DIR_DEFAULT "\n",
 		     config, cfg->errors[0].line, cfg->errors[0].msg);
-		return NULL;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The file's pin directory, or NULL (logged if refused) when the units keep
+ * the default. */
+static const char *pin_dir_of(const char *config, const struct tfc_config *cfg)
+{
 	if (!cfg->pin_dir[0] || !strcmp(cfg->pin_dir, TFC_PIN_DIR_DEFAULT))
 		return NULL;
 	if (!unit_safe(cfg->pin_dir)) {
@@ -105,11 +116,76 @@ static const char *pin_dir_of(const char *config, struct tfc_config *cfg)
 	return cfg->pin_dir;
 }
 
+/* The drop-ins binding DIR in the units that read the pins; 0 or
+ * TFC_EXIT_FAIL (logged). */
+static int write_pin_dir_dropins(const char *outdir, const char *dir)
+{
+	char body[GEN_BODY_MAX];
+	int ret = TFC_EXIT_OK;
+
+	for (size_t i = 0; i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
+		const char *bind = bound_units[i].bind;
+		int err;
+
+		/* The empty assignment drops the unit's default bind first. */
+		snprintf(body, sizeof(body),
+			 "# Made by " TFC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
+			 "# traffic-counter.conf(5).\n"
+			 "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
+			 bind, bind, dir);
+		err = write_dropin(outdir, bound_units[i].unit, GEN_DROPIN, body);
+		if (err) {
+			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", outdir,
+			     bound_units[i].unit, strerror(-err));
+			ret = TFC_EXIT_FAIL;
+		}
+	}
+	return ret;
+}
+
+/*
+ * What the IPFIX unit's IPAddressAllow= needs for IPFIX_COLLECTOR: its
+ * address when it is one (in `buf`), "any" for a host name, which resolves
+ * only at run time; NULL without a collector.
+ */
+static const char *collector_allow(const struct tfc_config *cfg, char *buf, size_t len)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *why;
+	__u16 port;
+
+	if (!cfg->ipfix_collector[0] ||
+	    tfc_hostport_split(cfg->ipfix_collector, buf, len, &port, &why))
+		return NULL;
+	if (inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1)
+		return buf;
+	return "any";
+}
+
+static int write_collector_dropin(const char *outdir, const char *allow)
+{
+	char body[512];
+	int err;
+
+	snprintf(body, sizeof(body),
+		 "# Made by " TFC_GENERATOR_NAME " from IPFIX_COLLECTOR in\n"
+		 "# traffic-counter.conf(5).\n"
+		 "[Service]\nIPAddressAllow=%s\n",
+		 allow);
+	err = write_dropin(outdir, GEN_IPFIX_UNIT, GEN_IPFIX_DROPIN, body);
+	if (!err)
+		return TFC_EXIT_OK;
+	glog("cannot write %s/" GEN_IPFIX_UNIT ".d/" GEN_IPFIX_DROPIN ": %s\n", outdir,
+	     strerror(-err));
+	return TFC_EXIT_FAIL;
+}
+
 int tfc_generator_main(int argc, char **argv)
 {
 	const char *config = getenv(GEN_CONFIG_ENV);
+	char host[TFC_CONFIG_HOST_LEN];
 	struct tfc_config *cfg = NULL;
-	const char *dir;
+	const char *dir, *allow;
 	int ret = TFC_EXIT_OK;
 
 	/* normal, early and late directories: only the first is used. */
@@ -126,16 +202,15 @@ int tfc_generator_main(int argc, char **argv)
 		glog("out of memory\n");
 		return TFC_EXIT_FAIL;
 	}
+	if (load_config(config, cfg))
+		goto out;
 	dir = pin_dir_of(config, cfg);
-	for (size_t i = 0; dir && i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
-		int err = write_dropin(argv[1], bound_units[i].unit, bound_units[i].bind, dir);
-
-		if (err) {
-			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", argv[1],
-			     bound_units[i].unit, strerror(-err));
-			ret = TFC_EXIT_FAIL;
-		}
-	}
+	if (dir)
+		ret = write_pin_dir_dropins(argv[1], dir);
+	allow = collector_allow(cfg, host, sizeof(host));
+	if (allow && write_collector_dropin(argv[1], allow))
+		ret = TFC_EXIT_FAIL;
+out:
 	free(cfg);
 	return ret;
 }

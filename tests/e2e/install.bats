@@ -191,7 +191,8 @@ verify_root() {
 @test "the exporter unit runs with little exposure: no capability, read-only system" {
 	verify_root
 	local unit=$VROOT$UNIT_DIR/traffic-counter-exporter.service
-	run systemd-analyze security --offline=yes --threshold=20 --root="$VROOT" \
+	# 1.1 on bookworm's systemd 252.
+	run systemd-analyze security --offline=yes --threshold=12 --root="$VROOT" \
 		"$UNIT_DIR/traffic-counter-exporter.service"
 	echo "${lines[-1]}"
 	[ "$status" -eq 0 ]
@@ -199,6 +200,11 @@ verify_root() {
 	grep -qx 'User=traffic-counter' "$unit"
 	grep -qx 'ProtectSystem=strict' "$unit"
 	grep -qx 'BindReadOnlyPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
+	grep -qx 'PrivateUsers=yes' "$unit"
+	grep -qx 'IPAddressAllow=localhost' "$unit"
+	grep -qx 'IPAddressDeny=any' "$unit"
+	grep -qx 'SocketBindAllow=tcp:10437' "$unit"
+	grep -qx 'SocketBindDeny=any' "$unit"
 	grep -qx 'u traffic-counter -:traffic-counter "traffic-counter exporter" - -' \
 		"$ROOT/usr/local/lib/sysusers.d/traffic-counter.conf"
 }
@@ -206,7 +212,8 @@ verify_root() {
 @test "the IPFIX unit: root with CAP_BPF only, read-only system, pins bound read-write" {
 	verify_root
 	local unit=$VROOT$UNIT_DIR/traffic-counter-ipfix.service
-	run systemd-analyze security --offline=yes --threshold=30 --root="$VROOT" \
+	# 1.7 on bookworm's systemd 252.
+	run systemd-analyze security --offline=yes --threshold=18 --root="$VROOT" \
 		"$UNIT_DIR/traffic-counter-ipfix.service"
 	echo "${lines[-1]}"
 	[ "$status" -eq 0 ]
@@ -215,6 +222,26 @@ verify_root() {
 	grep -qx 'ProtectSystem=strict' "$unit"
 	grep -qx 'BindPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
 	grep -qx 'After=network-online.target traffic-counter.service' "$unit"
+	grep -qx 'IPAddressDeny=any' "$unit"
+	grep -qx 'SocketBindDeny=any' "$unit"
+}
+
+@test "the boot unit: exposure 3.8 or less, no CAP_SYS_ADMIN, no EnvironmentFile=" {
+	verify_root
+	local unit=$VROOT$UNIT_DIR/traffic-counter.service
+	# 3.7 on bookworm's systemd 252 (6.7 before SystemCallFilter= and the rest).
+	run systemd-analyze security --offline=yes --threshold=38 --root="$VROOT" \
+		"$UNIT_DIR/traffic-counter.service"
+	echo "${lines[-1]}"
+	[ "$status" -eq 0 ]
+	# Sanity: the threshold is one it can miss.
+	run systemd-analyze security --offline=yes --threshold=36 --root="$VROOT" \
+		"$UNIT_DIR/traffic-counter.service"
+	[ "$status" -ne 0 ]
+	grep -qx 'SystemCallFilter=@system-service bpf' "$unit"
+	grep -qx 'IPAddressDeny=any' "$unit"
+	grep -qx 'UMask=0077' "$unit"
+	run ! grep -E '^EnvironmentFile=|^CapabilityBoundingSet=.*CAP_SYS_ADMIN' "$unit"
 }
 
 # unit_cmd KEY: the installed boot unit's KEY= command line, pointed at the
@@ -224,8 +251,9 @@ unit_cmd() {
 		sed -e "s|^$SBIN|$ROOT$SBIN|" -e "s|$CONF|$CONFIG_FILE|"
 }
 
-# run_unit_cmd KEY: runs it as systemd would, the configuration loaded as
-# the EnvironmentFile (the format is one a shell reads the same way).
+# run_unit_cmd KEY: runs it as systemd would, with nothing from the
+# configuration in the environment (the unit has no EnvironmentFile=), under
+# strace: the calls it makes go to $BATS_TEST_TMPDIR/strace.KEY.N.
 run_unit_cmd() {
 	local cmd
 	cmd=$(unit_cmd "$1")
@@ -233,16 +261,55 @@ run_unit_cmd() {
 		echo "FAIL: no $1= in the boot unit" >&2
 		return 1
 	}
+	STRACE_N=$((${STRACE_N:-0} + 1))
 	# shellcheck disable=SC2086 # the command line splits on blanks, as systemd's does
-	# shellcheck source=/dev/null
-	(set -a && . "$CONFIG_FILE" && exec timeout 60 nsenter --net="/run/netns/$NS_B" $cmd)
+	env -u TRAFFIC_COUNTER_PIN_DIR timeout 60 nsenter --net="/run/netns/$NS_B" \
+		strace -f -qq -o "$BATS_TEST_TMPDIR/strace.$1.$STRACE_N" $cmd
 }
+
+# syscall_set FILTER...: the system calls a SystemCallFilter= allow list
+# names, its @groups expanded as this systemd defines them, one a line.
+syscall_set() {
+	local item
+	for item in "$@"; do
+		case $item in
+		@*)
+			# shellcheck disable=SC2046 # one word per member
+			syscall_set $(systemd-analyze syscall-filter --no-pager "$item" |
+				sed -n '2,$p' | sed -e 's/^ *//' -e '/^#/d' -e '/^$/d')
+			;;
+		*) echo "$item" ;;
+		esac
+	done | LC_ALL=C sort -u
+}
+
+# calls_outside_filter UNIT TRACE...: the calls in the strace files that
+# UNIT's SystemCallFilter= does not allow, and the socket families outside
+# its RestrictAddressFamilies=, one a line: nothing when it would run.
+calls_outside_filter() {
+	local unit=$1 filter families
+	shift
+	filter=$(sed -n 's/^SystemCallFilter=//p' "$unit")
+	families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
+	if [ -z "$filter" ] || [ -z "$families" ]; then
+		echo "no SystemCallFilter= or RestrictAddressFamilies= in $unit"
+		return 0
+	fi
+	# shellcheck disable=SC2086 # the list splits on blanks
+	LC_ALL=C comm -23 <(used_calls "$@") <(syscall_set $filter)
+	# shellcheck disable=SC2086
+	LC_ALL=C comm -23 <(sed -nE 's/^[0-9]+ +socket\((AF_[A-Z0-9]+),.*/\1/p' "$@" | LC_ALL=C sort -u) \
+		<(printf '%s\n' $families | LC_ALL=C sort -u)
+}
+
+used_calls() { sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$@" | LC_ALL=C sort -u; }
 
 attachment_count() {
 	tfc_in "$NS_B" status --json | jq '.attachments | length'
 }
 
 @test "the boot unit's commands attach from the configuration, detach on stop only if told to" {
+	need_tools strace
 	make_pair nov6
 	CONFIG_FILE=$BATS_TEST_TMPDIR/traffic-counter.conf
 	cat >"$CONFIG_FILE" <<EOF
@@ -274,6 +341,18 @@ EOF
 	run_unit_cmd ExecStart
 	run_unit_cmd ExecStopPost
 	map_pins_absent
+
+	# Every call they made passes the unit's SystemCallFilter= and
+	# RestrictAddressFamilies= (no systemd here to apply them).
+	local unit=$ROOT$UNIT_DIR/traffic-counter.service
+	assert_eq "$(calls_outside_filter "$unit" "$BATS_TEST_TMPDIR"/strace.*)" "" \
+		"calls and socket families outside the boot unit's filters"
+	# Sanity: the check sees the calls (bpf() is outside @system-service).
+	used_calls "$BATS_TEST_TMPDIR"/strace.* | grep -qx bpf
+	local nobpf=$BATS_TEST_TMPDIR/nobpf.service
+	sed 's/^SystemCallFilter=.*/SystemCallFilter=@system-service/' "$unit" >"$nobpf"
+	assert_eq "$(calls_outside_filter "$nobpf" "$BATS_TEST_TMPDIR"/strace.*)" bpf \
+		"the check without bpf in the filter"
 }
 
 # complete_words WORD...: what the installed completion offers for the last

@@ -130,8 +130,12 @@ installed_files() { dpkg -L "$PKG" | while read -r p; do [ -d "$p" ] || echo "$p
 	[[ $depends != *-dev* ]]
 }
 
-@test "the binary is hardened: fortified, stack protector, full RELRO, PIE" {
+@test "the binary is hardened: fortified, stack protector, full RELRO, PIE, CET" {
 	local bin=/usr/sbin/traffic-counter
+	# dpkg-buildflags' flags and the Makefile's own (stripped: no debug
+	# information, so no check of -fstack-clash-protection here).
+	need_tools hardening-check objdump
+	"$REPO/scripts/check-hardening.sh" "$bin"
 	readelf -lW "$bin" | grep -q GNU_RELRO
 	readelf -dW "$bin" | grep -q 'BIND_NOW'
 	readelf -dW "$bin" | grep -q 'Flags:.*PIE'

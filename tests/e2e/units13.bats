@@ -24,6 +24,8 @@ setup() {
 teardown() {
 	bg_stop_all
 	tfc_e2e_teardown
+	local d
+	for d in ${BG_DIRS[@]+"${BG_DIRS[@]}"}; do rmdir "$d"; done
 }
 
 # ------------------------------------------------------------- helpers --
@@ -134,6 +136,33 @@ BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "IPFIX drop-in"
 	[[ $stderr == *"traffic-counter-exporter.service.d/pin-dir.conf: File exists"* ]]
 }
 
+@test "generator: IPFIX_COLLECTOR's address, or any for a host name, is allowed to the IPFIX unit" {
+	local collector allow
+	for collector in 198.18.0.9:4739 "[fd00::9]:4739" collector.example:4739; do
+		case $collector in
+		198.*) allow=198.18.0.9 ;;
+		"[fd00"*) allow=fd00::9 ;;
+		*) allow=any ;;
+		esac
+		rm -rf "${OUT:?}/normal"/*
+		printf 'ATTACH=eth0:xdp\nIPFIX_COLLECTOR=%s\n' "$collector" >"$CONFIG_FILE"
+		generate
+		assert_eq "$status:$stderr" "0:" "exit status and stderr for $collector"
+		assert_eq "$(generated)" "normal/traffic-counter-ipfix.service.d drwxr-xr-x
+normal/traffic-counter-ipfix.service.d/collector.conf -rw-r--r--" "generated files for $collector"
+		assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-ipfix.service.d/collector.conf")" \
+			"[Service]
+IPAddressAllow=$allow" "IPFIX drop-in for $collector"
+	done
+	# Beside another pin directory: both drop-ins in the IPFIX unit's directory.
+	rm -rf "${OUT:?}/normal"/*
+	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\nIPFIX_COLLECTOR=198.18.0.9:4739\n' \
+		>"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status with both"
+	assert_eq "$(generated | grep -c 'ipfix.service.d/')" 2 "IPFIX drop-ins with both"
+}
+
 @test "generator: the default pin directory, a missing, invalid or unsafe file: no drop-in, exit 0" {
 	local empty=""
 	printf 'ATTACH=eth0:xdp\n' >"$CONFIG_FILE"
@@ -164,6 +193,52 @@ BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "IPFIX drop-in"
 	run --separate-stderr "$GEN"
 	assert_eq "$status" 2 "exit status without arguments"
 	[[ $stderr == *"usage: traffic-counter-generator NORMAL-DIR"* ]]
+}
+
+@test "exporter unit's PrivateUsers=yes: serve reads the group's pins with only root and itself mapped" {
+	need_tools unshare setpriv curl
+	make_pair
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	# What PIN_GROUP=65534 leaves: the directory and the maps the group's.
+	chgrp 65534 "$PIN" "$PIN"/traffic_*
+	chmod 0750 "$PIN"
+	chmod 0640 "$PIN"/traffic_*
+	local mnt
+	mnt=$(mktemp -d /run/tfc-units13-pins.XXXXXX)
+	chmod 0755 "$mnt"
+	BG_DIRS=("$mnt")
+	# As systemd sets it up: the pins bound read-only (BindReadOnlyPaths=),
+	# then a user namespace mapping root and the unit's user and group only
+	# (PrivateUsers=yes), in which serve runs as that user.
+	# shellcheck disable=SC2016 # expanded by the inner shells
+	run timeout 60 nsenter --net="/run/netns/$NS_B" unshare --mount --propagation private \
+		bash -c '
+		set -e
+		mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"
+		unshare --user bash -c "
+			for i in \$(seq 100); do
+				[ \$(grep -c . /proc/self/gid_map) = 2 ] && break
+				sleep 0.05
+			done
+			exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+				timeout --preserve-status 5 $3 serve --listen 127.0.0.1:10437 --pin-dir $2" &
+		child=$!
+		sleep 0.2
+		printf "0 0 1\n65534 65534 1\n" | dd of=/proc/$child/uid_map bs=64 status=none
+		printf "0 0 1\n65534 65534 1\n" | dd of=/proc/$child/gid_map bs=64 status=none
+		for i in $(seq 50); do
+			curl -sf http://127.0.0.1:10437/metrics >/dev/null && break
+			sleep 0.1
+		done
+		curl -sf http://127.0.0.1:10437/metrics | grep -c "^traffic_counter_build_info"
+		kill -TERM $child
+		wait $child
+	' _ "$PIN" "$mnt" "$TFC_BIN"
+	echo "$output"
+	assert_eq "$status" 0 "exit status"
+	[[ $output == *"serving http://127.0.0.1:10437/metrics"* ]]
+	[[ $output == *$'\n1\n'* ]]
+	[[ $output != *"ermission denied"* ]]
 }
 
 @test "export-ipfix --config: collector, transport, interval and pin dir from the file" {
