@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <limits.h>
 #include <string.h>
 
 #include "text.h"
@@ -89,4 +90,13 @@ const char *tfc_text_safe(const char *s, char *buf, size_t len)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *tfc_text_shown(const char *s)
+{
+	static char slot[TFC_SHOWN_SLOTS][TFC_SAFE_LEN(PATH_MAX)];
+	static unsigned int next;
+	char *buf = slot[next++ % TFC_SHOWN_SLOTS];
+
+	return tfc_text_safe(s, buf, sizeof(slot[0]));
 }

@@ -27,6 +27,14 @@ size_t tfc_utf8_len(const char *s);
  */
 const char *tfc_text_safe(const char *s, char *buf, size_t len);
 
+/*
+ * tfc_text_safe into one of a few static buffers, for printf arguments:
+ * the last TFC_SHOWN_SLOTS answers stay valid. Not for threads; PATH_MAX
+ * bytes of s at most are shown.
+ */
+#define TFC_SHOWN_SLOTS 4
+const char *tfc_text_shown(const char *s);
+
 /* Whether s is shown unchanged by tfc_text_safe. */
 int tfc_text_is_safe(const char *s);
 
