@@ -33,13 +33,13 @@ size_t tfc_utf8_len(const char *s)
 	return 0;
 }
 
-/* How many bytes at s are shown as they are (0: s[0] is escaped). */
-static size_t shown_as_is(const char *s)
+/* How many bytes at s are one printable character (0: s[0] is not). */
+static size_t printable(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
-	if (p[0] < 0x20 || p[0] == 0x7f || p[0] == '\\')
+	if (p[0] < 0x20 || p[0] == 0x7f)
 		return 0;
 	n = tfc_utf8_len(s);
 	/* U+0080..U+009F (C2 80..C2 9F): C1 controls, CSI among them. */
@@ -48,16 +48,27 @@ static size_t shown_as_is(const char *s)
 	return n;
 }
 
-int tfc_text_is_safe(const char *s)
+/* How many bytes at s tfc_text_safe shows as they are (0: s[0] is escaped). */
+static size_t shown_as_is(const char *s)
+{
+	return *s == '\\' ? 0 : printable(s);
+}
+
+int tfc_text_is_printable(const char *s)
 {
 	size_t n;
 
 	for (; *s; s += n) {
-		n = shown_as_is(s);
+		n = printable(s);
 		if (!n)
 			return 0;
 	}
 	return 1;
+}
+
+int tfc_text_is_safe(const char *s)
+{
+	return tfc_text_is_printable(s) && !strchr(s, '\\');
 }
 
 const char *tfc_text_safe(const char *s, char *buf, size_t len)

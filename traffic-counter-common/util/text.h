@@ -38,4 +38,7 @@ const char *tfc_text_shown(const char *s);
 /* Whether s is shown unchanged by tfc_text_safe. */
 int tfc_text_is_safe(const char *s);
 
+/* Whether s is valid UTF-8 without control characters (a backslash is fine). */
+int tfc_text_is_printable(const char *s);
+
 #endif /* TFC_TEXT_H */
