@@ -203,5 +203,8 @@ PY
 	devices=$(metrics_check "$m")
 	echo "after the rename: $devices"
 	grep -qxF "$H2_SHOWN" <<<"$devices"
-	! grep -qxF "$H1_SHOWN" <<<"$devices"
+	if grep -qxF "$H1_SHOWN" <<<"$devices"; then
+		echo "FAIL: the old name is still a device label after the rename" >&2
+		return 1
+	fi
 }
