@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "config/config.h"
 #include "loader/loader.h"
+#include "util/text.h"
 #include "util/log.h"
 #include "maps/maps.h"
 
@@ -93,10 +94,11 @@ static void print_plan(const struct tfc_config *cfg, const struct tfc_pins *pins
 {
 	char buf[64];
 
-	printf("%s: valid\nattach:", path);
+	printf("%s: valid\nattach:", tfc_text_shown(path));
 	for (size_t i = 0; i < cfg->n_attach; i++)
-		printf(" %s", tfc_config_attach_str(&cfg->attach[i], buf, sizeof(buf)));
-	printf("\npin directory: %s\n", pins->dir);
+		printf(" %s",
+		       tfc_text_shown(tfc_config_attach_str(&cfg->attach[i], buf, sizeof(buf))));
+	printf("\npin directory: %s\n", tfc_text_shown(pins->dir));
 	printf("flow counting: %s\n", on_off(cfg->flow_map));
 	printf("count by: %s\n", cfg->count_by == TFC_COUNT_BY_SRC   ? "src"
 				 : cfg->count_by == TFC_COUNT_BY_DST ? "dst"

@@ -7,13 +7,14 @@
 #include <unistd.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
-#include <json-c/json.h>
 
 #include "commands.h"
 #include "loader/discover.h"
 #include "export/ipfix.h"
+#include "export/json_writer.h"
 #include "loader/loader.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "maps/maps.h"
 #include "loader/migrate.h"
 
@@ -53,25 +54,48 @@ int status_parse(int argc, char **argv, struct status_args *a)
 	return tfc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
-/* Where an attachment's maps are: ids and pins by map name. */
-static void map_fields(struct json_object *o, const struct tfc_found *f)
-{
-	struct json_object *ids = json_object_new_object();
-	struct json_object *where = json_object_new_object();
+/*
+ * What status could not read, as negative errnos (0: read): the attachment
+ * list and each map. Anything here makes status exit 1.
+ */
+struct status_unread {
+	int links;
+	int maps[TFC_MAP_KIND_MAX];
+	int maps_elsewhere; /* a map missing here is pinned elsewhere */
+};
 
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
-		if (!f->map_ids[k])
-			continue;
-		json_object_object_add(ids, tfc_map_kind_name(k),
-				       json_object_new_uint64(f->map_ids[k]));
-		if (f->map_pins[k][0])
-			json_object_object_add(where, tfc_map_kind_name(k),
-					       json_object_new_string(f->map_pins[k]));
-	}
-	json_object_object_add(o, "maps_elsewhere", json_object_new_boolean(f->maps_elsewhere));
-	json_object_object_add(o, "map_ids", ids);
-	json_object_object_add(o, "map_pins", where);
-}
+/* One map at its pin; max_entries and entries only when it could be read. */
+struct status_map {
+	const char *pin;
+	__u32 max_entries;
+	__u32 entries;
+};
+
+/*
+ * Everything status shows, gathered once: the text and the JSON view are
+ * both rendered from it, so neither can drift from the other.
+ */
+struct status {
+	const char *pin_dir;
+	struct tfc_found *recorded; /* attachments recorded here, with their maps */
+	size_t n_recorded;
+	struct tfc_found *others; /* ours in the kernel that no pin here records */
+	size_t n_others;
+	int migration_interrupted;
+	struct status_map maps[TFC_MAP_KIND_MAX];
+	int has_control;
+	struct tfc_control control;
+	int has_evictions;
+	__u64 flow_evictions;
+	__u64 flows_expired; /* removed by export-ipfix on expiry */
+	int has_stats;
+	struct counters totals[TFC_STAT_MAX];
+	struct tfc_stat_entry *stats; /* per interface, direction and reason */
+	size_t n_stats;
+	struct status_unread u;
+};
+
+/* ---- gather ------------------------------------------------------------- */
 
 /* The maps of the attachments recorded here, compared with the pinned ones. */
 static struct tfc_found *recorded_maps(const struct tfc_attachment *list, size_t n,
@@ -90,46 +114,19 @@ static struct tfc_found *recorded_maps(const struct tfc_attachment *list, size_t
 	return f;
 }
 
-/*
- * What status could not read, as negative errnos (0: read): the attachment
- * list and each map. Anything here makes status exit 1.
- */
-struct status_unread {
-	int links;
-	int maps[TFC_MAP_KIND_MAX];
-	int maps_elsewhere; /* a map missing here is pinned elsewhere */
-};
-
-static struct json_object *attachments_json(const struct tfc_pins *pins, int *err)
+static int gather_recorded(struct status *st, const struct tfc_pins *pins)
 {
-	struct json_object *arr = json_object_new_array();
 	struct tfc_attachment *list;
-	struct tfc_found *found;
 	size_t n;
+	int err;
 
-	*err = tfc_attachments_list(pins, &list, &n);
-	if (*err)
-		return arr;
-	found = recorded_maps(list, n, pins);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "ifname", json_object_new_string(list[i].ifname));
-		json_object_object_add(o, "ifindex", json_object_new_int(list[i].ifindex));
-		json_object_object_add(o, "attach_point",
-				       json_object_new_string(tfc_attach_point_str(list[i].ap)));
-		json_object_object_add(o, "mode", json_object_new_string(list[i].mode));
-		json_object_object_add(o, "prog_id", json_object_new_uint64(list[i].prog_id));
-		json_object_object_add(o, "link_id", json_object_new_uint64(list[i].link_id));
-		json_object_object_add(o, "pin", json_object_new_string(list[i].pin));
-		json_object_object_add(o, "netns", json_object_new_uint64(list[i].netns));
-		if (found)
-			map_fields(o, &found[i]);
-		json_object_array_add(arr, o);
-	}
-	free(found);
+	err = tfc_attachments_list(pins, &list, &n);
+	if (err)
+		return err;
+	st->recorded = recorded_maps(list, n, pins);
+	st->n_recorded = st->recorded ? n : 0;
 	free(list);
-	return arr;
+	return st->recorded ? 0 : -ENOMEM;
 }
 
 /* Whether this pin directory records the attachment the kernel has. */
@@ -145,47 +142,130 @@ static int is_recorded(const struct tfc_found *f, const struct tfc_attachment *l
 	return 0;
 }
 
-static struct json_object *other_json(const struct tfc_found *f)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ifname", json_object_new_string(f->a.ifname));
-	json_object_object_add(o, "ifindex", json_object_new_int(f->a.ifindex));
-	json_object_object_add(o, "attach_point",
-			       json_object_new_string(tfc_attach_point_str(f->a.ap)));
-	json_object_object_add(o, "mode", json_object_new_string(f->a.mode));
-	json_object_object_add(o, "prog_id", json_object_new_uint64(f->a.prog_id));
-	json_object_object_add(o, "link_id", json_object_new_uint64(f->a.link_id));
-	json_object_object_add(o, "pin", f->a.pin[0] ? json_object_new_string(f->a.pin) : NULL);
-	json_object_object_add(o, "netns", json_object_new_uint64(f->a.netns));
-	json_object_object_add(o, "foreign", json_object_new_boolean(1));
-	json_object_object_add(o, "pin_dir",
-			       f->pin_dir[0] ? json_object_new_string(f->pin_dir) : NULL);
-	json_object_object_add(o, "netns_verified", json_object_new_boolean(f->netns_verified));
-	map_fields(o, f);
-	return o;
-}
-
 /* Ours in this netns, found from the kernel, that no pin here records. */
-static struct json_object *other_attachments_json(const struct tfc_pins *pins)
+static void gather_others(struct status *st, const struct tfc_pins *pins)
 {
-	struct json_object *arr = json_object_new_array();
 	struct tfc_attachment *list = NULL;
 	struct tfc_found *found;
 	size_t n = 0, m, kept = 0;
 
 	if (tfc_discover(&found, &m))
-		return arr;
+		return;
 	tfc_attachments_list(pins, &list, &n);
 	for (size_t i = 0; i < m; i++)
 		if (!is_recorded(&found[i], list, n))
 			found[kept++] = found[i];
 	tfc_found_locate(found, kept, pins);
-	for (size_t i = 0; i < kept; i++)
-		json_object_array_add(arr, other_json(&found[i]));
+	st->others = found;
+	st->n_others = kept;
 	free(list);
-	free(found);
-	return arr;
+}
+
+/* Records that map `kind` could not be read (the first cause only). */
+static void map_unread(struct status *st, enum tfc_map_kind kind, int err)
+{
+	if (err && !st->u.maps[kind])
+		st->u.maps[kind] = err;
+}
+
+/*
+ * Opens one map for status; one that cannot be opened is listed with the
+ * cause and reported once, after the output, by report_unread.
+ */
+static int gather_map(struct status *st, const struct tfc_pins *pins, enum tfc_map_kind kind)
+{
+	struct status_map *m = &st->maps[kind];
+	struct bpf_map_info info;
+	int fd, err = 0;
+
+	m->pin = tfc_map_pin(pins, kind);
+	fd = tfc_map_open_flags(m->pin, kind, NULL, &info, TFC_OPEN_QUIET);
+	if (fd < 0) {
+		map_unread(st, kind, fd);
+		return fd;
+	}
+	if (kind != TFC_MAP_CONTROL)
+		err = tfc_map_count(fd, info.key_size, &m->entries);
+	else
+		m->entries = info.max_entries;
+	m->max_entries = info.max_entries;
+	map_unread(st, kind, err);
+	return fd;
+}
+
+static void gather_control(struct status *st, int fd)
+{
+	int err = tfc_control_read(fd, &st->control);
+
+	st->has_control = !err;
+	map_unread(st, TFC_MAP_CONTROL, err);
+}
+
+/* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
+static void gather_evictions(struct status *st, const struct tfc_pins *pins, int flow_fd,
+			     int ctl_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), entries = 0;
+	struct tfc_control c = {};
+
+	/* Counted again after reading the inserts: an insert in between can then
+	 * only hide an eviction, never show one that did not happen. */
+	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tfc_control_read(ctl_fd, &c) ||
+	    tfc_map_count(flow_fd, info.key_size, &entries))
+		return;
+	tfc_ipfix_expired_read(pins->dir, info.id, &st->flows_expired);
+	st->flow_evictions = tfc_ipfix_evictions(c.flow_inserts, entries, st->flows_expired);
+	st->has_evictions = 1;
+}
+
+static void gather_stats(struct status *st, int fd)
+{
+	int err = tfc_dump_stats(fd, &st->stats, &st->n_stats);
+
+	if (err) {
+		free(st->stats);
+		st->stats = NULL;
+		st->n_stats = 0;
+		map_unread(st, TFC_MAP_STATS, err);
+		return;
+	}
+	tfc_stats_totals(st->stats, st->n_stats, 0, -1, st->totals);
+	st->has_stats = 1;
+}
+
+static void status_gather(struct status *st, const struct tfc_pins *pins)
+{
+	int fds[TFC_MAP_KIND_MAX];
+
+	st->pin_dir = pins->dir;
+	st->u.links = gather_recorded(st, pins);
+	gather_others(st, pins);
+	st->migration_interrupted = tfc_migration_pending(pins);
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		fds[k] = gather_map(st, pins, k);
+	if (fds[TFC_MAP_CONTROL] >= 0)
+		gather_control(st, fds[TFC_MAP_CONTROL]);
+	if (fds[TFC_MAP_CONTROL] >= 0 && fds[TFC_MAP_FLOW] >= 0)
+		gather_evictions(st, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
+	if (fds[TFC_MAP_STATS] >= 0)
+		gather_stats(st, fds[TFC_MAP_STATS]);
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+}
+
+static void status_free(struct status *st)
+{
+	free(st->recorded);
+	free(st->others);
+	free(st->stats);
+}
+
+/* Reasons from TFC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
+static int stat_is_remark(unsigned int reason)
+{
+	return reason >= TFC_STAT_EXCLUSIVE_MAX;
 }
 
 static const char *unread_str(int err)
@@ -203,430 +283,367 @@ static const char *unread_str(int err)
 	}
 }
 
-/* Records that map `kind` could not be read (the first cause only). */
-static void map_unread(struct json_object *maps, enum tfc_map_kind kind, int err,
-		       struct status_unread *u)
-{
-	struct json_object *o = json_object_array_get_idx(maps, kind);
+/* ---- JSON --------------------------------------------------------------- */
 
-	if (!err || u->maps[kind])
-		return;
-	u->maps[kind] = err;
-	json_object_object_del(o, "max_entries");
-	json_object_object_del(o, "entries");
-	json_object_object_add(o, "error", json_object_new_string(unread_str(err)));
+/* Where an attachment's maps are: ids and pins by map name. */
+static void json_map_fields(struct tfc_json *j, const struct tfc_found *f)
+{
+	tfc_json_bool(j, "maps_elsewhere", f->maps_elsewhere);
+	tfc_json_obj_begin(j, "map_ids");
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		if (f->map_ids[k])
+			tfc_json_u64(j, tfc_map_kind_name(k), f->map_ids[k]);
+	tfc_json_obj_end(j);
+	tfc_json_obj_begin(j, "map_pins");
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+		if (f->map_ids[k] && f->map_pins[k][0])
+			tfc_json_str(j, tfc_map_kind_name(k), f->map_pins[k]);
+	tfc_json_obj_end(j);
 }
 
-/*
- * Opens one map for status; one that cannot be opened is listed with the
- * cause and reported once, after the output, by report_unread.
- */
-static int map_json(struct json_object *arr, const char *pin, enum tfc_map_kind kind,
-		    struct status_unread *u)
+/* "" as null: a pin or directory that was not found. */
+static const char *or_null(const char *s)
 {
-	struct json_object *o = json_object_new_object();
-	struct bpf_map_info info;
-	__u32 entries = 0;
-	int fd, err = 0;
+	return *s ? s : NULL;
+}
 
-	json_object_object_add(o, "name", json_object_new_string(tfc_map_kind_name(kind)));
-	json_object_object_add(o, "pin", json_object_new_string(pin));
-	json_object_array_add(arr, o);
-	fd = tfc_map_open_flags(pin, kind, NULL, &info, TFC_OPEN_QUIET);
-	if (fd < 0) {
-		map_unread(arr, kind, fd, u);
-		return fd;
+/* One attachment; `foreign`: found in the kernel, not recorded here. */
+static void json_attachment(struct tfc_json *j, const struct tfc_found *f, int foreign)
+{
+	tfc_json_obj_begin(j, NULL);
+	tfc_json_str(j, "ifname", f->a.ifname);
+	tfc_json_u64(j, "ifindex", (uint64_t)f->a.ifindex);
+	tfc_json_str(j, "attach_point", tfc_attach_point_str(f->a.ap));
+	tfc_json_str(j, "mode", f->a.mode);
+	tfc_json_u64(j, "prog_id", f->a.prog_id);
+	tfc_json_u64(j, "link_id", f->a.link_id);
+	tfc_json_str(j, "pin", foreign ? or_null(f->a.pin) : f->a.pin);
+	tfc_json_u64(j, "netns", f->a.netns);
+	if (foreign) {
+		tfc_json_bool(j, "foreign", 1);
+		tfc_json_str(j, "pin_dir", or_null(f->pin_dir));
+		tfc_json_bool(j, "netns_verified", f->netns_verified);
 	}
-	if (kind != TFC_MAP_CONTROL)
-		err = tfc_map_count(fd, info.key_size, &entries);
-	else
-		entries = info.max_entries;
-	if (err) {
-		map_unread(arr, kind, err, u);
-		return fd;
+	json_map_fields(j, f);
+	tfc_json_obj_end(j);
+}
+
+static void json_attachments(struct tfc_json *j, const struct status *st)
+{
+	tfc_json_arr_begin(j, "attachments");
+	for (size_t i = 0; i < st->n_recorded; i++)
+		json_attachment(j, &st->recorded[i], 0);
+	tfc_json_arr_end(j);
+	if (st->u.links)
+		tfc_json_str(j, "attachments_error", unread_str(st->u.links));
+	tfc_json_arr_begin(j, "other_attachments");
+	for (size_t i = 0; i < st->n_others; i++)
+		json_attachment(j, &st->others[i], 1);
+	tfc_json_arr_end(j);
+}
+
+/* A map that could not be read has "error" instead of its fill level. */
+static void json_maps(struct tfc_json *j, const struct status *st)
+{
+	tfc_json_arr_begin(j, "maps");
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		tfc_json_obj_begin(j, NULL);
+		tfc_json_str(j, "name", tfc_map_kind_name(k));
+		tfc_json_str(j, "pin", st->maps[k].pin);
+		if (st->u.maps[k]) {
+			tfc_json_str(j, "error", unread_str(st->u.maps[k]));
+		} else {
+			tfc_json_u64(j, "max_entries", st->maps[k].max_entries);
+			tfc_json_u64(j, "entries", st->maps[k].entries);
+		}
+		tfc_json_obj_end(j);
 	}
-	json_object_object_add(o, "max_entries", json_object_new_uint64(info.max_entries));
-	json_object_object_add(o, "entries", json_object_new_uint64(entries));
-	return fd;
+	tfc_json_arr_end(j);
 }
 
-static void add_counters(struct json_object *obj, const char *name, const struct counters *c)
+static void json_control(struct tfc_json *j, const struct status *st)
 {
-	struct json_object *o = json_object_new_object();
+	const struct tfc_control *c = &st->control;
 
-	json_object_object_add(o, "packets", json_object_new_uint64(c->packets));
-	json_object_object_add(o, "bytes", json_object_new_uint64(c->bytes));
-	json_object_object_add(obj, name, o);
-}
-
-static int control_json(struct json_object *root, int fd)
-{
-	struct tfc_control c = {};
-	int err;
-
-	err = tfc_control_read(fd, &c);
-	if (err)
-		return err;
-	json_object_object_add(root, "enable_flow_counters",
-			       json_object_new_boolean(!!(c.flags & TFC_FLAG_FLOW_COUNTERS)));
-	json_object_object_add(root, "dropped_packets", json_object_new_uint64(c.dropped_packets));
-	json_object_object_add(root, "dropped_bytes", json_object_new_uint64(c.dropped_bytes));
-	json_object_object_add(root, "flow_inserts", json_object_new_uint64(c.flow_inserts));
-	json_object_object_add(root, "flow_insert_failures",
-			       json_object_new_uint64(c.flow_insert_failures));
-	json_object_object_add(root, "layout_version", json_object_new_uint64(c.abi_version));
+	tfc_json_bool(j, "enable_flow_counters", !!(c->flags & TFC_FLAG_FLOW_COUNTERS));
+	tfc_json_u64(j, "dropped_packets", c->dropped_packets);
+	tfc_json_u64(j, "dropped_bytes", c->dropped_bytes);
+	tfc_json_u64(j, "flow_inserts", c->flow_inserts);
+	tfc_json_u64(j, "flow_insert_failures", c->flow_insert_failures);
+	tfc_json_u64(j, "layout_version", c->abi_version);
 #if TFC_ABI_VERSION >= 2
-	json_object_object_add(root, "created_unix_ns", json_object_new_uint64(c.created_ns));
-	json_object_object_add(root, "migrations", json_object_new_uint64(c.migrations));
+	tfc_json_u64(j, "created_unix_ns", c->created_ns);
+	tfc_json_u64(j, "migrations", c->migrations);
 #endif
-	return 0;
 }
 
-/* LRU evictions = inserts - entries - flows export-ipfix removed on expiry. */
-static void evictions_json(struct json_object *root, const struct tfc_pins *pins, int flow_fd,
-			   int ctl_fd)
+static void json_counters(struct tfc_json *j, const char *name, const struct counters *c)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), entries = 0;
-	struct tfc_control c = {};
-	__u64 expired = 0;
-
-	/* Counted again after reading the inserts: an insert in between can then
-	 * only hide an eviction, never show one that did not happen. */
-	if (bpf_obj_get_info_by_fd(flow_fd, &info, &len) || tfc_control_read(ctl_fd, &c) ||
-	    tfc_map_count(flow_fd, info.key_size, &entries))
-		return;
-	tfc_ipfix_expired_read(pins->dir, info.id, &expired);
-	json_object_object_add(
-		root, "flow_evictions",
-		json_object_new_uint64(tfc_ipfix_evictions(c.flow_inserts, entries, expired)));
-	json_object_object_add(root, "flows_expired_by_exporter", json_object_new_uint64(expired));
+	tfc_json_obj_begin(j, name);
+	tfc_json_u64(j, "packets", c->packets);
+	tfc_json_u64(j, "bytes", c->bytes);
+	tfc_json_obj_end(j);
 }
 
-/* Reasons from TFC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
-static int stat_is_remark(unsigned int reason)
+static void json_stat_row(struct tfc_json *j, const struct tfc_stat_entry *e)
 {
-	return reason >= TFC_STAT_EXCLUSIVE_MAX;
+	const char *reason = tfc_stat_str(e->key.reason);
+
+	tfc_json_obj_begin(j, NULL);
+	tfc_json_u64(j, "ifindex", e->key.ifindex);
+	tfc_json_str(j, "ifname", tfc_ifname(e->key.ifindex));
+	tfc_json_str(j, "direction", tfc_direction_str(e->key.direction));
+	tfc_json_str(j, "reason", reason ? reason : "?");
+	tfc_json_bool(j, "remark", stat_is_remark(e->key.reason));
+	tfc_json_u64(j, "packets", e->val.packets);
+	tfc_json_u64(j, "bytes", e->val.bytes);
+	tfc_json_obj_end(j);
 }
 
-/* "stats" keeps every reason (backward compatible); this names the remarks. */
-static struct json_object *remarks_json(void)
+/* "stats" keeps every reason (backward compatible); "stats_remarks" names the remarks. */
+static void json_stats(struct tfc_json *j, const struct status *st)
 {
-	struct json_object *arr = json_object_new_array();
-
-	for (unsigned int i = TFC_STAT_EXCLUSIVE_MAX; i < TFC_STAT_MAX; i++)
-		json_object_array_add(arr, json_object_new_string(tfc_stat_str(i)));
-	return arr;
-}
-
-static int stats_json(struct json_object *root, int fd)
-{
-	struct json_object *totals, *by_if;
-	struct counters sum[TFC_STAT_MAX];
-	struct tfc_stat_entry *e = NULL;
-	size_t n = 0;
-	int err;
-
-	err = tfc_dump_stats(fd, &e, &n);
-	if (err) {
-		free(e);
-		return err;
-	}
-	totals = json_object_new_object();
-	by_if = json_object_new_array();
-	tfc_stats_totals(e, n, 0, -1, sum);
+	tfc_json_obj_begin(j, "stats");
 	for (unsigned int i = 0; i < TFC_STAT_MAX; i++)
-		add_counters(totals, tfc_stat_str(i), &sum[i]);
-	json_object_object_add(root, "stats", totals);
-	json_object_object_add(root, "stats_remarks", remarks_json());
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-		const char *reason = tfc_stat_str(e[i].key.reason);
+		if (tfc_stat_str(i))
+			json_counters(j, tfc_stat_str(i), &st->totals[i]);
+	tfc_json_obj_end(j);
+	tfc_json_arr_begin(j, "stats_remarks");
+	for (unsigned int i = TFC_STAT_EXCLUSIVE_MAX; i < TFC_STAT_MAX; i++)
+		tfc_json_str(j, NULL, tfc_stat_str(i));
+	tfc_json_arr_end(j);
+	tfc_json_arr_begin(j, "stats_by_interface");
+	for (size_t i = 0; i < st->n_stats; i++)
+		json_stat_row(j, &st->stats[i]);
+	tfc_json_arr_end(j);
+}
 
-		json_object_object_add(o, "ifindex", json_object_new_uint64(e[i].key.ifindex));
-		json_object_object_add(o, "ifname",
-				       json_object_new_string(tfc_ifname(e[i].key.ifindex)));
-		json_object_object_add(
-			o, "direction",
-			json_object_new_string(tfc_direction_str(e[i].key.direction)));
-		json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "?"));
-		json_object_object_add(o, "remark",
-				       json_object_new_boolean(stat_is_remark(e[i].key.reason)));
-		json_object_object_add(o, "packets", json_object_new_uint64(e[i].val.packets));
-		json_object_object_add(o, "bytes", json_object_new_uint64(e[i].val.bytes));
-		json_object_array_add(by_if, o);
+static void status_json(const struct status *st)
+{
+	struct tfc_json j;
+
+	tfc_json_init(&j, stdout, TFC_JSON_DEPTH);
+	tfc_json_obj_begin(&j, NULL);
+	tfc_json_str(&j, "version", TFC_VERSION);
+	tfc_json_str(&j, "pin_dir", st->pin_dir);
+	json_attachments(&j, st);
+	tfc_json_bool(&j, "migration_interrupted", st->migration_interrupted);
+	json_maps(&j, st);
+	if (st->has_control)
+		json_control(&j, st);
+	if (st->has_evictions) {
+		tfc_json_u64(&j, "flow_evictions", st->flow_evictions);
+		tfc_json_u64(&j, "flows_expired_by_exporter", st->flows_expired);
 	}
-	json_object_object_add(root, "stats_by_interface", by_if);
-	free(e);
-	return 0;
+	if (st->has_stats)
+		json_stats(&j, st);
+	tfc_json_obj_end(&j);
+	tfc_json_finish(&j);
 }
 
-static struct json_object *status_collect(const struct tfc_pins *pins, struct status_unread *u)
-{
-	struct json_object *root = json_object_new_object();
-	struct json_object *maps = json_object_new_array();
-	int fds[TFC_MAP_KIND_MAX];
+/* ---- text --------------------------------------------------------------- */
 
-	json_object_object_add(root, "version", json_object_new_string(TFC_VERSION));
-	json_object_object_add(root, "pin_dir", json_object_new_string(pins->dir));
-	json_object_object_add(root, "attachments", attachments_json(pins, &u->links));
-	if (u->links)
-		json_object_object_add(root, "attachments_error",
-				       json_object_new_string(unread_str(u->links)));
-	json_object_object_add(root, "other_attachments", other_attachments_json(pins));
-	json_object_object_add(root, "migration_interrupted",
-			       json_object_new_boolean(tfc_migration_pending(pins)));
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
-		fds[k] = map_json(maps, tfc_map_pin(pins, k), k, u);
-	json_object_object_add(root, "maps", maps);
-	if (fds[TFC_MAP_CONTROL] >= 0)
-		map_unread(maps, TFC_MAP_CONTROL, control_json(root, fds[TFC_MAP_CONTROL]), u);
-	if (fds[TFC_MAP_CONTROL] >= 0 && fds[TFC_MAP_FLOW] >= 0)
-		evictions_json(root, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
-	if (fds[TFC_MAP_STATS] >= 0)
-		map_unread(maps, TFC_MAP_STATS, stats_json(root, fds[TFC_MAP_STATS]), u);
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
-		if (fds[k] >= 0)
-			close(fds[k]);
-	return root;
+/* Where the maps of an attachment are, when not at this pin directory. */
+static void text_maps_where(const struct tfc_found *f, int always)
+{
+	if (!always && !f->maps_elsewhere)
+		return;
+	printf("      maps%s:\n", always ? "" : " elsewhere (not the ones pinned here)");
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		if (!f->map_ids[k])
+			continue;
+		if (f->map_pins[k][0])
+			printf("        %-22s id %-6u %s\n", tfc_map_kind_name(k), f->map_ids[k],
+			       tfc_text_shown(f->map_pins[k]));
+		else
+			printf("        %-22s id %-6u (no pin found under %s)\n",
+			       tfc_map_kind_name(k), f->map_ids[k], TFC_WALK_ROOT);
+	}
 }
 
-static uint64_t get_u64(struct json_object *o, const char *key)
+static void text_attachments(const struct status *st)
 {
-	struct json_object *v;
+	printf("\nattachments:\n");
+	if (st->u.links)
+		printf("  (cannot list them: %s)\n", unread_str(st->u.links));
+	else if (!st->n_recorded)
+		printf("  (none)\n");
+	for (size_t i = 0; i < st->n_recorded; i++) {
+		const struct tfc_found *f = &st->recorded[i];
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
+		printf("  %-16s ifindex %-5d %-10s mode %-8s prog %u\n",
+		       tfc_text_shown(f->a.ifname), f->a.ifindex, tfc_attach_point_str(f->a.ap),
+		       f->a.mode, f->a.prog_id);
+		text_maps_where(f, 0);
+	}
+}
+
+static void text_other(const struct tfc_found *f)
+{
+	const char *ifname = tfc_text_shown(f->a.ifname);
+
+	printf("  %-16s ifindex %-5d %-10s mode %-8s prog %u link %u\n", ifname, f->a.ifindex,
+	       tfc_attach_point_str(f->a.ap), f->a.mode, f->a.prog_id, f->a.link_id);
+	printf("      pin directory: %s\n",
+	       f->pin_dir[0] ? tfc_text_shown(f->pin_dir) : "unknown (no pin found)");
+	if (f->a.pin[0])
+		printf("      pin: %s\n", tfc_text_shown(f->a.pin));
+	if (!f->netns_verified)
+		printf("      network namespace: assumed from ifindex and name (could not be "
+		       "verified)\n");
+	text_maps_where(f, 1);
+	/* A name that needs escaping cannot be pasted: the ifindex can. */
+	if (tfc_text_is_safe(f->a.ifname))
+		printf("      remove: traffic-counter detach --iface %s --attach-point %s\n",
+		       f->a.ifname, tfc_attach_point_str(f->a.ap));
+	else
+		printf("      remove: traffic-counter detach --iface \"$(ip -j link show | jq -r "
+		       "'.[] | select(.ifindex == %d) | .ifname')\" --attach-point %s\n",
+		       f->a.ifindex, tfc_attach_point_str(f->a.ap));
+}
+
+static void text_others(const struct status *st)
+{
+	if (!st->n_others)
+		return;
+	printf("\nother attachments (found in the kernel, not recorded in this pin directory):\n");
+	for (size_t i = 0; i < st->n_others; i++)
+		text_other(&st->others[i]);
+}
+
+/* A full IP map sums new addresses under ip_map_full: say so, and the way out. */
+static void text_ip_map_full(const struct status *st)
+{
+	const struct status_map *m = &st->maps[TFC_MAP_IP];
+
+	if (st->u.maps[TFC_MAP_IP] || !m->max_entries || m->entries < m->max_entries)
+		return;
+	printf("\nIP map full: %u of %u entries; new addresses go to "
+	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
+	       m->entries, m->max_entries);
+}
+
+static void text_maps(const struct status *st)
+{
+	printf("\nmaps:\n");
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		const struct status_map *m = &st->maps[k];
+
+		if (st->u.maps[k])
+			printf("  %-22s (%s at %s)\n", tfc_map_kind_name(k),
+			       unread_str(st->u.maps[k]), tfc_text_shown(m->pin));
+		else
+			printf("  %-22s %8u / %-8u %s\n", tfc_map_kind_name(k), m->entries,
+			       m->max_entries, tfc_text_shown(m->pin));
+	}
+	text_ip_map_full(st);
 }
 
 /* When these counters started, and how many migrations carried them. */
-static void print_since(struct json_object *root)
+static void text_since(const struct status *st)
 {
-	struct json_object *v;
+#if TFC_ABI_VERSION >= 2
 	char when[32] = "?";
 	struct tm tm;
-	time_t t;
+	time_t t = (time_t)(st->control.created_ns / 1000000000ULL);
 
-	if (!json_object_object_get_ex(root, "created_unix_ns", &v))
-		return;
-	t = (time_t)(json_object_get_uint64(v) / 1000000000ULL);
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	printf("\ncounting since: %s (layout version %" PRIu64 ", migrations: %" PRIu64 ")\n", when,
-	       get_u64(root, "layout_version"), get_u64(root, "migrations"));
+	printf("\ncounting since: %s (layout version %u, migrations: %u)\n", when,
+	       st->control.abi_version, st->control.migrations);
+#else
+	(void)st;
+#endif
 }
 
-static const char *get_str(struct json_object *o, const char *key)
+static void text_control(const struct status *st)
 {
-	struct json_object *v;
+	const struct tfc_control *c = &st->control;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-/* Where the maps of an attachment are, when not at this pin directory. */
-static void print_maps_where(struct json_object *a, int always)
-{
-	struct json_object *v, *ids, *where, *pin;
-
-	if (!always &&
-	    !(json_object_object_get_ex(a, "maps_elsewhere", &v) && json_object_get_boolean(v)))
-		return;
-	if (!json_object_object_get_ex(a, "map_ids", &ids) ||
-	    !json_object_object_get_ex(a, "map_pins", &where))
-		return;
-	printf("      maps%s:\n", always ? "" : " elsewhere (not the ones pinned here)");
-	json_object_object_foreach(ids, name, id)
-	{
-		if (json_object_object_get_ex(where, name, &pin))
-			printf("        %-22s id %-6" PRIu64 " %s\n", name,
-			       json_object_get_uint64(id), json_object_get_string(pin));
-		else
-			printf("        %-22s id %-6" PRIu64 " (no pin found under %s)\n", name,
-			       json_object_get_uint64(id), TFC_WALK_ROOT);
-	}
-}
-
-/* A string that may be null: "" then. */
-static const char *opt_str(struct json_object *o, const char *key)
-{
-	const char *s = get_str(o, key);
-
-	return s ? s : "";
-}
-
-static void print_others(struct json_object *root)
-{
-	struct json_object *arr, *v;
-	size_t n;
-
-	if (!json_object_object_get_ex(root, "other_attachments", &arr))
-		return;
-	n = json_object_array_length(arr);
-	if (!n)
-		return;
-	printf("\nother attachments (found in the kernel, not recorded in this pin directory):\n");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *a = json_object_array_get_idx(arr, i);
-		const char *dir = opt_str(a, "pin_dir");
-
-		printf("  %-16s ifindex %-5" PRIu64 " %-10s mode %-8s prog %" PRIu64
-		       " link %" PRIu64 "\n",
-		       get_str(a, "ifname"), get_u64(a, "ifindex"), get_str(a, "attach_point"),
-		       get_str(a, "mode"), get_u64(a, "prog_id"), get_u64(a, "link_id"));
-		printf("      pin directory: %s\n", *dir ? dir : "unknown (no pin found)");
-		if (*opt_str(a, "pin"))
-			printf("      pin: %s\n", opt_str(a, "pin"));
-		if (json_object_object_get_ex(a, "netns_verified", &v) &&
-		    !json_object_get_boolean(v))
-			printf("      network namespace: assumed from ifindex and name (could not "
-			       "be verified)\n");
-		print_maps_where(a, 1);
-		printf("      remove: traffic-counter detach --iface %s --attach-point %s\n",
-		       get_str(a, "ifname"), get_str(a, "attach_point"));
-	}
+	text_since(st);
+	printf("\nflow counting: %s\n", c->flags & TFC_FLAG_FLOW_COUNTERS ? "on" : "off");
+	printf("dropped (IP map full): %" PRIu64 " packets, %" PRIu64 " bytes\n",
+	       (uint64_t)c->dropped_packets, (uint64_t)c->dropped_bytes);
+	printf("flow inserts: %" PRIu64 " (failed %" PRIu64 ")\n", (uint64_t)c->flow_inserts,
+	       (uint64_t)c->flow_insert_failures);
+	printf("flow evictions: %" PRIu64 " (LRU; removed by export-ipfix: %" PRIu64 ")\n",
+	       (uint64_t)st->flow_evictions, (uint64_t)st->flows_expired);
 }
 
 /* The totals of one kind: reasons not counted by address, or remarks. */
-static void print_stats(struct json_object *stats, int remarks)
+static void text_stats(const struct status *st, int remarks)
 {
 	printf("\n%s (packets, bytes):\n",
 	       remarks ? "remarks on frames counted by address" : "not counted by address");
 	for (unsigned int i = 0; i < TFC_STAT_MAX; i++) {
-		struct json_object *c;
-
-		if (stat_is_remark(i) != remarks ||
-		    !json_object_object_get_ex(stats, tfc_stat_str(i), &c))
+		if (stat_is_remark(i) != remarks || !tfc_stat_str(i))
 			continue;
 		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", tfc_stat_str(i),
-		       get_u64(c, "packets"), get_u64(c, "bytes"));
+		       (uint64_t)st->totals[i].packets, (uint64_t)st->totals[i].bytes);
 	}
 }
 
 /* An attachment's name for ifindex ("(other netns)"), else this netns's. */
-static const char *stat_ifname(struct json_object *root, struct json_object *row)
+static const char *stat_ifname(const struct status *st, __u32 ifindex)
 {
-	struct json_object *arr;
-	uint64_t ifindex = get_u64(row, "ifindex");
-
-	if (json_object_object_get_ex(root, "attachments", &arr))
-		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			struct json_object *a = json_object_array_get_idx(arr, i);
-
-			if (get_u64(a, "ifindex") == ifindex)
-				return get_str(a, "ifname");
-		}
-	return get_str(row, "ifname");
+	for (size_t i = 0; i < st->n_recorded; i++)
+		if ((__u32)st->recorded[i].a.ifindex == ifindex)
+			return st->recorded[i].a.ifname;
+	return tfc_ifname(ifindex);
 }
 
 /* The figures behind the totals, per interface and direction: non-zero only. */
-static void print_stats_by_if(struct json_object *root)
+static void text_stats_by_if(const struct status *st)
 {
-	struct json_object *arr;
 	int header = 0;
 
-	if (!json_object_object_get_ex(root, "stats_by_interface", &arr))
-		return;
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *row = json_object_array_get_idx(arr, i);
+	for (size_t i = 0; i < st->n_stats; i++) {
+		const struct tfc_stat_entry *e = &st->stats[i];
+		const char *reason = tfc_stat_str(e->key.reason);
 
-		if (!get_u64(row, "packets") && !get_u64(row, "bytes"))
+		if (!e->val.packets && !e->val.bytes)
 			continue;
 		if (!header++)
 			printf("\nper interface:\n  %-16s %-9s %-18s %14s %18s\n", "interface",
 			       "direction", "reason", "packets", "bytes");
-		printf("  %-16s %-9s %-18s %14" PRIu64 " %18" PRIu64 "\n", stat_ifname(root, row),
-		       get_str(row, "direction"), get_str(row, "reason"), get_u64(row, "packets"),
-		       get_u64(row, "bytes"));
+		printf("  %-16s %-9s %-18s %14" PRIu64 " %18" PRIu64 "\n",
+		       tfc_text_shown(stat_ifname(st, e->key.ifindex)),
+		       tfc_direction_str(e->key.direction), reason ? reason : "?",
+		       (uint64_t)e->val.packets, (uint64_t)e->val.bytes);
 	}
 }
 
-/* A full IP map sums new addresses under ip_map_full: say so, and the way out. */
-static void print_ip_map_full(struct json_object *maps)
+static void status_text(const struct status *st)
 {
-	struct json_object *m = json_object_array_get_idx(maps, TFC_MAP_IP), *max;
-
-	if (!m || !json_object_object_get_ex(m, "max_entries", &max) ||
-	    !json_object_get_uint64(max) || get_u64(m, "entries") < json_object_get_uint64(max))
-		return;
-	printf("\nIP map full: %" PRIu64 " of %" PRIu64 " entries; new addresses go to "
-	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
-	       get_u64(m, "entries"), json_object_get_uint64(max));
-}
-
-static void print_text(struct json_object *root)
-{
-	struct json_object *arr, *stats, *flow;
-	size_t n;
-
-	printf("pin directory: %s\n", get_str(root, "pin_dir"));
-	if (json_object_object_get_ex(root, "migration_interrupted", &arr) &&
-	    json_object_get_boolean(arr))
+	printf("pin directory: %s\n", tfc_text_shown(st->pin_dir));
+	if (st->migration_interrupted)
 		printf("migration: interrupted; run 'traffic-counter attach --iface IF --migrate' "
 		       "to finish it\n");
-	printf("\nattachments:\n");
-	json_object_object_get_ex(root, "attachments", &arr);
-	n = json_object_array_length(arr);
-	if (json_object_object_get_ex(root, "attachments_error", &flow))
-		printf("  (cannot list them: %s)\n", json_object_get_string(flow));
-	else if (!n)
-		printf("  (none)\n");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *a = json_object_array_get_idx(arr, i);
-
-		printf("  %-16s ifindex %-5" PRIu64 " %-10s mode %-8s prog %" PRIu64 "\n",
-		       get_str(a, "ifname"), get_u64(a, "ifindex"), get_str(a, "attach_point"),
-		       get_str(a, "mode"), get_u64(a, "prog_id"));
-		print_maps_where(a, 0);
-	}
-	print_others(root);
-	printf("\nmaps:\n");
-	json_object_object_get_ex(root, "maps", &arr);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *m = json_object_array_get_idx(arr, i);
-		struct json_object *max;
-
-		if (!json_object_object_get_ex(m, "max_entries", &max)) {
-			printf("  %-22s (%s at %s)\n", get_str(m, "name"), get_str(m, "error"),
-			       get_str(m, "pin"));
-			continue;
-		}
-		printf("  %-22s %8" PRIu64 " / %-8" PRIu64 " %s\n", get_str(m, "name"),
-		       get_u64(m, "entries"), get_u64(m, "max_entries"), get_str(m, "pin"));
-	}
-	print_ip_map_full(arr);
-	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
+	text_attachments(st);
+	text_others(st);
+	text_maps(st);
+	if (!st->has_control)
 		return;
-	print_since(root);
-	printf("\nflow counting: %s\n", json_object_get_boolean(flow) ? "on" : "off");
-	printf("dropped (IP map full): %" PRIu64 " packets, %" PRIu64 " bytes\n",
-	       get_u64(root, "dropped_packets"), get_u64(root, "dropped_bytes"));
-	printf("flow inserts: %" PRIu64 " (failed %" PRIu64 ")\n", get_u64(root, "flow_inserts"),
-	       get_u64(root, "flow_insert_failures"));
-	printf("flow evictions: %" PRIu64 " (LRU; removed by export-ipfix: %" PRIu64 ")\n",
-	       get_u64(root, "flow_evictions"), get_u64(root, "flows_expired_by_exporter"));
-	if (!json_object_object_get_ex(root, "stats", &stats))
+	text_control(st);
+	if (!st->has_stats)
 		return;
-	print_stats(stats, 0);
-	print_stats(stats, 1);
-	print_stats_by_if(root);
+	text_stats(st, 0);
+	text_stats(st, 1);
+	text_stats_by_if(st);
 }
 
 /*
  * Whether a map missing here is pinned elsewhere for one of the attachments
- * recorded here (their "map_pins" from the kernel), rather than removed.
+ * recorded here (their map pins from the kernel), rather than removed.
  */
-static int missing_pinned_elsewhere(struct json_object *arr, const struct tfc_pins *pins,
-				    const struct status_unread *u)
+static int missing_pinned_elsewhere(const struct status *st, const struct tfc_pins *pins)
 {
-	struct json_object *where, *pin;
+	for (size_t i = 0; i < st->n_recorded; i++) {
+		const struct tfc_found *f = &st->recorded[i];
 
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		if (!json_object_object_get_ex(json_object_array_get_idx(arr, i), "map_pins",
-					       &where))
-			continue;
 		for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
-			if (u->maps[k] == -ENOENT &&
-			    json_object_object_get_ex(where, tfc_map_kind_name(k), &pin) &&
-			    strcmp(json_object_get_string(pin), tfc_map_pin(pins, k)))
+			if (st->u.maps[k] == -ENOENT && f->map_ids[k] && f->map_pins[k][0] &&
+			    strcmp(f->map_pins[k], tfc_map_pin(pins, k)))
 				return 1;
 	}
 	return 0;
@@ -842,10 +859,29 @@ static void warn_mixed_netns(const struct tfc_pins *pins)
 			 pins->dir);
 }
 
+/* Shows the status gathered, then names what could not be read; the exit code. */
+static int status_show(const struct status_args *a, const struct tfc_pins *pins, int dir_err)
+{
+	struct status st = {};
+	int ret;
+
+	status_gather(&st, pins);
+	if (a->json)
+		status_json(&st);
+	else
+		status_text(&st);
+	fflush(stdout);
+	st.u.maps_elsewhere = missing_pinned_elsewhere(&st, pins);
+	if (dir_err != -ENOENT)
+		report_unread(pins, &st.u, dir_err, !st.u.links && !st.n_recorded);
+	/* Exit 0 only when everything status shows was read. */
+	ret = dir_err || any_unread(&st.u) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
+	status_free(&st);
+	return ret;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	struct status_unread u = {};
-	struct json_object *root, *arr;
 	struct status_args a;
 	struct tfc_pins pins;
 	int ret, dir_err;
@@ -870,19 +906,5 @@ int cmd_status(int argc, char **argv)
 		if (dir_err && unread_cause(dir_err) != UNREAD_PERMISSION)
 			return TFC_EXIT_FAIL;
 	}
-	root = status_collect(&pins, &u);
-	if (a.json)
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		print_text(root);
-	fflush(stdout);
-	json_object_object_get_ex(root, "attachments", &arr);
-	u.maps_elsewhere = missing_pinned_elsewhere(arr, &pins, &u);
-	if (dir_err != -ENOENT)
-		report_unread(&pins, &u, dir_err, !u.links && !json_object_array_length(arr));
-	json_object_put(root);
-	/* Exit 0 only when everything status shows was read. */
-	return dir_err || any_unread(&u) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
+	return status_show(&a, &pins, dir_err);
 }

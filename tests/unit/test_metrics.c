@@ -21,6 +21,8 @@ static const char *fake_ifname(__u32 ifindex)
 	case 5:
 	case 6:
 		return "twin";
+	case 7:
+		return "\x1b[1m\xff"; /* renamed: an escape sequence, not UTF-8 */
 	default:
 		return "if99";
 	}
@@ -163,6 +165,26 @@ static void test_escape(void **state)
 	out = unit_mem_close(&mem);
 	assert_string_equal(out, "plain|a\\\"b\\\\c\\nd");
 	free(out);
+}
+
+/* A label value must be valid UTF-8: such a name is shown as text shows it. */
+static void test_hostile_device_label(void **state)
+{
+	struct tfc_ip_entry e[] = {v4e(7, TFC_DIR_INGRESS, 198, 18, 0, 7, 5, 1)};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 1);
+	text = scrape(m, &s);
+	assert_non_null(
+		strstr(text, "traffic_counter_bytes_total{device=\"\\\\x1b[1m\\\\xff\","
+			     "direction=\"ingress\",family=\"ipv4\",address=\"198.18.0.7\"} 5\n"));
+	assert_null(strchr(text, 0x1b));
+	assert_null(strchr(text, 0xff));
+	free(text);
+	tfc_metrics_free(m);
 }
 
 static void test_prefix_parse(void **state)
@@ -615,6 +637,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_hostile_device_label),
 		cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_policy_out_of_range),
 		cmocka_unit_test(test_order_and_escaping),

@@ -13,6 +13,7 @@
 #include "maps/pins.h"
 #include "util/hostport.h"
 #include "util/log.h"
+#include "util/text.h"
 
 /* The bound of attach's --ip-map-size and --flow-map-size. */
 #define MAX_MAP_ENTRIES (1U << 24)
@@ -606,19 +607,23 @@ int tfc_config_load(const char *path, struct tfc_config *cfg)
 	return ret;
 }
 
+/* Messages quote the file's text: shown through tfc_text_shown, never raw. */
 void tfc_config_print_errors(FILE *f, const char *path, const struct tfc_config *cfg)
 {
 	int shown = cfg->n_errors < TFC_CONFIG_MAX_ERRORS ? cfg->n_errors : TFC_CONFIG_MAX_ERRORS;
 
+	/* tfc_text_shown per line: its answers last only a few calls. */
 	for (int i = 0; i < shown; i++) {
 		if (cfg->errors[i].line)
-			fprintf(f, "traffic-counter: %s:%d: %s\n", path, cfg->errors[i].line,
-				cfg->errors[i].msg);
+			fprintf(f, "traffic-counter: %s:%d: %s\n", tfc_text_shown(path),
+				cfg->errors[i].line, tfc_text_shown(cfg->errors[i].msg));
 		else
-			fprintf(f, "traffic-counter: %s: %s\n", path, cfg->errors[i].msg);
+			fprintf(f, "traffic-counter: %s: %s\n", tfc_text_shown(path),
+				tfc_text_shown(cfg->errors[i].msg));
 	}
 	if (cfg->n_errors > shown)
-		fprintf(f, "traffic-counter: %s: %d more errors\n", path, cfg->n_errors - shown);
+		fprintf(f, "traffic-counter: %s: %d more errors\n", tfc_text_shown(path),
+			cfg->n_errors - shown);
 }
 
 const char *tfc_config_attach_str(const struct tfc_config_attach *a, char *buf, size_t len)

@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 
 #include "format.h"
+#include "json_writer.h"
 #include "util/names.h"
+#include "util/text.h"
 #include "maps/pins.h"
 
 /* Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf. */
@@ -473,78 +475,58 @@ void tfc_sort_flow(struct tfc_flow_entry *e, size_t n, enum tfc_sort by)
  * Rows are written field by field through one writer for JSON, CSV and the
  * CSV header, so names, order and values cannot differ between formats.
  * No document object per row: a million-entry map is written in a stream
- * (json-c objects per row made dump-maps --json of 1M entries take 3.9 s).
+ * through json_writer.c (json-c objects per row made dump-maps --json of
+ * 1M entries take 45-105% longer; one json-c document, 10 times as long:
+ * openspec/project.md).
  */
 struct row_out {
 	FILE *f;
 	enum tfc_format fmt;
 	int header; /* CSV header: write the names, not the values */
 	int first;
+	struct tfc_json json;
 	__s64 wall_offset_ns; /* flow times to wall clock: one offset per dump */
 };
 
-/* JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *f, const char *s)
-{
-	putc_unlocked('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			putc_unlocked(c, f);
-	}
-	putc_unlocked('"', f);
-}
-
-static void field_begin(struct row_out *w, const char *k)
+/* CSV only: the comma before every field but the first. */
+static void csv_field_begin(struct row_out *w)
 {
 	if (!w->first)
 		putc_unlocked(',', w->f);
 	w->first = 0;
-	if (w->fmt == TFC_FMT_JSON) {
-		putc_unlocked('"', w->f);
-		fputs_unlocked(k, w->f);
-		fputs_unlocked("\":", w->f);
-	}
 }
 
 static void field_str(struct row_out *w, const char *k, const char *v)
 {
-	field_begin(w, k);
-	if (w->fmt == TFC_FMT_JSON)
-		json_str(w->f, v);
-	else
-		tfc_csv_field(w->f, w->header ? k : v);
-}
-
-/* A flow time as wall-clock text: needs no escaping or quoting, so none. */
-static void field_wall(struct row_out *w, const char *k, __u64 mono_ns)
-{
-	char buf[TFC_WALL_STRLEN + 2];
-	int json = w->fmt == TFC_FMT_JSON;
-	size_t len;
-
-	field_begin(w, k);
-	if (w->header) {
-		tfc_csv_field(w->f, k);
+	if (w->fmt == TFC_FMT_JSON) {
+		tfc_json_str(&w->json, k, v);
 		return;
 	}
-	/* One write per field: this adds two fields to every row of a dump. */
-	buf[0] = '"';
-	len = strlen(tfc_wall_str(mono_ns, w->wall_offset_ns, buf + 1));
-	buf[len + 1] = '"';
-	fwrite_unlocked(buf + !json, 1, len + 2 * json, w->f);
+	csv_field_begin(w);
+	tfc_csv_field(w->f, w->header ? k : v);
+}
+
+/* A flow time as wall-clock text. */
+static void field_wall(struct row_out *w, const char *k, __u64 mono_ns)
+{
+	char buf[TFC_WALL_STRLEN];
+
+	if (w->header) {
+		field_str(w, k, NULL);
+		return;
+	}
+	field_str(w, k, tfc_wall_str(mono_ns, w->wall_offset_ns, buf));
 }
 
 static void field_u64(struct row_out *w, const char *k, __u64 v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 
-	field_begin(w, k);
+	if (w->fmt == TFC_FMT_JSON) {
+		tfc_json_u64(&w->json, k, v);
+		return;
+	}
+	csv_field_begin(w);
 	if (w->header) {
 		tfc_csv_field(w->f, k);
 		return;
@@ -557,6 +539,17 @@ static void field_u64(struct row_out *w, const char *k, __u64 v)
 	fputs_unlocked(p, w->f);
 }
 
+/* JSON escapes the name itself; CSV is text for a terminal too. */
+static void field_ifname(struct row_out *w, __u32 ifindex)
+{
+	char safe[TFC_IFNAME_SAFE_LEN];
+	const char *name = tfc_ifname(ifindex);
+
+	if (w->fmt == TFC_FMT_CSV && !w->header)
+		name = tfc_text_safe(name, safe, sizeof(safe));
+	field_str(w, "ifname", name);
+}
+
 static void ip_row(struct row_out *w, const void *row)
 {
 	const struct tfc_ip_entry *e = row;
@@ -566,7 +559,7 @@ static void ip_row(struct row_out *w, const void *row)
 	field_u64(w, "family", e->key.family);
 	field_str(w, "direction", tfc_direction_str(e->key.direction));
 	field_u64(w, "ifindex", e->key.ifindex);
-	field_str(w, "ifname", tfc_ifname(e->key.ifindex));
+	field_ifname(w, e->key.ifindex);
 	field_u64(w, "bytes", e->val.bytes);
 	field_u64(w, "packets", e->val.packets);
 }
@@ -585,7 +578,7 @@ static void flow_row(struct row_out *w, const void *row)
 	field_u64(w, "family", k->family);
 	field_str(w, "direction", tfc_direction_str(k->direction));
 	field_u64(w, "ifindex", k->ifindex);
-	field_str(w, "ifname", tfc_ifname(k->ifindex));
+	field_ifname(w, k->ifindex);
 	field_u64(w, "bytes", e->val.bytes);
 	field_u64(w, "packets", e->val.packets);
 	field_u64(w, "first_seen_ns", e->val.first_seen_ns);
@@ -611,36 +604,53 @@ void tfc_csv_field(FILE *f, const char *s)
 	putc_unlocked('"', f);
 }
 
+/* One line per row: "[", a row a line, "]" ("[]" when empty). */
+static void json_rows(struct row_out *w, const void *rows, size_t n, size_t row_size,
+		      void (*row)(struct row_out *, const void *))
+{
+	tfc_json_init(&w->json, w->f, 1);
+	tfc_json_arr_begin(&w->json, NULL);
+	for (size_t i = 0; i < n; i++) {
+		tfc_json_obj_begin(&w->json, NULL);
+		row(w, (const char *)rows + i * row_size);
+		tfc_json_obj_end(&w->json);
+	}
+	tfc_json_arr_end(&w->json);
+	tfc_json_finish(&w->json);
+}
+
+/* A header line of the field names, then a line per row. */
+static void csv_rows(struct row_out *w, const void *rows, size_t n, size_t row_size,
+		     void (*row)(struct row_out *, const void *))
+{
+	static const struct tfc_flow_entry zero; /* the largest row type */
+
+	row(w, &zero);
+	putc_unlocked('\n', w->f);
+	w->header = 0;
+	for (size_t i = 0; i < n; i++) {
+		w->first = 1;
+		row(w, (const char *)rows + i * row_size);
+		putc_unlocked('\n', w->f);
+	}
+}
+
 static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 		      void (*row)(struct row_out *, const void *), enum tfc_format fmt)
 {
-	static const struct tfc_flow_entry zero; /* the largest row type */
 	struct row_out w = {.f = f,
 			    .fmt = fmt,
-			    .header = 1,
+			    .header = fmt == TFC_FMT_CSV,
 			    .first = 1,
 			    .wall_offset_ns = tfc_wall_offset_ns()};
 	int err;
 
 	/* One lock for the whole dump, not one per character written. */
 	flockfile(f);
-
-	if (fmt == TFC_FMT_CSV) {
-		row(&w, &zero);
-		putc_unlocked('\n', f);
-	} else {
-		fputs_unlocked(n ? "[\n" : "[", f);
-	}
-	w.header = 0;
-	for (size_t i = 0; i < n; i++) {
-		w.first = 1;
-		if (fmt == TFC_FMT_JSON)
-			fputs_unlocked("  {", f);
-		row(&w, (const char *)rows + i * row_size);
-		fputs_unlocked(fmt == TFC_FMT_JSON ? (i + 1 < n ? "},\n" : "}\n") : "\n", f);
-	}
-	if (fmt == TFC_FMT_JSON)
-		fputs_unlocked("]\n", f);
+	if (fmt == TFC_FMT_CSV)
+		csv_rows(&w, rows, n, row_size, row);
+	else
+		json_rows(&w, rows, n, row_size, row);
 	err = ferror_unlocked(f) ? -EIO : 0;
 	funlockfile(f);
 	return err;
@@ -648,14 +658,15 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 
 int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt)
 {
-	char addr[TFC_ADDR_STRLEN];
+	char addr[TFC_ADDR_STRLEN], name[TFC_IFNAME_SAFE_LEN];
 
 	if (fmt != TFC_FMT_TABLE)
 		return print_rows(f, e, n, sizeof(*e), ip_row, fmt);
 	fprintf(f, "%-16s %-8s %-40s %14s %18s\n", "IFACE", "DIR", "ADDRESS", "PACKETS", "BYTES");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%-16s %-8s %-40s %14" PRIu64 " %18" PRIu64 "\n",
-			tfc_ifname(e[i].key.ifindex), tfc_direction_str(e[i].key.direction),
+			tfc_text_safe(tfc_ifname(e[i].key.ifindex), name, sizeof(name)),
+			tfc_direction_str(e[i].key.direction),
 			tfc_addr_str(e[i].key.family, e[i].key.addr, addr, sizeof(addr)),
 			(uint64_t)e[i].val.packets, (uint64_t)e[i].val.bytes);
 	return ferror(f) ? -EIO : 0;
@@ -663,7 +674,7 @@ int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_forma
 
 int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt)
 {
-	char src[TFC_ADDR_STRLEN], dst[TFC_ADDR_STRLEN];
+	char src[TFC_ADDR_STRLEN], dst[TFC_ADDR_STRLEN], name[TFC_IFNAME_SAFE_LEN];
 
 	if (fmt != TFC_FMT_TABLE)
 		return print_rows(f, e, n, sizeof(*e), flow_row, fmt);
@@ -674,7 +685,8 @@ int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_f
 
 		fprintf(f,
 			"%-12s %-7s %5u %-39s %5u %-39s %5u %12" PRIu64 " %16" PRIu64 " 0x%02x\n",
-			tfc_ifname(k->ifindex), tfc_direction_str(k->direction), k->proto,
+			tfc_text_safe(tfc_ifname(k->ifindex), name, sizeof(name)),
+			tfc_direction_str(k->direction), k->proto,
 			tfc_addr_str(k->family, k->src, src, sizeof(src)), k->sport,
 			tfc_addr_str(k->family, k->dst, dst, sizeof(dst)), k->dport,
 			(uint64_t)e[i].val.packets, (uint64_t)e[i].val.bytes, e[i].val.tcp_flags);

@@ -27,6 +27,8 @@ const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
 
 /* tfc_ifname's longest answer: "if4294967295@netns:18446744073709551615". */
 #define TFC_IFNAME_LEN 48
+/* Room for tfc_ifname's answer through tfc_text_safe (util/text.h). */
+#define TFC_IFNAME_SAFE_LEN (4 * TFC_IFNAME_LEN + 1)
 
 /*
  * Interface name, or "if<N>" when there is none in this namespace. Cached.
@@ -36,7 +38,11 @@ const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
  */
 const char *tfc_ifname(__u32 ifindex);
 
-/* The namespace the counters were made in (tfc_pins_netns); 0: this one. */
+/*
+ * The namespace the counters were made in (tfc_pins_netns); 0: this one.
+ * Also empties the name cache: called once per read (serve: per scrape),
+ * so a renamed interface shows under its new name on the next read.
+ */
 void tfc_ifname_netns(__u64 netns);
 
 /*

@@ -6,9 +6,15 @@
 #include "format.h"
 #include "metrics.h"
 #include "util/names.h"
+#include "util/text.h"
 
-#define DEVLEN	   TFC_IFNAME_LEN /* tfc_ifname's longest answer */
-#define PLEN_OTHER 0xff		  /* the series of everything without one of its own */
+/*
+ * tfc_ifname's longest answer, or an interface name (at most 15 bytes)
+ * through tfc_text_safe, 4 bytes for each byte it escapes.
+ */
+#define DEVLEN 64
+_Static_assert(DEVLEN >= TFC_IFNAME_LEN && DEVLEN >= TFC_SAFE_LEN(15), "DEVLEN too small");
+#define PLEN_OTHER 0xff /* the series of everything without one of its own */
 
 /* Label values of one series; byte-compared and hashed, so no padding. */
 struct series_key {
@@ -19,7 +25,7 @@ struct series_key {
 	__u8 reason; /* statistics only */
 	__u8 addr[16];
 };
-_Static_assert(sizeof(struct series_key) == 68, "series_key has no padding");
+_Static_assert(sizeof(struct series_key) == DEVLEN + 20, "series_key has no padding");
 
 struct series {
 	struct series_key key;
@@ -183,6 +189,20 @@ static int devices_rank(struct devices *d)
 }
 
 /*
+ * A label value must be valid UTF-8, else the whole scrape fails: a name
+ * that is not, or that holds control characters, is shown escaped as on
+ * every text output (tfc_text_safe); a printable one as it is, so labels of
+ * ordinary names do not change. Label escaping (\\, \", \n) comes later.
+ */
+static void device_label(const char *name, char *out)
+{
+	if (tfc_text_is_printable(name))
+		snprintf(out, DEVLEN, "%s", name);
+	else
+		tfc_text_safe(name, out, DEVLEN);
+}
+
+/*
  * Series are sorted by device rank rather than by name: one integer compare
  * instead of a strcmp per comparison (a 64k-entry scrape spent a quarter of
  * its time in strcmp). Takes ownership of ifx.
@@ -200,7 +220,7 @@ static int devices_build(struct devices *d, __u32 *ifx, size_t n, const char *(*
 	if (!d->rank || !d->name)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n; i++)
-		snprintf(d->name[i], DEVLEN, "%s", ifname(d->ifindex[i]));
+		device_label(ifname(d->ifindex[i]), d->name[i]);
 	return devices_rank(d);
 }
 

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "text.h"
 
 static enum tfc_log_level log_level = TFC_LOG_INFO;
 static int libbpf_quiet;
@@ -24,7 +25,7 @@ void tfc_log_libbpf_quiet(int quiet)
 
 void tfc_log(enum tfc_log_level level, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], shown[TFC_SAFE_LEN(sizeof(msg))];
 	va_list ap;
 
 	if (level > log_level)
@@ -36,12 +37,10 @@ void tfc_log(enum tfc_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* Arguments end up in messages: no newline or escape sequence from them
-	 * may split the one line or reach the terminal raw. */
-	for (char *c = msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	fputs(msg, stderr);
+	/* Arguments end up in messages (interface names, paths, config lines):
+	 * no newline or escape sequence from them may split the one line or
+	 * reach the terminal raw, so control bytes are shown as \xNN. */
+	fputs(tfc_text_safe(msg, shown, sizeof(shown)), stderr);
 	fputc('\n', stderr);
 }
 

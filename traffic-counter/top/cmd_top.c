@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/text.h"
 #include "maps/maps.h"
 #include "top.h"
 
@@ -121,7 +122,7 @@ static void print_report(struct top *t, FILE *f)
 	top_summary(t, line, sizeof(line));
 	fprintf(f, "%s\n", line);
 	if (*top_note(t, line, sizeof(line)))
-		fprintf(f, "note: %s\n", line);
+		fprintf(f, "note: %s\n", tfc_text_shown(line)); /* it may quote a pin path */
 	top_columns(t, n, visible, width);
 	top_head_cells(t, c);
 	top_line(c, visible, width, line, sizeof(line));

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/text.h"
 #include "maps/maps.h"
 #include "top.h"
 
@@ -238,7 +239,8 @@ void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells 
 			 proto_str(r->key.flow.proto, num, sizeof(num)));
 	}
 	snprintf(c[TOP_DIR], TOP_CELL, "%s", tfc_direction_str(dir));
-	snprintf(c[TOP_IFACE], TOP_CELL, "%s", tfc_ifname(ifindex));
+	/* Any bytes can name an interface: escaped, as on every text output. */
+	tfc_text_safe(tfc_ifname(ifindex), c[TOP_IFACE], TOP_CELL);
 	rate_cell(t, r, r->byte_rate, "B/s", c[TOP_RATE]);
 	rate_cell(t, r, r->packet_rate, "/s", c[TOP_PRATE]);
 	total_cell(t, r->bytes, "B", c[TOP_TOTAL]);

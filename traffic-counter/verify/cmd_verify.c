@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "export/json_writer.h"
 #include "ifstats.h"
 #include "loader/loader.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "maps/maps.h"
 #include "verify.h"
 
@@ -307,30 +309,51 @@ int verify_all_ok(const struct verify_verdict *v, int n)
 	return 1;
 }
 
-static void report(const struct verify_args *a, const int *dirs, int n,
-		   const struct verify_verdict *v)
+static void report_json_direction(struct tfc_json *j, int dir, const struct verify_verdict *v)
 {
-	if (a->json) {
-		printf("{\"iface\":\"%s\",\"interval\":%g,\"ok\":%s,\"directions\":[", a->iface,
-		       a->interval, verify_all_ok(v, n) ? "true" : "false");
-		for (int i = 0; i < n; i++)
-			printf("%s{\"direction\":\"%s\",\"ok\":%s,\"agent_packets\":%" PRIu64
-			       ",\"agent_bytes\":%" PRIu64 ",\"iface_packets_min\":%" PRIu64
-			       ",\"iface_packets_max\":%" PRIu64 ",\"iface_bytes_min\":%" PRIu64
-			       ",\"iface_bytes_max\":%" PRIu64 ",\"iface_dropped\":%" PRIu64
-			       ",\"iface_bytes_exclude_l2\":%s,\"note\":\"%s\"}",
-			       i ? "," : "", tfc_direction_str(dirs[i]), v[i].ok ? "true" : "false",
-			       (uint64_t)v[i].agent_p, (uint64_t)v[i].agent_b, (uint64_t)v[i].lo_p,
-			       (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b, (uint64_t)v[i].hi_b,
-			       (uint64_t)v[i].dropped, v[i].no_l2 ? "true" : "false",
-			       verify_note(&v[i]));
-		printf("]}\n");
-		return;
-	}
+	tfc_json_obj_begin(j, NULL);
+	tfc_json_str(j, "direction", tfc_direction_str(dir));
+	tfc_json_bool(j, "ok", v->ok);
+	tfc_json_u64(j, "agent_packets", v->agent_p);
+	tfc_json_u64(j, "agent_bytes", v->agent_b);
+	tfc_json_u64(j, "iface_packets_min", v->lo_p);
+	tfc_json_u64(j, "iface_packets_max", v->hi_p);
+	tfc_json_u64(j, "iface_bytes_min", v->lo_b);
+	tfc_json_u64(j, "iface_bytes_max", v->hi_b);
+	tfc_json_u64(j, "iface_dropped", v->dropped);
+	tfc_json_bool(j, "iface_bytes_exclude_l2", v->no_l2);
+	tfc_json_str(j, "note", verify_note(v));
+	tfc_json_obj_end(j);
+}
+
+/* One line: the interface name escaped by the writer like every string. */
+static void report_json(const struct verify_args *a, const int *dirs, int n,
+			const struct verify_verdict *v)
+{
+	struct tfc_json j;
+
+	tfc_json_init(&j, stdout, 0);
+	tfc_json_obj_begin(&j, NULL);
+	tfc_json_str(&j, "iface", a->iface);
+	tfc_json_double(&j, "interval", a->interval);
+	tfc_json_bool(&j, "ok", verify_all_ok(v, n));
+	tfc_json_arr_begin(&j, "directions");
+	for (int i = 0; i < n; i++)
+		report_json_direction(&j, dirs[i], &v[i]);
+	tfc_json_arr_end(&j);
+	tfc_json_obj_end(&j);
+	tfc_json_finish(&j);
+}
+
+static void report_text(const struct verify_args *a, const int *dirs, int n,
+			const struct verify_verdict *v)
+{
+	const char *iface = tfc_text_shown(a->iface);
+
 	for (int i = 0; i < n; i++)
 		printf("%s %-7s agent %" PRIu64 " packets %" PRIu64 " bytes; interface %s %" PRIu64
 		       "..%" PRIu64 " packets %" PRIu64 "..%" PRIu64 " bytes: %s%s%s%s\n",
-		       a->iface, tfc_direction_str(dirs[i]), (uint64_t)v[i].agent_p,
+		       iface, tfc_direction_str(dirs[i]), (uint64_t)v[i].agent_p,
 		       (uint64_t)v[i].agent_b, dirs[i] == TFC_DIR_EGRESS ? "tx" : "rx",
 		       (uint64_t)v[i].lo_p, (uint64_t)v[i].hi_p, (uint64_t)v[i].lo_b,
 		       (uint64_t)v[i].hi_b, v[i].ok ? "OK" : "MISMATCH",
@@ -362,14 +385,44 @@ static int watch(const struct maps_fds *m, const struct verify_args *a, int ifin
 	return err;
 }
 
+/* The directions to check on ifindex: asked, else those attached; 0 if none. */
+static int directions_to_check(const struct verify_args *a, const struct tfc_pins *pins,
+			       int ifindex, int *dirs)
+{
+	int n = pick_directions(pins, ifindex, a->direction, dirs);
+
+	if (!n)
+		tfc_err("nothing is attached on %s in %s: attach first, or pass --direction",
+			a->iface, pins->dir);
+	return n;
+}
+
+/* Watches, judges and reports one interface; the exit code. */
+static int verify_iface(const struct verify_args *a, const struct tfc_pins *pins,
+			const struct maps_fds *m, int ifindex)
+{
+	struct verify_snapshot s[2];
+	struct verify_verdict v[2];
+	int dirs[2], n;
+
+	n = directions_to_check(a, pins, ifindex, dirs);
+	if (n <= 0 || watch(m, a, ifindex, dirs, n, s))
+		return TFC_EXIT_FAIL;
+	for (int i = 0; i < n; i++)
+		v[i] = verify_judge(&s[0], &s[1], i, a->tolerance);
+	if (a->json)
+		report_json(a, dirs, n, v);
+	else
+		report_text(a, dirs, n, v);
+	return verify_all_ok(v, n) ? TFC_EXIT_OK : TFC_EXIT_FAIL;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct maps_fds m = {-1, -1};
-	struct verify_snapshot s[2];
-	struct verify_verdict v[2];
 	struct verify_args a;
 	struct tfc_pins pins;
-	int ret, ifindex, dirs[2], n;
+	int ret, ifindex;
 
 	ret = tfc_parse_exit(verify_parse(argc, argv, &a));
 	if (ret >= 0)
@@ -380,16 +433,7 @@ int cmd_verify(int argc, char **argv)
 	ifindex = tfc_iface_index(a.iface);
 	if (ifindex < 0 || open_maps(&pins, &m))
 		goto out;
-	n = pick_directions(&pins, ifindex, a.direction, dirs);
-	if (!n)
-		tfc_err("nothing is attached on %s in %s: attach first, or pass --direction",
-			a.iface, pins.dir);
-	if (n <= 0 || watch(&m, &a, ifindex, dirs, n, s))
-		goto out;
-	for (int i = 0; i < n; i++)
-		v[i] = verify_judge(&s[0], &s[1], i, a.tolerance);
-	report(&a, dirs, n, v);
-	ret = verify_all_ok(v, n) ? TFC_EXIT_OK : TFC_EXIT_FAIL;
+	ret = verify_iface(&a, &pins, &m, ifindex);
 out:
 	if (m.ip >= 0)
 		close(m.ip);
