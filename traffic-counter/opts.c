@@ -83,15 +83,14 @@ int tfc_parse_u32(const char *option, const char *s, __u32 min, __u32 max, __u32
 	return 0;
 }
 
-int tfc_opts_parse(const struct tfc_cmd_def *def, int argc, char **argv, tfc_opt_handler fn,
-		   void *ctx)
+/* getopt_long's table: the command's options, then --help and --verbose. */
+static struct option *long_options(const struct tfc_cmd_def *def)
 {
 	size_t n = count_opts(def->opts);
 	struct option *lo = calloc(n + 3, sizeof(*lo));
-	int c, err = 0;
 
 	if (!lo)
-		return -ENOMEM;
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		lo[i].name = def->opts[i].name;
 		lo[i].has_arg = def->opts[i].arg ? required_argument : no_argument;
@@ -103,29 +102,48 @@ int tfc_opts_parse(const struct tfc_cmd_def *def, int argc, char **argv, tfc_opt
 	 * their habit, not a rule worth a usage error. */
 	lo[n + 1].name = "verbose";
 	lo[n + 1].val = OPT_VERBOSE;
+	return lo;
+}
 
+/* One getopt_long result: ours, a usage error, or the command's own. */
+static int one_option(const struct tfc_cmd_def *def, int c, char **argv, tfc_opt_handler fn,
+		      void *ctx)
+{
+	if (c == OPT_VERBOSE) {
+		tfc_log_set_level(TFC_LOG_DEBUG);
+		return 0;
+	}
+	if (c == OPT_HELP) {
+		tfc_opts_usage(stdout, def);
+		return TFC_OPTS_HELP;
+	}
+	if (c == '?') {
+		tfc_err("%s: unknown option '%s' (see 'traffic-counter %s --help')", def->name,
+			argv[optind - 1], def->name);
+		return -EINVAL;
+	}
+	if (c == ':') {
+		tfc_err("%s: option '%s' needs a value (see 'traffic-counter %s --help')",
+			def->name, argv[optind - 1], def->name);
+		return -EINVAL;
+	}
+	return fn(c, optarg, ctx);
+}
+
+int tfc_opts_parse(const struct tfc_cmd_def *def, int argc, char **argv, tfc_opt_handler fn,
+		   void *ctx)
+{
+	struct option *lo = long_options(def);
+	int c, err = 0;
+
+	if (!lo)
+		return -ENOMEM;
 	/* 0, not 1: also resets glibc's position inside a "-abc" cluster, so a
 	 * second parse in one process starts clean. */
 	optind = 0;
 	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, "+:hv", lo, NULL)) != -1) {
-		if (c == OPT_VERBOSE) {
-			tfc_log_set_level(TFC_LOG_DEBUG);
-		} else if (c == OPT_HELP) {
-			tfc_opts_usage(stdout, def);
-			err = TFC_OPTS_HELP;
-		} else if (c == '?') {
-			tfc_err("%s: unknown option '%s' (see 'traffic-counter %s --help')",
-				def->name, argv[optind - 1], def->name);
-			err = -EINVAL;
-		} else if (c == ':') {
-			tfc_err("%s: option '%s' needs a value (see 'traffic-counter %s --help')",
-				def->name, argv[optind - 1], def->name);
-			err = -EINVAL;
-		} else {
-			err = fn(c, optarg, ctx);
-		}
-	}
+	while (!err && (c = getopt_long(argc, argv, "+:hv", lo, NULL)) != -1)
+		err = one_option(def, c, argv, fn, ctx);
 	if (!err && optind < argc) {
 		tfc_err("%s: unexpected argument '%s' (see 'traffic-counter %s --help')", def->name,
 			argv[optind], def->name);
