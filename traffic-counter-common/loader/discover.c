@@ -7,9 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -293,11 +291,9 @@ int tfc_discover(struct tfc_found **out, size_t *n)
 
 /* ------------------------------------------------ the bounded bpffs walk -- */
 
-enum obj_type { OBJ_MAP, OBJ_PROG, OBJ_LINK };
-
 struct pinned {
 	char *path;
-	enum obj_type type;
+	enum tfc_obj_kind type;
 	__u32 id;
 };
 
@@ -306,26 +302,6 @@ struct pin_vec {
 	size_t n, cap;
 	int budget;
 };
-
-static int obj_type(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	if (!strcmp(target, "anon_inode:bpf-map"))
-		return OBJ_MAP;
-	if (!strcmp(target, "anon_inode:bpf-prog"))
-		return OBJ_PROG;
-	/* "bpf_link" on older kernels */
-	if (!strcmp(target, "anon_inode:bpf-link") || !strcmp(target, "anon_inode:bpf_link"))
-		return OBJ_LINK;
-	return -1;
-}
 
 static void pin_add(struct pin_vec *pv, const char *path)
 {
@@ -336,8 +312,8 @@ static void pin_add(struct pin_vec *pv, const char *path)
 
 	if (fd < 0)
 		return;
-	type = obj_type(fd);
-	if (type >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && pv->n < pv->cap) {
+	type = tfc_obj_kind(fd);
+	if (type > TFC_OBJ_OTHER && !bpf_obj_get_info_by_fd(fd, &info, &len) && pv->n < pv->cap) {
 		pv->v[pv->n].path = strdup(path);
 		pv->v[pv->n].type = type;
 		pv->v[pv->n].id = info.id;
@@ -372,7 +348,7 @@ static void walk(struct pin_vec *pv, const char *dir, int depth)
 	closedir(d);
 }
 
-static const char *pinned_find(const struct pin_vec *pv, enum obj_type type, __u32 id,
+static const char *pinned_find(const struct pin_vec *pv, enum tfc_obj_kind type, __u32 id,
 			       const char *suffix)
 {
 	for (size_t i = 0; i < pv->n; i++) {
@@ -412,8 +388,8 @@ static void locate_one(struct tfc_found *f, const struct pin_vec *pv)
 	const char *p;
 
 	if (!f->a.pin[0]) {
-		p = f->a.link_id ? pinned_find(pv, OBJ_LINK, f->a.link_id, NULL)
-				 : pinned_find(pv, OBJ_PROG, f->a.prog_id, TFC_NETLINK_SUFFIX);
+		p = f->a.link_id ? pinned_find(pv, TFC_OBJ_LINK, f->a.link_id, NULL)
+				 : pinned_find(pv, TFC_OBJ_PROG, f->a.prog_id, TFC_NETLINK_SUFFIX);
 		if (p)
 			snprintf(f->a.pin, sizeof(f->a.pin), "%s", p);
 	}
@@ -422,7 +398,7 @@ static void locate_one(struct tfc_found *f, const struct pin_vec *pv)
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		if (!f->map_ids[k] || f->map_pins[k][0])
 			continue;
-		p = pinned_find(pv, OBJ_MAP, f->map_ids[k], NULL);
+		p = pinned_find(pv, TFC_OBJ_MAP, f->map_ids[k], NULL);
 		if (p)
 			snprintf(f->map_pins[k], PATH_MAX, "%s", p);
 	}
@@ -697,13 +673,6 @@ int tfc_pins_record(const struct tfc_pins *pins)
 	return err;
 }
 
-static int on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
-
 /* One recorded pin: removed if it is still a map of ours. 0 or -errno. */
 static int purge_target(enum tfc_map_kind kind, const char *target, const char *record)
 {
@@ -723,7 +692,7 @@ static int purge_target(enum tfc_map_kind kind, const char *target, const char *
 			target, record);
 		return -ELOOP;
 	}
-	if (!on_bpffs(target)) {
+	if (!tfc_is_bpffs(target)) {
 		tfc_err("refusing to remove %s (recorded by %s): it is not on a BPF filesystem",
 			target, record);
 		return -EXDEV;

@@ -7,8 +7,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 #include <bpf/libbpf.h>
 
 #include "util/log.h"
@@ -68,25 +66,13 @@ int tfc_map_check(const struct bpf_map_info *info, enum tfc_map_kind kind)
 	return 0;
 }
 
-/* BPF_OBJ_GET also opens pinned programs and links: only a map will do. */
+/* BPF_OBJ_GET also opens pinned programs and links: only a map will do.
+ * Without /proc, the info checks decide. */
 static int is_map_fd(int fd)
 {
-	char path[64], target[64];
-	ssize_t n;
+	int kind = tfc_obj_kind(fd);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 1; /* no /proc: let the info checks decide */
-	target[n] = '\0';
-	return !strcmp(target, "anon_inode:bpf-map");
-}
-
-static int on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+	return kind < 0 || kind == TFC_OBJ_MAP;
 }
 
 static int is_dir(const char *path)
@@ -101,8 +87,8 @@ static void report_open_error(const char *pin, int err, unsigned int flags)
 	/* EINVAL: a pinned program or link; a directory or a file off bpffs
 	 * gives EPERM or EACCES, which is not a permission problem then. */
 	if (err == -ENOTTY || err == -EINVAL || is_dir(pin) ||
-	    (err != -ENOENT && err != -EACCES && err != -EPERM && !on_bpffs(pin)) ||
-	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !on_bpffs(pin)))
+	    (err != -ENOENT && err != -EACCES && err != -EPERM && !tfc_is_bpffs(pin)) ||
+	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !tfc_is_bpffs(pin)))
 		tfc_err("%s is not a BPF map pin: pass the pin of a traffic-counter map "
 			"(on bpffs, e.g. " TFC_PIN_DIR_DEFAULT "/" TFC_IP_MAP_NAME ")",
 			pin);
