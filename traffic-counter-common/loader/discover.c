@@ -537,30 +537,37 @@ static void report_detached(const struct tfc_found *f)
 		 maps);
 }
 
-/* Ours at this attach point of this interface, NULL if none. */
-static struct tfc_found *found_at(struct tfc_found *list, size_t n, enum tfc_attach_point ap,
-				  int ifindex)
+/*
+ * Discovers ours and points *f at the one at this attach point of this
+ * interface (NULL if none), located with tfc_found_locate(pins). The
+ * caller frees *list when this returns 0.
+ */
+static int discover_at(enum tfc_attach_point ap, int ifindex, const struct tfc_pins *pins,
+		       struct tfc_found **list, struct tfc_found **f)
 {
-	for (size_t i = 0; i < n; i++)
-		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
-			return &list[i];
-	return NULL;
+	size_t n;
+	int err = tfc_discover(list, &n);
+
+	*f = NULL;
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !*f; i++)
+		if ((*list)[i].a.ap == ap && (*list)[i].a.ifindex == ifindex)
+			*f = &(*list)[i];
+	if (*f)
+		tfc_found_locate(*f, 1, pins);
+	return 0;
 }
 
 int tfc_found_pin_dir(enum tfc_attach_point ap, int ifindex, char *dir, size_t len)
 {
 	struct tfc_found *list, *f;
-	size_t n;
-	int err;
+	int err = discover_at(ap, ifindex, NULL, &list, &f);
 
-	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
-	f = found_at(list, n, ap, ifindex);
-	if (f) {
-		tfc_found_locate(f, 1, NULL);
+	if (f)
 		snprintf(dir, len, "%s", f->pin_dir);
-	}
 	free(list);
 	return f ? 0 : -ENOENT;
 }
@@ -569,19 +576,15 @@ int tfc_detach_found(const struct tfc_pins *pins, enum tfc_attach_point ap, int 
 		     const char *ifname)
 {
 	struct tfc_found *list, *f;
-	size_t n;
-	int err;
+	int err = discover_at(ap, ifindex, pins, &list, &f);
 
-	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
-	f = found_at(list, n, ap, ifindex);
 	if (!f) {
 		report_not_ours(ap, ifindex, ifname);
 		err = -ENOENT;
 		goto out;
 	}
-	tfc_found_locate(f, 1, pins);
 	err = f->a.link_id ? detach_link(f) : detach_filter(f);
 	if (!err)
 		report_detached(f);
@@ -677,9 +680,7 @@ int tfc_pins_record(const struct tfc_pins *pins)
 static int purge_target(enum tfc_map_kind kind, const char *target, const char *record)
 {
 	char real[PATH_MAX];
-	struct bpf_map_info info;
 	struct stat st;
-	int fd;
 
 	if (lstat(target, &st))
 		return errno == ENOENT ? 0 : -errno; /* removed already */
@@ -697,19 +698,7 @@ static int purge_target(enum tfc_map_kind kind, const char *target, const char *
 			target, record);
 		return -EXDEV;
 	}
-	fd = tfc_map_open_flags(target, kind, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
-	if (fd < 0) {
-		tfc_warn("left %s alone: it is not a traffic-counter %s map", target,
-			 tfc_map_kind_name(kind));
-		return 0;
-	}
-	close(fd);
-	if (unlink(target)) {
-		tfc_err("cannot remove %s: %s", target, strerror(errno));
-		return -errno;
-	}
-	tfc_info("removed %s", target);
-	return 0;
+	return tfc_map_pin_purge(target, kind);
 }
 
 static int purge_record(const char *records, const char *name)

@@ -246,6 +246,24 @@ out:
 	return fd;
 }
 
+int tfc_map_pin_purge(const char *pin, enum tfc_map_kind kind)
+{
+	struct bpf_map_info info;
+	int fd, err;
+
+	fd = tfc_map_open_flags(pin, kind, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
+	if (fd < 0) {
+		tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
+			 tfc_map_kind_name(kind));
+		return 0;
+	}
+	close(fd);
+	err = tfc_pin_unlink(pin);
+	if (!err)
+		tfc_info("removed %s", pin);
+	return err;
+}
+
 void tfc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out)
 {
 	out->bytes = 0;
