@@ -12,13 +12,16 @@
 #include "util/log.h"
 #include "maps.h"
 
-/* dump_percpu_counters relies on the counters closing each entry. */
+/* dump_entries relies on the value closing each entry. */
 _Static_assert(offsetof(struct tfc_ip_entry, val) + sizeof(struct counters) ==
 		       sizeof(struct tfc_ip_entry),
 	       "tfc_ip_entry layout");
 _Static_assert(offsetof(struct tfc_stat_entry, val) + sizeof(struct counters) ==
 		       sizeof(struct tfc_stat_entry),
 	       "tfc_stat_entry layout");
+_Static_assert(offsetof(struct tfc_flow_entry, val) + sizeof(struct flow_value) ==
+		       sizeof(struct tfc_flow_entry),
+	       "tfc_flow_entry layout");
 
 /* Linux's ENOTSUPP (524), returned by maps without batch ops. */
 #define TFC_ENOTSUPP 524
@@ -371,11 +374,6 @@ static int dump_map(int fd, __u32 ksz, __u32 vsz, char **keys, char **vals, __u3
 	return err;
 }
 
-/*
- * Dumps a per-CPU hash of struct counters into `out`, an array of entries
- * of entry_size bytes that start with the key_size-byte key followed by the
- * summed struct counters.
- */
 /* Values per entry: one per possible CPU, or one for a shared IP map. */
 static int value_slots(int fd)
 {
@@ -387,18 +385,20 @@ static int value_slots(int fd)
 	return info.type == BPF_MAP_TYPE_HASH ? 1 : libbpf_num_possible_cpus();
 }
 
-static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
+/*
+ * Dumps the map into `out`, an array of entries of entry_size bytes that
+ * start with the ksz-byte key and end with the value: with ncpu > 0 the
+ * map's per-CPU struct counters summed, else its vsz-byte value as it is.
+ */
+static int dump_entries(int fd, __u32 ksz, __u32 vsz, int ncpu, size_t entry_size, void **out,
+			size_t *n)
 {
-	int ncpu = value_slots(fd);
+	size_t tail = ncpu > 0 ? sizeof(struct counters) : vsz;
 	char *keys = NULL, *vals = NULL, *e = NULL;
-	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
-	size_t vsz = sizeof(struct counters) * (ncpu > 0 ? ncpu : 1);
 	__u32 count = 0;
 	int err;
 
-	if (ncpu < 0)
-		return ncpu;
-	err = dump_map(fd, key_size, vsz, &keys, &vals, &count);
+	err = dump_map(fd, ksz, vsz, &keys, &vals, &count);
 	if (err)
 		goto out;
 	e = calloc(count ?: 1, entry_size);
@@ -408,10 +408,14 @@ static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void 
 	}
 	for (__u32 i = 0; i < count; i++) {
 		char *row = e + (size_t)i * entry_size;
+		const char *val = vals + (size_t)i * vsz;
 
-		memcpy(row, keys + (size_t)i * key_size, key_size);
-		tfc_counters_sum((struct counters *)(vals + (size_t)i * vsz), ncpu,
-				 (struct counters *)(row + entry_size - sizeof(struct counters)));
+		memcpy(row, keys + (size_t)i * ksz, ksz);
+		if (ncpu > 0)
+			tfc_counters_sum((const struct counters *)val, ncpu,
+					 (struct counters *)(row + entry_size - tail));
+		else
+			memcpy(row + entry_size - tail, val, tail);
 	}
 	*out = e;
 	*n = count;
@@ -421,6 +425,17 @@ out:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+/* A per-CPU (or shared) hash of struct counters, summed: dump_entries. */
+static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
+{
+	int ncpu = value_slots(fd);
+
+	if (ncpu < 0)
+		return ncpu;
+	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
+	return dump_entries(fd, key_size, sizeof(struct counters) * ncpu, ncpu, entry_size, out, n);
 }
 
 int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n)
@@ -450,32 +465,8 @@ void tfc_stats_totals(const struct tfc_stat_entry *e, size_t n, __u32 ifindex, i
 
 int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n)
 {
-	char *keys = NULL, *vals = NULL;
-	struct tfc_flow_entry *e = NULL;
-	__u32 count = 0;
-	int err;
-
-	err = dump_map(fd, sizeof(struct flow_key), sizeof(struct flow_value), &keys, &vals,
-		       &count);
-	if (err)
-		goto out;
-	e = calloc(count ?: 1, sizeof(*e));
-	if (!e) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < count; i++) {
-		memcpy(&e[i].key, keys + (size_t)i * sizeof(struct flow_key), sizeof(e[i].key));
-		memcpy(&e[i].val, vals + (size_t)i * sizeof(struct flow_value), sizeof(e[i].val));
-	}
-	*out = e;
-	*n = count;
-	e = NULL;
-out:
-	free(e);
-	free(keys);
-	free(vals);
-	return err;
+	return dump_entries(fd, sizeof(struct flow_key), sizeof(struct flow_value), 0,
+			    sizeof(**out), (void **)out, n);
 }
 
 /*
