@@ -54,17 +54,6 @@ nfcapd_start() {
 	wait_listening udp "$NF_PORT"
 }
 
-exporter_stop() {
-	stop_pid "$EXP_PID" || return 1
-	if [ "$BG_STATUS" -ne 0 ]; then
-		echo "FAIL: export-ipfix exited $BG_STATUS: $(grep -v libbpf "$EXP_LOG")" >&2
-		return 1
-	fi
-	# The shutdown export is the last datagram: give the collector time to
-	# read it before a test stops the collector (a loaded machine lost it).
-	sleep 1
-}
-
 # nf_totals SPORT -> "records packets bytes" of the flow from source port
 # SPORT, as nfdump reads the files nfcapd wrote (after it stopped).
 nf_totals() {

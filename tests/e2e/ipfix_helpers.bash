@@ -18,13 +18,12 @@ collector_start() {
 	wait_eq 5 1 grep -c '^listening$' "$3"
 }
 
-# exporter_start LOG ARGS...: export-ipfix -v ARGS in B with this test's
-# pins, logging to LOG (EXP_LOG), until it says it exports (5 s at most).
-exporter_start() {
+# exporter_bg LOG ARGS...: export-ipfix -v ARGS in B, logging to LOG
+# (EXP_LOG), until it says it exports (5 s at most).
+exporter_bg() {
 	EXP_LOG=$1
 	shift
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
-		>"$EXP_LOG" 2>&1 3>&- &
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix "$@" >"$EXP_LOG" 2>&1 3>&- &
 	EXP_PID=$!
 	BG_PIDS+=("$EXP_PID")
 	local i
@@ -37,11 +36,31 @@ exporter_start() {
 	return 1
 }
 
+# exporter_start LOG ARGS...: exporter_bg with this test's pins.
+exporter_start() {
+	local log=$1
+	shift
+	exporter_bg "$log" --pin-dir "$PIN" "$@"
+}
+
 # exporter_start_fast ARGS...: exporter_start to 127.0.0.1:FB_PORT with
 # 1 s cycles, 1 s active and 2 s idle timeouts, logging to exporter.log.
 exporter_start_fast() {
 	exporter_start "$BATS_TEST_TMPDIR/exporter.log" --collector "127.0.0.1:$FB_PORT" \
 		--interval 1 --active-timeout 1 --idle-timeout 2 "$@"
+}
+
+# exporter_stop: SIGTERM (the final export), a clean exit within 10 s,
+# then a second for the collector to read that last export.
+exporter_stop() {
+	stop_pid "$EXP_PID" || return 1
+	if [ "$BG_STATUS" -ne 0 ]; then
+		echo "FAIL: export-ipfix exited $BG_STATUS: $(grep -v libbpf "$EXP_LOG")" >&2
+		return 1
+	fi
+	# The shutdown export is the last datagram: give the collector time to
+	# read it before a test stops the collector (a loaded machine lost it).
+	sleep 1
 }
 
 # flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD [INTERVAL_US]: hand-made
