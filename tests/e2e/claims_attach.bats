@@ -47,23 +47,6 @@ tfc_in_pin() {
 		"$TFC_BIN" "$cmd" --pin-dir "$pin" "$@"
 }
 
-# mnt_ns_start: a private mount namespace, held by a sleeping process
-# (MNT_PID) so that several commands can enter it; it goes in teardown.
-mnt_ns_start() {
-	unshare --mount --propagation private sleep 300 3>&- &
-	MNT_PID=$!
-	local i self
-	self=$(readlink /proc/self/ns/mnt)
-	for ((i = 0; i < 100; i++)); do
-		[ "$(readlink "/proc/$MNT_PID/ns/mnt" 2>/dev/null)" != "$self" ] && return 0
-		sleep 0.02
-	done
-	echo "FAIL: no private mount namespace after 2 s" >&2
-	return 1
-}
-
-in_mnt() { nsenter --mount="/proc/$MNT_PID/ns/mnt" "$@"; }
-
 # bpffs_mounts: the machine's mounts on /sys/fs/bpf (mount id, type, source)
 bpffs_mounts() {
 	awk '$5 == "/sys/fs/bpf" { print $1, $(NF - 2), $(NF - 1) }' /proc/self/mountinfo

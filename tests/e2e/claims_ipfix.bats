@@ -7,15 +7,13 @@
 # loopback; flows are hand-made frames (flow_send), counted at B's XDP hook.
 
 load helpers
+load ipfix_helpers
 
-FB_PORT=4739
 
 setup() {
 	tfc_e2e_setup
-	command -v ss >/dev/null || {
-		echo "missing tool: ss (scripts/check-deps.sh --install)" >&2
-		return 1
-	}
+	need_tools ss
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
 	BG_PIDS=()
 	make_pair
 	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
@@ -28,43 +26,6 @@ teardown() {
 
 # ------------------------------------------------------------- helpers --
 
-# collector_start tcp|udp ADDR OUT: ipfix_collect in B, printing to OUT,
-# until it listens.
-collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" "$2" "$FB_PORT" 120 \
-		>"$3" 2>&1 3>&- &
-	COL_PID=$!
-	BG_PIDS+=("$COL_PID")
-	wait_eq 5 1 grep -c '^listening$' "$3"
-}
-
-# exporter_start LOG ARGS...: export-ipfix -v in B, until it runs.
-exporter_start() {
-	EXP_LOG=$1
-	shift
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
-		>"$EXP_LOG" 2>&1 3>&- &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^exporting ' "$EXP_LOG" && return 0
-		kill -0 "$EXP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
-	return 1
-}
-
-# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD: hand-made frames A -> B;
-# FRAME is the frame length.
-flow() {
-	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
-		return 1
-	FRAME=${out##* }
-}
-
 # got OUT SPORT -> "records packets l2bytes" over the collector's records of
 # the flow from source port SPORT
 got() {
@@ -75,10 +36,6 @@ got() {
 # reasons OUT SPORT -> the end reasons of the flow's records, in order
 reasons() {
 	awk -v sp="$2" '$1 == "flow" && $4 == sp { printf "%s%s", s, $16; s = "," } END { print "" }' "$1"
-}
-
-in_map() { # in_map SPORT -> entries of the flow map with that source port
-	dump_flow_json "$NS_B" | jq --argjson sp "$1" '[.[] | select(.sport == $sp)] | length'
 }
 
 kept_totals() { got "$1" 46000 | cut -d' ' -f2-; } # "packets bytes" of the kept flow

@@ -9,16 +9,11 @@
 # namespace's loopback.
 
 load helpers
+load serve_helpers
 
 setup() {
 	tfc_e2e_setup
-	local tool
-	for tool in curl ss tmux; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools curl ss tmux
 	BG_PIDS=()
 	TMUX_SOCK="tce-$TFCE_ID"
 	TMUX_UP=0
@@ -32,30 +27,6 @@ teardown() {
 }
 
 # ------------------------------------------------------------- helpers --
-
-in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
-curl_b() { in_b curl -sS --max-time 10 "$@"; }
-# http_code URL: the status of one GET (000: no connection).
-http_code() { curl_b -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
-
-# serve_bg LOG ARGS...: serve in B with this test's pins, until it logs its
-# address (SERVE_URL).
-serve_bg() {
-	local log=$1 i
-	shift
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
-	SERVE_PID=$!
-	BG_PIDS+=("$SERVE_PID")
-	SERVE_URL=
-	for ((i = 0; i < 100; i++)); do
-		SERVE_URL=$(sed -n 's|^serving \(http://.*\)/metrics$|\1|p' "$log")
-		[ -z "$SERVE_URL" ] || return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: serve did not start: $(cat "$log")" >&2
-	return 1
-}
 
 serve_stop() {
 	local i

@@ -443,6 +443,24 @@ map_pins_absent() {
 
 # ---------------------------------------------------------------- misc --
 
+# mnt_ns_start: a private mount namespace, held by a sleeping process
+# (MNT_PID) so that several commands can enter it (in_mnt); the test's
+# teardown stops MNT_PID.
+mnt_ns_start() {
+	unshare --mount --propagation private sleep 300 3>&- &
+	MNT_PID=$!
+	local i self
+	self=$(readlink /proc/self/ns/mnt)
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$MNT_PID/ns/mnt" 2>/dev/null)" != "$self" ] && return 0
+		sleep 0.02
+	done
+	echo "FAIL: no private mount namespace after 2 s" >&2
+	return 1
+}
+
+in_mnt() { nsenter --mount="/proc/$MNT_PID/ns/mnt" "$@"; }
+
 # tfc_attach NS ARGS...: attach, and on failure show what the tool said.
 tfc_attach() {
 	local ns=$1 out rc=0

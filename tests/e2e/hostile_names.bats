@@ -12,6 +12,7 @@
 # tc-egress) arrives at H1 (counted at its XDP).
 
 load helpers
+load serve_helpers
 
 # ESC [31m, a quote, a backslash, U+0001: all valid UTF-8, so JSON keeps
 # them exactly (escaped); text shows them as below.
@@ -28,13 +29,8 @@ NET=198.19.7
 
 setup() {
 	tfc_e2e_setup
-	local tool
-	for tool in python3 curl promtool; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools python3 curl promtool
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
 	BG_PIDS=()
 	make_pair
 	hostile_pair
@@ -180,13 +176,9 @@ PY
 }
 
 @test "hostile names: /metrics parses, and a rename shows on the next scrape" {
-	local log=$BATS_TEST_TMPDIR/serve.log m=$BATS_TEST_TMPDIR/metrics url devices rc=0
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
-		>"$log" 2>&1 3>&- &
-	BG_PIDS+=($!)
-	wait_until 10 grep -q '^serving http://' "$log"
-	url=$(sed -n 's|^serving \(http://.*\)/metrics$|\1|p' "$log")
-	scrape() { timeout 20 nsenter --net="/run/netns/$NS_B" curl -sS --max-time 10 "$url/metrics"; }
+	local m=$BATS_TEST_TMPDIR/metrics devices rc=0
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0
+	scrape() { curl_b "$SERVE_URL/metrics"; }
 	scrape >"$m"
 	devices=$(metrics_check "$m")
 	echo "devices: $devices"

@@ -10,9 +10,9 @@
 # loopback; traffic is counted at the receiver's XDP hook.
 
 load helpers
+load ipfix_helpers
 
 NF_PORT=9995
-FB_PORT=4739
 
 setup() {
 	tfc_e2e_setup
@@ -54,61 +54,6 @@ nfcapd_start() {
 	wait_listening udp "$NF_PORT"
 }
 
-# stop_bg PID NAME: SIGTERM and wait (bounded) for a clean exit; sets
-# BG_STATUS to its exit status.
-stop_bg() {
-	local i
-	kill -TERM "$1"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "FAIL: $2 did not stop within 10 s of SIGTERM" >&2
-		return 1
-	fi
-	BG_STATUS=0
-	wait "$1" || BG_STATUS=$?
-}
-
-# exporter_start ARGS...: export-ipfix in B with this test's pins, logging
-# to EXP_LOG; returns once it runs.
-exporter_start() {
-	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" "$@" \
-		>"$EXP_LOG" 2>&1 3>&- &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^exporting ' "$EXP_LOG" && return 0
-		kill -0 "$EXP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
-	return 1
-}
-
-exporter_stop() {
-	stop_bg "$EXP_PID" export-ipfix || return 1
-	if [ "$BG_STATUS" -ne 0 ]; then
-		echo "FAIL: export-ipfix exited $BG_STATUS: $(grep -v libbpf "$EXP_LOG")" >&2
-		return 1
-	fi
-	# The shutdown export is the last datagram: give the collector time to
-	# read it before a test stops the collector (a loaded machine lost it).
-	sleep 1
-}
-
-# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD [INTERVAL_US]: hand-made
-# frames A -> B; sets FRAME to the frame length.
-flow() {
-	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
-		return 1
-	FRAME=${out##* }
-}
-
 # nf_totals SPORT -> "records packets bytes" of the flow from source port
 # SPORT, as nfdump reads the files nfcapd wrote (after it stopped).
 nf_totals() {
@@ -123,24 +68,6 @@ nf_field() {
 		[.[] | select(.src_port == $sp) | .[$f] | tostring] | unique | join(",")'
 }
 
-# in_map SPORT -> entries of the flow map with source port SPORT
-in_map() {
-	dump_flow_json "$NS_B" | jq --argjson sp "$1" '[.[] | select(.sport == $sp)] | length'
-}
-
-# ipfix_expired -> the `expired` field (bytes 8-15, little endian) of
-# struct tfc_ipfix_stats in the pinned traffic_ipfix map
-ipfix_expired() {
-	local -a b
-	local i v=0
-	mapfile -t b < <(bpftool -j map dump pinned "$PIN/traffic_ipfix" | jq -r '.[0].value[8:16][]')
-	[ ${#b[@]} -eq 8 ] || return 1
-	for ((i = 7; i >= 0; i--)); do
-		v=$((v * 256 + 16#${b[i]#0x}))
-	done
-	echo "$v"
-}
-
 logged() { # logged ERE -> "yes" once the exporter's log has a matching line
 	grep -Eq "$1" "$EXP_LOG" && echo yes
 }
@@ -153,7 +80,8 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 
 @test "export-ipfix: nfdump gets every packet and byte of IPv4/IPv6 TCP/UDP flows, in deltas that add up" {
 	nfcapd_start
-	exporter_start --collector "127.0.0.1:$NF_PORT" \
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT" \
 		--interval 1 --active-timeout 1 --idle-timeout 30
 	local round
 	# Three rounds 2.5 s apart, more than the active timeout plus one interval:
@@ -166,7 +94,7 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 		sleep 2.5
 	done
 	exporter_stop
-	stop_bg "$NF_PID" nfcapd
+	stop_pid "$NF_PID"
 	assert_eq "$F1 $F2 $F3 $F4" "154 242 374 110" "frame lengths"
 
 	local got recs
@@ -195,7 +123,8 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 
 @test "export-ipfix: idle flows leave the map; traffic across exports is neither lost nor doubled" {
 	nfcapd_start
-	exporter_start --collector "127.0.0.1:$NF_PORT" \
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT" \
 		--interval 1 --active-timeout 1 --idle-timeout 2
 	# 30 packets over 3 s: the flow is read by about three exports while it runs.
 	flow "$A4" "$B4" udp 41000 9 30 60 100000
@@ -208,7 +137,7 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 	flow "$A4" "$B4" udp 41000 9 5 60
 	assert_eq "$(in_map 41000)" 1 "flow back in the map"
 	exporter_stop
-	stop_bg "$NF_PID" nfcapd
+	stop_pid "$NF_PID"
 
 	local got
 	got=$(nf_totals 41000)
@@ -219,7 +148,8 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 @test "export-ipfix follows the maps attach --migrate pins: deltas neither lost nor doubled" {
 	local old_cycles
 	nfcapd_start
-	exporter_start --collector "127.0.0.1:$NF_PORT" \
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT" \
 		--interval 1 --active-timeout 1 --idle-timeout 30
 	flow "$A4" "$B4" udp 42000 9 20 60 50000
 	# Exported from the old map at least once before it is replaced.
@@ -233,14 +163,15 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 	# ... and exported from the new one.
 	wait_eq 5 yes logged_after "$old_cycles" '^cycle: [0-9]+ entries, [1-9]'
 	exporter_stop
-	stop_bg "$NF_PID" nfcapd
+	stop_pid "$NF_PID"
 	assert_eq "$(nf_totals 42000 | cut -d' ' -f2-)" "35 $((35 * FRAME))" \
 		"packets and bytes over every record"
 }
 
 @test "export-ipfix over TCP: layer2OctetDeltaCount, end reasons, statistics record" {
-	collector_start tcp "$BATS_TEST_TMPDIR/collect.out"
-	exporter_start --collector "127.0.0.1:$FB_PORT" --transport tcp --observation-domain 7 \
+	collector_start tcp 127.0.0.1 "$BATS_TEST_TMPDIR/collect.out"
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$FB_PORT" --transport tcp --observation-domain 7 \
 		--interval 1 --active-timeout 60 --idle-timeout 2 --octet-delta-count none
 	flow "$A4" "$B4" udp 42000 9 3 20 && local f1=$FRAME
 	wait_eq 8 0 in_map 42000
@@ -273,24 +204,16 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 	assert_eq "$(grep '^stats ' "$out" | tail -1)" "stats 7 $flows 0" "statistics record"
 }
 
-# collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
-collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
-		>"$2" 2>&1 3>&- &
-	COL_PID=$!
-	BG_PIDS+=("$COL_PID")
-	wait_listening "$1" "$FB_PORT"
-}
-
 @test "export-ipfix over UDP: templates are sent again, a collector started later decodes records" {
 	local first=$BATS_TEST_TMPDIR/first.out later=$BATS_TEST_TMPDIR/later.out
-	collector_start udp "$first"
-	exporter_start --collector "127.0.0.1:$FB_PORT" --template-interval 1 \
+	collector_start udp 127.0.0.1 "$first"
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$FB_PORT" --template-interval 1 \
 		--interval 1 --active-timeout 1 --idle-timeout 30
 	wait_eq 5 1 grep -c -m1 '^stats ' "$first"
 	# A new collector knows no template: it decodes only once they come again.
-	stop_bg "$COL_PID" ipfix_collect
-	collector_start udp "$later"
+	stop_pid "$COL_PID"
+	collector_start udp 127.0.0.1 "$later"
 	flow "$A4" "$B4" udp 44000 9 4 30
 	wait_eq 8 1 grep -c " 44000 9 17 4 $((4 * FRAME)) " "$later"
 	exporter_stop
@@ -301,7 +224,8 @@ collector_start() {
 	tfc_in "$NS_B" detach --all --purge >/dev/null
 	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --flow-map-size 16
 	nfcapd_start
-	exporter_start --collector "127.0.0.1:$NF_PORT" --interval 1 --active-timeout 3600 \
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT" --interval 1 --active-timeout 3600 \
 		--idle-timeout 3600
 	local i
 	for ((i = 0; i < 60; i++)); do
@@ -309,7 +233,7 @@ collector_start() {
 	done
 	sleep 1.5
 	exporter_stop
-	stop_bg "$NF_PID" nfcapd
+	stop_pid "$NF_PID"
 
 	local sent evicted inserts
 	sent=$(sed -n 's/^sent \([0-9]*\) records; flows evicted before export: \([0-9]*\)$/\1 \2/p' \
@@ -321,7 +245,7 @@ collector_start() {
 	assert_eq "$((sent + evicted))" "$inserts" "records + evicted = inserts"
 	assert_eq "$(nfdump -R "$NF_DIR" -o json | jq length)" "$sent" "records nfcapd got"
 	# Kept beside the maps for status: the entries the exporter removed.
-	assert_eq "$(ipfix_expired)" "$sent" "expired flows in $PIN/traffic_ipfix"
+	assert_eq "$(ipfix_stat expired)" "$sent" "expired flows in $PIN/traffic_ipfix"
 }
 
 @test "export-ipfix: clear errors for a bad collector, and one exporter per map" {
@@ -345,7 +269,8 @@ collector_start() {
 	assert_error_status 1
 	[[ $stderr == *"cannot reach the collector 127.0.0.1:$FB_PORT over tcp"* ]]
 	nfcapd_start
-	exporter_start --collector "127.0.0.1:$NF_PORT"
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT"
 	run --separate-stderr tfc_in "$NS_B" export-ipfix --collector "127.0.0.1:$NF_PORT"
 	assert_error_status 1
 	[[ $stderr == *"another export-ipfix already exports"* ]]

@@ -9,15 +9,14 @@
 # once (ICMP port unreachable) and a closed TCP port refuses the connection.
 
 load helpers
+load serve_helpers
+load ipfix_helpers
 
-FB_PORT=4739
 
 setup() {
 	tfc_e2e_setup
-	command -v ss >/dev/null || {
-		echo "missing tool: ss (scripts/check-deps.sh --install)" >&2
-		return 1
-	}
+	need_tools ss
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
 	BG_PIDS=()
 	make_pair
 	tfc_attach "$NS_B" --iface "$DEV_B" --enable-flow-map
@@ -30,42 +29,6 @@ teardown() {
 
 # ------------------------------------------------------------- helpers --
 
-# collector_start tcp|udp OUT: ipfix_collect in B on 127.0.0.1, until it listens.
-collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
-		>"$2" 2>&1 3>&- &
-	COL_PID=$!
-	BG_PIDS+=("$COL_PID")
-	wait_eq 5 1 grep -c '^listening$' "$2"
-}
-
-# exporter_start ARGS...: export-ipfix -v in B, logging to EXP_LOG, until it runs.
-exporter_start() {
-	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" \
-		--collector "127.0.0.1:$FB_PORT" --interval 1 --active-timeout 1 --idle-timeout 2 \
-		"$@" >"$EXP_LOG" 2>&1 3>&- &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^exporting ' "$EXP_LOG" && return 0
-		kill -0 "$EXP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
-	return 1
-}
-
-# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD: hand-made frames A -> B;
-# FRAME is the frame length.
-flow() {
-	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
-		return 1
-	FRAME=${out##* }
-}
-
 # got SPORT OUT... -> "records packets l2bytes" of the flow from SPORT
 got() {
 	local sp=$1
@@ -76,10 +39,6 @@ got() {
 
 pb() { got "$@" | cut -d' ' -f2-; } # pb SPORT OUT... -> "packets l2bytes"
 
-in_map() { # in_map SPORT -> entries of the flow map with that source port
-	dump_flow_json "$NS_B" | jq --argjson sp "$1" '[.[] | select(.sport == $sp)] | length'
-}
-
 logged() { grep -Ec "$1" "$EXP_LOG"; } # logged ERE -> lines of the exporter's log
 
 UNREACHABLE="^traffic-counter: warning: collector 127\.0\.0\.1:$FB_PORT: unreachable \(Connection refused\): keeping the flows, retrying every cycle$"
@@ -87,33 +46,14 @@ UNREACHABLE="^traffic-counter: warning: collector 127\.0\.0\.1:$FB_PORT: unreach
 UNREACHABLE_TCP="^traffic-counter: warning: collector 127\.0\.0\.1:$FB_PORT: unreachable \(.+\): keeping the flows, retrying every cycle$"
 ANSWERS="^collector 127\.0\.0\.1:$FB_PORT answers again$"
 
-# pinned_records -> the `records` field (bytes 16-23, little endian) of
-# struct tfc_ipfix_stats in the pinned traffic_ipfix map
-pinned_records() {
-	local -a b
-	local i v=0
-	mapfile -t b < <(bpftool -j map dump pinned "$PIN/traffic_ipfix" | jq -r '.[0].value[16:24][]')
-	[ ${#b[@]} -eq 8 ] || return 1
-	for ((i = 7; i >= 0; i--)); do
-		v=$((v * 256 + 16#${b[i]#0x}))
-	done
-	echo "$v"
-}
-
 # served_records -> traffic_counter_ipfix_records_sent_total as serve
 # exports it from the pinned counter (in B, on its default loopback port).
 served_records() {
-	local log=$BATS_TEST_TMPDIR/serve.log pid v
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
-	pid=$!
-	BG_PIDS+=("$pid")
-	wait_until 10 grep -q '^serving http' "$log" || {
-		echo "FAIL: serve did not start: $(cat "$log")" >&2
-		return 1
-	}
-	v=$(nsenter --net="/run/netns/$NS_B" curl -sf http://127.0.0.1:10437/metrics |
+	local v
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" || return 1
+	v=$(curl_b -f http://127.0.0.1:10437/metrics |
 		sed -n 's/^traffic_counter_ipfix_records_sent_total \([0-9]*\)$/\1/p')
-	stop_pid "$pid"
+	stop_pid "$SERVE_PID"
 	echo "$v"
 }
 
@@ -129,7 +69,7 @@ check_accounting() {
 	sent=$(sed -n 's/^sent \([0-9]*\) records; .*/\1/p' "$EXP_LOG")
 	received=$(cat "$@" | grep -c '^flow ')
 	assert_eq "$sent" "$received" "records the exporter says it sent"
-	assert_eq "$(pinned_records)" "$received" "records counted in $PIN/traffic_ipfix"
+	assert_eq "$(ipfix_stat records)" "$received" "records counted in $PIN/traffic_ipfix"
 	assert_eq "$(served_records)" "$received" "traffic_counter_ipfix_records_sent_total"
 	if grep -n 'WARNING \*\*\|CRITICAL \*\*' "$EXP_LOG"; then
 		echo "FAIL: raw GLib messages in the exporter's output (above)" >&2
@@ -142,7 +82,7 @@ check_accounting() {
 @test "export-ipfix over UDP to a closed port: said once, flows kept, exact after recovery" {
 	local out=$BATS_TEST_TMPDIR/collect.out
 	# No collector yet: the port is closed, each datagram is refused.
-	exporter_start
+	exporter_start_fast
 	flow "$A4" "$B4" udp 47000 9 5 30 && local f1=$FRAME
 	wait_eq 5 1 logged "$UNREACHABLE" || {
 		cat "$EXP_LOG"
@@ -157,7 +97,7 @@ check_accounting() {
 	assert_eq "$(logged "$UNREACHABLE")" 1 "unreachable lines after 3 more cycles"
 	assert_eq "$(logged 'collector .*(lost|answers)')" 0 "records lost or recovery claimed"
 
-	collector_start udp "$out"
+	collector_start udp 127.0.0.1 "$out"
 	wait_eq 5 1 logged "$ANSWERS"
 	flow "$A4" "$B4" udp 47001 9 4 30 && local f2=$FRAME
 	# Kept through the outage: one idle record with all of it.
@@ -170,8 +110,8 @@ check_accounting() {
 
 @test "export-ipfix over TCP, collector gone: said once, flows kept, exact after recovery" {
 	local first=$BATS_TEST_TMPDIR/first.out later=$BATS_TEST_TMPDIR/later.out
-	collector_start tcp "$first"
-	exporter_start --transport tcp
+	collector_start tcp 127.0.0.1 "$first"
+	exporter_start_fast --transport tcp
 	flow "$A4" "$B4" udp 47100 9 3 30 && local f1=$FRAME
 	wait_eq 8 "1 3 $((3 * f1))" got 47100 "$first"
 	# The collector goes away; with no traffic, the cycles' statistics
@@ -187,7 +127,7 @@ check_accounting() {
 	assert_eq "$(logged "$UNREACHABLE_TCP")" 1 "unreachable lines after 3 more cycles"
 	assert_eq "$(logged 'collector .*(lost|answers)')" 0 "records lost or recovery claimed"
 
-	collector_start tcp "$later"
+	collector_start tcp 127.0.0.1 "$later"
 	wait_eq 5 1 logged "$ANSWERS"
 	flow "$A6" "$B6" udp 47102 9 4 30 && local f3=$FRAME
 	wait_eq 8 "1 5 $((5 * f2))" got 47101 "$later"

@@ -7,8 +7,8 @@
 # on its loopback.
 
 load helpers
+load ipfix_helpers
 
-FB_PORT=4739
 LOCK_DIR=/run/traffic-counter-ipfix
 OLD_LOCK_DIR=/run/lock
 
@@ -55,30 +55,6 @@ while True:
 	SINK_PID=$!
 	BG_PIDS+=("$SINK_PID")
 	wait_eq 5 1 grep -c '^listening$' "$2"
-}
-
-# collector_start OUT: ipfix_collect (tcp) in B, until it listens.
-collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" tcp 127.0.0.1 "$FB_PORT" 120 \
-		>"$1" 2>&1 3>&- &
-	COL_PID=$!
-	BG_PIDS+=("$COL_PID")
-	wait_eq 5 1 grep -c '^listening$' "$1"
-}
-
-# exporter_start: export-ipfix -v over TCP in B, logging to
-# EXP_LOG, until it runs.
-exporter_start() {
-	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix --pin-dir "$PIN" \
-		--collector "127.0.0.1:$FB_PORT" --transport tcp --interval 1 --active-timeout 1 \
-		--idle-timeout 2 >"$EXP_LOG" 2>&1 3>&- &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	wait_until 5 grep -q '^exporting ' "$EXP_LOG" || {
-		echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
-		return 1
-	}
 }
 
 # fill COUNT: COUNT synthetic flows, first packet 5 s ago; FILLED is
@@ -155,7 +131,7 @@ stopped_within() {
 	local sink=$BATS_TEST_TMPDIR/sink.out
 	slow_sends
 	sink_start never "$sink"
-	exporter_start
+	exporter_start_fast --transport tcp
 	fill 40000
 	# The first cycle takes the flows and writes until the sink's window
 	# and our send buffer are full.
@@ -183,7 +159,7 @@ stopped_within() {
 	local sink=$BATS_TEST_TMPDIR/sink.out col=$BATS_TEST_TMPDIR/collect.out kept
 	slow_sends
 	sink_start never "$sink"
-	exporter_start
+	exporter_start_fast --transport tcp
 	fill 40000
 	# 5 s without progress: the cycle gives up and keeps what it could not send.
 	wait_until 15 grep -q 'records of this cycle were not sent: kept' "$EXP_LOG" || {
@@ -191,7 +167,7 @@ stopped_within() {
 		return 1
 	}
 	stop_pid "$SINK_PID"
-	collector_start "$col"
+	collector_start tcp 127.0.0.1 "$col"
 	wait_until 20 grep -q 'sent the [0-9]* records kept' "$EXP_LOG" || {
 		grep -v '^cycle' "$EXP_LOG"
 		return 1
@@ -209,7 +185,7 @@ stopped_within() {
 @test "export-ipfix over TCP, a collector that resets the connection: no flow lost, totals exact with the next collector" {
 	local sink=$BATS_TEST_TMPDIR/sink.out col=$BATS_TEST_TMPDIR/collect.out
 	sink_start reset "$sink"
-	exporter_start
+	exporter_start_fast --transport tcp
 	fill 2000
 	# Cycles find the connection reset: the flows stay in the map.
 	wait_until 10 resets_at_least 3 "$sink" || {
@@ -219,7 +195,7 @@ stopped_within() {
 	wait_until 5 grep -Eq 'collector .*: unreachable' "$EXP_LOG"
 	assert_eq "$(map_entries)" 2000 "flows still in the map"
 	stop_pid "$SINK_PID"
-	collector_start "$col"
+	collector_start tcp 127.0.0.1 "$col"
 	wait_eq 15 "$FILLED" totals "$col"
 	stop_pid "$EXP_PID"
 	assert_eq "$BG_STATUS" 0 "exporter exit status"
@@ -238,8 +214,8 @@ stopped_within() {
 	# not be created, and then a lock held by nobody.
 	PLANTED=$OLD_LOCK_DIR/traffic-counter-ipfix-map$id.lock
 	ln -s "$victim" "$PLANTED"
-	collector_start "$col"
-	exporter_start
+	collector_start tcp 127.0.0.1 "$col"
+	exporter_start_fast --transport tcp
 	[ ! -e "$victim" ] || {
 		echo "FAIL: export-ipfix created $victim through the symlink $PLANTED" >&2
 		return 1
@@ -258,7 +234,7 @@ stopped_within() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$PLANTED" sleep 30 3>&- &
 	BG_PIDS+=("$!")
 	wait_until 5 held "$PLANTED"
-	exporter_start
+	exporter_start_fast --transport tcp
 	stop_pid "$EXP_PID"
 	assert_eq "$BG_STATUS" 0 "exporter exit status, with nobody's lock in $OLD_LOCK_DIR"
 }

@@ -11,6 +11,7 @@
 # loopback.
 
 load helpers
+load serve_helpers
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 RULES=$ROOT/dist/prometheus/traffic-counter.rules.yml
@@ -23,13 +24,7 @@ SERVE_ADDR=127.0.0.1:10437
 RATE_INTERVAL=15s
 
 setup() {
-	local tool
-	for tool in promtool prometheus jq curl; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools promtool prometheus jq curl
 	BG_PIDS=()
 }
 
@@ -39,10 +34,6 @@ teardown() {
 }
 
 # ------------------------------------------------------------- helpers --
-
-in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
-curl_b() { in_b curl -sS --max-time 20 "$@"; }
-http_code() { curl_b -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
 
 # prom_api PATH [curl args...]: GET Prometheus' HTTP API in the namespace.
 prom_api() {
@@ -132,17 +123,8 @@ EOF
 
 # serve_start: serve on SERVE_ADDR in the receiver namespace.
 serve_start() {
-	local log=$BATS_TEST_TMPDIR/serve.log i
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" >"$log" 2>&1 3>&- &
-	SERVE_PID=$!
-	BG_PIDS+=("$SERVE_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -qxF "serving http://$SERVE_ADDR/metrics" "$log" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: serve not serving in 10 s: $(cat "$log")" >&2
-	return 1
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" || return 1
+	assert_eq "$SERVE_URL" "http://$SERVE_ADDR" "where serve serves"
 }
 
 # alerts_in STATE -> names of the alerts Prometheus has in STATE, sorted.

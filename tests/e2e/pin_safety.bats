@@ -27,25 +27,10 @@ teardown() {
 	tfc_e2e_teardown
 }
 
-# mnt_ns_start: a private mount namespace with a bpffs of mode 1777 on
-# /sys/fs/bpf, held by a sleeping process (MNT_PID).
-mnt_ns_start() {
-	unshare --mount --propagation private sleep 300 3>&- &
-	MNT_PID=$!
-	local i self
-	self=$(readlink /proc/self/ns/mnt)
-	for ((i = 0; i < 100; i++)); do
-		if [ "$(readlink "/proc/$MNT_PID/ns/mnt" 2>/dev/null)" != "$self" ]; then
-			in_mnt mount -t bpf bpf /sys/fs/bpf
-			return
-		fi
-		sleep 0.02
-	done
-	echo "FAIL: no private mount namespace after 2 s" >&2
-	return 1
-}
+# bpffs_ns_start: mnt_ns_start (helpers.bash) with a bpffs of mode 1777
+# on /sys/fs/bpf.
+bpffs_ns_start() { mnt_ns_start && in_mnt mount -t bpf bpf /sys/fs/bpf; }
 
-in_mnt() { nsenter --mount="/proc/$MNT_PID/ns/mnt" "$@"; }
 as_nobody() { in_mnt setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # tfc_mnt ARGS...: traffic-counter as root in NS_B, in the private mount namespace
 tfc_mnt() { in_mnt timeout 60 nsenter --net="/run/netns/$NS_B" "$TFC_BIN" "$@"; }
@@ -60,7 +45,7 @@ secret_file() {
 # ----------------------------------------------------------- pin directory --
 
 @test "apply with PIN_GROUP: a pin directory owned by another user is refused, a planted link's target unchanged" {
-	mnt_ns_start
+	bpffs_ns_start
 	secret_file
 	as_nobody mkdir "$PIN"
 	as_nobody ln -s "$SECRET" "$PIN/traffic_stats"
@@ -76,7 +61,7 @@ secret_file() {
 }
 
 @test "attach: a directory below the bpffs root that others may write is refused; sticky is not enough below the root" {
-	mnt_ns_start
+	bpffs_ns_start
 	in_mnt mkdir -m 0777 /sys/fs/bpf/open
 	run --separate-stderr tfc_mnt attach --iface "$DEV_B" --pin-dir /sys/fs/bpf/open/p
 	assert_error_status 1

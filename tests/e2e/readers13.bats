@@ -6,26 +6,18 @@
 # address; the flow dump has wall-clock times; a full IP map is said.
 
 load helpers
+load serve_helpers
 
 setup() {
 	tfc_e2e_setup
-	command -v curl >/dev/null || {
-		echo "missing tool: curl (scripts/check-deps.sh --install)" >&2
-		return 1
-	}
-	SERVE_PID=
+	need_tools curl
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
+	BG_PIDS=()
 	make_pair nov6
 }
 
 teardown() {
-	local i
-	if [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; then
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$SERVE_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVE_PID" 2>/dev/null || true
-	fi
+	bg_stop_all
 	tfc_e2e_teardown
 }
 
@@ -126,22 +118,7 @@ section() {
 	assert_eq "${csv##*,tcp_flags,}" "first_seen,last_seen" "CSV header ends"
 }
 
-# serve_bg LOG: serve in B on a free loopback port until it logs its URL.
-serve_bg() {
-	local i
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
-		>"$1" 2>&1 3>&- &
-	SERVE_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		SERVE_URL=$(sed -n 's|^serving \(http://.*/metrics\)$|\1|p' "$1")
-		[ -z "$SERVE_URL" ] || return 0
-		sleep 0.1
-	done
-	echo "FAIL: serve did not start: $(cat "$1")" >&2
-	return 1
-}
-
-scrape() { timeout 20 nsenter --net="/run/netns/$NS_B" curl -sS --max-time 10 -o /dev/null "$SERVE_URL"; }
+scrape() { curl_b -o /dev/null "$SERVE_URL/metrics"; }
 
 # ip_entries NS: entries of the IP map, from status --json.
 ip_entries() {
@@ -152,7 +129,7 @@ ip_entries() {
 	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
 	add_sources 5
 	local log=$BATS_TEST_TMPDIR/serve.log src text
-	serve_bg "$log"
+	serve_bg "$log" --listen 127.0.0.1:0
 	scrape
 	# Six source addresses into an IP map of four.
 	for src in "$A4" "${EXTRA_SOURCES[@]}"; do

@@ -9,6 +9,7 @@
 # loopback: the namespace is new, so the default ports are free there.
 
 load helpers
+load serve_helpers
 
 PROM_PORT=9090
 # A device name that needs escaping in a label value: '"' and '\' are legal
@@ -18,13 +19,7 @@ ODD_NET=198.19.0
 
 setup() {
 	tfc_e2e_setup
-	local tool
-	for tool in curl prometheus promtool ab setpriv unshare; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools curl prometheus promtool ab setpriv unshare
 	BG_PIDS=()
 	TMP_DIRS=()
 }
@@ -39,39 +34,6 @@ teardown() {
 }
 
 # ------------------------------------------------------------- helpers --
-
-in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
-
-# curl_b ARGS...: curl inside the receiver namespace, bounded in time.
-curl_b() { in_b curl -sS --max-time 20 "$@"; }
-
-# serve_bg LOG ARGS...: serve in the receiver namespace, in the background,
-# with this test's pins; then wait_serving LOG.
-serve_bg() {
-	local log=$1
-	shift
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
-	SERVE_PID=$!
-	BG_PIDS+=("$SERVE_PID")
-	wait_serving "$log"
-}
-
-# wait_serving LOG: until serve logs its address; sets SERVE_URL (no path).
-wait_serving() {
-	local log=$1 i
-	SERVE_URL=
-	for ((i = 0; i < 100; i++)); do
-		SERVE_URL=$(sed -n 's|^serving \(http://.*\)/metrics$|\1|p' "$log")
-		[ -z "$SERVE_URL" ] || return 0
-		if ! kill -0 "$SERVE_PID" 2>/dev/null; then
-			echo "FAIL: serve exited: $(cat "$log")" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "FAIL: serve did not start in 10 s: $(cat "$log")" >&2
-	return 1
-}
 
 # raw_request PORT REQUEST: sends REQUEST (a printf format) on a new
 # connection to 127.0.0.1:PORT in the receiver namespace and prints the
@@ -96,9 +58,6 @@ raw_request() {
 	}
 	echo "${out%$'\r'}"
 }
-
-# http_code ARGS...: the status code of one request (000: no response).
-http_code() { curl_b -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
 
 # odd_device: a veth with ODD_DEV as its name (its peer also in the
 # receiver namespace), counted at tc-egress, with three 10-byte UDP
@@ -379,7 +338,7 @@ vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 			"$3" serve --pin-dir "$2"' sh "$PIN" "$ro" "$TFC_BIN" >"$log" 2>&1 3>&- &
 	SERVE_PID=$!
 	BG_PIDS+=("$SERVE_PID")
-	wait_serving "$log"
+	serve_wait "$log"
 	grep -E '^(Uid|CapPrm|CapEff|CapBnd|CapAmb):' "/proc/$SERVE_PID/status"
 	assert_eq "$(awk '/^Uid:/ { print $2 }' "/proc/$SERVE_PID/status")" 65534 "uid"
 	assert_eq "$(awk '/^CapEff:/ { print $2 }' "/proc/$SERVE_PID/status")" 0000000000000000 \

@@ -9,47 +9,19 @@
 # well-behaved ones also from 127.0.0.2.
 
 load helpers
+load serve_helpers
 
 SLOW=$BATS_TEST_DIRNAME/slow_clients.py
 
 setup() {
 	tfc_e2e_setup
-	local tool
-	for tool in curl python3; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools curl python3
 	BG_PIDS=()
 }
 
 teardown() {
 	bg_stop_all
 	tfc_e2e_teardown
-}
-
-in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
-
-# serve_bg ARGS...: serve in the receiver namespace on a free port;
-# sets SERVE_PID, SERVE_URL and PORT.
-serve_bg() {
-	local log=$BATS_TEST_TMPDIR/serve.log i
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0 \
-		"$@" >"$log" 2>&1 3>&- &
-	SERVE_PID=$!
-	BG_PIDS+=("$SERVE_PID")
-	for ((i = 0; i < 100; i++)); do
-		SERVE_URL=$(sed -n 's|^serving \(https\?://.*\)/metrics$|\1|p' "$log")
-		if [ -n "$SERVE_URL" ]; then
-			PORT=${SERVE_URL##*:}
-			return 0
-		fi
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: serve did not start: $(cat "$log")" >&2
-	return 1
 }
 
 # timed_code FROM URL: "CODE SECONDS" of one GET from source address FROM.
@@ -69,9 +41,9 @@ vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 @test "serve_limits: 64 trickling clients neither block /healthz nor stay open" {
 	make_pair nov6
 	tfc_attach "$NS_B" --iface "$DEV_B"
-	serve_bg
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0
 	local out=$BATS_TEST_TMPDIR/slow.out code secs
-	in_b python3 "$SLOW" trickle "$PORT" 64 30 >"$out" &
+	in_b python3 "$SLOW" trickle "$SERVE_PORT" 64 30 >"$out" &
 	BG_PIDS+=("$!")
 	wait_until 10 grep -q '^open' "$out"
 	cat "$out"
@@ -95,7 +67,7 @@ vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 @test "serve_limits: 600 query arguments get 400 at once" {
 	make_pair nov6
 	tfc_attach "$NS_B" --iface "$DEV_B"
-	serve_bg
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0
 	local q code secs
 	q=$(seq -f 'a%g=1' 0 599 | paste -sd '&')
 	read -r code secs <<<"$(timed_code 127.0.0.1 "$SERVE_URL/metrics?$q")"
@@ -111,10 +83,10 @@ vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 	make_pair nov6
 	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 65536
 	"$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" 65536 "$IFX_B"
-	serve_bg --max-series 0
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0 --max-series 0
 	local size hwm codes
 	size=$(in_b curl -s --max-time 20 "$SERVE_URL/metrics" | wc -c)
-	codes=$(in_b python3 "$SLOW" readers "$PORT" 16 40)
+	codes=$(in_b python3 "$SLOW" readers "$SERVE_PORT" 16 40)
 	hwm=$(vm_hwm_kb "$SERVE_PID")
 	local code
 	echo "# response $size bytes; 16 slow readers got: $codes; VmHWM $hwm kB" >&3

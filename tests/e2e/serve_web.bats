@@ -8,16 +8,11 @@
 # self-signed for 127.0.0.1 and made here; bcrypt hashes by htpasswd.
 
 load helpers
+load serve_helpers
 
 setup() {
 	tfc_e2e_setup
-	local tool
-	for tool in curl openssl htpasswd; do
-		command -v "$tool" >/dev/null || {
-			echo "missing tool: $tool (scripts/check-deps.sh --install)" >&2
-			return 1
-		}
-	done
+	need_tools curl openssl htpasswd
 	BG_PIDS=()
 	WEB=$BATS_TEST_TMPDIR/web
 	mkdir -p "$WEB"
@@ -26,25 +21,6 @@ setup() {
 teardown() {
 	bg_stop_all
 	tfc_e2e_teardown
-}
-
-in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
-
-# serve_bg ARGS...: serve in the receiver namespace; sets SERVE_PID and
-# SERVE_URL (scheme, address and port) once it logs where it serves.
-serve_bg() {
-	local log=$BATS_TEST_TMPDIR/serve.log i
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" "$@" >"$log" 2>&1 3>&- &
-	SERVE_PID=$!
-	BG_PIDS+=("$SERVE_PID")
-	for ((i = 0; i < 100; i++)); do
-		SERVE_URL=$(sed -n 's|^serving \(https\?://.*\)/metrics$|\1|p' "$log")
-		[ -z "$SERVE_URL" ] || return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: serve did not start: $(cat "$log")" >&2
-	return 1
 }
 
 # make_cert: a self-signed certificate for 127.0.0.1, in $WEB.
@@ -73,7 +49,7 @@ basic_auth_users:
   prometheus: '$(bcrypt prometheus s3cret)'
   other: $(bcrypt other pw2)
 YAML
-	serve_bg --listen 127.0.0.1:0 --web-config "$WEB/web.yml"
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0 --web-config "$WEB/web.yml"
 	[[ $SERVE_URL == https://127.0.0.1:* ]]
 	local ca=(--cacert "$WEB/server.crt")
 	assert_eq "$(code "${ca[@]}" -u prometheus:s3cret "$SERVE_URL/metrics")" 200 "right user"
@@ -97,7 +73,7 @@ YAML
 	make_pair nov6
 	tfc_attach "$NS_B" --iface "$DEV_B"
 	printf 'basic_auth_users:\n  u: %s\n' "$(bcrypt u p)" >"$WEB/web.yml"
-	serve_bg --listen 127.0.0.1:0 --web-config "$WEB/web.yml"
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0 --web-config "$WEB/web.yml"
 	[[ $SERVE_URL == http://127.0.0.1:* ]]
 	assert_eq "$(code -u u:p "$SERVE_URL/metrics")" 200 "right user"
 	assert_eq "$(code -u u:P "$SERVE_URL/metrics")" 401 "wrong password"
@@ -149,7 +125,7 @@ check_bad() {
 	make_pair nov6
 	tfc_attach "$NS_B" --iface "$DEV_B"
 	local log=$BATS_TEST_TMPDIR/serve.log
-	serve_bg --listen "$B4:0"
+	serve_bg "$log" --listen "$B4:0"
 	cat "$log"
 	assert_eq "$(grep -c 'warning:' "$log")" 1 "warnings"
 	grep -q "^traffic-counter: warning: $B4:0 is not a loopback address and serve has no --web-config: anyone" \
@@ -157,13 +133,14 @@ check_bad() {
 	bg_stop_all
 	BG_PIDS=()
 	# Loopback: no warning.
-	serve_bg --listen 127.0.0.1:0
+	serve_bg "$log" --listen 127.0.0.1:0
 	assert_eq "$(grep -c 'warning:' "$log")" 0 "warnings on loopback"
 	bg_stop_all
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
 	BG_PIDS=()
 	# Every address, with users but no TLS: the passwords would be in clear.
 	printf 'basic_auth_users:\n  u: %s\n' "$(bcrypt u p)" >"$WEB/web.yml"
-	serve_bg --listen '[::]:0' --web-config "$WEB/web.yml"
+	serve_bg "$log" --listen '[::]:0' --web-config "$WEB/web.yml"
 	cat "$log"
 	grep -q '^traffic-counter: warning: \[::\]:0 is not a loopback address and --web-config has no TLS' "$log"
 }

@@ -8,11 +8,12 @@
 # libfixbuf collector run in the receiver namespace, on its own loopback.
 
 load helpers
+load ipfix_helpers
 
-FB_PORT=4739
 
 setup() {
 	tfc_e2e_setup
+	# shellcheck disable=SC2034 # read by bg_stop_all (helpers.bash)
 	BG_PIDS=()
 	GEN=$BATS_TEST_TMPDIR/bin/traffic-counter-generator
 	OUT=$BATS_TEST_TMPDIR/generator
@@ -39,66 +40,6 @@ generate() {
 
 # generated: what the three directories hold, with modes.
 generated() { (cd "$OUT" && find normal early late -mindepth 1 -printf '%p %M\n' | LC_ALL=C sort); }
-
-in_b() { nsenter --net="/run/netns/$NS_B" "$@"; }
-
-# wait_listening udp|tcp PORT: until a socket listens on 127.0.0.1:PORT in B.
-wait_listening() {
-	local flag=-uln i
-	[ "$1" = tcp ] && flag=-tln
-	for ((i = 0; i < 50; i++)); do
-		in_b ss -H "$flag" "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	echo "FAIL: nothing listens on $1 port $2 in $NS_B" >&2
-	return 1
-}
-
-# collector_start tcp|udp OUT: the libfixbuf collector in B, printing to OUT.
-collector_start() {
-	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/ipfix_collect" "$1" 127.0.0.1 "$FB_PORT" 120 \
-		>"$2" 2>&1 3>&- &
-	BG_PIDS+=("$!")
-	wait_listening "$1" "$FB_PORT"
-}
-
-# exporter_start ARGS...: export-ipfix in B (no --pin-dir of its own),
-# logging to EXP_LOG; returns once it runs.
-exporter_start() {
-	EXP_LOG=$BATS_TEST_TMPDIR/exporter.log
-	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" -v export-ipfix "$@" >"$EXP_LOG" 2>&1 3>&- &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^exporting ' "$EXP_LOG" && return 0
-		kill -0 "$EXP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: export-ipfix did not start: $(cat "$EXP_LOG")" >&2
-	return 1
-}
-
-# exporter_stop: SIGTERM (the final export) and a clean exit within 10 s.
-exporter_stop() {
-	local i status=0
-	kill -TERM "$EXP_PID"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$EXP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$EXP_PID" || status=$?
-	assert_eq "$status" 0 "export-ipfix exit status ($(grep -v libbpf "$EXP_LOG"))"
-}
-
-# flow SRC DST tcp|udp SPORT DPORT COUNT PAYLOAD: hand-made frames A -> B;
-# sets FRAME to the frame length.
-flow() {
-	local out
-	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flow_send" "$DEV_A" "$MAC_B" "$@") ||
-		return 1
-	FRAME=${out##* }
-}
 
 # record OUT SPORT -> "DST DPORT PROTO PACKETS L2OCTETS" of the flow's records in OUT
 record() {
@@ -253,8 +194,8 @@ IPFIX_TRANSPORT=tcp
 IPFIX_INTERVAL=1
 EOF
 	local out=$BATS_TEST_TMPDIR/collect.out
-	collector_start tcp "$out"
-	exporter_start --config "$CONFIG_FILE"
+	collector_start tcp 127.0.0.1 "$out"
+	exporter_bg "$BATS_TEST_TMPDIR/exporter.log" --config "$CONFIG_FILE"
 	grep -q "^exporting $PIN/traffic_counters_flow to 127.0.0.1:$FB_PORT (tcp) every 1 s:" \
 		"$EXP_LOG"
 	flow "$A4" "$B4" udp 45000 9 3 20
@@ -277,9 +218,9 @@ IPFIX_TRANSPORT=tcp
 IPFIX_INTERVAL=3600
 EOF
 	local out=$BATS_TEST_TMPDIR/collect.out
-	collector_start udp "$out"
-	exporter_start --config "$CONFIG_FILE" --pin-dir "$PIN" --collector "127.0.0.1:$FB_PORT" \
-		--transport udp --interval 1
+	collector_start udp 127.0.0.1 "$out"
+	exporter_bg "$BATS_TEST_TMPDIR/exporter.log" --config "$CONFIG_FILE" --pin-dir "$PIN" \
+		--collector "127.0.0.1:$FB_PORT" --transport udp --interval 1
 	grep -q "^exporting $PIN/traffic_counters_flow to 127.0.0.1:$FB_PORT (udp) every 1 s:" \
 		"$EXP_LOG"
 	flow "$A4" "$B4" tcp 45001 22 2 10

@@ -435,26 +435,28 @@ static __u64 addr_key(__u8 family, const __u8 *a)
 	return k;
 }
 
+/* The radix key of an entry: its counters (largest first) or its address. */
+static __u64 entry_key(__u64 bytes, __u64 packets, __u8 family, const __u8 *addr)
+{
+	if (sort_by == TFC_SORT_BYTES)
+		return ~bytes;
+	if (sort_by == TFC_SORT_PACKETS)
+		return ~packets;
+	return addr_key(family, addr);
+}
+
 static __u64 key_ip(const void *p)
 {
 	const struct tfc_ip_entry *e = p;
 
-	if (sort_by == TFC_SORT_BYTES)
-		return ~e->val.bytes;
-	if (sort_by == TFC_SORT_PACKETS)
-		return ~e->val.packets;
-	return addr_key(e->key.family, e->key.addr);
+	return entry_key(e->val.bytes, e->val.packets, e->key.family, e->key.addr);
 }
 
 static __u64 key_flow(const void *p)
 {
 	const struct tfc_flow_entry *e = p;
 
-	if (sort_by == TFC_SORT_BYTES)
-		return ~e->val.bytes;
-	if (sort_by == TFC_SORT_PACKETS)
-		return ~e->val.packets;
-	return addr_key(e->key.family, e->key.src);
+	return entry_key(e->val.bytes, e->val.packets, e->key.family, e->key.src);
 }
 
 void tfc_sort_ip(struct tfc_ip_entry *e, size_t n, enum tfc_sort by)

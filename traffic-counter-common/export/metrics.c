@@ -322,9 +322,14 @@ static __u32 stat_ifindex(const struct tfc_metrics_snapshot *s, size_t i)
 	return s->stats[i].key.ifindex;
 }
 
+/* Makes series i of a snapshot's entries: ip_one, flow_one. */
+typedef void (*series_one)(const struct tfc_metrics *m, const struct devices *d,
+			   const struct tfc_metrics_snapshot *s, size_t i, struct series *out);
+
 static void ip_one(const struct tfc_metrics *m, const struct devices *d,
-		   const struct tfc_ip_entry *e, struct series *out)
+		   const struct tfc_metrics_snapshot *s, size_t i, struct series *out)
 {
+	const struct tfc_ip_entry *e = &s->ip[i];
 	const struct ip_key *k = &e->key;
 
 	key_init(out, d, k->ifindex, k->direction, k->family);
@@ -336,25 +341,49 @@ static void ip_one(const struct tfc_metrics *m, const struct devices *d,
 	out->val = e->val;
 }
 
-static int ip_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
-		     struct series **out, size_t *n)
+static void flow_one(const struct tfc_metrics *m, const struct devices *d,
+		     const struct tfc_metrics_snapshot *s, size_t i, struct series *out)
 {
-	struct series *ser = series_alloc(s->n_ip);
+	const struct flow_key *k = &s->flow[i].key;
+
+	(void)m;
+	key_init(out, d, k->ifindex, k->direction, k->family);
+	out->val.bytes = s->flow[i].val.bytes;
+	out->val.packets = s->flow[i].val.packets;
+}
+
+/* One series per entry (count of them, made by `one`), equal labels summed. */
+static int entry_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
+			size_t count, ifindex_at at, series_one one, struct series **out, size_t *n)
+{
+	struct series *ser = series_alloc(count);
 	struct devices d;
-	int err = devices_of(m, s, s->n_ip, ip_ifindex, &d);
+	int err = devices_of(m, s, count, at, &d);
 
 	if (!err && !ser)
 		err = -ENOMEM;
-	for (size_t i = 0; !err && i < s->n_ip; i++)
-		ip_one(m, &d, &s->ip[i], &ser[i]);
+	for (size_t i = 0; !err && i < count; i++)
+		one(m, &d, s, i, &ser[i]);
 	devices_free(&d);
 	if (err) {
 		free(ser);
 		return err;
 	}
 	*out = ser;
-	*n = aggregate(ser, s->n_ip);
+	*n = aggregate(ser, count);
 	return 0;
+}
+
+static int ip_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
+		     struct series **out, size_t *n)
+{
+	return entry_series(m, s, s->n_ip, ip_ifindex, ip_one, out, n);
+}
+
+static int flow_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
+		       struct series **out, size_t *n)
+{
+	return entry_series(m, s, s->n_flow, flow_ifindex, flow_one, out, n);
 }
 
 static int cmp_bytes_desc(const void *pa, const void *pb)
@@ -437,32 +466,6 @@ static int apply_policy(struct tfc_metrics *m, struct series *s, size_t *n)
 	if (!err)
 		*n = fold_others(s, *n);
 	return err;
-}
-
-static int flow_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
-		       struct series **out, size_t *n)
-{
-	struct series *ser = series_alloc(s->n_flow);
-	struct devices d;
-	int err = devices_of(m, s, s->n_flow, flow_ifindex, &d);
-
-	if (!err && !ser)
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < s->n_flow; i++) {
-		const struct flow_key *k = &s->flow[i].key;
-
-		key_init(&ser[i], &d, k->ifindex, k->direction, k->family);
-		ser[i].val.bytes = s->flow[i].val.bytes;
-		ser[i].val.packets = s->flow[i].val.packets;
-	}
-	devices_free(&d);
-	if (err) {
-		free(ser);
-		return err;
-	}
-	*out = ser;
-	*n = aggregate(ser, s->n_flow);
-	return 0;
 }
 
 /* Every known reason for each interface and direction seen, zeros included,

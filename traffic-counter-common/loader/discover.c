@@ -7,9 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -293,11 +291,9 @@ int tfc_discover(struct tfc_found **out, size_t *n)
 
 /* ------------------------------------------------ the bounded bpffs walk -- */
 
-enum obj_type { OBJ_MAP, OBJ_PROG, OBJ_LINK };
-
 struct pinned {
 	char *path;
-	enum obj_type type;
+	enum tfc_obj_kind type;
 	__u32 id;
 };
 
@@ -306,26 +302,6 @@ struct pin_vec {
 	size_t n, cap;
 	int budget;
 };
-
-static int obj_type(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	if (!strcmp(target, "anon_inode:bpf-map"))
-		return OBJ_MAP;
-	if (!strcmp(target, "anon_inode:bpf-prog"))
-		return OBJ_PROG;
-	/* "bpf_link" on older kernels */
-	if (!strcmp(target, "anon_inode:bpf-link") || !strcmp(target, "anon_inode:bpf_link"))
-		return OBJ_LINK;
-	return -1;
-}
 
 static void pin_add(struct pin_vec *pv, const char *path)
 {
@@ -336,8 +312,8 @@ static void pin_add(struct pin_vec *pv, const char *path)
 
 	if (fd < 0)
 		return;
-	type = obj_type(fd);
-	if (type >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && pv->n < pv->cap) {
+	type = tfc_obj_kind(fd);
+	if (type > TFC_OBJ_OTHER && !bpf_obj_get_info_by_fd(fd, &info, &len) && pv->n < pv->cap) {
 		pv->v[pv->n].path = strdup(path);
 		pv->v[pv->n].type = type;
 		pv->v[pv->n].id = info.id;
@@ -372,7 +348,7 @@ static void walk(struct pin_vec *pv, const char *dir, int depth)
 	closedir(d);
 }
 
-static const char *pinned_find(const struct pin_vec *pv, enum obj_type type, __u32 id,
+static const char *pinned_find(const struct pin_vec *pv, enum tfc_obj_kind type, __u32 id,
 			       const char *suffix)
 {
 	for (size_t i = 0; i < pv->n; i++) {
@@ -412,8 +388,8 @@ static void locate_one(struct tfc_found *f, const struct pin_vec *pv)
 	const char *p;
 
 	if (!f->a.pin[0]) {
-		p = f->a.link_id ? pinned_find(pv, OBJ_LINK, f->a.link_id, NULL)
-				 : pinned_find(pv, OBJ_PROG, f->a.prog_id, TFC_NETLINK_SUFFIX);
+		p = f->a.link_id ? pinned_find(pv, TFC_OBJ_LINK, f->a.link_id, NULL)
+				 : pinned_find(pv, TFC_OBJ_PROG, f->a.prog_id, TFC_NETLINK_SUFFIX);
 		if (p)
 			snprintf(f->a.pin, sizeof(f->a.pin), "%s", p);
 	}
@@ -422,7 +398,7 @@ static void locate_one(struct tfc_found *f, const struct pin_vec *pv)
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
 		if (!f->map_ids[k] || f->map_pins[k][0])
 			continue;
-		p = pinned_find(pv, OBJ_MAP, f->map_ids[k], NULL);
+		p = pinned_find(pv, TFC_OBJ_MAP, f->map_ids[k], NULL);
 		if (p)
 			snprintf(f->map_pins[k], PATH_MAX, "%s", p);
 	}
@@ -561,30 +537,37 @@ static void report_detached(const struct tfc_found *f)
 		 maps);
 }
 
-/* Ours at this attach point of this interface, NULL if none. */
-static struct tfc_found *found_at(struct tfc_found *list, size_t n, enum tfc_attach_point ap,
-				  int ifindex)
+/*
+ * Discovers ours and points *f at the one at this attach point of this
+ * interface (NULL if none), located with tfc_found_locate(pins). The
+ * caller frees *list when this returns 0.
+ */
+static int discover_at(enum tfc_attach_point ap, int ifindex, const struct tfc_pins *pins,
+		       struct tfc_found **list, struct tfc_found **f)
 {
-	for (size_t i = 0; i < n; i++)
-		if (list[i].a.ap == ap && list[i].a.ifindex == ifindex)
-			return &list[i];
-	return NULL;
+	size_t n;
+	int err = tfc_discover(list, &n);
+
+	*f = NULL;
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !*f; i++)
+		if ((*list)[i].a.ap == ap && (*list)[i].a.ifindex == ifindex)
+			*f = &(*list)[i];
+	if (*f)
+		tfc_found_locate(*f, 1, pins);
+	return 0;
 }
 
 int tfc_found_pin_dir(enum tfc_attach_point ap, int ifindex, char *dir, size_t len)
 {
 	struct tfc_found *list, *f;
-	size_t n;
-	int err;
+	int err = discover_at(ap, ifindex, NULL, &list, &f);
 
-	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
-	f = found_at(list, n, ap, ifindex);
-	if (f) {
-		tfc_found_locate(f, 1, NULL);
+	if (f)
 		snprintf(dir, len, "%s", f->pin_dir);
-	}
 	free(list);
 	return f ? 0 : -ENOENT;
 }
@@ -593,19 +576,15 @@ int tfc_detach_found(const struct tfc_pins *pins, enum tfc_attach_point ap, int 
 		     const char *ifname)
 {
 	struct tfc_found *list, *f;
-	size_t n;
-	int err;
+	int err = discover_at(ap, ifindex, pins, &list, &f);
 
-	err = tfc_discover(&list, &n);
 	if (err)
 		return err;
-	f = found_at(list, n, ap, ifindex);
 	if (!f) {
 		report_not_ours(ap, ifindex, ifname);
 		err = -ENOENT;
 		goto out;
 	}
-	tfc_found_locate(f, 1, pins);
 	err = f->a.link_id ? detach_link(f) : detach_filter(f);
 	if (!err)
 		report_detached(f);
@@ -697,20 +676,11 @@ int tfc_pins_record(const struct tfc_pins *pins)
 	return err;
 }
 
-static int on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
-
 /* One recorded pin: removed if it is still a map of ours. 0 or -errno. */
 static int purge_target(enum tfc_map_kind kind, const char *target, const char *record)
 {
 	char real[PATH_MAX];
-	struct bpf_map_info info;
 	struct stat st;
-	int fd;
 
 	if (lstat(target, &st))
 		return errno == ENOENT ? 0 : -errno; /* removed already */
@@ -723,24 +693,12 @@ static int purge_target(enum tfc_map_kind kind, const char *target, const char *
 			target, record);
 		return -ELOOP;
 	}
-	if (!on_bpffs(target)) {
+	if (!tfc_is_bpffs(target)) {
 		tfc_err("refusing to remove %s (recorded by %s): it is not on a BPF filesystem",
 			target, record);
 		return -EXDEV;
 	}
-	fd = tfc_map_open_flags(target, kind, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
-	if (fd < 0) {
-		tfc_warn("left %s alone: it is not a traffic-counter %s map", target,
-			 tfc_map_kind_name(kind));
-		return 0;
-	}
-	close(fd);
-	if (unlink(target)) {
-		tfc_err("cannot remove %s: %s", target, strerror(errno));
-		return -errno;
-	}
-	tfc_info("removed %s", target);
-	return 0;
+	return tfc_map_pin_purge(target, kind);
 }
 
 static int purge_record(const char *records, const char *name)

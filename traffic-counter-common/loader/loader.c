@@ -376,23 +376,11 @@ static int refuse_if_attached(const struct tfc_pins *pins)
 static int purge_map_pin(const struct tfc_pins *pins, int k)
 {
 	const char *pin = tfc_map_pin(pins, k);
-	struct bpf_map_info info;
-	int fd, err;
+	int err = tfc_pin_removable(pin);
 
-	err = tfc_pin_removable(pin);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	fd = tfc_map_open_flags(pin, k, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
-	if (fd < 0) {
-		tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
-			 tfc_map_kind_name(k));
-		return 0;
-	}
-	close(fd);
-	err = tfc_pin_unlink(pin);
-	if (!err)
-		tfc_info("removed %s", pin);
-	return err;
+	return tfc_map_pin_purge(pin, k);
 }
 
 /* export-ipfix's count of the flows it removed belongs to these maps. */

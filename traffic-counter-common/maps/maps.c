@@ -7,20 +7,21 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 #include <bpf/libbpf.h>
 
 #include "util/log.h"
 #include "maps.h"
 
-/* dump_percpu_counters relies on the counters closing each entry. */
+/* dump_entries relies on the value closing each entry. */
 _Static_assert(offsetof(struct tfc_ip_entry, val) + sizeof(struct counters) ==
 		       sizeof(struct tfc_ip_entry),
 	       "tfc_ip_entry layout");
 _Static_assert(offsetof(struct tfc_stat_entry, val) + sizeof(struct counters) ==
 		       sizeof(struct tfc_stat_entry),
 	       "tfc_stat_entry layout");
+_Static_assert(offsetof(struct tfc_flow_entry, val) + sizeof(struct flow_value) ==
+		       sizeof(struct tfc_flow_entry),
+	       "tfc_flow_entry layout");
 
 /* Linux's ENOTSUPP (524), returned by maps without batch ops. */
 #define TFC_ENOTSUPP 524
@@ -68,25 +69,13 @@ int tfc_map_check(const struct bpf_map_info *info, enum tfc_map_kind kind)
 	return 0;
 }
 
-/* BPF_OBJ_GET also opens pinned programs and links: only a map will do. */
+/* BPF_OBJ_GET also opens pinned programs and links: only a map will do.
+ * Without /proc, the info checks decide. */
 static int is_map_fd(int fd)
 {
-	char path[64], target[64];
-	ssize_t n;
+	int kind = tfc_obj_kind(fd);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 1; /* no /proc: let the info checks decide */
-	target[n] = '\0';
-	return !strcmp(target, "anon_inode:bpf-map");
-}
-
-static int on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+	return kind < 0 || kind == TFC_OBJ_MAP;
 }
 
 static int is_dir(const char *path)
@@ -101,8 +90,8 @@ static void report_open_error(const char *pin, int err, unsigned int flags)
 	/* EINVAL: a pinned program or link; a directory or a file off bpffs
 	 * gives EPERM or EACCES, which is not a permission problem then. */
 	if (err == -ENOTTY || err == -EINVAL || is_dir(pin) ||
-	    (err != -ENOENT && err != -EACCES && err != -EPERM && !on_bpffs(pin)) ||
-	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !on_bpffs(pin)))
+	    (err != -ENOENT && err != -EACCES && err != -EPERM && !tfc_is_bpffs(pin)) ||
+	    ((err == -EACCES || err == -EPERM) && !access(pin, F_OK) && !tfc_is_bpffs(pin)))
 		tfc_err("%s is not a BPF map pin: pass the pin of a traffic-counter map "
 			"(on bpffs, e.g. " TFC_PIN_DIR_DEFAULT "/" TFC_IP_MAP_NAME ")",
 			pin);
@@ -260,6 +249,24 @@ out:
 	return fd;
 }
 
+int tfc_map_pin_purge(const char *pin, enum tfc_map_kind kind)
+{
+	struct bpf_map_info info;
+	int fd, err;
+
+	fd = tfc_map_open_flags(pin, kind, NULL, &info, TFC_OPEN_QUIET | TFC_OPEN_ANY_LAYOUT);
+	if (fd < 0) {
+		tfc_warn("left %s alone: it is not a traffic-counter %s map", pin,
+			 tfc_map_kind_name(kind));
+		return 0;
+	}
+	close(fd);
+	err = tfc_pin_unlink(pin);
+	if (!err)
+		tfc_info("removed %s", pin);
+	return err;
+}
+
 void tfc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out)
 {
 	out->bytes = 0;
@@ -367,11 +374,6 @@ static int dump_map(int fd, __u32 ksz, __u32 vsz, char **keys, char **vals, __u3
 	return err;
 }
 
-/*
- * Dumps a per-CPU hash of struct counters into `out`, an array of entries
- * of entry_size bytes that start with the key_size-byte key followed by the
- * summed struct counters.
- */
 /* Values per entry: one per possible CPU, or one for a shared IP map. */
 static int value_slots(int fd)
 {
@@ -383,18 +385,20 @@ static int value_slots(int fd)
 	return info.type == BPF_MAP_TYPE_HASH ? 1 : libbpf_num_possible_cpus();
 }
 
-static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
+/*
+ * Dumps the map into `out`, an array of entries of entry_size bytes that
+ * start with the ksz-byte key and end with the value: with ncpu > 0 the
+ * map's per-CPU struct counters summed, else its vsz-byte value as it is.
+ */
+static int dump_entries(int fd, __u32 ksz, __u32 vsz, int ncpu, size_t entry_size, void **out,
+			size_t *n)
 {
-	int ncpu = value_slots(fd);
+	size_t tail = ncpu > 0 ? sizeof(struct counters) : vsz;
 	char *keys = NULL, *vals = NULL, *e = NULL;
-	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
-	size_t vsz = sizeof(struct counters) * (ncpu > 0 ? ncpu : 1);
 	__u32 count = 0;
 	int err;
 
-	if (ncpu < 0)
-		return ncpu;
-	err = dump_map(fd, key_size, vsz, &keys, &vals, &count);
+	err = dump_map(fd, ksz, vsz, &keys, &vals, &count);
 	if (err)
 		goto out;
 	e = calloc(count ?: 1, entry_size);
@@ -404,10 +408,14 @@ static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void 
 	}
 	for (__u32 i = 0; i < count; i++) {
 		char *row = e + (size_t)i * entry_size;
+		const char *val = vals + (size_t)i * vsz;
 
-		memcpy(row, keys + (size_t)i * key_size, key_size);
-		tfc_counters_sum((struct counters *)(vals + (size_t)i * vsz), ncpu,
-				 (struct counters *)(row + entry_size - sizeof(struct counters)));
+		memcpy(row, keys + (size_t)i * ksz, ksz);
+		if (ncpu > 0)
+			tfc_counters_sum((const struct counters *)val, ncpu,
+					 (struct counters *)(row + entry_size - tail));
+		else
+			memcpy(row + entry_size - tail, val, tail);
 	}
 	*out = e;
 	*n = count;
@@ -417,6 +425,17 @@ out:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+/* A per-CPU (or shared) hash of struct counters, summed: dump_entries. */
+static int dump_percpu_counters(int fd, __u32 key_size, size_t entry_size, void **out, size_t *n)
+{
+	int ncpu = value_slots(fd);
+
+	if (ncpu < 0)
+		return ncpu;
+	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
+	return dump_entries(fd, key_size, sizeof(struct counters) * ncpu, ncpu, entry_size, out, n);
 }
 
 int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n)
@@ -446,32 +465,8 @@ void tfc_stats_totals(const struct tfc_stat_entry *e, size_t n, __u32 ifindex, i
 
 int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n)
 {
-	char *keys = NULL, *vals = NULL;
-	struct tfc_flow_entry *e = NULL;
-	__u32 count = 0;
-	int err;
-
-	err = dump_map(fd, sizeof(struct flow_key), sizeof(struct flow_value), &keys, &vals,
-		       &count);
-	if (err)
-		goto out;
-	e = calloc(count ?: 1, sizeof(*e));
-	if (!e) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < count; i++) {
-		memcpy(&e[i].key, keys + (size_t)i * sizeof(struct flow_key), sizeof(e[i].key));
-		memcpy(&e[i].val, vals + (size_t)i * sizeof(struct flow_value), sizeof(e[i].val));
-	}
-	*out = e;
-	*n = count;
-	e = NULL;
-out:
-	free(e);
-	free(keys);
-	free(vals);
-	return err;
+	return dump_entries(fd, sizeof(struct flow_key), sizeof(struct flow_value), 0,
+			    sizeof(**out), (void **)out, n);
 }
 
 /*

@@ -52,6 +52,13 @@ int tfc_map_open(const char *pin, int kind, enum tfc_map_kind *kind_out, struct 
 int tfc_map_open_flags(const char *pin, int kind, enum tfc_map_kind *kind_out,
 		       struct bpf_map_info *info, unsigned int flags);
 
+/*
+ * Removes `pin` (tfc_pin_unlink) when it is a traffic-counter map of this
+ * kind, of any layout version; anything else is left alone with a warning
+ * and 0 (purge never removes what is not ours).
+ */
+int tfc_map_pin_purge(const char *pin, enum tfc_map_kind kind);
+
 void tfc_counters_sum(const struct counters *percpu, int ncpu, struct counters *out);
 
 /*

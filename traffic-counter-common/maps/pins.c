@@ -78,11 +78,31 @@ int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int is_bpffs(const char *path)
+int tfc_is_bpffs(const char *path)
 {
 	struct statfs st;
 
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+int tfc_obj_kind(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (!strcmp(target, "anon_inode:bpf-map"))
+		return TFC_OBJ_MAP;
+	if (!strcmp(target, "anon_inode:bpf-prog"))
+		return TFC_OBJ_PROG;
+	/* "bpf_link" on older kernels */
+	if (!strcmp(target, "anon_inode:bpf-link") || !strcmp(target, "anon_inode:bpf_link"))
+		return TFC_OBJ_LINK;
+	return TFC_OBJ_OTHER;
 }
 
 static int fd_on_bpffs(int fd)
@@ -94,7 +114,7 @@ static int fd_on_bpffs(int fd)
 
 static int mount_default_bpffs(void)
 {
-	if (is_bpffs(BPFFS_ROOT))
+	if (tfc_is_bpffs(BPFFS_ROOT))
 		return 0;
 	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
@@ -279,7 +299,7 @@ static int refuse_link_on_bpffs(const char *dir, const char *path)
 		if (lstat(pre, &st) || !S_ISLNK(st.st_mode))
 			continue;
 		parent_of(pre, up);
-		if (!is_bpffs(up))
+		if (!tfc_is_bpffs(up))
 			continue;
 		tfc_err("pin directory %s goes through %s, a symbolic link on bpffs: pass the "
 			"real path, so that no one can point it elsewhere between check and use",
@@ -324,7 +344,7 @@ int tfc_pin_dir_check(const char *dir)
 		return err;
 	if (!realpath(base, real))
 		return -errno;
-	if (!is_bpffs(real))
+	if (!tfc_is_bpffs(real))
 		return 0; /* refused by tfc_bpffs_prepare, with its own message */
 	return refuse_link_on_bpffs(dir, base) ?: check_dir_chain(real);
 }
@@ -352,7 +372,7 @@ static int report_missing(const char *dir)
 /* Where `dir` would go must be on bpffs already: nothing is made elsewhere. */
 static int check_on_bpffs(const char *dir, const char *base, int create)
 {
-	if (is_bpffs(base))
+	if (tfc_is_bpffs(base))
 		return 0;
 	if (!create && strcmp(base, dir))
 		return report_missing(dir);

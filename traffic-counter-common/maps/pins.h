@@ -46,6 +46,15 @@ int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int
  */
 int tfc_bpffs_prepare(const char *dir, int flags);
 
+/* Whether `path` is on a BPF filesystem (0 when it cannot be told). */
+int tfc_is_bpffs(const char *path);
+
+/* What a BPF object fd stands for, from its /proc/self/fd link. */
+enum tfc_obj_kind { TFC_OBJ_OTHER, TFC_OBJ_MAP, TFC_OBJ_PROG, TFC_OBJ_LINK };
+
+/* A TFC_OBJ_*, or -errno when /proc cannot tell (not mounted). */
+int tfc_obj_kind(int fd);
+
 /* Whether `path` has a ".." component. */
 int tfc_path_has_dotdot(const char *path);
 
