@@ -60,6 +60,8 @@ TFC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTFC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $
 	-I$(COMMON_DIR) -I$(CLI_DIR) -I$(BUILD) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcrypt -lncursesw -ltinfo -lfixbuf -lglib-2.0 -lsqlite3 -lcairo)
+# report --chart scales its axis with log10 and pow.
+LDLIBS   += -lm
 
 BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
 SKEL     := $(BUILD)/traffic_counter.skel.h
