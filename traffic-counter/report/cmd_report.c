@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "commands.h"
@@ -252,6 +253,12 @@ int cmd_report(int argc, char **argv)
 
 	if (err >= 0)
 		return err;
+	if (access(a.db, F_OK) && errno == ENOENT) {
+		tfc_err("no history database at %s: record writes it (traffic-counter record); "
+			"give another with --db",
+			a.db);
+		return TFC_EXIT_FAIL;
+	}
 	if (tfc_history_open(a.db, TFC_HISTORY_RDONLY, &db))
 		return TFC_EXIT_FAIL;
 	err = report_run(db, &a);
