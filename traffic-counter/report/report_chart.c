@@ -3,7 +3,8 @@
  * report --chart: a bar chart of the listing, drawn once through cairo onto
  * an SVG surface or an image surface written as PNG: one drawing path for
  * both formats. Per bucket two bars side by side, received then sent, each
- * in its own colour (the tests count bars by their fill); a y axis in bytes
+ * filled in its own colour, which nothing else is filled with (the tests count
+ * bars by their fill); a y axis in bytes
  * with SI units, bucket labels under the x axis, a title and a legend.
  */
 #include <errno.h>
@@ -116,10 +117,17 @@ static void draw_bar(cairo_t *cr, const struct plot *p, double x, double w, __u6
 /* Every bucket's bars; every k-th bucket's label, so labels do not overlap. */
 static void draw_bars(cairo_t *cr, const struct plot *p, const struct report_chart *c)
 {
-	double slot = p->w / (double)c->n, bw = slot * 0.4;
-	size_t every = (size_t)ceil(70.0 / slot);
+	double slot = p->w / (double)c->n, bw = slot * 0.4, widest = 0;
+	size_t every;
 
 	cairo_set_font_size(cr, 10);
+	for (size_t i = 0; i < c->n; i++) {
+		cairo_text_extents_t e;
+
+		cairo_text_extents(cr, c->labels[i] ?: "", &e);
+		widest = fmax(widest, e.width);
+	}
+	every = (size_t)ceil((widest + 12) / slot);
 	for (size_t i = 0; i < c->n; i++) {
 		double x = p->x + slot * (double)i + slot * 0.1;
 
@@ -132,17 +140,29 @@ static void draw_bars(cairo_t *cr, const struct plot *p, const struct report_cha
 	}
 }
 
+/* A legend swatch, stroked: only the bars are filled in the bar colours. */
+static void swatch(cairo_t *cr, double x, double y, const double rgb[3])
+{
+	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+	cairo_set_line_width(cr, 4);
+	cairo_rectangle(cr, x + 2, y - 8, 6, 6);
+	cairo_stroke(cr);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
 static void draw_legend(cairo_t *cr, const struct plot *p, const char *title)
 {
+	double y = p->y + p->h + 40;
+
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_set_font_size(cr, 14);
 	text_at(cr, p->x, MARGIN_T - 16, title, 0);
 	cairo_set_font_size(cr, 11);
-	text_at(cr, p->x, p->y + p->h + 40, "bytes per bucket:", 0);
-	cairo_set_source_rgb(cr, rx_rgb[0], rx_rgb[1], rx_rgb[2]);
-	text_at(cr, p->x + 110, p->y + p->h + 40, "received (rx)", 0);
-	cairo_set_source_rgb(cr, tx_rgb[0], tx_rgb[1], tx_rgb[2]);
-	text_at(cr, p->x + 200, p->y + p->h + 40, "sent (tx)", 0);
+	text_at(cr, p->x, y, "bytes per bucket:", 0);
+	swatch(cr, p->x + 110, y, rx_rgb);
+	text_at(cr, p->x + 124, y, "received (rx)", 0);
+	swatch(cr, p->x + 220, y, tx_rgb);
+	text_at(cr, p->x + 234, y, "sent (tx)", 0);
 }
 
 static void draw(cairo_t *cr, const struct report_chart *c)
