@@ -427,8 +427,11 @@ static int report_listing(sqlite3 *db, const struct report_args *a)
 	if (err)
 		goto out;
 	out_begin(&o, a, "buckets", tfc_history_res_name(a->res));
-	if (!cells.n && a->iface)
-		err = listing_iface(&o, &c, a->iface, NULL, 0, since, until);
+	if (!cells.n && a->iface) {
+		static const struct report_cell none;
+
+		err = listing_iface(&o, &c, a->iface, &none, 0, since, until);
+	}
 	for (size_t i = 0; !err && i < cells.n;) {
 		size_t j = i;
 
