@@ -140,7 +140,8 @@ fill() { "$FILL" "$DB" <"$1"; }
 	from=$(epoch "2026-12-01 00:00")
 	events "$from" "$(epoch "2026-12-04 00:00")" 900 >"$BATS_TEST_TMPDIR/ev"
 	fill "$BATS_TEST_TMPDIR/ev"
-	export TRAFFIC_COUNTER_NOW=$(epoch "2026-12-05 00:00")
+	TRAFFIC_COUNTER_NOW=$(epoch "2026-12-05 00:00")
+	export TRAFFIC_COUNTER_NOW
 	python3 - "$BATS_TEST_TMPDIR/ev" "$(epoch "2026-12-02 00:00")" "$(epoch "2026-12-03 06:00")" >"$BATS_TEST_TMPDIR/want" <<'PY'
 import sys
 a, b = int(sys.argv[2]), int(sys.argv[3])
