@@ -131,8 +131,9 @@ include tests/tests.mk
 bench:
 	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install --group build && \
 		scripts/check-deps.sh --install --group bench; fi
-	$(Q)$(MAKE) --no-print-directory build bench-build
+	$(Q)$(MAKE) --no-print-directory build bench-build $(BUILD)/tests/helpers/history_fill
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/history_report.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/tests/helpers/udp_send
