@@ -305,3 +305,25 @@ print('%dx%d' % struct.unpack('>II', b[16:24]))")" 640x300 "PNG size"
 	assert_eq "$(echo "$output" | jpy 'd["buckets"][0]["rx_bytes"] + d["buckets"][0]["tx_bytes"]')" \
 		"$(oracle "$BATS_TEST_TMPDIR/ev" "$(date -u -d "2026-12-01 05:00" +%s)" "$(date -u -d "2026-12-01 06:00" +%s)" | awk '{print $1 + $2}')" "06:00 Berlin"
 }
+
+@test "report: reads, unblocked, while a writer holds an open write transaction: committed rows only" {
+	local from writer
+	from=$(epoch "2026-12-01 00:00")
+	echo "event $from eth0 0 - 1 1000" | "$FILL" "$DB"
+	# A writer, as record's save: an uncommitted row for a few seconds.
+	{
+		echo "BEGIN IMMEDIATE;"
+		echo "INSERT INTO iface_traffic VALUES (2, $from, 'eth0', 1, 1, 777);"
+		sleep 4
+		echo "COMMIT;"
+	} | sqlite3 "$DB" &
+	writer=$!
+	# The writer's BEGIN and INSERT take milliseconds; its COMMIT comes 4 s later.
+	sleep 0.5
+	run --separate-stderr timeout 3 "$TFC_BIN" report --db "$DB" --days --since 2026-12-01 --until 2026-12-02 --csv
+	[ "$status" -eq 0 ]
+	assert_eq "$(echo "$output" | sed -n 2p | cut -d, -f7,8)" "1000,0" "during the transaction"
+	wait "$writer"
+	run --separate-stderr report --days --since 2026-12-01 --until 2026-12-02 --csv
+	assert_eq "$(echo "$output" | sed -n 2p | cut -d, -f7,8)" "1000,777" "after the commit"
+}
