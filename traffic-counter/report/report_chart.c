@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <cairo.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 
 #include "util/log.h"
 #include "report.h"
@@ -216,5 +217,8 @@ int report_chart_write(const char *path, const struct report_chart *c)
 	if (!st)
 		st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
+	/* Cairo's and fontconfig's caches: one chart a run, nothing kept. */
+	cairo_debug_reset_static_data();
+	FcFini();
 	return st ? surface_failed(path, st) : 0;
 }

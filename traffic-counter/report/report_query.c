@@ -291,7 +291,7 @@ int report_query_addrs(sqlite3 *db, const struct report_args *a, enum tfc_hist_r
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = query_failed(db, "the address rows");
-	if (!err)
+	if (!err && out->n)
 		qsort(out->v, out->n, sizeof(*out->v), addr_cmp_bytes);
 out:
 	free(ix.slot);
