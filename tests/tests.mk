@@ -82,7 +82,7 @@ test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
 # sanitizer report exits 99 (ASan, leaks included) or 98 (UBSan), which no
 # test accepts.
 ASAN_BUILD := build-asan
-ASAN_E2E   := cli maps lifecycle hostile_args
+ASAN_E2E   := cli maps lifecycle hostile_args report
 test-asan: test-asan-unit test-asan-e2e
 
 asan-build:
