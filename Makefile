@@ -76,8 +76,10 @@ SYSCONFDIR ?= /etc
 TFC_CFLAGS := -std=c11 -D_GNU_SOURCE -DTFC_VERSION='"$(VERSION)"' $(ABI_FLAGS) $(WARN) \
 	-DTFC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-I$(COMMON_DIR) -I$(CLI_DIR) -I$(BUILD) -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo 2>/dev/null)
-LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcrypt -lncursesw -ltinfo -lfixbuf -lglib-2.0 -lsqlite3 -lcairo)
+	$(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo fontconfig 2>/dev/null)
+LDLIBS   += $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd libcrypt ncursesw libfixbuf sqlite3 cairo fontconfig 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcrypt -lncursesw -ltinfo -lfixbuf -lglib-2.0 -lsqlite3 -lcairo -lfontconfig)
+# report --chart scales its axis with log10 and pow.
+LDLIBS   += -lm
 
 BPF_OBJ  := $(BUILD)/traffic_counter.bpf.o
 SKEL     := $(BUILD)/traffic_counter.skel.h
@@ -157,8 +159,9 @@ include tests/tests.mk
 bench:
 	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install --group build && \
 		scripts/check-deps.sh --install --group bench; fi
-	$(Q)$(MAKE) --no-print-directory build bench-build
+	$(Q)$(MAKE) --no-print-directory build bench-build $(BUILD)/tests/helpers/history_fill
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/history_report.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build $(BUILD)/tests/helpers/udp_send

@@ -45,6 +45,7 @@ deps=(
 	"pc:libfixbuf:libfixbuf-dev:build"
 	"pc:sqlite3:libsqlite3-dev:build"
 	"pc:cairo:libcairo2-dev:build"
+	"pc:fontconfig:libfontconfig-dev:build"
 	"pc:ncursesw:libncurses-dev:build"
 	"cmd:scdoc:scdoc:build"
 	"file:/usr/include/linux/bpf.h:linux-libc-dev:build"

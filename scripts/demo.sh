@@ -59,6 +59,7 @@ cleanup() {
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
 	rm -rf "$PIN"
+	[ -z "${HIST_DIR:-}" ] || rm -rf "$HIST_DIR"
 	echo "== cleaned up: namespaces $NS_A $NS_B and pins $PIN removed"
 	exit "$rc"
 }
@@ -147,4 +148,23 @@ else
 	echo "== check FAILED: $A4 sent ${want4% *} packets/${want4#* } bytes, counted ${got4% *}/${got4#* };" \
 		"$A6 sent ${want6% *}/${want6#* }, counted ${got6% *}/${got6#* }" >&2
 	exit 1
+fi
+
+# History: record reads the maps into a database of its own for a few
+# seconds (its first read counts what the maps hold), stops and flushes on
+# SIGTERM; report then shows what was sent. Only once this build has record.
+if "$TFC_BIN" --help | grep -q '^  record '; then
+	HIST_DIR=$(mktemp -d /tmp/tfc-demo-history.XXXXXX)
+	echo
+	echo "== history: record for 3 seconds, then report"
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --pin-dir "$PIN" \
+		--db "$HIST_DIR/history.db" --interval 1 --save-interval 1 &
+	record_pid=$!
+	sleep 3
+	kill -TERM "$record_pid"
+	wait "$record_pid"
+	echo "\$ traffic-counter report --iface $DEV_B"
+	"$TFC_BIN" report --db "$HIST_DIR/history.db" --iface "$DEV_B"
+	echo "\$ traffic-counter report --top 3"
+	"$TFC_BIN" report --db "$HIST_DIR/history.db" --top 3
 fi

@@ -35,6 +35,15 @@ $(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TFC_CFLAGS) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# history_fill writes rows into a history database made by the real schema
+# (export/history.c), for report's tests and benchmark.
+HISTORY_FILL_SRCS := tests/helpers/history_fill.c $(COMMON_DIR)/export/history.c \
+	$(COMMON_DIR)/util/log.c
+$(BUILD)/tests/helpers/history_fill: $(HISTORY_FILL_SRCS) $(COMMON_DIR)/export/history.h
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(TFC_CFLAGS)) $(CFLAGS) $(HISTORY_FILL_SRCS) $(LDLIBS) -o $@
+
 # tc_refused lists the frame cases of the BPF tests' table that the kernel's
 # skb test run refuses at tc, for short_frames.bats to send over a veth: it is
 # built from the same table and predicate as test_bpf (tests/bpf/cases.c).
@@ -73,7 +82,7 @@ test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
 # sanitizer report exits 99 (ASan, leaks included) or 98 (UBSan), which no
 # test accepts.
 ASAN_BUILD := build-asan
-ASAN_E2E   := cli maps lifecycle hostile_args
+ASAN_E2E   := cli maps lifecycle hostile_args report
 test-asan: test-asan-unit test-asan-e2e
 
 asan-build:

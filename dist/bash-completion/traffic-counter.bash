@@ -12,7 +12,7 @@ _traffic_counter_commands() {
 # _traffic_counter_options BIN COMMAND: the long options of COMMAND --help
 # (-v, --verbose and -h, --help, which every command takes, are not "  --" lines).
 _traffic_counter_options() {
-	"$1" "$2" --help 2>/dev/null | sed -n 's/^  \(--[a-z][a-z-]*\).*/\1/p'
+	"$1" "$2" --help 2>/dev/null | sed -n 's/^  \(--[a-z0-9][a-z0-9-]*\).*/\1/p'
 	echo --verbose --help
 }
 
@@ -29,7 +29,7 @@ _traffic_counter_values() {
 		_filedir -d
 		return 0
 		;;
-	--pin | --flow-pin | --control-pin | --config | --web-config)
+	--pin | --flow-pin | --control-pin | --config | --web-config | --db | --chart)
 		_filedir
 		return 0
 		;;
@@ -44,7 +44,8 @@ _traffic_counter_values() {
 		[ "$1" = top ] && words="rate total"
 		;;
 	--interval | --top | --iterations | --ip-map-size | --flow-map-size | --max-series | \
-		--tolerance | --listen | --aggregate-prefix | --address)
+		--tolerance | --listen | --aggregate-prefix | --address | --since | --until | \
+		--chart-size)
 		return 0 # a number or an address: nothing to offer
 		;;
 	*) return 1 ;;

@@ -84,6 +84,14 @@ setup() {
 		head -c 20000 /dev/zero | tr '\0' a
 		printf '"\n'
 	} >"$W/long.conf"
+	# report's databases: a real one (the helper writes the real schema) and
+	# a corrupt copy.
+	if [ -x "$TFC_HELPERS/history_fill" ]; then
+		printf 'event %s eth0 0 198.18.0.1 1 100\n' "$(date +%s)" |
+			"$TFC_HELPERS/history_fill" "$W/history.db"
+		head -c 3000 "$W/history.db" >"$W/corrupt.db"
+		head -c 20000 /dev/urandom >>"$W/corrupt.db"
+	fi
 	CANARIES=("$W/passwd" "$W/file" "$W/good.conf")
 	sha256sum "${CANARIES[@]}" >"$BATS_TEST_TMPDIR/canaries.sha256"
 	SYSTEM_PINS_BEFORE=$(system_pins)
@@ -146,6 +154,17 @@ make_pools() {
 	CONFIG=("$W/good.conf" "$W/stop.conf" "$W/garbage.conf" "$W/empty.conf" "$W/nonutf8.conf"
 		"$W/passwd" "$W/nonexistent.conf" "$W/dir" "/dev/null" "$W/long.conf" "$W/$a5000"
 		"" "rel.conf")
+	DBP=("$W/history.db" "$W/history.db" "$W/corrupt.db" "$W/passwd" "$W/file" "$W/dir"
+		"/dev/null" "$W/nonexistent.db" "" "$W/$a5000" "rel.db" "$W/good.conf")
+	TIMES=("2026-12-01" "2026-12-01 10:00" "2026-12-01T10:00:59" "2026-02-30" "2026-13-01"
+		"1970-01-01" "9999-12-31 23:59" "1900-01-01" "" "today" "2026-12-01 25:00" "-1"
+		"2026-12-01 10:00 " "$a300")
+	CHARTP=("$W/c.svg" "$W/c.png" "$W/dir/c.PNG" "$W/x.txt" "" ".svg" "$W/nodir/c.svg"
+		"$W/dir" "$W/$a300.svg" "$W/dir/.png")
+	SIZES=("800x400" "200x150" "2000x1000" "199x150" "8001x1" "0x0" "-1x-1" "1e3x1e3"
+		"800X400" "800x" "x400" "" "4294967296x1" "800x400x2")
+	ADDRP=("198.18.0.1" "198.18.0.0/16" "fd00::/8" "::/0" "0.0.0.0/0" "198.18.0.1/33"
+		"fd00::/129" "1.2.3" "" "198.18.0.1/" "/24" "fd00::1%lo")
 	# Writable places only: for commands that create, pin or remove.
 	PINDIR_W=("$PF" "$PF" "$PE" "$PF/" "$PF//" "$PF/sub" "$PF/sub/deeper" "$W/nonbpf"
 		"$W/passwd" "rel" "./rel2" "$PF/$a300" "$PF/$deep" "$PF/links" "$PF/traffic_counters_ip"
@@ -179,6 +198,11 @@ values_for() {
 	collector) P=COLLECTOR ;;
 	aggregate-prefix) P=PREFIX ;;
 	config | web-config) P=CONFIG ;;
+	db) P=DBP ;;
+	since | until) P=TIMES ;;
+	chart) P=CHARTP ;;
+	chart-size) P=SIZES ;;
+	address) [ "$CMD" = report ] && P=ADDRP || P=GENERIC ;;
 	pin-dir) [ "$READ_ONLY" = 1 ] && P=PINDIR_R || P=PINDIR_W ;;
 	pin | flow-pin | control-pin) [ "$READ_ONLY" = 1 ] && P=PIN_R || P=PIN_W ;;
 	*) P=GENERIC ;;
@@ -297,6 +321,7 @@ gen_vector() {
 		set) VEC=(--enable-flow-map "${VEC[@]}") ;;
 		detach) VEC=(--all "${VEC[@]}") ;;
 		apply) VEC=(--config "$W/good.conf" "${VEC[@]}") ;;
+		report) VEC=(--db "$W/history.db" "${VEC[@]}") ;;
 		esac
 	fi
 	rnd 20
@@ -449,7 +474,7 @@ fuzz_command() {
 	bash -c "set -u
 		$(declare -p HB HNS W PF PE PROG_PIN LINK_PIN GENERIC NUM SECS IFACE LISTEN COLLECTOR PREFIX \
 		CONFIG PINDIR_W PIN_W PINDIR_R PIN_R E_AP E_XDP E_API E_COUNT E_SORT E_DIR E_TRANSPORT \
-		E_OCTET)
+		E_OCTET DBP TIMES CHARTP SIZES ADDRP)
 		$(declare -f rnd pick values_for read_options usage_error_group gen_vector \
 		is_long_running run_vector judge fuzz_loop)
 		fuzz_loop \"\$1\"" _ "$1" || rc=$?
@@ -464,7 +489,7 @@ fuzz_command() {
 	listed=$("$HB" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | sort |
 		paste -sd' ')
 	echo "commands: $listed"
-	assert_eq "$listed" "apply attach detach dump-maps export-ipfix serve set status top verify" \
+	assert_eq "$listed" "apply attach detach dump-maps export-ipfix report serve set status top verify" \
 		"commands in --help (add a test below for a new one)"
 }
 
@@ -478,6 +503,7 @@ fuzz_command() {
 @test "hostile arguments: export-ipfix" { fuzz_command export-ipfix; }
 @test "hostile arguments: top" { fuzz_command top; }
 @test "hostile arguments: apply" { fuzz_command apply; }
+@test "hostile arguments: report" { fuzz_command report; }
 
 @test "hostile arguments: the command word and global options" {
 	local v nfail=0

@@ -2,6 +2,7 @@
 /* The history database: schema, opening, buckets in local time. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +82,7 @@ static int upgrade(sqlite3 *db, int from)
 	if (!err)
 		err = tfc_history_exec(db, sql);
 	if (err) {
+		/* The first failure is the one to report, not ROLLBACK's. */
 		tfc_history_exec(db, "ROLLBACK");
 		return err;
 	}
@@ -123,6 +125,36 @@ static int create_private(const char *path)
 	return 0;
 }
 
+/*
+ * A WAL file read-only: SQLite needs the -shm and -wal files, and creates
+ * them when they are missing. Where it cannot (a read-only directory or
+ * file system, another user's file), the file is read as immutable: no
+ * writer can be at work on it then, or the files would be there.
+ */
+static int reopen_immutable(const char *path, sqlite3 **db)
+{
+	char uri[PATH_MAX * 3 + 32];
+	size_t n = (size_t)snprintf(uri, sizeof(uri), "file:");
+
+	for (const char *p = path; *p && n + 4 < sizeof(uri); p++)
+		n += (size_t)(strchr("%?#", *p) ? snprintf(uri + n, 4, "%%%02X", (unsigned char)*p)
+						: snprintf(uri + n, 2, "%c", *p));
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	sqlite3_close(*db);
+	*db = NULL;
+	return sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+}
+
+/* Whether a read-only open can read; if not for want of the WAL files, immutable. */
+static int open_readable(const char *path, sqlite3 **db)
+{
+	int v, rc = user_version(*db, &v);
+
+	if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN)
+		return reopen_immutable(path, db);
+	return SQLITE_OK;
+}
+
 int tfc_history_open(const char *path, int flags, sqlite3 **out)
 {
 	int writable = flags & TFC_HISTORY_CREATE;
@@ -136,6 +168,11 @@ int tfc_history_open(const char *path, int flags, sqlite3 **out)
 		return err;
 	}
 	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		tfc_err("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		err = -EIO;
+		goto out;
+	}
+	if (!writable && open_readable(path, &db) != SQLITE_OK) {
 		tfc_err("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		err = -EIO;
 		goto out;
