@@ -168,6 +168,47 @@ logged_after() { # logged_after N ERE -> "yes" once a line after the first N cyc
 		"packets and bytes over every record"
 }
 
+# flow_entry_hex SPORT -> "KEY-HEX|VALUE-HEX" of that flow's entry, as
+# bpftool's update takes them.
+flow_entry_hex() {
+	bpftool -j map dump pinned "$PIN/traffic_counters_flow" |
+		jq -r --argjson sp "$1" '.[] | select(.formatted.key.sport == $sp)
+			| [(.key | map(ltrimstr("0x")) | join(" ")),
+			   (.value | map(ltrimstr("0x")) | join(" "))] | join("|")'
+}
+
+@test "export-ipfix waits while attach --migrate moves the flows: none exported twice" {
+	local old_cycles entry key value
+	nfcapd_start
+	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \
+		--collector "127.0.0.1:$NF_PORT" \
+		--interval 1 --active-timeout 1 --idle-timeout 30
+	flow "$A4" "$B4" udp 42002 9 20 60 50000
+	wait_eq 5 yes logged '^cycle: [0-9]+ entries, [1-9]'
+	# Step 4 of a migration, by hand: the staging directory is there and
+	# the flow has left the old map; then it is back with its totals, as a
+	# carried flow is once the new map is renamed over the old one.
+	entry=$(flow_entry_hex 42002)
+	[ -n "$entry" ]
+	key=${entry%|*}
+	value=${entry#*|}
+	mkdir "$PIN/migrating"
+	wait_eq 5 yes logged 'attach --migrate is moving the maps'
+	# shellcheck disable=SC2086 # one hex byte per word
+	bpftool map delete pinned "$PIN/traffic_counters_flow" key hex $key
+	sleep 3 # three cycles with the flow gone: none may forget it
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$PIN/traffic_counters_flow" key hex $key value hex $value
+	rmdir "$PIN/migrating"
+	old_cycles=$(grep -c '^cycle: ' "$EXP_LOG")
+	flow "$A4" "$B4" udp 42002 9 15 60 50000
+	wait_eq 5 yes logged_after "$old_cycles" '^cycle: [0-9]+ entries, [1-9]'
+	exporter_stop
+	stop_pid "$NF_PID"
+	assert_eq "$(nf_totals 42002 | cut -d' ' -f2-)" "35 $((35 * FRAME))" \
+		"packets and bytes over every record"
+}
+
 @test "export-ipfix over TCP: layer2OctetDeltaCount, end reasons, statistics record" {
 	collector_start tcp 127.0.0.1 "$BATS_TEST_TMPDIR/collect.out"
 	exporter_start "$BATS_TEST_TMPDIR/exporter.log" \

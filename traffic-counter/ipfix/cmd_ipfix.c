@@ -526,6 +526,7 @@ struct exporter {
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 	struct fb fb;
 	int connected;	  /* templates sent on the current connection */
+	int migrating;	  /* attach --migrate's staging directory was there */
 	int unreachable;  /* reported once per outage */
 	int counting_off; /* flow counting was off at start */
 	int probe_out;	  /* UDP, unreachable: the last probe went out */
@@ -865,6 +866,32 @@ static void cycle_log(struct exporter *x, const struct tfc_ipfix_counts *c, size
 		tfc_info("final export: %llu records in %.1f ms", sent, ms);
 }
 
+/*
+ * attach --migrate moves the flows out of the old map (step 4 of
+ * loader/migrate.c) before it renames the new one over it (step 5). A scan
+ * in between would miss the moved flows and forget what was exported of
+ * them, then export their carried totals again: wait while the staging
+ * directory exists. A migration that died leaves it there, and `attach
+ * --migrate` again finishes it; nothing is taken from the map meanwhile.
+ */
+static int migrating(struct exporter *x)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int now;
+
+	if (snprintf(path, sizeof(path), "%s/%s", x->pins.dir, TFC_STAGING_DIR_NAME) >=
+	    (int)sizeof(path))
+		return 0;
+	now = !lstat(path, &st) && S_ISDIR(st.st_mode);
+	if (now && !x->migrating)
+		tfc_info("%s exists: attach --migrate is moving the maps; exporting again "
+			 "once it is done",
+			 path);
+	x->migrating = now;
+	return now;
+}
+
 /* The flow map read, its records taken out or remembered, and sent. */
 static int export_map(struct exporter *x, int flush, __u64 now)
 {
@@ -876,6 +903,8 @@ static int export_map(struct exporter *x, int flush, __u64 now)
 	size_t n = 0;
 	int err, send_err;
 
+	if (!flush && migrating(x))
+		return 0;
 	err = follow_maps(x);
 	err = err ?: tfc_ipfix_clock_offset(&x->batch.offset_ns);
 	err = err ?: tfc_control_read(x->ctl_fd, &ctl);
@@ -883,6 +912,11 @@ static int export_map(struct exporter *x, int flush, __u64 now)
 	if (err) {
 		tfc_warn("cannot read %s: %s", x->pins.flow, strerror(-err));
 		return err;
+	}
+	/* Begun while this dump ran: it may lack flows already moved. */
+	if (!flush && migrating(x)) {
+		free(e);
+		return 0;
 	}
 	if (flush)
 		err = tfc_ipfix_flush(x->table, e, n, &io, &c);
