@@ -38,7 +38,7 @@ $(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # history_fill writes rows into a history database made by the real schema
 # (export/history.c), for report's tests and benchmark.
 HISTORY_FILL_SRCS := tests/helpers/history_fill.c $(COMMON_DIR)/export/history.c \
-	$(COMMON_DIR)/util/log.c
+	$(COMMON_DIR)/util/log.c $(COMMON_DIR)/util/text.c
 $(BUILD)/tests/helpers/history_fill: $(HISTORY_FILL_SRCS) $(COMMON_DIR)/export/history.h
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)

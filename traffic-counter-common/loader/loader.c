@@ -394,11 +394,27 @@ static void purge_ipfix_stats(const struct tfc_pins *pins)
 		tfc_info("removed %s", ipfix);
 }
 
+/*
+ * Every map pin is checked before any is removed: a refusal is one line, and
+ * it leaves the maps whole rather than half purged.
+ */
+static int refuse_if_unremovable(const struct tfc_pins *pins)
+{
+	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+		int err = tfc_pin_removable(tfc_map_pin(pins, k));
+
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
 int tfc_purge(const struct tfc_pins *pins)
 {
 	int err, e;
 
 	err = refuse_if_attached(pins);
+	err = err ?: refuse_if_unremovable(pins);
 	if (err)
 		return err;
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
