@@ -27,9 +27,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_export_ipfix(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 extern const struct tfc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
-	verify_def, serve_def, top_def, apply_def;
+	verify_def, serve_def, top_def, apply_def, record_def;
 extern const struct tfc_cmd_def export_ipfix_def;
 
 /* Parsed arguments, exposed so option handling is unit-tested without BPF. */

@@ -80,8 +80,11 @@ static int upgrade(sqlite3 *db, int from)
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", TFC_HISTORY_SCHEMA);
 	if (!err)
 		err = tfc_history_exec(db, sql);
-	err = tfc_history_exec(db, err ? "ROLLBACK" : "COMMIT") ?: err;
-	return err;
+	if (err) {
+		tfc_history_exec(db, "ROLLBACK");
+		return err;
+	}
+	return tfc_history_exec(db, "COMMIT");
 }
 
 static int check_schema(sqlite3 *db, const char *path, int writable)
