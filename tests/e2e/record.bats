@@ -37,9 +37,11 @@ record_once() {
 	tfc_in "$NS_B" record --db "$DB" --once "$@"
 }
 
-# record_bg ARGS...: record in the background, reading every second.
+# record_bg ARGS...: record in the background, reading every second. No
+# timeout wrapper: REC_PID is record itself (nsenter execs it), so kill -9
+# hits record; teardown stops it whatever happens.
 record_bg() {
-	timeout 120 nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --pin-dir "$PIN" \
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --pin-dir "$PIN" \
 		--db "$DB" --interval 1 "$@" 2>>"$BATS_TEST_TMPDIR/record.log" &
 	REC_PID=$!
 	BG_PIDS+=("$REC_PID")
@@ -102,4 +104,87 @@ wait_db_addr() {
 	assert_eq "$(q 'PRAGMA user_version')" 1 "schema"
 	assert_eq "$(q 'PRAGMA journal_mode')" wal "journal"
 	assert_eq "$(stat -c %a "$DB")" 600 "mode"
+}
+
+@test "record killed -9 (also mid-save) then restarted: nothing lost, nothing counted twice" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	send 100
+	record_once
+	# Read into memory, never saved: killed, the deltas are still in the maps.
+	record_bg --save-interval 3600
+	send 50
+	sleep 2
+	stop_pid "$REC_PID" KILL
+	assert_eq "$(db_addr "$A4")" "100 $((100 * UDP_FRAME))" "after kill -9"
+	send 30
+	record_once
+	assert_all_res "180 $((180 * UDP_FRAME))"
+	# Saving every second under traffic, killed at some point of a save.
+	record_bg --save-interval 1
+	send 2000 &
+	BG_PIDS+=($!)
+	sleep 1.7
+	stop_pid "$REC_PID" KILL
+	wait "${BG_PIDS[-1]}"
+	record_once
+	assert_eq "$(maps_addr)" "2180 $((2180 * UDP_FRAME))" "maps"
+	assert_all_res "2180 $((2180 * UDP_FRAME))"
+}
+
+@test "record stopped (SIGTERM flushes), traffic meanwhile, restarted: exact" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	record_bg --save-interval 3600
+	send 40
+	sleep 1.5
+	stop_pid "$REC_PID" TERM
+	assert_eq "$BG_STATUS" 0 "record's exit status on SIGTERM"
+	assert_eq "$(db_addr "$A4")" "40 $((40 * UDP_FRAME))" "flushed on stop"
+	grep -q "history saved" "$BATS_TEST_TMPDIR/record.log"
+	send 60
+	record_bg --save-interval 3600
+	sleep 1.5
+	stop_pid "$REC_PID" INT
+	assert_eq "$BG_STATUS" 0 "record's exit status on SIGINT"
+	assert_all_res "100 $((100 * UDP_FRAME))"
+}
+
+@test "maps purged and re-attached, then a simulated reboot: each a new epoch, exact" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	send 10
+	record_once
+	tfc_in "$NS_B" detach --all --purge
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	# More than before: only the epoch (created_ns) tells the new maps apart.
+	send 30
+	run --separate-stderr record_once
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"new epoch"* ]]
+	assert_all_res "40 $((40 * UDP_FRAME))"
+	# A reboot: another boot id, maps made again.
+	echo 99999999-2222-3333-4444-555555555555 >"$BOOT_ID"
+	tfc_in "$NS_B" detach --all --purge
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	send 70
+	record_once
+	assert_all_res "110 $((110 * UDP_FRAME))"
+	assert_eq "$(q "SELECT value FROM meta WHERE key = 'boot_id'")" \
+		99999999-2222-3333-4444-555555555555 "boot id saved"
+}
+
+@test "attach --migrate while recording: the carried counters go on, exact" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	record_bg --save-interval 1
+	send 100
+	sleep 1.5
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate \
+		--ip-map-type shared --ip-map-size 4096
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	send 50
+	sleep 1.5
+	stop_pid "$REC_PID" TERM
+	cat "$BATS_TEST_TMPDIR/record.log"
+	grep -q "migrated" "$BATS_TEST_TMPDIR/record.log"
+	assert_eq "$(maps_addr)" "150 $((150 * UDP_FRAME))" "maps"
+	assert_all_res "150 $((150 * UDP_FRAME))"
 }
