@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# shellcheck disable=SC2030,SC2031,SC2119,SC2120,SC2154 # bats: each @test is a subshell; run sets $stderr
 # record: the history database holds exactly the traffic the maps counted,
 # across saves, crashes (kill -9), restarts, reboots (boot id), maps purged
 # and re-attached, attach --migrate and idle eviction; the per-bucket cap,
@@ -12,6 +12,7 @@ setup() {
 	need_tools sqlite3
 	make_pair nov6
 	BG_PIDS=()
+	TFCE_MOUNTS=()
 	DB=$BATS_TEST_TMPDIR/history.db
 	BOOT_ID=$BATS_TEST_TMPDIR/boot_id
 	echo 11111111-2222-3333-4444-555555555555 >"$BOOT_ID"
@@ -20,6 +21,8 @@ setup() {
 
 teardown() {
 	bg_stop_all
+	local m
+	for m in ${TFCE_MOUNTS[@]+"${TFCE_MOUNTS[@]}"}; do umount "$m" 2>/dev/null || true; done
 	tfc_e2e_teardown
 }
 
@@ -69,6 +72,13 @@ assert_all_res() {
 	done
 	for res in 1 2 3 4; do
 		assert_eq "$(db_addr "$A4" "$res")" "$want" "address res $res"
+	done
+}
+
+assert_all_res_iface() {
+	local res
+	for res in 0 1 2 3 4; do
+		assert_eq "$(db_iface "$DEV_B" 0 "$res")" "$1" "iface rx res $res"
 	done
 }
 
@@ -187,4 +197,126 @@ wait_db_addr() {
 	grep -q "migrated" "$BATS_TEST_TMPDIR/record.log"
 	assert_eq "$(maps_addr)" "150 $((150 * UDP_FRAME))" "maps"
 	assert_all_res "150 $((150 * UDP_FRAME))"
+}
+
+@test "cap: 50,000 addresses against --max-addresses 1000: totals exact, 'other' holds the rest, DB small" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	local ifx out
+	ifx=$(ifindex_of "$NS_B" "$DEV_B")
+	out=$(nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/fill_ip_map" \
+		"$PIN/traffic_counters_ip" 50000 "$ifx")
+	echo "$out"
+	local bytes packets
+	read -r _ _ _ bytes _ packets <<<"$out"
+	record_once --max-addresses 1000
+	local res
+	for res in 1 2 3 4; do
+		assert_eq "$(q "SELECT count(*) FROM addr_traffic WHERE res = $res AND prefix_len = 32")" \
+			1000 "address rows res $res"
+		assert_eq "$(q "SELECT sum(packets) || ' ' || sum(bytes) FROM addr_traffic
+			WHERE res = $res")" "$packets $bytes" "address totals res $res"
+		assert_eq "$(q "SELECT count(*) FROM addr_traffic WHERE res = $res AND addr = 'other'")" \
+			1 "one other row res $res"
+	done
+	assert_all_res_iface "$packets $bytes"
+	# 4 x 1001 address rows and 50,000 last_read rows: a few MB at most.
+	local size
+	size=$(stat -c %s "$DB")
+	echo "database: $size bytes"
+	[ "$size" -lt $((12 * 1024 * 1024)) ]
+}
+
+@test "retention: buckets past it are pruned, recent and 'forever' ones stay" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	send 5
+	record_once
+	local now old
+	now=$(date +%s)
+	old=$((now - 40 * 86400))
+	# Rows for past dates: 5 minutes 40 days ago (retention 35 d), an hour
+	# 40 days ago (kept with --retention hour=60d), a year 40 years ago.
+	q "INSERT INTO iface_traffic VALUES (0, $old, 'x', 0, 1, 1), (0, $((old + 300)), 'x', 0, 1, 1),
+		(1, $old, 'x', 0, 1, 1), (4, $((now - 40 * 365 * 86400)), 'x', 0, 1, 1);
+	   INSERT INTO addr_traffic VALUES (1, $((now - 20 * 86400)), 'x', 0, '198.18.9.9', 32, 1, 1);
+	   INSERT INTO reason_traffic VALUES (0, $old, 'x', 0, 'non_ip', 1, 1)"
+	record_once --retention hour=60d
+	assert_eq "$(q "SELECT count(*) FROM iface_traffic WHERE iface = 'x' AND res = 0")" 0 "5min pruned"
+	assert_eq "$(q "SELECT count(*) FROM iface_traffic WHERE iface = 'x' AND res = 1")" 1 "hour kept (60d)"
+	assert_eq "$(q "SELECT count(*) FROM iface_traffic WHERE iface = 'x' AND res = 4")" 1 "year kept"
+	assert_eq "$(q "SELECT count(*) FROM addr_traffic WHERE iface = 'x'")" 1 "20 days < 60 days"
+	assert_eq "$(q "SELECT count(*) FROM reason_traffic WHERE iface = 'x'")" 0 "reason pruned"
+	record_once --retention hour=14d
+	assert_eq "$(q "SELECT count(*) FROM addr_traffic WHERE iface = 'x'")" 0 "hour pruned at 14 d"
+	assert_all_res "5 $((5 * UDP_FRAME))"
+}
+
+@test "--evict-idle under a flood: idle entries go, no frame lost or counted twice" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	record_bg --save-interval 1 --evict-idle 1
+	local frames=0 out=$BATS_TEST_TMPDIR/flood.out sent len
+	# Bursts from one source with pauses: idle between bursts, evicted, and a
+	# burst may start between record's read and its delete.
+	for _ in 1 2 3 4 5 6; do
+		timeout 30 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" "$A4" \
+			"$B4" 5000 6000 "$UDP_PAYLOAD" 20000 >"$out"
+		read -r sent len _ <"$out"
+		frames=$((frames + sent))
+		sleep "1.$((RANDOM % 9))"
+	done
+	stop_pid "$REC_PID" TERM
+	cat "$BATS_TEST_TMPDIR/record.log"
+	grep -q "evicted" "$BATS_TEST_TMPDIR/record.log"
+	# What the maps still hold was read at the last save: the database has all.
+	assert_eq "$(db_addr "$A4")" "$frames $((frames * len))" "database"
+	assert_eq "$(db_iface "$DEV_B" 0 0)" "$frames $((frames * len))" "interface"
+}
+
+@test "hostile database files: corrupt, newer schema, read-only, full disk: clear error, nothing lost" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	head -c 8192 /dev/urandom >"$DB"
+	run --separate-stderr record_once
+	echo "corrupt: $status '$stderr'"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$DB"* ]]
+	rm -f "$DB"
+	send 10
+	record_once
+	cp "$DB" "$DB.newer"
+	sqlite3 "$DB.newer" "PRAGMA user_version = 9"
+	run --separate-stderr record_once --db "$DB.newer"
+	echo "newer: $status '$stderr'"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"newer than this traffic-counter"* ]]
+	assert_eq "$(sqlite3 "$DB.newer" 'PRAGMA user_version')" 9 "newer file untouched"
+	# A read-only file (chattr +i stops root too): refused, no change.
+	chattr +i "$DB" || skip "chattr +i unsupported on this filesystem"
+	send 10
+	run --separate-stderr record_once
+	chattr -i "$DB"
+	echo "read-only: $status '$stderr'"
+	[ "$status" -eq 1 ]
+	assert_eq "$(db_addr "$A4")" "10 $((10 * UDP_FRAME))" "read-only: unchanged"
+	record_once
+	assert_eq "$(db_addr "$A4")" "20 $((20 * UDP_FRAME))" "then writable: all of it"
+}
+
+@test "full disk on a tiny tmpfs: the save fails whole, data already written stays" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	local mnt=$BATS_TEST_TMPDIR/tiny ifx
+	mkdir "$mnt"
+	mount -t tmpfs -o size=512k tmpfs "$mnt"
+	TFCE_MOUNTS+=("$mnt")
+	DB=$mnt/history.db
+	send 10
+	record_once
+	ifx=$(ifindex_of "$NS_B" "$DEV_B")
+	nsenter --net="/run/netns/$NS_B" "$TFC_HELPERS/fill_ip_map" "$PIN/traffic_counters_ip" \
+		20000 "$ifx" >/dev/null
+	run --separate-stderr record_once
+	echo "full: $status '$stderr'"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$DB"* ]]
+	assert_eq "$(db_addr "$A4")" "10 $((10 * UDP_FRAME))" "what was written stays"
+	sqlite3 "$DB" 'PRAGMA integrity_check' | grep -qx ok
+	umount "$mnt"
 }
