@@ -5,12 +5,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include <json-c/json.h>
 
 #include "commands.h"
 #include "loader/discover.h"
+#include "export/history.h"
 #include "export/ipfix.h"
 #include "loader/loader.h"
 #include "util/log.h"
@@ -19,10 +21,13 @@
 
 enum {
 	OPT_JSON = 1,
+	OPT_DB,
 };
 
 static const struct tfc_opt status_opts[] = {
 	{"json", NULL, "print one JSON object", OPT_JSON},
+	{"db", "PATH", "the history database record writes (default " TFC_HISTORY_DB_DEFAULT ")",
+	 OPT_DB},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -41,6 +46,10 @@ static int status_opt(int id, const char *arg, void *ctx)
 
 	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (id == OPT_DB) {
+		a->db = arg;
+		return 0;
+	}
 	if (id != OPT_JSON)
 		return -EINVAL;
 	a->json = 1;
@@ -50,6 +59,7 @@ static int status_opt(int id, const char *arg, void *ctx)
 int status_parse(int argc, char **argv, struct status_args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->db = TFC_HISTORY_DB_DEFAULT;
 	return tfc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
@@ -361,7 +371,48 @@ static int stats_json(struct json_object *root, int fd)
 	return 0;
 }
 
-static struct json_object *status_collect(const struct tfc_pins *pins, struct status_unread *u)
+/*
+ * The history database, read-only: its path, size (with the WAL), last
+ * save. An absent file is no error: record may not run here.
+ */
+static struct json_object *history_json(const char *path)
+{
+	struct json_object *h = json_object_new_object();
+	char wal[PATH_MAX];
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	sqlite3 *db = NULL;
+	long long size;
+
+	json_object_object_add(h, "path", json_object_new_string(path));
+	if (stat(path, &sb)) {
+		json_object_object_add(h, "error", json_object_new_string(strerror(errno)));
+		return h;
+	}
+	size = sb.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (!stat(wal, &sb))
+		size += sb.st_size;
+	json_object_object_add(h, "size", json_object_new_int64(size));
+	/* A bad file logs its one line on stderr; the JSON says it too. */
+	if (tfc_history_open(path, TFC_HISTORY_RDONLY, &db)) {
+		json_object_object_add(h, "error",
+				       json_object_new_string("not a readable history database "
+							      "of this version"));
+		return h;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'last_save'", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		json_object_object_add(h, "last_save",
+				       json_object_new_int64(sqlite3_column_int64(st, 0)));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return h;
+}
+
+static struct json_object *status_collect(const struct tfc_pins *pins, const char *db,
+					  struct status_unread *u)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *maps = json_object_new_array();
@@ -379,6 +430,7 @@ static struct json_object *status_collect(const struct tfc_pins *pins, struct st
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		fds[k] = map_json(maps, tfc_map_pin(pins, k), k, u);
 	json_object_object_add(root, "maps", maps);
+	json_object_object_add(root, "history", history_json(db));
 	if (fds[TFC_MAP_CONTROL] >= 0)
 		map_unread(maps, TFC_MAP_CONTROL, control_json(root, fds[TFC_MAP_CONTROL]), u);
 	if (fds[TFC_MAP_CONTROL] >= 0 && fds[TFC_MAP_FLOW] >= 0)
@@ -552,6 +604,27 @@ static void print_ip_map_full(struct json_object *maps)
 	       get_u64(m, "entries"), json_object_get_uint64(max));
 }
 
+static void print_history(struct json_object *root)
+{
+	struct json_object *h, *v;
+	char when[64] = "never";
+
+	if (!json_object_object_get_ex(root, "history", &h))
+		return;
+	if (json_object_object_get_ex(h, "error", &v)) {
+		printf("\nhistory: %s: %s\n", get_str(h, "path"), json_object_get_string(v));
+		return;
+	}
+	if (json_object_object_get_ex(h, "last_save", &v)) {
+		time_t t = (time_t)json_object_get_int64(v);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+	}
+	printf("\nhistory: %s (%" PRIu64 " bytes), last save: %s\n", get_str(h, "path"),
+	       get_u64(h, "size"), when);
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *arr, *stats, *flow;
@@ -593,6 +666,7 @@ static void print_text(struct json_object *root)
 		       get_u64(m, "entries"), get_u64(m, "max_entries"), get_str(m, "pin"));
 	}
 	print_ip_map_full(arr);
+	print_history(root);
 	if (!json_object_object_get_ex(root, "enable_flow_counters", &flow))
 		return;
 	print_since(root);
@@ -870,7 +944,7 @@ int cmd_status(int argc, char **argv)
 		if (dir_err && unread_cause(dir_err) != UNREAD_PERMISSION)
 			return TFC_EXIT_FAIL;
 	}
-	root = status_collect(&pins, &u);
+	root = status_collect(&pins, a.db, &u);
 	if (a.json)
 		printf("%s\n",
 		       json_object_to_json_string_ext(

@@ -73,6 +73,7 @@ struct set_args {
 struct status_args {
 	struct tfc_pin_args pins;
 	int json;
+	const char *db; /* the history database */
 };
 
 struct top_args {

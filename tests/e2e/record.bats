@@ -320,3 +320,22 @@ wait_db_addr() {
 	sqlite3 "$DB" 'PRAGMA integrity_check' | grep -qx ok
 	umount "$mnt"
 }
+
+@test "status shows the database, its size and last save; detach --purge leaves the history alone" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	run tfc_in "$NS_B" status --db "$DB"
+	echo "$output"
+	[[ $output == *"history: $DB: No such file or directory"* ]]
+	send 10
+	record_once
+	run tfc_in "$NS_B" status --db "$DB"
+	echo "$output"
+	[[ $output == *"history: $DB ("*" bytes), last save: $(date +%Y-%m-%d)"* ]]
+	run tfc_in "$NS_B" status --db "$DB" --json
+	assert_eq "$(jq -r '.history.last_save' <<<"$output")" \
+		"$(q "SELECT value FROM meta WHERE key = 'last_save'")" "last_save in JSON"
+	[ "$(jq -r '.history.size' <<<"$output")" -gt 0 ]
+	tfc_in "$NS_B" detach --all --purge
+	[ -f "$DB" ]
+	assert_eq "$(db_addr "$A4")" "10 $((10 * UDP_FRAME))" "history after detach --purge"
+}
