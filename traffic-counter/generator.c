@@ -6,7 +6,9 @@
  * cannot read from traffic-counter.conf: when the file names another
  * directory than the default, drop-ins in the generator's normal directory
  * bind that one instead. systemd runs it early at boot and on every
- * daemon-reload. A missing or invalid file writes nothing (the units keep
+ * daemon-reload. With RECORD=yes it also makes the boot unit want the
+ * record unit (a drop-in), so history starts with counting. A missing or
+ * invalid file writes nothing (the units keep
  * the default) and exits 0: a generator must not hold up boot. What it
  * logs, one line, goes to the journal.
  */
@@ -34,7 +36,13 @@ static const struct {
 } bound_units[] = {
 	{"traffic-counter-exporter.service", "BindReadOnlyPaths"},
 	{"traffic-counter-ipfix.service", "BindPaths"},
+	{"traffic-counter-record.service", "BindReadOnlyPaths"},
 };
+
+/* RECORD=yes: the boot unit wants the record unit, which orders itself after it. */
+#define GEN_BOOT_UNIT	  "traffic-counter.service"
+#define GEN_RECORD_DROPIN "record.conf"
+#define GEN_RECORD_UNIT	  "traffic-counter-record.service"
 
 #define glog(...) fprintf(stderr, TFC_GENERATOR_NAME ": " __VA_ARGS__)
 
@@ -77,10 +85,36 @@ static int write_dropin(const char *outdir, const char *unit, const char *bind, 
 	return err;
 }
 
+/* Created only if absent, never through a link, as write_dropin. */
+static int write_record_dropin(const char *outdir)
+{
+	char path[PATH_MAX];
+	int fd, n, err = 0;
+
+	n = snprintf(path, sizeof(path), "%s/" GEN_BOOT_UNIT ".d", outdir);
+	if (n < 0 || (size_t)n >= sizeof(path) - sizeof(GEN_RECORD_DROPIN))
+		return -ENAMETOOLONG;
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	strcat(path, "/" GEN_RECORD_DROPIN);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (dprintf(fd, "# Made by " TFC_GENERATOR_NAME " from RECORD=yes in\n"
+			"# traffic-counter.conf(5).\n"
+			"[Unit]\nWants=" GEN_RECORD_UNIT "\n") < 0)
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
 /* The file's pin directory, or NULL (logged) when the units keep the default. */
-static const char *pin_dir_of(const char *config, struct tfc_config *cfg)
+static const char *pin_dir_of(const char *config, struct tfc_config *cfg, int *valid)
 {
 	int n = tfc_config_load(config, cfg);
+
+	*valid = n == 0;
 
 	if (n < 0) {
 		glog("cannot read %s (%s): the units keep " TFC_PIN_DIR_DEFAULT "\n", config,
@@ -110,7 +144,7 @@ int tfc_generator_main(int argc, char **argv)
 	const char *config = getenv(GEN_CONFIG_ENV);
 	struct tfc_config *cfg = NULL;
 	const char *dir;
-	int ret = TFC_EXIT_OK;
+	int ret = TFC_EXIT_OK, valid, err;
 
 	/* normal, early and late directories: only the first is used. */
 	if (argc < 2 || argv[1][0] != '/') {
@@ -126,15 +160,20 @@ int tfc_generator_main(int argc, char **argv)
 		glog("out of memory\n");
 		return TFC_EXIT_FAIL;
 	}
-	dir = pin_dir_of(config, cfg);
+	dir = pin_dir_of(config, cfg, &valid);
 	for (size_t i = 0; dir && i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
-		int err = write_dropin(argv[1], bound_units[i].unit, bound_units[i].bind, dir);
+		err = write_dropin(argv[1], bound_units[i].unit, bound_units[i].bind, dir);
 
 		if (err) {
 			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", argv[1],
 			     bound_units[i].unit, strerror(-err));
 			ret = TFC_EXIT_FAIL;
 		}
+	}
+	if (valid && cfg->record && (err = write_record_dropin(argv[1]))) {
+		glog("cannot write %s/" GEN_BOOT_UNIT ".d/" GEN_RECORD_DROPIN ": %s\n", argv[1],
+		     strerror(-err));
+		ret = TFC_EXIT_FAIL;
 	}
 	free(cfg);
 	return ret;

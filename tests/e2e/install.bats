@@ -22,6 +22,7 @@ EXPECTED_FILES="$CONF
 $GENERATOR
 /usr/local/lib/systemd/system/traffic-counter-exporter.service
 /usr/local/lib/systemd/system/traffic-counter-ipfix.service
+/usr/local/lib/systemd/system/traffic-counter-record.service
 /usr/local/lib/systemd/system/traffic-counter.service
 /usr/local/lib/sysusers.d/traffic-counter.conf
 $SBIN
@@ -91,6 +92,8 @@ section() {
 	grep -qx "ExecStart=$SBIN serve" "$ROOT$UNIT_DIR/traffic-counter-exporter.service"
 	grep -qx "ExecStart=$SBIN export-ipfix --config $CONF --pin-dir /run/traffic-counter-pins" \
 		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
+	grep -qx "ExecStart=$SBIN record --config $CONF --pin-dir /run/traffic-counter-pins" \
+		"$ROOT$UNIT_DIR/traffic-counter-record.service"
 	# It passes LD_PRELOAD and the like into the process: none in the new units.
 	run ! grep -l EnvironmentFile= "$ROOT$UNIT_DIR/traffic-counter-exporter.service" \
 		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
@@ -141,7 +144,7 @@ section() {
 	done
 	cmds=$("$TFC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 	# The parse found every command, so the loops below check something.
-	assert_eq "$(wc -w <<<"$cmds")" 10 "commands in --help"
+	assert_eq "$(wc -w <<<"$cmds")" 11 "commands in --help"
 	for cmd in $cmds; do
 		sec=$(section "$text" "$cmd")
 		if [ -z "$sec" ]; then
@@ -168,11 +171,11 @@ verify_root() {
 	cp -a /lib/systemd/system "$VROOT/usr/lib/systemd/"
 }
 
-@test "systemd-analyze verify accepts the three units, commands and man pages included" {
+@test "systemd-analyze verify accepts the four units, commands and man pages included" {
 	verify_root
 	local unit
 	for unit in traffic-counter.service traffic-counter-exporter.service \
-		traffic-counter-ipfix.service; do
+		traffic-counter-ipfix.service traffic-counter-record.service; do
 		# --root: ExecStart= paths are looked up in the installed tree;
 		# MANPATH: so are the Documentation= man pages.
 		run env MANPATH="$VROOT$MAN_DIR" systemd-analyze verify --root="$VROOT" \

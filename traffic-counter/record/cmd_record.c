@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config/config.h"
 #include "maps/maps.h"
 #include "util/log.h"
 #include "evict.h"
@@ -36,6 +37,7 @@ enum {
 	OPT_EVICT_IDLE,
 	OPT_RETENTION,
 	OPT_ONCE,
+	OPT_CONFIG,
 };
 
 static const struct tfc_opt record_opts[] = {
@@ -58,6 +60,11 @@ static const struct tfc_opt record_opts[] = {
 	 "35d, 14d, 400d, 5y, forever); repeatable",
 	 OPT_RETENTION},
 	{"once", NULL, "read the maps once, save, and exit", OPT_ONCE},
+	{"config", "FILE",
+	 "take RECORD_DB, RECORD_INTERVAL, RECORD_SAVE_INTERVAL, RECORD_MAX_ADDRESSES, "
+	 "RECORD_EVICT_IDLE and TRAFFIC_COUNTER_PIN_DIR from FILE (traffic-counter.conf(5)) "
+	 "where the command line gives none",
+	 OPT_CONFIG},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -102,7 +109,12 @@ static int record_opt(int id, const char *arg, void *ctx)
 
 	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (id > 0 && id < 32)
+		a->given |= 1U << id;
 	switch (id) {
+	case OPT_CONFIG:
+		a->config = arg;
+		return 0;
 	case OPT_DB:
 		a->db = arg;
 		return 0;
@@ -131,6 +143,52 @@ static int record_opt(int id, const char *arg, void *ctx)
 	}
 }
 
+#define GIVEN(a, id) ((a)->given & (1U << (id)))
+
+static int config_merge(struct record_args *a, const struct tfc_config *cfg)
+{
+	if (!GIVEN(a, OPT_DB) && cfg->record_db[0]) {
+		snprintf(a->db_buf, sizeof(a->db_buf), "%s", cfg->record_db);
+		a->db = a->db_buf;
+	}
+	if (!GIVEN(a, OPT_INTERVAL) && cfg->record_interval)
+		a->interval = cfg->record_interval;
+	if (!GIVEN(a, OPT_SAVE_INTERVAL) && cfg->record_save_interval)
+		a->save_interval = cfg->record_save_interval;
+	if (!GIVEN(a, OPT_MAX_ADDRESSES) && cfg->record_max_addresses >= 0)
+		a->max_addresses = (__u32)cfg->record_max_addresses;
+	if (!GIVEN(a, OPT_EVICT_IDLE) && cfg->record_evict_idle[0] &&
+	    rec_duration_parse(cfg->record_evict_idle, 0, &a->evict_idle))
+		return tfc_opt_invalid("config", "RECORD_EVICT_IDLE=%s is not a duration",
+				       cfg->record_evict_idle);
+	if (!a->pins.dir && cfg->pin_dir[0]) {
+		snprintf(a->pin_dir_buf, sizeof(a->pin_dir_buf), "%s", cfg->pin_dir);
+		a->pins.dir = a->pin_dir_buf;
+	}
+	return 0;
+}
+
+/* The whole file is checked, as apply checks it: one file, one validity. */
+static int config_read(struct record_args *a)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
+	int n, err = -EINVAL;
+
+	if (!cfg) {
+		tfc_err("out of memory");
+		return -ENOMEM;
+	}
+	n = tfc_config_load(a->config, cfg);
+	if (n < 0)
+		tfc_err("--config: cannot read %s: %s", a->config, strerror(-n));
+	else if (n > 0)
+		tfc_config_print_errors(stderr, a->config, cfg);
+	else
+		err = config_merge(a, cfg);
+	free(cfg);
+	return err;
+}
+
 int record_parse(int argc, char **argv, struct record_args *a)
 {
 	int err;
@@ -142,6 +200,8 @@ int record_parse(int argc, char **argv, struct record_args *a)
 	a->max_addresses = 10000;
 	memcpy(a->retention, tfc_history_retention_default, sizeof(a->retention));
 	err = tfc_opts_parse(&record_def, argc, argv, record_opt, a);
+	if (!err && a->config)
+		err = config_read(a);
 	if (!err && a->save_interval < a->interval)
 		err = tfc_opt_invalid("save-interval", "%u is shorter than --interval %u",
 				      a->save_interval, a->interval);

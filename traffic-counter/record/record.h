@@ -3,6 +3,8 @@
 #ifndef TFC_RECORD_H
 #define TFC_RECORD_H
 
+#include <limits.h>
+
 #include "export/history.h"
 #include "opts.h"
 
@@ -15,6 +17,9 @@ struct record_args {
 	long long evict_idle; /* seconds; 0: never */
 	long long retention[TFC_RES_MAX];
 	int once;
+	const char *config; /* RECORD_* keys, where the command line gave none */
+	unsigned int given; /* bit per option id given on the command line */
+	char db_buf[PATH_MAX], pin_dir_buf[PATH_MAX];
 };
 
 int record_parse(int argc, char **argv, struct record_args *a);
