@@ -29,7 +29,7 @@ _traffic_counter_values() {
 		_filedir -d
 		return 0
 		;;
-	--pin | --flow-pin | --control-pin | --config | --web-config)
+	--pin | --flow-pin | --control-pin | --config | --web-config | --db)
 		_filedir
 		return 0
 		;;
@@ -38,13 +38,15 @@ _traffic_counter_values() {
 	--tc-api) words="auto tcx netlink" ;;
 	--count-by) words="src dst" ;;
 	--ip-map-type) words="percpu shared" ;;
+	--retention) words="5min= hour= day= month= year=" ;;
 	--direction) words="ingress egress" ;;
 	--sort)
 		words="bytes packets ip"
 		[ "$1" = top ] && words="rate total"
 		;;
 	--interval | --top | --iterations | --ip-map-size | --flow-map-size | --max-series | \
-		--tolerance | --listen | --aggregate-prefix | --address)
+		--tolerance | --listen | --aggregate-prefix | --address | --save-interval | \
+		--max-addresses | --evict-idle)
 		return 0 # a number or an address: nothing to offer
 		;;
 	*) return 1 ;;
