@@ -129,7 +129,7 @@ include tests/tests.mk
 bench:
 	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install --group build && \
 		scripts/check-deps.sh --install --group bench; fi
-	$(Q)$(MAKE) --no-print-directory build bench-build
+	$(Q)$(MAKE) --no-print-directory build bench-build $(BUILD)/tests/helpers/fill_ip_map
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 demo: deps

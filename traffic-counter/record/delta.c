@@ -56,16 +56,17 @@ struct rec_key rec_key_iface(__u32 ifindex, __u8 direction, enum rec_key_kind ki
 	return r;
 }
 
-/* FNV-1a over the key and the bucket: keys differ in few bytes. */
+/* A multiply-xorshift over the key's four words and the bucket. */
 static size_t slot_hash(const struct rec_key *key, __s64 ts)
 {
-	const unsigned char *p = (const unsigned char *)key;
-	__u64 h = 1469598103934665603ULL;
+	__u64 w[sizeof(*key) / 8], h = (__u64)ts * 0x9e3779b97f4a7c15ULL;
 
-	for (size_t i = 0; i < sizeof(*key); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	for (int i = 0; i < 8; i++)
-		h = (h ^ ((__u64)ts >> (8 * i) & 0xff)) * 1099511628211ULL;
+	memcpy(w, key, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+	}
 	return (size_t)(h ^ (h >> 29));
 }
 
@@ -99,7 +100,7 @@ struct rec_slot *rec_table_find(const struct rec_table *t, const struct rec_key 
 	return NULL;
 }
 
-/* Doubles the table (or makes the first one): load stays under a half. */
+/* Doubles the table (or makes the first one): load stays under 3/4. */
 static int grow(struct rec_table *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -131,7 +132,7 @@ struct rec_slot *rec_table_get(struct rec_table *t, const struct rec_key *key, _
 
 	if (s)
 		return s;
-	if ((t->n + 1) * 2 > t->cap && grow(t))
+	if ((t->n + 1) * 4 > t->cap * 3 && grow(t))
 		return NULL;
 	for (i = slot_hash(key, ts) & (t->cap - 1); t->slots[i].used; i = (i + 1) & (t->cap - 1))
 		;

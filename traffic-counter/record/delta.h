@@ -58,6 +58,8 @@ struct rec_key {
 	};
 };
 
+TFC_STATIC_ASSERT(sizeof(struct rec_key) == 32, "rec_key: the last_read key's bytes");
+
 struct rec_key rec_key_ip(const struct ip_key *k);
 struct rec_key rec_key_stat(const struct stat_key *k);
 struct rec_key rec_key_iface(__u32 ifindex, __u8 direction, enum rec_key_kind kind);

@@ -64,6 +64,11 @@ int rec_db_open(struct rec_db *d, const char *path)
 	err = tfc_history_open(path, TFC_HISTORY_CREATE, &d->db);
 	if (err)
 		return err;
+	/* 8 MB of pages: a save at 65,536 addresses reads its buckets once. */
+	if (tfc_history_exec(d->db, "PRAGMA cache_size = -8192")) {
+		rec_db_close(d);
+		return -EIO;
+	}
 	for (int i = 0; i < ST_MAX; i++)
 		if (sqlite3_prepare_v3(d->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &d->st[i],
 				       NULL) != SQLITE_OK) {
@@ -163,11 +168,49 @@ int rec_db_load(struct rec_db *d, struct rec_epoch *e, int *have, struct rec_tab
 
 /* ---- save ------------------------------------------------------------------ */
 
-static const char *iface_name(__u32 ifindex, char *buf)
+/* One lookup (a socket and an ioctl) per interface a save, not per row. */
+struct iface_cache {
+	__u32 ifindex[8];
+	char name[8][IF_NAMESIZE];
+	unsigned int n;
+};
+
+static const char *iface_name(struct iface_cache *c, __u32 ifindex)
 {
-	if (!if_indextoname(ifindex, buf))
-		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
-	return buf;
+	unsigned int i;
+
+	for (i = 0; i < c->n && i < 8; i++)
+		if (c->ifindex[i] == ifindex)
+			return c->name[i];
+	i = c->n++ % 8;
+	c->ifindex[i] = ifindex;
+	if (!if_indextoname(ifindex, c->name[i]))
+		snprintf(c->name[i], IF_NAMESIZE, "if%u", ifindex);
+	return c->name[i];
+}
+
+/*
+ * The buckets of a pending ts at every resolution, remembered: localtime_r
+ * checks the zone file at every call, and a save has few distinct ts.
+ */
+struct bucket_cache {
+	__s64 ts[8];
+	__s64 start[8][TFC_RES_MAX];
+	unsigned int n;
+};
+
+static __s64 bucket_of(struct bucket_cache *c, int res, __s64 ts)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n && i < 8; i++)
+		if (c->ts[i] == ts)
+			return c->start[i][res];
+	i = c->n++ % 8;
+	c->ts[i] = ts;
+	for (int r = 0; r < TFC_RES_MAX; r++)
+		c->start[i][r] = tfc_history_bucket(r, (time_t)ts);
+	return c->start[i][res];
 }
 
 /* ?1 res, ?2 ts, ?3 iface, ?4 dir: the bucket columns of every traffic table. */
@@ -179,13 +222,13 @@ static void bind_bucket(sqlite3_stmt *st, int res, __s64 ts, const char *iface, 
 	sqlite3_bind_int(st, 4, dir);
 }
 
-static int put_iface(struct rec_db *d, const struct rec_slot *p, const char *iface)
+static int put_iface(struct rec_db *d, struct bucket_cache *bc, const struct rec_slot *p,
+		     const char *iface)
 {
 	sqlite3_stmt *st = d->st[ST_IFACE];
 
 	for (int res = TFC_RES_5MIN; res < TFC_RES_MAX; res++) {
-		bind_bucket(st, res, tfc_history_bucket(res, (time_t)p->ts), iface,
-			    p->key.ip.direction);
+		bind_bucket(st, res, bucket_of(bc, res, p->ts), iface, p->key.ip.direction);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)p->val.packets);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)p->val.bytes);
 		if (run(d, st, "write interface rows"))
@@ -194,7 +237,8 @@ static int put_iface(struct rec_db *d, const struct rec_slot *p, const char *ifa
 	return 0;
 }
 
-static int put_reason(struct rec_db *d, const struct rec_slot *p, const char *iface)
+static int put_reason(struct rec_db *d, struct bucket_cache *bc, const struct rec_slot *p,
+		      const char *iface)
 {
 	sqlite3_stmt *st = d->st[ST_REASON];
 	const char *reason = tfc_stat_str(p->key.stat.reason);
@@ -205,8 +249,7 @@ static int put_reason(struct rec_db *d, const struct rec_slot *p, const char *if
 		reason = other;
 	}
 	for (int res = TFC_RES_5MIN; res < TFC_RES_MAX; res++) {
-		bind_bucket(st, res, tfc_history_bucket(res, (time_t)p->ts), iface,
-			    p->key.stat.direction);
+		bind_bucket(st, res, bucket_of(bc, res, p->ts), iface, p->key.stat.direction);
 		sqlite3_bind_text(st, 5, reason, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)p->val.packets);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->val.bytes);
@@ -260,12 +303,12 @@ static int bucket_rows(struct rec_db *d, struct rec_table *counts, int res, __s6
  * sum (others: written after all addresses).
  */
 static int put_addr_res(struct rec_db *d, const struct rec_save *s, struct rec_table *counts,
-			struct rec_table *others, const struct rec_slot *p, int res,
-			const char *iface, const char *addr)
+			struct rec_table *others, struct bucket_cache *bc, const struct rec_slot *p,
+			int res, const char *iface, const char *addr)
 {
 	const struct ip_key *k = &p->key.ip;
 	int plen = k->family == 4 ? 32 : 128;
-	__s64 ts = tfc_history_bucket(res, (time_t)p->ts);
+	__s64 ts = bucket_of(bc, res, p->ts);
 	sqlite3_stmt *st = d->st[ST_ADDR_UPDATE];
 	struct rec_key ok;
 	struct rec_slot *c;
@@ -293,13 +336,14 @@ static int put_addr_res(struct rec_db *d, const struct rec_save *s, struct rec_t
 }
 
 static int put_addr(struct rec_db *d, const struct rec_save *s, struct rec_table *counts,
-		    struct rec_table *others, const struct rec_slot *p, const char *iface)
+		    struct rec_table *others, struct bucket_cache *bc, const struct rec_slot *p,
+		    const char *iface)
 {
 	char addr[INET6_ADDRSTRLEN];
 
 	inet_ntop(p->key.ip.family == 4 ? AF_INET : AF_INET6, p->key.ip.addr, addr, sizeof(addr));
 	for (int res = TFC_RES_HOUR; res < TFC_RES_MAX; res++) {
-		int err = put_addr_res(d, s, counts, others, p, res, iface, addr);
+		int err = put_addr_res(d, s, counts, others, bc, p, res, iface, addr);
 
 		if (err)
 			return err;
@@ -307,17 +351,16 @@ static int put_addr(struct rec_db *d, const struct rec_save *s, struct rec_table
 	return 0;
 }
 
-static int put_others(struct rec_db *d, const struct rec_table *others)
+static int put_others(struct rec_db *d, const struct rec_table *others, struct iface_cache *names)
 {
 	sqlite3_stmt *st = d->st[ST_ADDR_INSERT];
-	char name[IF_NAMESIZE];
 
 	for (size_t i = 0; i < others->cap; i++) {
 		const struct rec_slot *o = &others->slots[i];
 
 		if (!o->used)
 			continue;
-		bind_bucket(st, o->key.pad[0], o->ts, iface_name(o->key.ip.ifindex, name),
+		bind_bucket(st, o->key.pad[0], o->ts, iface_name(names, o->key.ip.ifindex),
 			    o->key.ip.direction);
 		bind_addr(st, REC_OTHER_ADDR, 0, &o->val, 5);
 		if (run(d, st, "write the other rows"))
@@ -330,7 +373,8 @@ static int put_pending(struct rec_db *d, const struct rec_save *s)
 {
 	struct rec_table counts = {0}, others = {0};
 	const struct rec_table *p = s->pending;
-	char name[IF_NAMESIZE];
+	struct iface_cache names = {0};
+	struct bucket_cache bc = {0};
 	int err = 0;
 
 	for (size_t i = 0; !err && i < p->cap; i++) {
@@ -340,21 +384,21 @@ static int put_pending(struct rec_db *d, const struct rec_save *s)
 			continue;
 		switch (sl->key.kind) {
 		case REC_KEY_IP:
-			err = put_addr(d, s, &counts, &others, sl,
-				       iface_name(sl->key.ip.ifindex, name));
+			err = put_addr(d, s, &counts, &others, &bc, sl,
+				       iface_name(&names, sl->key.ip.ifindex));
 			break;
 		case REC_KEY_IFACE:
-			err = put_iface(d, sl, iface_name(sl->key.ip.ifindex, name));
+			err = put_iface(d, &bc, sl, iface_name(&names, sl->key.ip.ifindex));
 			break;
 		case REC_KEY_STAT:
-			err = put_reason(d, sl, iface_name(sl->key.stat.ifindex, name));
+			err = put_reason(d, &bc, sl, iface_name(&names, sl->key.stat.ifindex));
 			break;
 		default:
 			break;
 		}
 	}
 	if (!err)
-		err = put_others(d, &others);
+		err = put_others(d, &others, &names);
 	rec_table_free(&counts);
 	rec_table_free(&others);
 	return err;
