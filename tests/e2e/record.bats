@@ -339,3 +339,25 @@ wait_db_addr() {
 	[ -f "$DB" ]
 	assert_eq "$(db_addr "$A4")" "10 $((10 * UDP_FRAME))" "history after detach --purge"
 }
+
+@test "record --config: RECORD_* keys and the pin directory from the file, the command line wins" {
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	local conf=$BATS_TEST_TMPDIR/tc.conf
+	printf 'ATTACH=%s:xdp\nTRAFFIC_COUNTER_PIN_DIR=%s\nRECORD=yes\nRECORD_DB=%s\nRECORD_MAX_ADDRESSES=0\n' \
+		"$DEV_B" "$PIN" "$BATS_TEST_TMPDIR/from-conf.db" >"$conf"
+	chmod 600 "$conf"
+	send 10
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --once --config "$conf"
+	DB=$BATS_TEST_TMPDIR/from-conf.db
+	# Cap 0: the address is in the other row only.
+	assert_eq "$(db_addr other)" "10 $((10 * UDP_FRAME))" "other row (RECORD_MAX_ADDRESSES=0)"
+	assert_eq "$(db_addr "$A4")" "0 0" "no address row"
+	DB=$BATS_TEST_TMPDIR/cmdline.db
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --once --config "$conf" --db "$DB" \
+		--max-addresses 5
+	assert_eq "$(db_addr "$A4")" "10 $((10 * UDP_FRAME))" "command line wins"
+	printf 'ATTACH=%s:xdp\nRECORD_INTERVAL=0\n' "$DEV_B" >"$conf"
+	run --separate-stderr nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --once --config "$conf"
+	assert_eq "$status" 2 "invalid file: usage error"
+	[[ $stderr == *"$conf:2: RECORD_INTERVAL: 0 is out of range 1..3600"* ]]
+}

@@ -307,9 +307,10 @@ static int account(struct rec *r, const struct rec_key *key, const struct counte
 		return -ENOMEM;
 	if (rec_delta(&s->val, now, d))
 		tfc_debug("a counter went down (entry evicted and recreated): counted from zero");
+	/* A new slot starts its idle time at its first read. */
 	if (d->packets || d->bytes || !s->changed)
 		s->changed = t;
-	if (memcmp(&s->val, now, sizeof(*now)) || !s->changed) {
+	if (memcmp(&s->val, now, sizeof(*now))) {
 		s->val = *now;
 		s->dirty = 1;
 	}
