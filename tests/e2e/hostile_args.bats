@@ -146,6 +146,8 @@ make_pools() {
 	CONFIG=("$W/good.conf" "$W/stop.conf" "$W/garbage.conf" "$W/empty.conf" "$W/nonutf8.conf"
 		"$W/passwd" "$W/nonexistent.conf" "$W/dir" "/dev/null" "$W/long.conf" "$W/$a5000"
 		"" "rel.conf")
+	# record's database: only under W (the default is /var/lib).
+	DBPATH=("$W/h.db" "$W/h.db" "$W/dir" "$W/passwd" "$W/nodir/h.db" "" "rel.db" "$W/$a300.db")
 	# Writable places only: for commands that create, pin or remove.
 	PINDIR_W=("$PF" "$PF" "$PE" "$PF/" "$PF//" "$PF/sub" "$PF/sub/deeper" "$W/nonbpf"
 		"$W/passwd" "rel" "./rel2" "$PF/$a300" "$PF/$deep" "$PF/links" "$PF/traffic_counters_ip"
@@ -174,7 +176,12 @@ values_for() {
 	ip-map-size | flow-map-size | top | max-series | tolerance | iterations | observation-domain)
 		P=NUM
 		;;
-	interval | active-timeout | idle-timeout | template-interval) P=SECS ;;
+	interval | active-timeout | idle-timeout | template-interval | save-interval | evict-idle)
+		P=SECS
+		;;
+	max-addresses) P=NUM ;;
+	retention) P=E_RETENTION ;;
+	db) P=DBPATH ;;
 	listen) P=LISTEN ;;
 	collector) P=COLLECTOR ;;
 	aggregate-prefix) P=PREFIX ;;
@@ -193,6 +200,8 @@ E_SORT=(bytes packets ip rate total colour "")
 E_DIR=(ingress egress both "")
 E_TRANSPORT=(udp tcp sctp "")
 E_OCTET=(none l2 l3 "")
+E_RETENTION=("5min=35d" "hour=forever" "year=1y" "day=" "=1d" "week=1d" "hour=0" "hour=-1d"
+	"month=1x" "" "=")
 
 # read_options COMMAND: OPTS (names) and OPT_ARG (1: takes a value) from --help
 read_options() {
@@ -308,7 +317,7 @@ gen_vector() {
 # Commands that run until stopped: our SIGTERM at 2 s ends them (they exit
 # 0 on it; verify, sleeping through its interval, dies of it: 143).
 is_long_running() {
-	case $1 in serve | top | export-ipfix | verify) return 0 ;; esac
+	case $1 in serve | top | export-ipfix | verify | record) return 0 ;; esac
 	return 1
 }
 
@@ -423,6 +432,8 @@ fuzz_loop() {
 		# of the vector (last wins) is from a pool whose only valid address is
 		# 127.0.0.1 port 0.
 		[ "$cmd" != serve ] || VEC=(--listen 127.0.0.1:0 "${VEC[@]}")
+		# record's default database is a system path: one under W first.
+		[ "$cmd" != record ] || VEC=(--db "$W/h.db" "${VEC[@]}")
 		run_vector "$cmd" "${VEC[@]}"
 		by_rc[$RC]=$((${by_rc[$RC]:-0} + 1))
 		[ "$EXPECT" != 2 ] || n2=$((n2 + 1))
@@ -449,7 +460,7 @@ fuzz_command() {
 	bash -c "set -u
 		$(declare -p HB HNS W PF PE PROG_PIN LINK_PIN GENERIC NUM SECS IFACE LISTEN COLLECTOR PREFIX \
 		CONFIG PINDIR_W PIN_W PINDIR_R PIN_R E_AP E_XDP E_API E_COUNT E_SORT E_DIR E_TRANSPORT \
-		E_OCTET)
+		E_OCTET E_RETENTION DBPATH)
 		$(declare -f rnd pick values_for read_options usage_error_group gen_vector \
 		is_long_running run_vector judge fuzz_loop)
 		fuzz_loop \"\$1\"" _ "$1" || rc=$?
@@ -464,7 +475,7 @@ fuzz_command() {
 	listed=$("$HB" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | sort |
 		paste -sd' ')
 	echo "commands: $listed"
-	assert_eq "$listed" "apply attach detach dump-maps export-ipfix serve set status top verify" \
+	assert_eq "$listed" "apply attach detach dump-maps export-ipfix record serve set status top verify" \
 		"commands in --help (add a test below for a new one)"
 }
 
@@ -478,6 +489,7 @@ fuzz_command() {
 @test "hostile arguments: export-ipfix" { fuzz_command export-ipfix; }
 @test "hostile arguments: top" { fuzz_command top; }
 @test "hostile arguments: apply" { fuzz_command apply; }
+@test "hostile arguments: record" { fuzz_command record; }
 
 @test "hostile arguments: the command word and global options" {
 	local v nfail=0

@@ -443,6 +443,9 @@ static int run_loop(struct rec *r)
 	for (;;) {
 		int rerr = read_pass(r, time(NULL));
 
+		/* --once: the reader said why, and there is nothing new to save. */
+		if (r->a.once && rerr)
+			return rerr;
 		if (rerr && rerr != -EAGAIN)
 			tfc_err("reading the maps failed (%s): trying again next interval",
 				strerror(-rerr));
@@ -480,8 +483,8 @@ int cmd_record(int argc, char **argv)
 	err = rec_db_load(&r.db, &r.epoch, &have, &r.state, time(NULL));
 	r.have_epoch = have;
 	if (!err) {
-		tfc_info("recording %s into %s every %u s, saving every %u s", r.pins.dir, r.a.db,
-			 r.a.interval, r.a.save_interval);
+		tfc_debug("recording %s into %s every %u s, saving every %u s", r.pins.dir, r.a.db,
+			  r.a.interval, r.a.save_interval);
 		err = run_loop(&r);
 	}
 	rec_db_close(&r.db);
