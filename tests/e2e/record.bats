@@ -84,18 +84,6 @@ assert_all_res_iface() {
 
 maps_addr() { ip_counts "$NS_B" "$A4" ingress "$(ifindex_of "$NS_B" "$DEV_B")"; }
 
-# wait_saved N: until meta's last_save changed N times... simply until the
-# address total reaches WANT, at most 20 s.
-wait_db_addr() {
-	local want=$1 i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(db_addr "$A4" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.2
-	done
-	echo "database never reached '$want' for $A4: $(db_addr "$A4")" >&2
-	return 1
-}
-
 # --------------------------------------------------------------- tests --
 
 @test "record --once: totals per address and interface equal the traffic and the maps" {
