@@ -38,6 +38,10 @@ static void test_epoch_changes(void **state)
 	assert_int_equal(rec_epoch_compare(&a, &b), REC_EPOCH_MIGRATED);
 	/* migrations going down: other maps with the same created_ns */
 	assert_int_equal(rec_epoch_compare(&b, &a), REC_EPOCH_NEW);
+	/* a boot id that could not be read says nothing either way */
+	b = epoch("", 100, 0);
+	assert_int_equal(rec_epoch_compare(&a, &b), REC_EPOCH_SAME);
+	assert_int_equal(rec_epoch_compare(&b, &a), REC_EPOCH_SAME);
 }
 
 static void test_delta_grows_and_restarts(void **state)

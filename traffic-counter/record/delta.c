@@ -8,8 +8,10 @@
 
 enum rec_epoch_change rec_epoch_compare(const struct rec_epoch *last, const struct rec_epoch *now)
 {
-	if (strcmp(last->boot_id, now->boot_id) || last->created_ns != now->created_ns ||
-	    now->migrations < last->migrations)
+	/* An unknown boot id ("": unreadable) is no evidence of a reboot. */
+	int rebooted = last->boot_id[0] && now->boot_id[0] && strcmp(last->boot_id, now->boot_id);
+
+	if (rebooted || last->created_ns != now->created_ns || now->migrations < last->migrations)
 		return REC_EPOCH_NEW;
 	return now->migrations > last->migrations ? REC_EPOCH_MIGRATED : REC_EPOCH_SAME;
 }
