@@ -7,7 +7,8 @@
  * directory than the default, drop-ins in the generator's normal directory
  * bind that one instead. systemd runs it early at boot and on every
  * daemon-reload. With RECORD=yes it also makes the boot unit want the
- * record unit (a drop-in), so history starts with counting. A missing or
+ * record unit (a drop-in), so history starts with counting; with
+ * RECORD_EVICT_IDLE the record unit runs as root with the pins writable. A missing or
  * invalid file writes nothing (the units keep
  * the default) and exits 0: a generator must not hold up boot. What it
  * logs, one line, goes to the journal.
@@ -43,6 +44,7 @@ static const struct {
 #define GEN_BOOT_UNIT	  "traffic-counter.service"
 #define GEN_RECORD_DROPIN "record.conf"
 #define GEN_RECORD_UNIT	  "traffic-counter-record.service"
+#define GEN_EVICT_DROPIN  "evict-idle.conf"
 
 #define glog(...) fprintf(stderr, TFC_GENERATOR_NAME ": " __VA_ARGS__)
 
@@ -58,55 +60,68 @@ static int unit_safe(const char *path)
 	       strlen(path);
 }
 
-/* Created only if absent, never through a link: the directory is systemd's. */
-static int write_dropin(const char *outdir, const char *unit, const char *bind, const char *dir)
+/*
+ * OUTDIR/UNIT.d/NAME with `body`, created only if absent, never through a
+ * link: the directory is systemd's.
+ */
+static int write_file(const char *outdir, const char *unit, const char *name, const char *body)
 {
 	char path[PATH_MAX];
 	int fd, n, err = 0;
 
 	n = snprintf(path, sizeof(path), "%s/%s.d", outdir, unit);
-	if (n < 0 || (size_t)n >= sizeof(path) - sizeof(GEN_DROPIN))
+	if (n < 0 || (size_t)n + 1 + strlen(name) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return -errno;
-	strcat(path, "/" GEN_DROPIN);
+	strcat(path, "/");
+	strcat(path, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	/* The empty assignment drops the unit's default bind first. */
-	if (dprintf(fd,
-		    "# Made by " TFC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
-		    "# traffic-counter.conf(5).\n"
-		    "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
-		    bind, bind, dir) < 0)
+	if (dprintf(fd, "%s", body) < 0)
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
 }
 
-/* Created only if absent, never through a link, as write_dropin. */
+static int write_dropin(const char *outdir, const char *unit, const char *bind, const char *dir)
+{
+	char body[PATH_MAX + 256];
+
+	/* The empty assignment drops the unit's default bind first. */
+	snprintf(body, sizeof(body),
+		 "# Made by " TFC_GENERATOR_NAME " from TRAFFIC_COUNTER_PIN_DIR in\n"
+		 "# traffic-counter.conf(5).\n"
+		 "[Service]\n%s=\n%s=%s:" GEN_PIN_MOUNT "\n",
+		 bind, bind, dir);
+	return write_file(outdir, unit, GEN_DROPIN, body);
+}
+
 static int write_record_dropin(const char *outdir)
 {
-	char path[PATH_MAX];
-	int fd, n, err = 0;
+	return write_file(outdir, GEN_BOOT_UNIT, GEN_RECORD_DROPIN,
+			  "# Made by " TFC_GENERATOR_NAME " from RECORD=yes in\n"
+			  "# traffic-counter.conf(5).\n"
+			  "[Unit]\nWants=" GEN_RECORD_UNIT "\n");
+}
 
-	n = snprintf(path, sizeof(path), "%s/" GEN_BOOT_UNIT ".d", outdir);
-	if (n < 0 || (size_t)n >= sizeof(path) - sizeof(GEN_RECORD_DROPIN))
-		return -ENAMETOOLONG;
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	strcat(path, "/" GEN_RECORD_DROPIN);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (dprintf(fd, "# Made by " TFC_GENERATOR_NAME " from RECORD=yes in\n"
-			"# traffic-counter.conf(5).\n"
-			"[Unit]\nWants=" GEN_RECORD_UNIT "\n") < 0)
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	return err;
+/*
+ * RECORD_EVICT_IDLE deletes entries from the IP map: record needs the pins
+ * writable, and they are root's (owner rights: still no capability).
+ */
+static int write_evict_dropin(const char *outdir, const char *dir)
+{
+	char body[PATH_MAX + 512];
+
+	snprintf(body, sizeof(body),
+		 "# Made by " TFC_GENERATOR_NAME " from RECORD_EVICT_IDLE in\n"
+		 "# traffic-counter.conf(5): deleting idle entries needs the pins writable.\n"
+		 "[Service]\nUser=root\nGroup=root\nBindReadOnlyPaths=\n"
+		 "BindPaths=%s:" GEN_PIN_MOUNT "\n",
+		 dir);
+	return write_file(outdir, GEN_RECORD_UNIT, GEN_EVICT_DROPIN, body);
 }
 
 /* The file's pin directory, or NULL (logged) when the units keep the default. */
@@ -144,7 +159,7 @@ int tfc_generator_main(int argc, char **argv)
 	const char *config = getenv(GEN_CONFIG_ENV);
 	struct tfc_config *cfg = NULL;
 	const char *dir;
-	int ret = TFC_EXIT_OK, valid, err;
+	int ret = TFC_EXIT_OK, valid, evict, err;
 
 	/* normal, early and late directories: only the first is used. */
 	if (argc < 2 || argv[1][0] != '/') {
@@ -161,9 +176,12 @@ int tfc_generator_main(int argc, char **argv)
 		return TFC_EXIT_FAIL;
 	}
 	dir = pin_dir_of(config, cfg, &valid);
+	evict = valid && cfg->record_evict_idle[0];
 	for (size_t i = 0; dir && i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
+		/* With eviction the record unit's bind is in its evict drop-in. */
+		if (evict && !strcmp(bound_units[i].unit, GEN_RECORD_UNIT))
+			continue;
 		err = write_dropin(argv[1], bound_units[i].unit, bound_units[i].bind, dir);
-
 		if (err) {
 			glog("cannot write %s/%s.d/" GEN_DROPIN ": %s\n", argv[1],
 			     bound_units[i].unit, strerror(-err));
@@ -172,6 +190,11 @@ int tfc_generator_main(int argc, char **argv)
 	}
 	if (valid && cfg->record && (err = write_record_dropin(argv[1]))) {
 		glog("cannot write %s/" GEN_BOOT_UNIT ".d/" GEN_RECORD_DROPIN ": %s\n", argv[1],
+		     strerror(-err));
+		ret = TFC_EXIT_FAIL;
+	}
+	if (evict && (err = write_evict_dropin(argv[1], dir ?: TFC_PIN_DIR_DEFAULT))) {
+		glog("cannot write %s/" GEN_RECORD_UNIT ".d/" GEN_EVICT_DROPIN ": %s\n", argv[1],
 		     strerror(-err));
 		ret = TFC_EXIT_FAIL;
 	}

@@ -124,6 +124,30 @@ Wants=traffic-counter-record.service" "record drop-in"
 	assert_eq "$(generated)" "" "nothing generated for RECORD=no"
 }
 
+@test "generator: RECORD_EVICT_IDLE runs the record unit as root with the pins writable" {
+	printf 'ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7d\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	assert_eq "$(generated)" "normal/traffic-counter-record.service.d drwxr-xr-x
+normal/traffic-counter-record.service.d/evict-idle.conf -rw-r--r--" "generated files"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-record.service.d/evict-idle.conf")" \
+		"[Service]
+User=root
+Group=root
+BindReadOnlyPaths=
+BindPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins" "default pin directory"
+	rm -r "${OUT:?}/normal"/*
+	printf 'ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7d\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\n' \
+		>"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	# The record unit's bind is in the evict drop-in only.
+	[ ! -e "$OUT/normal/traffic-counter-record.service.d/pin-dir.conf" ]
+	grep -qx 'BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins' \
+		"$OUT/normal/traffic-counter-record.service.d/evict-idle.conf"
+	[ -e "$OUT/normal/traffic-counter-exporter.service.d/pin-dir.conf" ]
+}
+
 @test "generator: another TRAFFIC_COUNTER_PIN_DIR gives both units a drop-in binding it" {
 	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\n' >"$CONFIG_FILE"
 	generate
