@@ -206,6 +206,23 @@ verify_root() {
 		"$ROOT/usr/local/lib/sysusers.d/traffic-counter.conf"
 }
 
+@test "the record unit: no capability, read-only system, its own state directory, after counting" {
+	verify_root
+	local unit=$VROOT$UNIT_DIR/traffic-counter-record.service
+	run systemd-analyze security --offline=yes --threshold=20 --root="$VROOT" \
+		"$UNIT_DIR/traffic-counter-record.service"
+	echo "${lines[-1]}"
+	[ "$status" -eq 0 ]
+	grep -qx 'CapabilityBoundingSet=' "$unit"
+	grep -qx 'User=traffic-counter' "$unit"
+	grep -qx 'ProtectSystem=strict' "$unit"
+	grep -qx 'StateDirectory=traffic-counter' "$unit"
+	grep -qx 'BindReadOnlyPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
+	grep -qx 'After=traffic-counter.service' "$unit"
+	# The boot id tells epochs apart: /proc/sys must stay visible.
+	run ! grep -q '^ProcSubset=pid' "$unit"
+}
+
 @test "the IPFIX unit: root with CAP_BPF only, read-only system, pins bound read-write" {
 	verify_root
 	local unit=$VROOT$UNIT_DIR/traffic-counter-ipfix.service
