@@ -61,7 +61,7 @@ cycle() {
 		2>&1 >/dev/null | tail -1)
 	read -r user sys rss <<<"$t"
 	jq -nc --arg name "$1" --argjson u "$user" --argjson s "$sys" --argjson r "$rss" \
-		'{cycle: $name, cpu_s: ($u + $s), peak_rss_mb: ($r / 1024 | . * 10 | round / 10)}'
+		'{cycle: $name, cpu_s: (($u + $s) * 100 | round / 100), peak_rss_mb: ($r / 1024 | . * 10 | round / 10)}'
 }
 
 c1=$(cycle "first save: $N new addresses")
