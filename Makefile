@@ -159,7 +159,8 @@ include tests/tests.mk
 bench:
 	$(Q)if [ "$$(id -u)" = 0 ]; then scripts/check-deps.sh --install --group build && \
 		scripts/check-deps.sh --install --group bench; fi
-	$(Q)$(MAKE) --no-print-directory build bench-build $(BUILD)/tests/helpers/history_fill
+	$(Q)$(MAKE) --no-print-directory build bench-build $(BUILD)/tests/helpers/history_fill \
+		$(BUILD)/tests/helpers/fill_ip_map
 	$(Q)BUILD=$(BUILD) bench/run.sh
 	$(Q)BUILD=$(BUILD) bench/history_report.sh
 

@@ -225,6 +225,17 @@ def row: "| " + join(" | ") + " |";
 (($r.memory.maps // [])[] | [.map, (.entries | tostring), (.bytes_per_entry | fix(1)),
                              (.bytes_per_entry_fixed | fix(1)),
                              (.bytes_per_entry_per_cpu | fix(0)),
-                             (.bytes_per_entry_64_cpus | fix(0))] | row)
+                             (.bytes_per_entry_64_cpus | fix(0))] | row),
+"",
+"## 6. History (`record`)",
+"",
+"`record --once` on \($r.record.addresses // 0) addresses (bench/record_bench.sh): CPU time (user +",
+"system) and peak RSS of a save cycle; goals < \($r.record.goals.cpu_s_per_cycle // 1) s and",
+"< \($r.record.goals.peak_rss_mb // 64) MB. Database growth a day with the defaults",
+"(10,000 address rows per hour bucket, interface and direction): \($r.record.db_growth_per_day_mb // 0) MB.",
+"",
+(["cycle", "CPU s", "peak RSS MB"] | row),
+(["---", "---:", "---:"] | row),
+(($r.record.cycles // [])[] | [.cycle, (.cpu_s | fix(2)), (.peak_rss_mb | fix(1))] | row)
 ] | .[]
 JQ

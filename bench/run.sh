@@ -19,7 +19,7 @@ BUILD=${BUILD:-build}
 BIN=$BUILD/traffic-counter
 B=$BUILD/bench
 OUT=${BENCH_OUT:-bench/results}
-STEPS=7
+STEPS=8
 START=$(date +%s)
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -197,7 +197,10 @@ ip netns del "$NS_RX"
 
 # ---------------------------------------------------------------- report --
 
-step 6 "environment"
+step 6 "record: a save cycle at 65,536 addresses (CPU, peak RSS), database growth a day"
+run bench/record_bench.sh "$WORK/record.json"
+
+step 7 "environment"
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 vulns=$(grep -H . /sys/devices/system/cpu/vulnerabilities/* 2>/dev/null |
 	sed 's|^.*/vulnerabilities/||' | grep -v ':Not affected$' | jq -R . | jq -s .)
@@ -214,14 +217,14 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	  bpftool: $bpftool, cpu_vulnerabilities: $vulns, measure_seconds: $seconds,
 	  quick: ($quick == "1")}' >"$WORK/meta.json"
 
-step 7 "report"
+step 8 "report"
 mkdir -p "$OUT"
 jq -n --slurpfile meta "$WORK/meta.json" --slurpfile hit "$WORK/hit.json" \
 	--slurpfile miss "$WORK/miss.json" --slurpfile maps "$WORK/maps.json" \
 	--slurpfile memory "$WORK/memory.json" --slurpfile user "$WORK/user.json" \
-	--slurpfile e2e "$WORK/e2e.json" \
+	--slurpfile e2e "$WORK/e2e.json" --slurpfile record "$WORK/record.json" \
 	'{meta: $meta[0], hit: $hit[0], miss: $miss[0], maps: $maps[0], memory: $memory[0],
-	  userspace: $user[0], e2e: $e2e[0]}' >"$WORK/latest.json"
+	  userspace: $user[0], e2e: $e2e[0], record: $record[0]}' >"$WORK/latest.json"
 bench/report.sh "$WORK/latest.json" >"$WORK/latest.md"
 cp "$WORK/latest.json" "$OUT/latest.json"
 cp "$WORK/latest.md" "$OUT/latest.md"

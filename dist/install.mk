@@ -5,7 +5,7 @@
 #   $(MANDIR)/man8/traffic-counter.8, man5/traffic-counter.conf.5
 #   $(COMPLETIONDIR)/traffic-counter                bash completion
 #   $(UNITDIR)/traffic-counter.service, traffic-counter-exporter.service,
-#     traffic-counter-ipfix.service
+#     traffic-counter-ipfix.service, traffic-counter-record.service
 #   $(GENERATORDIR)/traffic-counter-generator      symlink to the binary: drop-ins
 #     that bind the pin directory traffic-counter.conf names (generator.c)
 #   $(SYSUSERSDIR)/traffic-counter.conf             the exporter's user
@@ -29,7 +29,7 @@ SCDOC         ?= scdoc
 
 MAN_PAGES := $(BUILD)/doc/traffic-counter.8 $(BUILD)/doc/traffic-counter.conf.5
 UNITS     := traffic-counter.service traffic-counter-exporter.service \
-	traffic-counter-ipfix.service
+	traffic-counter-ipfix.service traffic-counter-record.service
 GENERATOR := $(DESTDIR)$(GENERATORDIR)/traffic-counter-generator
 CONF_FILE := $(DESTDIR)$(SYSCONFDIR)/traffic-counter/traffic-counter.conf
 

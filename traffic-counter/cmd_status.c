@@ -5,11 +5,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
 #include "commands.h"
 #include "loader/discover.h"
+#include "export/history.h"
 #include "export/ipfix.h"
 #include "export/json_writer.h"
 #include "loader/loader.h"
@@ -20,10 +22,13 @@
 
 enum {
 	OPT_JSON = 1,
+	OPT_DB,
 };
 
 static const struct tfc_opt status_opts[] = {
 	{"json", NULL, "print one JSON object", OPT_JSON},
+	{"db", "PATH", "the history database record writes (default " TFC_HISTORY_DB_DEFAULT ")",
+	 OPT_DB},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -42,6 +47,10 @@ static int status_opt(int id, const char *arg, void *ctx)
 
 	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (id == OPT_DB) {
+		a->db = arg;
+		return 0;
+	}
 	if (id != OPT_JSON)
 		return -EINVAL;
 	a->json = 1;
@@ -51,6 +60,7 @@ static int status_opt(int id, const char *arg, void *ctx)
 int status_parse(int argc, char **argv, struct status_args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->db = TFC_HISTORY_DB_DEFAULT;
 	return tfc_opts_parse(&status_def, argc, argv, status_opt, a);
 }
 
@@ -69,6 +79,18 @@ struct status_map {
 	const char *pin;
 	__u32 max_entries;
 	__u32 entries;
+};
+
+/*
+ * The history database record writes, read-only. An absent file is no
+ * error: record may not run on this node.
+ */
+struct status_history {
+	const char *path;
+	const char *error; /* why it could not be read, or NULL */
+	__u64 size;	   /* the file and its WAL */
+	int has_last_save;
+	__s64 last_save; /* Unix seconds */
 };
 
 /*
@@ -92,6 +114,7 @@ struct status {
 	struct counters totals[TFC_STAT_MAX];
 	struct tfc_stat_entry *stats; /* per interface, direction and reason */
 	size_t n_stats;
+	struct status_history history;
 	struct status_unread u;
 };
 
@@ -232,6 +255,49 @@ static void gather_stats(struct status *st, int fd)
 	}
 	tfc_stats_totals(st->stats, st->n_stats, 0, -1, st->totals);
 	st->has_stats = 1;
+}
+
+static __u64 file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) ? 0 : (__u64)sb.st_size;
+}
+
+static void gather_last_save(struct status_history *h)
+{
+	sqlite3_stmt *q = NULL;
+	sqlite3 *db = NULL;
+
+	/* A bad file logs its one line on stderr; the output says it too. */
+	if (tfc_history_open(h->path, TFC_HISTORY_RDONLY, &db)) {
+		h->error = "not a readable history database of this version";
+		return;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'last_save'", -1, &q,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		h->has_last_save = 1;
+		h->last_save = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+static void gather_history(struct status_history *h, const char *path)
+{
+	char wal[PATH_MAX];
+	struct stat sb;
+
+	h->path = path;
+	if (stat(path, &sb)) {
+		h->error = strerror(errno);
+		return;
+	}
+	h->size = (__u64)sb.st_size;
+	if (snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal))
+		h->size += file_size(wal);
+	gather_last_save(h);
 }
 
 static void status_gather(struct status *st, const struct tfc_pins *pins)
@@ -418,6 +484,22 @@ static void json_stats(struct tfc_json *j, const struct status *st)
 	tfc_json_arr_end(j);
 }
 
+static void json_history(struct tfc_json *j, const struct status_history *h)
+{
+	tfc_json_obj_begin(j, "history");
+	tfc_json_str(j, "path", h->path);
+	if (h->error && !h->size) {
+		tfc_json_str(j, "error", h->error);
+	} else {
+		tfc_json_u64(j, "size", h->size);
+		if (h->error)
+			tfc_json_str(j, "error", h->error);
+		else if (h->has_last_save)
+			tfc_json_u64(j, "last_save", (__u64)h->last_save);
+	}
+	tfc_json_obj_end(j);
+}
+
 static void status_json(const struct status *st)
 {
 	struct tfc_json j;
@@ -437,6 +519,7 @@ static void status_json(const struct status *st)
 	}
 	if (st->has_stats)
 		json_stats(&j, st);
+	json_history(&j, &st->history);
 	tfc_json_obj_end(&j);
 	tfc_json_finish(&j);
 }
@@ -613,6 +696,23 @@ static void text_stats_by_if(const struct status *st)
 	}
 }
 
+static void text_history(const struct status_history *h)
+{
+	char when[64] = "never";
+	struct tm tm;
+	time_t t;
+
+	if (h->error) {
+		printf("\nhistory: %s: %s\n", tfc_text_shown(h->path), h->error);
+		return;
+	}
+	t = (time_t)h->last_save;
+	if (h->has_last_save && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	printf("\nhistory: %s (%" PRIu64 " bytes), last save: %s\n", tfc_text_shown(h->path),
+	       (uint64_t)h->size, when);
+}
+
 static void status_text(const struct status *st)
 {
 	printf("pin directory: %s\n", tfc_text_shown(st->pin_dir));
@@ -622,14 +722,14 @@ static void status_text(const struct status *st)
 	text_attachments(st);
 	text_others(st);
 	text_maps(st);
-	if (!st->has_control)
-		return;
-	text_control(st);
-	if (!st->has_stats)
-		return;
-	text_stats(st, 0);
-	text_stats(st, 1);
-	text_stats_by_if(st);
+	if (st->has_control)
+		text_control(st);
+	if (st->has_control && st->has_stats) {
+		text_stats(st, 0);
+		text_stats(st, 1);
+		text_stats_by_if(st);
+	}
+	text_history(&st->history);
 }
 
 /*
@@ -866,6 +966,7 @@ static int status_show(const struct status_args *a, const struct tfc_pins *pins,
 	int ret;
 
 	status_gather(&st, pins);
+	gather_history(&st.history, a->db);
 	if (a->json)
 		status_json(&st);
 	else

@@ -27,10 +27,11 @@ int cmd_serve(int argc, char **argv);
 int cmd_export_ipfix(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 extern const struct tfc_cmd_def attach_def, detach_def, dump_maps_def, status_def, set_def,
-	verify_def, serve_def, top_def, apply_def, report_def;
+	verify_def, serve_def, top_def, apply_def, record_def, report_def;
 extern const struct tfc_cmd_def export_ipfix_def;
 
 /* Parsed arguments, exposed so option handling is unit-tested without BPF. */
@@ -73,6 +74,7 @@ struct set_args {
 struct status_args {
 	struct tfc_pin_args pins;
 	int json;
+	const char *db; /* the history database */
 };
 
 struct top_args {

@@ -6,7 +6,10 @@
  * cannot read from traffic-counter.conf: when the file names another
  * directory than the default, drop-ins in the generator's normal directory
  * bind that one instead. The IPFIX unit allows IP traffic with localhost
- * only: a drop-in allows IPFIX_COLLECTOR's address too. systemd runs it
+ * only: a drop-in allows IPFIX_COLLECTOR's address too. With RECORD=yes the
+ * boot unit wants the record unit (a drop-in), so history starts with
+ * counting; with RECORD_EVICT_IDLE the record unit runs as root with the pins
+ * writable. systemd runs it
  * early at boot and on every daemon-reload. A missing or invalid file
  * writes nothing (the units keep their defaults) and exits 0: a generator
  * must not hold up boot. What it logs, one line, goes to the journal.
@@ -41,7 +44,14 @@ static const struct {
 } bound_units[] = {
 	{"traffic-counter-exporter.service", "BindReadOnlyPaths"},
 	{"traffic-counter-ipfix.service", "BindPaths"},
+	{"traffic-counter-record.service", "BindReadOnlyPaths"},
 };
+
+/* RECORD=yes: the boot unit wants the record unit, which orders itself after it. */
+#define GEN_BOOT_UNIT	  "traffic-counter.service"
+#define GEN_RECORD_DROPIN "record.conf"
+#define GEN_RECORD_UNIT	  "traffic-counter-record.service"
+#define GEN_EVICT_DROPIN  "evict-idle.conf"
 
 #define glog(...) fprintf(stderr, TFC_GENERATOR_NAME ": " __VA_ARGS__)
 
@@ -118,7 +128,7 @@ static const char *pin_dir_of(const char *config, const struct tfc_config *cfg)
 
 /* The drop-ins binding DIR in the units that read the pins; 0 or
  * TFC_EXIT_FAIL (logged). */
-static int write_pin_dir_dropins(const char *outdir, const char *dir)
+static int write_pin_dir_dropins(const char *outdir, const char *dir, int evict)
 {
 	char body[GEN_BODY_MAX];
 	int ret = TFC_EXIT_OK;
@@ -126,6 +136,10 @@ static int write_pin_dir_dropins(const char *outdir, const char *dir)
 	for (size_t i = 0; i < sizeof(bound_units) / sizeof(bound_units[0]); i++) {
 		const char *bind = bound_units[i].bind;
 		int err;
+
+		/* With eviction the record unit's bind is in its evict drop-in. */
+		if (evict && !strcmp(bound_units[i].unit, GEN_RECORD_UNIT))
+			continue;
 
 		/* The empty assignment drops the unit's default bind first. */
 		snprintf(body, sizeof(body),
@@ -180,13 +194,50 @@ static int write_collector_dropin(const char *outdir, const char *allow)
 	return TFC_EXIT_FAIL;
 }
 
+/* Logs a drop-in that could not be written; TFC_EXIT_FAIL, or 0 for none. */
+static int dropin_result(const char *outdir, const char *unit, const char *name, int err)
+{
+	if (!err)
+		return TFC_EXIT_OK;
+	glog("cannot write %s/%s.d/%s: %s\n", outdir, unit, name, strerror(-err));
+	return TFC_EXIT_FAIL;
+}
+
+static int write_record_dropin(const char *outdir)
+{
+	int err = write_dropin(outdir, GEN_BOOT_UNIT, GEN_RECORD_DROPIN,
+			       "# Made by " TFC_GENERATOR_NAME " from RECORD=yes in\n"
+			       "# traffic-counter.conf(5).\n"
+			       "[Unit]\nWants=" GEN_RECORD_UNIT "\n");
+
+	return dropin_result(outdir, GEN_BOOT_UNIT, GEN_RECORD_DROPIN, err);
+}
+
+/*
+ * RECORD_EVICT_IDLE deletes entries from the IP map: record needs the pins
+ * writable, and they are root's (owner rights: still no capability).
+ */
+static int write_evict_dropin(const char *outdir, const char *dir)
+{
+	char body[GEN_BODY_MAX];
+
+	snprintf(body, sizeof(body),
+		 "# Made by " TFC_GENERATOR_NAME " from RECORD_EVICT_IDLE in\n"
+		 "# traffic-counter.conf(5): deleting idle entries needs the pins writable.\n"
+		 "[Service]\nUser=root\nGroup=root\nBindReadOnlyPaths=\n"
+		 "BindPaths=%s:" GEN_PIN_MOUNT "\n",
+		 dir);
+	return dropin_result(outdir, GEN_RECORD_UNIT, GEN_EVICT_DROPIN,
+			     write_dropin(outdir, GEN_RECORD_UNIT, GEN_EVICT_DROPIN, body));
+}
+
 int tfc_generator_main(int argc, char **argv)
 {
 	const char *config = getenv(GEN_CONFIG_ENV);
 	char host[TFC_CONFIG_HOST_LEN];
 	struct tfc_config *cfg = NULL;
 	const char *dir, *allow;
-	int ret = TFC_EXIT_OK;
+	int ret = TFC_EXIT_OK, evict;
 
 	/* normal, early and late directories: only the first is used. */
 	if (argc < 2 || argv[1][0] != '/') {
@@ -204,11 +255,16 @@ int tfc_generator_main(int argc, char **argv)
 	}
 	if (load_config(config, cfg))
 		goto out;
+	evict = cfg->record_evict_idle[0] != '\0';
 	dir = pin_dir_of(config, cfg);
 	if (dir)
-		ret = write_pin_dir_dropins(argv[1], dir);
+		ret = write_pin_dir_dropins(argv[1], dir, evict);
 	allow = collector_allow(cfg, host, sizeof(host));
 	if (allow && write_collector_dropin(argv[1], allow))
+		ret = TFC_EXIT_FAIL;
+	if (cfg->record && write_record_dropin(argv[1]))
+		ret = TFC_EXIT_FAIL;
+	if (evict && write_evict_dropin(argv[1], dir ?: TFC_PIN_DIR_DEFAULT))
 		ret = TFC_EXIT_FAIL;
 out:
 	free(cfg);

@@ -17,6 +17,7 @@ const struct tfc_command tfc_commands[] = {
 	{"export-ipfix", &export_ipfix_def, cmd_export_ipfix},
 	{"top", &top_def, cmd_top},
 	{"apply", &apply_def, cmd_apply},
+	{"record", &record_def, cmd_record},
 	{"report", &report_def, cmd_report},
 	{NULL, NULL, NULL},
 };

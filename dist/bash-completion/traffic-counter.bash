@@ -38,6 +38,7 @@ _traffic_counter_values() {
 	--tc-api) words="auto tcx netlink" ;;
 	--count-by) words="src dst" ;;
 	--ip-map-type) words="percpu shared" ;;
+	--retention) words="5min= hour= day= month= year=" ;;
 	--direction) words="ingress egress" ;;
 	--sort)
 		words="bytes packets ip"
@@ -45,7 +46,7 @@ _traffic_counter_values() {
 		;;
 	--interval | --top | --iterations | --ip-map-size | --flow-map-size | --max-series | \
 		--tolerance | --listen | --aggregate-prefix | --address | --since | --until | \
-		--chart-size)
+		--chart-size | --save-interval | --max-addresses | --evict-idle)
 		return 0 # a number or an address: nothing to offer
 		;;
 	*) return 1 ;;

@@ -155,7 +155,8 @@ make_pools() {
 		"$W/passwd" "$W/nonexistent.conf" "$W/dir" "/dev/null" "$W/long.conf" "$W/$a5000"
 		"" "rel.conf")
 	DBP=("$W/history.db" "$W/history.db" "$W/corrupt.db" "$W/passwd" "$W/file" "$W/dir"
-		"/dev/null" "$W/nonexistent.db" "" "$W/$a5000" "rel.db" "$W/good.conf")
+		"/dev/null" "$W/nonexistent.db" "" "$W/$a5000" "rel.db" "$W/good.conf" "$W/nodir/h.db"
+		"$W/$a300.db")
 	TIMES=("2026-12-01" "2026-12-01 10:00" "2026-12-01T10:00:59" "2026-02-30" "2026-13-01"
 		"1970-01-01" "9999-12-31 23:59" "1900-01-01" "" "today" "2026-12-01 25:00" "-1"
 		"2026-12-01 10:00 " "$a300")
@@ -193,7 +194,11 @@ values_for() {
 	ip-map-size | flow-map-size | top | max-series | tolerance | iterations | observation-domain)
 		P=NUM
 		;;
-	interval | active-timeout | idle-timeout | template-interval) P=SECS ;;
+	interval | active-timeout | idle-timeout | template-interval | save-interval | evict-idle)
+		P=SECS
+		;;
+	max-addresses) P=NUM ;;
+	retention) P=E_RETENTION ;;
 	listen) P=LISTEN ;;
 	collector) P=COLLECTOR ;;
 	aggregate-prefix) P=PREFIX ;;
@@ -217,6 +222,8 @@ E_SORT=(bytes packets ip rate total colour "")
 E_DIR=(ingress egress both "")
 E_TRANSPORT=(udp tcp sctp "")
 E_OCTET=(none l2 l3 "")
+E_RETENTION=("5min=35d" "hour=forever" "year=1y" "day=" "=1d" "week=1d" "hour=0" "hour=-1d"
+	"month=1x" "" "=")
 
 # read_options COMMAND: OPTS (names) and OPT_ARG (1: takes a value) from --help
 read_options() {
@@ -333,7 +340,7 @@ gen_vector() {
 # Commands that run until stopped: our SIGTERM at 2 s ends them (they exit
 # 0 on it; verify, sleeping through its interval, dies of it: 143).
 is_long_running() {
-	case $1 in serve | top | export-ipfix | verify) return 0 ;; esac
+	case $1 in serve | top | export-ipfix | verify | record) return 0 ;; esac
 	return 1
 }
 
@@ -448,6 +455,8 @@ fuzz_loop() {
 		# of the vector (last wins) is from a pool whose only valid address is
 		# 127.0.0.1 port 0.
 		[ "$cmd" != serve ] || VEC=(--listen 127.0.0.1:0 "${VEC[@]}")
+		# record's default database is a system path: one under W first.
+		[ "$cmd" != record ] || VEC=(--db "$W/h.db" "${VEC[@]}")
 		run_vector "$cmd" "${VEC[@]}"
 		by_rc[$RC]=$((${by_rc[$RC]:-0} + 1))
 		[ "$EXPECT" != 2 ] || n2=$((n2 + 1))
@@ -474,7 +483,7 @@ fuzz_command() {
 	bash -c "set -u
 		$(declare -p HB HNS W PF PE PROG_PIN LINK_PIN GENERIC NUM SECS IFACE LISTEN COLLECTOR PREFIX \
 		CONFIG PINDIR_W PIN_W PINDIR_R PIN_R E_AP E_XDP E_API E_COUNT E_SORT E_DIR E_TRANSPORT \
-		E_OCTET DBP TIMES CHARTP SIZES ADDRP)
+		E_OCTET E_RETENTION DBP TIMES CHARTP SIZES ADDRP)
 		$(declare -f rnd pick values_for read_options usage_error_group gen_vector \
 		is_long_running run_vector judge fuzz_loop)
 		fuzz_loop \"\$1\"" _ "$1" || rc=$?
@@ -489,7 +498,7 @@ fuzz_command() {
 	listed=$("$HB" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | sort |
 		paste -sd' ')
 	echo "commands: $listed"
-	assert_eq "$listed" "apply attach detach dump-maps export-ipfix report serve set status top verify" \
+	assert_eq "$listed" "apply attach detach dump-maps export-ipfix record report serve set status top verify" \
 		"commands in --help (add a test below for a new one)"
 }
 
@@ -503,6 +512,7 @@ fuzz_command() {
 @test "hostile arguments: export-ipfix" { fuzz_command export-ipfix; }
 @test "hostile arguments: top" { fuzz_command top; }
 @test "hostile arguments: apply" { fuzz_command apply; }
+@test "hostile arguments: record" { fuzz_command record; }
 @test "hostile arguments: report" { fuzz_command report; }
 
 @test "hostile arguments: the command word and global options" {

@@ -22,6 +22,7 @@ EXPECTED_FILES="$CONF
 $GENERATOR
 /usr/local/lib/systemd/system/traffic-counter-exporter.service
 /usr/local/lib/systemd/system/traffic-counter-ipfix.service
+/usr/local/lib/systemd/system/traffic-counter-record.service
 /usr/local/lib/systemd/system/traffic-counter.service
 /usr/local/lib/sysusers.d/traffic-counter.conf
 $SBIN
@@ -91,6 +92,8 @@ section() {
 	grep -qx "ExecStart=$SBIN serve" "$ROOT$UNIT_DIR/traffic-counter-exporter.service"
 	grep -qx "ExecStart=$SBIN export-ipfix --config $CONF --pin-dir /run/traffic-counter-pins" \
 		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
+	grep -qx "ExecStart=$SBIN record --config $CONF --pin-dir /run/traffic-counter-pins" \
+		"$ROOT$UNIT_DIR/traffic-counter-record.service"
 	# It passes LD_PRELOAD and the like into the process: none in the new units.
 	run ! grep -l EnvironmentFile= "$ROOT$UNIT_DIR/traffic-counter-exporter.service" \
 		"$ROOT$UNIT_DIR/traffic-counter-ipfix.service"
@@ -141,7 +144,7 @@ section() {
 	done
 	cmds=$("$TFC_BIN" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 	# The parse found every command, so the loops below check something.
-	assert_eq "$(wc -w <<<"$cmds")" 11 "commands in --help"
+	assert_eq "$(wc -w <<<"$cmds")" 12 "commands in --help"
 	for cmd in $cmds; do
 		sec=$(section "$text" "$cmd")
 		if [ -z "$sec" ]; then
@@ -155,7 +158,7 @@ section() {
 		done
 	done
 	# Every command's own options (pin options aside): update when one is added.
-	assert_eq "$nopts" 73 "command options in the --help texts"
+	assert_eq "$nopts" 82 "command options in the --help texts"
 	assert_eq "$missing" "" "undocumented in doc/traffic-counter.8.scd"
 }
 
@@ -168,11 +171,11 @@ verify_root() {
 	cp -a /lib/systemd/system "$VROOT/usr/lib/systemd/"
 }
 
-@test "systemd-analyze verify accepts the three units, commands and man pages included" {
+@test "systemd-analyze verify accepts the four units, commands and man pages included" {
 	verify_root
 	local unit
 	for unit in traffic-counter.service traffic-counter-exporter.service \
-		traffic-counter-ipfix.service; do
+		traffic-counter-ipfix.service traffic-counter-record.service; do
 		# --root: ExecStart= paths are looked up in the installed tree;
 		# MANPATH: so are the Documentation= man pages.
 		run env MANPATH="$VROOT$MAN_DIR" systemd-analyze verify --root="$VROOT" \
@@ -207,6 +210,23 @@ verify_root() {
 	grep -qx 'SocketBindDeny=any' "$unit"
 	grep -qx 'u traffic-counter -:traffic-counter "traffic-counter exporter" - -' \
 		"$ROOT/usr/local/lib/sysusers.d/traffic-counter.conf"
+}
+
+@test "the record unit: no capability, read-only system, its own state directory, after counting" {
+	verify_root
+	local unit=$VROOT$UNIT_DIR/traffic-counter-record.service
+	run systemd-analyze security --offline=yes --threshold=20 --root="$VROOT" \
+		"$UNIT_DIR/traffic-counter-record.service"
+	echo "${lines[-1]}"
+	[ "$status" -eq 0 ]
+	grep -qx 'CapabilityBoundingSet=' "$unit"
+	grep -qx 'User=traffic-counter' "$unit"
+	grep -qx 'ProtectSystem=strict' "$unit"
+	grep -qx 'StateDirectory=traffic-counter' "$unit"
+	grep -qx 'BindReadOnlyPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins' "$unit"
+	grep -qx 'After=traffic-counter.service' "$unit"
+	# The boot id tells epochs apart: /proc/sys must stay visible.
+	run ! grep -q '^ProcSubset=pid' "$unit"
 }
 
 @test "the IPFIX unit: root with CAP_BPF only, read-only system, pins bound read-write" {

@@ -20,6 +20,7 @@ APT=(apt-get -y -q -o DPkg::Lock::Timeout=120)
 EXPECTED_FILES="/etc/traffic-counter/traffic-counter.conf
 /lib/systemd/system/traffic-counter-exporter.service
 /lib/systemd/system/traffic-counter-ipfix.service
+/lib/systemd/system/traffic-counter-record.service
 /lib/systemd/system/traffic-counter.service
 /lib/systemd/system-generators/traffic-counter-generator
 /usr/lib/sysusers.d/traffic-counter.conf
@@ -152,13 +153,13 @@ installed_files() { dpkg -L "$PKG" | while read -r p; do [ -d "$p" ] || echo "$p
 		assert_eq "$output" "" "systemd-analyze verify $unit"
 		n=$((n + 1))
 	done
-	assert_eq "$n" 3 "units in the package"
+	assert_eq "$n" 4 "units in the package"
 }
 
 @test "the units are not enabled, nor started, by the install" {
 	local unit
 	for unit in traffic-counter.service traffic-counter-exporter.service \
-		traffic-counter-ipfix.service; do
+		traffic-counter-ipfix.service traffic-counter-record.service; do
 		run systemctl is-enabled "$unit"
 		assert_eq "$output" disabled "systemctl is-enabled $unit"
 		if [ -d /run/systemd/system ]; then
@@ -176,11 +177,11 @@ installed_files() { dpkg -L "$PKG" | while read -r p; do [ -d "$p" ] || echo "$p
 	assert_eq "$(grep -c 'deb-systemd-helper enable' "$info.postinst")" \
 		"$(grep -c 'deb-systemd-helper --quiet was-enabled' "$info.postinst")" \
 		"enables in postinst that are not restoring an earlier state"
-	grep -q "deb-systemd-invoke try-restart 'traffic-counter-exporter.service' 'traffic-counter-ipfix.service' 'traffic-counter.service'" \
+	grep -q "deb-systemd-invoke try-restart 'traffic-counter-exporter.service' 'traffic-counter-ipfix.service' 'traffic-counter-record.service' 'traffic-counter.service'" \
 		"$info.postinst"
 	# shellcheck disable=SC2016 # $1 of the script, literally
 	grep -q '"$1" = remove' "$info.prerm"
-	grep -q 'deb-systemd-invoke stop traffic-counter-ipfix.service traffic-counter-exporter.service traffic-counter.service' \
+	grep -q 'deb-systemd-invoke stop traffic-counter-record.service traffic-counter-ipfix.service traffic-counter-exporter.service traffic-counter.service' \
 		"$info.prerm"
 	run grep -s deb-systemd-invoke "$info.preinst"
 	assert_eq "$output" "" "preinst: no stop before an upgrade"

@@ -50,6 +50,47 @@ cycle_saw_entries() { grep -Eq '^cycle: [1-9][0-9]* entries' "$EXP_LOG" && echo 
 
 # ---------------------------------------------------------------- tests --
 
+@test "generator: RECORD=yes makes the boot unit want the record unit; no, nothing" {
+	printf 'ATTACH=eth0:xdp\nRECORD=yes\nRECORD_INTERVAL=10\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	assert_eq "$stderr" "" "stderr"
+	assert_eq "$(generated)" "normal/traffic-counter.service.d drwxr-xr-x
+normal/traffic-counter.service.d/record.conf -rw-r--r--" "generated files"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter.service.d/record.conf")" \
+		"[Unit]
+Wants=traffic-counter-record.service" "record drop-in"
+	rm -r "${OUT:?}/normal"/*
+	printf 'ATTACH=eth0:xdp\nRECORD=no\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	assert_eq "$(generated)" "" "nothing generated for RECORD=no"
+}
+
+@test "generator: RECORD_EVICT_IDLE runs the record unit as root with the pins writable" {
+	printf 'ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7d\n' >"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	assert_eq "$(generated)" "normal/traffic-counter-record.service.d drwxr-xr-x
+normal/traffic-counter-record.service.d/evict-idle.conf -rw-r--r--" "generated files"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-record.service.d/evict-idle.conf")" \
+		"[Service]
+User=root
+Group=root
+BindReadOnlyPaths=
+BindPaths=/sys/fs/bpf/traffic_counter:/run/traffic-counter-pins" "default pin directory"
+	rm -r "${OUT:?}/normal"/*
+	printf 'ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7d\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\n' \
+		>"$CONFIG_FILE"
+	generate
+	assert_eq "$status" 0 "exit status"
+	# The record unit's bind is in the evict drop-in only.
+	[ ! -e "$OUT/normal/traffic-counter-record.service.d/pin-dir.conf" ]
+	grep -qx 'BindPaths=/sys/fs/bpf/other:/run/traffic-counter-pins' \
+		"$OUT/normal/traffic-counter-record.service.d/evict-idle.conf"
+	[ -e "$OUT/normal/traffic-counter-exporter.service.d/pin-dir.conf" ]
+}
+
 @test "generator: another TRAFFIC_COUNTER_PIN_DIR gives both units a drop-in binding it" {
 	printf 'ATTACH=eth0:xdp\nTRAFFIC_COUNTER_PIN_DIR=/sys/fs/bpf/other\n' >"$CONFIG_FILE"
 	generate
@@ -58,7 +99,13 @@ cycle_saw_entries() { grep -Eq '^cycle: [1-9][0-9]* entries' "$EXP_LOG" && echo 
 	assert_eq "$(generated)" "normal/traffic-counter-exporter.service.d drwxr-xr-x
 normal/traffic-counter-exporter.service.d/pin-dir.conf -rw-r--r--
 normal/traffic-counter-ipfix.service.d drwxr-xr-x
-normal/traffic-counter-ipfix.service.d/pin-dir.conf -rw-r--r--" "generated files"
+normal/traffic-counter-ipfix.service.d/pin-dir.conf -rw-r--r--
+normal/traffic-counter-record.service.d drwxr-xr-x
+normal/traffic-counter-record.service.d/pin-dir.conf -rw-r--r--" "generated files"
+	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-record.service.d/pin-dir.conf")" \
+		"[Service]
+BindReadOnlyPaths=
+BindReadOnlyPaths=/sys/fs/bpf/other:/run/traffic-counter-pins" "record drop-in"
 	assert_eq "$(grep -v '^#' "$OUT/normal/traffic-counter-exporter.service.d/pin-dir.conf")" \
 		"[Service]
 BindReadOnlyPaths=

@@ -104,6 +104,29 @@ static void test_ipfix_keys(void **state)
 	free(cfg);
 }
 
+static void test_record_keys(void **state)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+
+	(void)state;
+	assert_int_equal(parse_text("ATTACH=lo:xdp\n", cfg), 0);
+	assert_int_equal(cfg->record, 0);
+	assert_int_equal(cfg->record_max_addresses, -1);
+	assert_string_equal(cfg->record_db, "");
+	assert_int_equal(parse_text("ATTACH=lo:xdp\nRECORD=yes\nRECORD_DB=/srv/h.db\n"
+				    "RECORD_INTERVAL=3600\nRECORD_SAVE_INTERVAL=86400\n"
+				    "RECORD_MAX_ADDRESSES=0\nRECORD_EVICT_IDLE=7d\n",
+				    cfg),
+			 0);
+	assert_int_equal(cfg->record, 1);
+	assert_string_equal(cfg->record_db, "/srv/h.db");
+	assert_int_equal(cfg->record_interval, 3600);
+	assert_int_equal(cfg->record_save_interval, 86400);
+	assert_int_equal(cfg->record_max_addresses, 0);
+	assert_string_equal(cfg->record_evict_idle, "7d");
+	free(cfg);
+}
+
 static void test_double_quote_escapes(void **state)
 {
 	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
@@ -180,6 +203,11 @@ static const struct bad_case {
 	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=0\n", 2, "IPFIX_INTERVAL: 0 is out of range 1..86400"},
 	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=86401\n", 2, "out of range 1..86400"},
 	{"ATTACH=eth0:xdp\nIPFIX_INTERVAL=99999999999999999999999\n", 2, "out of range"},
+	{"ATTACH=eth0:xdp\nRECORD_DB=h.db\n", 2, "RECORD_DB: 'h.db' is not an absolute path"},
+	{"ATTACH=eth0:xdp\nRECORD_INTERVAL=0\n", 2, "RECORD_INTERVAL: 0 is out of range 1..3600"},
+	{"ATTACH=eth0:xdp\nRECORD_SAVE_INTERVAL=86401\n", 2, "out of range 1..86400"},
+	{"ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7x\n", 2, "RECORD_EVICT_IDLE: '7x' is not a duration"},
+	{"ATTACH=eth0:xdp\nRECORD=maybe\n", 2, "RECORD: 'maybe' is not yes or no"},
 	{"ATTACH=eth0:xdp\n\n\nPURGE_ON_STOP=yes\n", 4,
 	 "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes"},
 };
@@ -372,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ipfix_keys),
+		cmocka_unit_test(test_record_keys),
 		cmocka_unit_test(test_double_quote_escapes),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_error_is_reported),

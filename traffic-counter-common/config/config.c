@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,12 @@ enum key {
 	K_IPFIX_COLLECTOR,
 	K_IPFIX_TRANSPORT,
 	K_IPFIX_INTERVAL,
+	K_RECORD,
+	K_RECORD_DB,
+	K_RECORD_INTERVAL,
+	K_RECORD_SAVE_INTERVAL,
+	K_RECORD_MAX_ADDRESSES,
+	K_RECORD_EVICT_IDLE,
 	K_MAX,
 };
 
@@ -56,6 +63,9 @@ static void set_bool(struct parser *p, const char *key, const char *value);
 static void set_collector(struct parser *p, const char *key, const char *value);
 static void set_transport(struct parser *p, const char *key, const char *value);
 static void set_interval(struct parser *p, const char *key, const char *value);
+static void set_record_db(struct parser *p, const char *key, const char *value);
+static void set_record_num(struct parser *p, const char *key, const char *value);
+static void set_record_idle(struct parser *p, const char *key, const char *value);
 
 /* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads; apply
  * takes it from the file, so apply and apply --stop need no environment. */
@@ -76,6 +86,12 @@ static const struct {
 	[K_IPFIX_COLLECTOR] = {"IPFIX_COLLECTOR", set_collector},
 	[K_IPFIX_TRANSPORT] = {"IPFIX_TRANSPORT", set_transport},
 	[K_IPFIX_INTERVAL] = {"IPFIX_INTERVAL", set_interval},
+	[K_RECORD] = {"RECORD", set_bool},
+	[K_RECORD_DB] = {"RECORD_DB", set_record_db},
+	[K_RECORD_INTERVAL] = {"RECORD_INTERVAL", set_record_num},
+	[K_RECORD_SAVE_INTERVAL] = {"RECORD_SAVE_INTERVAL", set_record_num},
+	[K_RECORD_MAX_ADDRESSES] = {"RECORD_MAX_ADDRESSES", set_record_num},
+	[K_RECORD_EVICT_IDLE] = {"RECORD_EVICT_IDLE", set_record_idle},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tfc_config *cfg, int line,
@@ -134,6 +150,8 @@ static void set_bool(struct parser *p, const char *key, const char *value)
 		p->cfg->detach_on_stop = v;
 	else if (!strcmp(key, "MIGRATE"))
 		p->cfg->migrate = v;
+	else if (!strcmp(key, "RECORD"))
+		p->cfg->record = v;
 	else
 		p->cfg->purge_on_stop = v;
 }
@@ -199,6 +217,50 @@ static void set_interval(struct parser *p, const char *key, const char *value)
 		perr(p, "%s: %s is out of range 1..%d", key, value, MAX_IPFIX_INTERVAL);
 	else
 		p->cfg->ipfix_interval = (__u32)v;
+}
+
+static void set_record_db(struct parser *p, const char *key, const char *value)
+{
+	if (value[0] != '/' || strlen(value) >= sizeof(p->cfg->record_db))
+		perr(p, "%s: '%s' is not an absolute path (of at most %zu bytes)", key, value,
+		     sizeof(p->cfg->record_db) - 1);
+	else
+		snprintf(p->cfg->record_db, sizeof(p->cfg->record_db), "%s", value);
+}
+
+/* record's bounds: intervals in seconds, the address cap. */
+static void set_record_num(struct parser *p, const char *key, const char *value)
+{
+	unsigned long long v, max = !strcmp(key, "RECORD_INTERVAL")	   ? 3600
+				    : !strcmp(key, "RECORD_SAVE_INTERVAL") ? 86400
+									   : UINT32_MAX;
+	unsigned long long min = strcmp(key, "RECORD_MAX_ADDRESSES") ? 1 : 0;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*value) ? strtoull(value, &end, 10) : 0;
+	if (!isdigit((unsigned char)*value) || *end)
+		perr(p, "%s: '%s' is not a whole number", key, value);
+	else if (errno == ERANGE || v < min || v > max)
+		perr(p, "%s: %s is out of range %llu..%llu", key, value, min, max);
+	else if (!strcmp(key, "RECORD_INTERVAL"))
+		p->cfg->record_interval = (__u32)v;
+	else if (!strcmp(key, "RECORD_SAVE_INTERVAL"))
+		p->cfg->record_save_interval = (__u32)v;
+	else
+		p->cfg->record_max_addresses = (long long)v;
+}
+
+/* A number and one unit at most; record reads the value (record --evict-idle). */
+static void set_record_idle(struct parser *p, const char *key, const char *value)
+{
+	size_t digits = strspn(value, "0123456789");
+
+	if (!digits || digits > 12 ||
+	    (value[digits] && (value[digits + 1] || !strchr("smhdwy", value[digits]))))
+		perr(p, "%s: '%s' is not a duration like 3600, 90m, 12h or 7d", key, value);
+	else
+		snprintf(p->cfg->record_evict_idle, sizeof(p->cfg->record_evict_idle), "%s", value);
 }
 
 static void set_count_by(struct parser *p, const char *key, const char *value)
@@ -434,7 +496,9 @@ static void parse_assignment(struct parser *p, char *s, char *eq)
 		perr(p,
 		     "unknown key '%s' (known: ATTACH, TRAFFIC_COUNTER_PIN_DIR, PIN_GROUP, "
 		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
-		     "PURGE_ON_STOP, MIGRATE, IPFIX_COLLECTOR, IPFIX_TRANSPORT, IPFIX_INTERVAL)",
+		     "PURGE_ON_STOP, MIGRATE, IPFIX_COLLECTOR, IPFIX_TRANSPORT, IPFIX_INTERVAL, "
+		     "RECORD, RECORD_DB, RECORD_INTERVAL, RECORD_SAVE_INTERVAL, "
+		     "RECORD_MAX_ADDRESSES, RECORD_EVICT_IDLE)",
 		     s);
 		return;
 	}
@@ -525,6 +589,7 @@ int tfc_config_parse(FILE *f, struct tfc_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flow_map = -1;
 	cfg->ipfix_transport = -1;
+	cfg->record_max_addresses = -1;
 	while ((n = read_line(f, line, sizeof(line), &total, &nul)) >= 0) {
 		p.line++;
 		if (n > TFC_CONFIG_MAX_LINE)

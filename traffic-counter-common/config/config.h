@@ -54,6 +54,13 @@ struct tfc_config {
 	char ipfix_collector[TFC_CONFIG_HOST_LEN + 8]; /* HOST:PORT; empty: not set */
 	int ipfix_transport;			       /* 0 udp, 1 tcp, -1 not set */
 	__u32 ipfix_interval;			       /* seconds; 0: not set */
+	/* record --config; RECORD=yes makes the boot unit want the record unit. */
+	int record;
+	char record_db[PATH_MAX]; /* empty: not set */
+	__u32 record_interval;	  /* seconds; 0: not set */
+	__u32 record_save_interval;
+	long long record_max_addresses; /* -1: not set */
+	char record_evict_idle[16];	/* a duration; empty: not set */
 	/* The line of each key, for errors found later (apply). */
 	int line_attach, line_pin_group;
 	struct tfc_config_error errors[TFC_CONFIG_MAX_ERRORS];
