@@ -251,8 +251,10 @@ static int read_epoch(struct rec *r, struct rec_epoch *e)
 	close(fd);
 	if (err)
 		return err;
+#if TFC_ABI_VERSION >= 2
 	e->created_ns = ctl.created_ns;
 	e->migrations = ctl.migrations;
+#endif /* layout 1 has neither: the boot id and falling counters still tell */
 	return 0;
 }
 
