@@ -269,8 +269,8 @@ static void gather_last_save(struct status_history *h)
 	sqlite3_stmt *q = NULL;
 	sqlite3 *db = NULL;
 
-	/* A bad file logs its one line on stderr; the output says it too. */
-	if (tfc_history_open(h->path, TFC_HISTORY_RDONLY, &db)) {
+	/* Said in the output, not on stderr: the history is not status's to fail on. */
+	if (tfc_history_open(h->path, TFC_HISTORY_RDONLY | TFC_HISTORY_QUIET, &db)) {
 		h->error = "not a readable history database of this version";
 		return;
 	}

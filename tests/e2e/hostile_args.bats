@@ -389,7 +389,8 @@ judge() {
 	if is_long_running "$cmd" && grep -q '^stopping on signal 15' "$W/.err"; then
 		return 0
 	fi
-	if [ "$lines" -gt 1 ] && { [ "$cmd" = apply ] || [[ " ${VEC[*]} " == *" --config "* ]]; }; then
+	if [ "$lines" -gt 1 ] && { [ "$cmd" = apply ] || [[ " ${VEC[*]} " == *" --config "* ]] ||
+		[[ " ${VEC[*]} " == *" --config="* ]]; }; then
 		# A configuration file is read whole and each bad line named (apply
 		# also names each step that failed): one message a line.
 		for l in "${err[@]}"; do

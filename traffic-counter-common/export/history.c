@@ -13,6 +13,12 @@
 
 #define DAY (24LL * 3600)
 
+#define hist_err(quiet, ...)                                                                       \
+	do {                                                                                       \
+		if (!(quiet))                                                                      \
+			tfc_err(__VA_ARGS__);                                                      \
+	} while (0)
+
 const long long tfc_history_retention_default[TFC_RES_MAX] = {
 	[TFC_RES_5MIN] = 35 * DAY,				 /* a month's 95th percentile */
 	[TFC_RES_HOUR] = 14 * DAY,    [TFC_RES_DAY] = 400 * DAY, /* this day last year */
@@ -89,26 +95,28 @@ static int upgrade(sqlite3 *db, int from)
 	return tfc_history_exec(db, "COMMIT");
 }
 
-static int check_schema(sqlite3 *db, const char *path, int writable)
+static int check_schema(sqlite3 *db, const char *path, int writable, int quiet)
 {
 	int v = 0, rc = user_version(db, &v);
 
 	if (rc) {
-		tfc_err("%s is not a traffic-counter history database (%s)", path,
-			sqlite3_errstr(rc));
+		hist_err(quiet, "%s is not a traffic-counter history database (%s)", path,
+			 sqlite3_errstr(rc));
 		return -EINVAL;
 	}
 	if (v > TFC_HISTORY_SCHEMA) {
-		tfc_err("%s has history schema %d, newer than this traffic-counter's %d: "
-			"use the newer traffic-counter",
-			path, v, TFC_HISTORY_SCHEMA);
+		hist_err(quiet,
+			 "%s has history schema %d, newer than this traffic-counter's %d: "
+			 "use the newer traffic-counter",
+			 path, v, TFC_HISTORY_SCHEMA);
 		return -EPROTO;
 	}
 	if (v == TFC_HISTORY_SCHEMA)
 		return 0;
 	if (!writable) {
-		tfc_err("%s has %s: run record once to %s it", path,
-			v ? "an older history schema" : "no history yet", v ? "upgrade" : "create");
+		hist_err(quiet, "%s has %s: run record once to %s it", path,
+			 v ? "an older history schema" : "no history yet",
+			 v ? "upgrade" : "create");
 		return -ENOENT;
 	}
 	return upgrade(db, v);
@@ -157,29 +165,31 @@ static int open_readable(const char *path, sqlite3 **db)
 
 int tfc_history_open(const char *path, int flags, sqlite3 **out)
 {
-	int writable = flags & TFC_HISTORY_CREATE;
+	int writable = flags & TFC_HISTORY_CREATE, quiet = flags & TFC_HISTORY_QUIET;
 	int oflags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
 	sqlite3 *db = NULL;
 	int err = 0;
 
 	*out = NULL;
 	if (writable && (err = create_private(path))) {
-		tfc_err("cannot create %s: %s", path, strerror(-err));
+		hist_err(quiet, "cannot create %s: %s", path, strerror(-err));
 		return err;
 	}
 	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		tfc_err("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		hist_err(quiet, "cannot open %s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
 		err = -EIO;
 		goto out;
 	}
 	if (!writable && open_readable(path, &db) != SQLITE_OK) {
-		tfc_err("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		hist_err(quiet, "cannot open %s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
 		err = -EIO;
 		goto out;
 	}
 	/* A writer holds the lock for a save at most; wait for it, briefly. */
 	sqlite3_busy_timeout(db, 5000);
-	err = check_schema(db, path, writable);
+	err = check_schema(db, path, writable, quiet);
 	if (!err && writable)
 		err = tfc_history_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
 out:

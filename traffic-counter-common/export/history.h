@@ -31,6 +31,7 @@ extern const long long tfc_history_retention_default[TFC_RES_MAX];
 enum tfc_history_open_flags {
 	TFC_HISTORY_RDONLY = 0,
 	TFC_HISTORY_CREATE = 1, /* read-write; creates the file and the schema */
+	TFC_HISTORY_QUIET = 2,	/* no message: the caller shows the failure itself */
 };
 
 /*
