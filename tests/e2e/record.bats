@@ -98,6 +98,17 @@ maps_addr() { ip_counts "$NS_B" "$A4" ingress "$(ifindex_of "$NS_B" "$DEV_B")"; 
 	record_once
 	assert_all_res "150 $((150 * UDP_FRAME))"
 	assert_eq "$(maps_addr)" "150 $((150 * UDP_FRAME))" "maps"
+	# report reads the same totals back, checked apart from the SQL above.
+	run --separate-stderr "$TFC_BIN" report --db "$DB" --top 5 --json
+	echo "report: $status '$stderr'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r --arg a "$A4" '.addresses[] | select(.address == $a)
+		| "\(.rx_packets) \(.rx_bytes) \(.tx_packets)"' <<<"$output")" \
+		"150 $((150 * UDP_FRAME)) 0" "report --top: the address, received"
+	run --separate-stderr "$TFC_BIN" report --db "$DB" --iface "$DEV_B" --json
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r '.periods[] | select(.period == "today") | .rx_bytes' <<<"$output")" \
+		"$(db_iface "$DEV_B" 0 2 | cut -d' ' -f2)" "report summary today: the day rows"
 	# last_read holds what was read; the schema is version 1, in WAL mode.
 	assert_eq "$(q 'PRAGMA user_version')" 1 "schema"
 	assert_eq "$(q 'PRAGMA journal_mode')" wal "journal"
