@@ -702,3 +702,23 @@ const char *tfc_config_attach_str(const struct tfc_config_attach *a, char *buf, 
 		 mode ? mode : "");
 	return buf;
 }
+
+struct tfc_config *tfc_config_for_command(const char *path)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
+	int n;
+
+	if (!cfg) {
+		tfc_err("out of memory");
+		return NULL;
+	}
+	n = tfc_config_load(path, cfg);
+	if (n < 0)
+		tfc_err("--config: cannot read %s: %s", path, strerror(-n));
+	else if (n > 0)
+		tfc_config_print_errors(stderr, path, cfg);
+	if (!n)
+		return cfg;
+	free(cfg);
+	return NULL;
+}

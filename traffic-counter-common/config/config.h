@@ -87,6 +87,12 @@ int tfc_config_load(const char *path, struct tfc_config *cfg);
 /* Writes "PATH:LINE: message" per error, one a line (PATH: without a line). */
 void tfc_config_print_errors(FILE *f, const char *path, const struct tfc_config *cfg);
 
+/*
+ * A command's --config FILE, checked whole as apply checks it: the values
+ * (free() them), or NULL once the reason, or each bad line, is printed.
+ */
+struct tfc_config *tfc_config_for_command(const char *path);
+
 /* "eth0:xdp", "eth0:xdp:skb", "eth1:tc-egress:netlink" */
 const char *tfc_config_attach_str(const struct tfc_config_attach *a, char *buf, size_t len);
 

@@ -185,25 +185,15 @@ static void config_merge(struct ipfix_args *a, const struct tfc_config *cfg)
 	}
 }
 
-/* The whole file is checked, as apply checks it: one file, one validity. */
 static int config_read(struct ipfix_args *a)
 {
-	struct tfc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
-	int n;
+	struct tfc_config *cfg = tfc_config_for_command(a->config);
 
-	if (!cfg) {
-		tfc_err("out of memory");
-		return -ENOMEM;
-	}
-	n = tfc_config_load(a->config, cfg);
-	if (n < 0)
-		tfc_err("--config: cannot read %s: %s", a->config, strerror(-n));
-	else if (n > 0)
-		tfc_config_print_errors(stderr, a->config, cfg);
-	else
-		config_merge(a, cfg);
+	if (!cfg)
+		return -EINVAL;
+	config_merge(a, cfg);
 	free(cfg);
-	return n ? -EINVAL : 0;
+	return 0;
 }
 
 static int ipfix_parse(int argc, char **argv, struct ipfix_args *a)

@@ -168,23 +168,14 @@ static int config_merge(struct record_args *a, const struct tfc_config *cfg)
 	return 0;
 }
 
-/* The whole file is checked, as apply checks it: one file, one validity. */
 static int config_read(struct record_args *a)
 {
-	struct tfc_config *cfg = calloc(1, sizeof(*cfg)); /* about 30 kB */
-	int n, err = -EINVAL;
+	struct tfc_config *cfg = tfc_config_for_command(a->config);
+	int err;
 
-	if (!cfg) {
-		tfc_err("out of memory");
-		return -ENOMEM;
-	}
-	n = tfc_config_load(a->config, cfg);
-	if (n < 0)
-		tfc_err("--config: cannot read %s: %s", a->config, strerror(-n));
-	else if (n > 0)
-		tfc_config_print_errors(stderr, a->config, cfg);
-	else
-		err = config_merge(a, cfg);
+	if (!cfg)
+		return -EINVAL;
+	err = config_merge(a, cfg);
 	free(cfg);
 	return err;
 }
