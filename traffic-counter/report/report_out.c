@@ -7,9 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 
+#include "export/json_writer.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "report.h"
 
 /* Buckets a listing shows when --since is not given. */
@@ -96,9 +97,12 @@ struct row {
 
 struct out {
 	const struct report_args *a;
-	json_object *root, *list;
+	struct tfc_json j; /* JSON: the document, written as rows come */
 	size_t rows;
 };
+
+/* The document's top and its list on lines of their own, a row on one line. */
+#define REPORT_JSON_WRAP 2
 
 static time_t row_seconds(const struct out *o, const struct row *r)
 {
@@ -107,40 +111,39 @@ static time_t row_seconds(const struct out *o, const struct row *r)
 	return end > r->start ? end - r->start : 0;
 }
 
-static void json_sum(json_object *j, const struct report_sum *s)
+static void json_sum(struct tfc_json *j, const struct report_sum *s)
 {
-	json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)s->rx_bytes));
-	json_object_object_add(j, "tx_bytes", json_object_new_int64((int64_t)s->tx_bytes));
-	json_object_object_add(j, "rx_packets", json_object_new_int64((int64_t)s->rx_packets));
-	json_object_object_add(j, "tx_packets", json_object_new_int64((int64_t)s->tx_packets));
+	tfc_json_u64(j, "rx_bytes", s->rx_bytes);
+	tfc_json_u64(j, "tx_bytes", s->tx_bytes);
+	tfc_json_u64(j, "rx_packets", s->rx_packets);
+	tfc_json_u64(j, "tx_packets", s->tx_packets);
 }
 
 static void row_json(struct out *o, const struct row *r)
 {
-	json_object *j = json_object_new_object();
+	struct tfc_json *j = &o->j;
 	time_t secs = row_seconds(o, r);
 	char t[40];
 
+	tfc_json_obj_begin(j, NULL);
 	if (o->a->kind == REPORT_TOP) {
-		json_object_object_add(j, "address", json_object_new_string(r->iface));
-		json_object_object_add(j, "prefix_len", json_object_new_int(r->prefix_len));
+		tfc_json_str(j, "address", r->iface);
+		tfc_json_u64(j, "prefix_len", (__u64)r->prefix_len);
 	} else {
-		json_object_object_add(j, "iface", json_object_new_string(r->iface));
+		tfc_json_str(j, "iface", r->iface);
 	}
 	if (o->a->kind == REPORT_SUMMARY)
-		json_object_object_add(j, "period", json_object_new_string(r->label));
+		tfc_json_str(j, "period", r->label);
 	iso_str(o->a, r->start, t, sizeof(t));
-	json_object_object_add(j, "start", json_object_new_string(t));
+	tfc_json_str(j, "start", t);
 	iso_str(o->a, r->end, t, sizeof(t));
-	json_object_object_add(j, "end", json_object_new_string(t));
-	json_object_object_add(j, "ts", json_object_new_int64(r->start));
-	json_object_object_add(j, "seconds", json_object_new_int64(secs));
+	tfc_json_str(j, "end", t);
+	tfc_json_u64(j, "ts", (__u64)r->start);
+	tfc_json_u64(j, "seconds", (__u64)secs);
 	json_sum(j, &r->s);
-	json_object_object_add(j, "rx_bytes_per_s",
-			       json_object_new_double(rate(r->s.rx_bytes, secs)));
-	json_object_object_add(j, "tx_bytes_per_s",
-			       json_object_new_double(rate(r->s.tx_bytes, secs)));
-	json_object_array_add(o->list, j);
+	tfc_json_double(j, "rx_bytes_per_s", rate(r->s.rx_bytes, secs));
+	tfc_json_double(j, "tx_bytes_per_s", rate(r->s.tx_bytes, secs));
+	tfc_json_obj_end(j);
 }
 
 static void row_csv(struct out *o, const struct row *r)
@@ -154,9 +157,9 @@ static void row_csv(struct out *o, const struct row *r)
 		       o->a->kind == REPORT_TOP ? "address" : "iface");
 	iso_str(o->a, r->start, t0, sizeof(t0));
 	iso_str(o->a, r->end, t1, sizeof(t1));
-	printf("%s%s%.0d,%s,%s,%s,%lld,%lld,%llu,%llu,%llu,%llu,%.3f,%.3f\n", r->iface,
-	       r->prefix_len ? "/" : "", r->prefix_len, r->label, t0, t1, (long long)r->start,
-	       (long long)secs, (unsigned long long)r->s.rx_bytes,
+	printf("%s%s%.0d,%s,%s,%s,%lld,%lld,%llu,%llu,%llu,%llu,%.3f,%.3f\n",
+	       tfc_text_shown(r->iface), r->prefix_len ? "/" : "", r->prefix_len, r->label, t0, t1,
+	       (long long)r->start, (long long)secs, (unsigned long long)r->s.rx_bytes,
 	       (unsigned long long)r->s.tx_bytes, (unsigned long long)r->s.rx_packets,
 	       (unsigned long long)r->s.tx_packets, rate(r->s.rx_bytes, secs),
 	       rate(r->s.tx_bytes, secs));
@@ -171,7 +174,9 @@ static void row_table(struct out *o, const struct row *r)
 		printf("%-24s %-22s %12s %12s %14s %14s\n",
 		       o->a->kind == REPORT_TOP ? "address" : "iface", "period", "rx", "tx",
 		       "rx rate", "tx rate");
-	snprintf(name, sizeof(name), "%s%s%.0d", r->iface, r->prefix_len ? "/" : "", r->prefix_len);
+	/* Any bytes can name an interface: escaped, as on every text output. */
+	snprintf(name, sizeof(name), "%s%s%.0d", tfc_text_shown(r->iface), r->prefix_len ? "/" : "",
+		 r->prefix_len);
 	printf("%-24s %-22s %12s %12s %14s %14s\n", name, r->label,
 	       si((double)r->s.rx_bytes, "B", rx, sizeof(rx)),
 	       si((double)r->s.tx_bytes, "B", tx, sizeof(tx)),
@@ -199,27 +204,25 @@ static void out_begin(struct out *o, const struct report_args *a, const char *li
 	o->a = a;
 	if (a->format != TFC_FMT_JSON)
 		return;
-	o->root = json_object_new_object();
-	o->list = json_object_new_array();
-	json_object_object_add(o->root, "schema", json_object_new_int(1));
-	json_object_object_add(o->root, "kind", json_object_new_string(kind_names[a->kind]));
+	tfc_json_init(&o->j, stdout, REPORT_JSON_WRAP);
+	tfc_json_obj_begin(&o->j, NULL);
+	tfc_json_u64(&o->j, "schema", 1);
+	tfc_json_str(&o->j, "kind", kind_names[a->kind]);
 	if (res)
-		json_object_object_add(o->root, "resolution", json_object_new_string(res));
-	json_object_object_add(o->root, "database", json_object_new_string(a->db));
-	json_object_object_add(o->root, "timezone",
-			       json_object_new_string(a->utc ? "UTC" : "local"));
+		tfc_json_str(&o->j, "resolution", res);
+	tfc_json_str(&o->j, "database", a->db);
+	tfc_json_str(&o->j, "timezone", a->utc ? "UTC" : "local");
 	iso_str(a, a->now, t, sizeof(t));
-	json_object_object_add(o->root, "now", json_object_new_string(t));
-	json_object_object_add(o->root, list_key, o->list);
+	tfc_json_str(&o->j, "now", t);
+	tfc_json_arr_begin(&o->j, list_key);
 }
 
 static void out_end(struct out *o)
 {
-	if (o->root) {
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       o->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o->root);
+	if (o->a->format == TFC_FMT_JSON) {
+		tfc_json_arr_end(&o->j);
+		tfc_json_obj_end(&o->j);
+		tfc_json_finish(&o->j);
 	} else if (!o->rows && o->a->format == TFC_FMT_TABLE) {
 		printf("no traffic recorded in this period\n");
 	}
@@ -497,53 +500,53 @@ out:
 
 /* ---- 95th percentile -------------------------------------------------------------- */
 
+static void p95_json(const struct report_args *a, const struct report_p95 *p, size_t n)
+{
+	struct tfc_json j;
+
+	tfc_json_init(&j, stdout, REPORT_JSON_WRAP);
+	tfc_json_obj_begin(&j, NULL);
+	tfc_json_u64(&j, "schema", 1);
+	tfc_json_str(&j, "kind", "95th");
+	tfc_json_str(&j, "database", a->db);
+	tfc_json_arr_begin(&j, "percentiles");
+	for (size_t i = 0; i < n; i++) {
+		tfc_json_obj_begin(&j, NULL);
+		tfc_json_str(&j, "iface", p[i].iface);
+		tfc_json_str(&j, "direction", p[i].dir ? "tx" : "rx");
+		tfc_json_u64(&j, "samples", p[i].samples);
+		tfc_json_double(&j, "bytes_per_s", p[i].bytes_per_s);
+		tfc_json_double(&j, "bits_per_s", p[i].bytes_per_s * 8);
+		tfc_json_obj_end(&j);
+	}
+	tfc_json_arr_end(&j);
+	tfc_json_obj_end(&j);
+	tfc_json_finish(&j);
+}
+
 static void p95_print(const struct report_args *a, const struct report_p95 *p, size_t n)
 {
-	json_object *root = NULL, *list = NULL;
 	char b1[24], b2[24];
 
 	if (a->format == TFC_FMT_JSON) {
-		root = json_object_new_object();
-		list = json_object_new_array();
-		json_object_object_add(root, "schema", json_object_new_int(1));
-		json_object_object_add(root, "kind", json_object_new_string("95th"));
-		json_object_object_add(root, "database", json_object_new_string(a->db));
-		json_object_object_add(root, "percentiles", list);
-	} else if (a->format == TFC_FMT_CSV) {
+		p95_json(a, p, n);
+		return;
+	}
+	if (a->format == TFC_FMT_CSV)
 		printf("iface,direction,samples,bytes_per_s,bits_per_s\n");
-	} else {
+	else
 		printf("%-24s %-4s %8s %14s %14s\n", "iface", "dir", "samples", "95th",
 		       "95th bits");
-	}
 	for (size_t i = 0; i < n; i++) {
 		const char *dir = p[i].dir ? "tx" : "rx";
 
-		if (list) {
-			json_object *j = json_object_new_object();
-
-			json_object_object_add(j, "iface", json_object_new_string(p[i].iface));
-			json_object_object_add(j, "direction", json_object_new_string(dir));
-			json_object_object_add(j, "samples",
-					       json_object_new_int64((int64_t)p[i].samples));
-			json_object_object_add(j, "bytes_per_s",
-					       json_object_new_double(p[i].bytes_per_s));
-			json_object_object_add(j, "bits_per_s",
-					       json_object_new_double(p[i].bytes_per_s * 8));
-			json_object_array_add(list, j);
-		} else if (a->format == TFC_FMT_CSV) {
-			printf("%s,%s,%zu,%.3f,%.3f\n", p[i].iface, dir, p[i].samples,
-			       p[i].bytes_per_s, p[i].bytes_per_s * 8);
-		} else {
-			printf("%-24s %-4s %8zu %14s %14s\n", p[i].iface, dir, p[i].samples,
-			       si(p[i].bytes_per_s, "B/s", b1, sizeof(b1)),
+		if (a->format == TFC_FMT_CSV)
+			printf("%s,%s,%zu,%.3f,%.3f\n", tfc_text_shown(p[i].iface), dir,
+			       p[i].samples, p[i].bytes_per_s, p[i].bytes_per_s * 8);
+		else
+			printf("%-24s %-4s %8zu %14s %14s\n", tfc_text_shown(p[i].iface), dir,
+			       p[i].samples, si(p[i].bytes_per_s, "B/s", b1, sizeof(b1)),
 			       si(p[i].bytes_per_s * 8, "bit/s", b2, sizeof(b2)));
-		}
-	}
-	if (root) {
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
 	}
 }
 
