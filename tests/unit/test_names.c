@@ -139,7 +139,7 @@ static void test_prog_names(void **state)
 	for (size_t i = 0; i < TFC_PROG_COUNT; i++) {
 		assert_string_equal(now[i], want[i]);
 		assert_true(strlen(now[i]) < BPF_OBJ_NAME_LEN);
-		assert_ptr_equal(tfc_prog_current_name(now[i]), now[i]);
+		assert_string_equal(tfc_prog_current_name(now[i]), now[i]);
 	}
 	for (size_t i = 0; i < sizeof(earlier) / sizeof(earlier[0]); i++)
 		assert_string_equal(tfc_prog_current_name(earlier[i]), want[i % TFC_PROG_COUNT]);

@@ -207,7 +207,7 @@ static long long q1(sqlite3 *db, const char *sql)
  */
 static void test_save_rows_and_cap(void **state)
 {
-	char path[] = "/tmp/tfc-test-record-XXXXXX";
+	char path[64] = "/tmp/tfc-test-record-XXXXXX"; /* room for "-wal" */
 	struct rec_table pending = {0}, st = {0};
 	struct rec_epoch e = epoch("boot", 1, 0);
 	struct counters d = {.bytes = 1000, .packets = 10};
