@@ -131,8 +131,9 @@ stopped_within() {
 	local sink=$BATS_TEST_TMPDIR/sink.out
 	slow_sends
 	sink_start never "$sink"
-	exporter_start_fast --transport tcp
+	# All 40000 in the map before the first cycle: it takes them together.
 	fill 40000
+	exporter_start_fast --transport tcp
 	# The first cycle takes the flows and writes until the sink's window
 	# and our send buffer are full.
 	wait_until 10 queued || {
@@ -156,11 +157,12 @@ stopped_within() {
 }
 
 @test "export-ipfix over TCP: records a stalled collector did not take are kept, then sent exact to the next one" {
-	local sink=$BATS_TEST_TMPDIR/sink.out col=$BATS_TEST_TMPDIR/collect.out kept
+	local sink=$BATS_TEST_TMPDIR/sink.out col=$BATS_TEST_TMPDIR/collect.out kept later
 	slow_sends
 	sink_start never "$sink"
-	exporter_start_fast --transport tcp
+	# All 40000 in the map before the first cycle: it takes them together.
 	fill 40000
+	exporter_start_fast --transport tcp
 	# 5 s without progress: the cycle gives up and keeps what it could not send.
 	wait_until 15 grep -q 'records of this cycle were not sent: kept' "$EXP_LOG" || {
 		grep -v '^cycle' "$EXP_LOG"
@@ -178,8 +180,14 @@ stopped_within() {
 	stop_pid "$EXP_PID"
 	assert_eq "$BG_STATUS" 0 "exporter exit status"
 	sleep 0.5
-	# Only the messages written to the sink before it stalled are lost.
-	assert_eq "$(flows_checked "$col")" "$kept 0 0" "records, repeated flows, wrong totals"
+	# Only the messages written to the sink before it stalled are lost. A
+	# stray frame the veth counted may come in a later cycle: its records
+	# are those the cycles after the resend say they sent.
+	later=$(sed -n '/sent the [0-9]* records kept/,$ s/.*cycle: .* records (\([0-9]*\) sent;.*/\1/p' \
+		"$EXP_LOG" | awk '{ n += $1 } END { print n + 0 }')
+	echo "records sent by later cycles: $later"
+	assert_eq "$(flows_checked "$col")" "$((kept + later)) 0 0" \
+		"records, repeated flows, wrong totals"
 }
 
 @test "export-ipfix over TCP, a collector that resets the connection: no flow lost, totals exact with the next collector" {
