@@ -48,6 +48,24 @@ struct {
 	__type(value, struct tfc_control);
 } traffic_control SEC(".maps");
 
+#if TFC_ABI_VERSION >= 3
+/* Overflow rows: rare and spread over many prefixes, so shared with atomic adds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TFC_PREFIX_MAP_DEFAULT_ENTRIES);
+	__type(key, struct ip_key);
+	__type(value, struct counters);
+} traffic_counters_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TFC_AGGREGATE_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tfc_agg_key);
+	__type(value, struct tfc_agg_value);
+} traffic_aggregate SEC(".maps");
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, TFC_STATS_MAX_ENTRIES);

@@ -170,13 +170,14 @@ static bool check_ip(struct harness *h, struct run *r)
 		return mismatch(r, "IP map: expected 1 entry, got %d", n);
 	expected_ip_key(r, &k);
 	if (memcmp(&k, &e[0].key, sizeof(k)))
-		return mismatch(
-			r,
-			"IP key: expected v%u %s dir %u if %u, got v%u %s dir %u if %u "
-			"pad %u,%u",
-			k.family, addr_str(k.family, k.addr, a, sizeof(a)), k.direction, k.ifindex,
-			e[0].key.family, addr_str(e[0].key.family, e[0].key.addr, b, sizeof(b)),
-			e[0].key.direction, e[0].key.ifindex, e[0].key.pad[0], e[0].key.pad[1]);
+		return mismatch(r,
+				"IP key: expected v%u %s dir %u if %u, got v%u %s dir %u if %u "
+				"prefix %u/%u",
+				k.family, addr_str(k.family, k.addr, a, sizeof(a)), k.direction,
+				k.ifindex, e[0].key.family,
+				addr_str(e[0].key.family, e[0].key.addr, b, sizeof(b)),
+				e[0].key.direction, e[0].key.ifindex, e[0].key.is_prefix,
+				e[0].key.prefix_len);
 	if (e[0].val.packets != 1 || e[0].val.bytes != r->len)
 		return mismatch(r, "IP value: expected 1 pkt/%llu B, got %llu pkt/%llu B",
 				(unsigned long long)r->len, (unsigned long long)e[0].val.packets,

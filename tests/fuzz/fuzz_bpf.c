@@ -243,7 +243,7 @@ static void dump_maps(const struct inst *in)
 		percpu_get(in->ip_fd, &ik, &c);
 		say(" [v%u %s if %u %s pad %u,%u: %llu pkt/%llu B]", ik.family,
 		    addr_str(ik.family, ik.addr, a, sizeof(a)), ik.ifindex, dir_str(ik.direction),
-		    ik.pad[0], ik.pad[1], (unsigned long long)c.packets,
+		    ik.is_prefix, ik.prefix_len, (unsigned long long)c.packets,
 		    (unsigned long long)c.bytes);
 	}
 	say("\n  observed traffic_counters_flow:");

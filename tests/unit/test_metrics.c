@@ -336,7 +336,7 @@ static void test_other_metrics(void **state)
 	s.control = &ctl;
 	text = scrape(m, &s);
 	assert_non_null(strstr(text, "traffic_counter_build_info{version=\"9.9.9\","
-				     "abi_version=\"2\",libbpf=\"v1.1\"} 1\n"));
+				     "abi_version=\"3\",libbpf=\"v1.1\"} 1\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_dropped_packets_total 4\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_dropped_bytes_total 400\n"));
 	assert_non_null(strstr(text, "\ntraffic_counter_start_time_seconds 1795720011\n"));

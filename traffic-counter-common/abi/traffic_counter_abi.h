@@ -23,6 +23,10 @@
 #define TFC_FLOW_MAP_NAME    "traffic_counters_flow"
 #define TFC_CONTROL_MAP_NAME "traffic_control"
 #define TFC_STATS_MAP_NAME   "traffic_stats"
+/* Layout 3: where frames go when the IP map is full (counted by prefix). */
+#define TFC_PREFIX_MAP_NAME "traffic_counters_prefix"
+/* Layout 3: --aggregate rules, an LPM trie read before the IP map. */
+#define TFC_AGGREGATE_MAP_NAME "traffic_aggregate"
 /* export-ipfix's own counters (records sent, flows expired), beside the maps. */
 #define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 /* Attach --migrate's new maps until they are renamed over the old ones. */
@@ -69,6 +73,13 @@
 
 #define TFC_IP_MAP_DEFAULT_ENTRIES   65536
 #define TFC_FLOW_MAP_DEFAULT_ENTRIES 32768
+/* Overflow prefixes (--prefix-map-size): one shared hash, atomic adds. */
+#define TFC_PREFIX_MAP_DEFAULT_ENTRIES 16384
+/* --overflow-prefix V4,V6 default; 0 turns overflow off for that family. */
+#define TFC_OVERFLOW_V4_DEFAULT 24
+#define TFC_OVERFLOW_V6_DEFAULT 48
+/* --aggregate rules the trie holds. */
+#define TFC_AGGREGATE_MAX_RULES 1024
 
 /* At least four stacked tags, at least eight IPv6 extension headers
  * (openspec/specs/counting.md C2, C8). */
@@ -97,13 +108,38 @@ enum tfc_count_by {
 	TFC_COUNT_BY_DST = 2,
 };
 
-/* IPv4 addresses use the first 4 bytes of addr, the other 12 are zero. */
+/*
+ * IPv4 addresses use the first 4 bytes of addr, the other 12 are zero.
+ * is_prefix 1: addr is a prefix of prefix_len bits, the bits after it zero
+ * (an --aggregate rule's row in the IP map, or an overflow row in the prefix
+ * map). is_prefix 0: one address, prefix_len 0. Layouts 1 and 2 had two
+ * always-zero pad bytes there, so their entries read as addresses.
+ */
 struct ip_key {
 	__u32 ifindex;
 	__u8 family;	/* 4 or 6 */
 	__u8 direction; /* enum tfc_direction */
-	__u8 pad[2];	/* always zero: part of the hash */
+	__u8 is_prefix;
+	__u8 prefix_len;
 	__u8 addr[16];
+};
+
+/*
+ * traffic_aggregate (LPM trie) key: family then address, so one trie holds
+ * both families. prefixlen counts bits of data: 8 + the CIDR's length (an
+ * IPv4 rule uses data[1..4]). An IPv4-mapped IPv6 rule is an IPv6 rule: it
+ * matches IPv6 frames carrying such addresses, never IPv4 frames.
+ */
+struct tfc_agg_key {
+	__u32 prefixlen;
+	__u8 data[17]; /* family (4 or 6), address */
+	__u8 pad[3];   /* always zero */
+};
+
+/* What a rule maps a matching address to: its /prefix_len prefix (32 or 128: the address). */
+struct tfc_agg_value {
+	__u8 prefix_len;
+	__u8 pad[3];
 };
 
 struct counters {
@@ -136,6 +172,8 @@ struct flow_value {
 
 /* traffic_control flags */
 #define TFC_FLAG_FLOW_COUNTERS (1U << 0)
+/* traffic_aggregate holds rules: without it the programs never read the trie. */
+#define TFC_FLAG_AGGREGATE (1U << 1)
 
 /*
  * Map layout version, recorded in traffic_control by whoever creates the
@@ -145,9 +183,12 @@ struct flow_value {
  * build the previous release's layout from this tree (make ABI=1):
  *   1: the first release.
  *   2: traffic_control gains created_ns and migrations.
+ *   3: prefix rows: ip_key's pad bytes become is_prefix and prefix_len, the
+ *      prefix map and the aggregation trie, traffic_control gains the
+ *      prefix map's capacity, the overflow lengths and ip_map_frees.
  */
 #ifndef TFC_ABI_VERSION
-#define TFC_ABI_VERSION 2
+#define TFC_ABI_VERSION 3
 #endif
 
 /*
@@ -169,6 +210,21 @@ struct tfc_control {
 	__u64 created_ns; /* CLOCK_REALTIME when these counters started */
 	__u32 migrations; /* times attach --migrate carried them into new maps */
 	__u32 pad2;
+#endif
+#if TFC_ABI_VERSION >= 3
+	__u32 prefix_map_capacity;
+	__u8 overflow_v4; /* --overflow-prefix: IPv4 overflow length, 0: off */
+	__u8 overflow_v6;
+	__u8 pad3[2];
+	/*
+	 * Bumped by userspace after it deletes IP-map entries (evictions,
+	 * resets): a program that found the map full tries to insert again.
+	 */
+	__u32 ip_map_frees;
+	__u32 pad4;
+	/* Frames counted in the prefix map because the IP map was full. */
+	__u64 overflow_packets;
+	__u64 overflow_bytes;
 #endif
 };
 
@@ -294,12 +350,16 @@ TFC_STATIC_ASSERT(sizeof(struct ip_key) == 24, "ip_key layout");
 TFC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
-#if TFC_ABI_VERSION >= 2
+#if TFC_ABI_VERSION >= 3
+TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 96, "tfc_control layout");
+#elif TFC_ABI_VERSION >= 2
 TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 64, "tfc_control layout");
 #else
 TFC_STATIC_ASSERT(sizeof(struct tfc_control) == TFC_CONTROL_V1_SIZE, "tfc_control layout");
 #endif
 TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_agg_key) == 24, "tfc_agg_key layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
