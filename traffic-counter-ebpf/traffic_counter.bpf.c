@@ -64,6 +64,13 @@ struct {
 	__type(key, struct tfc_agg_key);
 	__type(value, struct tfc_agg_value);
 } traffic_aggregate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TFC_CGROUP_MAP_DEFAULT_ENTRIES);
+	__type(key, struct cgroup_key);
+	__type(value, struct counters);
+} traffic_counters_cgroup SEC(".maps");
 #endif
 
 struct {

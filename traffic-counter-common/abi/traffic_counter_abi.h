@@ -27,6 +27,8 @@
 #define TFC_PREFIX_MAP_NAME "traffic_counters_prefix"
 /* Layout 3: --aggregate rules, an LPM trie read before the IP map. */
 #define TFC_AGGREGATE_MAP_NAME "traffic_aggregate"
+/* Layout 3: bytes and packets per cgroup and direction (cgroup_skb hooks). */
+#define TFC_CGROUP_MAP_NAME "traffic_counters_cgroup"
 /* export-ipfix's own counters (records sent, flows expired), beside the maps. */
 #define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 /* Attach --migrate's new maps until they are renamed over the old ones. */
@@ -47,6 +49,14 @@
 #define TFC_AP_NAME_XDP	   "xdp"
 #define TFC_AP_NAME_TC_IN  "tc-ingress"
 #define TFC_AP_NAME_TC_OUT "tc-egress"
+/*
+ * --attach-point cgroup attaches two programs, each with its own link pin:
+ * "<cgroup-ingress|cgroup-egress>-cg<cgroup id of the attach point>".
+ */
+#define TFC_AP_NAME_CGROUP "cgroup"
+#define TFC_AP_NAME_CG_IN  "cgroup-ingress"
+#define TFC_AP_NAME_CG_OUT "cgroup-egress"
+#define TFC_LINK_PIN_CG	   "-cg"
 
 /*
  * Kernel names of our maps start with this (they are cut at 15 characters:
@@ -80,6 +90,10 @@
 #define TFC_OVERFLOW_V6_DEFAULT 48
 /* --aggregate rules the trie holds. */
 #define TFC_AGGREGATE_MAX_RULES 1024
+/* --cgroup-map-size default: a per-CPU hash keyed by cgroup id and direction. */
+#define TFC_CGROUP_MAP_DEFAULT_ENTRIES 4096
+/* --cgroup-depth at most this (cgroup v2 nesting deeper is rare). */
+#define TFC_CGROUP_MAX_DEPTH 16
 
 /* At least four stacked tags, at least eight IPv6 extension headers
  * (openspec/specs/counting.md C2, C8). */
@@ -122,6 +136,17 @@ struct ip_key {
 	__u8 is_prefix;
 	__u8 prefix_len;
 	__u8 addr[16];
+};
+
+/*
+ * traffic_counters_cgroup key: the cgroup id (its cgroupfs inode number) of
+ * the socket's cgroup, or with --cgroup-depth N of its ancestor N levels
+ * below the attach point. Bytes are L3 (skb->len at cgroup_skb).
+ */
+struct cgroup_key {
+	__u64 cgroup_id;
+	__u8 direction; /* enum tfc_direction */
+	__u8 pad[7];	/* always zero: part of the hash */
 };
 
 /*
@@ -185,7 +210,8 @@ struct flow_value {
  *   2: traffic_control gains created_ns and migrations.
  *   3: prefix rows: ip_key's pad bytes become is_prefix and prefix_len, the
  *      prefix map and the aggregation trie, traffic_control gains the
- *      prefix map's capacity, the overflow lengths and ip_map_frees.
+ *      prefix map's capacity, the overflow lengths and ip_map_frees; the
+ *      cgroup map, its capacity, depth and dropped packets.
  */
 #ifndef TFC_ABI_VERSION
 #define TFC_ABI_VERSION 3
@@ -225,6 +251,12 @@ struct tfc_control {
 	/* Frames counted in the prefix map because the IP map was full. */
 	__u64 overflow_packets;
 	__u64 overflow_bytes;
+	__u32 cgroup_map_capacity;
+	__u8 cgroup_depth; /* --cgroup-depth of the cgroup programs attached */
+	__u8 pad5[3];
+	/* Packets the cgroup programs could not count: cgroup map full. */
+	__u64 cgroup_dropped_packets;
+	__u64 cgroup_dropped_bytes;
 #endif
 };
 
@@ -351,7 +383,7 @@ TFC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
 #if TFC_ABI_VERSION >= 3
-TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 96, "tfc_control layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 120, "tfc_control layout");
 #elif TFC_ABI_VERSION >= 2
 TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 64, "tfc_control layout");
 #else
@@ -359,6 +391,7 @@ TFC_STATIC_ASSERT(sizeof(struct tfc_control) == TFC_CONTROL_V1_SIZE, "tfc_contro
 #endif
 TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_key) == 24, "tfc_agg_key layout");
+TFC_STATIC_ASSERT(sizeof(struct cgroup_key) == 16, "cgroup_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
