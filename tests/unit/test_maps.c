@@ -16,7 +16,7 @@ struct shape {
 static const struct shape shapes[] = {
 	{TFC_MAP_IP, BPF_MAP_TYPE_PERCPU_HASH, 24, 16},
 	{TFC_MAP_FLOW, BPF_MAP_TYPE_LRU_HASH, 44, 40},
-	{TFC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 120}, /* layout version 3 */
+	{TFC_MAP_CONTROL, BPF_MAP_TYPE_ARRAY, 4, 104}, /* layout version 3 */
 	{TFC_MAP_STATS, BPF_MAP_TYPE_PERCPU_HASH, 8, 16},
 };
 

@@ -210,7 +210,8 @@ struct flow_value {
  *   2: traffic_control gains created_ns and migrations.
  *   3: prefix rows: ip_key's pad bytes become is_prefix and prefix_len, the
  *      prefix map and the aggregation trie, traffic_control gains the
- *      prefix map's capacity, the overflow lengths and ip_map_frees; the
+ *      prefix map's capacity, the overflow lengths and ip_map_frees (the
+ *      prefix map's rows are the overflow totals: no shared counter); the
  *      cgroup map, its capacity, depth and dropped packets.
  */
 #ifndef TFC_ABI_VERSION
@@ -247,13 +248,9 @@ struct tfc_control {
 	 * resets): a program that found the map full tries to insert again.
 	 */
 	__u32 ip_map_frees;
-	__u32 pad4;
-	/* Frames counted in the prefix map because the IP map was full. */
-	__u64 overflow_packets;
-	__u64 overflow_bytes;
 	__u32 cgroup_map_capacity;
 	__u8 cgroup_depth; /* --cgroup-depth of the cgroup programs attached */
-	__u8 pad5[3];
+	__u8 pad4[7];
 	/* Packets the cgroup programs could not count: cgroup map full. */
 	__u64 cgroup_dropped_packets;
 	__u64 cgroup_dropped_bytes;
@@ -383,7 +380,7 @@ TFC_STATIC_ASSERT(sizeof(struct counters) == 16, "counters layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_key) == 44, "flow_key layout");
 TFC_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
 #if TFC_ABI_VERSION >= 3
-TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 120, "tfc_control layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 104, "tfc_control layout");
 #elif TFC_ABI_VERSION >= 2
 TFC_STATIC_ASSERT(sizeof(struct tfc_control) == 64, "tfc_control layout");
 #else
