@@ -349,6 +349,12 @@ struct tfc_stat_entry {
 	struct counters val; /* summed over CPUs */
 };
 
+/* A row of traffic_counters_cgroup (tfc_dump_cgroup). */
+struct tfc_cgroup_entry {
+	struct cgroup_key key;
+	struct counters val; /* summed over CPUs */
+};
+
 struct tfc_flow_entry {
 	struct flow_key key;
 	__u32 pad; /* flow_value is 8-byte aligned: said, not implied */
@@ -392,6 +398,7 @@ TFC_STATIC_ASSERT(sizeof(struct cgroup_key) == 16, "cgroup_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_cgroup_entry) == 32, "tfc_cgroup_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ipfix_stats) == 24, "tfc_ipfix_stats layout");
 

@@ -443,6 +443,11 @@ int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n)
 	return dump_percpu_counters(fd, sizeof(struct ip_key), sizeof(**out), (void **)out, n);
 }
 
+int tfc_dump_cgroup(int fd, struct tfc_cgroup_entry **out, size_t *n)
+{
+	return dump_percpu_counters(fd, sizeof(struct cgroup_key), sizeof(**out), (void **)out, n);
+}
+
 int tfc_dump_stats(int fd, struct tfc_stat_entry **out, size_t *n)
 {
 	return dump_percpu_counters(fd, sizeof(struct stat_key), sizeof(**out), (void **)out, n);

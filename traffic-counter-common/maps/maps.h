@@ -68,6 +68,8 @@ void tfc_counters_sum(const struct counters *percpu, int ncpu, struct counters *
  */
 int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n);
 int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n);
+/* Every entry of traffic_counters_cgroup, per-CPU values summed. */
+int tfc_dump_cgroup(int fd, struct tfc_cgroup_entry **out, size_t *n);
 
 /* Number of entries, by walking the keys. */
 int tfc_map_count(int fd, __u32 key_size, __u32 *count);

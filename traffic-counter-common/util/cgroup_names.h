@@ -51,8 +51,13 @@ void tfc_cgroup_names_free(struct tfc_cgroup_names *n);
  */
 const struct tfc_cgroup_name *tfc_cgroup_name(struct tfc_cgroup_names *n, __u64 id);
 
-/* The cgroup id (inode number) of `path` below the mount, or a negative errno. */
-long long tfc_cgroup_id_of(const struct tfc_cgroup_names *n, const char *path);
+/*
+ * The cgroup id of the cgroup directory `path` (absolute, in cgroupfs): its
+ * inode number, what bpf_skb_cgroup_id() returns. A negative errno when it
+ * is not a cgroup v2 directory (-ENOTDIR, -EMEDIUMTYPE for another file
+ * system).
+ */
+long long tfc_cgroup_id(const char *path);
 
 /*
  * Fills unit, container and pod_uid of `out` from out->path alone (no file
