@@ -316,8 +316,8 @@ __noinline int tfc_count_miss(struct tfc_control *ctl, const struct ip_key *key,
  * Every frame lands once: in its IP-map entry, else (layout 3, IP map full)
  * in its overflow prefix, else in dropped_* and ip_map_full.
  */
-static __always_inline void count_ip(struct tfc_control *ctl, __u32 flags, const struct tfc_pkt *p,
-				     __u8 dir, __u32 ifindex, const struct amount *a)
+static __always_inline void count_ip(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
+				     __u32 ifindex, const struct amount *a)
 {
 	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
 	struct counters *c;
@@ -325,10 +325,8 @@ static __always_inline void count_ip(struct tfc_control *ctl, __u32 flags, const
 	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
 #if TFC_ABI_VERSION >= 3
 	/* Without rules the flag is clear and the trie is never read. */
-	if (flags & TFC_FLAG_AGGREGATE)
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_AGGREGATE))
 		tfc_aggregate(&key);
-#else
-	(void)flags;
 #endif
 	c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
 	if (c)
@@ -405,7 +403,6 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 	__u32 zero = 0;
 	struct tfc_control *ctl;
 	struct tfc_pkt p;
-	__u32 flags;
 	int reason;
 
 	reason = tfc_parse_frame(data, data_end, tags, &p);
@@ -421,10 +418,8 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 		stat_add(p.note, dir, ifindex, &a);
 
 	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
-	/* One read of the flags for both steps: the line is loaded once. */
-	flags = ctl ? *(volatile __u32 *)&ctl->flags : 0;
-	count_ip(ctl, flags, &p, dir, ifindex, &a);
-	if (ctl && (flags & TFC_FLAG_FLOW_COUNTERS))
+	count_ip(ctl, &p, dir, ifindex, &a);
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))
 		count_flow(ctl, &p, dir, ifindex, &a);
 }
 
