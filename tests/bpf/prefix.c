@@ -349,15 +349,18 @@ static bool send_addr(struct memo_run *r, const char *addr, uint32_t repeat)
 	return true;
 }
 
-static bool memo_is(struct memo_run *r, const char *step, uint32_t frees, uint32_t left)
+static bool memo_is(struct memo_run *r, const char *step, uint32_t frees, uint32_t left,
+		    uint32_t prefix_left)
 {
 	struct tfc_full_memo m;
 
 	if (harness_memo(r->h, r->cpu, &m))
 		return snprintf(r->msg, r->len, "%s: reading the memo failed", step), false;
-	if (m.frees != frees || m.left != left)
-		return snprintf(r->msg, r->len, "%s: memo {frees %u, left %u}, expected {%u, %u}",
-				step, m.frees, m.left, frees, left),
+	if (m.frees != frees || m.left != left || m.prefix_left != prefix_left)
+		return snprintf(r->msg, r->len,
+				"%s: memo {frees %u, left %u, prefix_left %u}, expected {%u, %u, "
+				"%u}",
+				step, m.frees, m.left, m.prefix_left, frees, left, prefix_left),
 		       false;
 	return true;
 }
@@ -400,27 +403,61 @@ static bool memo_prog(struct memo_run *r)
 	if (harness_reset(r->h, 0) || harness_set_control(r->h, &ctl))
 		return snprintf(r->msg, r->len, "setup failed"), false;
 	if (!send_addr(r, "198.18.0.1", 1) || !send_addr(r, "198.18.0.2", 1) ||
-	    !memo_is(r, "filling", 0, 0))
+	    !memo_is(r, "filling", 0, 0, 0))
 		return false;
 	/* Full: the insert fails, the frame overflows, the memo is set. */
-	if (!send_addr(r, "198.18.1.3", 1) || !memo_is(r, "full", 0, TFC_FULL_MEMO_PACKETS))
+	if (!send_addr(r, "198.18.1.3", 1) || !memo_is(r, "full", 0, TFC_FULL_MEMO_PACKETS, 0))
 		return false;
 	/* A free nobody announced: the memo still holds, the new address overflows. */
 	if (!forget(r, "198.18.0.1") || !send_addr(r, "198.18.2.4", 1) ||
-	    !memo_is(r, "held", 0, TFC_FULL_MEMO_PACKETS - 1))
+	    !memo_is(r, "held", 0, TFC_FULL_MEMO_PACKETS - 1, 0))
 		return false;
 	/* Announced: the next miss inserts. */
-	if (!set_frees(r, 1) || !send_addr(r, "198.18.0.4", 1) || !memo_is(r, "bumped", 0, 0))
+	if (!set_frees(r, 1) || !send_addr(r, "198.18.0.4", 1) || !memo_is(r, "bumped", 1, 0, 0))
 		return false;
 	/* Full again (.2 and .4): set again, with the new frees. */
-	if (!send_addr(r, "198.18.1.5", 1) || !memo_is(r, "full again", 1, TFC_FULL_MEMO_PACKETS))
+	if (!send_addr(r, "198.18.1.5", 1) ||
+	    !memo_is(r, "full again", 1, TFC_FULL_MEMO_PACKETS, 0))
 		return false;
 	/* An unannounced free, then the bound: exactly that many misses overflow. */
 	if (!forget(r, "198.18.0.2") || !send_addr(r, "198.18.3.5", TFC_FULL_MEMO_PACKETS) ||
-	    !memo_is(r, "bound", 1, 0))
+	    !memo_is(r, "bound", 1, 0, 0))
 		return false;
-	return send_addr(r, "198.18.0.5", 1) && memo_is(r, "after bound", 1, 0) &&
+	return send_addr(r, "198.18.0.5", 1) && memo_is(r, "after bound", 1, 0, 0) &&
 	       maps_exact(r->h, &memo_final, r->prog, r->msg, r->len);
+}
+
+static const struct scenario memo_prefix_final = {
+	.ip = {{"198.18.0.1", ADDR, 1}},
+	.prefix = {{"198.18.1.0", 24, 2}},
+	.dropped_v4 = 3,
+};
+
+/*
+ * One IP entry, one prefix row: a failed prefix insert sets prefix_left;
+ * a prefix hit still counts there, a prefix miss goes to ip_map_full without
+ * the insert, and a bump of ip_map_frees drops both memos.
+ */
+static bool memo_prefix_prog(struct memo_run *r)
+{
+	struct tfc_control ctl = {.overflow_v4 = 24, .overflow_v6 = 48};
+	const uint32_t n = TFC_FULL_MEMO_PACKETS;
+
+	if (harness_reset(r->h, 0) || harness_set_control(r->h, &ctl))
+		return snprintf(r->msg, r->len, "setup failed"), false;
+	if (!send_addr(r, "198.18.0.1", 1) || !send_addr(r, "198.18.1.1", 1) ||
+	    !memo_is(r, "IP map full", 0, n, 0))
+		return false;
+	if (!send_addr(r, "198.18.2.1", 1) || !memo_is(r, "prefix map full", 0, n - 1, n))
+		return false;
+	if (!send_addr(r, "198.18.1.7", 1) || !memo_is(r, "prefix hit", 0, n - 2, n))
+		return false;
+	if (!send_addr(r, "198.18.3.1", 1) || !memo_is(r, "prefix skipped", 0, n - 3, n - 1))
+		return false;
+	if (!set_frees(r, 1) || !send_addr(r, "198.18.4.1", 1) ||
+	    !memo_is(r, "bumped, full again", 1, n, n))
+		return false;
+	return maps_exact(r->h, &memo_prefix_final, r->prog, r->msg, r->len);
 }
 
 /* Runs on one CPU from here on: the memo is per CPU and test runs use the caller's. */
@@ -439,7 +476,7 @@ static int pin_to_current_cpu(void)
 void test_full_memo(void **state)
 {
 	cpu_set_t saved;
-	struct harness *h;
+	struct harness *h, *h1;
 	char err[256];
 	int failed = 0, cpu;
 
@@ -448,18 +485,25 @@ void test_full_memo(void **state)
 	cpu = pin_to_current_cpu();
 	assert_true(cpu >= 0);
 	h = harness_open(2, TFC_COUNT_BY_DEFAULT, err, sizeof(err));
-	if (!h)
+	h1 = harness_open_sized(1, 1, TFC_COUNT_BY_DEFAULT, err, sizeof(err));
+	if (!h || !h1)
 		fail_msg("cannot load the BPF object: %s", err);
 	for (int prog = 0; prog < PROG_COUNT; prog++) {
 		char msg[512];
 		struct memo_run r = {h, prog, cpu, msg, sizeof(msg)};
+		struct memo_run r1 = {h1, prog, cpu, msg, sizeof(msg)};
 
-		if (memo_prog(&r))
-			continue;
-		print_error("FAIL full_memo [%s]: %s\n", prog_infos[prog].name, msg);
-		failed++;
+		if (!memo_prog(&r)) {
+			print_error("FAIL full_memo [%s]: %s\n", prog_infos[prog].name, msg);
+			failed++;
+		}
+		if (!memo_prefix_prog(&r1)) {
+			print_error("FAIL full_memo_prefix [%s]: %s\n", prog_infos[prog].name, msg);
+			failed++;
+		}
 	}
 	harness_close(h);
+	harness_close(h1);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	assert_int_equal(failed, 0);
 }
