@@ -16,7 +16,21 @@ enum tfc_map_kind {
 	TFC_MAP_CONTROL,
 	TFC_MAP_STATS,
 	TFC_MAP_KIND_MAX,
+	/*
+	 * Layout 3's maps come after TFC_MAP_KIND_MAX: loops over the first
+	 * four (readers, discovery) stay as they were; the loader, purge and
+	 * migrate go up to TFC_MAP_KINDS, the kinds of this build's layout.
+	 */
+	TFC_MAP_PREFIX = TFC_MAP_KIND_MAX, /* overflow rows: shared hash of ip_key */
+	TFC_MAP_AGGREGATE,		   /* --aggregate rules: LPM trie */
+	TFC_MAP_KIND_ALL,
 };
+
+#if TFC_ABI_VERSION >= 3
+#define TFC_MAP_KINDS TFC_MAP_KIND_ALL
+#else
+#define TFC_MAP_KINDS TFC_MAP_KIND_MAX
+#endif
 
 const char *tfc_map_kind_name(enum tfc_map_kind kind);
 
