@@ -556,6 +556,34 @@ void tfc_control_unmap(struct tfc_control *ctl)
 		munmap(ctl, sysconf(_SC_PAGESIZE));
 }
 
+int tfc_ip_map_frees_bump(const char *control_pin)
+{
+#if TFC_ABI_VERSION >= 3
+	struct bpf_map_info info;
+	struct tfc_control *ctl;
+	int fd, err = 0;
+
+	fd = tfc_map_open_flags(control_pin, TFC_MAP_CONTROL, NULL, &info,
+				TFC_OPEN_RDWR | TFC_OPEN_QUIET);
+	ctl = fd < 0 ? NULL : tfc_control_map(fd);
+	if (!ctl) {
+		err = fd < 0 ? fd : -errno;
+		tfc_warn("cannot tell the programs that IP-map entries were freed (%s: %s): they "
+			 "find the room within a bounded number of packets",
+			 control_pin, strerror(-err));
+	} else {
+		__atomic_fetch_add(&ctl->ip_map_frees, 1, __ATOMIC_SEQ_CST);
+	}
+	tfc_control_unmap(ctl);
+	if (fd >= 0)
+		close(fd);
+	return err;
+#else
+	(void)control_pin;
+	return 0;
+#endif
+}
+
 __u64 tfc_realtime_ns(void)
 {
 	struct timespec ts;

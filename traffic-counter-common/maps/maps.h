@@ -114,6 +114,15 @@ void tfc_layout_message(FILE *f, const char *pin, __u32 version);
 struct tfc_control *tfc_control_map(int fd);
 void tfc_control_unmap(struct tfc_control *ctl);
 
+/*
+ * After userspace deleted IP-map entries (record --evict-idle, migrate):
+ * one atomic add to ip_map_frees through the mmapped control entry at
+ * control_pin, so that programs that found the IP map full try to insert
+ * again. 0 on layouts before 3 (no such field); -errno, logged as a warning
+ * (the programs retry after a bounded number of packets anyway).
+ */
+int tfc_ip_map_frees_bump(const char *control_pin);
+
 /* CLOCK_REALTIME in ns: tfc_control's created_ns. */
 __u64 tfc_realtime_ns(void);
 
