@@ -9,6 +9,11 @@
 load helpers
 
 TFC_OLD_BIN=${TFC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
+# The layout before prefix rows (make ABI=2), for the upgrade from layout 2.
+TFC_OLD2_BIN=${TFC_OLD2_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi2/traffic-counter}
+# This build's layout version, from the header it was built from.
+CUR_LAYOUT=$(sed -n 's/^#define TFC_ABI_VERSION \([0-9][0-9]*\)$/\1/p' \
+	"$BATS_TEST_DIRNAME/../../traffic-counter-common/abi/traffic_counter_abi.h")
 
 setup() {
 	tfc_e2e_setup
@@ -90,7 +95,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 		run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$point"
 		echo "attach $point: exit $status, stderr '$stderr'"
 		assert_error_status 1
-		[[ $stderr == *"layout version 1"* && $stderr == *"version 2"* &&
+		[[ $stderr == *"layout version 1"* && $stderr == *"version $CUR_LAYOUT"* &&
 			$stderr == *"--migrate"* ]]
 	done
 	# The readers say the same about the control map, and still read the rest.
@@ -129,12 +134,12 @@ map_ids() { # map_ids -> ids of the four pinned maps
 		--migrate
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
-	[[ $stderr == *"migrated the maps in $PIN to layout version 2"* ]]
+	[[ $stderr == *"migrated the maps in $PIN to layout version $CUR_LAYOUT"* ]]
 
 	# The same counters, to the byte and to the timestamp, in new maps.
 	assert_eq "$(snapshot "$NS_A")" "$before" "maps after the migration"
 	assert_eq "$(control_counters)" "$ctl_before" "control counters"
-	assert_eq "$(layout_version "$NS_A")" 2 "layout version"
+	assert_eq "$(layout_version "$NS_A")" "$CUR_LAYOUT" "layout version"
 	assert_eq "$(status_json "$NS_A" | jq .migrations)" 1 "migrations"
 	[ "$(status_json "$NS_A" | jq .created_unix_ns)" -gt 0 ]
 	[ ! -e "$PIN/migrating" ]
@@ -201,7 +206,7 @@ counting_from() {
 		echo "FAIL: no frame of the flood counted in 5 s" >&2
 		return 1
 	}
-	# ... the migration (to layout 2, a shared map of another size) runs
+	# ... the migration (to this layout, a shared map of another size) runs
 	# under the flood, and the flood outlasts it.
 	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate \
 		--ip-map-type shared --ip-map-size 4096
@@ -263,7 +268,7 @@ killed_migrate() {
 		[ "$status" -eq 0 ]
 		[ ! -e "$PIN/migrating" ]
 		assert_eq "$(status_json "$NS_B" | jq .migration_interrupted)" false "status"
-		assert_eq "$(layout_version "$NS_B")" 2 "layout version after $step"
+		assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version after $step"
 		assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_ip" | jq .max_entries)" \
 			2048 "IP map size after $step"
 		wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
@@ -351,7 +356,7 @@ killed_migrate() {
 	echo "apply: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"migrated the maps"* ]]
-	assert_eq "$(layout_version "$NS_B")" 2 "layout version"
+	assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version"
 	ping4 4
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	assert_eq "$(flow_counts "$NS_B" "$A4" "$B4" 0 0 1 ingress "$IFX_B")" \
