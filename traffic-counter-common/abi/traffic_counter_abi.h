@@ -29,6 +29,12 @@
 #define TFC_AGGREGATE_MAP_NAME "traffic_aggregate"
 /* Layout 3: bytes and packets per cgroup and direction (cgroup_skb hooks). */
 #define TFC_CGROUP_MAP_NAME "traffic_counters_cgroup"
+/*
+ * Layout 3: the per-CPU memo of a full IP map (struct tfc_full_memo). Never
+ * pinned, so it starts empty with every load; not "traffic_": it holds no
+ * counts and readers that list our maps by that prefix skip it.
+ */
+#define TFC_FULL_MEMO_MAP_NAME "tfc_full_memo"
 /* export-ipfix's own counters (records sent, flows expired), beside the maps. */
 #define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 /* Attach --migrate's new maps until they are renamed over the old ones. */
@@ -160,6 +166,19 @@ struct tfc_agg_key {
 	__u8 data[17]; /* family (4 or 6), address */
 	__u8 pad[3];   /* always zero */
 };
+
+/*
+ * tfc_full_memo's value, one per CPU: this CPU saw an IP-map insert fail
+ * while ip_map_frees read `frees`; for the next `left` misses it skips the
+ * insert and counts by prefix. Only a hint: it picks a path, never a count.
+ */
+struct tfc_full_memo {
+	__u32 frees;
+	__u32 left;
+};
+
+/* Misses a CPU sends to overflow on the memo before it tries an insert again. */
+#define TFC_FULL_MEMO_PACKETS 4096
 
 /* What a rule maps a matching address to: its /prefix_len prefix (32 or 128: the address). */
 struct tfc_agg_value {
@@ -390,6 +409,7 @@ TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_key) == 24, "tfc_agg_key layout");
 TFC_STATIC_ASSERT(sizeof(struct cgroup_key) == 16, "cgroup_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_full_memo) == 8, "tfc_full_memo layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
