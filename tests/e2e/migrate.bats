@@ -225,6 +225,86 @@ counting_from() {
 		"hash 4096" "new IP map"
 }
 
+# old2_attach NS ARGS...: attach with the layout 2 build (before prefix rows)
+old2_attach() {
+	local ns=$1 out rc=0
+	shift
+	[ -x "$TFC_OLD2_BIN" ] || {
+		echo "no build of layout 2 at $TFC_OLD2_BIN: make ABI=2 build" >&2
+		return 1
+	}
+	out=$(timeout 60 nsenter --net="/run/netns/$ns" "$TFC_OLD2_BIN" attach --pin-dir "$PIN" \
+		"$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || {
+		echo "FAIL: layout 2 attach $* exited $rc: $out" >&2
+		return 1
+	}
+}
+
+# ctl_field FIELD -> a field of the pinned control entry, as this layout names it
+ctl_field() {
+	bpftool -j map dump pinned "$PIN/traffic_control" | jq -r ".[0].formatted.value.$1"
+}
+
+@test "attach --migrate from layout 2: counters and attachments carried, then a full IP map overflows to prefixes" {
+	[ "$CUR_LAYOUT" -ge 3 ] || skip "this build's layout has no prefix map"
+	old2_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --ip-map-size 1000
+	old2_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	ping4 12
+	wait_eq 5 "12 $((12 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+	wait_eq 5 "12 $((12 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
+	[ ! -e "$PIN/traffic_counters_prefix" ]
+	local before ctl_before
+	before=$(snapshot "$NS_B" "$TFC_OLD2_BIN")
+	ctl_before=$(control_counters)
+
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress \
+		--migrate
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"migrated the maps in $PIN to layout version $CUR_LAYOUT"* ]]
+	assert_eq "$(snapshot "$NS_B")" "$before" "maps after the migration"
+	assert_eq "$(control_counters)" "$ctl_before" "control counters"
+	assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version"
+	assert_eq "$(status_json "$NS_B" | jq .migrations)" 1 "migrations"
+	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 2 "attachments"
+	# The new maps: empty, the overflow defaults, the IP map's size kept.
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" | jq length)" 0 \
+		"prefix rows"
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_aggregate" | jq length)" 0 "rules"
+	assert_eq "$(ctl_field overflow_v4) $(ctl_field overflow_v6) $(ctl_field prefix_map_capacity)" \
+		"24 48 16384" "overflow defaults"
+	assert_eq "$(ctl_field ip_map_capacity)" 1000 "IP map capacity"
+
+	# 2000 new sources into the 1000-entry IP map (2 addresses in it): every
+	# frame in an address row or a /24 row of the prefix map.
+	local out sent len
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" \
+		198.18.4.0 "$B4" 5000 6000 18 2000 2000)
+	read -r sent len _ <<<"$out"
+	assert_eq "$sent" 2000 "frames sent"
+	flood_rows() {
+		local ip pfx
+		ip=$(dump_ip_json "$NS_B" | jq '[.[] | select(.ifindex == '"$IFX_B"' and
+			(.ip | test("^198\\.18\\.([4-9]|1[0-1])\\.")))] | map(.packets) | add // 0')
+		pfx=$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
+			jq '[.[].formatted | select(.key.is_prefix == 1 and .key.prefix_len == 24)
+				| .value.packets] | add // 0')
+		echo "$ip $pfx $((ip + pfx))"
+	}
+	wait_until 5 bash -c '[ "$(bpftool -j map dump pinned "'"$PIN"'/traffic_counters_prefix" | jq length)" -gt 0 ]'
+	local r
+	read -r -a r <<<"$(flood_rows)"
+	echo "address rows, prefix rows, sum: ${r[*]}"
+	assert_eq "${r[2]}" 2000 "flood frames in address and prefix rows"
+	[ "${r[1]}" -ge 1000 ]
+	assert_eq "$(status_json "$NS_B" | jq .dropped_packets)" 0 "dropped"
+	# The counters from before still count on, at both hooks.
+	ping4 3
+	wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+	wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
+}
+
 # ------------------------------------------------------------------ faults --
 
 # killed_migrate STEP: attach --migrate killed at STEP (exit 137)
