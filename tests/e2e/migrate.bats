@@ -292,7 +292,10 @@ ctl_field() {
 				| .value.packets] | add // 0')
 		echo "$ip $pfx $((ip + pfx))"
 	}
-	wait_until 5 bash -c '[ "$(bpftool -j map dump pinned "'"$PIN"'/traffic_counters_prefix" | jq length)" -gt 0 ]'
+	prefix_rows_present() {
+		[ "$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" | jq length)" -gt 0 ]
+	}
+	wait_until 5 prefix_rows_present
 	local r
 	read -r -a r <<<"$(flood_rows)"
 	echo "address rows, prefix rows, sum: ${r[*]}"

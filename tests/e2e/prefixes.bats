@@ -205,7 +205,10 @@ flood() {
 		"$B4" 5000 6000 18 "$frames" 64 >"$out" &
 	pid=$!
 	BG_PIDS+=("$pid")
-	wait_until 5 bash -c "[ \"\$(bpftool -j map dump pinned '$PIN/traffic_counters_ip' | jq length)\" -gt 0 ]"
+	ip_rows_present() {
+		[ "$(bpftool -j map dump pinned "$PIN/traffic_counters_ip" | jq length)" -gt 0 ]
+	}
+	wait_until 5 ip_rows_present
 	local rule
 	for rule in 198.18.0.0/15=32 198.18.0.0/15=16 198.18.0.0/16=28,198.18.1.0/24=32; do
 		run --separate-stderr tfc_in "$NS_B" set --aggregate "$rule"

@@ -127,7 +127,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD "
-		"COUNT [SOURCES]\n  PAYLOAD 0..%lu UDP bytes, COUNT 0..%lu frames, SOURCES 1..%lu\n",
+		"COUNT [SOURCES]\n  PAYLOAD 0..%lu UDP bytes, COUNT 0..%lu frames, SOURCES "
+		"1..%lu\n",
 		MAX_PAYLOAD, MAX_COUNT, MAX_SOURCES);
 }
 
