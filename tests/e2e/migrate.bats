@@ -420,6 +420,55 @@ killed_migrate() {
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 }
 
+@test "attach --migrate within layout 3: rules, overflow lengths and prefix rows carried to bigger maps" {
+	[ "$CUR_LAYOUT" -ge 3 ] || skip "this build's layout has no prefix map"
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 100 --prefix-map-size 50 \
+		--overflow-prefix 20,56 --aggregate 198.19.0.0/16=24
+	# 300 sources: 100 fill the IP map, 200 overflow into /20 rows.
+	local out
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" \
+		198.18.16.0 "$B4" 5000 6000 18 300 300)
+	local len=${out#* }
+	len=${len%% *}
+	pfx_rows() {
+		bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
+			jq -c '[.[].formatted | [(.key.addr[0:4] | map(tostring) | join(".")),
+				.key.prefix_len, .value.packets, .value.bytes]] | sort'
+	}
+	pfx_total() { pfx_rows | jq '[.[][2]] | add // 0'; }
+	wait_eq 5 200 pfx_total
+	local rows_before ip_before
+	rows_before=$(pfx_rows)
+	ip_before=$(snapshot "$NS_B")
+	echo "prefix rows: $rows_before"
+	[ "$(jq length <<<"$rows_before")" -ge 1 ]
+
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate --ip-map-size 1000 \
+		--prefix-map-size 500
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(pfx_rows)" "$rows_before" "prefix rows carried"
+	assert_eq "$(snapshot "$NS_B")" "$ip_before" "IP map and statistics carried"
+	assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_prefix" | jq .max_entries)" \
+		500 "prefix map size"
+	assert_eq "$(ctl_field overflow_v4) $(ctl_field overflow_v6) $(ctl_field prefix_map_capacity)" \
+		"20 56 500" "overflow lengths kept, capacity recorded"
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_aggregate" |
+		jq -c '[.[].formatted | [.key.prefixlen, .key.data[0:3], .value.prefix_len]]')" \
+		'[[24,[4,198,19],24]]' "rule carried"
+	assert_eq "$(($(ctl_field flags) & 2))" 2 "TFC_FLAG_AGGREGATE kept"
+	# The rule still counts: 198.19.5.x as one /24 row (the IP map has room now).
+	timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" 198.19.5.1 \
+		"$B4" 5000 6000 18 30 30 >/dev/null
+	rule_row() {
+		bpftool -j map dump pinned "$PIN/traffic_counters_ip" | jq -r '[.[].formatted
+			| select(.key.is_prefix == 1 and .key.prefix_len == 24
+				and .key.addr[0:3] == [198, 19, 5])]
+			| [.[].values[].value] | "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"'
+	}
+	wait_eq 5 "30 $((30 * len))" rule_row
+}
+
 # ------------------------------------------------------------------ apply --
 
 @test "apply with MIGRATE=yes migrates the old layout's maps; without it, it refuses" {
