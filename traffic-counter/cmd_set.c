@@ -101,12 +101,16 @@ static int set_aggregate(const struct tfc_pins *pins, struct tfc_control *ctl,
 			 const struct tfc_prefix_args *p)
 {
 	struct bpf_map_info info;
-	int fd, err;
+	int fd, lock, err;
 
 	fd = tfc_map_open_flags(pins->aggregate, TFC_MAP_AGGREGATE, NULL, &info, TFC_OPEN_RDWR);
 	if (fd < 0)
 		return fd;
-	err = tfc_aggregate_replace(fd, ctl, p->rules, p->n_rules);
+	/* Two rule changes at once would each delete the other's new rules. */
+	lock = tfc_pin_dir_lock(pins->dir);
+	err = lock < 0 ? lock : tfc_aggregate_replace(fd, ctl, p->rules, p->n_rules);
+	if (lock >= 0)
+		close(lock);
 	close(fd);
 	if (!err && p->n_rules)
 		tfc_info("%zu aggregation rule(s) in force", p->n_rules);
