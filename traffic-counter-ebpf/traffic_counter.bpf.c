@@ -204,29 +204,40 @@ __noinline int tfc_aggregate(struct ip_key *key)
 }
 
 /*
- * True while this CPU's memo says the IP map is full: no free since it was
- * set, and misses left. The memo only picks the path of a frame; whichever
- * it picks counts the frame once.
+ * This CPU's memo, forgotten when ip_map_frees moved since it was written
+ * (userspace deleted entries: inserts may succeed again). Only a hint: it
+ * picks the path of a frame; whichever path it picks counts the frame once.
  */
-static __always_inline int memo_holds(struct tfc_full_memo *m, __u32 frees)
+static __always_inline struct tfc_full_memo *memo_get(__u32 frees)
 {
-	if (!m->left)
-		return 0;
-	if (m->frees != frees) {
+	__u32 zero = 0;
+	struct tfc_full_memo *m = bpf_map_lookup_elem(&tfc_full_memo, &zero);
+
+	if (m && m->frees != frees) {
+		m->frees = frees;
 		m->left = 0;
-		return 0;
+		m->prefix_left = 0;
 	}
-	m->left--;
+	return m;
+}
+
+/* True (one miss less left) while *left says its map was found full. */
+static __always_inline int memo_skip(__u32 *left)
+{
+	if (!*left)
+		return 0;
+	(*left)--;
 	return 1;
 }
 
 /*
  * The IP map is full: count under the overflow prefix of the key's family in
  * the prefix map. A key an --aggregate rule made shorter keeps its length.
- * False when overflow is off or the prefix map is full too.
+ * False when overflow is off or the prefix map is full too (or the memo m
+ * says it was a moment ago).
  */
 static __always_inline int count_overflow(struct tfc_control *ctl, const struct ip_key *ip,
-					  const struct amount *a)
+					  const struct amount *a, struct tfc_full_memo *m)
 {
 	struct counters init = {.bytes = a->bytes, .packets = a->packets};
 	struct ip_key key = *ip;
@@ -244,38 +255,41 @@ static __always_inline int count_overflow(struct tfc_control *ctl, const struct 
 	if (key.is_prefix && key.prefix_len < len)
 		len = key.prefix_len;
 	make_prefix(&key, len);
-	c = tfc_upsert(&traffic_counters_prefix, &key, &init, &inserted);
-	if (c) {
-		/* Shared by every CPU: overflowing prefixes are few and spread out. */
-		__sync_fetch_and_add(&c->bytes, a->bytes);
-		__sync_fetch_and_add(&c->packets, a->packets);
+	c = bpf_map_lookup_elem(&traffic_counters_prefix, &key);
+	if (!c) {
+		if (m && memo_skip(&m->prefix_left))
+			return 0;
+		c = tfc_insert_or_find(&traffic_counters_prefix, &key, &init, &inserted);
+		if (inserted)
+			return 1;
+		if (!c) {
+			if (m)
+				m->prefix_left = TFC_FULL_MEMO_PACKETS;
+			return 0;
+		}
 	}
-	return inserted || c;
+	/* Shared by every CPU: overflowing prefixes are few and spread out. */
+	__sync_fetch_and_add(&c->bytes, a->bytes);
+	__sync_fetch_and_add(&c->packets, a->packets);
+	return 1;
 }
 #endif
 
 /*
  * After a lookup missed: creates the key's entry or adds to the one another
  * CPU just created. False, the frame not counted, when the map is full or
- * (layout 3) this CPU's memo says it was a moment ago.
+ * (layout 3) this CPU's memo m says it was a moment ago.
  */
-static __always_inline int ip_insert(struct tfc_control *ctl, const struct ip_key *key,
-				     const struct amount *a)
+static __always_inline int ip_insert(const struct ip_key *key, const struct amount *a,
+				     struct tfc_full_memo *m)
 {
 	struct counters init = {.bytes = a->bytes, .packets = a->packets};
 	struct counters *c;
 	int inserted;
-#if TFC_ABI_VERSION >= 3
-	struct tfc_full_memo *m = NULL;
-	__u32 zero = 0, frees = 0;
 
-	if (ctl) {
-		m = bpf_map_lookup_elem(&tfc_full_memo, &zero);
-		/* Read before the insert: a free after it drops the memo. */
-		frees = *(volatile __u32 *)&ctl->ip_map_frees;
-		if (m && memo_holds(m, frees))
-			return 0;
-	}
+#if TFC_ABI_VERSION >= 3
+	if (m && memo_skip(&m->left))
+		return 0;
 #endif
 	c = tfc_insert_or_find(&traffic_counters_ip, key, &init, &inserted);
 	if (inserted)
@@ -284,12 +298,8 @@ static __always_inline int ip_insert(struct tfc_control *ctl, const struct ip_ke
 		ip_add(c, a);
 		return 1;
 	}
-#if TFC_ABI_VERSION >= 3
-	if (m) {
-		m->frees = frees;
+	if (m)
 		m->left = TFC_FULL_MEMO_PACKETS;
-	}
-#endif
 	return 0;
 }
 
@@ -300,12 +310,19 @@ static __always_inline int ip_insert(struct tfc_control *ctl, const struct ip_ke
 __noinline int tfc_count_miss(struct tfc_control *ctl, const struct ip_key *key,
 			      const struct amount *a)
 {
+	struct tfc_full_memo *m = NULL;
+
 	if (!key || !a)
 		return 0;
-	if (ip_insert(ctl, key, a))
+#if TFC_ABI_VERSION >= 3
+	/* ip_map_frees read before the inserts: a free after them drops the memo. */
+	if (ctl)
+		m = memo_get(*(volatile __u32 *)&ctl->ip_map_frees);
+#endif
+	if (ip_insert(key, a, m))
 		return 0;
 #if TFC_ABI_VERSION >= 3
-	if (count_overflow(ctl, key, a))
+	if (count_overflow(ctl, key, a, m))
 		return 0;
 #endif
 	count_dropped(ctl, key->direction, key->ifindex, a);
@@ -316,8 +333,8 @@ __noinline int tfc_count_miss(struct tfc_control *ctl, const struct ip_key *key,
  * Every frame lands once: in its IP-map entry, else (layout 3, IP map full)
  * in its overflow prefix, else in dropped_* and ip_map_full.
  */
-static __always_inline void count_ip(struct tfc_control *ctl, __u32 flags, const struct tfc_pkt *p,
-				     __u8 dir, __u32 ifindex, const struct amount *a)
+static __always_inline void count_ip(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
+				     __u32 ifindex, const struct amount *a)
 {
 	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
 	struct counters *c;
@@ -325,10 +342,8 @@ static __always_inline void count_ip(struct tfc_control *ctl, __u32 flags, const
 	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
 #if TFC_ABI_VERSION >= 3
 	/* Without rules the flag is clear and the trie is never read. */
-	if (flags & TFC_FLAG_AGGREGATE)
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_AGGREGATE))
 		tfc_aggregate(&key);
-#else
-	(void)flags;
 #endif
 	c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
 	if (c)
@@ -405,7 +420,6 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 	__u32 zero = 0;
 	struct tfc_control *ctl;
 	struct tfc_pkt p;
-	__u32 flags;
 	int reason;
 
 	reason = tfc_parse_frame(data, data_end, tags, &p);
@@ -421,10 +435,8 @@ static __always_inline void count_frame(void *data, void *data_end, __u64 len, _
 		stat_add(p.note, dir, ifindex, &a);
 
 	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
-	/* One read of the flags for both steps: the line is loaded once. */
-	flags = ctl ? *(volatile __u32 *)&ctl->flags : 0;
-	count_ip(ctl, flags, &p, dir, ifindex, &a);
-	if (ctl && (flags & TFC_FLAG_FLOW_COUNTERS))
+	count_ip(ctl, &p, dir, ifindex, &a);
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))
 		count_flow(ctl, &p, dir, ifindex, &a);
 }
 

@@ -520,6 +520,19 @@ static void run_one(const struct inst *in, const struct scenario *s, enum fz_pro
 	model_run(in, &v, progs[p].direction, &a);
 }
 
+/*
+ * After deleting IP entries, as userspace must: the programs' memo of a full
+ * map is dropped, so the next new address gets an entry as the model says.
+ */
+static void announce_frees(const struct inst *in)
+{
+#if TFC_ABI_VERSION >= 3
+	__atomic_fetch_add(&in->ctl->ip_map_frees, 1, __ATOMIC_SEQ_CST);
+#else
+	(void)in;
+#endif
+}
+
 /* Compares traffic_stats with the model and deletes what it found. */
 static bool stats_match(const struct inst *in)
 {
@@ -597,6 +610,7 @@ static bool ip_match(const struct inst *in)
 	for (int i = 0; i < n; i++)
 		if (!is_filler(&found[i]))
 			bpf_map_delete_elem(in->ip_fd, &found[i]);
+	announce_frees(in);
 	return ok;
 }
 
@@ -704,6 +718,7 @@ static int set_fillers(struct inst *in, uint32_t free_slots)
 			if (bpf_map_delete_elem(in->ip_fd, &k))
 				return -errno;
 			in->fillers--;
+			announce_frees(in);
 		}
 	}
 	return 0;

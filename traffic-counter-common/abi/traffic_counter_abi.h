@@ -168,16 +168,20 @@ struct tfc_agg_key {
 };
 
 /*
- * tfc_full_memo's value, one per CPU: this CPU saw an IP-map insert fail
- * while ip_map_frees read `frees`; for the next `left` misses it skips the
- * insert and counts by prefix. Only a hint: it picks a path, never a count.
+ * tfc_full_memo's value, one per CPU: while ip_map_frees reads `frees`, the
+ * next `left` IP-map misses skip the insert (one failed for lack of room)
+ * and go to overflow, and the next `prefix_left` prefix-map misses skip
+ * theirs (likewise) and go to ip_map_full. Only a hint: it picks a path,
+ * never a count.
  */
 struct tfc_full_memo {
 	__u32 frees;
 	__u32 left;
+	__u32 prefix_left;
+	__u32 pad;
 };
 
-/* Misses a CPU sends to overflow on the memo before it tries an insert again. */
+/* Misses a CPU sends past a full map on the memo before it tries an insert again. */
 #define TFC_FULL_MEMO_PACKETS 4096
 
 /* What a rule maps a matching address to: its /prefix_len prefix (32 or 128: the address). */
@@ -263,8 +267,9 @@ struct tfc_control {
 	__u8 overflow_v6;
 	__u8 pad3[2];
 	/*
-	 * Bumped by userspace after it deletes IP-map entries (evictions,
-	 * resets): a program that found the map full tries to insert again.
+	 * Bumped by userspace after it deletes IP-map or prefix-map entries
+	 * (evictions, resets): a program that found a map full tries to
+	 * insert again.
 	 */
 	__u32 ip_map_frees;
 	__u32 cgroup_map_capacity;
@@ -409,7 +414,7 @@ TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_key) == 24, "tfc_agg_key layout");
 TFC_STATIC_ASSERT(sizeof(struct cgroup_key) == 16, "cgroup_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
-TFC_STATIC_ASSERT(sizeof(struct tfc_full_memo) == 8, "tfc_full_memo layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_full_memo) == 16, "tfc_full_memo layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");
