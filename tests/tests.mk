@@ -66,15 +66,19 @@ test-bpf: $(BPF_TEST_BIN)
 E2E_FILES := $(filter-out tests/e2e/hostile_args.bats,$(sort $(wildcard tests/e2e/*.bats)))
 
 # migrate.bats and prog_names.bats make maps and programs as the previous
-# release did: this tree built with ABI=1 (Makefile), in build-abi1/.
-OLD_ABI     := 1
-OLD_ABI_BIN := build-abi$(OLD_ABI)/traffic-counter
+# releases did: this tree built with ABI=1 (Makefile), in build-abi1/, and
+# with ABI=2 (the layout before prefix rows), in build-abi2/.
+OLD_ABI      := 1
+OLD_ABI_BIN  := build-abi$(OLD_ABI)/traffic-counter
+OLD_ABI2     := 2
+OLD_ABI2_BIN := build-abi$(OLD_ABI2)/traffic-counter
 old-abi-build:
 	$(Q)$(MAKE) --no-print-directory ABI=$(OLD_ABI) SANITIZE= build
+	$(Q)$(MAKE) --no-print-directory ABI=$(OLD_ABI2) SANITIZE= build
 
 test-e2e: $(BIN) $(HELPER_BINS) old-abi-build
 	$(Q)TFC_BIN=$(abspath $(BIN)) TFC_HELPERS=$(abspath $(BUILD)/tests/helpers) \
-		TFC_OLD_BIN=$(abspath $(OLD_ABI_BIN)) \
+		TFC_OLD_BIN=$(abspath $(OLD_ABI_BIN)) TFC_OLD2_BIN=$(abspath $(OLD_ABI2_BIN)) \
 		bats --print-output-on-failure $(E2E_FILES)
 
 # ASan + UBSan: userspace rebuilt in build-asan/ (SANITIZE=1), then the unit

@@ -108,6 +108,12 @@ static void print_plan(const struct tfc_config *cfg, const struct tfc_pins *pins
 	if (cfg->flow_map_size)
 		printf("flow map size: %u\n", cfg->flow_map_size);
 	printf("pin group: %s\n", cfg->pin_group[0] ? cfg->pin_group : "-");
+	if (cfg->prefix_map_size)
+		printf("prefix map size: %u\n", cfg->prefix_map_size);
+	if (cfg->overflow_set)
+		printf("overflow prefix: %u,%u\n", cfg->overflow_v4, cfg->overflow_v6);
+	if (cfg->aggregate[0])
+		printf("aggregate: %s\n", tfc_text_shown(cfg->aggregate));
 	printf("migrate: %s\n", cfg->migrate ? "yes" : "no");
 	printf("on stop: %s\n", !cfg->detach_on_stop ? "leave attached"
 				: cfg->purge_on_stop ? "detach, then remove the maps"
@@ -148,11 +154,33 @@ static int check_interfaces(const struct tfc_config *cfg, const char *path)
 
 /* ---- start ------------------------------------------------------------------ */
 
+/* OVERFLOW_PREFIX, AGGREGATE (checked by the parser), PREFIX_MAP_SIZE into o. */
+static int prefix_opts(const struct tfc_config *cfg, struct tfc_attach_opts *o,
+		       struct tfc_agg_rule **rules)
+{
+	char why[200];
+	size_t n = 0;
+	int err = 0;
+
+	*rules = NULL;
+	o->prefix_map_size = cfg->prefix_map_size;
+	o->overflow_set = cfg->overflow_set;
+	o->overflow_v4 = cfg->overflow_v4;
+	o->overflow_v6 = cfg->overflow_v6;
+	o->aggregate_set = cfg->aggregate[0] != '\0';
+	if (o->aggregate_set && strcmp(cfg->aggregate, "none"))
+		err = tfc_agg_parse(cfg->aggregate, rules, &n, why, sizeof(why));
+	o->aggregate = *rules;
+	o->n_aggregate = n;
+	return err;
+}
+
 static int attach_one(const struct tfc_config *cfg, const struct tfc_config_attach *e,
 		      const struct tfc_pins *pins, const char *path)
 {
 	struct tfc_attach_result res = {};
 	struct tfc_attach_opts o = {};
+	struct tfc_agg_rule *rules = NULL;
 	unsigned int idx = if_nametoindex(e->ifname);
 	int err;
 
@@ -175,9 +203,11 @@ static int attach_one(const struct tfc_config *cfg, const struct tfc_config_atta
 	o.enable_flow = cfg->flow_map == 1;
 	o.migrate = cfg->migrate;
 	o.result = &res;
-	err = tfc_attach(&o);
+	err = prefix_opts(cfg, &o, &rules);
+	err = err ?: tfc_attach(&o);
 	if (!err)
 		tfc_attach_report(&o, &res);
+	free(rules);
 	return err;
 }
 
@@ -295,7 +325,8 @@ static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins
 	}
 	err = tfc_pin_dir_check(pins->dir);
 	err = err ?: give_group(pins->dir, gid, 0750, cfg->pin_group);
-	for (int k = 0; !err && k < TFC_MAP_KIND_MAX; k++)
+	/* The layout's maps: the readers read the prefix map and the rules too. */
+	for (int k = 0; !err && k < TFC_MAP_KINDS; k++)
 		err = give_group(tfc_map_pin(pins, k), gid, 0640, cfg->pin_group);
 	return err;
 }

@@ -18,6 +18,7 @@ enum {
 	OPT_TC_API,
 	OPT_IP_MAP_TYPE,
 	OPT_MIGRATE,
+	OPT_PREFIX_MAP_SIZE,
 };
 
 static const struct tfc_opt attach_opts[] = {
@@ -42,6 +43,11 @@ static const struct tfc_opt attach_opts[] = {
 	 "version and the options ask for, make new maps and carry every counter over "
 	 "(all attachments keep counting); finishes an interrupted migration",
 	 OPT_MIGRATE},
+	{"prefix-map-size", "N",
+	 "prefix map capacity on first attach (default 16384): overflow rows when the IP map is "
+	 "full",
+	 OPT_PREFIX_MAP_SIZE},
+	TFC_PREFIX_OPTIONS,
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -56,7 +62,9 @@ const struct tfc_cmd_def attach_def = {
 		    "  traffic-counter attach --iface eth0 --attach-point tc-egress "
 		    "--enable-flow-map\n"
 		    "  traffic-counter attach --iface eth0 --xdp-mode skb --ip-map-size 131072\n"
-		    "  traffic-counter attach --iface eth0 --ip-map-size 262144 --migrate\n",
+		    "  traffic-counter attach --iface eth0 --ip-map-size 262144 --migrate\n"
+		    "  traffic-counter attach --iface eth0 --overflow-prefix 24,48 "
+		    "--aggregate 0.0.0.0/0=24,198.18.0.0/15=32\n",
 };
 
 static int parse_enum(const char *option, const char *arg, int (*parse)(const char *), int *out,
@@ -73,9 +81,12 @@ static int parse_enum(const char *option, const char *arg, int (*parse)(const ch
 static int attach_opt(int id, const char *arg, void *ctx)
 {
 	struct attach_args *a = ctx;
+	int err;
 
 	if (tfc_pin_args_handle(&a->pins, id, arg))
 		return 0;
+	if (tfc_prefix_args_handle(&a->pfx, id, arg, &err))
+		return err;
 	switch (id) {
 	case OPT_IFACE:
 		a->iface = arg;
@@ -109,6 +120,9 @@ static int attach_opt(int id, const char *arg, void *ctx)
 	case OPT_MIGRATE:
 		a->migrate = 1;
 		return 0;
+	case OPT_PREFIX_MAP_SIZE:
+		return tfc_parse_u32("prefix-map-size", arg, 1, TFC_MAX_MAP_ENTRIES,
+				     &a->prefix_map_size);
 	default:
 		return -EINVAL;
 	}
@@ -124,8 +138,10 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->tfc_api = -1;
 	a->ip_map_type = -1;
 	err = tfc_opts_parse(&attach_def, argc, argv, attach_opt, a);
-	if (err)
+	if (err) {
+		tfc_prefix_args_free(&a->pfx);
 		return err;
+	}
 	if (!a->iface)
 		return tfc_opt_invalid("iface", "is required: name the interface to count on");
 	if (a->ap == TFC_AP_XDP && a->tfc_api >= 0)
@@ -145,14 +161,16 @@ int cmd_attach(int argc, char **argv)
 
 	ret = tfc_parse_exit(attach_parse(argc, argv, &a));
 	if (ret >= 0)
-		return ret;
+		goto out;
+	ret = TFC_EXIT_USAGE;
 	if (tfc_pin_args_resolve(&a.pins, &pins))
-		return TFC_EXIT_USAGE;
+		goto out;
+	ret = TFC_EXIT_FAIL;
 	if (tfc_require_attach_caps("attach"))
-		return TFC_EXIT_FAIL;
+		goto out;
 	ifindex = tfc_iface_index(a.iface);
 	if (ifindex < 0)
-		return TFC_EXIT_FAIL;
+		goto out;
 
 	o.pins = &pins;
 	o.ifindex = ifindex;
@@ -166,9 +184,19 @@ int cmd_attach(int argc, char **argv)
 	o.flow_map_size = a.flow_map_size;
 	o.enable_flow = a.enable_flow;
 	o.migrate = a.migrate;
+	o.prefix_map_size = a.prefix_map_size;
+	o.overflow_set = a.pfx.overflow_set;
+	o.overflow_v4 = a.pfx.overflow_v4;
+	o.overflow_v6 = a.pfx.overflow_v6;
+	o.aggregate_set = a.pfx.aggregate_set;
+	o.aggregate = a.pfx.rules;
+	o.n_aggregate = a.pfx.n_rules;
 	o.result = &res;
 	if (tfc_attach(&o))
-		return TFC_EXIT_FAIL;
+		goto out;
 	tfc_attach_report(&o, &res);
-	return TFC_EXIT_OK;
+	ret = TFC_EXIT_OK;
+out:
+	tfc_prefix_args_free(&a.pfx);
+	return ret;
 }

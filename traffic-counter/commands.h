@@ -8,6 +8,7 @@
 #include "export/format.h"
 #include "util/names.h"
 #include "opts.h"
+#include "prefix_args.h"
 
 struct tfc_command {
 	const char *name;
@@ -47,6 +48,8 @@ struct attach_args {
 	__u32 flow_map_size;
 	int enable_flow;
 	int migrate;
+	__u32 prefix_map_size;	    /* 0: not given */
+	struct tfc_prefix_args pfx; /* free with tfc_prefix_args_free */
 };
 
 struct dump_args {
@@ -68,7 +71,8 @@ struct detach_args {
 
 struct set_args {
 	struct tfc_pin_args pins;
-	int flow; /* 1 on, 0 off, -1 not given */
+	int flow;		    /* 1 on, 0 off, -1 not given */
+	struct tfc_prefix_args pfx; /* free with tfc_prefix_args_free */
 };
 
 struct status_args {

@@ -191,7 +191,7 @@ values_for() {
 	direction) P=E_DIR ;;
 	transport) P=E_TRANSPORT ;;
 	octet-delta-count) P=E_OCTET ;;
-	ip-map-size | flow-map-size | top | max-series | tolerance | iterations | observation-domain)
+	ip-map-size | flow-map-size | prefix-map-size | top | max-series | tolerance | iterations | observation-domain)
 		P=NUM
 		;;
 	interval | active-timeout | idle-timeout | template-interval | save-interval | evict-idle)
@@ -202,6 +202,8 @@ values_for() {
 	listen) P=LISTEN ;;
 	collector) P=COLLECTOR ;;
 	aggregate-prefix) P=PREFIX ;;
+	overflow-prefix) P=E_OVERFLOW ;;
+	aggregate) P=E_AGG ;;
 	config | web-config) P=CONFIG ;;
 	db) P=DBP ;;
 	since | until) P=TIMES ;;
@@ -222,6 +224,9 @@ E_SORT=(bytes packets ip rate total colour "")
 E_DIR=(ingress egress both "")
 E_TRANSPORT=(udp tcp sctp "")
 E_OCTET=(none l2 l3 "")
+E_OVERFLOW=("24,48" 0 "0,0" "32,128" "33,48" "24,129" 24 "" "," "-1,48" "24,48,1")
+E_AGG=("0.0.0.0/0=24,198.18.0.0/15=32" "fd00::/8=64" "::ffff:0:0/96=120" "10.0.0.1/8=24"
+	"10.0.0.0/8=7" "10.0.0.0/8=24,10.0.0.0/8=24" "" "=" "," "x/8=24" "198.18.0.0/15=")
 E_RETENTION=("5min=35d" "hour=forever" "year=1y" "day=" "=1d" "week=1d" "hour=0" "hour=-1d"
 	"month=1x" "" "=")
 
@@ -484,7 +489,7 @@ fuzz_command() {
 	bash -c "set -u
 		$(declare -p HB HNS W PF PE PROG_PIN LINK_PIN GENERIC NUM SECS IFACE LISTEN COLLECTOR PREFIX \
 		CONFIG PINDIR_W PIN_W PINDIR_R PIN_R E_AP E_XDP E_API E_COUNT E_SORT E_DIR E_TRANSPORT \
-		E_OCTET E_RETENTION DBP TIMES CHARTP SIZES ADDRP)
+		E_OCTET E_OVERFLOW E_AGG E_RETENTION DBP TIMES CHARTP SIZES ADDRP)
 		$(declare -f rnd pick values_for read_options usage_error_group gen_vector \
 		is_long_running run_vector judge fuzz_loop)
 		fuzz_loop \"\$1\"" _ "$1" || rc=$?

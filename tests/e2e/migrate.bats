@@ -9,6 +9,11 @@
 load helpers
 
 TFC_OLD_BIN=${TFC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
+# The layout before prefix rows (make ABI=2), for the upgrade from layout 2.
+TFC_OLD2_BIN=${TFC_OLD2_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi2/traffic-counter}
+# This build's layout version, from the header it was built from.
+CUR_LAYOUT=$(sed -n 's/^#define TFC_ABI_VERSION \([0-9][0-9]*\)$/\1/p' \
+	"$BATS_TEST_DIRNAME/../../traffic-counter-common/abi/traffic_counter_abi.h")
 
 setup() {
 	tfc_e2e_setup
@@ -90,7 +95,7 @@ map_ids() { # map_ids -> ids of the four pinned maps
 		run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point "$point"
 		echo "attach $point: exit $status, stderr '$stderr'"
 		assert_error_status 1
-		[[ $stderr == *"layout version 1"* && $stderr == *"version 2"* &&
+		[[ $stderr == *"layout version 1"* && $stderr == *"version $CUR_LAYOUT"* &&
 			$stderr == *"--migrate"* ]]
 	done
 	# The readers say the same about the control map, and still read the rest.
@@ -129,12 +134,12 @@ map_ids() { # map_ids -> ids of the four pinned maps
 		--migrate
 	echo "migrate: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
-	[[ $stderr == *"migrated the maps in $PIN to layout version 2"* ]]
+	[[ $stderr == *"migrated the maps in $PIN to layout version $CUR_LAYOUT"* ]]
 
 	# The same counters, to the byte and to the timestamp, in new maps.
 	assert_eq "$(snapshot "$NS_A")" "$before" "maps after the migration"
 	assert_eq "$(control_counters)" "$ctl_before" "control counters"
-	assert_eq "$(layout_version "$NS_A")" 2 "layout version"
+	assert_eq "$(layout_version "$NS_A")" "$CUR_LAYOUT" "layout version"
 	assert_eq "$(status_json "$NS_A" | jq .migrations)" 1 "migrations"
 	[ "$(status_json "$NS_A" | jq .created_unix_ns)" -gt 0 ]
 	[ ! -e "$PIN/migrating" ]
@@ -201,7 +206,7 @@ counting_from() {
 		echo "FAIL: no frame of the flood counted in 5 s" >&2
 		return 1
 	}
-	# ... the migration (to layout 2, a shared map of another size) runs
+	# ... the migration (to this layout, a shared map of another size) runs
 	# under the flood, and the flood outlasts it.
 	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate \
 		--ip-map-type shared --ip-map-size 4096
@@ -218,6 +223,89 @@ counting_from() {
 	wait_eq 10 "$frames $((frames * len))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_ip" | jq -r '"\(.type) \(.max_entries)"')" \
 		"hash 4096" "new IP map"
+}
+
+# old2_attach NS ARGS...: attach with the layout 2 build (before prefix rows)
+old2_attach() {
+	local ns=$1 out rc=0
+	shift
+	[ -x "$TFC_OLD2_BIN" ] || {
+		echo "no build of layout 2 at $TFC_OLD2_BIN: make ABI=2 build" >&2
+		return 1
+	}
+	out=$(timeout 60 nsenter --net="/run/netns/$ns" "$TFC_OLD2_BIN" attach --pin-dir "$PIN" \
+		"$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || {
+		echo "FAIL: layout 2 attach $* exited $rc: $out" >&2
+		return 1
+	}
+}
+
+# ctl_field FIELD -> a field of the pinned control entry, as this layout names it
+ctl_field() {
+	bpftool -j map dump pinned "$PIN/traffic_control" | jq -r ".[0].formatted.value.$1"
+}
+
+@test "attach --migrate from layout 2: counters and attachments carried, then a full IP map overflows to prefixes" {
+	[ "$CUR_LAYOUT" -ge 3 ] || skip "this build's layout has no prefix map"
+	old2_attach "$NS_B" --iface "$DEV_B" --enable-flow-map --ip-map-size 1000
+	old2_attach "$NS_B" --iface "$DEV_B" --attach-point tc-egress
+	ping4 12
+	wait_eq 5 "12 $((12 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+	wait_eq 5 "12 $((12 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
+	[ ! -e "$PIN/traffic_counters_prefix" ]
+	local before ctl_before
+	before=$(snapshot "$NS_B" "$TFC_OLD2_BIN")
+	ctl_before=$(control_counters)
+
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress \
+		--migrate
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"migrated the maps in $PIN to layout version $CUR_LAYOUT"* ]]
+	assert_eq "$(snapshot "$NS_B")" "$before" "maps after the migration"
+	assert_eq "$(control_counters)" "$ctl_before" "control counters"
+	assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version"
+	assert_eq "$(status_json "$NS_B" | jq .migrations)" 1 "migrations"
+	assert_eq "$(status_json "$NS_B" | jq '.attachments | length')" 2 "attachments"
+	# The new maps: empty, the overflow defaults, the IP map's size kept.
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" | jq length)" 0 \
+		"prefix rows"
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_aggregate" | jq length)" 0 "rules"
+	assert_eq "$(ctl_field overflow_v4) $(ctl_field overflow_v6) $(ctl_field prefix_map_capacity)" \
+		"24 48 16384" "overflow defaults"
+	assert_eq "$(ctl_field ip_map_capacity)" 1000 "IP map capacity"
+
+	# 2000 new sources into the 1000-entry IP map (2 addresses in it): every
+	# frame in an address row or a /24 row of the prefix map.
+	local out sent len
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" \
+		198.18.4.0 "$B4" 5000 6000 18 2000 2000)
+	read -r sent len _ <<<"$out"
+	assert_eq "$sent" 2000 "frames sent"
+	flood_rows() {
+		local ip pfx
+		ip=$(dump_ip_json "$NS_B" | jq '[.[] | select(.ifindex == '"$IFX_B"' and
+			(.ip | test("^198\\.18\\.([4-9]|1[0-1])\\.")))] | map(.packets) | add // 0')
+		pfx=$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
+			jq '[.[].formatted | select(.key.is_prefix == 1 and .key.prefix_len == 24)
+				| .value.packets] | add // 0')
+		echo "$ip $pfx $((ip + pfx))"
+	}
+	prefix_rows_present() {
+		[ "$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" | jq length)" -gt 0 ]
+	}
+	wait_until 5 prefix_rows_present
+	local r
+	read -r -a r <<<"$(flood_rows)"
+	echo "address rows, prefix rows, sum: ${r[*]}"
+	assert_eq "${r[2]}" 2000 "flood frames in address and prefix rows"
+	[ "${r[1]}" -ge 1000 ]
+	assert_eq "$(status_json "$NS_B" | jq .dropped_packets)" 0 "dropped"
+	# The counters from before still count on, at both hooks.
+	ping4 3
+	wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
+	wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" egress "$IFX_B"
 }
 
 # ------------------------------------------------------------------ faults --
@@ -263,7 +351,7 @@ killed_migrate() {
 		[ "$status" -eq 0 ]
 		[ ! -e "$PIN/migrating" ]
 		assert_eq "$(status_json "$NS_B" | jq .migration_interrupted)" false "status"
-		assert_eq "$(layout_version "$NS_B")" 2 "layout version after $step"
+		assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version after $step"
 		assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_ip" | jq .max_entries)" \
 			2048 "IP map size after $step"
 		wait_eq 5 "15 $((15 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
@@ -332,6 +420,55 @@ killed_migrate() {
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 }
 
+@test "attach --migrate within layout 3: rules, overflow lengths and prefix rows carried to bigger maps" {
+	[ "$CUR_LAYOUT" -ge 3 ] || skip "this build's layout has no prefix map"
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 100 --prefix-map-size 50 \
+		--overflow-prefix 20,56 --aggregate 198.19.0.0/16=24
+	# 300 sources: 100 fill the IP map, 200 overflow into /20 rows.
+	local out
+	out=$(timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" \
+		198.18.16.0 "$B4" 5000 6000 18 300 300)
+	local len=${out#* }
+	len=${len%% *}
+	pfx_rows() {
+		bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
+			jq -c '[.[].formatted | [(.key.addr[0:4] | map(tostring) | join(".")),
+				.key.prefix_len, .value.packets, .value.bytes]] | sort'
+	}
+	pfx_total() { pfx_rows | jq '[.[][2]] | add // 0'; }
+	wait_eq 5 200 pfx_total
+	local rows_before ip_before
+	rows_before=$(pfx_rows)
+	ip_before=$(snapshot "$NS_B")
+	echo "prefix rows: $rows_before"
+	[ "$(jq length <<<"$rows_before")" -ge 1 ]
+
+	run --separate-stderr tfc_in "$NS_B" attach --iface "$DEV_B" --migrate --ip-map-size 1000 \
+		--prefix-map-size 500
+	echo "migrate: exit $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(pfx_rows)" "$rows_before" "prefix rows carried"
+	assert_eq "$(snapshot "$NS_B")" "$ip_before" "IP map and statistics carried"
+	assert_eq "$(bpftool -j map show pinned "$PIN/traffic_counters_prefix" | jq .max_entries)" \
+		500 "prefix map size"
+	assert_eq "$(ctl_field overflow_v4) $(ctl_field overflow_v6) $(ctl_field prefix_map_capacity)" \
+		"20 56 500" "overflow lengths kept, capacity recorded"
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_aggregate" |
+		jq -c '[.[].formatted | [.key.prefixlen, .key.data[0:3], .value.prefix_len]]')" \
+		'[[24,[4,198,19],24]]' "rule carried"
+	assert_eq "$(($(ctl_field flags) & 2))" 2 "TFC_FLAG_AGGREGATE kept"
+	# The rule still counts: 198.19.5.x as one /24 row (the IP map has room now).
+	timeout 60 ip netns exec "$NS_A" "$TFC_HELPERS/flood_send" "$DEV_A" "$MAC_B" 198.19.5.1 \
+		"$B4" 5000 6000 18 30 30 >/dev/null
+	rule_row() {
+		bpftool -j map dump pinned "$PIN/traffic_counters_ip" | jq -r '[.[].formatted
+			| select(.key.is_prefix == 1 and .key.prefix_len == 24
+				and .key.addr[0:3] == [198, 19, 5])]
+			| [.[].values[].value] | "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"'
+	}
+	wait_eq 5 "30 $((30 * len))" rule_row
+}
+
 # ------------------------------------------------------------------ apply --
 
 @test "apply with MIGRATE=yes migrates the old layout's maps; without it, it refuses" {
@@ -351,7 +488,7 @@ killed_migrate() {
 	echo "apply: exit $status, stderr '$stderr'"
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"migrated the maps"* ]]
-	assert_eq "$(layout_version "$NS_B")" 2 "layout version"
+	assert_eq "$(layout_version "$NS_B")" "$CUR_LAYOUT" "layout version"
 	ping4 4
 	wait_eq 5 "10 $((10 * PING4_FRAME))" ip_counts "$NS_B" "$A4" ingress "$IFX_B"
 	assert_eq "$(flow_counts "$NS_B" "$A4" "$B4" 0 0 1 ingress "$IFX_B")" \

@@ -265,6 +265,9 @@ maps_addr() { ip_counts "$NS_B" "$A4" ingress "$(ifindex_of "$NS_B" "$DEV_B")"; 
 	stop_pid "$REC_PID" TERM
 	cat "$BATS_TEST_TMPDIR/record.log"
 	grep -q "evicted" "$BATS_TEST_TMPDIR/record.log"
+	# Each pass that evicted told the programs the IP map has room again.
+	[ "$(bpftool -j map dump pinned "$PIN/traffic_control" |
+		jq '.[0].formatted.value.ip_map_frees')" -gt 0 ]
 	# What the maps still hold was read at the last save: the database has all.
 	assert_eq "$(db_addr "$A4")" "$frames $((frames * len))" "database"
 	assert_eq "$(db_iface "$DEV_B" 0 0)" "$frames $((frames * len))" "interface"

@@ -168,10 +168,12 @@ ping_sources() {
 
 @test "verify with the IP map full: the frames it had no room for are counted, OK" {
 	add_sources 6
-	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4 \
+		--overflow-prefix 0
 	verify_window "$NS_B" "$DEV_B" --json -- ping_sources
 	# 7 sources x 3 echo requests: 4 sources get the 4 entries, the other 3
-	# go to ip_map_full / dropped_packets, which verify adds to the agent's side.
+	# go to ip_map_full / dropped_packets (overflow to prefixes off), which
+	# verify adds to the agent's side.
 	assert_eq "$VRC" 0 "exit code"
 	assert_eq "$(jq -r .ok <<<"$VOUT")" true "ok"
 	assert_figures ingress 21 $((21 * PING4_FRAME)) 21 $((21 * PING4_FRAME))
@@ -180,9 +182,23 @@ ping_sources() {
 		"9 $((9 * PING4_FRAME))" "dropped_packets dropped_bytes"
 }
 
+@test "verify with the IP map full and overflow on (the default): prefix rows count, OK" {
+	add_sources 6
+	tfc_attach "$NS_B" --iface "$DEV_B" --attach-point tc-ingress --ip-map-size 4
+	verify_window "$NS_B" "$DEV_B" --json -- ping_sources
+	# The 3 sources without an entry are counted as 198.18.0.0/24 in the prefix map.
+	assert_eq "$VRC" 0 "exit code"
+	assert_eq "$(jq -r .ok <<<"$VOUT")" true "ok"
+	assert_figures ingress 21 $((21 * PING4_FRAME)) 21 $((21 * PING4_FRAME))
+	assert_eq "$(stat_counts "$NS_B" ip_map_full)" "0 0" "ip_map_full"
+	assert_eq "$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
+		jq -c '[.[].formatted | [.key.addr[0:4], .key.prefix_len, .value.packets]]')" \
+		"[[[198,18,0,0],24,9]]" "prefix row"
+}
+
 @test "verify with the IP map full and a program before ours: still MISMATCH" {
 	add_sources 6
-	dropper_first --ip-map-size 4
+	dropper_first --ip-map-size 4 --overflow-prefix 0
 	# shellcheck disable=SC2317 # called by verify_window
 	both() { ping_sources && udp "$B4" 5000 40000 "$DROP" 200; }
 	verify_window "$NS_B" "$DEV_B" --json -- both

@@ -7,7 +7,12 @@
  * sending CPU). A send the kernel refuses for lack of room (ENOBUFS,
  * EAGAIN) is retried, so exactly COUNT frames go out or it fails.
  *
- *   flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD COUNT
+ *   flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD COUNT [SOURCES]
+ *
+ * With SOURCES (1..16777216), frame i comes from SRC_ADDR + i % SOURCES (the
+ * address read as a number, its last 32 bits carried into): SOURCES distinct
+ * senders, COUNT / SOURCES frames each (the first COUNT % SOURCES one more),
+ * for the tests of a full IP map.
  *
  * Prints "SENT FRAME_LEN START_NS END_NS RETRIES CPU_START CPU_END" on
  * success: START/END_NS on CLOCK_MONOTONIC (the same clock for every
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #define MAX_COUNT   100000000UL
+#define MAX_SOURCES 16777216UL
 #define MAX_PAYLOAD 1400UL
 #define MAX_RETRIES 10000000UL
 #define FRAME_MAX   (14 + 40 + 8 + MAX_PAYLOAD)
@@ -95,6 +101,20 @@ static void build(struct frame *f, int family, const uint8_t *src, const uint8_t
 	f->buf[udp + 7] = (uint8_t)c;
 }
 
+/* base + i in the address's last 32 bits (big-endian). */
+static void nth_source(const uint8_t *base, size_t alen, unsigned long i, uint8_t *out)
+{
+	uint32_t low = (uint32_t)base[alen - 4] << 24 | (uint32_t)base[alen - 3] << 16 |
+		       (uint32_t)base[alen - 2] << 8 | base[alen - 1];
+
+	memcpy(out, base, alen);
+	low += (uint32_t)i;
+	out[alen - 4] = (uint8_t)(low >> 24);
+	out[alen - 3] = (uint8_t)(low >> 16);
+	out[alen - 2] = (uint8_t)(low >> 8);
+	out[alen - 1] = (uint8_t)low;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -107,20 +127,22 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: flood_send IFNAME DST_MAC SRC_ADDR DST_ADDR SPORT DPORT PAYLOAD "
-		"COUNT\n  PAYLOAD 0..%lu UDP bytes, COUNT 0..%lu frames\n",
-		MAX_PAYLOAD, MAX_COUNT);
+		"COUNT [SOURCES]\n  PAYLOAD 0..%lu UDP bytes, COUNT 0..%lu frames, SOURCES "
+		"1..%lu\n",
+		MAX_PAYLOAD, MAX_COUNT, MAX_SOURCES);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long sport, dport, payload, count, sent = 0, retries = 0;
-	uint8_t dmac[ETH_ALEN], src[16], dst[16];
+	unsigned long sport, dport, payload, count, sent = 0, retries = 0, sources = 1;
+	uint8_t dmac[ETH_ALEN], src[16], dst[16], from[16];
+	size_t eth_len;
 	int family, fd, ret = 1, cpu_start = -1;
 	struct sockaddr_ll sll;
 	struct frame f;
 	uint64_t t0, t1;
 
-	if (argc != 9) {
+	if (argc != 9 && argc != 10) {
 		usage();
 		return 2;
 	}
@@ -132,9 +154,10 @@ int main(int argc, char **argv)
 		family = 0;
 	if (!family || parse_mac(argv[2], dmac) || parse_ulong(argv[5], 65535, &sport) ||
 	    parse_ulong(argv[6], 65535, &dport) || parse_ulong(argv[7], MAX_PAYLOAD, &payload) ||
-	    parse_ulong(argv[8], MAX_COUNT, &count)) {
+	    parse_ulong(argv[8], MAX_COUNT, &count) ||
+	    (argc == 10 && (parse_ulong(argv[9], MAX_SOURCES, &sources) || !sources))) {
 		fprintf(stderr, "flood_send: bad DST_MAC, addresses (both IPv4 or both IPv6), "
-				"ports, PAYLOAD or COUNT\n");
+				"ports, PAYLOAD, COUNT or SOURCES\n");
 		usage();
 		return 2;
 	}
@@ -143,12 +166,21 @@ int main(int argc, char **argv)
 	fd = packet_socket("flood_send", argv[1], dmac, &sll, &f);
 	if (fd < 0)
 		return 1;
+	eth_len = f.len;
 	build(&f, family, src, dst, (uint16_t)sport, (uint16_t)dport, payload);
 
 	t0 = now_ns();
 	cpu_start = sched_getcpu();
 	while (sent < count) {
-		ssize_t n = sendto(fd, f.buf, f.len, 0, (struct sockaddr *)&sll, sizeof(sll));
+		ssize_t n;
+
+		/* Every source's frame is built anew: the checksums change. */
+		if (sources > 1) {
+			nth_source(src, family == AF_INET ? 4 : 16, sent % sources, from);
+			f.len = eth_len;
+			build(&f, family, from, dst, (uint16_t)sport, (uint16_t)dport, payload);
+		}
+		n = sendto(fd, f.buf, f.len, 0, (struct sockaddr *)&sll, sizeof(sll));
 
 		if (n < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN) &&
 		    retries < MAX_RETRIES) {

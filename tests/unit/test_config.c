@@ -61,6 +61,29 @@ static void test_full_file(void **state)
 	free(cfg);
 }
 
+static void test_prefix_keys(void **state)
+{
+	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
+
+	(void)state;
+	assert_int_equal(parse_text("ATTACH=eth0:xdp\nPREFIX_MAP_SIZE=2048\n"
+				    "OVERFLOW_PREFIX=20,0\n"
+				    "AGGREGATE=\"0.0.0.0/0=24,198.18.0.0/15=32\"\n",
+				    cfg),
+			 0);
+	assert_int_equal(cfg->prefix_map_size, 2048);
+	assert_true(cfg->overflow_set);
+	assert_int_equal(cfg->overflow_v4, 20);
+	assert_int_equal(cfg->overflow_v6, 0);
+	assert_string_equal(cfg->aggregate, "0.0.0.0/0=24,198.18.0.0/15=32");
+	memset(cfg, 0, sizeof(*cfg));
+	assert_int_equal(parse_text("ATTACH=eth0:xdp\nAGGREGATE=none\n", cfg), 0);
+	assert_string_equal(cfg->aggregate, "none");
+	assert_false(cfg->overflow_set);
+	assert_int_equal(cfg->prefix_map_size, 0);
+	free(cfg);
+}
+
 static void test_defaults(void **state)
 {
 	struct tfc_config *cfg = calloc(1, sizeof(*cfg));
@@ -208,6 +231,15 @@ static const struct bad_case {
 	{"ATTACH=eth0:xdp\nRECORD_SAVE_INTERVAL=86401\n", 2, "out of range 1..86400"},
 	{"ATTACH=eth0:xdp\nRECORD_EVICT_IDLE=7x\n", 2, "RECORD_EVICT_IDLE: '7x' is not a duration"},
 	{"ATTACH=eth0:xdp\nRECORD=maybe\n", 2, "RECORD: 'maybe' is not yes or no"},
+	{"ATTACH=eth0:xdp\nOVERFLOW_PREFIX=24\n", 2, "OVERFLOW_PREFIX: '24' is not V4,V6"},
+	{"ATTACH=eth0:xdp\nOVERFLOW_PREFIX=24,129\n", 2, "the IPv6 length must be 1..128"},
+	{"ATTACH=eth0:xdp\nPREFIX_MAP_SIZE=0\n", 2, "PREFIX_MAP_SIZE: 0 is out of range"},
+	{"ATTACH=eth0:xdp\nAGGREGATE=\n", 2, "AGGREGATE: no rule: give CIDR=LEN[,...], or none"},
+	{"ATTACH=eth0:xdp\nAGGREGATE=10.0.0.0/8=4\n", 2, "AGGREGATE: '10.0.0.0/8=4': LEN must"},
+	{"ATTACH=eth0:xdp\nAGGREGATE=10.0.0.0/8\n", 2, "is not CIDR=LEN"},
+	{"ATTACH=eth0:xdp\nAGGREGATES=none\n", 2,
+	 "RECORD_EVICT_IDLE, PREFIX_MAP_SIZE, "
+	 "OVERFLOW_PREFIX, AGGREGATE)"},
 	{"ATTACH=eth0:xdp\n\n\nPURGE_ON_STOP=yes\n", 4,
 	 "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes"},
 };
@@ -399,6 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_prefix_keys),
 		cmocka_unit_test(test_ipfix_keys),
 		cmocka_unit_test(test_record_keys),
 		cmocka_unit_test(test_double_quote_escapes),

@@ -122,7 +122,10 @@ static void test_map_kind_names(void **state)
 	assert_string_equal(tfc_map_kind_name(TFC_MAP_FLOW), TFC_FLOW_MAP_NAME);
 	assert_string_equal(tfc_map_kind_name(TFC_MAP_CONTROL), TFC_CONTROL_MAP_NAME);
 	assert_string_equal(tfc_map_kind_name(TFC_MAP_STATS), TFC_STATS_MAP_NAME);
-	assert_string_equal(tfc_map_kind_name(TFC_MAP_KIND_MAX), "unknown");
+	/* Layout 3's maps come after the first four. */
+	assert_string_equal(tfc_map_kind_name(TFC_MAP_PREFIX), TFC_PREFIX_MAP_NAME);
+	assert_string_equal(tfc_map_kind_name(TFC_MAP_AGGREGATE), TFC_AGGREGATE_MAP_NAME);
+	assert_string_equal(tfc_map_kind_name(TFC_MAP_KIND_ALL), "unknown");
 }
 
 /* Every name any release gave a program maps to this build's program of

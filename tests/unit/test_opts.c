@@ -561,6 +561,101 @@ static void test_set_invalid(void **state)
 			   "--enable-flow-map");
 }
 
+/* Layout 3's prefix options: parsed rules, the overflow lengths, the prefix map size. */
+static void test_attach_prefix_options(void **state)
+{
+	char buf[TFC_AGG_RULE_STRLEN];
+	struct attach_args a;
+
+	(void)state;
+	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--prefix-map-size", "1000",
+				"--overflow-prefix", "20,40", "--aggregate",
+				"0.0.0.0/0=24,198.18.0.0/15=32,fd00::/8=64"),
+			 0);
+	assert_int_equal(a.prefix_map_size, 1000);
+	assert_true(a.pfx.overflow_set);
+	assert_int_equal(a.pfx.overflow_v4, 20);
+	assert_int_equal(a.pfx.overflow_v6, 40);
+	assert_true(a.pfx.aggregate_set);
+	assert_int_equal(a.pfx.n_rules, 3);
+	assert_string_equal(tfc_agg_rule_str(&a.pfx.rules[0], buf, sizeof(buf)), "0.0.0.0/0=24");
+	assert_string_equal(tfc_agg_rule_str(&a.pfx.rules[1], buf, sizeof(buf)),
+			    "198.18.0.0/15=32");
+	assert_string_equal(tfc_agg_rule_str(&a.pfx.rules[2], buf, sizeof(buf)), "fd00::/8=64");
+	tfc_prefix_args_free(&a.pfx);
+	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--overflow-prefix", "0"), 0);
+	assert_true(a.pfx.overflow_set);
+	assert_int_equal(a.pfx.overflow_v4 + a.pfx.overflow_v6, 0);
+	assert_false(a.pfx.aggregate_set);
+	assert_int_equal(ATTACH(&a, "attach", "--iface", "e", "--overflow-prefix", "32,0"), 0);
+	assert_int_equal(a.pfx.overflow_v4, 32);
+	assert_int_equal(a.pfx.overflow_v6, 0);
+	assert_int_equal(ATTACH(&a, "attach", "--iface", "e"), 0);
+	assert_false(a.pfx.overflow_set);
+	assert_int_equal(a.prefix_map_size, 0);
+}
+
+static void test_prefix_options_invalid(void **state)
+{
+	static const struct {
+		const char *opt, *arg, *says;
+	} bad[] = {
+		{"--overflow-prefix", "33,48", "the IPv4 length must be 1..32, or 0 (off)"},
+		{"--overflow-prefix", "24,129", "the IPv6 length must be 1..128, or 0 (off)"},
+		{"--overflow-prefix", "24", "'24' is not V4,V6 (e.g. 24,48)"},
+		{"--overflow-prefix", "24,", "the IPv6 length"},
+		{"--overflow-prefix", "-1,48", "the IPv4 length"},
+		{"--overflow-prefix", "", "is not V4,V6"},
+		{"--prefix-map-size", "0", "--prefix-map-size: 0 is out of range 1..16777216"},
+		{"--aggregate", "", "no rule given: use --no-aggregate"},
+		{"--aggregate", "10.0.0.0/8", "'10.0.0.0/8' is not CIDR=LEN"},
+		{"--aggregate", "10.0.0.0/8=7", "LEN must be 8..32"},
+		{"--aggregate", "10.0.0.0/8=33", "LEN must be 8..32"},
+		{"--aggregate", "fd00::/8=129", "LEN must be 8..128"},
+		{"--aggregate", "10.0.0.0/33=33", "the length must be 0..32"},
+		{"--aggregate", "10.0.0.1/8=24", "'10.0.0.1/8' has bits set after /8"},
+		{"--aggregate", "10.0.0.0=24", "'10.0.0.0' is not a prefix: write ADDR/LEN"},
+		{"--aggregate", "x/8=24", "'x' is not an IPv4 or IPv6 address"},
+		{"--aggregate", "10.0.0.0/8=24,,fd00::/8=64", "an empty rule"},
+		{"--aggregate", "10.0.0.0/8=24,10.0.0.0/8=16", "10.0.0.0/8=16 is given twice"},
+	};
+	struct attach_args a;
+	struct set_args s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_usage_error(ATTACH(&a, "attach", "--iface", "e", bad[i].opt, bad[i].arg),
+				   bad[i].says);
+		if (strcmp(bad[i].opt, "--prefix-map-size"))
+			assert_usage_error(SET(&s, "set", bad[i].opt, bad[i].arg), bad[i].says);
+	}
+	assert_usage_error(SET(&s, "set", "--aggregate", "0.0.0.0/0=24", "--no-aggregate"),
+			   "--no-aggregate: conflicts with --aggregate");
+	assert_usage_error(
+		SET(&s, "set", "--aggregate", "0.0.0.0/0=24", "--aggregate", "fd00::/8=64"),
+		"give --aggregate once");
+	assert_usage_error(SET(&s, "set", "--prefix-map-size", "5"), "unknown option");
+}
+
+static void test_set_prefix_options(void **state)
+{
+	struct set_args s;
+
+	(void)state;
+	assert_int_equal(SET(&s, "set", "--no-aggregate"), 0);
+	assert_true(s.pfx.aggregate_set);
+	assert_int_equal(s.pfx.n_rules, 0);
+	assert_int_equal(s.flow, -1);
+	assert_int_equal(SET(&s, "set", "--aggregate", "198.18.0.0/15=32", "--overflow-prefix",
+			     "24,48", "--enable-flow-map"),
+			 0);
+	assert_int_equal(s.pfx.n_rules, 1);
+	assert_int_equal(s.pfx.rules[0].cidr_len, 15);
+	assert_int_equal(s.pfx.overflow_v6, 48);
+	assert_int_equal(s.flow, 1);
+	tfc_prefix_args_free(&s.pfx);
+}
+
 static void test_status(void **state)
 {
 	struct status_args s;
@@ -642,6 +737,9 @@ int main(void)
 		cmocka_unit_test(test_verbose_after_command),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_invalid),
+		cmocka_unit_test(test_attach_prefix_options),
+		cmocka_unit_test(test_prefix_options_invalid),
+		cmocka_unit_test(test_set_prefix_options),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_parse_u32),
 	};

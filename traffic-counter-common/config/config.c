@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "maps/aggregate.h"
 #include "maps/pins.h"
 #include "util/hostport.h"
 #include "util/log.h"
@@ -43,6 +44,9 @@ enum key {
 	K_RECORD_SAVE_INTERVAL,
 	K_RECORD_MAX_ADDRESSES,
 	K_RECORD_EVICT_IDLE,
+	K_PREFIX_MAP_SIZE,
+	K_OVERFLOW_PREFIX,
+	K_AGGREGATE,
 	K_MAX,
 };
 
@@ -66,6 +70,8 @@ static void set_interval(struct parser *p, const char *key, const char *value);
 static void set_record_db(struct parser *p, const char *key, const char *value);
 static void set_record_num(struct parser *p, const char *key, const char *value);
 static void set_record_idle(struct parser *p, const char *key, const char *value);
+static void set_overflow(struct parser *p, const char *key, const char *value);
+static void set_aggregate(struct parser *p, const char *key, const char *value);
 
 /* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads; apply
  * takes it from the file, so apply and apply --stop need no environment. */
@@ -92,6 +98,9 @@ static const struct {
 	[K_RECORD_SAVE_INTERVAL] = {"RECORD_SAVE_INTERVAL", set_record_num},
 	[K_RECORD_MAX_ADDRESSES] = {"RECORD_MAX_ADDRESSES", set_record_num},
 	[K_RECORD_EVICT_IDLE] = {"RECORD_EVICT_IDLE", set_record_idle},
+	[K_PREFIX_MAP_SIZE] = {"PREFIX_MAP_SIZE", set_size},
+	[K_OVERFLOW_PREFIX] = {"OVERFLOW_PREFIX", set_overflow},
+	[K_AGGREGATE] = {"AGGREGATE", set_aggregate},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tfc_config *cfg, int line,
@@ -177,8 +186,49 @@ static void set_size(struct parser *p, const char *key, const char *value)
 	}
 	if (!strcmp(key, "IP_MAP_SIZE"))
 		p->cfg->ip_map_size = (__u32)v;
+	else if (!strcmp(key, "PREFIX_MAP_SIZE"))
+		p->cfg->prefix_map_size = (__u32)v;
 	else
 		p->cfg->flow_map_size = (__u32)v;
+}
+
+/* attach --overflow-prefix: "V4,V6", or 0. */
+static void set_overflow(struct parser *p, const char *key, const char *value)
+{
+	char why[200];
+
+	if (tfc_overflow_parse(value, &p->cfg->overflow_v4, &p->cfg->overflow_v6, why, sizeof(why)))
+		perr(p, "%s: %s", key, why);
+	else
+		p->cfg->overflow_set = 1;
+}
+
+/*
+ * attach --aggregate: checked here, whole, so that apply --check finds a
+ * bad rule; kept as text for apply, which parses it again. "none": no
+ * rule (apply removes the rules in force).
+ */
+static void set_aggregate(struct parser *p, const char *key, const char *value)
+{
+	struct tfc_agg_rule *rules = NULL;
+	char why[200];
+	size_t n;
+	int err;
+
+	if (!strcmp(value, "none")) {
+		snprintf(p->cfg->aggregate, sizeof(p->cfg->aggregate), "%s", value);
+		return;
+	}
+	err = *value ? tfc_agg_parse(value, &rules, &n, why, sizeof(why)) : -EINVAL;
+	if (!*value)
+		perr(p, "%s: no rule: give CIDR=LEN[,...], or none to remove every rule", key);
+	else if (err == -EINVAL)
+		perr(p, "%s: %s", key, why);
+	else if (err)
+		perr(p, "%s: %s", key, strerror(-err));
+	else
+		snprintf(p->cfg->aggregate, sizeof(p->cfg->aggregate), "%s", value);
+	free(rules);
 }
 
 /* The syntax only: the name is resolved by export-ipfix, when it starts. */
@@ -485,6 +535,18 @@ static int parse_value(struct parser *p, const char *key, const char *v, char *o
 	return -EINVAL;
 }
 
+/* The known keys are listed from the table: a new key cannot be left out. */
+static void unknown_key(struct parser *p, const char *s)
+{
+	char known[512] = "";
+	size_t n = 0;
+
+	for (int k = 0; k < K_MAX && n < sizeof(known); k++)
+		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", k ? ", " : "",
+				      keys[k].name);
+	perr(p, "unknown key '%.64s' (known: %s)", s, known);
+}
+
 static void parse_assignment(struct parser *p, char *s, char *eq)
 {
 	char value[TFC_CONFIG_MAX_LINE];
@@ -493,13 +555,7 @@ static void parse_assignment(struct parser *p, char *s, char *eq)
 	*eq = '\0';
 	k = key_of(s);
 	if (k == K_MAX) {
-		perr(p,
-		     "unknown key '%s' (known: ATTACH, TRAFFIC_COUNTER_PIN_DIR, PIN_GROUP, "
-		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
-		     "PURGE_ON_STOP, MIGRATE, IPFIX_COLLECTOR, IPFIX_TRANSPORT, IPFIX_INTERVAL, "
-		     "RECORD, RECORD_DB, RECORD_INTERVAL, RECORD_SAVE_INTERVAL, "
-		     "RECORD_MAX_ADDRESSES, RECORD_EVICT_IDLE)",
-		     s);
+		unknown_key(p, s);
 		return;
 	}
 	if (p->seen[k]) {

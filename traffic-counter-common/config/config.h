@@ -34,8 +34,8 @@ struct tfc_config_attach {
 };
 
 struct tfc_config_error {
-	int line; /* 0: about the file as a whole */
-	char msg[240];
+	int line;      /* 0: about the file as a whole */
+	char msg[640]; /* room for the list of known keys */
 };
 
 struct tfc_config {
@@ -50,6 +50,11 @@ struct tfc_config {
 	int detach_on_stop;
 	int purge_on_stop;
 	int migrate; /* attach --migrate */
+	/* Layout 3: attach --prefix-map-size, --overflow-prefix, --aggregate. */
+	__u32 prefix_map_size; /* 0: not set */
+	int overflow_set;
+	__u8 overflow_v4, overflow_v6;
+	char aggregate[TFC_CONFIG_MAX_LINE]; /* CIDR=LEN,...; "none"; empty: not set */
 	/* export-ipfix --config; the unit traffic-counter-ipfix.service. */
 	char ipfix_collector[TFC_CONFIG_HOST_LEN + 8]; /* HOST:PORT; empty: not set */
 	int ipfix_transport;			       /* 0 udp, 1 tcp, -1 not set */

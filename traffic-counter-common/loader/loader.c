@@ -63,6 +63,43 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attac
 	return 0;
 }
 
+#if TFC_ABI_VERSION >= 3
+/*
+ * --overflow-prefix and --aggregate: single stores into the mmapped control
+ * entry (never a whole-value update over the kernel's counters), and the
+ * rules written new-first so that no frame finds no rule in between.
+ */
+static int apply_prefix_opts(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o)
+{
+	struct tfc_control *ctl = tfc_control_map(bpf_map__fd(skel->maps.traffic_control));
+	int err = 0;
+
+	if (!ctl) {
+		tfc_err("cannot map the control map: %s", strerror(errno));
+		return -errno;
+	}
+	__atomic_store_n(&ctl->prefix_map_capacity,
+			 bpf_map__max_entries(skel->maps.traffic_counters_prefix),
+			 __ATOMIC_RELAXED);
+	if (o->overflow_set) {
+		__atomic_store_n(&ctl->overflow_v4, o->overflow_v4, __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->overflow_v6, o->overflow_v6, __ATOMIC_RELAXED);
+	}
+	if (o->aggregate_set)
+		err = tfc_aggregate_replace(bpf_map__fd(skel->maps.traffic_aggregate), ctl,
+					    o->aggregate, o->n_aggregate);
+	tfc_control_unmap(ctl);
+	return err;
+}
+#else
+static int apply_prefix_opts(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o)
+{
+	(void)skel;
+	(void)o;
+	return 0;
+}
+#endif
+
 /*
  * xdp and tc-ingress both count ingress under the same keys: with one set of
  * maps, both on one interface would count every frame twice.
@@ -203,6 +240,7 @@ static int check_attach(const struct tfc_attach_opts *o, int *mixed)
 		.ip_map_type = o->ip_map_type,
 		.ip_map_size = o->ip_map_size,
 		.flow_map_size = o->flow_map_size,
+		.prefix_map_size = o->prefix_map_size,
 	};
 	int err;
 
@@ -227,6 +265,7 @@ static int load_for(const struct tfc_attach_opts *o, struct tfc_loaded *l)
 		.ip_map_type = o->ip_map_type,
 		.ip_map_size = o->ip_map_size,
 		.flow_map_size = o->flow_map_size,
+		.prefix_map_size = o->prefix_map_size,
 	};
 
 	return tfc_load(&req, l);
@@ -321,6 +360,7 @@ int tfc_attach(const struct tfc_attach_opts *o)
 		goto out;
 	tfc_fault_point("loaded");
 	err = init_control(l.skel, o);
+	err = err ?: apply_prefix_opts(l.skel, o);
 	if (err)
 		goto out;
 	err = hook_up(o, l.prog_fd, pin);
@@ -422,7 +462,7 @@ static void purge_ipfix_stats(const struct tfc_pins *pins)
  */
 static int refuse_if_unremovable(const struct tfc_pins *pins)
 {
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++) {
 		int err = tfc_pin_removable(tfc_map_pin(pins, k));
 
 		if (err && err != -ENOENT)
@@ -439,7 +479,8 @@ int tfc_purge(const struct tfc_pins *pins)
 	err = err ?: refuse_if_unremovable(pins);
 	if (err)
 		return err;
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+	/* Layout 3's maps too, whatever this build's layout: purge cleans up. */
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++) {
 		e = purge_map_pin(pins, k);
 		if (e)
 			err = e;

@@ -4,6 +4,7 @@
 #define TFC_LOADER_H
 
 #include "hooks.h" /* struct tfc_attachment, tfc_attachments_list */
+#include "maps/aggregate.h"
 
 /* What tfc_attach did at the hook, for the user: a re-attach is no first attach. */
 struct tfc_attach_result {
@@ -24,6 +25,13 @@ struct tfc_attach_opts {
 	__u32 flow_map_size;
 	int enable_flow;
 	int migrate; /* attach --migrate: carry counters into maps of another layout */
+	/* Layout 3's options (maps/aggregate.h); ignored by earlier layouts. */
+	__u32 prefix_map_size; /* 0: the pinned map's size, or the default */
+	int overflow_set;      /* --overflow-prefix given: overflow_v4/v6 written */
+	__u8 overflow_v4, overflow_v6;
+	int aggregate_set; /* --aggregate given: the trie holds these rules after */
+	const struct tfc_agg_rule *aggregate;
+	size_t n_aggregate;
 	struct tfc_attach_result *result; /* filled on success when not NULL */
 };
 

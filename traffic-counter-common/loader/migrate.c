@@ -25,6 +25,7 @@
 #include "abi/migrate_abi.h" /* before migrate.skel.h, which uses its types */
 #include "migrate.skel.h"
 #include "hooks.h"
+#include "maps/aggregate.h"
 #include "maps/maps.h"
 #include "migrate.h"
 #include "object.h"
@@ -36,7 +37,7 @@ struct mig {
 	struct tfc_pins staging; /* the new maps until step 5 */
 	struct tfc_pins target;	 /* per map: its staging pin while there, else the main pin */
 	char staging_dir[PATH_MAX];
-	int old_fd[TFC_MAP_KIND_MAX]; /* old maps left to carry over; -1: none */
+	int old_fd[TFC_MAP_KIND_ALL]; /* old maps left to carry over; -1: none */
 	struct tfc_control old_ctl;   /* as far as its version has fields; zeroes beyond */
 	__u32 old_value_size;	      /* the old control entry's */
 	int resume;
@@ -48,7 +49,7 @@ static int staging_init(struct mig *m)
 	const struct tfc_pins *main = m->req->pins;
 	int n;
 
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++)
 		m->old_fd[k] = -1; /* before any failure: the caller closes them */
 	n = snprintf(m->staging_dir, sizeof(m->staging_dir), "%s/%s", main->dir,
 		     TFC_STAGING_DIR_NAME);
@@ -56,7 +57,7 @@ static int staging_init(struct mig *m)
 		return -ENAMETOOLONG;
 	m->staging = *main;
 	m->target = *main;
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++) {
 		n = snprintf(tfc_map_pin_buf(&m->staging, k), PATH_MAX, "%s/%s", m->staging_dir,
 			     tfc_map_kind_name(k));
 		if (n >= PATH_MAX)
@@ -90,7 +91,7 @@ void tfc_migration_discard(const struct tfc_pins *pins)
 
 	if (staging_init(&m))
 		return;
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++)
 		unlink(tfc_map_pin(&m.staging, k));
 	rmdir(m.staging_dir);
 }
@@ -135,12 +136,14 @@ static int open_old(struct mig *m, enum tfc_map_kind k, struct bpf_map_info *inf
 }
 
 static int differs(const struct mig *m, const struct bpf_map_info *ip,
-		   const struct bpf_map_info *flow)
+		   const struct bpf_map_info *flow, const struct bpf_map_info *prefix)
 {
 	const struct tfc_migrate_req *o = m->req;
 	int type = ip->type == BPF_MAP_TYPE_HASH ? TFC_IP_MAP_SHARED : TFC_IP_MAP_PERCPU;
 
 	return (m->old_ctl.abi_version && m->old_ctl.abi_version != TFC_ABI_VERSION) ||
+	       (o->prefix_map_size && prefix->max_entries &&
+		o->prefix_map_size != prefix->max_entries) ||
 	       m->old_value_size != sizeof(struct tfc_control) ||
 	       (o->ip_map_size && ip->max_entries && o->ip_map_size != ip->max_entries) ||
 	       (o->flow_map_size && flow->max_entries && o->flow_map_size != flow->max_entries) ||
@@ -165,7 +168,7 @@ static int plan_resume(struct mig *m)
 	struct bpf_map_info info;
 
 	m->resume = 1;
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+	for (int k = 0; k < TFC_MAP_KINDS; k++) {
 		if (access(tfc_map_pin(&m->staging, k), F_OK))
 			continue; /* committed already */
 		strcpy(tfc_map_pin_buf(&m->target, k), tfc_map_pin(&m->staging, k));
@@ -195,9 +198,10 @@ static int kernel_can_carry(void)
 }
 
 /* The pinned maps to carry over; a control map of a newer layout is refused. */
-static int open_olds(struct mig *m, struct bpf_map_info info[TFC_MAP_KIND_MAX])
+static int open_olds(struct mig *m, struct bpf_map_info info[TFC_MAP_KIND_ALL])
 {
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
+	/* Layout 3's maps of an older layout's pin directory: none, made empty. */
+	for (int k = 0; k < TFC_MAP_KINDS; k++) {
 		m->old_fd[k] = open_old(m, k, &info[k]);
 		if (m->old_fd[k] == -ENOENT && k != TFC_MAP_CONTROL)
 			m->old_fd[k] = -1;
@@ -212,9 +216,10 @@ static int open_olds(struct mig *m, struct bpf_map_info info[TFC_MAP_KIND_MAX])
 }
 
 /* 1: something to migrate, 0: nothing, or a negative errno. */
-static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow)
+static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *flow,
+		   struct bpf_map_info *prefix)
 {
-	struct bpf_map_info info[TFC_MAP_KIND_MAX] = {};
+	struct bpf_map_info info[TFC_MAP_KIND_ALL] = {};
 	int err;
 
 	if (staged_complete(m))
@@ -227,7 +232,8 @@ static int inspect(struct mig *m, struct bpf_map_info *ip, struct bpf_map_info *
 		return err;
 	*ip = info[TFC_MAP_IP];
 	*flow = info[TFC_MAP_FLOW];
-	if (!differs(m, ip, flow)) {
+	*prefix = info[TFC_MAP_PREFIX];
+	if (!differs(m, ip, flow, prefix)) {
 		tfc_info("the maps in %s already have this layout, size and type: nothing to "
 			 "migrate",
 			 m->req->pins->dir);
@@ -258,15 +264,52 @@ static int check_room(const struct mig *m, __u32 ip_size)
 	return 0;
 }
 
-static void init_staged_control(struct mig *m, const struct tfc_load_req *so)
+#if TFC_ABI_VERSION >= 3
+/* The rules in force move before any program counts into the new maps. */
+static int copy_rules(const struct mig *m, struct tfc_control *ctl)
 {
-	int fd = bpf_obj_get(m->staging.control);
+	struct tfc_agg_rule *rules = NULL;
+	size_t n = 0;
+	int fd, err = 0;
+
+	if (m->old_fd[TFC_MAP_AGGREGATE] >= 0)
+		err = tfc_aggregate_read(m->old_fd[TFC_MAP_AGGREGATE], &rules, &n);
+	fd = err ? -1 : bpf_obj_get(m->staging.aggregate);
+	if (!err && fd < 0)
+		err = -errno;
+	err = err ?: tfc_aggregate_replace(fd, ctl, rules, n);
+	if (fd >= 0)
+		close(fd);
+	free(rules);
+	return err;
+}
+
+/*
+ * Layout 3's fields: the prefix map's size, and the overflow lengths as
+ * they were (layout 3 maps) or the defaults (maps of an earlier layout).
+ */
+static int init_prefix_fields(const struct mig *m, const struct tfc_load_req *so,
+			      struct tfc_control *ctl)
+{
+	int v3 = m->old_ctl.abi_version >= 3 && m->old_value_size >= sizeof(struct tfc_control);
+
+	ctl->prefix_map_capacity = so->prefix_map_size;
+	ctl->overflow_v4 = v3 ? m->old_ctl.overflow_v4 : TFC_OVERFLOW_V4_DEFAULT;
+	ctl->overflow_v6 = v3 ? m->old_ctl.overflow_v6 : TFC_OVERFLOW_V6_DEFAULT;
+	ctl->flags &= ~TFC_FLAG_AGGREGATE; /* set again by copy_rules if a rule moves */
+	return copy_rules(m, ctl);
+}
+#endif
+
+static int init_staged_control(struct mig *m, const struct tfc_load_req *so)
+{
+	int fd = bpf_obj_get(m->staging.control), err = 0;
 	struct tfc_control *ctl = fd < 0 ? NULL : tfc_control_map(fd);
 
 	if (fd >= 0)
 		close(fd);
 	if (!ctl)
-		return;
+		return -EIO;
 	ctl->flags = m->old_ctl.flags;
 	ctl->ip_map_capacity = so->ip_map_size;
 	ctl->flow_map_capacity = so->flow_map_size;
@@ -274,14 +317,20 @@ static void init_staged_control(struct mig *m, const struct tfc_load_req *so)
 	ctl->created_ns = m->old_ctl.created_ns ?: tfc_realtime_ns();
 	ctl->migrations = m->old_ctl.migrations + 1;
 #endif
+#if TFC_ABI_VERSION >= 3
+	err = init_prefix_fields(m, so, ctl);
+#endif
 	/* Last: the mark that the new maps are complete. */
-	__atomic_store_n(&ctl->abi_version, TFC_ABI_VERSION, __ATOMIC_RELEASE);
+	if (!err)
+		__atomic_store_n(&ctl->abi_version, TFC_ABI_VERSION, __ATOMIC_RELEASE);
 	tfc_control_unmap(ctl);
+	return err;
 }
 
 /* The new maps' sizes and IP map type: as asked, else as the old ones. */
 static void staged_req(const struct mig *m, const struct bpf_map_info *ip,
-		       const struct bpf_map_info *flow, struct tfc_load_req *so)
+		       const struct bpf_map_info *flow, const struct bpf_map_info *prefix,
+		       struct tfc_load_req *so)
 {
 	const struct tfc_migrate_req *req = m->req;
 
@@ -290,6 +339,8 @@ static void staged_req(const struct mig *m, const struct bpf_map_info *ip,
 	so->maps_only = 1;
 	so->ip_map_size = req->ip_map_size ?: ip->max_entries ?: TFC_IP_MAP_DEFAULT_ENTRIES;
 	so->flow_map_size = req->flow_map_size ?: flow->max_entries ?: TFC_FLOW_MAP_DEFAULT_ENTRIES;
+	so->prefix_map_size =
+		req->prefix_map_size ?: prefix->max_entries ?: TFC_PREFIX_MAP_DEFAULT_ENTRIES;
 	so->ip_map_type = req->ip_map_type;
 	if (so->ip_map_type < 0 && ip->max_entries)
 		so->ip_map_type =
@@ -297,13 +348,14 @@ static void staged_req(const struct mig *m, const struct bpf_map_info *ip,
 }
 
 /* Step 1: the new maps, pinned under the staging directory. */
-static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_map_info *flow)
+static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_map_info *flow,
+		 const struct bpf_map_info *prefix)
 {
 	struct tfc_loaded l = {.prog_fd = -1};
 	struct tfc_load_req so;
 	int err;
 
-	staged_req(m, ip, flow, &so);
+	staged_req(m, ip, flow, prefix, &so);
 	err = check_room(m, so.ip_map_size);
 	if (err)
 		return err;
@@ -315,8 +367,8 @@ static int stage(struct mig *m, const struct bpf_map_info *ip, const struct bpf_
 	err = tfc_load(&so, &l);
 	if (err)
 		goto out;
-	init_staged_control(m, &so);
-	if (!staged_complete(m))
+	err = init_staged_control(m, &so);
+	if (!err && !staged_complete(m))
 		err = -EIO;
 out:
 	tfc_loaded_free(&l);
@@ -577,8 +629,12 @@ static int reuse_pinned(struct bpf_map *map, const char *pin)
 	return err;
 }
 
-/* The carrier's old_* maps are the old maps, its new_* maps the new ones. */
-static int reuse_maps(const struct mig *m, struct migrate_bpf *skel)
+/*
+ * The carrier's old_* maps are the old maps, its new_* maps the new ones;
+ * its IP maps are those of kind ip_kind: the IP maps, or the prefix maps
+ * (same key and value: migrate_ip carries either).
+ */
+static int reuse_maps(const struct mig *m, struct migrate_bpf *skel, enum tfc_map_kind ip_kind)
 {
 	struct bpf_map *old[TFC_MAP_KIND_MAX], *new[TFC_MAP_KIND_MAX];
 	int err;
@@ -589,26 +645,28 @@ static int reuse_maps(const struct mig *m, struct migrate_bpf *skel)
 	new[TFC_MAP_CONTROL] = skel->maps.new_control;
 	old[TFC_MAP_STATS] = skel->maps.old_stats, new[TFC_MAP_STATS] = skel->maps.new_stats;
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++) {
-		err = reuse_pinned(new[k], tfc_map_pin(&m->target, k));
+		int kind = k == TFC_MAP_IP ? (int)ip_kind : k;
+
+		err = reuse_pinned(new[k], tfc_map_pin(&m->target, kind));
 		if (err)
 			return err;
-		if (m->old_fd[k] < 0)
+		if (m->old_fd[kind] < 0)
 			continue;
-		err = reuse(old[k], m->old_fd[k]);
+		err = reuse(old[k], m->old_fd[kind]);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int open_carrier(struct mig *m, struct migrate_bpf **out)
+static int open_carrier(struct mig *m, enum tfc_map_kind ip_kind, struct migrate_bpf **out)
 {
 	struct migrate_bpf *skel = migrate_bpf__open();
 	int err;
 
 	if (!skel)
 		return -errno;
-	err = reuse_maps(m, skel);
+	err = reuse_maps(m, skel, ip_kind);
 	if (err)
 		goto out;
 	err = migrate_bpf__load(skel);
@@ -660,15 +718,16 @@ static int carry_rows(struct bpf_map *batch, struct bpf_program *prog, const voi
 	return err;
 }
 
-static int carry_ip(const struct mig *m, struct migrate_bpf *c)
+/* The IP map's rows, or with kind TFC_MAP_PREFIX the prefix map's. */
+static int carry_ip(const struct mig *m, struct migrate_bpf *c, enum tfc_map_kind kind)
 {
 	struct tfc_ip_entry *rows = NULL;
 	size_t n;
 	int err;
 
-	if (m->old_fd[TFC_MAP_IP] < 0)
+	if (m->old_fd[kind] < 0)
 		return 0;
-	err = tfc_dump_ip(m->old_fd[TFC_MAP_IP], &rows, &n);
+	err = tfc_dump_ip(m->old_fd[kind], &rows, &n);
 	if (err)
 		goto out;
 	err = carry_rows(c->maps.batch_ip, c->progs.migrate_ip, rows, n, sizeof(*rows));
@@ -711,16 +770,38 @@ out:
 	return err;
 }
 
+/*
+ * Layout 3's overflow rows: a carrier of their own, its IP maps the prefix
+ * maps. A row the new prefix map has no room for is counted as the programs
+ * count a frame that finds both maps full (ip_map_full).
+ */
+static int carry_prefix(struct mig *m)
+{
+	struct migrate_bpf *c = NULL;
+	int err;
+
+	if (TFC_MAP_KINDS <= TFC_MAP_PREFIX || m->old_fd[TFC_MAP_PREFIX] < 0)
+		return 0;
+	err = open_carrier(m, TFC_MAP_PREFIX, &c);
+	if (err)
+		return err;
+	err = carry_ip(m, c, TFC_MAP_PREFIX);
+	m->res.lost_entries += c->bss->result.lost_entries;
+	m->res.lost_packets += c->bss->result.lost_packets;
+	migrate_bpf__destroy(c);
+	return err > 0 ? -EIO : err;
+}
+
 /* Step 4. A program's non-zero return is a failure too. */
 static int carry_all(struct mig *m)
 {
 	struct migrate_bpf *c = NULL;
 	int err;
 
-	err = open_carrier(m, &c);
+	err = open_carrier(m, TFC_MAP_IP, &c);
 	if (err)
 		return err;
-	err = carry_ip(m, c);
+	err = carry_ip(m, c, TFC_MAP_IP);
 	if (err)
 		goto out;
 	err = carry_stats(m, c);
@@ -741,14 +822,15 @@ out:
 			strerror(-err));
 	m->res = c->bss->result;
 	migrate_bpf__destroy(c);
-	return err;
+	return err ?: carry_prefix(m);
 }
 
 /* Step 5: control last, so that its staging pin marks an unfinished job. */
 static int commit(struct mig *m)
 {
-	static const enum tfc_map_kind order[] = {TFC_MAP_IP, TFC_MAP_FLOW, TFC_MAP_STATS,
-						  TFC_MAP_CONTROL};
+	static const enum tfc_map_kind order[] = {TFC_MAP_IP,	     TFC_MAP_FLOW,
+						  TFC_MAP_STATS,     TFC_MAP_PREFIX,
+						  TFC_MAP_AGGREGATE, TFC_MAP_CONTROL};
 	int err;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -786,18 +868,18 @@ static void report(const struct mig *m)
 
 int tfc_migrate(const struct tfc_migrate_req *req)
 {
-	struct bpf_map_info ip = {}, flow = {};
+	struct bpf_map_info ip = {}, flow = {}, prefix = {};
 	struct mig m = {.req = req};
 	int err;
 
 	err = staging_init(&m);
 	if (err)
 		goto out;
-	err = inspect(&m, &ip, &flow);
+	err = inspect(&m, &ip, &flow, &prefix);
 	if (err <= 0)
 		goto out;
 	if (!m.resume) {
-		err = stage(&m, &ip, &flow);
+		err = stage(&m, &ip, &flow, &prefix);
 		if (err)
 			goto out;
 	}
@@ -816,7 +898,7 @@ int tfc_migrate(const struct tfc_migrate_req *req)
 		goto out;
 	report(&m);
 out:
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KIND_ALL; k++)
 		if (m.old_fd[k] >= 0)
 			close(m.old_fd[k]);
 	return err < 0 ? err : 0;

@@ -15,6 +15,7 @@ struct tfc_migrate_req {
 	int ip_map_type;	     /* enum tfc_ip_map_type; -1: the pinned map's */
 	__u32 ip_map_size;	     /* 0: the pinned map's size */
 	__u32 flow_map_size;	     /* 0: the pinned map's size */
+	__u32 prefix_map_size;	     /* 0: the pinned map's size (layout 3) */
 };
 
 /*

@@ -172,9 +172,15 @@ static int configure(struct traffic_counter_bpf *skel, const struct tfc_load_req
 		 TFC_FLOW_MAP_DEFAULT_ENTRIES, "--flow-map-size", 0},
 		{skel->maps.traffic_control, pins->control, TFC_MAP_CONTROL, 0, 0, NULL, 0},
 		{skel->maps.traffic_stats, pins->stats, TFC_MAP_STATS, 0, 0, NULL, 0},
+#if TFC_ABI_VERSION >= 3
+		{skel->maps.traffic_counters_prefix, pins->prefix, TFC_MAP_PREFIX,
+		 req->prefix_map_size, TFC_PREFIX_MAP_DEFAULT_ENTRIES, "--prefix-map-size", 0},
+		{skel->maps.traffic_aggregate, pins->aggregate, TFC_MAP_AGGREGATE, 0, 0, NULL, 0},
+#endif
 	};
 	int err;
 
+	_Static_assert(sizeof(init) / sizeof(init[0]) == TFC_MAP_KINDS, "a plan for every map");
 	memcpy(plans, init, sizeof(init));
 	/* Known for every map before any check can fail: only maps this call
 	 * creates may be unpinned on failure, never ones that were there. */
@@ -198,7 +204,7 @@ static void note_created(const struct map_plan *plans, size_t n, struct tfc_load
 
 int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 {
-	struct map_plan plans[TFC_MAP_KIND_MAX] = {};
+	struct map_plan plans[TFC_MAP_KINDS] = {};
 	struct traffic_counter_bpf *skel;
 	struct bpf_program *prog;
 	int err;
@@ -227,7 +233,7 @@ int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 		goto out;
 	}
 	out->prog_fd = prog ? bpf_program__fd(prog) : -1;
-	note_created(plans, TFC_MAP_KIND_MAX, out);
+	note_created(plans, TFC_MAP_KINDS, out);
 	out->skel = skel;
 	return 0;
 out:
@@ -237,7 +243,7 @@ out:
 
 void tfc_loaded_unpin_new(const struct tfc_loaded *l)
 {
-	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
+	for (int k = 0; k < TFC_MAP_KINDS; k++)
 		if (l->created[k])
 			unlink(l->created[k]);
 }

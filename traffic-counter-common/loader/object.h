@@ -21,6 +21,7 @@ struct tfc_load_req {
 	int ip_map_type;   /* enum tfc_ip_map_type; -1: the pinned map's, or per-CPU */
 	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
 	__u32 flow_map_size;
+	__u32 prefix_map_size; /* layout 3; 0: the pinned map's size, or the default */
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
 	int maps_only;	       /* create the maps, load no program */
 };
@@ -32,7 +33,7 @@ struct tfc_loaded {
 	struct traffic_counter_bpf *skel;
 	int prog_fd; /* -1 with maps_only; lives as long as skel */
 	/* Pins of the maps this load created (NULL: the map was pinned before). */
-	const char *created[TFC_MAP_KIND_MAX];
+	const char *created[TFC_MAP_KIND_ALL];
 };
 
 /*

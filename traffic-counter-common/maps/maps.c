@@ -33,7 +33,7 @@ struct map_shape {
 	__u32 value_size;
 };
 
-static const struct map_shape shapes[TFC_MAP_KIND_MAX] = {
+static const struct map_shape shapes[TFC_MAP_KIND_ALL] = {
 	[TFC_MAP_IP] = {TFC_IP_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct ip_key),
 			sizeof(struct counters)},
 	[TFC_MAP_FLOW] = {TFC_FLOW_MAP_NAME, BPF_MAP_TYPE_LRU_HASH, sizeof(struct flow_key),
@@ -42,18 +42,23 @@ static const struct map_shape shapes[TFC_MAP_KIND_MAX] = {
 			     sizeof(struct tfc_control)},
 	[TFC_MAP_STATS] = {TFC_STATS_MAP_NAME, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct stat_key),
 			   sizeof(struct counters)},
+	[TFC_MAP_PREFIX] = {TFC_PREFIX_MAP_NAME, BPF_MAP_TYPE_HASH, sizeof(struct ip_key),
+			    sizeof(struct counters)},
+	[TFC_MAP_AGGREGATE] = {TFC_AGGREGATE_MAP_NAME, BPF_MAP_TYPE_LPM_TRIE,
+			       sizeof(struct tfc_agg_key), sizeof(struct tfc_agg_value)},
 };
 
 const char *tfc_map_kind_name(enum tfc_map_kind kind)
 {
-	return kind < TFC_MAP_KIND_MAX ? shapes[kind].name : "unknown";
+	return kind < TFC_MAP_KIND_ALL ? shapes[kind].name : "unknown";
 }
 
 char *tfc_map_pin_buf(struct tfc_pins *pins, enum tfc_map_kind kind)
 {
-	char *p[TFC_MAP_KIND_MAX] = {pins->ip, pins->flow, pins->control, pins->stats};
+	char *p[TFC_MAP_KIND_ALL] = {pins->ip,	  pins->flow,	pins->control,
+				     pins->stats, pins->prefix, pins->aggregate};
 
-	return kind < TFC_MAP_KIND_MAX ? p[kind] : NULL;
+	return kind < TFC_MAP_KIND_ALL ? p[kind] : NULL;
 }
 
 int tfc_map_check(const struct bpf_map_info *info, enum tfc_map_kind kind)
@@ -219,7 +224,7 @@ int tfc_map_open_flags(const char *pin, int kind, enum tfc_map_kind *kind_out,
 		else if (!tfc_map_check(info, TFC_MAP_FLOW))
 			kind = TFC_MAP_FLOW;
 		else
-			kind = TFC_MAP_KIND_MAX;
+			kind = TFC_MAP_KIND_ALL;
 	}
 	/* A control map of another layout version (0: half-made by a crash). */
 	if (kind == TFC_MAP_CONTROL && tfc_map_check(info, kind) &&
@@ -233,12 +238,12 @@ int tfc_map_open_flags(const char *pin, int kind, enum tfc_map_kind *kind_out,
 			return -EPROTO;
 		}
 	}
-	if (kind == TFC_MAP_KIND_MAX || tfc_map_check(info, kind)) {
+	if (kind == TFC_MAP_KIND_ALL || tfc_map_check(info, kind)) {
 		if (!(flags & TFC_OPEN_QUIET))
 			tfc_err("%s is not a traffic-counter %s map of this version (type %u, "
 				"key %u B, value %u B); it was made by another program or an "
 				"incompatible version",
-				pin, kind == TFC_MAP_KIND_MAX ? "IP or flow" : shapes[kind].name,
+				pin, kind == TFC_MAP_KIND_ALL ? "IP or flow" : shapes[kind].name,
 				info->type, info->key_size, info->value_size);
 		close(fd);
 		return -EPROTO;
@@ -554,6 +559,34 @@ void tfc_control_unmap(struct tfc_control *ctl)
 {
 	if (ctl)
 		munmap(ctl, sysconf(_SC_PAGESIZE));
+}
+
+int tfc_ip_map_frees_bump(const char *control_pin)
+{
+#if TFC_ABI_VERSION >= 3
+	struct bpf_map_info info;
+	struct tfc_control *ctl;
+	int fd, err = 0;
+
+	fd = tfc_map_open_flags(control_pin, TFC_MAP_CONTROL, NULL, &info,
+				TFC_OPEN_RDWR | TFC_OPEN_QUIET);
+	ctl = fd < 0 ? NULL : tfc_control_map(fd);
+	if (!ctl) {
+		err = fd < 0 ? fd : -errno;
+		tfc_warn("cannot tell the programs that IP-map entries were freed (%s: %s): they "
+			 "find the room within a bounded number of packets",
+			 control_pin, strerror(-err));
+	} else {
+		__atomic_fetch_add(&ctl->ip_map_frees, 1, __ATOMIC_SEQ_CST);
+	}
+	tfc_control_unmap(ctl);
+	if (fd >= 0)
+		close(fd);
+	return err;
+#else
+	(void)control_pin;
+	return 0;
+#endif
 }
 
 __u64 tfc_realtime_ns(void)

@@ -16,7 +16,21 @@ enum tfc_map_kind {
 	TFC_MAP_CONTROL,
 	TFC_MAP_STATS,
 	TFC_MAP_KIND_MAX,
+	/*
+	 * Layout 3's maps come after TFC_MAP_KIND_MAX: loops over the first
+	 * four (readers, discovery) stay as they were; the loader, purge and
+	 * migrate go up to TFC_MAP_KINDS, the kinds of this build's layout.
+	 */
+	TFC_MAP_PREFIX = TFC_MAP_KIND_MAX, /* overflow rows: shared hash of ip_key */
+	TFC_MAP_AGGREGATE,		   /* --aggregate rules: LPM trie */
+	TFC_MAP_KIND_ALL,
 };
+
+#if TFC_ABI_VERSION >= 3
+#define TFC_MAP_KINDS TFC_MAP_KIND_ALL
+#else
+#define TFC_MAP_KINDS TFC_MAP_KIND_MAX
+#endif
 
 const char *tfc_map_kind_name(enum tfc_map_kind kind);
 
@@ -101,6 +115,15 @@ void tfc_layout_message(FILE *f, const char *pin, __u32 version);
  * whole-value update that would race with the kernel's counters. */
 struct tfc_control *tfc_control_map(int fd);
 void tfc_control_unmap(struct tfc_control *ctl);
+
+/*
+ * After userspace deleted IP-map entries (record --evict-idle, migrate):
+ * one atomic add to ip_map_frees through the mmapped control entry at
+ * control_pin, so that programs that found the IP map full try to insert
+ * again. 0 on layouts before 3 (no such field); -errno, logged as a warning
+ * (the programs retry after a bounded number of packets anyway).
+ */
+int tfc_ip_map_frees_bump(const char *control_pin);
 
 /* CLOCK_REALTIME in ns: tfc_control's created_ns. */
 __u64 tfc_realtime_ns(void);

@@ -66,6 +66,8 @@ int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const 
 				  : join(pins->control, pins->dir, TFC_CONTROL_MAP_NAME));
 	err = err ?: join(pins->stats, pins->dir, TFC_STATS_MAP_NAME);
 	err = err ?: join(pins->links, pins->dir, TFC_LINKS_DIR_NAME);
+	err = err ?: join(pins->prefix, pins->dir, TFC_PREFIX_MAP_NAME);
+	err = err ?: join(pins->aggregate, pins->dir, TFC_AGGREGATE_MAP_NAME);
 	return err;
 }
 

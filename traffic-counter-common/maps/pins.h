@@ -16,6 +16,9 @@ struct tfc_pins {
 	char control[PATH_MAX];
 	char stats[PATH_MAX];
 	char links[PATH_MAX];
+	/* Layout 3: always in dir, beside the stats map. */
+	char prefix[PATH_MAX];
+	char aggregate[PATH_MAX];
 };
 
 /*

@@ -469,6 +469,7 @@ int cmd_record(int argc, char **argv)
 	if (tfc_pin_args_resolve(&r.a.pins, &r.pins))
 		return TFC_EXIT_FAIL;
 	r.ev.pin = r.pins.ip;
+	r.ev.control = r.pins.control;
 	r.ev.idle = r.a.evict_idle;
 	err = rec_db_open(&r.db, r.a.db);
 	if (err)

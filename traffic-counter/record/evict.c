@@ -122,6 +122,9 @@ int rec_evict_idle(struct rec_evict *ev, struct rec_table *state, struct rec_tab
 	}
 	if (err < 0)
 		tfc_err("evicting idle entries from %s: %s", ev->pin, strerror(-err));
+	/* Room was made: programs that found the map full may insert again. */
+	if (n_done && ev->control)
+		tfc_ip_map_frees_bump(ev->control);
 out:
 	free(vals);
 	close(fd);

@@ -11,8 +11,9 @@
 #include "delta.h"
 
 struct rec_evict {
-	const char *pin; /* the IP map, opened read-write */
-	long long idle;	 /* seconds without growth */
+	const char *pin;     /* the IP map, opened read-write */
+	const char *control; /* its control map: ip_map_frees bumped after deletes */
+	long long idle;	     /* seconds without growth */
 	struct rec_key *gone;
 	size_t n_gone, cap_gone;
 	unsigned long long evicted; /* all runs of this process */

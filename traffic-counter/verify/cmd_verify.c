@@ -109,6 +109,7 @@ static int verify_parse(int argc, char **argv, struct verify_args *a)
 struct maps_fds {
 	int ip;
 	int stats;
+	int prefix; /* layout 3's overflow rows; -1: none pinned */
 };
 
 void verify_agent_sum(const struct tfc_ip_entry *ip, size_t n_ip, const struct tfc_stat_entry *st,
@@ -130,6 +131,28 @@ void verify_agent_sum(const struct tfc_ip_entry *ip, size_t n_ip, const struct t
 	}
 }
 
+/* The prefix map's rows after the IP map's: the same key and value. */
+static int append_prefix_rows(int fd, struct tfc_ip_entry **ip, size_t *n_ip)
+{
+	struct tfc_ip_entry *pfx = NULL, *all;
+	size_t n = 0;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	err = tfc_dump_ip(fd, &pfx, &n);
+	all = err || !n ? NULL : realloc(*ip, (*n_ip + n) * sizeof(*all));
+	if (!err && n && !all)
+		err = -ENOMEM;
+	if (all) {
+		memcpy(all + *n_ip, pfx, n * sizeof(*pfx));
+		*ip = all;
+		*n_ip += n;
+	}
+	free(pfx);
+	return err;
+}
+
 /* Everything the agent saw on (ifindex, direction), read from the maps. */
 static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct counters *out)
 {
@@ -139,6 +162,7 @@ static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct
 	int err;
 
 	err = tfc_dump_ip(m->ip, &ip, &n_ip);
+	err = err ?: append_prefix_rows(m->prefix, &ip, &n_ip);
 	err = err ?: tfc_dump_stats(m->stats, &st, &n_st);
 	if (!err)
 		verify_agent_sum(ip, n_ip, st, n_st, ifindex, dir, out);
@@ -364,10 +388,18 @@ static void report_text(const struct verify_args *a, const int *dirs, int n,
 static int open_maps(const struct tfc_pins *pins, struct maps_fds *m)
 {
 	struct bpf_map_info info;
+	int fd;
 
 	m->ip = tfc_map_open(pins->ip, TFC_MAP_IP, NULL, &info);
 	m->stats = m->ip < 0 ? -1 : tfc_map_open(pins->stats, TFC_MAP_STATS, NULL, &info);
-	return m->ip < 0 ? m->ip : m->stats < 0 ? m->stats : 0;
+	if (m->ip < 0 || m->stats < 0)
+		return m->ip < 0 ? m->ip : m->stats;
+	/* Frames a full IP map sent to their prefix are counted there (layout 3). */
+	fd = tfc_map_open_flags(pins->prefix, TFC_MAP_PREFIX, NULL, &info, TFC_OPEN_OPTIONAL);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	m->prefix = fd < 0 ? -1 : fd;
+	return 0;
 }
 
 /* Two snapshots interval seconds apart; 0, or -errno once said what failed. */
@@ -419,7 +451,7 @@ static int verify_iface(const struct verify_args *a, const struct tfc_pins *pins
 
 int cmd_verify(int argc, char **argv)
 {
-	struct maps_fds m = {-1, -1};
+	struct maps_fds m = {-1, -1, -1};
 	struct verify_args a;
 	struct tfc_pins pins;
 	int ret, ifindex;
@@ -439,5 +471,7 @@ out:
 		close(m.ip);
 	if (m.stats >= 0)
 		close(m.stats);
+	if (m.prefix >= 0)
+		close(m.prefix);
 	return ret;
 }
