@@ -203,3 +203,60 @@ $svc,/$SVC,x.service,,,,,,egress,$((10 * NCPU)),$((1000 * NCPU)),false" "CSV, mo
 	assert_eq "$(jq -c '[.[] | .pod] | sort' <<<"$output")" '["","shop/web-0","shop/web-0"]' \
 		"pods named as nobody"
 }
+
+# set_control_cgroups DIR CAPACITY DEPTH DROPPED_PACKETS DROPPED_BYTES: the
+# control map's cgroup fields (what the cgroup programs' attach records),
+# the rest of its value kept. Offsets of struct tfc_control, layout 3.
+set_control_cgroups() {
+	local hex
+	hex=$(bpftool -j map lookup pinned "$1/traffic_control" key 0 0 0 0 | jq -r '.value | join(" ")')
+	# shellcheck disable=SC2046 # one word a byte
+	bpftool map update pinned "$1/traffic_control" key 0 0 0 0 value $(python3 -c '
+import struct, sys
+v = bytearray(int(b, 16) for b in sys.argv[1].split())
+struct.pack_into("<I", v, 76, int(sys.argv[2]))
+v[80] = int(sys.argv[3])
+struct.pack_into("<QQ", v, 88, int(sys.argv[4]), int(sys.argv[5]))
+print(" ".join(str(b) for b in v))' "$hex" "$2" "$3" "$4" "$5")
+}
+
+@test "status: the cgroup map's fill level of the recorded capacity, depth, dropped packets and the heaviest cgroups; none pinned is no error" {
+	local svc ctr
+	make_pair nov6
+	tfc_attach "$NS_B" --iface "$DEV_B"
+
+	# No cgroup map: nothing in the text, "pinned": false, exit 0.
+	run --separate-stderr tfc_in "$NS_B" status --json
+	assert_eq "$status" 0 "status without a cgroup map ($stderr)"
+	assert_eq "$(jq -c .cgroups <<<"$output")" \
+		"{\"pin\":\"$PIN/traffic_counters_cgroup\",\"pinned\":false}" "cgroups without the map"
+	run --separate-stderr tfc_in "$NS_B" status
+	assert_eq "$status" 0 "status text without a cgroup map ($stderr)"
+	[[ $output != *"cgroups:"* ]]
+
+	make_map "$PIN"
+	fill "$PIN"
+	set_control_cgroups "$PIN" 4096 2 17 2100
+	svc=$(cg_id "$SVC") ctr=$(cg_id "$CTRCG")
+	run --separate-stderr tfc_in "$NS_B" status --json
+	assert_eq "$status" 0 "status --json ($stderr)"
+	assert_eq "$(jq -c '.cgroups | [.pinned, .entries, .capacity, .depth, .dropped_packets,
+		.dropped_bytes]' <<<"$output")" '[true,3,4096,2,17,2100]' "fill level, depth, dropped"
+	assert_eq "$(jq -c '[.cgroups.heaviest[] | [.cgroup_id, .unit, .gone, .ingress_bytes,
+		.egress_bytes, .egress_packets]]' <<<"$output")" \
+		"[[$ctr,\"cri-containerd-$CTR.scope\",false,$((300 * NCPU)),$((5000 * NCPU)),$((7 * NCPU))],[$svc,\"x.service\",false,0,$((1000 * NCPU)),$((10 * NCPU))]]" \
+		"heaviest cgroups, most bytes first"
+
+	rmdir "$CG/$SVC"
+	run --separate-stderr tfc_in "$NS_B" status
+	assert_eq "$status" 0 "status ($stderr)"
+	[[ $output =~ "cgroups:"$'\n'"  traffic_counters_cgroup "\ +"3 / 4096 "\ +"$PIN/traffic_counters_cgroup" ]]
+	[[ $output == *"depth: 2, dropped (cgroup map full): 17 packets, 2100 bytes"* ]]
+	# The container's pod by UID (no pods dir at the default place), then the
+	# removed service: its id, marked gone.
+	[[ $output == *"heaviest (bytes in + out):"* ]]
+	assert_eq "$(grep -E "^ +$ctr +$((5300 * NCPU)) " <<<"$output" | tr -s ' ')" \
+		" $ctr $((5300 * NCPU)) $UID_DASH" "container's row"
+	assert_eq "$(grep -E "^ +$svc +$((1000 * NCPU)) " <<<"$output" | tr -s ' ')" \
+		" $svc $((1000 * NCPU)) - (gone)" "removed service's row"
+}
