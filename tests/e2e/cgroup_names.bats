@@ -260,3 +260,23 @@ print(" ".join(str(b) for b in v))' "$hex" "$2" "$3" "$4" "$5")
 	assert_eq "$(grep -E "^ +$svc +$((1000 * NCPU)) " <<<"$output" | tr -s ' ')" \
 		" $svc $((1000 * NCPU)) - (gone)" "removed service's row"
 }
+
+@test "dump-maps --cgroups: a cgroup name with control characters is escaped in the table and CSV, exact in JSON" {
+	local evil=$TOP/$'ev\til\e[31m.service' id
+	mkdir "$CG/$evil"
+	id=$(cg_id "$evil")
+	make_map "$PIN"
+	put_row "$PIN" "$id" 1 100 1
+
+	run --separate-stderr dump --json
+	assert_eq "$status" 0 "dump-maps --json ($stderr)"
+	assert_eq "$(jq -r '.[0].unit' <<<"$output")" $'ev\til\e[31m.service' "unit in JSON"
+	[[ $output == *'"unit":"ev\u0009il\u001b[31m.service"'* ]]
+	run --separate-stderr dump --csv
+	assert_eq "$status" 0 "dump-maps --csv ($stderr)"
+	assert_eq "${lines[1]}" "$id,/$TOP/ev\\x09il\\x1b[31m.service,ev\\x09il\\x1b[31m.service,,,,,,egress,$NCPU,$((100 * NCPU)),false" "CSV row"
+	run --separate-stderr dump
+	assert_eq "$status" 0 "dump-maps ($stderr)"
+	[[ ${lines[1]} == *' ev\x09il\x1b[31m.service '* ]]
+	[[ ${lines[1]} != *$'\e'* ]]
+}
