@@ -24,12 +24,17 @@
 enum {
 	OPT_JSON = 1,
 	OPT_DB,
+	OPT_PODS_DIR,
 };
 
 static const struct tfc_opt status_opts[] = {
 	{"json", NULL, "print one JSON object", OPT_JSON},
 	{"db", "PATH", "the history database record writes (default " TFC_HISTORY_DB_DEFAULT ")",
 	 OPT_DB},
+	{"pods-dir", "DIR",
+	 "the kubelet's pod directories NAMESPACE_NAME_UID, naming the heaviest cgroups' pods "
+	 "(default " TFC_PODS_DIR_DEFAULT ")",
+	 OPT_PODS_DIR},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -50,6 +55,10 @@ static int status_opt(int id, const char *arg, void *ctx)
 		return 0;
 	if (id == OPT_DB) {
 		a->db = arg;
+		return 0;
+	}
+	if (id == OPT_PODS_DIR) {
+		a->pods_dir = arg;
 		return 0;
 	}
 	if (id != OPT_JSON)
@@ -118,6 +127,7 @@ struct status {
 	struct status_history history;
 	struct status_unread u;
 	struct status_cgroups cgroup_map; /* optional: only with the cgroup programs */
+	const char *pods_dir;		  /* names the heaviest cgroups' pods */
 };
 
 /* ---- gather ------------------------------------------------------------- */
@@ -318,7 +328,7 @@ static void status_gather(struct status *st, const struct tfc_pins *pins)
 		gather_evictions(st, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
 	if (fds[TFC_MAP_STATS] >= 0)
 		gather_stats(st, fds[TFC_MAP_STATS]);
-	status_cgroups_gather(&st->cgroup_map, pins->dir);
+	status_cgroups_gather(&st->cgroup_map, pins->dir, st->pods_dir);
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
@@ -983,6 +993,7 @@ static int status_show(const struct status_args *a, const struct tfc_pins *pins,
 	struct status st = {};
 	int ret;
 
+	st.pods_dir = a->pods_dir;
 	status_gather(&st, pins);
 	gather_history(&st.history, a->db);
 	if (a->json)
