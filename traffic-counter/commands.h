@@ -58,6 +58,8 @@ struct dump_args {
 	enum tfc_sort sort;
 	__u32 top;		       /* 0: all */
 	struct tfc_addr_filter filter; /* what is shown, not what is counted */
+	int cgroups;		       /* --cgroups: traffic_counters_cgroup */
+	const char *pods_dir;	       /* --pods-dir: the kubelet's pod directories */
 };
 
 struct detach_args {
@@ -78,7 +80,8 @@ struct set_args {
 struct status_args {
 	struct tfc_pin_args pins;
 	int json;
-	const char *db; /* the history database */
+	const char *db;	      /* the history database */
+	const char *pods_dir; /* --pods-dir: names of the heaviest cgroups' pods */
 };
 
 struct top_args {
