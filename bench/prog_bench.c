@@ -50,20 +50,28 @@ static struct traffic_counter_bpf *real_open(uint32_t flags)
 
 	if (!s)
 		return NULL;
-	bpf_program__set_autoload(s->progs.TFC_PROG_XDP_LEGACY, false);
 	bpf_program__set_autoload(s->progs.TFC_PROG_TC_EGRESS, false);
 	if (traffic_counter_bpf__load(s) ||
 	    set_flags(bpf_map__fd(s->maps.traffic_control), flags) ||
-	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP))) {
+	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP)) ||
+	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP_LEGACY))) {
 		traffic_counter_bpf__destroy(s);
 		return NULL;
 	}
 	return s;
 }
 
+/*
+ * At xdp, "traffic-counter" is the program attach chooses at MTU 1500,
+ * tfc_xdp_legacy (single buffer); "traffic-counter (tfc_xdp)" is the
+ * frags-aware one, attached above a page-sized MTU.
+ */
+#define XDP_FRAGS_LABEL "traffic-counter (tfc_xdp)"
+
 struct hit_progs {
 	int floor_xdp, floor_tc;
 	int real_xdp[2], real_tc[2]; /* flows off, on */
+	int real_xdp_frags[2];
 	int naive_xdp[2], naive_tc[2];
 };
 
@@ -100,6 +108,9 @@ static int hit_configs(struct cfg_set *s, const struct hit_progs *p, uint32_t re
 			rc = add_hit(s, &f, "xdp", "traffic-counter", fl, p->real_xdp[fl], fx,
 				     repeat);
 			if (rc >= 0)
+				rc = add_hit(s, &f, "xdp", XDP_FRAGS_LABEL, fl,
+					     p->real_xdp_frags[fl], fx, repeat);
+			if (rc >= 0)
 				rc = add_hit(s, &f, "tc", "traffic-counter", fl, p->real_tc[fl], ft,
 					     repeat);
 			if (rc >= 0)
@@ -127,6 +138,10 @@ static int breakdown_configs(struct cfg_set *s, struct bench_real *r, int floor,
 		{"parse", r->progs.bd_parse},
 		{"parse+len", r->progs.bd_parse_len},
 		{"parse+len+control", r->progs.bd_parse_len_ctl},
+		{"parse+control", r->progs.bd_parse_ctl},
+		{"parse+statistic row", r->progs.bd_stat},
+		{"parse+IP map, 24-byte key", r->progs.bd_key24},
+		{"parse+IP map, 8-byte IPv4 key", r->progs.bd_key8},
 		{"all-but-len (tfc_xdp_legacy)", r->progs.TFC_PROG_XDP_LEGACY},
 		{"all (tfc_xdp)", r->progs.TFC_PROG_XDP},
 		{"bpf_ktime_get_ns alone", r->progs.bd_ktime},
@@ -208,7 +223,8 @@ static int hit_bench(const char *out)
 			     bpf_program__fd(naive->progs.naive_flow_tc)},
 	};
 	for (int i = 0; i < 2; i++) {
-		p.real_xdp[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP);
+		p.real_xdp[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP_LEGACY);
+		p.real_xdp_frags[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP);
 		p.real_tc[i] = bpf_program__fd(real[i]->progs.TFC_PROG_TC_INGRESS);
 	}
 	if ((rc = bench_hold_xdp(p.floor_xdp)) || (rc = bench_hold_xdp(p.naive_xdp[0])) ||
