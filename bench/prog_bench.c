@@ -302,7 +302,7 @@ static int miss_prefill(struct miss_inst *m, const struct frame *f, uint32_t off
 struct miss_size {
 	uint32_t entries;
 	struct miss_inst inst[MISS_INST];
-	struct bump bumps[6];
+	struct bump bumps[7];
 	struct cfg_set set;
 };
 
@@ -368,6 +368,8 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 	b[3] = (struct bump){BUMP_VARS(ms->inst[1].skel), src, 0, 0x80000000, -1, 0, NULL};
 	b[4] = (struct bump){BUMP_VARS(ms->inst[2].skel), ports, S, 0, -1, 0, NULL};
 	b[5] = (struct bump){BUMP_VARS(ms->inst[3].skel), ports, 0, 0x40000000, -1, 0, NULL};
+	/* Modulus 1: the field is 0 after every bump, a key the fill put there. */
+	b[6] = (struct bump){BUMP_VARS(ms->inst[1].skel), src, 1, 0, -1, 0, NULL};
 #undef BUMP_VARS
 	if (!b[2].keys)
 		return -ENOMEM;
@@ -377,6 +379,7 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 	    miss_add(ms, f, "ip_hit_cycle", 0, ms->inst[0].prog_fd, fl, repeat, &b[1]) < 0 ||
 	    miss_add(ms, f, "ip_insert", 0, ms->inst[0].prog_fd, fl, ins, &b[2]) < 0 ||
 	    miss_add(ms, f, "ip_map_full", 0, ms->inst[1].prog_fd, fl, repeat, &b[3]) < 0 ||
+	    miss_add(ms, f, "ip_full_hit_one", 0, ms->inst[1].prog_fd, fl, repeat, &b[6]) < 0 ||
 	    miss_add(ms, f, "flow_hit_cycle", 1, ms->inst[2].prog_fd, fl, repeat, &b[4]) < 0 ||
 	    miss_add(ms, f, "flow_lru_evict", 1, ms->inst[3].prog_fd, fl, repeat, &b[5]) < 0)
 		return -ENOMEM;
