@@ -71,6 +71,18 @@ struct {
 	__type(key, struct cgroup_key);
 	__type(value, struct counters);
 } traffic_counters_cgroup SEC(".maps");
+
+/*
+ * This CPU found the IP map full (openspec/changes/0025-prefix-maps.md):
+ * misses skip the insert that would fail. An array: the verifier inlines
+ * its lookup. Unpinned: each load starts with an empty memo.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tfc_full_memo);
+} tfc_full_memo SEC(".maps");
 #endif
 
 struct {
@@ -111,34 +123,233 @@ static __always_inline int use_src(__u8 dir)
 	return dir == TFC_DIR_INGRESS;
 }
 
-static __always_inline void count_ip(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
-				     __u32 ifindex, const struct amount *a)
+/* Adds to an IP-map entry found or created by another CPU. */
+static __always_inline void ip_add(struct counters *c, const struct amount *a)
 {
-	struct counters init = {.bytes = a->bytes, .packets = a->packets};
-	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
-	struct counters *c;
-	int inserted;
-
-	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
-	c = tfc_upsert(&traffic_counters_ip, &key, &init, &inserted);
-	if (inserted)
-		return;
-	if (c) {
-		if (cfg_ip_map_type == TFC_IP_MAP_SHARED) {
-			__sync_fetch_and_add(&c->bytes, a->bytes);
-			__sync_fetch_and_add(&c->packets, a->packets);
-		} else {
-			/* Per-CPU value: no other CPU writes it, so no atomics needed. */
-			c->bytes += a->bytes;
-			c->packets += a->packets;
-		}
-		return;
+	if (cfg_ip_map_type == TFC_IP_MAP_SHARED) {
+		__sync_fetch_and_add(&c->bytes, a->bytes);
+		__sync_fetch_and_add(&c->packets, a->packets);
+	} else {
+		/* Per-CPU value: no other CPU writes it, so no atomics needed. */
+		c->bytes += a->bytes;
+		c->packets += a->packets;
 	}
+}
+
+/* The last resort: the frame is counted by reason only (counting.md C9). */
+static __always_inline void count_dropped(struct tfc_control *ctl, __u8 dir, __u32 ifindex,
+					  const struct amount *a)
+{
 	if (ctl) {
 		__sync_fetch_and_add(&ctl->dropped_packets, a->packets);
 		__sync_fetch_and_add(&ctl->dropped_bytes, a->bytes);
 	}
 	stat_add(TFC_STAT_IP_MAP_FULL, dir, ifindex, a);
+}
+
+#if TFC_ABI_VERSION >= 3
+static __always_inline __u8 full_len(__u8 family)
+{
+	return family == 4 ? 32 : 128;
+}
+
+/* Zeroes the bits of addr after the first len (len <= 128). */
+static __always_inline void mask_addr(__u8 *addr, __u8 len)
+{
+	__u32 w[4];
+
+	__builtin_memcpy(w, addr, sizeof(w));
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		int keep = (int)len - 32 * i;
+
+		if (keep <= 0)
+			w[i] = 0;
+		else if (keep < 32)
+			w[i] &= bpf_htonl(~0U << (32 - keep));
+	}
+	__builtin_memcpy(addr, w, sizeof(w));
+}
+
+/* Makes key the prefix of len bits of its address. */
+static __always_inline void make_prefix(struct ip_key *key, __u8 len)
+{
+	key->is_prefix = 1;
+	key->prefix_len = len;
+	mask_addr(key->addr, len);
+}
+
+/*
+ * --aggregate: the longest rule matching the address turns it into its
+ * prefix; a rule of the full length keeps the address (an exemption from a
+ * broader rule). The family byte comes first, so an IPv4 rule never matches
+ * an IPv6 frame (not even ::ffff:a.b.c.d) and an IPv6 rule never an IPv4 one.
+ * A global function: the verifier checks it once, not once for every path
+ * out of the parser (inlined, the programs passed its 1M-instruction limit).
+ */
+__noinline int tfc_aggregate(struct ip_key *key)
+{
+	struct tfc_agg_key ak = {0};
+	struct tfc_agg_value *v;
+
+	if (!key)
+		return 0;
+	ak.prefixlen = 8 + full_len(key->family);
+	ak.data[0] = key->family;
+	__builtin_memcpy(&ak.data[1], key->addr, sizeof(key->addr));
+	v = bpf_map_lookup_elem(&traffic_aggregate, &ak);
+	if (v && v->prefix_len < full_len(key->family))
+		make_prefix(key, v->prefix_len);
+	return 0;
+}
+
+/*
+ * This CPU's memo, forgotten when ip_map_frees moved since it was written
+ * (userspace deleted entries: inserts may succeed again). Only a hint: it
+ * picks the path of a frame; whichever path it picks counts the frame once.
+ */
+static __always_inline struct tfc_full_memo *memo_get(__u32 frees)
+{
+	__u32 zero = 0;
+	struct tfc_full_memo *m = bpf_map_lookup_elem(&tfc_full_memo, &zero);
+
+	if (m && m->frees != frees) {
+		m->frees = frees;
+		m->left = 0;
+		m->prefix_left = 0;
+	}
+	return m;
+}
+
+/* True (one miss less left) while *left says its map was found full. */
+static __always_inline int memo_skip(__u32 *left)
+{
+	if (!*left)
+		return 0;
+	(*left)--;
+	return 1;
+}
+
+/*
+ * The IP map is full: count under the overflow prefix of the key's family in
+ * the prefix map. A key an --aggregate rule made shorter keeps its length.
+ * False when overflow is off or the prefix map is full too (or the memo m
+ * says it was a moment ago).
+ */
+static __always_inline int count_overflow(struct tfc_control *ctl, const struct ip_key *ip,
+					  const struct amount *a, struct tfc_full_memo *m)
+{
+	struct counters init = {.bytes = a->bytes, .packets = a->packets};
+	struct ip_key key = *ip;
+	struct counters *c;
+	int inserted;
+	__u8 len;
+
+	if (!ctl)
+		return 0;
+	len = key.family == 4 ? ctl->overflow_v4 : ctl->overflow_v6;
+	if (!len)
+		return 0;
+	if (len > full_len(key.family))
+		len = full_len(key.family);
+	if (key.is_prefix && key.prefix_len < len)
+		len = key.prefix_len;
+	make_prefix(&key, len);
+	c = bpf_map_lookup_elem(&traffic_counters_prefix, &key);
+	if (!c) {
+		if (m && memo_skip(&m->prefix_left))
+			return 0;
+		c = tfc_insert_or_find(&traffic_counters_prefix, &key, &init, &inserted);
+		if (inserted)
+			return 1;
+		if (!c) {
+			if (m)
+				m->prefix_left = TFC_FULL_MEMO_PACKETS;
+			return 0;
+		}
+	}
+	/* Shared by every CPU: overflowing prefixes are few and spread out. */
+	__sync_fetch_and_add(&c->bytes, a->bytes);
+	__sync_fetch_and_add(&c->packets, a->packets);
+	return 1;
+}
+#endif
+
+/*
+ * After a lookup missed: creates the key's entry or adds to the one another
+ * CPU just created. False, the frame not counted, when the map is full or
+ * (layout 3) this CPU's memo m says it was a moment ago.
+ */
+static __always_inline int ip_insert(const struct ip_key *key, const struct amount *a,
+				     struct tfc_full_memo *m)
+{
+	struct counters init = {.bytes = a->bytes, .packets = a->packets};
+	struct counters *c;
+	int inserted;
+
+#if TFC_ABI_VERSION >= 3
+	if (m && memo_skip(&m->left))
+		return 0;
+#endif
+	c = tfc_insert_or_find(&traffic_counters_ip, key, &init, &inserted);
+	if (inserted)
+		return 1;
+	if (c) {
+		ip_add(c, a);
+		return 1;
+	}
+	if (m)
+		m->left = TFC_FULL_MEMO_PACKETS;
+	return 0;
+}
+
+/*
+ * The IP-map lookup missed: insert, else (layout 3) count by prefix, else by
+ * reason. Global, so verified once (see tfc_aggregate); only misses pay the call.
+ */
+__noinline int tfc_count_miss(struct tfc_control *ctl, const struct ip_key *key,
+			      const struct amount *a)
+{
+	struct tfc_full_memo *m = NULL;
+
+	if (!key || !a)
+		return 0;
+#if TFC_ABI_VERSION >= 3
+	/* ip_map_frees read before the inserts: a free after them drops the memo. */
+	if (ctl)
+		m = memo_get(*(volatile __u32 *)&ctl->ip_map_frees);
+#endif
+	if (ip_insert(key, a, m))
+		return 0;
+#if TFC_ABI_VERSION >= 3
+	if (count_overflow(ctl, key, a, m))
+		return 0;
+#endif
+	count_dropped(ctl, key->direction, key->ifindex, a);
+	return 0;
+}
+
+/*
+ * Every frame lands once: in its IP-map entry, else (layout 3, IP map full)
+ * in its overflow prefix, else in dropped_* and ip_map_full.
+ */
+static __always_inline void count_ip(struct tfc_control *ctl, const struct tfc_pkt *p, __u8 dir,
+				     __u32 ifindex, const struct amount *a)
+{
+	struct ip_key key = {.ifindex = ifindex, .family = p->family, .direction = dir};
+	struct counters *c;
+
+	__builtin_memcpy(key.addr, use_src(dir) ? p->src : p->dst, sizeof(key.addr));
+#if TFC_ABI_VERSION >= 3
+	/* Without rules the flag is clear and the trie is never read. */
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_AGGREGATE))
+		tfc_aggregate(&key);
+#endif
+	c = bpf_map_lookup_elem(&traffic_counters_ip, &key);
+	if (c)
+		ip_add(c, a);
+	else
+		tfc_count_miss(ctl, &key, a);
 }
 
 static __always_inline void flow_add(struct flow_value *v, const struct tfc_pkt *p,

@@ -27,6 +27,9 @@ struct harness {
 	int flow_fd;
 	int control_fd;
 	int stats_fd;
+	int prefix_fd;
+	int agg_fd;
+	int memo_fd;
 	int ncpus;
 	struct counters *percpu; /* one value per possible CPU */
 };
@@ -51,6 +54,9 @@ static int harness_fds(struct harness *h)
 	h->flow_fd = bpf_map__fd(s->maps.traffic_counters_flow);
 	h->control_fd = bpf_map__fd(s->maps.traffic_control);
 	h->stats_fd = bpf_map__fd(s->maps.traffic_stats);
+	h->prefix_fd = bpf_map__fd(s->maps.traffic_counters_prefix);
+	h->agg_fd = bpf_map__fd(s->maps.traffic_aggregate);
+	h->memo_fd = bpf_map__fd(s->maps.tfc_full_memo);
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0)
 		return h->ncpus ? h->ncpus : -EINVAL;
@@ -65,6 +71,12 @@ static int harness_fds(struct harness *h)
  * ENOSYS) from a program the verifier rejects.
  */
 struct harness *harness_open(uint32_t ip_max_entries, uint8_t count_by, char *err, size_t errlen)
+{
+	return harness_open_sized(ip_max_entries, 0, count_by, err, errlen);
+}
+
+struct harness *harness_open_sized(uint32_t ip_max_entries, uint32_t prefix_max_entries,
+				   uint8_t count_by, char *err, size_t errlen)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	int rc = 0;
@@ -83,6 +95,12 @@ struct harness *harness_open(uint32_t ip_max_entries, uint8_t count_by, char *er
 	h->skel->rodata->cfg_count_by = count_by;
 	if (ip_max_entries &&
 	    (rc = bpf_map__set_max_entries(h->skel->maps.traffic_counters_ip, ip_max_entries))) {
+		snprintf(err, errlen, "set_max_entries: %s", strerror(-rc));
+		goto fail;
+	}
+	if (prefix_max_entries &&
+	    (rc = bpf_map__set_max_entries(h->skel->maps.traffic_counters_prefix,
+					   prefix_max_entries))) {
 		snprintf(err, errlen, "set_max_entries: %s", strerror(-rc));
 		goto fail;
 	}
@@ -132,7 +150,25 @@ static int clear_hash(int fd, size_t key_size)
 	return 0;
 }
 
-/* Empties every map and writes the control entry with only `flags` set. */
+/* Forgets every CPU's memo of a full IP map, as a fresh load would. */
+static int clear_memo(struct harness *h)
+{
+	struct tfc_full_memo *m = calloc((size_t)h->ncpus, sizeof(*m));
+	uint32_t zero = 0;
+	int rc = 0;
+
+	if (!m)
+		return -ENOMEM;
+	if (bpf_map_update_elem(h->memo_fd, &zero, m, BPF_ANY))
+		rc = -errno;
+	free(m);
+	return rc;
+}
+
+/*
+ * Empties every map (the rules too), forgets the memo, and writes the
+ * control entry with only `flags` set: overflow off.
+ */
 int harness_reset(struct harness *h, uint32_t control_flags)
 {
 	struct tfc_control ctl = {.flags = control_flags};
@@ -144,6 +180,12 @@ int harness_reset(struct harness *h, uint32_t control_flags)
 		rc = clear_hash(h->flow_fd, sizeof(struct flow_key));
 	if (!rc)
 		rc = clear_hash(h->stats_fd, sizeof(struct stat_key));
+	if (!rc)
+		rc = clear_hash(h->prefix_fd, sizeof(struct ip_key));
+	if (!rc)
+		rc = clear_hash(h->agg_fd, sizeof(struct tfc_agg_key));
+	if (!rc)
+		rc = clear_memo(h);
 	if (rc)
 		return rc;
 	if (bpf_map_update_elem(h->control_fd, &zero, &ctl, BPF_ANY))
@@ -155,6 +197,19 @@ int harness_reset(struct harness *h, uint32_t control_flags)
 int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t len, int *retval)
 {
 	return harness_run_gso(h, prog, frame, len, 0, 0, retval);
+}
+
+int harness_run_repeat(struct harness *h, enum prog_id prog, const void *frame, size_t len,
+		       uint32_t repeat, int *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .repeat = repeat);
+	int rc = bpf_prog_test_run_opts(h->prog_fd[prog], &opts);
+
+	if (rc)
+		return rc < 0 ? rc : -rc;
+	*retval = (int)opts.retval;
+	return 0;
 }
 
 int harness_run_gso(struct harness *h, enum prog_id prog, const void *frame, size_t len,
@@ -261,4 +316,62 @@ uint32_t harness_ifindex(void)
 	if (!idx)
 		idx = if_nametoindex("lo");
 	return idx ? idx : 1;
+}
+
+int harness_set_control(struct harness *h, const struct tfc_control *ctl)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(h->control_fd, &zero, ctl, BPF_ANY) ? -errno : 0;
+}
+
+int harness_prefix_entries(struct harness *h, struct tfc_ip_entry *out, size_t max)
+{
+	struct ip_key key, prev;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(h->prefix_fd, n ? &prev : NULL, &key)) {
+		if ((size_t)n < max) {
+			out[n].key = key;
+			if (bpf_map_lookup_elem(h->prefix_fd, &key, &out[n].val))
+				return -errno;
+		}
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+int harness_add_rule(struct harness *h, uint8_t family, const uint8_t *addr, uint8_t cidr_len,
+		     uint8_t to_len)
+{
+	struct tfc_agg_key key = {.prefixlen = 8U + cidr_len, .data = {family}};
+	struct tfc_agg_value val = {.prefix_len = to_len};
+
+	memcpy(&key.data[1], addr, family == 4 ? 4 : 16);
+	return bpf_map_update_elem(h->agg_fd, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
+int harness_memo(struct harness *h, int cpu, struct tfc_full_memo *out)
+{
+	struct tfc_full_memo *m;
+	uint32_t zero = 0;
+	int rc = 0;
+
+	if (cpu < 0 || cpu >= h->ncpus)
+		return -EINVAL;
+	m = calloc((size_t)h->ncpus, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(h->memo_fd, &zero, m))
+		rc = -errno;
+	else
+		*out = m[cpu];
+	free(m);
+	return rc;
+}
+
+int harness_ip_delete(struct harness *h, const struct ip_key *key)
+{
+	return bpf_map_delete_elem(h->ip_fd, key) ? -errno : 0;
 }

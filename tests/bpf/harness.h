@@ -35,6 +35,9 @@ extern const struct prog_info prog_infos[PROG_COUNT];
 struct harness;
 
 struct harness *harness_open(uint32_t ip_max_entries, uint8_t count_by, char *err, size_t errlen);
+/* As harness_open, with the prefix map's size too (0: the default). */
+struct harness *harness_open_sized(uint32_t ip_max_entries, uint32_t prefix_max_entries,
+				   uint8_t count_by, char *err, size_t errlen);
 void harness_close(struct harness *h);
 int harness_reset(struct harness *h, uint32_t control_flags);
 int harness_run(struct harness *h, enum prog_id prog, const void *frame, size_t len, int *retval);
@@ -45,6 +48,20 @@ int harness_stat_entries(struct harness *h, struct tfc_stat_entry *out, size_t m
 int harness_ip_entries(struct harness *h, struct tfc_ip_entry *out, size_t max);
 int harness_flow_entries(struct harness *h, struct tfc_flow_entry *out, size_t max);
 int harness_control(struct harness *h, struct tfc_control *out);
+/* Writes the whole control entry (harness_reset writes only flags). */
+int harness_set_control(struct harness *h, const struct tfc_control *ctl);
+/* As harness_run, `repeat` times in one test run (one CPU when pinned). */
+int harness_run_repeat(struct harness *h, enum prog_id prog, const void *frame, size_t len,
+		       uint32_t repeat, int *retval);
+/* traffic_counters_prefix's rows (a shared hash: one value a key). */
+int harness_prefix_entries(struct harness *h, struct tfc_ip_entry *out, size_t max);
+/* Adds the --aggregate rule ADDR/CIDR_LEN=TO_LEN to traffic_aggregate. */
+int harness_add_rule(struct harness *h, uint8_t family, const uint8_t *addr, uint8_t cidr_len,
+		     uint8_t to_len);
+/* This CPU's tfc_full_memo. */
+int harness_memo(struct harness *h, int cpu, struct tfc_full_memo *out);
+/* Deletes one IP-map entry, as idle eviction does (without bumping ip_map_frees). */
+int harness_ip_delete(struct harness *h, const struct ip_key *key);
 uint32_t harness_ifindex(void);
 
 #endif /* TFC_TEST_HARNESS_H */

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cases.h"
+#include "prefix.h"
 
 static struct harness *g_h; /* shared by the frame cases: reset before each run */
 static char g_skip[320];    /* non-empty: BPF cannot run here, skip everything */
@@ -492,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_large_linear_tc),
 		cmocka_unit_test(test_gso_counts_wire_packets),
 		cmocka_unit_test(test_tc_refused_listed),
+		cmocka_unit_test(test_prefix_scenarios),
+		cmocka_unit_test(test_full_memo),
 	};
 	/* clang-format on */
 	struct frame_case *cases;

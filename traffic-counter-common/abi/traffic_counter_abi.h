@@ -29,6 +29,12 @@
 #define TFC_AGGREGATE_MAP_NAME "traffic_aggregate"
 /* Layout 3: bytes and packets per cgroup and direction (cgroup_skb hooks). */
 #define TFC_CGROUP_MAP_NAME "traffic_counters_cgroup"
+/*
+ * Layout 3: the per-CPU memo of a full IP map (struct tfc_full_memo). Never
+ * pinned, so it starts empty with every load; not "traffic_": it holds no
+ * counts and readers that list our maps by that prefix skip it.
+ */
+#define TFC_FULL_MEMO_MAP_NAME "tfc_full_memo"
 /* export-ipfix's own counters (records sent, flows expired), beside the maps. */
 #define TFC_IPFIX_STATS_NAME "traffic_ipfix"
 /* Attach --migrate's new maps until they are renamed over the old ones. */
@@ -161,6 +167,23 @@ struct tfc_agg_key {
 	__u8 pad[3];   /* always zero */
 };
 
+/*
+ * tfc_full_memo's value, one per CPU: while ip_map_frees reads `frees`, the
+ * next `left` IP-map misses skip the insert (one failed for lack of room)
+ * and go to overflow, and the next `prefix_left` prefix-map misses skip
+ * theirs (likewise) and go to ip_map_full. Only a hint: it picks a path,
+ * never a count.
+ */
+struct tfc_full_memo {
+	__u32 frees;
+	__u32 left;
+	__u32 prefix_left;
+	__u32 pad;
+};
+
+/* Misses a CPU sends past a full map on the memo before it tries an insert again. */
+#define TFC_FULL_MEMO_PACKETS 4096
+
 /* What a rule maps a matching address to: its /prefix_len prefix (32 or 128: the address). */
 struct tfc_agg_value {
 	__u8 prefix_len;
@@ -244,8 +267,9 @@ struct tfc_control {
 	__u8 overflow_v6;
 	__u8 pad3[2];
 	/*
-	 * Bumped by userspace after it deletes IP-map entries (evictions,
-	 * resets): a program that found the map full tries to insert again.
+	 * Bumped by userspace after it deletes IP-map or prefix-map entries
+	 * (evictions, resets): a program that found a map full tries to
+	 * insert again.
 	 */
 	__u32 ip_map_frees;
 	__u32 cgroup_map_capacity;
@@ -390,6 +414,7 @@ TFC_STATIC_ASSERT(sizeof(struct stat_key) == 8, "stat_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_key) == 24, "tfc_agg_key layout");
 TFC_STATIC_ASSERT(sizeof(struct cgroup_key) == 16, "cgroup_key layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_agg_value) == 4, "tfc_agg_value layout");
+TFC_STATIC_ASSERT(sizeof(struct tfc_full_memo) == 16, "tfc_full_memo layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_ip_entry) == 40, "tfc_ip_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_stat_entry) == 24, "tfc_stat_entry layout");
 TFC_STATIC_ASSERT(sizeof(struct tfc_flow_entry) == 88, "tfc_flow_entry layout");

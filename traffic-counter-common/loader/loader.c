@@ -17,6 +17,25 @@
 #include "util/fault.h"
 #include "util/log.h"
 
+#if TFC_ABI_VERSION >= 3
+/*
+ * New maps (no prefix capacity recorded yet): overflow on at the default
+ * lengths. Pinned maps keep what they hold, so a re-attach does not undo
+ * what `set` changed.
+ */
+static void init_prefix_control(struct traffic_counter_bpf *skel, struct tfc_control *ctl)
+{
+	if (__atomic_load_n(&ctl->prefix_map_capacity, __ATOMIC_RELAXED))
+		return;
+	ctl->overflow_v4 = TFC_OVERFLOW_V4_DEFAULT;
+	ctl->overflow_v6 = TFC_OVERFLOW_V6_DEFAULT;
+	/* Last: a capacity recorded means the defaults above are in place. */
+	__atomic_store_n(&ctl->prefix_map_capacity,
+			 bpf_map__max_entries(skel->maps.traffic_counters_prefix),
+			 __ATOMIC_RELEASE);
+}
+#endif
+
 /* Records capacities and the ABI in the control map; turns flows on if asked. */
 static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attach_opts *o)
 {
@@ -36,6 +55,9 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attac
 #if TFC_ABI_VERSION >= 2
 	if (!ctl->created_ns)
 		ctl->created_ns = tfc_realtime_ns();
+#endif
+#if TFC_ABI_VERSION >= 3
+	init_prefix_control(skel, ctl);
 #endif
 	tfc_control_unmap(ctl);
 	return 0;
