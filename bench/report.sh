@@ -166,10 +166,10 @@ def row: "| " + join(" | ") + " |";
         both(hitcell($hook; $f; "naive"; true))] | row),
     "",
     (if $hook == "xdp" then
-       "`tfc_xdp` (frags-aware), flows off / on: "
-       + ([["ipv4_64", "ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92", "ipv4_1500"][] as $f
-           | "\($f) \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; false))) / \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; true)))"]
-          | join("; ")) + ".\n"
+       "`tfc_xdp` (frags-aware), flows off / on:\n",
+       ([["ipv4_64", "ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92", "ipv4_1500"][] as $f
+         | "- \($f): \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; false))) / \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; true)))"]
+        | join("\n")) + "\n"
      else empty end)
 ),
 "### Where the time goes (xdp, 64-byte IPv4, flows off)",
