@@ -307,8 +307,8 @@ static int hook_up_frags(const struct tfc_attach_opts *o, struct tfc_loaded *l, 
 	memcpy(created, l->created, sizeof(created));
 	tfc_loaded_free(l);
 	err = load_for(o, 1, l);
-	if (!err)
-		memcpy(l->created, created, sizeof(created));
+	/* Whatever the second load did, these are the pins to undo on failure. */
+	memcpy(l->created, created, sizeof(created));
 	err = err ?: init_control(l->skel, o);
 	return err ?: hook_up(o, l, pin);
 }
