@@ -16,7 +16,7 @@
  *
  * Environment: BENCH_PAIRS (rounds: on/off pairs per configuration), BENCH_HALF_MS
  * (length of one window), BENCH_CONFIGS (comma-separated subset of xdp,
- * tc-ingress, nft-prerouting, nft-netdev, ipset).
+ * xdp-frags, xdp-full, tc-ingress, nft-prerouting, nft-netdev, ipset).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,11 +49,17 @@
 #endif
 
 #define SRC_BASE 0xc6126400 /* 198.18.100.0: sources 198.18.100.0 upwards */
+/* Sources above this would leave 198.18.0.0/15. */
+#define MAX_SOURCES (0xc613ffffu - SRC_BASE)
+/* The IP map of the "IP map full" configuration: every source of a flood
+ * beyond the first FULL_MAP_ENTRIES takes the full-map path. */
+#define FULL_MAP_ENTRIES 1024
 
 struct e2e {
 	const char *tx_netns, *tx_dev, *rx_dev;
 	int rx_ifindex;
 	struct traffic_counter_bpf *skel;
+	struct traffic_counter_bpf *full; /* IP map of FULL_MAP_ENTRIES: full under a flood */
 	int link_fd;
 	int iptables_nft; /* iptables is the nf_tables variant */
 	pid_t gen_pid;
@@ -336,13 +342,29 @@ static int nft(const char *script)
 	return 0;
 }
 
-static int xdp_on(struct e2e *e)
+static int xdp_link(struct e2e *e, const struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
 
-	e->link_fd = bpf_link_create(bpf_program__fd(e->skel->progs.TFC_PROG_XDP), e->rx_ifindex,
-				     BPF_XDP, &opts);
+	e->link_fd = bpf_link_create(bpf_program__fd(prog), e->rx_ifindex, BPF_XDP, &opts);
 	return e->link_fd < 0 ? e->link_fd : 0;
+}
+
+/* What attach chooses at MTU 1500: the single-buffer program. */
+static int xdp_on(struct e2e *e)
+{
+	return xdp_link(e, e->skel->progs.TFC_PROG_XDP_LEGACY);
+}
+
+/* The frags-aware program, as attach chooses above a page-sized MTU. */
+static int xdp_frags_on(struct e2e *e)
+{
+	return xdp_link(e, e->skel->progs.TFC_PROG_XDP);
+}
+
+static int xdp_full_on(struct e2e *e)
+{
+	return xdp_link(e, e->full->progs.TFC_PROG_XDP_LEGACY);
 }
 
 static int tcx_on(struct e2e *e)
@@ -452,6 +474,10 @@ struct e2e_cfg {
 
 static const struct e2e_cfg configs[] = {
 	{"xdp", "traffic-counter, xdp", NULL, xdp_on, link_off, NULL},
+	{"xdp-frags", "traffic-counter, xdp, frags-aware program (tfc_xdp)", NULL, xdp_frags_on,
+	 link_off, NULL},
+	{"xdp-full", "traffic-counter, xdp, IP map of 1024 entries (full)", NULL, xdp_full_on,
+	 link_off, NULL},
 	{"tc-ingress", "traffic-counter, tc-ingress (TCX)", NULL, tcx_on, link_off, NULL},
 	{"nft-prerouting", "nftables dynamic set, prerouting", nft_pre_setup, nft_pre_on,
 	 nft_pre_off, nft_pre_teardown},
@@ -652,24 +678,40 @@ static int place_threads(struct e2e *e)
 	return bench_pin_cpu(0);
 }
 
+/*
+ * The real program with its own maps, the IP map of ip_entries, flows off,
+ * overflow to /24 and /48 as attach sets it for new maps (a data path
+ * without prefix rows ignores it: frames into a full map are dropped).
+ */
+static int real_load(struct traffic_counter_bpf **out, uint32_t ip_entries)
+{
+	struct traffic_counter_bpf *s = traffic_counter_bpf__open();
+	struct tfc_control ctl = {.overflow_v4 = 24, .overflow_v6 = 48};
+	uint32_t zero = 0;
+	int rc;
+
+	*out = s;
+	if (!s)
+		return -errno;
+	bpf_program__set_autoload(s->progs.TFC_PROG_TC_EGRESS, false);
+	if ((rc = bpf_map__set_max_entries(s->maps.traffic_counters_ip, ip_entries)) ||
+	    (rc = traffic_counter_bpf__load(s)))
+		return rc;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.traffic_control), &zero, &ctl, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int setup(struct e2e *e)
 {
-	struct tfc_control ctl = {0};
-	uint32_t zero = 0;
 	int rc;
 
 	e->rx_ifindex = (int)if_nametoindex(e->rx_dev);
 	if (!e->rx_ifindex)
 		return -ENODEV;
-	e->skel = traffic_counter_bpf__open();
-	if (!e->skel)
-		return -errno;
-	bpf_program__set_autoload(e->skel->progs.TFC_PROG_XDP_LEGACY, false);
-	bpf_program__set_autoload(e->skel->progs.TFC_PROG_TC_EGRESS, false);
-	if ((rc = traffic_counter_bpf__load(e->skel)))
+	if ((rc = real_load(&e->skel, TFC_IP_MAP_DEFAULT_ENTRIES)) ||
+	    (rc = real_load(&e->full, FULL_MAP_ENTRIES)))
 		return rc;
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.traffic_control), &zero, &ctl, BPF_ANY))
-		return -errno;
 	e->iptables_nft = system("iptables -V 2>/dev/null | grep -q nf_tables") == 0;
 	return place_threads(e);
 }
@@ -692,13 +734,19 @@ int main(int argc, char **argv)
 	e.rx_dev = argv[3];
 	if (argc > 5) {
 		nsources = argc - 5;
-		for (int i = 0; i < nsources; i++)
+		for (int i = 0; i < nsources; i++) {
 			sources[i] = (uint32_t)strtoul(argv[5 + i], NULL, 10);
+			if (!sources[i] || sources[i] > MAX_SOURCES) {
+				fprintf(stderr, "e2e_bench: SOURCES must be 1..%u\n", MAX_SOURCES);
+				return 2;
+			}
+		}
 	}
 	libbpf_set_print(libbpf_quiet);
 	if ((rc = setup(&e))) {
 		fprintf(stderr, "e2e_bench: setup: %s\n", strerror(-rc));
 		traffic_counter_bpf__destroy(e.skel);
+		traffic_counter_bpf__destroy(e.full);
 		return 1;
 	}
 	top = json_object_new_object();
@@ -713,6 +761,7 @@ int main(int argc, char **argv)
 		rc = json_write(top, argv[4]);
 	json_object_put(top);
 	traffic_counter_bpf__destroy(e.skel);
+	traffic_counter_bpf__destroy(e.full);
 	if (rc)
 		fprintf(stderr, "e2e_bench: %s\n", strerror(-rc));
 	return rc ? 1 : 0;

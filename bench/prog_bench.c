@@ -50,20 +50,28 @@ static struct traffic_counter_bpf *real_open(uint32_t flags)
 
 	if (!s)
 		return NULL;
-	bpf_program__set_autoload(s->progs.TFC_PROG_XDP_LEGACY, false);
 	bpf_program__set_autoload(s->progs.TFC_PROG_TC_EGRESS, false);
 	if (traffic_counter_bpf__load(s) ||
 	    set_flags(bpf_map__fd(s->maps.traffic_control), flags) ||
-	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP))) {
+	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP)) ||
+	    bench_hold_xdp(bpf_program__fd(s->progs.TFC_PROG_XDP_LEGACY))) {
 		traffic_counter_bpf__destroy(s);
 		return NULL;
 	}
 	return s;
 }
 
+/*
+ * At xdp, "traffic-counter" is the program attach chooses at MTU 1500,
+ * tfc_xdp_legacy (single buffer); "traffic-counter (tfc_xdp)" is the
+ * frags-aware one, attached above a page-sized MTU.
+ */
+#define XDP_FRAGS_LABEL "traffic-counter (tfc_xdp)"
+
 struct hit_progs {
 	int floor_xdp, floor_tc;
 	int real_xdp[2], real_tc[2]; /* flows off, on */
+	int real_xdp_frags[2];
 	int naive_xdp[2], naive_tc[2];
 };
 
@@ -100,6 +108,9 @@ static int hit_configs(struct cfg_set *s, const struct hit_progs *p, uint32_t re
 			rc = add_hit(s, &f, "xdp", "traffic-counter", fl, p->real_xdp[fl], fx,
 				     repeat);
 			if (rc >= 0)
+				rc = add_hit(s, &f, "xdp", XDP_FRAGS_LABEL, fl,
+					     p->real_xdp_frags[fl], fx, repeat);
+			if (rc >= 0)
 				rc = add_hit(s, &f, "tc", "traffic-counter", fl, p->real_tc[fl], ft,
 					     repeat);
 			if (rc >= 0)
@@ -127,6 +138,10 @@ static int breakdown_configs(struct cfg_set *s, struct bench_real *r, int floor,
 		{"parse", r->progs.bd_parse},
 		{"parse+len", r->progs.bd_parse_len},
 		{"parse+len+control", r->progs.bd_parse_len_ctl},
+		{"parse+control", r->progs.bd_parse_ctl},
+		{"parse+statistic row", r->progs.bd_stat},
+		{"parse+IP map, 24-byte key", r->progs.bd_key24},
+		{"parse+IP map, 8-byte IPv4 key", r->progs.bd_key8},
 		{"all-but-len (tfc_xdp_legacy)", r->progs.TFC_PROG_XDP_LEGACY},
 		{"all (tfc_xdp)", r->progs.TFC_PROG_XDP},
 		{"bpf_ktime_get_ns alone", r->progs.bd_ktime},
@@ -208,7 +223,8 @@ static int hit_bench(const char *out)
 			     bpf_program__fd(naive->progs.naive_flow_tc)},
 	};
 	for (int i = 0; i < 2; i++) {
-		p.real_xdp[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP);
+		p.real_xdp[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP_LEGACY);
+		p.real_xdp_frags[i] = bpf_program__fd(real[i]->progs.TFC_PROG_XDP);
 		p.real_tc[i] = bpf_program__fd(real[i]->progs.TFC_PROG_TC_INGRESS);
 	}
 	if ((rc = bench_hold_xdp(p.floor_xdp)) || (rc = bench_hold_xdp(p.naive_xdp[0])) ||
@@ -286,7 +302,7 @@ static int miss_prefill(struct miss_inst *m, const struct frame *f, uint32_t off
 struct miss_size {
 	uint32_t entries;
 	struct miss_inst inst[MISS_INST];
-	struct bump bumps[6];
+	struct bump bumps[7];
 	struct cfg_set set;
 };
 
@@ -352,6 +368,8 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 	b[3] = (struct bump){BUMP_VARS(ms->inst[1].skel), src, 0, 0x80000000, -1, 0, NULL};
 	b[4] = (struct bump){BUMP_VARS(ms->inst[2].skel), ports, S, 0, -1, 0, NULL};
 	b[5] = (struct bump){BUMP_VARS(ms->inst[3].skel), ports, 0, 0x40000000, -1, 0, NULL};
+	/* Modulus 1: the field is 0 after every bump, a key the fill put there. */
+	b[6] = (struct bump){BUMP_VARS(ms->inst[1].skel), src, 1, 0, -1, 0, NULL};
 #undef BUMP_VARS
 	if (!b[2].keys)
 		return -ENOMEM;
@@ -361,6 +379,7 @@ static int miss_setup(struct miss_size *ms, struct bench_floor *floor, const str
 	    miss_add(ms, f, "ip_hit_cycle", 0, ms->inst[0].prog_fd, fl, repeat, &b[1]) < 0 ||
 	    miss_add(ms, f, "ip_insert", 0, ms->inst[0].prog_fd, fl, ins, &b[2]) < 0 ||
 	    miss_add(ms, f, "ip_map_full", 0, ms->inst[1].prog_fd, fl, repeat, &b[3]) < 0 ||
+	    miss_add(ms, f, "ip_full_hit_one", 0, ms->inst[1].prog_fd, fl, repeat, &b[6]) < 0 ||
 	    miss_add(ms, f, "flow_hit_cycle", 1, ms->inst[2].prog_fd, fl, repeat, &b[4]) < 0 ||
 	    miss_add(ms, f, "flow_lru_evict", 1, ms->inst[3].prog_fd, fl, repeat, &b[5]) < 0)
 		return -ENOMEM;

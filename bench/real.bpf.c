@@ -64,6 +64,110 @@ int bd_parse_len_ctl(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Parsing and the control-map read, without the length helper. */
+SEC("xdp")
+int bd_parse_ctl(struct xdp_md *ctx)
+{
+	struct tfc_control *ctl;
+	struct tfc_pkt p;
+	__u32 zero = 0;
+
+	bd_sink = tfc_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, &p) +
+		  p.src[0];
+	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
+	if (ctl && (*(volatile __u32 *)&ctl->flags & TFC_FLAG_FLOW_COUNTERS))
+		bd_sink = 0;
+	return XDP_PASS;
+}
+
+/*
+ * The statistics path: parsing, then one statistic row (stat_add, a
+ * per-CPU hash upsert), as a non-IP frame or a frame into a full map pays.
+ */
+SEC("xdp")
+int bd_stat(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct amount a = {.bytes = data_end - data, .packets = 1};
+	struct tfc_pkt p;
+
+	bd_sink = tfc_parse_frame(data, data_end, 0, &p);
+	stat_add(TFC_STAT_NON_IP, TFC_DIR_INGRESS, ctx->ingress_ifindex, &a);
+	return XDP_PASS;
+}
+
+/*
+ * Key layout: the IP map's upsert after the same parse, with the real
+ * 24-byte key and with an 8-byte IPv4 key (ifindex and address: family
+ * and direction would take a map of their own each), over bench maps of
+ * the data path's type and size. Neither reads the control map.
+ */
+struct bd_key8 {
+	__u32 ifindex;
+	__u32 addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TFC_IP_MAP_DEFAULT_ENTRIES);
+	__type(key, struct ip_key);
+	__type(value, struct counters);
+} bd_ip24 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TFC_IP_MAP_DEFAULT_ENTRIES);
+	__type(key, struct bd_key8);
+	__type(value, struct counters);
+} bd_ip8 SEC(".maps");
+
+static __always_inline void bd_add(void *map, const void *key, __u64 len)
+{
+	struct counters init = {.bytes = len, .packets = 1};
+	struct counters *c;
+	int inserted;
+
+	c = tfc_upsert(map, key, &init, &inserted);
+	if (c) {
+		c->bytes += len;
+		c->packets++;
+	}
+}
+
+SEC("xdp")
+int bd_key24(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct tfc_pkt p;
+
+	if (tfc_parse_frame(data, data_end, 0, &p) >= 0)
+		return XDP_PASS;
+	struct ip_key k = {
+		.ifindex = ctx->ingress_ifindex, .family = p.family, .direction = TFC_DIR_INGRESS};
+
+	__builtin_memcpy(k.addr, p.src, sizeof(k.addr));
+	bd_add(&bd_ip24, &k, data_end - data);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bd_key8(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct tfc_pkt p;
+
+	if (tfc_parse_frame(data, data_end, 0, &p) >= 0)
+		return XDP_PASS;
+	struct bd_key8 k = {.ifindex = ctx->ingress_ifindex};
+
+	__builtin_memcpy(&k.addr, p.src, sizeof(k.addr));
+	bd_add(&bd_ip8, &k, data_end - data);
+	return XDP_PASS;
+}
+
 /* The clock read that flow counting adds (first/last seen), alone. */
 SEC("xdp.frags")
 int bd_ktime(struct xdp_md *ctx)

@@ -90,6 +90,14 @@ def row: "| " + join(" | ") + " |";
      verdict(if $a == null or $np == null or $nd == null then null else $a < $np and $a < $nd end)]
   | row
 ),
+(["end to end, \($r.flood_sources // "n/a") sources (a new-source flood), xdp: added CPU per packet",
+  "below nftables dynamic set (prerouting \(e2e("nft-prerouting"; $r.flood_sources).added_cpu_ns_per_packet.median | ns), netdev \(e2e("nft-netdev"; $r.flood_sources).added_cpu_ns_per_packet.median | ns))",
+  (e2e("xdp"; $r.flood_sources).added_cpu_ns_per_packet.median | ns),
+  (e2e("xdp"; $r.flood_sources).added_cpu_ns_per_packet.median as $a
+   | e2e("nft-prerouting"; $r.flood_sources).added_cpu_ns_per_packet.median as $np
+   | e2e("nft-netdev"; $r.flood_sources).added_cpu_ns_per_packet.median as $nd
+   | verdict(if $a == null or $np == null or $nd == null then null else $a < $np and $a < $nd end))]
+ | row),
 (["dump-maps --json, 1M entries", "under 0.5 s", ($big.dump_maps_json_ms | secs),
   verdict(if $big == null then null else $big.dump_maps_json_ms < 500 end)] | row),
 (["dump-maps --json against bpftool map dump -j, 1M entries", "at least 10x faster",
@@ -97,13 +105,53 @@ def row: "| " + join(" | ") + " |";
   verdict(if $big == null then null
           else $big.bpftool_dump_json_ms >= 10 * $big.dump_maps_json_ms end)] | row),
 "",
+"## Performance (issue 19: address diversity)",
+"",
+"Ratios of medians from this run. Full-map path (section 2): `ip_map_full`, a new address into a",
+"full IP map, over `ip_full_hit_one`, a hit on one key of that map (what the issue's 4-6x compared",
+"with), and over `ip_hit_cycle`, hits spread over as many keys (cold buckets, like a flood's).",
+"Hit path: section 1's programs over the naive reference on the same frame, at xdp, the range",
+"over the five frames; `tfc_xdp_legacy` is what attach chooses at MTU 1500, `tfc_xdp` above a",
+"page-sized MTU. Flood: section 4's last run.",
+"",
+(["figure", "issue's baseline", "goal", "measured"] | row),
+(["---", "---", "---", "---"] | row),
+(($r.miss.sizes // []) as $sizes
+ | ["full-map path / hit path, " + ($sizes | map("\(.resident)") | join(" / ")) + " resident",
+    "4-6x", "at most 1.5x",
+    (["ip_full_hit_one", "ip_hit_cycle"] | map(. as $hp
+     | "over \($hp) " + ($sizes | map(([.results[] | select(.path == "ip_map_full")][0].ns.median) as $f
+                  | ([.results[] | select(.path == $hp)][0].ns.median) as $h
+                  | if $f == null or $h == null then "n/a" else ($f / $h | x) end)
+     | join(" / "))) | join("; "))] | row),
+(def span(prog; flows; ref):
+   [["ipv4_64", "ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92", "ipv4_1500"][] as $f
+    | hitcell("xdp"; $f; prog; flows).ns.median as $a
+    | hitcell("xdp"; $f; ref; flows).ns.median as $b
+    | if $a == null or $b == null then empty else $a / $b end]
+   | if length == 0 then "n/a" else (min | x) + "-" + (max | x) end;
+ (["hit path / naive, xdp, flows off",
+   "1.15-1.31x", "at most 1.10x",
+   "tfc_xdp_legacy " + span("traffic-counter"; false; "naive")
+   + "; tfc_xdp " + span("traffic-counter (tfc_xdp)"; false; "naive")] | row),
+ (["flows on / naive flows on, xdp", "1.28-1.42x", "at most 1.15x",
+   "tfc_xdp_legacy " + span("traffic-counter"; true; "naive")
+   + "; tfc_xdp " + span("traffic-counter (tfc_xdp)"; true; "naive")] | row)),
+($r.flood_sources as $n
+ | ["random-source flood (\($n // "n/a") sources), end to end: added CPU per packet",
+    "not measured", "below the nftables dynamic set",
+    "xdp \(e2e("xdp"; $n).added_cpu_ns_per_packet.median | ns), xdp with a full IP map \(e2e("xdp-full"; $n).added_cpu_ns_per_packet.median | ns), tc-ingress \(e2e("tc-ingress"; $n).added_cpu_ns_per_packet.median | ns); nftables prerouting \(e2e("nft-prerouting"; $n).added_cpu_ns_per_packet.median | ns), netdev \(e2e("nft-netdev"; $n).added_cpu_ns_per_packet.median | ns)"]
+ | row),
+"",
 "## 1. Per-packet cost of the kernel programs",
 "",
 "`BPF_PROG_TEST_RUN`, \($r.hit.repeat) repetitions per run, \($r.hit.rounds) rounds; every XDP",
 "program attached to a down veth first, so a run costs what the program costs. Hit path: the key is",
 "in the maps. Each cell: time per packet, and its ratio to the floor of the same hook and frame.",
 "naive: a per-CPU hash keyed by source address (lookup, else update), plus a shared LRU 5-tuple",
-"hash with atomic adds for \"flows on\" (bench/naive.bpf.c).",
+"hash with atomic adds for \"flows on\" (bench/naive.bpf.c). At xdp, traffic-counter is",
+"`tfc_xdp_legacy`, the program attach chooses when the MTU fits a page (`data_end - data`); the",
+"frags-aware `tfc_xdp` follows the tables.",
 "",
 (
   ["xdp", "tc"][] as $hook
@@ -116,14 +164,23 @@ def row: "| " + join(" | ") + " |";
         both(hitcell($hook; $f; "traffic-counter"; true)),
         both(hitcell($hook; $f; "naive"; false)),
         both(hitcell($hook; $f; "naive"; true))] | row),
-    ""
+    "",
+    (if $hook == "xdp" then
+       "`tfc_xdp` (frags-aware), flows off / on:\n",
+       ([["ipv4_64", "ipv6_84", "vlan_ipv4_68", "qinq_ipv6_92", "ipv4_1500"][] as $f
+         | "- \($f): \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; false))) / \(both(hitcell("xdp"; $f; "traffic-counter (tfc_xdp)"; true)))"]
+        | join("\n")) + "\n"
+     else empty end)
 ),
 "### Where the time goes (xdp, 64-byte IPv4, flows off)",
 "",
 "Stages of the real program, built from its source (bench/real.bpf.c): parsing only, then the",
-"frame-length helper (`bpf_xdp_get_buff_len`), then the control-map read; the rest is the IP map.",
-"Then, alone, the two clocks flow timestamps can read, and a what-if that is not the data path:",
-"a per-CPU cache of the last address in front of the IP map (bench/README.md).",
+"frame-length helper (`bpf_xdp_get_buff_len`), then the control-map read; parsing and the",
+"control-map read without the helper; parsing and one statistic row (the statistics path: what a",
+"non-IP frame or a frame into a full map adds); parsing and the IP map's upsert with the real",
+"24-byte key and with an 8-byte IPv4 key, over bench maps of the same type and size (the key",
+"layout). Then, alone, the two clocks flow timestamps can read, and a what-if that is not the",
+"data path: a per-CPU cache of the last address in front of the IP map (bench/README.md).",
 "",
 (["stage", "time per packet", "above the floor", "ratio"] | row),
 (["---", "---:", "---:", "---:"] | row),
@@ -136,13 +193,15 @@ def row: "| " + join(" | ") + " |";
 "A key field is bumped in every packet (bench/bench_bump.h); the floor bumps it too. `ip_hit_cycle`",
 "and `flow_hit_cycle`: hits spread over every resident key. `ip_insert`: a new address on every",
 "packet (deleted again after each run, \($r.miss.insert_repeat) per run). `ip_map_full`: a new",
-"address on every packet into a full IP map (`dropped_packets`). `flow_lru_evict`: a new flow on",
-"every packet into a full flow map (one LRU eviction each).",
+"address on every packet into a full IP map (`dropped_packets`; overflow to prefixes off).",
+"`ip_full_hit_one`: that full map, every packet a hit on one resident key. `flow_lru_evict`: a",
+"new flow on every packet into a full flow map (one LRU eviction each).",
 "",
 (($r.miss.sizes // []) as $sizes
  | (["path"] + ($sizes | map("\(.resident) resident")) | row),
    (["---"] + ($sizes | map("---:")) | row),
-   (["floor", "ip_hit_cycle", "ip_insert", "ip_map_full", "flow_hit_cycle", "flow_lru_evict"][]
+   (["floor", "ip_hit_cycle", "ip_insert", "ip_map_full", "ip_full_hit_one", "flow_hit_cycle",
+     "flow_lru_evict"][]
     as $p
     | [$p] + ($sizes | map([.results[] | select(.path == $p)][0]
                            | if .ratio == null then (.ns.median | ns) else both(.) end))

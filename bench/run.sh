@@ -10,8 +10,11 @@
 # which go away on any exit, as do the pins under /sys/fs/bpf/tcb-bench-*.
 #
 # Environment: BUILD (build dir), BENCH_OUT (results dir), BENCH_QUICK=1
-# (fewer rounds and pairs: a smoke run, not a report to keep), and the
-# drivers' BENCH_ROUNDS, BENCH_REPEAT, BENCH_PAIRS, BENCH_HALF_MS.
+# (fewer rounds and pairs: a smoke run, not a report to keep), BENCH_SKIP
+# (comma-separated steps left out, their sections "n/a": maps, userspace,
+# record), BENCH_FLOOD_SOURCES (100000), and the drivers' BENCH_ROUNDS,
+# BENCH_REPEAT, BENCH_PAIRS, BENCH_HALF_MS, BENCH_CONFIGS,
+# BENCH_FLOOD_CONFIGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,6 +82,14 @@ stop() {
 trap cleanup EXIT
 trap stop INT TERM
 
+# skipped STEP: BENCH_SKIP names it; its results are an empty object.
+skipped() {
+	case ",${BENCH_SKIP:-}," in
+	*",$1,"*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 step() {
 	BENCH_STEP="[$1/$STEPS]"
 	export BENCH_STEP
@@ -100,8 +111,13 @@ step 2 "miss paths: insert, IP map full, LRU eviction with 16k/64k/1M keys resid
 run "$B/prog_bench" miss "$WORK/miss.json"
 
 step 3 "map choices: per-CPU vs shared hash, LRU variants, on one CPU and on all"
-run "$B/maps_bench" run "$WORK/maps.json"
-run "$B/maps_bench" memory "$WORK/memory.json"
+if skipped maps; then
+	echo '{}' >"$WORK/maps.json"
+	echo '{}' >"$WORK/memory.json"
+else
+	run "$B/maps_bench" run "$WORK/maps.json"
+	run "$B/maps_bench" memory "$WORK/memory.json"
+fi
 
 # ------------------------------------------------------------ userspace --
 
@@ -135,11 +151,13 @@ quiet() {
 }
 
 step 4 "userspace: dump-maps --json, status, bpftool map dump on 64k and 1M entries"
+userspace_sizes="65536 1048576"
+skipped userspace && userspace_sizes=
 ip netns add "$NS_U"
 ip -n "$NS_U" link add tcb-u0 type veth peer name tcb-u1
 IFX_U=$(ip -n "$NS_U" -j link show tcb-u0 | jq '.[0].ifindex')
 : >"$WORK/user.jsonl"
-for n in 65536 1048576; do
+for n in $userspace_sizes; do
 	pin=$PIN-$n
 	quiet tfc_u attach --iface tcb-u0 --attach-point xdp --ip-map-size "$n" --pin-dir "$pin"
 	"$B/fill_map" "$pin/traffic_counters_ip" "$n" "$IFX_U"
@@ -167,7 +185,8 @@ jq -s '{readers: .}' "$WORK/user.jsonl" >"$WORK/user.json"
 
 # ------------------------------------------------------------ end to end --
 
-step 5 "end-to-end: veth between namespaces, each configuration toggled every half second"
+FLOOD_SOURCES=${BENCH_FLOOD_SOURCES:-100000}
+step 5 "end-to-end: veth between namespaces, each configuration toggled every half second; 1, 10000 and $FLOOD_SOURCES sources"
 for ns in "$NS_TX" "$NS_RX"; do
 	ip netns add "$ns"
 	# No IPv6 at all: nothing but the generator's frames crosses the pair.
@@ -190,15 +209,25 @@ ip -n "$NS_RX" link set tcb-rx up
 # one kernel thread whose CPU time the driver reads.
 ip netns exec "$NS_RX" ethtool -K tcb-rx gro on >/dev/null
 ip netns exec "$NS_RX" sh -c 'echo 1 >/sys/class/net/tcb-rx/threaded'
-run nsenter --net="/run/netns/$NS_RX" "$B/e2e_bench" "/run/netns/$NS_TX" tcb-tx tcb-rx \
+BENCH_CONFIGS=${BENCH_CONFIGS:-xdp,xdp-frags,tc-ingress,nft-prerouting,nft-netdev,ipset} \
+	run nsenter --net="/run/netns/$NS_RX" "$B/e2e_bench" "/run/netns/$NS_TX" tcb-tx tcb-rx \
 	"$WORK/e2e.json" 1 10000
+# A new-source flood: 100,000 sources, more than the default IP map (65,536)
+# and the nftables set (65,536) hold, and an IP map of 1,024 that is full.
+BENCH_CONFIGS=${BENCH_FLOOD_CONFIGS:-xdp,xdp-full,tc-ingress,nft-prerouting,nft-netdev} \
+	run nsenter --net="/run/netns/$NS_RX" "$B/e2e_bench" "/run/netns/$NS_TX" tcb-tx tcb-rx \
+	"$WORK/e2e_flood.json" "$FLOOD_SOURCES"
 ip netns del "$NS_TX"
 ip netns del "$NS_RX"
 
 # ---------------------------------------------------------------- report --
 
 step 6 "record: a save cycle at 65,536 addresses (CPU, peak RSS), database growth a day"
-run bench/record_bench.sh "$WORK/record.json"
+if skipped record; then
+	echo '{}' >"$WORK/record.json"
+else
+	run bench/record_bench.sh "$WORK/record.json"
+fi
 
 step 7 "environment"
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -222,9 +251,11 @@ mkdir -p "$OUT"
 jq -n --slurpfile meta "$WORK/meta.json" --slurpfile hit "$WORK/hit.json" \
 	--slurpfile miss "$WORK/miss.json" --slurpfile maps "$WORK/maps.json" \
 	--slurpfile memory "$WORK/memory.json" --slurpfile user "$WORK/user.json" \
-	--slurpfile e2e "$WORK/e2e.json" --slurpfile record "$WORK/record.json" \
+	--slurpfile e2e "$WORK/e2e.json" --slurpfile flood "$WORK/e2e_flood.json" \
+	--slurpfile record "$WORK/record.json" \
 	'{meta: $meta[0], hit: $hit[0], miss: $miss[0], maps: $maps[0], memory: $memory[0],
-	  userspace: $user[0], e2e: $e2e[0], record: $record[0]}' >"$WORK/latest.json"
+	  userspace: $user[0], e2e: ($e2e[0] | .runs += $flood[0].runs),
+	  flood_sources: ($flood[0].runs[0].sources), record: $record[0]}' >"$WORK/latest.json"
 bench/report.sh "$WORK/latest.json" >"$WORK/latest.md"
 cp "$WORK/latest.json" "$OUT/latest.json"
 cp "$WORK/latest.md" "$OUT/latest.md"

@@ -112,10 +112,36 @@ int status_cgroups_unread(const struct status_cgroups *c)
 	return c->err && c->err != -ENOENT;
 }
 
+/* What the control entry says of the cgroup map: nothing before layout 3 (known 0). */
+struct cgroup_control {
+	int known;
+	__u32 capacity;
+	__u8 depth;
+	__u64 dropped_packets;
+	__u64 dropped_bytes;
+};
+
+static struct cgroup_control cgroup_control(const struct tfc_control *ctl)
+{
+	struct cgroup_control cc = {0};
+
+#if TFC_ABI_VERSION >= 3
+	if (ctl)
+		cc = (struct cgroup_control){1, ctl->cgroup_map_capacity, ctl->cgroup_depth,
+					     ctl->cgroup_dropped_packets,
+					     ctl->cgroup_dropped_bytes};
+#else
+	(void)ctl;
+#endif
+	return cc;
+}
+
 /* The control map's record of the capacity; the map's own before layout 3 fills it. */
 static __u32 capacity(const struct status_cgroups *c, const struct tfc_control *ctl)
 {
-	return ctl && ctl->cgroup_map_capacity ? ctl->cgroup_map_capacity : c->max_entries;
+	struct cgroup_control cc = cgroup_control(ctl);
+
+	return cc.capacity ? cc.capacity : c->max_entries;
 }
 
 static const char *pod_of(const struct tfc_cgroup_name *n, char *buf, size_t len)
@@ -148,6 +174,8 @@ static void json_top(struct tfc_json *j, const struct status_cgroup_top *t)
 void status_cgroups_json(struct tfc_json *j, const struct status_cgroups *c,
 			 const struct tfc_control *ctl)
 {
+	struct cgroup_control cc = cgroup_control(ctl);
+
 	tfc_json_obj_begin(j, "cgroups");
 	tfc_json_str(j, "pin", c->pin);
 	tfc_json_bool(j, "pinned", c->err != -ENOENT);
@@ -157,10 +185,10 @@ void status_cgroups_json(struct tfc_json *j, const struct status_cgroups *c,
 		tfc_json_u64(j, "entries", c->entries);
 		tfc_json_u64(j, "capacity", capacity(c, ctl));
 	}
-	if (!c->err && ctl) {
-		tfc_json_u64(j, "depth", ctl->cgroup_depth);
-		tfc_json_u64(j, "dropped_packets", ctl->cgroup_dropped_packets);
-		tfc_json_u64(j, "dropped_bytes", ctl->cgroup_dropped_bytes);
+	if (!c->err && cc.known) {
+		tfc_json_u64(j, "depth", cc.depth);
+		tfc_json_u64(j, "dropped_packets", cc.dropped_packets);
+		tfc_json_u64(j, "dropped_bytes", cc.dropped_bytes);
 	}
 	if (!c->err) {
 		tfc_json_arr_begin(j, "heaviest");
@@ -201,6 +229,8 @@ static void text_top(const struct status_cgroups *c)
 
 void status_cgroups_text(const struct status_cgroups *c, const struct tfc_control *ctl)
 {
+	struct cgroup_control cc = cgroup_control(ctl);
+
 	if (c->err == -ENOENT)
 		return; /* no cgroup programs here: nothing to say */
 	printf("\ncgroups:\n");
@@ -211,10 +241,9 @@ void status_cgroups_text(const struct status_cgroups *c, const struct tfc_contro
 	}
 	printf("  %-22s %8u / %-8u %s\n", TFC_CGROUP_MAP_NAME, c->entries, capacity(c, ctl),
 	       tfc_text_shown(c->pin));
-	if (ctl)
+	if (cc.known)
 		printf("  depth: %u, dropped (cgroup map full): %" PRIu64 " packets, %" PRIu64
 		       " bytes\n",
-		       ctl->cgroup_depth, (uint64_t)ctl->cgroup_dropped_packets,
-		       (uint64_t)ctl->cgroup_dropped_bytes);
+		       cc.depth, (uint64_t)cc.dropped_packets, (uint64_t)cc.dropped_bytes);
 	text_top(c);
 }

@@ -120,7 +120,7 @@ static int replace_in_link(const struct tfc_hook *h, struct tfc_hook_result *r)
 	/* XDP and TCX link info both start with the ifindex (0: device gone). */
 	if (!err && info.xdp.ifindex == (__u32)h->ifindex) {
 		err = bpf_link_update(fd, h->prog_fd, NULL) ? -errno : 1;
-		if (err < 0)
+		if (err < 0 && !h->quiet_refusal)
 			tfc_err("cannot replace the program in %s: %s", h->pin, strerror(-err));
 		else
 			report_result(r, h->prog_fd, info.prog_id);
@@ -214,7 +214,8 @@ static int attach_xdp(const struct tfc_hook *h, struct tfc_hook_result *r)
 	fd = bpf_link_create(h->prog_fd, h->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		report_xdp_error(h, err);
+		if (!h->quiet_refusal)
+			report_xdp_error(h, err);
 		return err;
 	}
 	report_result(r, h->prog_fd, 0);

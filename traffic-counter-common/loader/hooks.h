@@ -34,6 +34,9 @@ struct tfc_hook {
 	enum tfc_xdp_mode xdp_mode;
 	enum tfc_tc_api tc_api;
 	const char *pin; /* the link's pin; a netlink attachment's adds TFC_NETLINK_SUFFIX */
+	/* XDP: the driver's refusal of this program is not reported (the
+	 * caller then attaches the frags-aware one). */
+	int quiet_refusal;
 };
 
 /* What tfc_hook_attach did, or why it refused. */

@@ -75,8 +75,9 @@ static int apply_prefix_opts(struct traffic_counter_bpf *skel, const struct tfc_
 	int err = 0;
 
 	if (!ctl) {
-		tfc_err("cannot map the control map: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		tfc_err("cannot map the control map: %s", strerror(-err));
+		return err;
 	}
 	__atomic_store_n(&ctl->prefix_map_capacity,
 			 bpf_map__max_entries(skel->maps.traffic_counters_prefix),
@@ -253,7 +254,7 @@ static int check_attach(const struct tfc_attach_opts *o, int *mixed)
 	return o->migrate ? tfc_migrate(&req) : tfc_migration_refuse(o->pins);
 }
 
-static int load_for(const struct tfc_attach_opts *o, struct tfc_loaded *l)
+static int load_for(const struct tfc_attach_opts *o, int xdp_frags, struct tfc_loaded *l)
 {
 	struct tfc_load_req req = {
 		.pins = o->pins,
@@ -266,6 +267,7 @@ static int load_for(const struct tfc_attach_opts *o, struct tfc_loaded *l)
 		.ip_map_size = o->ip_map_size,
 		.flow_map_size = o->flow_map_size,
 		.prefix_map_size = o->prefix_map_size,
+		.xdp_frags = xdp_frags,
 	};
 
 	return tfc_load(&req, l);
@@ -298,16 +300,17 @@ static void report_ours_elsewhere(const struct tfc_attach_opts *o, __u32 id)
 }
 
 /* Attaches the loaded program at o's hook, recorded by `pin`. */
-static int hook_up(const struct tfc_attach_opts *o, int prog_fd, const char *pin)
+static int hook_up(const struct tfc_attach_opts *o, const struct tfc_loaded *l, const char *pin)
 {
 	struct tfc_hook h = {
-		.prog_fd = prog_fd,
+		.prog_fd = l->prog_fd,
 		.ifindex = o->ifindex,
 		.ifname = o->ifname,
 		.ap = o->ap,
 		.xdp_mode = o->xdp_mode,
 		.tc_api = o->tfc_api,
 		.pin = pin,
+		.quiet_refusal = l->single_buffer,
 	};
 	struct tfc_hook_result r;
 	int err;
@@ -320,6 +323,35 @@ static int hook_up(const struct tfc_attach_opts *o, int prog_fd, const char *pin
 		o->result->old_prog_id = r.old_prog_id;
 	}
 	return err;
+}
+
+/* A driver's refusal of a program without frags (the MTU is above its limit). */
+static int refused_single_buffer(const struct tfc_loaded *l, int err)
+{
+	return l->single_buffer && (err == -ERANGE || err == -EINVAL || err == -EOPNOTSUPP);
+}
+
+/*
+ * The single-buffer program refused by the driver (its limit is below the
+ * page-based one, or a veth's peer has the larger MTU): the frags-aware
+ * program instead. The maps the first load created stay this call's.
+ */
+static int hook_up_frags(const struct tfc_attach_opts *o, struct tfc_loaded *l, const char *pin)
+{
+	const char *created[sizeof(l->created) / sizeof(l->created[0])];
+	int err;
+
+	tfc_debug("the driver of %s refused the single-buffer XDP program: attaching the "
+		  "frags-aware one",
+		  o->ifname);
+	memcpy(created, l->created, sizeof(created));
+	tfc_loaded_free(l);
+	err = load_for(o, 1, l);
+	/* Whatever the second load did, these are the pins to undo on failure. */
+	memcpy(l->created, created, sizeof(created));
+	err = err ?: init_control(l->skel, o);
+	err = err ?: apply_prefix_opts(l->skel, o);
+	return err ?: hook_up(o, l, pin);
 }
 
 /* Attached and pinned: what remains to record, and a warning to give. */
@@ -355,7 +387,7 @@ int tfc_attach(const struct tfc_attach_opts *o)
 	err = check_attach(o, &mixed);
 	if (err)
 		goto out;
-	err = load_for(o, &l);
+	err = load_for(o, 0, &l);
 	if (err)
 		goto out;
 	tfc_fault_point("loaded");
@@ -363,7 +395,9 @@ int tfc_attach(const struct tfc_attach_opts *o)
 	err = err ?: apply_prefix_opts(l.skel, o);
 	if (err)
 		goto out;
-	err = hook_up(o, l.prog_fd, pin);
+	err = hook_up(o, &l, pin);
+	if (refused_single_buffer(&l, err))
+		err = hook_up_frags(o, &l, pin);
 	if (err)
 		goto out;
 	finish_attach(o, mixed);

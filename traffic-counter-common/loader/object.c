@@ -8,6 +8,7 @@
 
 #include "traffic_counter.skel.h"
 #include "object.h"
+#include "xdp_fit.h"
 #include "util/log.h"
 
 struct map_plan {
@@ -118,6 +119,34 @@ static int xdp_frags_supported(void)
 	return ret == 1;
 }
 
+/*
+ * The single-buffer program counts data_end - data and skips
+ * bpf_xdp_get_buff_len (6-9 ns a packet, make bench): it is chosen when
+ * every frame on the interface fits one buffer (the MTU fits a page). A
+ * driver keeps that true after attach: it refuses a program without frags,
+ * and later an MTU above its limit, rather than hand it a multi-buffer
+ * frame; in skb mode the kernel linearizes every frame for such a program
+ * (net/core/dev.c, netif_receive_generic_xdp()). So data_end - data is the
+ * frame's full length in every mode. Re-attach chooses again.
+ */
+static struct bpf_program *xdp_program(struct traffic_counter_bpf *skel,
+				       const struct tfc_load_req *req)
+{
+	int fits;
+
+	if (!xdp_frags_supported())
+		return skel->progs.TFC_PROG_XDP_LEGACY;
+	/* A layout 1 build attaches as that release did: frags-aware always. */
+	if (req->xdp_frags || req->xdp_mode == TFC_XDP_HW || TFC_ABI_VERSION < 2)
+		return skel->progs.TFC_PROG_XDP;
+	fits = tfc_xdp_fits_one_buffer(req->ifname);
+	if (fits < 0)
+		tfc_debug("cannot tell whether %s's frames fit one XDP buffer (%s): using "
+			  "the frags-aware program",
+			  req->ifname, strerror(-fits));
+	return fits > 0 ? skel->progs.TFC_PROG_XDP_LEGACY : skel->progs.TFC_PROG_XDP;
+}
+
 /* Only the program for this attach point is loaded (and verified). */
 static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 					  const struct tfc_load_req *req)
@@ -132,8 +161,7 @@ static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 	else if (req->prog_name)
 		want = bpf_object__find_program_by_name(skel->obj, req->prog_name);
 	else if (req->ap == TFC_AP_XDP)
-		want = xdp_frags_supported() ? skel->progs.TFC_PROG_XDP
-					     : skel->progs.TFC_PROG_XDP_LEGACY;
+		want = xdp_program(skel, req);
 	else
 		want = req->ap == TFC_AP_TC_INGRESS ? skel->progs.TFC_PROG_TC_INGRESS
 						    : skel->progs.TFC_PROG_TC_EGRESS;
@@ -233,6 +261,7 @@ int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 		goto out;
 	}
 	out->prog_fd = prog ? bpf_program__fd(prog) : -1;
+	out->single_buffer = prog == skel->progs.TFC_PROG_XDP_LEGACY;
 	note_created(plans, TFC_MAP_KINDS, out);
 	out->skel = skel;
 	return 0;

@@ -23,6 +23,7 @@ struct tfc_load_req {
 	__u32 flow_map_size;
 	__u32 prefix_map_size; /* layout 3; 0: the pinned map's size, or the default */
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
+	int xdp_frags;	       /* xdp: the frags-aware program, whatever the MTU */
 	int maps_only;	       /* create the maps, load no program */
 };
 
@@ -31,7 +32,8 @@ struct traffic_counter_bpf;
 /* A loaded object. */
 struct tfc_loaded {
 	struct traffic_counter_bpf *skel;
-	int prog_fd; /* -1 with maps_only; lives as long as skel */
+	int prog_fd;	   /* -1 with maps_only; lives as long as skel */
+	int single_buffer; /* the program is the XDP one without frags */
 	/* Pins of the maps this load created (NULL: the map was pinned before). */
 	const char *created[TFC_MAP_KIND_ALL];
 };
