@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# Prefix rows (issue 19) in every reader: dump-maps, status, top, serve,
+# record and report. The rows are written by hand (tests/helpers/put_ip_row)
+# into maps that attach made and detach left in place, so every figure is
+# exact: no data path, no stray frame.
+
+load helpers
+
+setup() {
+	tfc_e2e_setup
+	[ -x "$TFC_HELPERS/put_ip_row" ] || {
+		echo "missing $TFC_HELPERS/put_ip_row (make $TFC_HELPERS/put_ip_row)" >&2
+		return 1
+	}
+}
+
+teardown() {
+	tfc_e2e_teardown
+}
+
+# prefix_maps: attach in $NS_B and detach again (the maps stay, nothing
+# counts), then the prefix map when this build's attach made none yet.
+prefix_maps() {
+	make_pair nov6
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_in "$NS_B" detach --iface "$DEV_B" >/dev/null 2>&1
+	[ -e "$PIN/traffic_counters_prefix" ] ||
+		bpftool map create "$PIN/traffic_counters_prefix" type hash key 24 value 16 \
+			entries 16384 name traffic_counters_prefix
+}
+
+put() { # put MAP DIR ADDR[/LEN] BYTES PACKETS: one row on $IFX_B
+	"$TFC_HELPERS/put_ip_row" "$PIN/$1" "$IFX_B" "$2" "$3" "$4" "$5"
+}
+
+# The rows every test reads: an address and two aggregation rows in the IP
+# map, three overflow rows in the prefix map, one of them the same key as
+# an IP map row (summed: 500 + 70 bytes, 5 + 1 packets).
+fill_rows() {
+	put traffic_counters_ip in 198.18.0.1 1000 10
+	put traffic_counters_ip in 198.19.0.0/16 500 5
+	put traffic_counters_ip out fd00:1::/48 300 3
+	put traffic_counters_prefix in 198.19.0.0/16 70 1
+	put traffic_counters_prefix in 198.18.7.0/24 2000 20
+	put traffic_counters_prefix in fd00:2::/48 50 1
+}
+
+@test "dump-maps: prefix rows as ADDR/LEN, prefix_len and prefix in JSON and CSV, summed with the IP map's" {
+	prefix_maps
+	fill_rows
+	run --separate-stderr tfc_in "$NS_B" dump-maps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local want
+	want=$(printf '%-16s %-8s %-40s %14s %18s\n' IFACE DIR ADDRESS PACKETS BYTES \
+		"$DEV_B" ingress 198.18.7.0/24 20 2000 \
+		"$DEV_B" ingress 198.18.0.1 10 1000 \
+		"$DEV_B" ingress 198.19.0.0/16 6 570 \
+		"$DEV_B" egress fd00:1::/48 3 300 \
+		"$DEV_B" ingress fd00:2::/48 1 50)
+	assert_eq "$output" "$want" "table"
+
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --sort ip | jq -c '.[]
+		| [.ip, .prefix_len, .prefix, .direction, .bytes, .packets]')" \
+		'["198.18.0.1",32,false,"ingress",1000,10]
+["198.18.7.0",24,true,"ingress",2000,20]
+["198.19.0.0",16,true,"ingress",570,6]
+["fd00:1::",48,true,"egress",300,3]
+["fd00:2::",48,true,"ingress",50,1]' "JSON --sort ip"
+
+	assert_eq "$(tfc_in "$NS_B" dump-maps --csv --sort packets --top 2)" \
+		"ip,family,direction,ifindex,ifname,bytes,packets,prefix_len,prefix
+198.18.7.0,4,ingress,$IFX_B,$DEV_B,2000,20,24,true
+198.18.0.1,4,ingress,$IFX_B,$DEV_B,1000,10,32,false" "CSV --sort packets --top 2"
+
+	# --address: a prefix row shows when the whole prefix is under the CIDR.
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --address 198.18.0.0/15 | jq -r '[.[].ip] | sort | join(",")')" \
+		"198.18.0.1,198.18.7.0,198.19.0.0" "--address 198.18.0.0/15"
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --address 198.18.7.0/25 | jq length)" 0 \
+		"--address narrower than the prefix"
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --address fd00::/8 | jq -r '[.[].ip] | sort | join(",")')" \
+		"fd00:1::,fd00:2::" "--address fd00::/8"
+}
+
+@test "dump-maps --pin: the IP map or the prefix map alone" {
+	prefix_maps
+	fill_rows
+	assert_eq "$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_prefix" --json --sort ip |
+		jq -c '.[] | [.ip, .prefix_len, .bytes]')" \
+		'["198.18.7.0",24,2000]
+["198.19.0.0",16,70]
+["fd00:2::",48,50]' "prefix map alone"
+	assert_eq "$(tfc_in "$NS_B" dump-maps --pin "$PIN/traffic_counters_ip" --json --sort ip |
+		jq -c '.[] | [.ip, .prefix_len, .bytes]')" \
+		'["198.18.0.1",32,1000]
+["198.19.0.0",16,500]
+["fd00:1::",48,300]' "IP map alone"
+}
+
+@test "dump-maps: no prefix map pinned (maps of an earlier attach): the IP map's rows, no error" {
+	make_pair nov6
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_in "$NS_B" detach --iface "$DEV_B" >/dev/null 2>&1
+	rm -f "$PIN/traffic_counters_prefix"
+	put traffic_counters_ip in 198.18.0.1 1000 10
+	run --separate-stderr tfc_in "$NS_B" dump-maps --json
+	echo "status $status stdout $output stderr $stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	assert_eq "$(jq -c '[.[] | [.ip, .prefix_len, .prefix]]' <<<"$output")" \
+		'[["198.18.0.1",32,false]]' "rows"
+}
