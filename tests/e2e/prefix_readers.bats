@@ -111,3 +111,73 @@ fill_rows() {
 	assert_eq "$(jq -c '[.[] | [.ip, .prefix_len, .prefix]]' <<<"$output")" \
 		'[["198.18.0.1",32,false]]' "rows"
 }
+
+# set_control V4 V6 AGGREGATE(0|1): the overflow lengths and the aggregation
+# flag as attach --overflow-prefix / --aggregate leave them (bytes 68 and 69,
+# bit 1 of the flags), written whole: nothing is attached to race with.
+set_control() {
+	local v4=$1 v6=$2 agg=$3 bytes
+	bytes=$(bpftool -j map lookup pinned "$PIN/traffic_control" key 0 0 0 0 | jq -r \
+		--argjson v4 "$v4" --argjson v6 "$v6" --argjson agg "$agg" '.value
+		| map(ltrimstr("0x") | explode | map(if . >= 97 then . - 87 else . - 48 end)
+			| .[0] * 16 + .[1])
+		| .[0] = (if $agg == 1 then (.[0] | (. - (. % 4)) + (. % 2) + 2)
+			else (.[0] | (. - (. % 4)) + (. % 2)) end)
+		| .[68] = $v4 | .[69] = $v6 | map(tostring) | join(" ")')
+	# shellcheck disable=SC2086 # one word per byte
+	bpftool map update pinned "$PIN/traffic_control" key 0 0 0 0 value $bytes
+}
+
+@test "status: the prefix map's fill level, the overflow lengths and aggregation, text and JSON" {
+	prefix_maps
+	fill_rows
+	set_control 24 48 1
+	local st
+	st=$(status_json "$NS_B")
+	jq -c .prefixes <<<"$st"
+	assert_eq "$(jq -c .prefixes <<<"$st")" \
+		"{\"pin\":\"$PIN/traffic_counters_prefix\",\"max_entries\":16384,\"entries\":3,\"overflow_v4\":24,\"overflow_v6\":48,\"aggregate\":true}" \
+		"status --json .prefixes"
+	run --separate-stderr tfc_in "$NS_B" status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"  traffic_counters_prefix        3 / 16384    $PIN/traffic_counters_prefix"* ]]
+	[[ $output == *"overflow to prefixes: IPv4 /24, IPv6 /48"$'\n'"aggregation rules: on"* ]]
+
+	set_control 0 64 0
+	assert_eq "$(status_json "$NS_B" | jq -c '.prefixes | [.overflow_v4, .overflow_v6, .aggregate]')" \
+		'[0,64,false]' "after the control changed"
+	run --separate-stderr tfc_in "$NS_B" status
+	[[ $output == *"overflow to prefixes: IPv4 off, IPv6 /64"$'\n'"aggregation rules: off"* ]]
+}
+
+@test "status: a full prefix map is said; no prefix map is no failure; another map there is" {
+	make_pair nov6
+	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_in "$NS_B" detach --iface "$DEV_B" >/dev/null 2>&1
+	rm -f "$PIN/traffic_counters_prefix"
+	bpftool map create "$PIN/traffic_counters_prefix" type hash key 24 value 16 entries 2 \
+		name traffic_counters_prefix
+	put traffic_counters_prefix in 198.18.7.0/24 2000 20
+	put traffic_counters_prefix in 198.18.8.0/24 2000 20
+	run --separate-stderr tfc_in "$NS_B" status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"prefix map full: 2 of 2 entries; frames of new prefixes go to ip_map_full (see --prefix-map-size, --overflow-prefix)"* ]]
+
+	rm -f "$PIN/traffic_counters_prefix"
+	run --separate-stderr tfc_in "$NS_B" status --json
+	echo "status $status stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	assert_eq "$(jq -c '.prefixes | [.error, has("entries")]' <<<"$output")" '["not pinned",false]' \
+		"no prefix map"
+
+	bpftool map create "$PIN/traffic_counters_prefix" type percpu_hash key 24 value 16 \
+		entries 4 name traffic_counters_prefix
+	run --separate-stderr tfc_in "$NS_B" status --json
+	echo "status $status stderr '$stderr'"
+	assert_error_status 1
+	[[ $stderr == *"cannot read everything in $PIN: traffic_counters_prefix: not a traffic-counter map of this version"* ]]
+	assert_eq "$(jq -r .prefixes.error <<<"$output")" "another layout" "wrong map"
+}
