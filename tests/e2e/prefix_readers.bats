@@ -181,3 +181,18 @@ set_control() {
 	[[ $stderr == *"cannot read everything in $PIN: traffic_counters_prefix: not a traffic-counter map of this version"* ]]
 	assert_eq "$(jq -r .prefixes.error <<<"$output")" "another layout" "wrong map"
 }
+
+@test "top: prefix rows shown like addresses, as ADDR/LEN" {
+	prefix_maps
+	fill_rows
+	run --separate-stderr tfc_in "$NS_B" top --once --interval 0.2 --exact
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_eq "$(awk 'NR > 2 && NF == 7 { print $1, $2, $3, $6, $7 }' <<<"$output")" \
+		"198.18.7.0/24 ingress $DEV_B 2000 20
+198.18.0.1 ingress $DEV_B 1000 10
+198.19.0.0/16 ingress $DEV_B 570 6
+fd00:1::/48 egress $DEV_B 300 3
+fd00:2::/48 ingress $DEV_B 50 1" "top rows"
+	[[ ${lines[0]} == "ip view, 5 entries, sorted by rate, over "* ]]
+}
