@@ -6,9 +6,11 @@
 # exact: no data path, no stray frame.
 
 load helpers
+load serve_helpers
 
 setup() {
 	tfc_e2e_setup
+	BG_PIDS=()
 	[ -x "$TFC_HELPERS/put_ip_row" ] || {
 		echo "missing $TFC_HELPERS/put_ip_row (make $TFC_HELPERS/put_ip_row)" >&2
 		return 1
@@ -16,6 +18,7 @@ setup() {
 }
 
 teardown() {
+	bg_stop_all
 	tfc_e2e_teardown
 }
 
@@ -195,4 +198,41 @@ set_control() {
 fd00:1::/48 egress $DEV_B 300 3
 fd00:2::/48 ingress $DEV_B 50 1" "top rows"
 	[[ ${lines[0]} == "ip view, 5 entries, sorted by rate, over "* ]]
+}
+
+# ip_samples TEXT: the address series of one scrape, one line each:
+# "address direction family bytes packets", sorted.
+ip_samples() {
+	sed -n 's/^traffic_counter_\(bytes\|packets\)_total{device="[^"]*",direction="\([a-z]*\)",family="\([a-z0-9]*\)",address="\([^"]*\)"} \([0-9]*\)$/\4 \2 \3 \1 \5/p' <<<"$1" |
+		awk '{ k = $1 " " $2 " " $3; v[k " " $4] = $5; seen[k] = 1 }
+			END { for (k in seen) print k, v[k " bytes"], v[k " packets"] }' | sort
+}
+
+@test "serve: prefix rows as address=\"ADDR/LEN\", summed with the IP map's, bounded by --max-series" {
+	need_tools curl
+	prefix_maps
+	fill_rows
+	serve_bg "$BATS_TEST_TMPDIR/serve.log" --listen 127.0.0.1:0
+	local text
+	text=$(curl_b "$SERVE_URL/metrics")
+	assert_eq "$(ip_samples "$text")" "198.18.0.1 ingress ipv4 1000 10
+198.18.7.0/24 ingress ipv4 2000 20
+198.19.0.0/16 ingress ipv4 570 6
+fd00:1::/48 egress ipv6 300 3
+fd00:2::/48 ingress ipv6 50 1" "series"
+	grep -qx 'traffic_counter_map_entries{map="traffic_counters_prefix"} 3' <<<"$text"
+	grep -qx 'traffic_counter_map_capacity{map="traffic_counters_prefix"} 16384' <<<"$text"
+	grep -qx "traffic_counter_bytes_total{device=\"$DEV_B\",direction=\"egress\",family=\"ipv6\",address=\"fd00:1::/48\"} 300" <<<"$text"
+	bg_stop_all
+	BG_PIDS=()
+
+	# Two series of their own at most: the largest two, the rest "other".
+	serve_bg "$BATS_TEST_TMPDIR/serve2.log" --listen 127.0.0.1:0 --max-series 2
+	text=$(curl_b "$SERVE_URL/metrics")
+	assert_eq "$(ip_samples "$text")" "198.18.0.1 ingress ipv4 1000 10
+198.18.7.0/24 ingress ipv4 2000 20
+other egress ipv6 300 3
+other ingress ipv4 570 6
+other ingress ipv6 50 1" "series under --max-series 2"
+	grep -qx 'traffic_counter_address_series 2' <<<"$text"
 }
