@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# shellcheck disable=SC2030,SC2031,SC2034,SC2154 # bats: each @test is a subshell; run sets $stderr; BG_PIDS is for bg_stop_all
 # Prefix rows (issue 19) in every reader: dump-maps, status, top, serve,
 # record and report. The rows are written by hand (tests/helpers/put_ip_row)
 # into maps that attach made and detach left in place, so every figure is
