@@ -236,3 +236,69 @@ other ingress ipv4 570 6
 other ingress ipv6 50 1" "series under --max-series 2"
 	grep -qx 'traffic_counter_address_series 2' <<<"$text"
 }
+
+@test "record: prefix rows stored under their length; report shows them as ADDR/LEN and sums them under --address" {
+	need_tools sqlite3
+	prefix_maps
+	fill_rows
+	local db=$BATS_TEST_TMPDIR/history.db
+	run --separate-stderr tfc_in "$NS_B" record --db "$db" --once
+	echo "record: status $status stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(sqlite3 -batch -noheader "$db" "SELECT addr, prefix_len, dir, packets, bytes
+		FROM addr_traffic WHERE res = 1 ORDER BY addr, prefix_len")" \
+		"198.18.0.1|32|0|10|1000
+198.18.7.0|24|0|20|2000
+198.19.0.0|16|0|6|570
+fd00:1::|48|1|3|300
+fd00:2::|48|0|1|50" "hour rows"
+
+	run --separate-stderr "$TFC_BIN" report --db "$db" --top 10 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -c '[.addresses[] | [.address, .prefix_len, .rx_bytes, .tx_bytes]]' <<<"$output")" \
+		'[["198.18.7.0",24,2000,0],["198.18.0.1",0,1000,0],["198.19.0.0",16,570,0],["fd00:1::",48,0,300],["fd00:2::",48,50,0]]' \
+		"report --top --json"
+	run --separate-stderr "$TFC_BIN" report --db "$db" --top 10
+	echo "$output"
+	[[ $output == *"198.18.7.0/24"* && $output == *"fd00:1::/48"* && $output == *"198.19.0.0/16"* ]]
+
+	# --address: the rows wholly inside the CIDR, summed; not the wider /16.
+	run --separate-stderr "$TFC_BIN" report --db "$db" --hours --address 198.18.0.0/16 --json
+	echo "$output"
+	assert_eq "$(jq '[.buckets[].rx_bytes] | add' <<<"$output")" 3000 "--address 198.18.0.0/16"
+	run --separate-stderr "$TFC_BIN" report --db "$db" --hours --address 198.18.0.0/15 --json
+	assert_eq "$(jq '[.buckets[].rx_bytes] | add' <<<"$output")" 3570 "--address 198.18.0.0/15"
+	run --separate-stderr "$TFC_BIN" report --db "$db" --hours --address fd00::/16 --json
+	assert_eq "$(jq '[.buckets[] | .rx_bytes + .tx_bytes] | add' <<<"$output")" 350 "--address fd00::/16"
+}
+
+@test "record --evict-idle: the idle address goes, prefix rows stay; nothing counted twice" {
+	need_tools sqlite3
+	prefix_maps
+	fill_rows
+	local db=$BATS_TEST_TMPDIR/history.db log=$BATS_TEST_TMPDIR/record.log i
+	nsenter --net="/run/netns/$NS_B" "$TFC_BIN" record --pin-dir "$PIN" --db "$db" \
+		--interval 1 --save-interval 1 --evict-idle 1 2>"$log" &
+	BG_PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do
+		grep -q "evicted" "$log" && break
+		sleep 0.1
+	done
+	sleep 2.5 # two more reads and saves after the eviction
+	stop_pid "${BG_PIDS[-1]}" TERM
+	cat "$log"
+	grep -q "evicted 1 idle entries" "$log"
+	run grep -q "evicted [02-9]" "$log"
+	[ "$status" -ne 0 ]
+	# The address was taken out of the IP map; the prefix rows are all there.
+	assert_eq "$(tfc_in "$NS_B" dump-maps --json --sort ip | jq -c '[.[] | .ip + "/" + (.prefix_len | tostring)]')" \
+		'["198.18.7.0/24","198.19.0.0/16","fd00:1::/48","fd00:2::/48"]' "maps after eviction"
+	assert_eq "$(sqlite3 -batch -noheader "$db" "SELECT addr, prefix_len, sum(bytes) FROM addr_traffic
+		WHERE res = 1 GROUP BY addr, prefix_len ORDER BY addr")" \
+		"198.18.0.1|32|1000
+198.18.7.0|24|2000
+198.19.0.0|16|570
+fd00:1::|48|300
+fd00:2::|48|50" "each row once"
+}
