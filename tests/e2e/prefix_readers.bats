@@ -113,6 +113,14 @@ fill_rows() {
 	[ -z "$stderr" ]
 	assert_eq "$(jq -c '[.[] | [.ip, .prefix_len, .prefix]]' <<<"$output")" \
 		'[["198.18.0.1",32,false]]' "rows"
+
+	# Another program's map at the prefix map's pin: an error, not rows left out.
+	bpftool map create "$PIN/traffic_counters_prefix" type array key 4 value 16 entries 1 \
+		name traffic_counters_prefix
+	run --separate-stderr tfc_in "$NS_B" dump-maps --json
+	echo "status $status stderr '$stderr'"
+	assert_error_status 1
+	[[ $stderr == *"$PIN/traffic_counters_prefix is not a traffic-counter traffic_counters_prefix map of this version"* ]]
 }
 
 # set_control V4 V6 AGGREGATE(0|1): the overflow lengths and the aggregation

@@ -74,12 +74,6 @@ int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n);
  * set), one shared value per entry. It is not a tfc_map_kind: readers treat
  * it as an optional companion of the IP map of the same pin directory.
  */
-#if TFC_ABI_VERSION >= 3
-#define TFC_HAVE_PREFIX_MAP 1
-#else
-#define TFC_HAVE_PREFIX_MAP 0
-#endif
-
 /* DIR/traffic_counters_prefix of a set of pins; 0 or -ENAMETOOLONG. */
 int tfc_prefix_pin(const struct tfc_pins *pins, char *buf, size_t len);
 
