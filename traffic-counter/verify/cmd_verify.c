@@ -109,7 +109,6 @@ static int verify_parse(int argc, char **argv, struct verify_args *a)
 struct maps_fds {
 	int ip;
 	int stats;
-	int prefix; /* the prefix map's overflow rows; -1: none */
 };
 
 void verify_agent_sum(const struct tfc_ip_entry *ip, size_t n_ip, const struct tfc_stat_entry *st,
@@ -139,7 +138,7 @@ static int agent_totals(const struct maps_fds *m, __u32 ifindex, int dir, struct
 	size_t n_ip = 0, n_st = 0;
 	int err;
 
-	err = tfc_dump_ip_rows(m->ip, m->prefix, &ip, &n_ip);
+	err = tfc_dump_ip(m->ip, &ip, &n_ip);
 	err = err ?: tfc_dump_stats(m->stats, &st, &n_st);
 	if (!err)
 		verify_agent_sum(ip, n_ip, st, n_st, ifindex, dir, out);
@@ -362,17 +361,13 @@ static void report_text(const struct verify_args *a, const int *dirs, int n,
 		       *verify_note(&v[i]) ? ")" : "");
 }
 
-/* own_ip: the IP map of the pin directory (no --pin), whose prefix map counts too. */
-static int open_maps(const struct tfc_pins *pins, int own_ip, struct maps_fds *m)
+static int open_maps(const struct tfc_pins *pins, struct maps_fds *m)
 {
 	struct bpf_map_info info;
 
 	m->ip = tfc_map_open(pins->ip, TFC_MAP_IP, NULL, &info);
 	m->stats = m->ip < 0 ? -1 : tfc_map_open(pins->stats, TFC_MAP_STATS, NULL, &info);
-	m->prefix = m->stats < 0 || !own_ip ? -ENOENT : tfc_prefix_map_open_pins(pins, 0);
-	if (m->prefix == -ENOENT)
-		m->prefix = -1;
-	return m->ip < 0 ? m->ip : m->stats < 0 ? m->stats : m->prefix < -1 ? m->prefix : 0;
+	return m->ip < 0 ? m->ip : m->stats < 0 ? m->stats : 0;
 }
 
 /* Two snapshots interval seconds apart; 0, or -errno once said what failed. */
@@ -424,7 +419,7 @@ static int verify_iface(const struct verify_args *a, const struct tfc_pins *pins
 
 int cmd_verify(int argc, char **argv)
 {
-	struct maps_fds m = {-1, -1, -1};
+	struct maps_fds m = {-1, -1};
 	struct verify_args a;
 	struct tfc_pins pins;
 	int ret, ifindex;
@@ -436,7 +431,7 @@ int cmd_verify(int argc, char **argv)
 		return TFC_EXIT_USAGE;
 	ret = TFC_EXIT_FAIL;
 	ifindex = tfc_iface_index(a.iface);
-	if (ifindex < 0 || open_maps(&pins, !a.pins.ip, &m))
+	if (ifindex < 0 || open_maps(&pins, &m))
 		goto out;
 	ret = verify_iface(&a, &pins, &m, ifindex);
 out:
@@ -444,7 +439,5 @@ out:
 		close(m.ip);
 	if (m.stats >= 0)
 		close(m.stats);
-	if (m.prefix >= 0)
-		close(m.prefix);
 	return ret;
 }
