@@ -648,12 +648,12 @@ static void text_others(const struct status *st)
 static void text_ip_map_full(const struct status *st)
 {
 	const struct status_map *m = &st->maps[TFC_MAP_IP];
+	char hint[TFC_FULL_HINT_LEN];
 
 	if (st->u.maps[TFC_MAP_IP] || !m->max_entries || m->entries < m->max_entries)
 		return;
-	printf("\nIP map full: %u of %u entries; new addresses go to "
-	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
-	       m->entries, m->max_entries);
+	printf("\nIP map full: %u of %u entries; %s\n", m->entries, m->max_entries,
+	       tfc_ip_map_full_hint(st->has_control ? &st->control : NULL, hint, sizeof(hint)));
 }
 
 /* A full prefix map: frames of new prefixes go to ip_map_full too. */
@@ -673,8 +673,8 @@ static void text_prefix_map(const struct status *st)
 	if (st->u.prefix_map)
 		printf("  %-22s (%s at %s)\n", TFC_PREFIX_MAP_NAME, unread_str(st->u.prefix_map),
 		       tfc_text_shown(st->prefix.pin));
-	else
-		printf("  %-22s %8u / %-8u %s\n", TFC_PREFIX_MAP_NAME, st->prefix.entries,
+	else /* the name is one wider than the column: the count one narrower */
+		printf("  %-22s %7u / %-8u %s\n", TFC_PREFIX_MAP_NAME, st->prefix.entries,
 		       st->prefix.max_entries, tfc_text_shown(st->prefix.pin));
 }
 
@@ -713,27 +713,17 @@ static void text_since(const struct status *st)
 #endif
 }
 
-/* "/24", or "off" for 0. */
-static const char *overflow_str(unsigned int len, char *buf, size_t size)
-{
-	if (!len)
-		return "off";
-	snprintf(buf, size, "/%u", len);
-	return buf;
-}
-
 static void text_prefix_control(const struct status *st)
 {
 #if TFC_ABI_VERSION >= 3
 	char v4[8], v6[8];
 
 	printf("overflow to prefixes: IPv4 %s, IPv6 %s\n",
-	       overflow_str(st->control.overflow_v4, v4, sizeof(v4)),
-	       overflow_str(st->control.overflow_v6, v6, sizeof(v6)));
+	       tfc_overflow_len_str(st->control.overflow_v4, v4, sizeof(v4)),
+	       tfc_overflow_len_str(st->control.overflow_v6, v6, sizeof(v6)));
 	printf("aggregation rules: %s\n", st->control.flags & TFC_FLAG_AGGREGATE ? "on" : "off");
 #else
 	(void)st;
-	(void)overflow_str;
 #endif
 }
 

@@ -152,7 +152,8 @@ set_control() {
 	run --separate-stderr tfc_in "$NS_B" status
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *"  traffic_counters_prefix        3 / 16384    $PIN/traffic_counters_prefix"* ]]
+	[[ $output == *$'\n'"  traffic_counters_prefix       3 / 16384    $PIN/traffic_counters_prefix"$'\n'* ]]
+	[[ $output == *$'\n'"  traffic_stats                 0 / 4096     $PIN/traffic_stats"$'\n'* ]]
 	[[ $output == *"overflow to prefixes: IPv4 /24, IPv6 /48"$'\n'"aggregation rules: on"* ]]
 
 	set_control 0 64 0
@@ -164,8 +165,16 @@ set_control() {
 
 @test "status: a full prefix map is said; no prefix map is no failure; another map there is" {
 	make_pair nov6
-	tfc_attach "$NS_B" --iface "$DEV_B"
+	tfc_attach "$NS_B" --iface "$DEV_B" --ip-map-size 2
 	tfc_in "$NS_B" detach --iface "$DEV_B" >/dev/null 2>&1
+	put traffic_counters_ip in 198.18.0.1 100 1
+	put traffic_counters_ip in 198.18.0.2 100 1
+	set_control 0 0 0
+	run --separate-stderr tfc_in "$NS_B" status
+	[[ $output == *$'\n'"IP map full: 2 of 2 entries; new addresses go to ip_map_full (see --ip-map-size, attach --migrate)"$'\n'* ]]
+	set_control 24 0 0
+	run --separate-stderr tfc_in "$NS_B" status
+	[[ $output == *$'\n'"IP map full: 2 of 2 entries; new addresses are counted by prefix (IPv4 /24, IPv6 off) while the prefix map has room (see --ip-map-size, attach --migrate)"$'\n'* ]]
 	rm -f "$PIN/traffic_counters_prefix"
 	bpftool map create "$PIN/traffic_counters_prefix" type hash key 24 value 16 entries 2 \
 		name traffic_counters_prefix

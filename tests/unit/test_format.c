@@ -1178,6 +1178,29 @@ static void test_filter_prefix_rows(void **state)
 	assert_int_equal(tfc_filter_ip(&f, e, 1), 0); /* one address of it: no */
 }
 
+/* What status and serve say a full IP map does with new addresses. */
+static void test_ip_map_full_hint(void **state)
+{
+	struct tfc_control c;
+	char buf[TFC_FULL_HINT_LEN];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_string_equal(
+		tfc_ip_map_full_hint(NULL, buf, sizeof(buf)),
+		"new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	assert_string_equal(
+		tfc_ip_map_full_hint(&c, buf, sizeof(buf)),
+		"new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	c.overflow_v4 = 24;
+	c.overflow_v6 = 48;
+	assert_string_equal(tfc_ip_map_full_hint(&c, buf, sizeof(buf)),
+			    "new addresses are counted by prefix (IPv4 /24, IPv6 /48) while the "
+			    "prefix map has room (see --ip-map-size, attach --migrate)");
+	c.overflow_v4 = 0;
+	assert_non_null(strstr(tfc_ip_map_full_hint(&c, buf, sizeof(buf)), "(IPv4 off, IPv6 /48)"));
+}
+
 /* --sort ip: an address first, then the prefixes starting there, longest first. */
 static void test_sort_prefix_rows(void **state)
 {
@@ -1241,6 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_json_csv_table),
 		cmocka_unit_test(test_filter_prefix_rows),
 		cmocka_unit_test(test_sort_prefix_rows),
+		cmocka_unit_test(test_ip_map_full_hint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -627,6 +627,39 @@ static void flow_row(struct row_out *w, const void *row)
 	field_wall(w, "last_seen", e->val.last_seen_ns);
 }
 
+const char *tfc_overflow_len_str(unsigned int len, char *buf, size_t size)
+{
+	if (!len)
+		return "off";
+	snprintf(buf, size, "/%u", len);
+	return buf;
+}
+
+const char *tfc_ip_map_full_hint(const struct tfc_control *c, char *buf, size_t len)
+{
+	char v4[8], v6[8];
+	unsigned int o4 = 0, o6 = 0;
+
+#if TFC_ABI_VERSION >= 3
+	if (c) {
+		o4 = c->overflow_v4;
+		o6 = c->overflow_v6;
+	}
+#else
+	(void)c;
+#endif
+	if (!o4 && !o6)
+		snprintf(buf, len,
+			 "new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	else
+		snprintf(buf, len,
+			 "new addresses are counted by prefix (IPv4 %s, IPv6 %s) while the prefix "
+			 "map has room (see --ip-map-size, attach --migrate)",
+			 tfc_overflow_len_str(o4, v4, sizeof(v4)),
+			 tfc_overflow_len_str(o6, v6, sizeof(v6)));
+	return buf;
+}
+
 void tfc_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {

@@ -103,6 +103,17 @@ void tfc_sort_flow(struct tfc_flow_entry *e, size_t n, enum tfc_sort by);
 int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt);
 int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt);
 
+/* An overflow prefix length as shown: "/24", or "off" for 0 (buf: 8 bytes). */
+const char *tfc_overflow_len_str(unsigned int len, char *buf, size_t size);
+
+/*
+ * Where a full IP map's new addresses go, for "IP map full: N of N entries;
+ * <this>": ip_map_full, or their overflow prefix while the prefix map has
+ * room (control's overflow lengths, layout 3; c NULL: not known).
+ */
+const char *tfc_ip_map_full_hint(const struct tfc_control *c, char *buf, size_t len);
+#define TFC_FULL_HINT_LEN 160
+
 /* One CSV field, quoted only when it has to be (RFC 4180). */
 void tfc_csv_field(FILE *f, const char *s);
 

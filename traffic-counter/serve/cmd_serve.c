@@ -318,17 +318,18 @@ static int scrape_read(const struct tfc_pins *pins, int prefixes, struct scrape 
  * ip_map_full): one line when a scrape first sees it full, one when not.
  * Scrapes run on the one thread that polls HTTP, so the state needs no lock.
  */
-static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m)
+static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m,
+			    const struct tfc_control *c)
 {
 	int full = m->present && m->capacity && m->entries >= m->capacity;
+	char hint[TFC_FULL_HINT_LEN];
 
 	if (full == sv->ip_map_full)
 		return;
 	sv->ip_map_full = full;
 	if (full)
-		tfc_warn("IP map full: %u of %u entries; new addresses go to ip_map_full (see "
-			 "--ip-map-size, attach --migrate)",
-			 m->entries, m->capacity);
+		tfc_warn("IP map full: %u of %u entries; %s", m->entries, m->capacity,
+			 tfc_ip_map_full_hint(c, hint, sizeof(hint)));
 	else
 		tfc_info("IP map no longer full: %u of %u entries", m->entries, m->capacity);
 }
@@ -345,7 +346,7 @@ static int render(struct serve *sv, char **text, size_t *len)
 	tfc_ifname_netns(tfc_pins_netns(&sv->pins));
 	err = scrape_read(&sv->pins, sv->prefixes, &sc);
 	if (!err)
-		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP]);
+		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP], &sc.control);
 	if (!err) {
 		f = open_memstream(text, len);
 		if (!f) {
