@@ -38,8 +38,9 @@ static const struct tfc_opt dump_opts[] = {
 
 const struct tfc_cmd_def dump_maps_def = {
 	.name = "dump-maps",
-	.summary = "Print the counters of the IP map (default) or, given its pin, the flow map.\n"
-		   "Per-CPU values are summed.",
+	.summary = "Print the counters of the IP map and the prefix map (default) or, given its\n"
+		   "pin, of one map alone (IP, prefix or flow map). Per-CPU values are summed;\n"
+		   "prefix rows show as ADDR/LEN.",
 	.opts = dump_opts,
 	.examples = "  traffic-counter dump-maps --top 10\n"
 		    "  traffic-counter dump-maps --pin /sys/fs/bpf/traffic_counter/"
@@ -104,13 +105,14 @@ int dump_parse(int argc, char **argv, struct dump_args *a)
 	return 0;
 }
 
-static int dump_ip(int fd, const struct dump_args *a)
+/* prefix_fd: the prefix map whose rows join the IP map's; -1: none. */
+static int dump_ip(int fd, int prefix_fd, const struct dump_args *a)
 {
 	struct tfc_ip_entry *e = NULL;
 	size_t n = 0;
 	int err;
 
-	err = tfc_dump_ip(fd, &e, &n);
+	err = tfc_dump_ip_rows(fd, prefix_fd, &e, &n);
 	if (!err) {
 		n = tfc_filter_ip(&a->filter, e, n);
 		tfc_sort_ip(e, n, a->sort);
@@ -199,7 +201,7 @@ int cmd_dump_maps(int argc, char **argv)
 	enum tfc_map_kind kind;
 	struct dump_args a;
 	struct tfc_pins pins;
-	int ret, fd, err;
+	int ret, fd, prefix_fd = -1, err;
 
 	ret = tfc_parse_exit(dump_parse(argc, argv, &a));
 	if (ret >= 0)
@@ -212,8 +214,22 @@ int cmd_dump_maps(int argc, char **argv)
 	fd = tfc_map_open(pins.ip, -1, &kind, &info);
 	if (fd < 0)
 		return TFC_EXIT_FAIL;
-	err = kind == TFC_MAP_IP ? dump_ip(fd, &a) : dump_flow(fd, &a);
+	/*
+	 * Without --pin: the addresses and the prefix rows of the pin directory.
+	 * A pin given names one map, dumped alone (the prefix map is shaped
+	 * like a shared IP map and reads as one: its rows are prefixes).
+	 */
+	if (kind == TFC_MAP_IP && !a.pins.ip) {
+		prefix_fd = tfc_prefix_map_open_pins(&pins, 0);
+		if (prefix_fd < 0 && prefix_fd != -ENOENT) {
+			close(fd);
+			return TFC_EXIT_FAIL;
+		}
+	}
+	err = kind == TFC_MAP_IP ? dump_ip(fd, prefix_fd, &a) : dump_flow(fd, &a);
 	close(fd);
+	if (prefix_fd >= 0)
+		close(prefix_fd);
 	if (err) {
 		tfc_err("cannot read %s: %s", pins.ip, strerror(-err));
 		return TFC_EXIT_FAIL;

@@ -82,6 +82,7 @@ struct status_unread {
 	int links;
 	int maps[TFC_MAP_KIND_MAX];
 	int maps_elsewhere; /* a map missing here is pinned elsewhere */
+	int prefix_map;	    /* -ENOENT (maps of an earlier layout) is no failure */
 };
 
 /* One map at its pin; max_entries and entries only when it could be read. */
@@ -115,6 +116,8 @@ struct status {
 	size_t n_others;
 	int migration_interrupted;
 	struct status_map maps[TFC_MAP_KIND_MAX];
+	char prefix_pin[PATH_MAX];
+	struct status_map prefix; /* the overflow prefix map (layout 3) */
 	int has_control;
 	struct tfc_control control;
 	int has_evictions;
@@ -228,6 +231,27 @@ static int gather_map(struct status *st, const struct tfc_pins *pins, enum tfc_m
 	return fd;
 }
 
+/* The prefix map beside the others: optional, it is not one of the map kinds. */
+static void gather_prefix_map(struct status *st, const struct tfc_pins *pins)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	st->prefix.pin = st->prefix_pin;
+	err = tfc_prefix_pin(pins, st->prefix_pin, sizeof(st->prefix_pin));
+	fd = err ?: tfc_prefix_map_open(st->prefix_pin, TFC_OPEN_QUIET);
+	if (fd < 0) {
+		st->u.prefix_map = fd;
+		return;
+	}
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	err = err ?: tfc_map_count(fd, info.key_size, &st->prefix.entries);
+	st->prefix.max_entries = info.max_entries;
+	st->u.prefix_map = err;
+	close(fd);
+}
+
 static void gather_control(struct status *st, int fd)
 {
 	int err = tfc_control_read(fd, &st->control);
@@ -328,6 +352,7 @@ static void status_gather(struct status *st, const struct tfc_pins *pins)
 		gather_evictions(st, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
 	if (fds[TFC_MAP_STATS] >= 0)
 		gather_stats(st, fds[TFC_MAP_STATS]);
+	gather_prefix_map(st, pins);
 	status_cgroups_gather(&st->cgroup_map, pins->dir, st->pods_dir);
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
@@ -440,6 +465,30 @@ static void json_maps(struct tfc_json *j, const struct status *st)
 	tfc_json_arr_end(j);
 }
 
+/*
+ * Prefix rows (issue 19): the prefix map's fill level and, from the control
+ * map, the overflow lengths (0: off) and whether aggregation rules apply.
+ */
+static void json_prefixes(struct tfc_json *j, const struct status *st)
+{
+	tfc_json_obj_begin(j, "prefixes");
+	tfc_json_str(j, "pin", st->prefix.pin);
+	if (st->u.prefix_map) {
+		tfc_json_str(j, "error", unread_str(st->u.prefix_map));
+	} else {
+		tfc_json_u64(j, "max_entries", st->prefix.max_entries);
+		tfc_json_u64(j, "entries", st->prefix.entries);
+	}
+#if TFC_ABI_VERSION >= 3
+	if (st->has_control) {
+		tfc_json_u64(j, "overflow_v4", st->control.overflow_v4);
+		tfc_json_u64(j, "overflow_v6", st->control.overflow_v6);
+		tfc_json_bool(j, "aggregate", !!(st->control.flags & TFC_FLAG_AGGREGATE));
+	}
+#endif
+	tfc_json_obj_end(j);
+}
+
 static void json_control(struct tfc_json *j, const struct status *st)
 {
 	const struct tfc_control *c = &st->control;
@@ -524,6 +573,7 @@ static void status_json(const struct status *st)
 	json_attachments(&j, st);
 	tfc_json_bool(&j, "migration_interrupted", st->migration_interrupted);
 	json_maps(&j, st);
+	json_prefixes(&j, st);
 	if (st->has_control)
 		json_control(&j, st);
 	if (st->has_evictions) {
@@ -612,12 +662,34 @@ static void text_others(const struct status *st)
 static void text_ip_map_full(const struct status *st)
 {
 	const struct status_map *m = &st->maps[TFC_MAP_IP];
+	char hint[TFC_FULL_HINT_LEN];
 
 	if (st->u.maps[TFC_MAP_IP] || !m->max_entries || m->entries < m->max_entries)
 		return;
-	printf("\nIP map full: %u of %u entries; new addresses go to "
-	       "ip_map_full (see --ip-map-size, attach --migrate)\n",
+	printf("\nIP map full: %u of %u entries; %s\n", m->entries, m->max_entries,
+	       tfc_ip_map_full_hint(st->has_control ? &st->control : NULL, hint, sizeof(hint)));
+}
+
+/* A full prefix map: frames of new prefixes go to ip_map_full too. */
+static void text_prefix_map_full(const struct status *st)
+{
+	const struct status_map *m = &st->prefix;
+
+	if (st->u.prefix_map || !m->max_entries || m->entries < m->max_entries)
+		return;
+	printf("\nprefix map full: %u of %u entries; frames of new prefixes go to "
+	       "ip_map_full (see --prefix-map-size, --overflow-prefix)\n",
 	       m->entries, m->max_entries);
+}
+
+static void text_prefix_map(const struct status *st)
+{
+	if (st->u.prefix_map)
+		printf("  %-22s (%s at %s)\n", TFC_PREFIX_MAP_NAME, unread_str(st->u.prefix_map),
+		       tfc_text_shown(st->prefix.pin));
+	else /* the name is one wider than the column: the count one narrower */
+		printf("  %-22s %7u / %-8u %s\n", TFC_PREFIX_MAP_NAME, st->prefix.entries,
+		       st->prefix.max_entries, tfc_text_shown(st->prefix.pin));
 }
 
 static void text_maps(const struct status *st)
@@ -633,7 +705,9 @@ static void text_maps(const struct status *st)
 			printf("  %-22s %8u / %-8u %s\n", tfc_map_kind_name(k), m->entries,
 			       m->max_entries, tfc_text_shown(m->pin));
 	}
+	text_prefix_map(st);
 	text_ip_map_full(st);
+	text_prefix_map_full(st);
 }
 
 /* When these counters started, and how many migrations carried them. */
@@ -653,6 +727,20 @@ static void text_since(const struct status *st)
 #endif
 }
 
+static void text_prefix_control(const struct status *st)
+{
+#if TFC_ABI_VERSION >= 3
+	char v4[8], v6[8];
+
+	printf("overflow to prefixes: IPv4 %s, IPv6 %s\n",
+	       tfc_overflow_len_str(st->control.overflow_v4, v4, sizeof(v4)),
+	       tfc_overflow_len_str(st->control.overflow_v6, v6, sizeof(v6)));
+	printf("aggregation rules: %s\n", st->control.flags & TFC_FLAG_AGGREGATE ? "on" : "off");
+#else
+	(void)st;
+#endif
+}
+
 static void text_control(const struct status *st)
 {
 	const struct tfc_control *c = &st->control;
@@ -665,6 +753,7 @@ static void text_control(const struct status *st)
 	       (uint64_t)c->flow_insert_failures);
 	printf("flow evictions: %" PRIu64 " (LRU; removed by export-ipfix: %" PRIu64 ")\n",
 	       (uint64_t)st->flow_evictions, (uint64_t)st->flows_expired);
+	text_prefix_control(st);
 }
 
 /* The totals of one kind: reasons not counted by address, or remarks. */
@@ -830,6 +919,12 @@ static const char *map_label(const struct tfc_pins *pins, enum tfc_map_kind k)
 	return pin;
 }
 
+/* The prefix map unread for another cause than its absence. */
+static int prefix_map_failed(const struct status_unread *u)
+{
+	return u->prefix_map && u->prefix_map != -ENOENT;
+}
+
 /* The first error of one cause (0: nothing unread for that cause). */
 static int first_of(const struct status_unread *u, enum unread_cause cause)
 {
@@ -838,6 +933,8 @@ static int first_of(const struct status_unread *u, enum unread_cause cause)
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
 			return u->maps[k];
+	if (prefix_map_failed(u) && unread_cause(u->prefix_map) == cause)
+		return u->prefix_map;
 	return 0;
 }
 
@@ -854,6 +951,8 @@ static void unread_list(FILE *f, const struct tfc_pins *pins, const struct statu
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (u->maps[k] && unread_cause(u->maps[k]) == cause)
 			fprintf(f, "%s%s", n++ ? ", " : "", map_label(pins, k));
+	if (prefix_map_failed(u) && unread_cause(u->prefix_map) == cause)
+		fprintf(f, "%s%s", n ? ", " : "", TFC_PREFIX_MAP_NAME);
 }
 
 /* The layout version of a control map of another layout, 0 if unknown. */
@@ -960,7 +1059,7 @@ static int any_unread(const struct status_unread *u)
 
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		any |= u->maps[k];
-	return any != 0;
+	return any != 0 || prefix_map_failed(u);
 }
 
 /* Made by a version without the one-namespace rule: keys may be merged. */

@@ -934,8 +934,9 @@ static void check_csv(char *csv, const char *json, const struct kv *const rows[]
 }
 
 static const struct kv ip_row0[] = {
-	{"ip", "192.0.2.1"},	{"family", "4"},   {"direction", "ingress"}, {"ifindex", "999999"},
-	{"ifname", NO_IF_NAME}, {"bytes", "1500"}, {"packets", "1"},
+	{"ip", "192.0.2.1"},   {"family", "4"},	       {"direction", "ingress"},
+	{"ifindex", "999999"}, {"ifname", NO_IF_NAME}, {"bytes", "1500"},
+	{"packets", "1"},      {"prefix_len", "32"},   {"prefix", "false"},
 };
 static const struct kv ip_row1[] = {
 	{"ip", "2001:db8::1"},
@@ -945,6 +946,8 @@ static const struct kv ip_row1[] = {
 	{"ifname", "lo"},
 	{"bytes", "18446744073709551615"},
 	{"packets", "1099511627776"},
+	{"prefix_len", "128"},
+	{"prefix", "false"},
 };
 
 static void test_csv_ip(void **state)
@@ -1013,7 +1016,8 @@ static void test_csv_empty_has_header(void **state)
 
 	(void)state;
 	out = print_ip(NULL, 0, TFC_FMT_CSV);
-	assert_string_equal(out, "ip,family,direction,ifindex,ifname,bytes,packets\n");
+	assert_string_equal(out,
+			    "ip,family,direction,ifindex,ifname,bytes,packets,prefix_len,prefix\n");
 	free(out);
 }
 
@@ -1086,6 +1090,140 @@ static void test_table_flow(void **state)
 	free(out);
 }
 
+/* ---- prefix rows (issue 19) --------------------------------------------- */
+
+static struct tfc_ip_entry prefix_entry(__u8 family, const char *addr, __u8 plen, __u64 bytes)
+{
+	__u8 a[16] = {0};
+	struct tfc_ip_entry e;
+
+	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr, a), 1);
+	e = ip_entry(family, a, TFC_DIR_INGRESS, LO, bytes, 1);
+	e.key.is_prefix = 1;
+	e.key.prefix_len = plen;
+	return e;
+}
+
+static void test_prefix_key_str(void **state)
+{
+	struct tfc_ip_entry e = prefix_entry(4, "198.18.7.0", 24, 1);
+	char buf[TFC_KEY_STRLEN];
+	__u8 a[16];
+
+	(void)state;
+	assert_string_equal(tfc_key_str(&e.key, buf, sizeof(buf)), "198.18.7.0/24");
+	assert_int_equal(tfc_key_plen(&e.key), 24);
+	e = prefix_entry(6, "fd00:1::", 48, 1);
+	assert_string_equal(tfc_key_str(&e.key, buf, sizeof(buf)), "fd00:1::/48");
+	e = prefix_entry(4, "0.0.0.0", 0, 1);
+	assert_string_equal(tfc_key_str(&e.key, buf, sizeof(buf)), "0.0.0.0/0");
+	assert_int_equal(tfc_key_plen(&e.key), 0);
+	/* The longest text there is fits. */
+	e = prefix_entry(6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 128, 1);
+	assert_string_equal(tfc_key_str(&e.key, buf, sizeof(buf)),
+			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+	/* An address: bare, its full length. */
+	v4(a, 198, 18, 0, 1);
+	e = ip_entry(4, a, TFC_DIR_INGRESS, LO, 1, 1);
+	assert_string_equal(tfc_key_str(&e.key, buf, sizeof(buf)), "198.18.0.1");
+	assert_int_equal(tfc_key_plen(&e.key), 32);
+	e.key.family = 6;
+	assert_int_equal(tfc_key_plen(&e.key), 128);
+}
+
+static void test_prefix_json_csv_table(void **state)
+{
+	struct tfc_ip_entry e[1] = {prefix_entry(6, "fd00:1::", 48, 300)};
+	struct json_object *arr, *o, *v;
+	char *out;
+
+	(void)state;
+	out = print_ip(e, 1, TFC_FMT_JSON);
+	arr = parse_all(out);
+	o = json_object_array_get_idx(arr, 0);
+	expect_str(o, "ip", "fd00:1::"); /* the bare address: prefix_len says the rest */
+	expect_u64(o, "prefix_len", 48);
+	assert_true(json_object_object_get_ex(o, "prefix", &v));
+	assert_int_equal(json_object_get_type(v), json_type_boolean);
+	assert_true(json_object_get_boolean(v));
+	json_object_put(arr);
+	free(out);
+	out = print_ip(e, 1, TFC_FMT_CSV);
+	assert_string_equal(out,
+			    "ip,family,direction,ifindex,ifname,bytes,packets,prefix_len,prefix\n"
+			    "fd00:1::,6,ingress,1,lo,300,1,48,true\n");
+	free(out);
+	out = print_ip(e, 1, TFC_FMT_TABLE);
+	assert_on_line(out, 1, UNIT_WORDS("lo ", " fd00:1::/48 ", " 300"), 3);
+	free(out);
+}
+
+/* A prefix row is shown when the whole prefix is under the CIDR. */
+static void test_filter_prefix_rows(void **state)
+{
+	struct tfc_addr_filter f = {0};
+	struct tfc_ip_entry e[3];
+
+	(void)state;
+	e[0] = prefix_entry(4, "198.18.7.0", 24, 1);
+	e[1] = prefix_entry(4, "198.18.0.0", 15, 2);
+	e[2] = prefix_entry(6, "fd00:1::", 48, 3);
+	assert_int_equal(tfc_cidr_parse("198.18.0.0/16", &f), 0);
+	assert_int_equal(tfc_filter_ip(&f, e, 3), 1);
+	assert_int_equal(e[0].val.bytes, 1);
+	e[1] = prefix_entry(4, "198.18.0.0", 15, 2);
+	assert_int_equal(tfc_cidr_parse("198.18.7.0/24", &f), 0);
+	assert_int_equal(tfc_filter_ip(&f, e, 2), 1); /* the /24 itself */
+	assert_int_equal(tfc_cidr_parse("198.18.7.1", &f), 0);
+	assert_int_equal(tfc_filter_ip(&f, e, 1), 0); /* one address of it: no */
+}
+
+/* What status and serve say a full IP map does with new addresses. */
+static void test_ip_map_full_hint(void **state)
+{
+	struct tfc_control c;
+	char buf[TFC_FULL_HINT_LEN];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_string_equal(
+		tfc_ip_map_full_hint(NULL, buf, sizeof(buf)),
+		"new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	assert_string_equal(
+		tfc_ip_map_full_hint(&c, buf, sizeof(buf)),
+		"new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	c.overflow_v4 = 24;
+	c.overflow_v6 = 48;
+	assert_string_equal(tfc_ip_map_full_hint(&c, buf, sizeof(buf)),
+			    "new addresses are counted by prefix (IPv4 /24, IPv6 /48) while the "
+			    "prefix map has room (see --ip-map-size, attach --migrate)");
+	c.overflow_v4 = 0;
+	assert_non_null(strstr(tfc_ip_map_full_hint(&c, buf, sizeof(buf)), "(IPv4 off, IPv6 /48)"));
+}
+
+/* --sort ip: an address first, then the prefixes starting there, longest first. */
+static void test_sort_prefix_rows(void **state)
+{
+	struct tfc_ip_entry e[4];
+	__u8 a[16];
+
+	(void)state;
+	e[0] = prefix_entry(4, "198.18.0.0", 16, 1);
+	e[1] = prefix_entry(4, "198.18.0.0", 24, 2);
+	v4(a, 198, 18, 0, 0);
+	e[2] = ip_entry(4, a, TFC_DIR_INGRESS, LO, 3, 1);
+	e[3] = prefix_entry(4, "198.17.0.0", 16, 4);
+	tfc_sort_ip(e, 4, TFC_SORT_IP);
+	assert_int_equal(e[0].val.bytes, 4);
+	assert_int_equal(e[1].val.bytes, 3);
+	assert_int_equal(e[2].val.bytes, 2);
+	assert_int_equal(e[3].val.bytes, 1);
+	/* By bytes: a prefix is one row like any other. */
+	tfc_sort_ip(e, 4, TFC_SORT_BYTES);
+	assert_int_equal(e[0].val.bytes, 4);
+	assert_int_equal(e[3].val.bytes, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1122,6 +1260,11 @@ int main(void)
 		cmocka_unit_test(test_csv_empty_has_header),
 		cmocka_unit_test(test_table_ip),
 		cmocka_unit_test(test_table_flow),
+		cmocka_unit_test(test_prefix_key_str),
+		cmocka_unit_test(test_prefix_json_csv_table),
+		cmocka_unit_test(test_filter_prefix_rows),
+		cmocka_unit_test(test_sort_prefix_rows),
+		cmocka_unit_test(test_ip_map_full_hint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Map shape checks and statistics totals: no BPF, hand-made inputs. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "unit.h"
 #include "maps/maps.h"
@@ -196,6 +197,69 @@ static void test_totals_empty(void **state)
 		assert_counters(&out[r], 0, 0);
 }
 
+/* Prefix rows of the prefix map join the IP map's: equal keys summed, others appended. */
+static struct tfc_ip_entry row(__u8 is_prefix, __u8 plen, __u8 third, __u64 bytes)
+{
+	struct tfc_ip_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.ifindex = 3;
+	e.key.family = 4;
+	e.key.is_prefix = is_prefix;
+	e.key.prefix_len = plen;
+	e.key.addr[0] = 198;
+	e.key.addr[1] = 18;
+	e.key.addr[2] = third;
+	e.val.bytes = bytes;
+	e.val.packets = bytes / 10;
+	return e;
+}
+
+static void test_rows_merge(void **state)
+{
+	struct tfc_ip_entry *rows = malloc(3 * sizeof(*rows));
+	struct tfc_ip_entry b[3];
+	size_t n = 3;
+
+	(void)state;
+	assert_non_null(rows);
+	rows[0] = row(0, 0, 0, 100);  /* 198.18.0.0, an address */
+	rows[1] = row(1, 24, 1, 200); /* 198.18.1.0/24, a rule's row */
+	rows[2] = row(1, 16, 0, 300); /* 198.18.0.0/16 */
+	b[0] = row(1, 16, 0, 30);     /* same key as rows[2] */
+	b[1] = row(1, 24, 0, 40);     /* 198.18.0.0/24: new */
+	b[2] = row(1, 24, 1, 20);     /* same key as rows[1] */
+	assert_int_equal(tfc_ip_rows_merge(&rows, &n, b, 3), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(rows[0].val.bytes, 100); /* an address never takes a prefix's counts */
+	assert_int_equal(rows[1].val.bytes, 220);
+	assert_int_equal(rows[1].val.packets, 22);
+	assert_int_equal(rows[2].val.bytes, 330);
+	assert_int_equal(rows[3].val.bytes, 40);
+	assert_int_equal(rows[3].key.prefix_len, 24);
+	/* Nothing to add: unchanged. */
+	assert_int_equal(tfc_ip_rows_merge(&rows, &n, NULL, 0), 0);
+	assert_int_equal(n, 4);
+	free(rows);
+}
+
+static void test_prefix_map_shape(void **state)
+{
+	struct shape s = {TFC_MAP_IP, BPF_MAP_TYPE_HASH, 24, 16};
+	struct bpf_map_info info = info_of(&s);
+
+	(void)state;
+	assert_int_equal(tfc_prefix_map_check(&info), 0);
+	info.type = BPF_MAP_TYPE_PERCPU_HASH; /* shared values only */
+	assert_int_equal(tfc_prefix_map_check(&info), -EPROTO);
+	info = info_of(&s);
+	info.key_size = 8;
+	assert_int_equal(tfc_prefix_map_check(&info), -EPROTO);
+	info = info_of(&s);
+	info.value_size = 32;
+	assert_int_equal(tfc_prefix_map_check(&info), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_totals_by_ifindex),
 		cmocka_unit_test(test_totals_by_direction),
 		cmocka_unit_test(test_totals_empty),
+		cmocka_unit_test(test_rows_merge),
+		cmocka_unit_test(test_prefix_map_shape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -633,6 +633,70 @@ static void test_prefix_within_byte(void **state)
 	tfc_metrics_free(m);
 }
 
+/*
+ * Prefix rows of the maps: address="ADDR/LEN", never split by a longer
+ * --aggregate-prefix, folded by a shorter one, counted against --max-series
+ * like addresses.
+ */
+static struct tfc_ip_entry pfx(struct tfc_ip_entry e, __u8 plen)
+{
+	e.key.is_prefix = 1;
+	e.key.prefix_len = plen;
+	return e;
+}
+
+static void test_prefix_rows(void **state)
+{
+	const struct tfc_ip_entry e[] = {
+		v4e(2, 0, 198, 18, 0, 1, 10, 1),
+		pfx(v4e(2, 0, 198, 18, 7, 0, 2000, 20), 24),
+		pfx(v4e(2, 0, 198, 18, 0, 0, 500, 5), 16),
+		pfx(v6e(2, 1, 0, 50, 1), 48),
+	};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, e, 4);
+	s.prefix_map = (struct tfc_metrics_map){1, 3, 16384};
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 4);
+	assert_non_null(strstr(text, "address=\"198.18.0.1\"} 10\n"));
+	assert_non_null(strstr(text, "address=\"198.18.7.0/24\"} 2000\n"));
+	assert_non_null(strstr(text, "address=\"198.18.0.0/16\"} 500\n"));
+	assert_non_null(strstr(text, "address=\"fd00::/48\"} 50\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_prefix\"} 3\n"));
+	assert_non_null(strstr(
+		text, "traffic_counter_map_capacity{map=\"traffic_counters_prefix\"} 16384\n"));
+	free(text);
+	tfc_metrics_free(m);
+
+	/* --aggregate-prefix 24: the address joins its /24; the /16 stays a /16. */
+	m = policy(0, 24, 64);
+	s.prefix_map.present = 0;
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_bytes_total"), 4);
+	assert_non_null(strstr(text, "address=\"198.18.0.0/24\"} 10\n"));
+	assert_non_null(strstr(text, "address=\"198.18.0.0/16\"} 500\n"));
+	assert_null(strstr(text, "traffic_counters_prefix"));
+	free(text);
+	tfc_metrics_free(m);
+
+	/* --max-series 2: the two largest rows keep a series, the rest is "other". */
+	m = policy(2, 32, 128);
+	text = scrape(m, &s);
+	assert_int_equal(tfc_metrics_members(m), 2);
+	assert_non_null(strstr(text, "address=\"198.18.7.0/24\"} 2000\n"));
+	assert_non_null(strstr(text, "address=\"198.18.0.0/16\"} 500\n"));
+	assert_non_null(strstr(text, "family=\"ipv4\",address=\"other\"} 10\n"));
+	assert_non_null(strstr(text, "family=\"ipv6\",address=\"other\"} 50\n"));
+	assert_int_equal(sum_of(text, "traffic_counter_bytes_total"), 2560);
+	free(text);
+	tfc_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_totals_preserved),
 		cmocka_unit_test(test_prefix_aggregation),
 		cmocka_unit_test(test_prefix_within_byte),
+		cmocka_unit_test(test_prefix_rows),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -143,6 +143,27 @@ static void test_same_key_other_direction_or_interface_is_another_row(void **sta
 	tfc_rate_snap_free(&cur);
 }
 
+/* A prefix row and the address equal to its network address are two rows. */
+static void test_prefix_is_another_row(void **state)
+{
+	struct tfc_ip_entry a[] = {ip(0, 0, 2, 1000, 1), ip(0, 0, 2, 5000, 5)};
+	struct tfc_ip_entry b[] = {ip(0, 0, 2, 1100, 2), ip(0, 0, 2, 5500, 6)};
+	struct tfc_rate_snap prev, cur;
+
+	(void)state;
+	a[1].key.is_prefix = b[1].key.is_prefix = 1;
+	a[1].key.prefix_len = b[1].key.prefix_len = 24;
+	assert_int_equal(tfc_rate_snap_ip(&prev, a, 2, 1.0), 0);
+	assert_int_equal(tfc_rate_snap_ip(&cur, b, 2, 2.0), 0);
+	tfc_rates_update(&cur, &prev);
+	assert_int_equal(cur.n, 2);
+	for (size_t i = 0; i < cur.n; i++)
+		assert_true(cur.rows[i].byte_rate ==
+			    (cur.rows[i].key.ip.is_prefix ? 500.0 : 100.0));
+	tfc_rate_snap_free(&prev);
+	tfc_rate_snap_free(&cur);
+}
+
 static void test_flow_recreated_by_lru_restarts(void **state)
 {
 	struct tfc_flow_entry a[] = {flow(5000, 100, 1, 111), flow(5001, 100, 1, 222)};
@@ -301,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_new_entry_counts_from_zero),
 		cmocka_unit_test(test_counter_going_down_restarts),
 		cmocka_unit_test(test_same_key_other_direction_or_interface_is_another_row),
+		cmocka_unit_test(test_prefix_is_another_row),
 		cmocka_unit_test(test_flow_recreated_by_lru_restarts),
 		cmocka_unit_test(test_no_time_between_reads_no_rate),
 		cmocka_unit_test(test_sort_by_rate_then_total),

@@ -167,6 +167,27 @@ static void test_rows_human_and_exact(void **state)
 			    "198.18.0.1  ingress  lo     15000.0   150.0  1234567      890");
 }
 
+/* A prefix row: its address with /LEN, like any other row otherwise. */
+static void test_prefix_row(void **state)
+{
+	struct tfc_rate_row rows[] = {row(0, 0, 60, 1), row(7, 0, 70, 1)};
+	struct top t;
+	char out[3][TOP_LINE_LEN];
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.view = TFC_VIEW_IP;
+	t.shown = rows;
+	t.n_shown = 2;
+	t.a.exact = 1;
+	rows[0].key.ip.is_prefix = 1;
+	rows[0].key.ip.prefix_len = 24;
+	render(&t, out, 2);
+	assert_string_equal(out[0], "ADDRESS        DIR      IFACE  RATE  PKTS/S  TOTAL  PACKETS");
+	assert_string_equal(out[1], "198.18.0.0/24  ingress  lo      0.0     0.0     60        1");
+	assert_string_equal(out[2], "198.18.0.7     ingress  lo      0.0     0.0     70        1");
+}
+
 static void test_flow_row(void **state)
 {
 	struct tfc_rate_row r;
@@ -205,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_top_defaults),	     cmocka_unit_test(test_top_options),
 		cmocka_unit_test(test_top_usage_errors),     cmocka_unit_test(test_apply_options),
 		cmocka_unit_test(test_rows_human_and_exact), cmocka_unit_test(test_flow_row),
+		cmocka_unit_test(test_prefix_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,24 @@ const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len)
 	return buf;
 }
 
+unsigned int tfc_key_plen(const struct ip_key *k)
+{
+	if (k->is_prefix)
+		return k->prefix_len;
+	return k->family == 4 ? 32 : 128;
+}
+
+const char *tfc_key_str(const struct ip_key *k, char *buf, size_t len)
+{
+	size_t used;
+
+	tfc_addr_str(k->family, k->addr, buf, len);
+	used = strlen(buf);
+	if (k->is_prefix && used < len)
+		snprintf(buf + used, len - used, "/%u", (unsigned int)k->prefix_len);
+	return buf;
+}
+
 /* A dump has few distinct interfaces: avoid one ioctl per entry. */
 #define IFNAME_CACHE 16
 static struct {
@@ -240,7 +258,8 @@ size_t tfc_filter_ip(const struct tfc_addr_filter *f, struct tfc_ip_entry *e, si
 		const struct ip_key *k = &e[i].key;
 
 		if (addr_excluded(f, k->family, k->addr) ||
-		    (f->cidr_set && !tfc_addr_in_cidr(f, k->family, k->addr)))
+		    (f->cidr_set &&
+		     (!tfc_addr_in_cidr(f, k->family, k->addr) || tfc_key_plen(k) < f->plen)))
 			continue;
 		e[kept++] = e[i];
 	}
@@ -300,6 +319,9 @@ static int cmp_ip(const void *pa, const void *pb)
 	else if (sort_by == TFC_SORT_PACKETS)
 		c = cmp_u64_desc(a->val.packets, b->val.packets);
 	c = c ?: cmp_addr(a->key.family, a->key.addr, b->key.family, b->key.addr);
+	/* An address before the prefixes starting at it, shortest last. */
+	c = c ?: (int)a->key.is_prefix - (int)b->key.is_prefix;
+	c = c ?: (int)b->key.prefix_len - (int)a->key.prefix_len;
 	c = c ?: (int)a->key.direction - (int)b->key.direction;
 	return c ?: (a->key.ifindex > b->key.ifindex) - (a->key.ifindex < b->key.ifindex);
 }
@@ -541,6 +563,17 @@ static void field_u64(struct row_out *w, const char *k, __u64 v)
 	fputs_unlocked(p, w->f);
 }
 
+/* JSON true/false; CSV the same words. */
+static void field_bool(struct row_out *w, const char *k, int v)
+{
+	if (w->fmt == TFC_FMT_JSON) {
+		tfc_json_bool(&w->json, k, v);
+		return;
+	}
+	csv_field_begin(w);
+	tfc_csv_field(w->f, w->header ? k : v ? "true" : "false");
+}
+
 /* JSON escapes the name itself; CSV is text for a terminal too. */
 static void field_ifname(struct row_out *w, __u32 ifindex)
 {
@@ -564,6 +597,9 @@ static void ip_row(struct row_out *w, const void *row)
 	field_ifname(w, e->key.ifindex);
 	field_u64(w, "bytes", e->val.bytes);
 	field_u64(w, "packets", e->val.packets);
+	/* Last, so CSV readers that count columns keep working. */
+	field_u64(w, "prefix_len", tfc_key_plen(&e->key));
+	field_bool(w, "prefix", e->key.is_prefix);
 }
 
 static void flow_row(struct row_out *w, const void *row)
@@ -589,6 +625,39 @@ static void flow_row(struct row_out *w, const void *row)
 	/* Last, so CSV readers that count columns keep working. */
 	field_wall(w, "first_seen", e->val.first_seen_ns);
 	field_wall(w, "last_seen", e->val.last_seen_ns);
+}
+
+const char *tfc_overflow_len_str(unsigned int len, char *buf, size_t size)
+{
+	if (!len)
+		return "off";
+	snprintf(buf, size, "/%u", len);
+	return buf;
+}
+
+const char *tfc_ip_map_full_hint(const struct tfc_control *c, char *buf, size_t len)
+{
+	char v4[8], v6[8];
+	unsigned int o4 = 0, o6 = 0;
+
+#if TFC_ABI_VERSION >= 3
+	if (c) {
+		o4 = c->overflow_v4;
+		o6 = c->overflow_v6;
+	}
+#else
+	(void)c;
+#endif
+	if (!o4 && !o6)
+		snprintf(buf, len,
+			 "new addresses go to ip_map_full (see --ip-map-size, attach --migrate)");
+	else
+		snprintf(buf, len,
+			 "new addresses are counted by prefix (IPv4 %s, IPv6 %s) while the prefix "
+			 "map has room (see --ip-map-size, attach --migrate)",
+			 tfc_overflow_len_str(o4, v4, sizeof(v4)),
+			 tfc_overflow_len_str(o6, v6, sizeof(v6)));
+	return buf;
 }
 
 void tfc_csv_field(FILE *f, const char *s)
@@ -660,7 +729,7 @@ static int print_rows(FILE *f, const void *rows, size_t n, size_t row_size,
 
 int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt)
 {
-	char addr[TFC_ADDR_STRLEN], name[TFC_IFNAME_SAFE_LEN];
+	char addr[TFC_KEY_STRLEN], name[TFC_IFNAME_SAFE_LEN];
 
 	if (fmt != TFC_FMT_TABLE)
 		return print_rows(f, e, n, sizeof(*e), ip_row, fmt);
@@ -669,8 +738,8 @@ int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_forma
 		fprintf(f, "%-16s %-8s %-40s %14" PRIu64 " %18" PRIu64 "\n",
 			tfc_text_safe(tfc_ifname(e[i].key.ifindex), name, sizeof(name)),
 			tfc_direction_str(e[i].key.direction),
-			tfc_addr_str(e[i].key.family, e[i].key.addr, addr, sizeof(addr)),
-			(uint64_t)e[i].val.packets, (uint64_t)e[i].val.bytes);
+			tfc_key_str(&e[i].key, addr, sizeof(addr)), (uint64_t)e[i].val.packets,
+			(uint64_t)e[i].val.bytes);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -25,6 +25,15 @@ enum tfc_format {
 /* Canonical text (RFC 5952 for IPv6); "?" for an unknown family. */
 const char *tfc_addr_str(__u8 family, const __u8 *addr, char *buf, size_t len);
 
+/* An address or "ADDR/LEN" (a prefix row: is_prefix set). */
+#define TFC_KEY_STRLEN (TFC_ADDR_STRLEN + 4)
+
+/* An IP map row's address: "a.b.c.d", or "a.b.c.0/24" for a prefix row. */
+const char *tfc_key_str(const struct ip_key *k, char *buf, size_t len);
+
+/* A row's prefix length: prefix_len for a prefix row, 32 or 128 for an address. */
+unsigned int tfc_key_plen(const struct ip_key *k);
+
 /* tfc_ifname's longest answer: "if4294967295@netns:18446744073709551615". */
 #define TFC_IFNAME_LEN 48
 /* Room for tfc_ifname's answer through tfc_text_safe (util/text.h). */
@@ -76,7 +85,11 @@ int tfc_addr_in_cidr(const struct tfc_addr_filter *f, __u8 family, const __u8 *a
 int tfc_addr_link_local(__u8 family, const __u8 *addr);
 int tfc_addr_multicast(__u8 family, const __u8 *addr);
 int tfc_filter_active(const struct tfc_addr_filter *f);
-/* Keep the entries f shows, in order, at the front; returns how many. */
+/*
+ * Keep the entries f shows, in order, at the front; returns how many. A
+ * prefix row is under the CIDR when the whole prefix is: counts of a /24
+ * cannot be split among the addresses of a narrower CIDR.
+ */
 size_t tfc_filter_ip(const struct tfc_addr_filter *f, struct tfc_ip_entry *e, size_t n);
 size_t tfc_filter_flow(const struct tfc_addr_filter *f, struct tfc_flow_entry *e, size_t n);
 
@@ -89,6 +102,17 @@ void tfc_sort_flow(struct tfc_flow_entry *e, size_t n, enum tfc_sort by);
 /* Writes n entries in fmt; returns 0 or -EIO. */
 int tfc_print_ip(FILE *f, const struct tfc_ip_entry *e, size_t n, enum tfc_format fmt);
 int tfc_print_flow(FILE *f, const struct tfc_flow_entry *e, size_t n, enum tfc_format fmt);
+
+/* An overflow prefix length as shown: "/24", or "off" for 0 (buf: 8 bytes). */
+const char *tfc_overflow_len_str(unsigned int len, char *buf, size_t size);
+
+/*
+ * Where a full IP map's new addresses go, for "IP map full: N of N entries;
+ * <this>": ip_map_full, or their overflow prefix while the prefix map has
+ * room (control's overflow lengths, layout 3; c NULL: not known).
+ */
+const char *tfc_ip_map_full_hint(const struct tfc_control *c, char *buf, size_t len);
+#define TFC_FULL_HINT_LEN 160
 
 /* One CSV field, quoted only when it has to be (RFC 4180). */
 void tfc_csv_field(FILE *f, const char *s);

@@ -337,6 +337,9 @@ static void ip_one(const struct tfc_metrics *m, const struct devices *d,
 	out->key.plen = k->family == 4 ? m->policy.v4_prefix : m->policy.v6_prefix;
 	if (k->family != 4 && k->family != 6)
 		out->key.plen = 128;
+	/* A prefix row cannot be split: its own length, or shorter by the policy. */
+	if (k->is_prefix && k->prefix_len < out->key.plen)
+		out->key.plen = k->prefix_len;
 	mask_addr(out->key.addr, out->key.plen);
 	out->val = e->val;
 }
@@ -595,11 +598,14 @@ static void emit_value(FILE *f, const char *name, const char *type, const char *
 static const struct family ip_families[] = {
 	{"traffic_counter_bytes_total", "counter",
 	 "Bytes counted by address (frame length at the hook, L2 header included), from the IP "
-	 "map; address=\"other\" sums the addresses beyond --max-series.",
+	 "and prefix maps; address=\"ADDR/LEN\" is a prefix (a kernel prefix row, or "
+	 "--aggregate-prefix), "
+	 "address=\"other\" sums the addresses beyond --max-series.",
 	 0, ip_labels},
 	{"traffic_counter_packets_total", "counter",
-	 "Packets counted by address, from the IP map; address=\"other\" sums the addresses "
-	 "beyond --max-series.",
+	 "Packets counted by address, from the IP and prefix maps; address=\"ADDR/LEN\" is a "
+	 "prefix, "
+	 "address=\"other\" sums the addresses beyond --max-series.",
 	 1, ip_labels},
 };
 
@@ -669,7 +675,15 @@ static void emit_ipfix(FILE *f, const struct tfc_ipfix_stats *x)
 		   "Flow entries export-ipfix exported and removed from the flow map.", x->expired);
 }
 
-static void emit_maps(FILE *f, const struct tfc_metrics_map *maps)
+static void emit_map(FILE *f, const char *metric, const char *map, const struct tfc_metrics_map *mp,
+		     int capacity)
+{
+	if (mp->present)
+		fprintf(f, "%s{map=\"%s\"} %u\n", metric, map,
+			capacity ? mp->capacity : mp->entries);
+}
+
+static void emit_maps(FILE *f, const struct tfc_metrics_snapshot *s)
 {
 	static const enum tfc_map_kind kinds[] = {TFC_MAP_IP, TFC_MAP_FLOW, TFC_MAP_STATS};
 	static const char *const names[] = {"traffic_counter_map_entries",
@@ -679,14 +693,9 @@ static void emit_maps(FILE *f, const struct tfc_metrics_map *maps)
 
 	for (int g = 0; g < 2; g++) {
 		header(f, names[g], "gauge", helps[g]);
-		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-			const struct tfc_metrics_map *mp = &maps[kinds[i]];
-
-			if (mp->present)
-				fprintf(f, "%s{map=\"%s\"} %u\n", names[g],
-					tfc_map_kind_name(kinds[i]),
-					g ? mp->capacity : mp->entries);
-		}
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			emit_map(f, names[g], tfc_map_kind_name(kinds[i]), &s->maps[kinds[i]], g);
+		emit_map(f, names[g], TFC_PREFIX_MAP_NAME, &s->prefix_map, g);
 	}
 }
 
@@ -760,7 +769,7 @@ int tfc_metrics_write(struct tfc_metrics *m, const struct tfc_metrics_snapshot *
 		emit_control(f, s->control);
 	if (s->ipfix)
 		emit_ipfix(f, s->ipfix);
-	emit_maps(f, s->maps);
+	emit_maps(f, s);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -35,6 +35,7 @@ struct tfc_metrics_map {
 
 /* What one scrape read from the maps. Absent parts are left out. */
 struct tfc_metrics_snapshot {
+	/* Address and prefix rows (is_prefix: "ADDR/LEN" labels, bounded alike). */
 	const struct tfc_ip_entry *ip;
 	size_t n_ip;
 	const struct tfc_flow_entry *flow;
@@ -45,6 +46,7 @@ struct tfc_metrics_snapshot {
 	/* export-ipfix's counts for this flow map (pin traffic_ipfix); NULL: none ran */
 	const struct tfc_ipfix_stats *ipfix;
 	struct tfc_metrics_map maps[TFC_MAP_KIND_MAX];
+	struct tfc_metrics_map prefix_map; /* traffic_counters_prefix (layout 3) */
 	const char *version;
 	const char *libbpf_version;
 };

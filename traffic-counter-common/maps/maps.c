@@ -472,6 +472,157 @@ int tfc_cgroup_map_open(const char *pin, struct bpf_map_info *info, unsigned int
 	return fd;
 }
 
+int tfc_prefix_pin(const struct tfc_pins *pins, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s", tfc_map_pin(pins, TFC_MAP_PREFIX));
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int tfc_prefix_map_check(const struct bpf_map_info *info)
+{
+	return tfc_map_check(info, TFC_MAP_PREFIX);
+}
+
+int tfc_prefix_map_open(const char *pin, unsigned int flags)
+{
+	struct bpf_map_info info;
+	int fd = open_pin(pin, &info, flags | TFC_OPEN_OPTIONAL);
+
+	if (fd < 0)
+		return fd;
+	if (tfc_prefix_map_check(&info)) {
+		if (!(flags & TFC_OPEN_QUIET))
+			tfc_err("%s is not a traffic-counter %s map of this version (type %u, "
+				"key %u B, value %u B); it was made by another program or an "
+				"incompatible version",
+				pin, TFC_PREFIX_MAP_NAME, info.type, info.key_size,
+				info.value_size);
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+int tfc_prefix_map_open_pins(const struct tfc_pins *pins, unsigned int flags)
+{
+	char pin[PATH_MAX];
+	int err = tfc_prefix_pin(pins, pin, sizeof(pin));
+
+	return err ?: tfc_prefix_map_open(pin, flags);
+}
+
+int tfc_dump_prefix(int fd, struct tfc_ip_entry **out, size_t *n)
+{
+	return dump_percpu_counters(fd, sizeof(struct ip_key), sizeof(**out), (void **)out, n);
+}
+
+static int cmp_ip_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ip_key));
+}
+
+/* The prefix rows of rows[0..n), by key: the only ones a prefix-map row can equal. */
+static struct tfc_ip_entry **prefix_rows_index(struct tfc_ip_entry *rows, size_t n, size_t *np)
+{
+	struct tfc_ip_entry **idx;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += rows[i].key.is_prefix != 0;
+	idx = malloc((k ?: 1) * sizeof(*idx));
+	if (!idx)
+		return NULL;
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].key.is_prefix)
+			idx[k++] = &rows[i];
+	*np = k;
+	return idx;
+}
+
+static int cmp_row_ptr(const void *a, const void *b)
+{
+	const struct tfc_ip_entry *const *x = a, *const *y = b;
+
+	return cmp_ip_key(&(*x)->key, &(*y)->key);
+}
+
+static struct tfc_ip_entry *row_find(struct tfc_ip_entry **idx, size_t n, const struct ip_key *k)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_ip_key(&idx[mid]->key, k);
+
+		if (!c)
+			return idx[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int tfc_ip_rows_merge(struct tfc_ip_entry **rows, size_t *n, const struct tfc_ip_entry *b,
+		      size_t nb)
+{
+	struct tfc_ip_entry *r, *hit, **idx = NULL;
+	size_t ni = 0, count = *n;
+	int err = 0;
+
+	if (!nb)
+		return 0;
+	/* Room first: the index points into the array and must not move. */
+	r = realloc(*rows, (*n + nb) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*rows = r;
+	idx = prefix_rows_index(r, count, &ni);
+	if (!idx) {
+		err = -ENOMEM;
+		goto out;
+	}
+	qsort(idx, ni, sizeof(*idx), cmp_row_ptr);
+	for (size_t i = 0; i < nb; i++) {
+		hit = row_find(idx, ni, &b[i].key);
+		if (hit) {
+			hit->val.bytes += b[i].val.bytes;
+			hit->val.packets += b[i].val.packets;
+		} else {
+			r[count++] = b[i];
+		}
+	}
+	*n = count;
+out:
+	free(idx);
+	return err;
+}
+
+int tfc_dump_ip_rows(int ip_fd, int prefix_fd, struct tfc_ip_entry **out, size_t *n)
+{
+	struct tfc_ip_entry *p = NULL;
+	size_t np = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = tfc_dump_ip(ip_fd, out, n);
+	if (!err && prefix_fd >= 0)
+		err = tfc_dump_prefix(prefix_fd, &p, &np);
+	if (!err)
+		err = tfc_ip_rows_merge(out, n, p, np);
+	free(p);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
 int tfc_dump_stats(int fd, struct tfc_stat_entry **out, size_t *n)
 {
 	return dump_percpu_counters(fd, sizeof(struct stat_key), sizeof(**out), (void **)out, n);

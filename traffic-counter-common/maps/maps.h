@@ -91,6 +91,44 @@ int tfc_dump_cgroup(int fd, struct tfc_cgroup_entry **out, size_t *n);
  */
 int tfc_cgroup_map_open(const char *pin, struct bpf_map_info *info, unsigned int flags);
 
+/*
+ * The prefix map (layout 3): overflow rows, keyed like the IP map (is_prefix
+ * set), one shared value per entry. It is not a tfc_map_kind: readers treat
+ * it as an optional companion of the IP map of the same pin directory.
+ */
+/* DIR/traffic_counters_prefix of a set of pins; 0 or -ENAMETOOLONG. */
+int tfc_prefix_pin(const struct tfc_pins *pins, char *buf, size_t len);
+
+/* Whether a map has the prefix map's shape: a plain hash of ip_key to counters. */
+int tfc_prefix_map_check(const struct bpf_map_info *info);
+
+/*
+ * Opens the prefix map pinned at `pin` read-only (TFC_OPEN_* flags) and
+ * checks its shape. -ENOENT, never logged, when nothing is pinned there
+ * (maps made by a layout without one, or an attach that made none).
+ */
+int tfc_prefix_map_open(const char *pin, unsigned int flags);
+
+/* tfc_prefix_map_open of DIR/traffic_counters_prefix of a set of pins. */
+int tfc_prefix_map_open_pins(const struct tfc_pins *pins, unsigned int flags);
+
+/* Every entry of the prefix map (shape as tfc_dump_ip's rows). */
+int tfc_dump_prefix(int fd, struct tfc_ip_entry **out, size_t *n);
+
+/*
+ * Adds the rows b[0..nb) to *rows (*n of them, from malloc): a row whose
+ * key is already there (an aggregation rule's row in the IP map and an
+ * overflow row of the same prefix) is summed into it, others are appended.
+ */
+int tfc_ip_rows_merge(struct tfc_ip_entry **rows, size_t *n, const struct tfc_ip_entry *b,
+		      size_t nb);
+
+/*
+ * What readers show of one pin directory: the IP map's rows plus the
+ * prefix map's (prefix_fd < 0: none), equal keys summed. The caller frees *out.
+ */
+int tfc_dump_ip_rows(int ip_fd, int prefix_fd, struct tfc_ip_entry **out, size_t *n);
+
 /* Number of entries, by walking the keys. */
 int tfc_map_count(int fd, __u32 key_size, __u32 *count);
 

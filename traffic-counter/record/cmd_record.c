@@ -253,13 +253,21 @@ static int dump_maps(struct rec *r, struct tfc_ip_entry **ip, size_t *n_ip,
 		     struct tfc_stat_entry **st, size_t *n_st)
 {
 	struct bpf_map_info info;
-	int fd, err;
+	int fd, prefix_fd, err;
 
 	fd = tfc_map_open(r->pins.ip, TFC_MAP_IP, NULL, &info);
 	if (fd < 0)
 		return fd;
-	err = tfc_dump_ip(fd, ip, n_ip);
+	/* The prefix rows of the pin directory too, unless --pin named one map. */
+	prefix_fd = r->a.pins.ip ? -ENOENT : tfc_prefix_map_open_pins(&r->pins, 0);
+	if (prefix_fd < 0 && prefix_fd != -ENOENT) {
+		close(fd);
+		return prefix_fd;
+	}
+	err = tfc_dump_ip_rows(fd, prefix_fd, ip, n_ip);
 	close(fd);
+	if (prefix_fd >= 0)
+		close(prefix_fd);
 	if (err)
 		return err;
 	fd = tfc_map_open(r->pins.stats, TFC_MAP_STATS, NULL, &info);

@@ -21,7 +21,13 @@ static int idle_keys(const struct rec_table *state, time_t now, long long idle, 
 	for (size_t i = 0; i < state->cap; i++) {
 		const struct rec_slot *s = &state->slots[i];
 
-		if (!s->used || s->key.kind != REC_KEY_IP || s->changed > now - idle)
+		/*
+		 * Addresses only: a prefix row may live in the prefix map, where
+		 * a delete from the IP map would not find it, and its next read
+		 * would count it all again.
+		 */
+		if (!s->used || s->key.kind != REC_KEY_IP || s->key.ip.is_prefix ||
+		    s->changed > now - idle)
 			continue;
 		if (*n == cap) {
 			struct ip_key *k = realloc(*out, (cap = cap ? cap * 2 : 256) * sizeof(*k));

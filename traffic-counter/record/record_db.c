@@ -307,7 +307,8 @@ static int put_addr_res(struct rec_db *d, const struct rec_save *s, struct rec_t
 			int res, const char *iface, const char *addr)
 {
 	const struct ip_key *k = &p->key.ip;
-	int plen = k->family == 4 ? 32 : 128;
+	/* A prefix row (aggregation or overflow) under its length: report sums it. */
+	int plen = k->is_prefix ? k->prefix_len : k->family == 4 ? 32 : 128;
 	__s64 ts = bucket_of(bc, res, p->ts);
 	sqlite3_stmt *st = d->st[ST_ADDR_UPDATE];
 	struct rec_key ok;

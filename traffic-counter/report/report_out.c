@@ -477,7 +477,9 @@ static int report_top(sqlite3 *db, const struct report_args *a)
 	time_str(a, since, "%Y-%m-%d %H:%M", t0, sizeof(t0));
 	for (size_t i = 0; !err && i < n; i++) {
 		const struct report_addr *ad = &addrs.v[i];
-		int full = ad->prefix_len == 0 || ad->prefix_len == 32 || ad->prefix_len == 128;
+		/* One address (or "other"): its family's full length, or 0. */
+		int full =
+			ad->prefix_len == 0 || ad->prefix_len == (strchr(ad->addr, ':') ? 128 : 32);
 
 		emit(&o, &(struct row){.iface = ad->addr,
 				       .label = t0,

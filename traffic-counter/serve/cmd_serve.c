@@ -101,6 +101,7 @@ struct serve {
 	struct tfc_pins pins;
 	struct tfc_metrics *metrics;
 	int ip_map_full; /* the last scrape found the IP map full */
+	int prefixes;	 /* read the pin directory's prefix map (no --pin given) */
 	int tls;
 	struct web_config web;
 	size_t reply_bytes; /* of /metrics replies not yet sent in full */
@@ -246,6 +247,38 @@ static void read_ipfix(const struct tfc_pins *pins, struct scrape *sc)
 		sc->snap.ipfix = &sc->ipfix;
 }
 
+/*
+ * The prefix rows join the address rows (equal keys summed): one set of
+ * series, bounded by --max-series alike. Optional: maps of an earlier
+ * layout have no prefix map.
+ */
+static int read_prefixes(const struct tfc_pins *pins, struct scrape *sc, size_t *n_ip)
+{
+	struct tfc_metrics_map *mp = &sc->snap.prefix_map;
+	struct tfc_ip_entry *rows = NULL;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t n = 0;
+	int fd, err;
+
+	fd = tfc_prefix_map_open_pins(pins, 0);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	err = err ?: tfc_dump_prefix(fd, &rows, &n);
+	close(fd);
+	err = err ?: tfc_ip_rows_merge(&sc->ip, n_ip, rows, n);
+	free(rows);
+	if (err) {
+		tfc_err("cannot read the prefix map in %s: %s", pins->dir, strerror(-err));
+		return err;
+	}
+	mp->present = 1;
+	mp->entries = (__u32)n;
+	mp->capacity = info.max_entries;
+	return 0;
+}
+
 static void scrape_free(struct scrape *sc)
 {
 	free(sc->ip);
@@ -253,19 +286,23 @@ static void scrape_free(struct scrape *sc)
 	free(sc->stats);
 }
 
-static int scrape_read(const struct tfc_pins *pins, struct scrape *sc)
+static int scrape_read(const struct tfc_pins *pins, int prefixes, struct scrape *sc)
 {
+	size_t n_ip;
 	int err;
 
 	memset(sc, 0, sizeof(*sc));
 	err = read_map(pins, TFC_MAP_IP, 1, sc);
+	n_ip = sc->snap.maps[TFC_MAP_IP].entries;
+	if (!err && prefixes)
+		err = read_prefixes(pins, sc, &n_ip);
 	err = err ?: read_map(pins, TFC_MAP_CONTROL, 1, sc);
 	err = err ?: read_map(pins, TFC_MAP_FLOW, 0, sc);
 	err = err ?: read_map(pins, TFC_MAP_STATS, 0, sc);
 	if (!err)
 		read_ipfix(pins, sc);
 	sc->snap.ip = sc->ip;
-	sc->snap.n_ip = sc->snap.maps[TFC_MAP_IP].entries;
+	sc->snap.n_ip = n_ip;
 	sc->snap.flow = sc->flow;
 	sc->snap.n_flow = sc->snap.maps[TFC_MAP_FLOW].entries;
 	sc->snap.stats = sc->stats;
@@ -281,17 +318,18 @@ static int scrape_read(const struct tfc_pins *pins, struct scrape *sc)
  * ip_map_full): one line when a scrape first sees it full, one when not.
  * Scrapes run on the one thread that polls HTTP, so the state needs no lock.
  */
-static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m)
+static void log_ip_map_fill(struct serve *sv, const struct tfc_metrics_map *m,
+			    const struct tfc_control *c)
 {
 	int full = m->present && m->capacity && m->entries >= m->capacity;
+	char hint[TFC_FULL_HINT_LEN];
 
 	if (full == sv->ip_map_full)
 		return;
 	sv->ip_map_full = full;
 	if (full)
-		tfc_warn("IP map full: %u of %u entries; new addresses go to ip_map_full (see "
-			 "--ip-map-size, attach --migrate)",
-			 m->entries, m->capacity);
+		tfc_warn("IP map full: %u of %u entries; %s", m->entries, m->capacity,
+			 tfc_ip_map_full_hint(c, hint, sizeof(hint)));
 	else
 		tfc_info("IP map no longer full: %u of %u entries", m->entries, m->capacity);
 }
@@ -306,9 +344,9 @@ static int render(struct serve *sv, char **text, size_t *len)
 	*text = NULL;
 	/* Device labels name interfaces of the namespace the maps count in. */
 	tfc_ifname_netns(tfc_pins_netns(&sv->pins));
-	err = scrape_read(&sv->pins, &sc);
+	err = scrape_read(&sv->pins, sv->prefixes, &sc);
 	if (!err)
-		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP]);
+		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP], &sc.control);
 	if (!err) {
 		f = open_memstream(text, len);
 		if (!f) {
@@ -804,12 +842,25 @@ static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 		sv, MHD_OPTION_ARRAY, sv->tls ? tls : tls + 2, MHD_OPTION_END);
 }
 
+/* The prefix map too, when pinned and served. */
+static int check_prefix_pin(const struct tfc_pins *pins, int with_prefixes)
+{
+	int fd = with_prefixes ? tfc_prefix_map_open_pins(pins, 0) : -ENOENT;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 /*
  * Every map served must be readable before we listen: the two every scrape
  * needs, and the optional ones that are pinned (a scrape leaves out an
  * optional map it cannot open, so an unreadable one would go unnoticed).
  */
-static int check_pins(const struct tfc_pins *pins)
+static int check_pins(const struct tfc_pins *pins, int with_prefixes)
 {
 	static const enum tfc_map_kind kinds[] = {TFC_MAP_IP, TFC_MAP_CONTROL, TFC_MAP_FLOW,
 						  TFC_MAP_STATS};
@@ -826,7 +877,7 @@ static int check_pins(const struct tfc_pins *pins)
 			return fd;
 		close(fd);
 	}
-	return 0;
+	return check_prefix_pin(pins, with_prefixes);
 }
 
 /*
@@ -922,7 +973,8 @@ int cmd_serve(int argc, char **argv)
 	ret = load_web_config(&sv, a.web_config);
 	if (ret >= 0)
 		return ret;
-	if (check_pins(&sv.pins)) {
+	sv.prefixes = !a.pins.ip;
+	if (check_pins(&sv.pins, sv.prefixes)) {
 		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
 	}

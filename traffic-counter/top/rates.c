@@ -15,12 +15,18 @@ static int cmp_num(__u64 a, __u64 b)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* Address order: family, address, then direction and interface. */
+/*
+ * Address order: family, address, an address before the prefixes starting
+ * at it (longest first), then direction and interface. Rows are matched
+ * across reads by this order: a prefix is never its network address.
+ */
 static int cmp_ip_key(const struct ip_key *a, const struct ip_key *b)
 {
 	int c = cmp_num(a->family, b->family);
 
 	c = c ?: memcmp(a->addr, b->addr, sizeof(a->addr));
+	c = c ?: cmp_num(a->is_prefix, b->is_prefix);
+	c = c ?: cmp_num(b->prefix_len, a->prefix_len);
 	c = c ?: cmp_num(a->direction, b->direction);
 	return c ?: cmp_num(a->ifindex, b->ifindex);
 }

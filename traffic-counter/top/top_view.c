@@ -44,14 +44,24 @@ static int read_ip(struct top *t, unsigned int flags)
 	struct tfc_ip_entry *e = NULL;
 	struct bpf_map_info info;
 	struct tfc_rate_snap cur;
+	int fd, prefix_fd = -1, err;
 	size_t n = 0;
-	int fd, err;
 
 	fd = tfc_map_open_flags(t->pins.ip, TFC_MAP_IP, NULL, &info, flags);
 	if (fd < 0)
 		return fd;
-	err = tfc_dump_ip(fd, &e, &n);
+	/* The prefix rows of the pin directory too, unless --pin named one map. */
+	if (!t->a.pins.ip) {
+		prefix_fd = tfc_prefix_map_open_pins(&t->pins, flags);
+		if (prefix_fd < 0 && prefix_fd != -ENOENT) {
+			close(fd);
+			return prefix_fd;
+		}
+	}
+	err = tfc_dump_ip_rows(fd, prefix_fd, &e, &n);
 	close(fd);
+	if (prefix_fd >= 0)
+		close(prefix_fd);
 	if (!err)
 		err = tfc_rate_snap_ip(&cur, e, tfc_filter_ip(&t->a.filter, e, n), top_now());
 	free(e);
@@ -229,7 +239,7 @@ void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells 
 	__u8 dir = t->view == TFC_VIEW_IP ? r->key.ip.direction : r->key.flow.direction;
 
 	if (t->view == TFC_VIEW_IP) {
-		tfc_addr_str(r->key.ip.family, r->key.ip.addr, c[TOP_ADDR], TOP_CELL);
+		tfc_key_str(&r->key.ip, c[TOP_ADDR], TOP_CELL);
 		c[TOP_PROTO][0] = '\0';
 	} else {
 		char num[8];
