@@ -47,6 +47,11 @@ struct attach_args {
 	__u32 flow_map_size;
 	int enable_flow;
 	int migrate;
+	/* --attach-point cgroup (layout 3): */
+	int cgroup;
+	const char *cgroup_path; /* NULL: the cgroup v2 root */
+	int cgroup_depth;	 /* -1: not given */
+	__u32 cgroup_map_size;
 };
 
 struct dump_args {
@@ -63,7 +68,9 @@ struct detach_args {
 	int ap;
 	int all;
 	int purge;
-	int if_attached; /* nothing to detach: a notice and exit 0 */
+	int if_attached;	 /* nothing to detach: a notice and exit 0 */
+	int cgroup;		 /* --attach-point cgroup */
+	const char *cgroup_path; /* NULL: the cgroup v2 root */
 };
 
 struct set_args {

@@ -41,6 +41,14 @@ static int init_control(struct traffic_counter_bpf *skel, const struct tfc_attac
 	return 0;
 }
 
+/* The cgroup attach's way to the same records (declared in loader.h). */
+int tfc_control_init(struct traffic_counter_bpf *skel)
+{
+	struct tfc_attach_opts none = {0};
+
+	return init_control(skel, &none);
+}
+
 /*
  * xdp and tc-ingress both count ingress under the same keys: with one set of
  * maps, both on one interface would count every frame twice.

@@ -22,6 +22,11 @@ struct tfc_load_req {
 	__u32 ip_map_size; /* 0: the pinned map's size, or the default */
 	__u32 flow_map_size;
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
+	/* Load the two cgroup_skb programs instead (layout 3), with these: */
+	int cgroup;
+	__u32 cgroup_map_size; /* 0: the pinned map's size, or the default */
+	__u32 cgroup_level;    /* the attach cgroup's level (root: 0) */
+	__u32 cgroup_depth;    /* --cgroup-depth */
 	int maps_only;	       /* create the maps, load no program */
 };
 
@@ -30,9 +35,12 @@ struct traffic_counter_bpf;
 /* A loaded object. */
 struct tfc_loaded {
 	struct traffic_counter_bpf *skel;
-	int prog_fd; /* -1 with maps_only; lives as long as skel */
+	int prog_fd;  /* -1 with maps_only; lives as long as skel */
+	int prog_fd2; /* cgroup: prog_fd is the ingress program, this the egress one */
 	/* Pins of the maps this load created (NULL: the map was pinned before). */
 	const char *created[TFC_MAP_KIND_MAX];
+	const char *created_cgroup; /* cgroup_pin, when this load made that map */
+	char cgroup_pin[PATH_MAX];  /* the cgroup map's pin */
 };
 
 /*
