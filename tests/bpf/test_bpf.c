@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cases.h"
+#include "cgroup_tests.h"
 
 static struct harness *g_h; /* shared by the frame cases: reset before each run */
 static char g_skip[320];    /* non-empty: BPF cannot run here, skip everything */
@@ -522,6 +523,7 @@ int main(void)
 	/* The table is built at run time, so the array-size macro cannot be used. */
 	failed = _cmocka_run_group_tests("frame_cases", tests, (size_t)n, NULL, NULL);
 	failed += cmocka_run_group_tests(special, NULL, NULL);
+	failed += cgroup_tests_run();
 	harness_close(g_h);
 	free(tests);
 	free(ct);
