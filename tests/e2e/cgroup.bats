@@ -39,6 +39,7 @@ cg_empty() { grep -q '^populated 0' "$1/cgroup.events"; }
 in_cg() {
 	local cg=$1 ns=$2
 	shift 2
+	# shellcheck disable=SC2016 # $$ and $1 are the inner shell's
 	timeout 60 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
 		ip netns exec "$ns" "$@"
 }
