@@ -16,6 +16,7 @@
 
 #include "loader/caps.h"
 #include "commands.h"
+#include "loader/cgroup_attach.h"
 #include "config/config.h"
 #include "loader/loader.h"
 #include "util/text.h"
@@ -107,6 +108,10 @@ static void print_plan(const struct tfc_config *cfg, const struct tfc_pins *pins
 		printf("ip map size: %u\n", cfg->ip_map_size);
 	if (cfg->flow_map_size)
 		printf("flow map size: %u\n", cfg->flow_map_size);
+	if (cfg->cgroup)
+		printf("cgroup: %s, depth %d\n",
+		       cfg->cgroup_path[0] ? tfc_text_shown(cfg->cgroup_path) : "(v2 root)",
+		       cfg->cgroup_depth < 0 ? 0 : cfg->cgroup_depth);
 	printf("pin group: %s\n", cfg->pin_group[0] ? cfg->pin_group : "-");
 	printf("migrate: %s\n", cfg->migrate ? "yes" : "no");
 	printf("on stop: %s\n", !cfg->detach_on_stop ? "leave attached"
@@ -300,6 +305,20 @@ static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins
 	return err;
 }
 
+/* CGROUP=yes: attach --attach-point cgroup with the file's options. */
+static int attach_cgroup(const struct tfc_config *cfg, const struct tfc_pins *pins)
+{
+	struct tfc_cgroup_attach_opts o = {
+		.pins = pins,
+		.path = cfg->cgroup_path[0] ? cfg->cgroup_path : NULL,
+		.depth = cfg->cgroup_depth,
+		.map_size = cfg->cgroup_map_size,
+		.migrate = cfg->migrate,
+	};
+
+	return tfc_cgroup_attach(&o);
+}
+
 static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
 {
 	int failed = 0, attached = 0;
@@ -313,6 +332,10 @@ static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins
 		else
 			attached++;
 	}
+	if (cfg->cgroup && attach_cgroup(cfg, pins))
+		failed++;
+	else if (cfg->cgroup)
+		attached++;
 	if (!attached)
 		return -ENODEV;
 	if (cfg->flow_map == 0 && flow_off(pins))
@@ -347,6 +370,12 @@ static int detach_listed(const struct tfc_config *cfg, const struct tfc_pins *pi
 		else if (err != -ENOENT)
 			failed = err;
 	}
+	if (cfg->cgroup) {
+		int err = tfc_cgroup_detach(pins, cfg->cgroup_path[0] ? cfg->cgroup_path : NULL);
+
+		if (err && err != -ENOENT)
+			failed = err;
+	}
 	return failed;
 }
 
@@ -365,7 +394,7 @@ static int apply_stop(const struct tfc_config *cfg, const struct tfc_pins *pins)
 		return lock;
 	err = detach_listed(cfg, pins);
 	if (!err && cfg->purge_on_stop)
-		err = tfc_purge_if_unused(pins);
+		err = tfc_cgroup_purge(pins, 1); /* the cgroup map too */
 	close(lock);
 	return err;
 }

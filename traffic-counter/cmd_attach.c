@@ -239,5 +239,8 @@ int cmd_attach(int argc, char **argv)
 	if (tfc_attach(&o))
 		return TFC_EXIT_FAIL;
 	tfc_attach_report(&o, &res);
+	/* The cgroup programs too must count into the migrated maps. */
+	if (a.migrate && tfc_cgroup_repoint(&pins))
+		return TFC_EXIT_FAIL;
 	return TFC_EXIT_OK;
 }

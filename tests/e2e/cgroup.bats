@@ -270,3 +270,44 @@ tc_egress_counts() {
 	[[ $stderr == *"is not a cgroup v2 directory"* ]]
 	[ ! -e "$PIN" ]
 }
+
+@test "cgroup: attach --migrate keeps the cgroup map and re-points the cgroup programs" {
+	attach_cg
+	udp_from "$CG/snd" 3 100
+	wait_eq 5 "3 384" cg_counts "$CG/snd" egress
+	tfc_in "$NS_B" attach --iface "$DEV_B" --attach-point tc-egress --ip-map-size 1000 --migrate
+	local ctl prog
+	ctl=$(bpftool -j map show pinned "$PIN/traffic_control" | jq .id)
+	prog=$(status_json "$NS_B" | jq '.cgroup_attachments[0].egress_prog_id')
+	bpftool -j prog show id "$prog" | jq -e --argjson c "$ctl" '.map_ids | index($c) != null'
+	udp_from "$CG/snd" 2 100
+	wait_eq 5 "5 640" cg_counts "$CG/snd" egress
+}
+
+@test "cgroup: apply with CGROUP=yes attaches at the cgroup, apply --stop detaches" {
+	local conf=$BATS_TEST_TMPDIR/tc.conf
+	cat >"$conf" <<CONF
+ATTACH=$DEV_B:tc-egress
+CGROUP=yes
+CGROUP_PATH=$CG
+CGROUP_DEPTH=1
+CGROUP_MAP_SIZE=128
+DETACH_ON_STOP=yes
+PURGE_ON_STOP=yes
+CONF
+	run --separate-stderr tfc_in "$NS_B" apply --config "$conf" --check
+	[ "$status" -eq 0 ]
+	[[ $output == *"cgroup: $CG, depth 1"* ]]
+	tfc_in "$NS_B" apply --config "$conf"
+	assert_eq "$(cg_progs "$CG")" 2 "attached at the cgroup"
+	status_json "$NS_B" | jq -e '.cgroup_depth == 1 and .cgroup_map_capacity == 128'
+	udp_from "$CG/snd" 4 100
+	wait_eq 5 "4 512" cg_counts "$CG/snd" egress
+	tfc_in "$NS_B" apply --config "$conf" --stop
+	assert_eq "$(cg_progs "$CG")" 0 "detached"
+	[ ! -e "$PIN" ]
+	printf 'ATTACH=%s:tc-egress\nCGROUP_DEPTH=1\n' "$DEV_B" >"$conf"
+	run --separate-stderr tfc_in "$NS_B" apply --config "$conf" --check
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"need CGROUP=yes"* ]]
+}

@@ -43,6 +43,10 @@ enum key {
 	K_RECORD_SAVE_INTERVAL,
 	K_RECORD_MAX_ADDRESSES,
 	K_RECORD_EVICT_IDLE,
+	K_CGROUP,
+	K_CGROUP_PATH,
+	K_CGROUP_DEPTH,
+	K_CGROUP_MAP_SIZE,
 	K_MAX,
 };
 
@@ -66,6 +70,8 @@ static void set_interval(struct parser *p, const char *key, const char *value);
 static void set_record_db(struct parser *p, const char *key, const char *value);
 static void set_record_num(struct parser *p, const char *key, const char *value);
 static void set_record_idle(struct parser *p, const char *key, const char *value);
+static void set_cgroup_path(struct parser *p, const char *key, const char *value);
+static void set_cgroup_depth(struct parser *p, const char *key, const char *value);
 
 /* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads; apply
  * takes it from the file, so apply and apply --stop need no environment. */
@@ -92,6 +98,10 @@ static const struct {
 	[K_RECORD_SAVE_INTERVAL] = {"RECORD_SAVE_INTERVAL", set_record_num},
 	[K_RECORD_MAX_ADDRESSES] = {"RECORD_MAX_ADDRESSES", set_record_num},
 	[K_RECORD_EVICT_IDLE] = {"RECORD_EVICT_IDLE", set_record_idle},
+	[K_CGROUP] = {"CGROUP", set_bool},
+	[K_CGROUP_PATH] = {"CGROUP_PATH", set_cgroup_path},
+	[K_CGROUP_DEPTH] = {"CGROUP_DEPTH", set_cgroup_depth},
+	[K_CGROUP_MAP_SIZE] = {"CGROUP_MAP_SIZE", set_size},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tfc_config *cfg, int line,
@@ -152,6 +162,8 @@ static void set_bool(struct parser *p, const char *key, const char *value)
 		p->cfg->migrate = v;
 	else if (!strcmp(key, "RECORD"))
 		p->cfg->record = v;
+	else if (!strcmp(key, "CGROUP"))
+		p->cfg->cgroup = v;
 	else
 		p->cfg->purge_on_stop = v;
 }
@@ -177,6 +189,8 @@ static void set_size(struct parser *p, const char *key, const char *value)
 	}
 	if (!strcmp(key, "IP_MAP_SIZE"))
 		p->cfg->ip_map_size = (__u32)v;
+	else if (!strcmp(key, "CGROUP_MAP_SIZE"))
+		p->cfg->cgroup_map_size = (__u32)v;
 	else
 		p->cfg->flow_map_size = (__u32)v;
 }
@@ -249,6 +263,31 @@ static void set_record_num(struct parser *p, const char *key, const char *value)
 		p->cfg->record_save_interval = (__u32)v;
 	else
 		p->cfg->record_max_addresses = (long long)v;
+}
+
+/* The syntax only: apply resolves the directory (attach --cgroup). */
+static void set_cgroup_path(struct parser *p, const char *key, const char *value)
+{
+	if (value[0] != '/' || strlen(value) >= sizeof(p->cfg->cgroup_path))
+		perr(p, "%s: '%s' is not an absolute path (of at most %zu bytes)", key, value,
+		     sizeof(p->cfg->cgroup_path) - 1);
+	else
+		snprintf(p->cfg->cgroup_path, sizeof(p->cfg->cgroup_path), "%s", value);
+}
+
+static void set_cgroup_depth(struct parser *p, const char *key, const char *value)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*value) ? strtoul(value, &end, 10) : 0;
+	if (!isdigit((unsigned char)*value) || *end)
+		perr(p, "%s: '%s' is not a whole number", key, value);
+	else if (errno == ERANGE || v > TFC_CGROUP_MAX_DEPTH)
+		perr(p, "%s: %s is out of range 0..%d", key, value, TFC_CGROUP_MAX_DEPTH);
+	else
+		p->cfg->cgroup_depth = (int)v;
 }
 
 /* A number and one unit at most; record reads the value (record --evict-idle). */
@@ -498,7 +537,8 @@ static void parse_assignment(struct parser *p, char *s, char *eq)
 		     "COUNT_BY, IP_MAP_SIZE, FLOW_MAP, FLOW_MAP_SIZE, DETACH_ON_STOP, "
 		     "PURGE_ON_STOP, MIGRATE, IPFIX_COLLECTOR, IPFIX_TRANSPORT, IPFIX_INTERVAL, "
 		     "RECORD, RECORD_DB, RECORD_INTERVAL, RECORD_SAVE_INTERVAL, "
-		     "RECORD_MAX_ADDRESSES, RECORD_EVICT_IDLE)",
+		     "RECORD_MAX_ADDRESSES, RECORD_EVICT_IDLE, CGROUP, CGROUP_PATH, "
+		     "CGROUP_DEPTH, CGROUP_MAP_SIZE)",
 		     s);
 		return;
 	}
@@ -548,6 +588,11 @@ static void check_whole(struct parser *p)
 		add_error(p->cfg, 0,
 			  "ATTACH is not set: name the interfaces to count on, e.g. "
 			  "ATTACH=\"eth0:xdp\"");
+	if (!p->cfg->cgroup &&
+	    (p->seen[K_CGROUP_PATH] || p->seen[K_CGROUP_DEPTH] || p->seen[K_CGROUP_MAP_SIZE]))
+		add_error(p->cfg,
+			  p->seen[K_CGROUP_PATH] ?: p->seen[K_CGROUP_DEPTH] ?: p->seen[K_CGROUP_MAP_SIZE],
+			  "CGROUP_PATH, CGROUP_DEPTH and CGROUP_MAP_SIZE need CGROUP=yes");
 	if (p->cfg->purge_on_stop && !p->cfg->detach_on_stop)
 		add_error(p->cfg, p->seen[K_PURGE_ON_STOP],
 			  "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes: maps are removed only "
@@ -590,6 +635,7 @@ int tfc_config_parse(FILE *f, struct tfc_config *cfg)
 	cfg->flow_map = -1;
 	cfg->ipfix_transport = -1;
 	cfg->record_max_addresses = -1;
+	cfg->cgroup_depth = -1;
 	while ((n = read_line(f, line, sizeof(line), &total, &nul)) >= 0) {
 		p.line++;
 		if (n > TFC_CONFIG_MAX_LINE)

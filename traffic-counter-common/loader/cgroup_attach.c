@@ -321,7 +321,28 @@ out:
 	}
 	tfc_loaded_free(&l);
 	close(lock);
-	return err;
+	/* Other cgroups' programs still use the maps the migration replaced. */
+	return err || !o->migrate ? err : tfc_cgroup_repoint(o->pins);
+}
+
+int tfc_cgroup_repoint(const struct tfc_pins *pins)
+{
+	struct tfc_cgroup_attachment *list;
+	size_t n;
+	int err, failed = 0;
+
+	err = tfc_cgroup_attachments_list(pins, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct tfc_cgroup_attach_opts o = {.pins = pins, .path = list[i].path, .depth = -1};
+
+		/* A removed cgroup's links count nothing any more: nothing to re-point. */
+		if (list[i].path[0] && (err = tfc_cgroup_attach(&o)))
+			failed = failed ?: err;
+	}
+	free(list);
+	return failed;
 }
 
 /* Detaches (even when the cgroup is gone) and unpins one link pin. */
@@ -618,5 +639,11 @@ int tfc_cgroup_attachments_list(const struct tfc_pins *pins, struct tfc_cgroup_a
 int tfc_cgroup_purge(const struct tfc_pins *pins, int if_unused)
 {
 	return if_unused ? tfc_purge_if_unused(pins) : tfc_purge(pins);
+}
+
+int tfc_cgroup_repoint(const struct tfc_pins *pins)
+{
+	(void)pins;
+	return 0;
 }
 #endif

@@ -40,6 +40,12 @@ int tfc_cgroup_attach(const struct tfc_cgroup_attach_opts *o);
  */
 int tfc_cgroup_detach(const struct tfc_pins *pins, const char *path);
 
+/*
+ * After attach --migrate: every cgroup attachment re-attached in place, so
+ * that its programs use the new control and statistics maps.
+ */
+int tfc_cgroup_repoint(const struct tfc_pins *pins);
+
 /* Detaches every cgroup attachment recorded; the first error, or 0. */
 int tfc_cgroup_detach_all(const struct tfc_pins *pins);
 
