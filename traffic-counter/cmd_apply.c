@@ -280,6 +280,16 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
 	return err;
 }
 
+/* The cgroup map, when a cgroup attachment made it (CGROUP=yes, or by hand). */
+static int grant_group_cgroup_map(const struct tfc_pins *pins, gid_t gid, const char *group)
+{
+	char pin[PATH_MAX];
+
+	if (tfc_cgroup_map_pin(pins, pin, sizeof(pin)) || access(pin, F_OK))
+		return 0;
+	return give_group(pin, gid, 0640, group);
+}
+
 /*
  * Lets PIN_GROUP read the maps: the serve unit sees the pin directory
  * through a bind mount, so it needs search permission on the directory and
@@ -302,7 +312,7 @@ static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins
 	err = err ?: give_group(pins->dir, gid, 0750, cfg->pin_group);
 	for (int k = 0; !err && k < TFC_MAP_KIND_MAX; k++)
 		err = give_group(tfc_map_pin(pins, k), gid, 0640, cfg->pin_group);
-	return err;
+	return err ?: grant_group_cgroup_map(pins, gid, cfg->pin_group);
 }
 
 /* CGROUP=yes: attach --attach-point cgroup with the file's options. */

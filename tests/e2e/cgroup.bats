@@ -311,3 +311,15 @@ CONF
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"need CGROUP=yes"* ]]
 }
+
+@test "cgroup: PIN_GROUP gives the cgroup map to the group; others cannot read it" {
+	local conf=$BATS_TEST_TMPDIR/tc.conf
+	printf 'ATTACH=%s:tc-egress\nCGROUP=yes\nCGROUP_PATH=%s\nPIN_GROUP=65534\n' "$DEV_B" "$CG" >"$conf"
+	tfc_in "$NS_B" apply --config "$conf"
+	assert_eq "$(stat -c '%g %a' "$PIN/traffic_counters_cgroup")" "65534 640" "cgroup map pin"
+	# Another unprivileged user, not of the group: refused by the file mode.
+	run --separate-stderr setpriv --reuid=65533 --regid=65533 --clear-groups --inh-caps=-all \
+		--bounding-set=-all --no-new-privs bpftool map dump pinned "$PIN/traffic_counters_cgroup"
+	[ "$status" -ne 0 ]
+	[[ "$stderr$output" == *"Permission denied"* ]]
+}
