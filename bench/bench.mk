@@ -8,7 +8,7 @@ BENCH_BPF_OBJS := $(BENCH_BPF_SRCS:bench/%.bpf.c=$(BENCH_BUILD)/%.bpf.o)
 BENCH_SKELS    := $(BENCH_BPF_OBJS:%.bpf.o=%.skel.h)
 BENCH_HDRS     := $(wildcard bench/*.h) $(COMMON_DIR)/abi/traffic_counter_abi.h
 BENCH_LIB_SRCS := bench/bench_lib.c bench/rounds.c
-BENCH_BINS     := $(addprefix $(BENCH_BUILD)/,prog_bench maps_bench e2e_bench fill_map)
+BENCH_BINS     := $(addprefix $(BENCH_BUILD)/,prog_bench maps_bench e2e_bench fill_map cgroup_bench)
 BENCH_CFLAGS    = $(filter-out -MMD -MP,$(TFC_CFLAGS)) -I$(BENCH_BUILD)
 BENCH_LDLIBS   := $(shell $(PKG_CONFIG) --libs libbpf json-c 2>/dev/null || \
 	echo -lbpf -lelf -lz -ljson-c) -lm -lpthread

@@ -35,7 +35,7 @@ for tool in ip jq nsenter ethtool nft ipset iptables bpftool; do
 		exit 1
 	}
 done
-for f in "$BIN" "$B/prog_bench" "$B/maps_bench" "$B/e2e_bench" "$B/fill_map"; do
+for f in "$BIN" "$B/prog_bench" "$B/maps_bench" "$B/e2e_bench" "$B/fill_map" "$B/cgroup_bench"; do
 	[ -x "$f" ] || {
 		echo "bench: $f not built (make build bench-build)" >&2
 		exit 1
@@ -109,6 +109,9 @@ BENCH_ROUNDS=${BENCH_ROUNDS:-61} run "$B/prog_bench" hit "$WORK/hit.json"
 
 step 2 "miss paths: insert, IP map full, LRU eviction with 16k/64k/1M keys resident"
 run "$B/prog_bench" miss "$WORK/miss.json"
+
+echo "   and the cgroup programs against a cgroup_skb program that only allows"
+run "$B/cgroup_bench" "$WORK/cgroup.json"
 
 step 3 "map choices: per-CPU vs shared hash, LRU variants, on one CPU and on all"
 if skipped maps; then
@@ -252,10 +255,10 @@ jq -n --slurpfile meta "$WORK/meta.json" --slurpfile hit "$WORK/hit.json" \
 	--slurpfile miss "$WORK/miss.json" --slurpfile maps "$WORK/maps.json" \
 	--slurpfile memory "$WORK/memory.json" --slurpfile user "$WORK/user.json" \
 	--slurpfile e2e "$WORK/e2e.json" --slurpfile flood "$WORK/e2e_flood.json" \
-	--slurpfile record "$WORK/record.json" \
+	--slurpfile record "$WORK/record.json" --slurpfile cgroup "$WORK/cgroup.json" \
 	'{meta: $meta[0], hit: $hit[0], miss: $miss[0], maps: $maps[0], memory: $memory[0],
 	  userspace: $user[0], e2e: ($e2e[0] | .runs += $flood[0].runs),
-	  flood_sources: ($flood[0].runs[0].sources), record: $record[0]}' >"$WORK/latest.json"
+	  flood_sources: ($flood[0].runs[0].sources), record: $record[0], cgroup: $cgroup[0]}' >"$WORK/latest.json"
 bench/report.sh "$WORK/latest.json" >"$WORK/latest.md"
 cp "$WORK/latest.json" "$OUT/latest.json"
 cp "$WORK/latest.md" "$OUT/latest.md"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * traffic-counter kernel side: count bytes and packets per address (and per
- * flow when enabled) at XDP, tc ingress and tc egress. The programs never
- * change a verdict: XDP passes, tc defers to whatever runs next.
+ * flow when enabled) at XDP, tc ingress and tc egress, and per cgroup at
+ * cgroup_skb ingress and egress. The programs never change a verdict: XDP
+ * passes, tc defers to whatever runs next, cgroup_skb allows.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -496,5 +497,93 @@ int TFC_PROG_TC_EGRESS(struct __sk_buff *skb)
 {
 	return tfc_count(skb, TFC_DIR_EGRESS);
 }
+
+#if TFC_ABI_VERSION >= 3
+/*
+ * Per-cgroup counting (attach --attach-point cgroup). The loader sets the
+ * attach cgroup's level and --cgroup-depth: with a depth N > 0 a packet is
+ * keyed by its socket cgroup's ancestor at level + N, so that every cgroup
+ * of a service or pod adds up under one key.
+ */
+const volatile __u32 cfg_cg_level = 0;
+const volatile __u32 cfg_cg_depth = 0;
+
+/* The key's cgroup: the socket's own one when it is no deeper than level + N. */
+static __always_inline __u64 cg_key_id(struct __sk_buff *skb)
+{
+	__u64 id = 0;
+
+	if (cfg_cg_depth)
+		id = bpf_skb_ancestor_cgroup_id(skb, cfg_cg_level + cfg_cg_depth);
+	return id ?: bpf_skb_cgroup_id(skb);
+}
+
+/*
+ * L3 and L4 header bytes of a GSO skb (skb->data is the network header at
+ * this hook): each of its wire packets carries them. 0 when they cannot be
+ * read, so that only skb->len is counted.
+ */
+static __always_inline __u32 cg_hdr_len(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct tfc_pkt p;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	if (skb->protocol == bpf_htons(ETH_P_IP) && tfc_parse_ipv4(data, data_end, 0, &p) < 0)
+		return p.hdr_len;
+	if (skb->protocol == bpf_htons(ETH_P_IPV6) && tfc_parse_ipv6(data, data_end, 0, &p) < 0)
+		return p.hdr_len;
+	return 0;
+}
+
+static __always_inline void cg_count(struct __sk_buff *skb, __u8 dir)
+{
+	struct cgroup_key key = {.cgroup_id = cg_key_id(skb), .direction = dir};
+	struct amount a = {.bytes = skb->len, .packets = 1};
+	__u32 segs = skb->gso_segs, zero = 0;
+	struct tfc_control *ctl;
+	struct counters *c;
+	int inserted;
+
+	/* A GSO skb stands for `segs` wire packets, each with its own headers, as at tc. */
+	if (segs > 1) {
+		a.packets = segs;
+		a.bytes += (__u64)(segs - 1) * cg_hdr_len(skb);
+	}
+	struct counters init = {.bytes = a.bytes, .packets = a.packets};
+
+	c = tfc_upsert(&traffic_counters_cgroup, &key, &init, &inserted);
+	if (inserted)
+		return;
+	if (c) {
+		/* Per-CPU value: no other CPU writes it, so no atomics needed. */
+		c->bytes += a.bytes;
+		c->packets += a.packets;
+		return;
+	}
+	ctl = bpf_map_lookup_elem(&traffic_control, &zero);
+	if (ctl) {
+		__sync_fetch_and_add(&ctl->cgroup_dropped_packets, a.packets);
+		__sync_fetch_and_add(&ctl->cgroup_dropped_bytes, a.bytes);
+	}
+	stat_add(TFC_STAT_CGROUP_MAP_FULL, dir, 0, &a);
+}
+
+/* Returns 1: the packet is allowed; counting never changes a verdict. */
+SEC("cgroup_skb/ingress")
+int TFC_PROG_CG_INGRESS(struct __sk_buff *skb)
+{
+	cg_count(skb, TFC_DIR_INGRESS);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int TFC_PROG_CG_EGRESS(struct __sk_buff *skb)
+{
+	cg_count(skb, TFC_DIR_EGRESS);
+	return 1;
+}
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,6 +16,7 @@
 
 #include "loader/caps.h"
 #include "commands.h"
+#include "loader/cgroup_attach.h"
 #include "config/config.h"
 #include "loader/loader.h"
 #include "util/text.h"
@@ -107,6 +108,10 @@ static void print_plan(const struct tfc_config *cfg, const struct tfc_pins *pins
 		printf("ip map size: %u\n", cfg->ip_map_size);
 	if (cfg->flow_map_size)
 		printf("flow map size: %u\n", cfg->flow_map_size);
+	if (cfg->cgroup)
+		printf("cgroup: %s, depth %d\n",
+		       cfg->cgroup_path[0] ? tfc_text_shown(cfg->cgroup_path) : "(v2 root)",
+		       cfg->cgroup_depth < 0 ? 0 : cfg->cgroup_depth);
 	printf("pin group: %s\n", cfg->pin_group[0] ? cfg->pin_group : "-");
 	if (cfg->prefix_map_size)
 		printf("prefix map size: %u\n", cfg->prefix_map_size);
@@ -305,6 +310,16 @@ static int give_group(const char *path, gid_t gid, mode_t mode, const char *grou
 	return err;
 }
 
+/* The cgroup map, when a cgroup attachment made it (CGROUP=yes, or by hand). */
+static int grant_group_cgroup_map(const struct tfc_pins *pins, gid_t gid, const char *group)
+{
+	char pin[PATH_MAX];
+
+	if (tfc_cgroup_map_pin(pins, pin, sizeof(pin)) || access(pin, F_OK))
+		return 0;
+	return give_group(pin, gid, 0640, group);
+}
+
 /*
  * Lets PIN_GROUP read the maps: the serve unit sees the pin directory
  * through a bind mount, so it needs search permission on the directory and
@@ -328,7 +343,21 @@ static int grant_group(const struct tfc_config *cfg, const struct tfc_pins *pins
 	/* The layout's maps: the readers read the prefix map and the rules too. */
 	for (int k = 0; !err && k < TFC_MAP_KINDS; k++)
 		err = give_group(tfc_map_pin(pins, k), gid, 0640, cfg->pin_group);
-	return err;
+	return err ?: grant_group_cgroup_map(pins, gid, cfg->pin_group);
+}
+
+/* CGROUP=yes: attach --attach-point cgroup with the file's options. */
+static int attach_cgroup(const struct tfc_config *cfg, const struct tfc_pins *pins)
+{
+	struct tfc_cgroup_attach_opts o = {
+		.pins = pins,
+		.path = cfg->cgroup_path[0] ? cfg->cgroup_path : NULL,
+		.depth = cfg->cgroup_depth,
+		.map_size = cfg->cgroup_map_size,
+		.migrate = cfg->migrate,
+	};
+
+	return tfc_cgroup_attach(&o);
 }
 
 static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins, const char *path)
@@ -344,6 +373,10 @@ static int apply_start(const struct tfc_config *cfg, const struct tfc_pins *pins
 		else
 			attached++;
 	}
+	if (cfg->cgroup && attach_cgroup(cfg, pins))
+		failed++;
+	else if (cfg->cgroup)
+		attached++;
 	if (!attached)
 		return -ENODEV;
 	if (cfg->flow_map == 0 && flow_off(pins))
@@ -378,6 +411,12 @@ static int detach_listed(const struct tfc_config *cfg, const struct tfc_pins *pi
 		else if (err != -ENOENT)
 			failed = err;
 	}
+	if (cfg->cgroup) {
+		int err = tfc_cgroup_detach(pins, cfg->cgroup_path[0] ? cfg->cgroup_path : NULL);
+
+		if (err && err != -ENOENT)
+			failed = err;
+	}
 	return failed;
 }
 
@@ -396,7 +435,7 @@ static int apply_stop(const struct tfc_config *cfg, const struct tfc_pins *pins)
 		return lock;
 	err = detach_listed(cfg, pins);
 	if (!err && cfg->purge_on_stop)
-		err = tfc_purge_if_unused(pins);
+		err = tfc_cgroup_purge(pins, 1); /* the cgroup map too */
 	close(lock);
 	return err;
 }

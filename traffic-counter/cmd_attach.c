@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "loader/caps.h"
+#include "loader/cgroup_attach.h"
 #include "commands.h"
 #include "loader/loader.h"
 #include "util/log.h"
@@ -19,11 +20,22 @@ enum {
 	OPT_IP_MAP_TYPE,
 	OPT_MIGRATE,
 	OPT_PREFIX_MAP_SIZE,
+	OPT_CGROUP,
+	OPT_CGROUP_DEPTH,
+	OPT_CGROUP_MAP_SIZE,
 };
 
 static const struct tfc_opt attach_opts[] = {
-	{"iface", "IF", "interface to count on (required)", OPT_IFACE},
-	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
+	{"iface", "IF", "interface to count on (required, except at cgroup)", OPT_IFACE},
+	{"attach-point", "POINT",
+	 "xdp (default), tc-ingress, tc-egress, or cgroup (per cgroup, local sockets' traffic)",
+	 OPT_AP},
+	{"cgroup", "PATH", "cgroup v2 directory to count under (default: the v2 root)", OPT_CGROUP},
+	{"cgroup-depth", "N",
+	 "key by the ancestor N levels below --cgroup (default 0: each packet's own cgroup)",
+	 OPT_CGROUP_DEPTH},
+	{"cgroup-map-size", "N", "cgroup map capacity on first attach (default 4096)",
+	 OPT_CGROUP_MAP_SIZE},
 	{"xdp-mode", "MODE", "driver (alias native; default), skb or hw", OPT_XDP_MODE},
 	{"tc-api", "API", "auto (default: TCX link, else netlink), tcx or netlink", OPT_TC_API},
 	{"ip-map-size", "N", "IP map capacity on first attach (default 65536)", OPT_IP_MAP_SIZE},
@@ -64,7 +76,8 @@ const struct tfc_cmd_def attach_def = {
 		    "  traffic-counter attach --iface eth0 --xdp-mode skb --ip-map-size 131072\n"
 		    "  traffic-counter attach --iface eth0 --ip-map-size 262144 --migrate\n"
 		    "  traffic-counter attach --iface eth0 --overflow-prefix 24,48 "
-		    "--aggregate 0.0.0.0/0=24,198.18.0.0/15=32\n",
+		    "--aggregate 0.0.0.0/0=24,198.18.0.0/15=32\n"
+		    "  traffic-counter attach --attach-point cgroup --cgroup-depth 1\n",
 };
 
 static int parse_enum(const char *option, const char *arg, int (*parse)(const char *), int *out,
@@ -92,8 +105,11 @@ static int attach_opt(int id, const char *arg, void *ctx)
 		a->iface = arg;
 		return 0;
 	case OPT_AP:
+		a->cgroup = !strcmp(arg, TFC_AP_NAME_CGROUP);
+		if (a->cgroup)
+			return 0;
 		return parse_enum("attach-point", arg, tfc_attach_point_parse, &a->ap,
-				  "xdp, tc-ingress, tc-egress");
+				  "xdp, tc-ingress, tc-egress, cgroup");
 	case OPT_XDP_MODE:
 		return parse_enum("xdp-mode", arg, tfc_xdp_mode_parse, &a->xdp_mode,
 				  "driver, native, skb, hw");
@@ -123,9 +139,52 @@ static int attach_opt(int id, const char *arg, void *ctx)
 	case OPT_PREFIX_MAP_SIZE:
 		return tfc_parse_u32("prefix-map-size", arg, 1, TFC_MAX_MAP_ENTRIES,
 				     &a->prefix_map_size);
+	case OPT_CGROUP:
+		a->cgroup_path = arg;
+		return 0;
+	case OPT_CGROUP_DEPTH: {
+		__u32 depth;
+
+		err = tfc_parse_u32("cgroup-depth", arg, 0, TFC_CGROUP_MAX_DEPTH, &depth);
+		a->cgroup_depth = (int)depth;
+		return err;
+	}
+	case OPT_CGROUP_MAP_SIZE:
+		return tfc_parse_u32("cgroup-map-size", arg, 1, TFC_MAX_MAP_ENTRIES,
+				     &a->cgroup_map_size);
 	default:
 		return -EINVAL;
 	}
+}
+
+/* The cgroup hooks count per socket: interface options mean nothing there. */
+static int check_cgroup_args(const struct attach_args *a)
+{
+	if (a->iface)
+		return tfc_opt_invalid("iface",
+				       "does not apply to --attach-point cgroup (it "
+				       "counts local sockets' traffic on every interface)");
+	if (a->xdp_mode >= 0 || a->tfc_api >= 0 || a->count_by || a->enable_flow)
+		return tfc_opt_invalid(a->xdp_mode >= 0	 ? "xdp-mode"
+				       : a->tfc_api >= 0 ? "tc-api"
+				       : a->count_by	 ? "count-by"
+							 : "enable-flow-map",
+				       "does not apply to --attach-point cgroup");
+	return 0;
+}
+
+/* attach --attach-point cgroup */
+static int attach_cgroup(const struct attach_args *a, const struct tfc_pins *pins)
+{
+	struct tfc_cgroup_attach_opts o = {
+		.pins = pins,
+		.path = a->cgroup_path,
+		.depth = a->cgroup_depth,
+		.map_size = a->cgroup_map_size,
+		.migrate = a->migrate,
+	};
+
+	return tfc_cgroup_attach(&o) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 }
 
 int attach_parse(int argc, char **argv, struct attach_args *a)
@@ -137,11 +196,24 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->xdp_mode = -1;
 	a->tfc_api = -1;
 	a->ip_map_type = -1;
+	a->cgroup_depth = -1;
 	err = tfc_opts_parse(&attach_def, argc, argv, attach_opt, a);
 	if (err) {
 		tfc_prefix_args_free(&a->pfx);
 		return err;
 	}
+	if (a->cgroup && (a->pfx.overflow_set || a->pfx.aggregate_set || a->prefix_map_size))
+		return tfc_opt_invalid(a->prefix_map_size    ? "prefix-map-size"
+				       : a->pfx.overflow_set ? "overflow-prefix"
+							     : "aggregate",
+				       "applies to interface attach points only");
+	if (a->cgroup)
+		return check_cgroup_args(a);
+	if (a->cgroup_path || a->cgroup_depth >= 0 || a->cgroup_map_size)
+		return tfc_opt_invalid(a->cgroup_path	      ? "cgroup"
+				       : a->cgroup_depth >= 0 ? "cgroup-depth"
+							      : "cgroup-map-size",
+				       "applies to --attach-point cgroup only");
 	if (!a->iface)
 		return tfc_opt_invalid("iface", "is required: name the interface to count on");
 	if (a->ap == TFC_AP_XDP && a->tfc_api >= 0)
@@ -168,6 +240,10 @@ int cmd_attach(int argc, char **argv)
 	ret = TFC_EXIT_FAIL;
 	if (tfc_require_attach_caps("attach"))
 		goto out;
+	if (a.cgroup) {
+		ret = attach_cgroup(&a, &pins);
+		goto out;
+	}
 	ifindex = tfc_iface_index(a.iface);
 	if (ifindex < 0)
 		goto out;
@@ -195,6 +271,9 @@ int cmd_attach(int argc, char **argv)
 	if (tfc_attach(&o))
 		goto out;
 	tfc_attach_report(&o, &res);
+	/* The cgroup programs too must count into the migrated maps. */
+	if (a.migrate && tfc_cgroup_repoint(&pins))
+		goto out;
 	ret = TFC_EXIT_OK;
 out:
 	tfc_prefix_args_free(&a.pfx);

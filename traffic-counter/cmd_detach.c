@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "loader/caps.h"
+#include "loader/cgroup_attach.h"
 #include "commands.h"
 #include "loader/discover.h"
 #include "loader/hooks.h"
@@ -17,12 +18,18 @@ enum {
 	OPT_ALL,
 	OPT_PURGE,
 	OPT_IF_ATTACHED,
+	OPT_CGROUP,
 };
 
 static const struct tfc_opt detach_opts[] = {
 	{"iface", "IF", "interface to stop counting on", OPT_IFACE},
-	{"attach-point", "POINT", "xdp (default), tc-ingress or tc-egress", OPT_AP},
-	{"all", NULL, "remove every attachment recorded in the pin directory", OPT_ALL},
+	{"attach-point", "POINT", "xdp (default), tc-ingress, tc-egress or cgroup", OPT_AP},
+	{"cgroup", "PATH", "with --attach-point cgroup: the cgroup (default: the v2 root)",
+	 OPT_CGROUP},
+	{"all", NULL,
+	 "remove every attachment recorded in the pin directory (with --attach-point cgroup: "
+	 "every cgroup one)",
+	 OPT_ALL},
 	{"purge", NULL, "also remove the maps (their counters are lost) once nothing is attached",
 	 OPT_PURGE},
 	{"if-attached", NULL,
@@ -39,6 +46,7 @@ const struct tfc_cmd_def detach_def = {
 		   "unless --purge is given.",
 	.opts = detach_opts,
 	.examples = "  traffic-counter detach --iface eth0 --attach-point xdp\n"
+		    "  traffic-counter detach --attach-point cgroup --cgroup /sys/fs/cgroup/app\n"
 		    "  traffic-counter detach --all --purge\n"
 		    "  traffic-counter detach --all --purge --if-attached\n",
 };
@@ -55,12 +63,18 @@ static int detach_opt(int id, const char *arg, void *ctx)
 		a->iface = arg;
 		return 0;
 	case OPT_AP:
+		a->cgroup = !strcmp(arg, TFC_AP_NAME_CGROUP);
+		if (a->cgroup)
+			return 0;
 		v = tfc_attach_point_parse(arg);
 		if (v < 0)
-			return tfc_opt_invalid("attach-point",
-					       "'%s' is not one of xdp, tc-ingress, tc-egress",
-					       arg);
+			return tfc_opt_invalid(
+				"attach-point",
+				"'%s' is not one of xdp, tc-ingress, tc-egress, cgroup", arg);
 		a->ap = v;
+		return 0;
+	case OPT_CGROUP:
+		a->cgroup_path = arg;
 		return 0;
 	case OPT_ALL:
 		a->all = 1;
@@ -87,6 +101,12 @@ int detach_parse(int argc, char **argv, struct detach_args *a)
 		return err;
 	if (a->all && a->iface)
 		return tfc_opt_invalid("all", "cannot be combined with --iface");
+	if (a->cgroup_path && !a->cgroup)
+		return tfc_opt_invalid("cgroup", "applies to --attach-point cgroup only");
+	if (a->cgroup && a->iface)
+		return tfc_opt_invalid("iface", "does not apply to --attach-point cgroup");
+	if (a->cgroup && !a->all)
+		return 0;
 	if (!a->all && !a->iface && !a->purge)
 		return tfc_opt_invalid("iface", "is required (or use --all)");
 	return 0;
@@ -122,7 +142,26 @@ static int detach_all(const struct tfc_pins *pins)
 				 list[i].ifname);
 	}
 	free(list);
-	return failed;
+	err = tfc_cgroup_detach_all(pins);
+	return failed ?: err;
+}
+
+/* detach --attach-point cgroup [--cgroup PATH] */
+static int detach_cgroup(const struct tfc_pins *pins, const struct detach_args *a)
+{
+	int err = tfc_cgroup_detach(pins, a->cgroup_path);
+
+	if (err == -ENOENT && a->if_attached) {
+		tfc_info("nothing attached by traffic-counter at cgroup %s (pin directory %s): "
+			 "nothing to detach",
+			 a->cgroup_path ?: "(v2 root)", pins->dir);
+		return 0;
+	}
+	if (err == -ENOENT)
+		tfc_err("nothing attached by traffic-counter at cgroup %s (pin directory %s); see "
+			"'traffic-counter status'",
+			a->cgroup_path ?: "(v2 root)", pins->dir);
+	return err;
 }
 
 /* Whether this pin directory has a pin for (ap, ifindex). */
@@ -201,8 +240,12 @@ int cmd_detach(int argc, char **argv)
 		if (lock < 0)
 			return TFC_EXIT_FAIL;
 	}
-	if (a.all) {
+	if (a.all && a.cgroup) {
+		err = tfc_cgroup_detach_all(&pins);
+	} else if (a.all) {
 		err = detach_all(&pins);
+	} else if (a.cgroup) {
+		err = detach_cgroup(&pins, &a);
 	} else if (a.iface) {
 		err = detach_one(&pins, &a);
 	} else {
@@ -210,7 +253,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (!err && a.purge && lock >= 0)
 		/* After one interface, other attachments keeping the maps is fine. */
-		err = a.iface ? tfc_purge_if_unused(&pins) : tfc_purge(&pins);
+		err = tfc_cgroup_purge(&pins, a.iface || a.cgroup);
 	if (lock >= 0)
 		close(lock);
 	return err ? TFC_EXIT_FAIL : TFC_EXIT_OK;

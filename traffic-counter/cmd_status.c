@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 
 #include "commands.h"
+#include "loader/cgroup_attach.h"
 #include "loader/discover.h"
 #include "export/history.h"
 #include "export/ipfix.h"
@@ -114,6 +115,8 @@ struct status {
 	size_t n_recorded;
 	struct tfc_found *others; /* ours in the kernel that no pin here records */
 	size_t n_others;
+	struct tfc_cgroup_attachment *cgroups; /* cgroup attachments recorded here */
+	size_t n_cgroups;
 	int migration_interrupted;
 	struct status_map maps[TFC_MAP_KIND_MAX];
 	char prefix_pin[PATH_MAX];
@@ -343,6 +346,7 @@ static void status_gather(struct status *st, const struct tfc_pins *pins)
 	st->pin_dir = pins->dir;
 	st->u.links = gather_recorded(st, pins);
 	gather_others(st, pins);
+	tfc_cgroup_attachments_list(pins, &st->cgroups, &st->n_cgroups);
 	st->migration_interrupted = tfc_migration_pending(pins);
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		fds[k] = gather_map(st, pins, k);
@@ -363,13 +367,17 @@ static void status_free(struct status *st)
 {
 	free(st->recorded);
 	free(st->others);
+	free(st->cgroups);
 	free(st->stats);
 }
 
-/* Reasons from TFC_STAT_EXCLUSIVE_MAX on remark on frames counted by address. */
+/*
+ * Reasons from TFC_STAT_EXCLUSIVE_MAX on remark on frames counted by address;
+ * cgroup_map_full is neither: the cgroup programs' packets, no interface's.
+ */
 static int stat_is_remark(unsigned int reason)
 {
-	return reason >= TFC_STAT_EXCLUSIVE_MAX;
+	return reason >= TFC_STAT_EXCLUSIVE_MAX && reason != TFC_STAT_CGROUP_MAP_FULL;
 }
 
 static const char *unread_str(int err)
@@ -432,6 +440,18 @@ static void json_attachment(struct tfc_json *j, const struct tfc_found *f, int f
 	tfc_json_obj_end(j);
 }
 
+static void json_cgroup_attachment(struct tfc_json *j, const struct tfc_cgroup_attachment *c)
+{
+	tfc_json_obj_begin(j, NULL);
+	tfc_json_u64(j, "cgroup_id", c->cgroup_id);
+	tfc_json_str(j, "path", c->path[0] ? c->path : NULL);
+	tfc_json_u64(j, "ingress_prog_id", c->prog_id[0]);
+	tfc_json_u64(j, "egress_prog_id", c->prog_id[1]);
+	tfc_json_u64(j, "ingress_link_id", c->link_id[0]);
+	tfc_json_u64(j, "egress_link_id", c->link_id[1]);
+	tfc_json_obj_end(j);
+}
+
 static void json_attachments(struct tfc_json *j, const struct status *st)
 {
 	tfc_json_arr_begin(j, "attachments");
@@ -440,6 +460,10 @@ static void json_attachments(struct tfc_json *j, const struct status *st)
 	tfc_json_arr_end(j);
 	if (st->u.links)
 		tfc_json_str(j, "attachments_error", unread_str(st->u.links));
+	tfc_json_arr_begin(j, "cgroup_attachments");
+	for (size_t i = 0; i < st->n_cgroups; i++)
+		json_cgroup_attachment(j, &st->cgroups[i]);
+	tfc_json_arr_end(j);
 	tfc_json_arr_begin(j, "other_attachments");
 	for (size_t i = 0; i < st->n_others; i++)
 		json_attachment(j, &st->others[i], 1);
@@ -538,7 +562,8 @@ static void json_stats(struct tfc_json *j, const struct status *st)
 	tfc_json_obj_end(j);
 	tfc_json_arr_begin(j, "stats_remarks");
 	for (unsigned int i = TFC_STAT_EXCLUSIVE_MAX; i < TFC_STAT_MAX; i++)
-		tfc_json_str(j, NULL, tfc_stat_str(i));
+		if (stat_is_remark(i))
+			tfc_json_str(j, NULL, tfc_stat_str(i));
 	tfc_json_arr_end(j);
 	tfc_json_arr_begin(j, "stats_by_interface");
 	for (size_t i = 0; i < st->n_stats; i++)
@@ -613,7 +638,7 @@ static void text_attachments(const struct status *st)
 	printf("\nattachments:\n");
 	if (st->u.links)
 		printf("  (cannot list them: %s)\n", unread_str(st->u.links));
-	else if (!st->n_recorded)
+	else if (!st->n_recorded && !st->n_cgroups)
 		printf("  (none)\n");
 	for (size_t i = 0; i < st->n_recorded; i++) {
 		const struct tfc_found *f = &st->recorded[i];
@@ -622,6 +647,13 @@ static void text_attachments(const struct status *st)
 		       tfc_text_shown(f->a.ifname), f->a.ifindex, tfc_attach_point_str(f->a.ap),
 		       f->a.mode, f->a.prog_id);
 		text_maps_where(f, 0);
+	}
+	for (size_t i = 0; i < st->n_cgroups; i++) {
+		const struct tfc_cgroup_attachment *c = &st->cgroups[i];
+
+		printf("  cgroup %s (id %llu) ingress prog %u egress prog %u\n",
+		       c->path[0] ? tfc_text_shown(c->path) : "(removed)",
+		       (unsigned long long)c->cgroup_id, c->prog_id[0], c->prog_id[1]);
 	}
 }
 
@@ -762,7 +794,8 @@ static void text_stats(const struct status *st, int remarks)
 	printf("\n%s (packets, bytes):\n",
 	       remarks ? "remarks on frames counted by address" : "not counted by address");
 	for (unsigned int i = 0; i < TFC_STAT_MAX; i++) {
-		if (stat_is_remark(i) != remarks || !tfc_stat_str(i))
+		if (stat_is_remark(i) != remarks || !tfc_stat_str(i) ||
+		    i == TFC_STAT_CGROUP_MAP_FULL)
 			continue;
 		printf("  %-18s %14" PRIu64 " %18" PRIu64 "\n", tfc_stat_str(i),
 		       (uint64_t)st->totals[i].packets, (uint64_t)st->totals[i].bytes);
@@ -793,7 +826,8 @@ static void text_stats_by_if(const struct status *st)
 			printf("\nper interface:\n  %-16s %-9s %-18s %14s %18s\n", "interface",
 			       "direction", "reason", "packets", "bytes");
 		printf("  %-16s %-9s %-18s %14" PRIu64 " %18" PRIu64 "\n",
-		       tfc_text_shown(stat_ifname(st, e->key.ifindex)),
+		       e->key.ifindex ? tfc_text_shown(stat_ifname(st, e->key.ifindex))
+				      : "(cgroups)",
 		       tfc_direction_str(e->key.direction), reason ? reason : "?",
 		       (uint64_t)e->val.packets, (uint64_t)e->val.bytes);
 	}

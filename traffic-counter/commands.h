@@ -50,6 +50,11 @@ struct attach_args {
 	int migrate;
 	__u32 prefix_map_size;	    /* 0: not given */
 	struct tfc_prefix_args pfx; /* free with tfc_prefix_args_free */
+	/* --attach-point cgroup (layout 3): */
+	int cgroup;
+	const char *cgroup_path; /* NULL: the cgroup v2 root */
+	int cgroup_depth;	 /* -1: not given */
+	__u32 cgroup_map_size;
 };
 
 struct dump_args {
@@ -68,7 +73,9 @@ struct detach_args {
 	int ap;
 	int all;
 	int purge;
-	int if_attached; /* nothing to detach: a notice and exit 0 */
+	int if_attached;	 /* nothing to detach: a notice and exit 0 */
+	int cgroup;		 /* --attach-point cgroup */
+	const char *cgroup_path; /* NULL: the cgroup v2 root */
 };
 
 struct set_args {

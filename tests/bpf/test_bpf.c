@@ -21,6 +21,7 @@
 
 #include "cases.h"
 #include "prefix.h"
+#include "cgroup_tests.h"
 
 static struct harness *g_h; /* shared by the frame cases: reset before each run */
 static char g_skip[320];    /* non-empty: BPF cannot run here, skip everything */
@@ -525,6 +526,7 @@ int main(void)
 	/* The table is built at run time, so the array-size macro cannot be used. */
 	failed = _cmocka_run_group_tests("frame_cases", tests, (size_t)n, NULL, NULL);
 	failed += cmocka_run_group_tests(special, NULL, NULL);
+	failed += cgroup_tests_run();
 	harness_close(g_h);
 	free(tests);
 	free(ct);

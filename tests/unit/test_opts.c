@@ -128,6 +128,33 @@ static void test_attach_points(void **state)
 	}
 }
 
+/* --attach-point cgroup: no interface; the --cgroup* options only there. */
+static void test_attach_cgroup(void **state)
+{
+	struct attach_args a;
+
+	(void)state;
+	assert_int_equal(ATTACH(&a, "attach", "--attach-point", "cgroup"), 0);
+	assert_true(a.cgroup);
+	assert_null(a.cgroup_path);
+	assert_int_equal(a.cgroup_depth, -1);
+	assert_int_equal(ATTACH(&a, "attach", "--attach-point", "cgroup", "--cgroup",
+				"/sys/fs/cgroup/x", "--cgroup-depth", "2", "--cgroup-map-size",
+				"64"),
+			 0);
+	assert_string_equal(a.cgroup_path, "/sys/fs/cgroup/x");
+	assert_int_equal(a.cgroup_depth, 2);
+	assert_int_equal(a.cgroup_map_size, 64);
+	assert_usage_error(ATTACH(&a, "attach", "--attach-point", "cgroup", "--iface", "eth0"),
+			   "--iface");
+	assert_usage_error(ATTACH(&a, "attach", "--attach-point", "cgroup", "--cgroup-depth", "17"),
+			   "cgroup-depth");
+	assert_usage_error(ATTACH(&a, "attach", "--iface", "eth0", "--cgroup-depth", "1"),
+			   "applies to --attach-point cgroup only");
+	assert_usage_error(ATTACH(&a, "attach", "--attach-point", "cgroup", "--xdp-mode", "skb"),
+			   "xdp-mode");
+}
+
 static void test_attach_xdp_modes(void **state)
 {
 	static const char *const names[] = {"driver", "native", "skb", "hw"};
@@ -710,6 +737,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_defaults),
 		cmocka_unit_test(test_attach_points),
+		cmocka_unit_test(test_attach_cgroup),
 		cmocka_unit_test(test_attach_xdp_modes),
 		cmocka_unit_test(test_attach_tc_apis),
 		cmocka_unit_test(test_attach_count_by),

@@ -300,13 +300,23 @@ struct tfc_control {
 #define TFC_PROG_TC_INGRESS tfc_tc_ingress
 #define TFC_PROG_TC_EGRESS  tfc_tc_egress
 #endif
-#define TFC_STR_(x) #x
-#define TFC_STR(x)  TFC_STR_(x)
+/*
+ * Layout 3: the cgroup_skb programs (attach --attach-point cgroup). Kept out
+ * of TFC_PROG_NAMES, whose users take four interface programs in a fixed
+ * order; they have no earlier names.
+ */
+#define TFC_PROG_CG_INGRESS tfc_cg_ingress
+#define TFC_PROG_CG_EGRESS  tfc_cg_egress
+#define TFC_STR_(x)	    #x
+#define TFC_STR(x)	    TFC_STR_(x)
 /* This build's program names, as strings (an initializer list), in this order. */
 #define TFC_PROG_COUNT 4
 #define TFC_PROG_NAMES                                                                             \
 	TFC_STR(TFC_PROG_XDP), TFC_STR(TFC_PROG_XDP_LEGACY), TFC_STR(TFC_PROG_TC_INGRESS),         \
 		TFC_STR(TFC_PROG_TC_EGRESS)
+/* The cgroup programs' names, as strings, ingress then egress. */
+#define TFC_PROG_CG_COUNT 2
+#define TFC_PROG_CG_NAMES TFC_STR(TFC_PROG_CG_INGRESS), TFC_STR(TFC_PROG_CG_EGRESS)
 /*
  * Names earlier releases gave the same programs (an initializer list),
  * TFC_PROG_COUNT a release in the order of TFC_PROG_NAMES: a program attached
@@ -345,6 +355,12 @@ enum tfc_stat {
 	TFC_STAT_EXCLUSIVE_MAX,
 	TFC_STAT_L4_TRUNCATED = TFC_STAT_EXCLUSIVE_MAX, /* TCP/UDP/SCTP header cut: ports 0 */
 	TFC_STAT_IPV6_EXT_LIMIT,			/* chain longer than the walk: ports 0 */
+	/*
+	 * Layout 3: a packet the cgroup programs could not count, cgroup map
+	 * full (cgroup_dropped_packets per direction). Kept under ifindex 0,
+	 * never an interface's: no interface frame is counted there.
+	 */
+	TFC_STAT_CGROUP_MAP_FULL,
 	TFC_STAT_MAX,
 };
 

@@ -47,6 +47,10 @@ enum key {
 	K_PREFIX_MAP_SIZE,
 	K_OVERFLOW_PREFIX,
 	K_AGGREGATE,
+	K_CGROUP,
+	K_CGROUP_PATH,
+	K_CGROUP_DEPTH,
+	K_CGROUP_MAP_SIZE,
 	K_MAX,
 };
 
@@ -72,6 +76,8 @@ static void set_record_num(struct parser *p, const char *key, const char *value)
 static void set_record_idle(struct parser *p, const char *key, const char *value);
 static void set_overflow(struct parser *p, const char *key, const char *value);
 static void set_aggregate(struct parser *p, const char *key, const char *value);
+static void set_cgroup_path(struct parser *p, const char *key, const char *value);
+static void set_cgroup_depth(struct parser *p, const char *key, const char *value);
 
 /* TRAFFIC_COUNTER_PIN_DIR is also the variable every command reads; apply
  * takes it from the file, so apply and apply --stop need no environment. */
@@ -101,6 +107,10 @@ static const struct {
 	[K_PREFIX_MAP_SIZE] = {"PREFIX_MAP_SIZE", set_size},
 	[K_OVERFLOW_PREFIX] = {"OVERFLOW_PREFIX", set_overflow},
 	[K_AGGREGATE] = {"AGGREGATE", set_aggregate},
+	[K_CGROUP] = {"CGROUP", set_bool},
+	[K_CGROUP_PATH] = {"CGROUP_PATH", set_cgroup_path},
+	[K_CGROUP_DEPTH] = {"CGROUP_DEPTH", set_cgroup_depth},
+	[K_CGROUP_MAP_SIZE] = {"CGROUP_MAP_SIZE", set_size},
 };
 
 __attribute__((format(printf, 3, 4))) static void add_error(struct tfc_config *cfg, int line,
@@ -161,6 +171,8 @@ static void set_bool(struct parser *p, const char *key, const char *value)
 		p->cfg->migrate = v;
 	else if (!strcmp(key, "RECORD"))
 		p->cfg->record = v;
+	else if (!strcmp(key, "CGROUP"))
+		p->cfg->cgroup = v;
 	else
 		p->cfg->purge_on_stop = v;
 }
@@ -188,6 +200,8 @@ static void set_size(struct parser *p, const char *key, const char *value)
 		p->cfg->ip_map_size = (__u32)v;
 	else if (!strcmp(key, "PREFIX_MAP_SIZE"))
 		p->cfg->prefix_map_size = (__u32)v;
+	else if (!strcmp(key, "CGROUP_MAP_SIZE"))
+		p->cfg->cgroup_map_size = (__u32)v;
 	else
 		p->cfg->flow_map_size = (__u32)v;
 }
@@ -299,6 +313,31 @@ static void set_record_num(struct parser *p, const char *key, const char *value)
 		p->cfg->record_save_interval = (__u32)v;
 	else
 		p->cfg->record_max_addresses = (long long)v;
+}
+
+/* The syntax only: apply resolves the directory (attach --cgroup). */
+static void set_cgroup_path(struct parser *p, const char *key, const char *value)
+{
+	if (value[0] != '/' || strlen(value) >= sizeof(p->cfg->cgroup_path))
+		perr(p, "%s: '%s' is not an absolute path (of at most %zu bytes)", key, value,
+		     sizeof(p->cfg->cgroup_path) - 1);
+	else
+		snprintf(p->cfg->cgroup_path, sizeof(p->cfg->cgroup_path), "%s", value);
+}
+
+static void set_cgroup_depth(struct parser *p, const char *key, const char *value)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*value) ? strtoul(value, &end, 10) : 0;
+	if (!isdigit((unsigned char)*value) || *end)
+		perr(p, "%s: '%s' is not a whole number", key, value);
+	else if (errno == ERANGE || v > TFC_CGROUP_MAX_DEPTH)
+		perr(p, "%s: %s is out of range 0..%d", key, value, TFC_CGROUP_MAX_DEPTH);
+	else
+		p->cfg->cgroup_depth = (int)v;
 }
 
 /* A number and one unit at most; record reads the value (record --evict-idle). */
@@ -604,6 +643,11 @@ static void check_whole(struct parser *p)
 		add_error(p->cfg, 0,
 			  "ATTACH is not set: name the interfaces to count on, e.g. "
 			  "ATTACH=\"eth0:xdp\"");
+	if (!p->cfg->cgroup &&
+	    (p->seen[K_CGROUP_PATH] || p->seen[K_CGROUP_DEPTH] || p->seen[K_CGROUP_MAP_SIZE]))
+		add_error(p->cfg,
+			  p->seen[K_CGROUP_PATH] ?: p->seen[K_CGROUP_DEPTH] ?: p->seen[K_CGROUP_MAP_SIZE],
+			  "CGROUP_PATH, CGROUP_DEPTH and CGROUP_MAP_SIZE need CGROUP=yes");
 	if (p->cfg->purge_on_stop && !p->cfg->detach_on_stop)
 		add_error(p->cfg, p->seen[K_PURGE_ON_STOP],
 			  "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes: maps are removed only "
@@ -646,6 +690,7 @@ int tfc_config_parse(FILE *f, struct tfc_config *cfg)
 	cfg->flow_map = -1;
 	cfg->ipfix_transport = -1;
 	cfg->record_max_addresses = -1;
+	cfg->cgroup_depth = -1;
 	while ((n = read_line(f, line, sizeof(line), &total, &nul)) >= 0) {
 		p.line++;
 		if (n > TFC_CONFIG_MAX_LINE)

@@ -66,6 +66,11 @@ struct tfc_config {
 	__u32 record_save_interval;
 	long long record_max_addresses; /* -1: not set */
 	char record_evict_idle[16];	/* a duration; empty: not set */
+	/* CGROUP=yes: apply attaches at a cgroup too (attach --attach-point cgroup). */
+	int cgroup;
+	char cgroup_path[PATH_MAX]; /* --cgroup; empty: the v2 root */
+	int cgroup_depth;	    /* --cgroup-depth; -1: not set */
+	__u32 cgroup_map_size;	    /* 0: not set */
 	/* The line of each key, for errors found later (apply). */
 	int line_attach, line_pin_group;
 	struct tfc_config_error errors[TFC_CONFIG_MAX_ERRORS];

@@ -471,12 +471,23 @@ static int apply_policy(struct tfc_metrics *m, struct series *s, size_t *n)
 	return err;
 }
 
+/*
+ * The reasons a statistics row stands for: an interface's are those of its
+ * frames; ifindex 0 holds cgroup_map_full alone (the cgroup programs' full
+ * map, no interface's frame).
+ */
+static void stat_reasons(const struct stat_key *k, unsigned int *lo, unsigned int *hi)
+{
+	*lo = k->ifindex ? 0 : TFC_STAT_CGROUP_MAP_FULL;
+	*hi = k->ifindex ? TFC_STAT_CGROUP_MAP_FULL : TFC_STAT_CGROUP_MAP_FULL + 1;
+}
+
 /* Every known reason for each interface and direction seen, zeros included,
  * so a reason's series exists before its first frame. */
 static int stat_series(const struct tfc_metrics *m, const struct tfc_metrics_snapshot *s,
 		       struct series **out, size_t *n)
 {
-	size_t total = s->n_stats * TFC_STAT_MAX;
+	size_t total = s->n_stats * TFC_STAT_MAX, used = 0;
 	struct series *ser = series_alloc(total);
 	struct devices d;
 	int err = devices_of(m, s, s->n_stats, stat_ifindex, &d);
@@ -485,13 +496,15 @@ static int stat_series(const struct tfc_metrics *m, const struct tfc_metrics_sna
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < s->n_stats; i++) {
 		const struct stat_key *k = &s->stats[i].key;
-		struct series *row = &ser[i * TFC_STAT_MAX];
+		unsigned int lo, hi;
 
-		for (unsigned int r = 0; r < TFC_STAT_MAX; r++) {
-			key_init(&row[r], &d, k->ifindex, k->direction, 0);
-			row[r].key.reason = (__u8)r;
+		stat_reasons(k, &lo, &hi);
+		for (unsigned int r = lo; r < hi; r++) {
+			key_init(&ser[used], &d, k->ifindex, k->direction, 0);
+			ser[used].key.reason = (__u8)r;
 			if (r == k->reason)
-				row[r].val = s->stats[i].val;
+				ser[used].val = s->stats[i].val;
+			used++;
 		}
 	}
 	devices_free(&d);
@@ -500,7 +513,7 @@ static int stat_series(const struct tfc_metrics *m, const struct tfc_metrics_sna
 		return err;
 	}
 	*out = ser;
-	*n = aggregate(ser, total);
+	*n = aggregate(ser, used);
 	return 0;
 }
 

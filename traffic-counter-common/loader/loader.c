@@ -101,6 +101,14 @@ static int apply_prefix_opts(struct traffic_counter_bpf *skel, const struct tfc_
 }
 #endif
 
+/* The cgroup attach's way to the same records (declared in loader.h). */
+int tfc_control_init(struct traffic_counter_bpf *skel)
+{
+	struct tfc_attach_opts none = {0};
+
+	return init_control(skel, &none);
+}
+
 /*
  * xdp and tc-ingress both count ingress under the same keys: with one set of
  * maps, both on one interface would count every frame twice.

@@ -47,6 +47,14 @@ int tfc_attach(const struct tfc_attach_opts *opts);
 /* One line on what tfc_attach did: "attached to ..." or "replaced program N with M ...". */
 void tfc_attach_report(const struct tfc_attach_opts *o, const struct tfc_attach_result *r);
 
+struct traffic_counter_bpf;
+
+/*
+ * The records an attach makes in a loaded object's control map (layout
+ * version, capacities, creation time), for the cgroup attach.
+ */
+int tfc_control_init(struct traffic_counter_bpf *skel);
+
 /* Removes one attachment made by tfc_attach. -ENOENT when there is none. */
 int tfc_detach(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex);
 

@@ -156,6 +156,15 @@ static struct bpf_program *select_program(struct traffic_counter_bpf *skel,
 				       skel->progs.TFC_PROG_TC_EGRESS};
 	struct bpf_program *want;
 
+#if TFC_ABI_VERSION >= 3
+	bpf_program__set_autoload(skel->progs.TFC_PROG_CG_INGRESS, req->cgroup && !req->maps_only);
+	bpf_program__set_autoload(skel->progs.TFC_PROG_CG_EGRESS, req->cgroup && !req->maps_only);
+	if (req->cgroup) {
+		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+			bpf_program__set_autoload(progs[i], false);
+		return req->maps_only ? NULL : skel->progs.TFC_PROG_CG_INGRESS;
+	}
+#endif
 	if (req->maps_only)
 		want = NULL;
 	else if (req->prog_name)
@@ -223,6 +232,58 @@ static int configure(struct traffic_counter_bpf *skel, const struct tfc_load_req
 	return plan_ip_type(skel, req, &plans[0]);
 }
 
+#if TFC_ABI_VERSION >= 3
+/*
+ * The cgroup map is not one of the TFC_MAP_* kinds the interface programs
+ * share: a pinned one is reused by every load (same size), and a cgroup
+ * load pins a new one beside the others.
+ */
+static int plan_cgroup_map(struct traffic_counter_bpf *skel, const struct tfc_load_req *req,
+			   char *pin, size_t len, int *existed)
+{
+	struct map_plan p = {
+		.map = skel->maps.traffic_counters_cgroup,
+		.pin = pin,
+		.kind = TFC_MAP_KIND_MAX,
+		.requested = req->cgroup_map_size,
+		.def = TFC_CGROUP_MAP_DEFAULT_ENTRIES,
+		.option = "--cgroup-map-size",
+	};
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	int fd, err;
+
+	if (tfc_cgroup_map_pin(req->pins, pin, len))
+		return -ENAMETOOLONG;
+	*existed = !access(pin, F_OK);
+	if (!*existed)
+		return req->cgroup ? plan_map(&p) : 0;
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+	close(fd);
+	if (err || info.type != BPF_MAP_TYPE_PERCPU_HASH ||
+	    info.key_size != sizeof(struct cgroup_key) ||
+	    info.value_size != sizeof(struct counters)) {
+		tfc_err("%s is not a traffic-counter cgroup map: remove it, or use another "
+			"--pin-dir",
+			pin);
+		return -EPROTO;
+	}
+	if (req->cgroup_map_size && req->cgroup_map_size != info.max_entries) {
+		tfc_err("the map pinned at %s has %u entries but --cgroup-map-size asks for %u: "
+			"detach the cgroup attachments and remove it (detach --all --purge), or "
+			"omit --cgroup-map-size to keep it",
+			pin, info.max_entries, req->cgroup_map_size);
+		return -EEXIST;
+	}
+	if (bpf_map__set_max_entries(p.map, info.max_entries))
+		return -EINVAL;
+	return bpf_map__set_pin_path(p.map, pin);
+}
+#endif
+
 /* The pins of the maps that were not there before this load. */
 static void note_created(const struct map_plan *plans, size_t n, struct tfc_loaded *l)
 {
@@ -236,9 +297,13 @@ int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 	struct traffic_counter_bpf *skel;
 	struct bpf_program *prog;
 	int err;
+#if TFC_ABI_VERSION >= 3
+	int cg_existed = 1;
+#endif
 
 	memset(out, 0, sizeof(*out));
 	out->prog_fd = -1;
+	out->prog_fd2 = -1;
 	skel = traffic_counter_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -248,6 +313,13 @@ int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 	err = configure(skel, req, plans);
 	if (err)
 		goto out;
+#if TFC_ABI_VERSION >= 3
+	err = plan_cgroup_map(skel, req, out->cgroup_pin, sizeof(out->cgroup_pin), &cg_existed);
+	if (err)
+		goto out;
+	skel->rodata->cfg_cg_level = req->cgroup_level;
+	skel->rodata->cfg_cg_depth = req->cgroup_depth;
+#endif
 	prog = select_program(skel, req);
 	if (req->prog_name && !prog) {
 		tfc_err("this traffic-counter has no program %s", req->prog_name);
@@ -262,6 +334,12 @@ int tfc_load(const struct tfc_load_req *req, struct tfc_loaded *out)
 	}
 	out->prog_fd = prog ? bpf_program__fd(prog) : -1;
 	out->single_buffer = prog == skel->progs.TFC_PROG_XDP_LEGACY;
+#if TFC_ABI_VERSION >= 3
+	if (req->cgroup && prog)
+		out->prog_fd2 = bpf_program__fd(skel->progs.TFC_PROG_CG_EGRESS);
+	if (req->cgroup && !cg_existed)
+		out->created_cgroup = out->cgroup_pin;
+#endif
 	note_created(plans, TFC_MAP_KINDS, out);
 	out->skel = skel;
 	return 0;
@@ -275,6 +353,8 @@ void tfc_loaded_unpin_new(const struct tfc_loaded *l)
 	for (int k = 0; k < TFC_MAP_KINDS; k++)
 		if (l->created[k])
 			unlink(l->created[k]);
+	if (l->created_cgroup)
+		unlink(l->created_cgroup);
 }
 
 void tfc_loaded_free(struct tfc_loaded *l)
@@ -282,4 +362,5 @@ void tfc_loaded_free(struct tfc_loaded *l)
 	traffic_counter_bpf__destroy(l->skel);
 	l->skel = NULL;
 	l->prog_fd = -1;
+	l->prog_fd2 = -1;
 }

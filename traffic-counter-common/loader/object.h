@@ -24,6 +24,11 @@ struct tfc_load_req {
 	__u32 prefix_map_size; /* layout 3; 0: the pinned map's size, or the default */
 	const char *prog_name; /* the program to load (NULL: the one for ap) */
 	int xdp_frags;	       /* xdp: the frags-aware program, whatever the MTU */
+	/* Load the two cgroup_skb programs instead (layout 3), with these: */
+	int cgroup;
+	__u32 cgroup_map_size; /* 0: the pinned map's size, or the default */
+	__u32 cgroup_level;    /* the attach cgroup's level (root: 0) */
+	__u32 cgroup_depth;    /* --cgroup-depth */
 	int maps_only;	       /* create the maps, load no program */
 };
 
@@ -33,9 +38,12 @@ struct traffic_counter_bpf;
 struct tfc_loaded {
 	struct traffic_counter_bpf *skel;
 	int prog_fd;	   /* -1 with maps_only; lives as long as skel */
+	int prog_fd2;	   /* cgroup: prog_fd is the ingress program, this the egress one */
 	int single_buffer; /* the program is the XDP one without frags */
 	/* Pins of the maps this load created (NULL: the map was pinned before). */
 	const char *created[TFC_MAP_KIND_ALL];
+	const char *created_cgroup; /* cgroup_pin, when this load made that map */
+	char cgroup_pin[PATH_MAX];  /* the cgroup map's pin */
 };
 
 /*

@@ -80,6 +80,23 @@ int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int tfc_cgroup_map_pin(const struct tfc_pins *pins, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", pins->dir, TFC_CGROUP_MAP_NAME);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int tfc_cgroup_link_pin_path(const struct tfc_pins *pins, int egress, __u64 cgroup_id, char *buf,
+			     size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s" TFC_LINK_PIN_CG "%llu", pins->links,
+			 egress ? TFC_AP_NAME_CG_OUT : TFC_AP_NAME_CG_IN,
+			 (unsigned long long)cgroup_id);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int tfc_is_bpffs(const char *path)
 {
 	struct statfs st;

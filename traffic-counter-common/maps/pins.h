@@ -37,6 +37,16 @@ int tfc_pins_init(struct tfc_pins *pins, const char *dir, const char *ip, const 
 int tfc_link_pin_path(const struct tfc_pins *pins, enum tfc_attach_point ap, int ifindex, char *buf,
 		      size_t len);
 
+/* The cgroup map's pin: DIR/traffic_counters_cgroup. 0 or -ENAMETOOLONG. */
+int tfc_cgroup_map_pin(const struct tfc_pins *pins, char *buf, size_t len);
+
+/*
+ * Pin of one of the two links of a cgroup attachment:
+ * "links/<cgroup-ingress|cgroup-egress>-cg<cgroup id>" (egress: 1).
+ */
+int tfc_cgroup_link_pin_path(const struct tfc_pins *pins, int egress, __u64 cgroup_id, char *buf,
+			     size_t len);
+
 /* tfc_bpffs_prepare's flags; 0: only read what is there. */
 #define TFC_BPFFS_CREATE 1 /* make missing directories (implies WRITE) */
 #define TFC_BPFFS_WRITE	 2 /* we will change what is there: tfc_pin_dir_check */

@@ -43,6 +43,7 @@ static const char *const stats[TFC_STAT_MAX] = {
 	[TFC_STAT_IPV6_BAD_VERSION] = "ipv6_bad_version",
 	[TFC_STAT_L4_TRUNCATED] = "l4_truncated",
 	[TFC_STAT_IPV6_EXT_LIMIT] = "ipv6_ext_limit",
+	[TFC_STAT_CGROUP_MAP_FULL] = "cgroup_map_full",
 };
 
 static int lookup(const char *const *names, size_t n, const char *s)
