@@ -709,8 +709,10 @@ static void test_cgroup_series(void **state)
 	assert_int_equal(sum_of(text, "traffic_counter_cgroup_packets_total"), 10);
 	assert_non_null(strstr(text, "\ntraffic_counter_cgroup_series 3\n"));
 	assert_non_null(strstr(text, "# TYPE traffic_counter_cgroup_bytes_total counter\n"));
-	assert_non_null(strstr(text, "traffic_counter_map_entries{map=\"cgroup\"} 4\n"));
-	assert_non_null(strstr(text, "traffic_counter_map_capacity{map=\"cgroup\"} 4096\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_cgroup\"} 4\n"));
+	assert_non_null(strstr(
+		text, "traffic_counter_map_capacity{map=\"traffic_counters_cgroup\"} 4096\n"));
 	free(b);
 	free(text);
 	cg_free(r, 4);
@@ -733,7 +735,8 @@ static void test_cgroup_absent(void **state)
 	text = scrape(m, &s);
 	assert_int_equal(count_of(text, "traffic_counter_cgroup_bytes_total"), 0);
 	assert_non_null(strstr(text, "traffic_counter_cgroup_series 0\n"));
-	assert_non_null(strstr(text, "traffic_counter_map_entries{map=\"cgroup\"} 0\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_cgroup\"} 0\n"));
 	free(text);
 	tfc_metrics_free(m);
 }

@@ -715,7 +715,7 @@ static void emit_maps(FILE *f, const struct tfc_metrics_map *maps,
 					g ? mp->capacity : mp->entries);
 		}
 		if (cgroup_map->present)
-			fprintf(f, "%s{map=\"cgroup\"} %u\n", names[g],
+			fprintf(f, "%s{map=\"%s\"} %u\n", names[g], TFC_CGROUP_MAP_NAME,
 				g ? cgroup_map->capacity : cgroup_map->entries);
 	}
 }
