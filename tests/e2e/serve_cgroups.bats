@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2030,SC2031,SC2154 # bats: each @test is a subshell; run sets $stderr
+# shellcheck disable=SC2030,SC2031,SC2034,SC2154 # bats: each @test is a subshell; run sets $stderr
 # serve's cgroup series: one per cgroup and direction from
 # traffic_counters_cgroup, labelled by what the cgroup's path says, bounded
 # by --max-series as addresses are, and a removed cgroup keeps its labels.
@@ -128,7 +128,6 @@ traffic_counter_cgroup_packets_total{$u,direction=\"egress\"} $((1 * NCPU))"
 	text=$(curl_b "$SERVE_URL/metrics")
 	assert_eq "$(grep -c cgroup <<<"$text" || true)" 0 "cgroup lines without the map"
 	bg_stop_all
-	BG_PIDS=()
 	bpftool map create "$PIN/traffic_counters_cgroup" type hash key 16 value 16 entries 8 \
 		name not_ours
 	run nsenter --net="/run/netns/$NS_B" "$TFC_BIN" serve --pin-dir "$PIN" --listen 127.0.0.1:0
