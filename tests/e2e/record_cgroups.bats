@@ -34,7 +34,7 @@ attached() {
 	cg_map
 }
 
-record_once() { tfc_in "$NS_B" record --db "$DB" --once "$@"; }
+record_once() { tfc_in "$NS_B" record --db "$DB" --once; }
 
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 
