@@ -19,6 +19,7 @@
 #include "util/text.h"
 #include "maps/maps.h"
 #include "loader/migrate.h"
+#include "status_cgroups.h"
 
 enum {
 	OPT_JSON = 1,
@@ -116,6 +117,7 @@ struct status {
 	size_t n_stats;
 	struct status_history history;
 	struct status_unread u;
+	struct status_cgroups cgroups; /* optional: only with the cgroup programs */
 };
 
 /* ---- gather ------------------------------------------------------------- */
@@ -316,6 +318,7 @@ static void status_gather(struct status *st, const struct tfc_pins *pins)
 		gather_evictions(st, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
 	if (fds[TFC_MAP_STATS] >= 0)
 		gather_stats(st, fds[TFC_MAP_STATS]);
+	status_cgroups_gather(&st->cgroups, pins->dir);
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
@@ -519,6 +522,7 @@ static void status_json(const struct status *st)
 	}
 	if (st->has_stats)
 		json_stats(&j, st);
+	status_cgroups_json(&j, &st->cgroups, st->has_control ? &st->control : NULL);
 	json_history(&j, &st->history);
 	tfc_json_obj_end(&j);
 	tfc_json_finish(&j);
@@ -729,6 +733,7 @@ static void status_text(const struct status *st)
 		text_stats(st, 1);
 		text_stats_by_if(st);
 	}
+	status_cgroups_text(&st->cgroups, st->has_control ? &st->control : NULL);
 	text_history(&st->history);
 }
 
@@ -959,6 +964,19 @@ static void warn_mixed_netns(const struct tfc_pins *pins)
 			 pins->dir);
 }
 
+/*
+ * Whether the cgroup map needs a line of its own: not when the pin dir, or
+ * the other maps, were already said to be denied to this user (a directory
+ * it cannot search hides whether the cgroup map is there at all).
+ */
+static int cgroups_unread_alone(const struct status *st, int dir_err)
+{
+	if (dir_err || !status_cgroups_unread(&st->cgroups))
+		return 0;
+	return unread_cause(st->cgroups.err) != UNREAD_PERMISSION ||
+	       !first_of(&st->u, UNREAD_PERMISSION);
+}
+
 /* Shows the status gathered, then names what could not be read; the exit code. */
 static int status_show(const struct status_args *a, const struct tfc_pins *pins, int dir_err)
 {
@@ -975,8 +993,11 @@ static int status_show(const struct status_args *a, const struct tfc_pins *pins,
 	st.u.maps_elsewhere = missing_pinned_elsewhere(&st, pins);
 	if (dir_err != -ENOENT)
 		report_unread(pins, &st.u, dir_err, !st.u.links && !st.n_recorded);
+	if (cgroups_unread_alone(&st, dir_err))
+		tfc_err("cannot read %s: %s", st.cgroups.pin, strerror(-st.cgroups.err));
 	/* Exit 0 only when everything status shows was read. */
-	ret = dir_err || any_unread(&st.u) ? TFC_EXIT_FAIL : TFC_EXIT_OK;
+	ret = dir_err || any_unread(&st.u) || status_cgroups_unread(&st.cgroups) ? TFC_EXIT_FAIL
+										 : TFC_EXIT_OK;
 	status_free(&st);
 	return ret;
 }

@@ -55,6 +55,8 @@ struct dump_args {
 	enum tfc_sort sort;
 	__u32 top;		       /* 0: all */
 	struct tfc_addr_filter filter; /* what is shown, not what is counted */
+	int cgroups;		       /* --cgroups: traffic_counters_cgroup */
+	const char *pods_dir;	       /* --pods-dir: the kubelet's pod directories */
 };
 
 struct detach_args {

@@ -448,6 +448,25 @@ int tfc_dump_cgroup(int fd, struct tfc_cgroup_entry **out, size_t *n)
 	return dump_percpu_counters(fd, sizeof(struct cgroup_key), sizeof(**out), (void **)out, n);
 }
 
+int tfc_cgroup_map_open(const char *pin, struct bpf_map_info *info, unsigned int flags)
+{
+	int fd = open_pin(pin, info, flags);
+
+	if (fd < 0)
+		return fd;
+	if (info->type != BPF_MAP_TYPE_PERCPU_HASH || info->key_size != sizeof(struct cgroup_key) ||
+	    info->value_size != sizeof(struct counters)) {
+		if (!(flags & TFC_OPEN_QUIET))
+			tfc_err("%s is not a traffic-counter cgroup map of this version (type %u, "
+				"key %u B, value %u B); it was made by another program or an "
+				"incompatible version",
+				pin, info->type, info->key_size, info->value_size);
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
 int tfc_dump_stats(int fd, struct tfc_stat_entry **out, size_t *n)
 {
 	return dump_percpu_counters(fd, sizeof(struct stat_key), sizeof(**out), (void **)out, n);

@@ -70,6 +70,12 @@ int tfc_dump_ip(int fd, struct tfc_ip_entry **out, size_t *n);
 int tfc_dump_flow(int fd, struct tfc_flow_entry **out, size_t *n);
 /* Every entry of traffic_counters_cgroup, per-CPU values summed. */
 int tfc_dump_cgroup(int fd, struct tfc_cgroup_entry **out, size_t *n);
+/*
+ * Opens traffic_counters_cgroup pinned at `pin` (TFC_OPEN_* flags) and
+ * checks its shape: a per-CPU hash of cgroup_key to counters. The fd, or a
+ * negative errno having logged the cause (unless TFC_OPEN_QUIET).
+ */
+int tfc_cgroup_map_open(const char *pin, struct bpf_map_info *info, unsigned int flags);
 
 /* Number of entries, by walking the keys. */
 int tfc_map_count(int fd, __u32 key_size, __u32 *count);

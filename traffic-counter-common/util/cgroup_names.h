@@ -16,10 +16,24 @@
 /* Where the kubelet keeps one directory per pod: NAMESPACE_NAME_UID. */
 #define TFC_PODS_DIR_DEFAULT "/var/log/pods"
 
+/*
+ * Bounds of one walk: directories below the mount at most this deep, at
+ * most this many cgroups (a node with more is named in part: the rest are
+ * ids alone, never marked gone). The cache keeps removed cgroups' names
+ * too, up to TFC_CGROUP_CACHE_MAX entries in all.
+ */
+#define TFC_CGROUP_WALK_DEPTH 32
+#define TFC_CGROUP_WALK_MAX   65536
+#define TFC_CGROUP_CACHE_MAX  (2 * TFC_CGROUP_WALK_MAX)
+#define TFC_CGROUP_PODS_MAX   65536
+/* An unknown id walks again only if the last walk is this old: one walk a
+ * second, however many new ids a dump or a scrape meets. */
+#define TFC_CGROUP_WALK_INTERVAL_NS 1000000000ULL
+
 /* What a cgroup path says; empty strings where it says nothing. */
 struct tfc_cgroup_name {
 	char path[4096];     /* below the v2 mount, "/" for the root */
-	char unit[256];	     /* systemd unit: *.service, *.scope, *.slice owner */
+	char unit[256];	     /* systemd unit: the innermost *.service or *.scope */
 	char container[128]; /* container id: docker, containerd, cri-o, podman */
 	char pod_uid[64];    /* Kubernetes pod UID, dashes as in the API */
 	char pod_namespace[256];
@@ -38,16 +52,28 @@ int tfc_cgroup2_mount(char *buf, size_t len);
 
 /*
  * A cache over the cgroup tree under `mount` (NULL: tfc_cgroup2_mount),
- * naming pods from `pods_dir` (NULL: TFC_PODS_DIR_DEFAULT). NULL and errno
- * set on failure.
+ * naming pods from `pods_dir` (NULL: TFC_PODS_DIR_DEFAULT), filled by a
+ * first walk. NULL and errno set on failure (ENOENT: no cgroup v2 mount, or
+ * `mount` does not exist). A pods_dir that does not exist is no error: pods
+ * are then named by UID alone.
  */
 struct tfc_cgroup_names *tfc_cgroup_names_new(const char *mount, const char *pods_dir);
 void tfc_cgroup_names_free(struct tfc_cgroup_names *n);
 
+/* The mount the cache walks. */
+const char *tfc_cgroup_names_mount(const struct tfc_cgroup_names *n);
+
+/*
+ * Walks the tree and the pods dir now, whatever the time since the last
+ * walk: cgroups not found any more are marked gone. 0 or a negative errno.
+ */
+int tfc_cgroup_names_refresh(struct tfc_cgroup_names *n);
+
 /*
  * The name of cgroup `id`: from the cache, else after one new walk of the
- * tree. NULL when the id was never seen (removed before the first walk).
- * Valid until the next call on `n`.
+ * tree, if the last walk is at least TFC_CGROUP_WALK_INTERVAL_NS old. NULL
+ * when the id was never seen (removed before the first walk, or created
+ * after the last). Valid until the next call on `n`.
  */
 const struct tfc_cgroup_name *tfc_cgroup_name(struct tfc_cgroup_names *n, __u64 id);
 
