@@ -5,46 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "cgroup_rows.h"
 #include "maps.h"
 #include "util/log.h"
 
-static int cgroup_map_shape(const struct bpf_map_info *info)
+int tfc_cgroup_rows_open(const char *pin_dir, __u32 *capacity)
 {
-	return info->type == BPF_MAP_TYPE_PERCPU_HASH &&
-	       info->key_size == sizeof(struct cgroup_key) &&
-	       info->value_size == sizeof(struct counters);
-}
-
-int tfc_cgroup_map_open(const char *pin_dir, __u32 *capacity)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
 	char pin[PATH_MAX];
 	int fd;
 
 	if (snprintf(pin, sizeof(pin), "%s/%s", pin_dir, TFC_CGROUP_MAP_NAME) >= (int)sizeof(pin))
 		return -ENAMETOOLONG;
-	fd = bpf_obj_get_opts(pin, &opts);
-	if (fd < 0) {
-		fd = -errno;
-		if (fd != -ENOENT)
-			tfc_err("cannot open %s: %s", pin, strerror(-fd));
-		return fd;
-	}
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !cgroup_map_shape(&info)) {
-		tfc_err("%s is not a traffic-counter cgroup map of this version (type %u, key %u "
-			"B, "
-			"value %u B); it was made by another program or an incompatible version",
-			pin, info.type, info.key_size, info.value_size);
-		close(fd);
-		return -EPROTO;
-	}
-	if (capacity)
+	fd = tfc_cgroup_map_open(pin, &info, TFC_OPEN_OPTIONAL);
+	if (fd >= 0 && capacity)
 		*capacity = info.max_entries;
 	return fd;
 }
@@ -146,7 +121,7 @@ int tfc_cgroup_rows_read(const char *pin_dir, struct tfc_cgroup_names *names,
 
 	*rows = NULL;
 	*n = 0;
-	fd = tfc_cgroup_map_open(pin_dir, capacity);
+	fd = tfc_cgroup_rows_open(pin_dir, capacity);
 	if (fd < 0)
 		return fd;
 	err = tfc_dump_cgroup(fd, &e, &ne);

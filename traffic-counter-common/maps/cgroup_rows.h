@@ -36,7 +36,7 @@ struct tfc_cgroup_row {
  * -ENOENT when it is not pinned (quietly), -EPROTO (logged) when the pin is
  * not a cgroup counter map of this layout, another negative errno (logged).
  */
-int tfc_cgroup_map_open(const char *pin_dir, __u32 *capacity);
+int tfc_cgroup_rows_open(const char *pin_dir, __u32 *capacity);
 
 /*
  * Every row of the map, named through `names` (NULL: rows keep "id:N"

@@ -279,7 +279,7 @@ static int dump_maps(struct rec *r, struct tfc_ip_entry **ip, size_t *n_ip,
  */
 static int dump_cgroups(struct rec *r, struct tfc_cgroup_entry **cg, size_t *n)
 {
-	int fd = tfc_cgroup_map_open(r->pins.dir, NULL), err;
+	int fd = tfc_cgroup_rows_open(r->pins.dir, NULL), err;
 
 	if (fd == -ENOENT)
 		return 0;

@@ -851,7 +851,7 @@ static int check_pins(const struct tfc_pins *pins)
 			return fd;
 		close(fd);
 	}
-	fd = tfc_cgroup_map_open(pins->dir, NULL);
+	fd = tfc_cgroup_rows_open(pins->dir, NULL);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)

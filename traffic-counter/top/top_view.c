@@ -110,7 +110,7 @@ static int read_cgroup(struct top *t)
 	size_t n = 0;
 	int fd, err;
 
-	fd = tfc_cgroup_map_open(t->pins.dir, NULL);
+	fd = tfc_cgroup_rows_open(t->pins.dir, NULL);
 	t->cg_present = fd >= 0;
 	if (fd < 0) {
 		tfc_rate_snap_free(&t->snap[TFC_VIEW_CGROUP]);
