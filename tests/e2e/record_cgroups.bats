@@ -155,7 +155,7 @@ SQL
 	echo "$output"
 	[ "$status" -eq 0 ]
 	assert_eq "$output" "$(printf '%-40s %-28s %12s %12s %14s %14s\n' cgroup name rx tx 'rx rate' 'tx rate' \
-		/kubepods/podX/c1 web-0 '9.00 kB' '0 B' '0.21 B/s' '0 B/s' \
+		/kubepods/podX/c1 shop/web-0 '9.00 kB' '0 B' '0.21 B/s' '0 B/s' \
 		/system.slice/a.service a.service '5.00 kB' '1.00 kB' '0.12 B/s' '0.02 B/s')" "table"
 	run --separate-stderr "$TFC_BIN" report --db "$DB" --cgroups --top 1 --json
 	[ "$status" -eq 0 ]

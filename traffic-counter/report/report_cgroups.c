@@ -144,16 +144,25 @@ static double rate(__u64 bytes, time_t secs)
 	return secs > 0 ? (double)bytes / (double)secs : 0;
 }
 
-/* What a table shows of a cgroup: unit, else pod, else container, else "-". */
-static const char *display_name(const struct report_cgroup *c)
+/*
+ * What a table shows of a cgroup: unit, else pod (NAMESPACE/NAME where the
+ * namespace is known, as dump-maps writes it), else container, else "-".
+ */
+static const char *display_name(const struct report_cgroup *c, char *buf, size_t len)
 {
-	return c->unit[0] ? c->unit : c->pod[0] ? c->pod : c->container[0] ? c->container : "-";
+	if (c->unit[0])
+		return c->unit;
+	if (c->pod[0] && c->pod_namespace[0]) {
+		snprintf(buf, len, "%s/%s", c->pod_namespace, c->pod);
+		return buf;
+	}
+	return c->pod[0] ? c->pod : c->container[0] ? c->container : "-";
 }
 
 static void print_table(const struct report_args *a, const struct period *p,
 			const struct report_cgroup *v, size_t n)
 {
-	char rx[24], tx[24], rxr[24], txr[24];
+	char rx[24], tx[24], rxr[24], txr[24], name[600];
 
 	(void)a; /* the table shows no times: the same signature as the others */
 	if (!n) {
@@ -164,7 +173,7 @@ static void print_table(const struct report_args *a, const struct period *p,
 	       "tx rate");
 	for (size_t i = 0; i < n; i++)
 		printf("%-40s %-28s %12s %12s %14s %14s\n", tfc_text_shown(v[i].cgroup),
-		       tfc_text_shown(display_name(&v[i])),
+		       tfc_text_shown(display_name(&v[i], name, sizeof(name))),
 		       report_si((double)v[i].s.rx_bytes, "B", rx, sizeof(rx)),
 		       report_si((double)v[i].s.tx_bytes, "B", tx, sizeof(tx)),
 		       report_si(rate(v[i].s.rx_bytes, p->secs), "B/s", rxr, sizeof(rxr)),

@@ -257,25 +257,30 @@ static void flow_cell(const struct flow_key *k, char *out)
 }
 
 /*
- * A cgroup's path, and what it names (unit, else pod, else container id),
- * marked "(gone)" once removed; "id:N" for an id never named. Escaped: a
- * cgroup name is any bytes its creator chose.
+ * A cgroup's path, and what it names (unit, else pod as NAMESPACE/NAME or
+ * its UID, as dump-maps writes it, else container id), marked "(gone)"
+ * once removed; "id:N" for an id never named. Escaped: a cgroup name is
+ * any bytes its creator chose.
  */
 static void cgroup_cells(const struct top *t, const struct cgroup_key *k, top_cells c)
 {
 	const struct tfc_cgroup_name *nm =
 		t->cg_names ? tfc_cgroup_name(t->cg_names, k->cgroup_id) : NULL;
 	struct tfc_cgroup_labels l;
+	const char *shown;
 	char name[TOP_CELL];
+	int ns;
 
 	if (tfc_cgroup_labels_set(&l, k->cgroup_id, nm)) {
 		snprintf(c[TOP_ADDR], TOP_CELL, "id:%llu", (unsigned long long)k->cgroup_id);
 		c[TOP_PROTO][0] = '\0';
 		return;
 	}
+	shown = tfc_cgroup_labels_display(&l);
+	ns = shown == l.pod && l.pod_namespace[0];
 	tfc_text_safe(l.path, c[TOP_ADDR], TOP_CELL);
-	snprintf(name, sizeof(name), "%.*s%s", TOP_CELL - 8,
-		 l.path == tfc_cgroup_labels_display(&l) ? "" : tfc_cgroup_labels_display(&l),
+	snprintf(name, sizeof(name), "%.*s%s%.*s%s", TOP_CELL / 2 - 4, ns ? l.pod_namespace : "",
+		 ns ? "/" : "", TOP_CELL / 2 - 4, shown == l.path ? "" : shown,
 		 l.gone ? "(gone)" : "");
 	tfc_text_safe(name, c[TOP_PROTO], TOP_CELL);
 	tfc_cgroup_labels_free(&l);
