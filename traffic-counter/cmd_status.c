@@ -24,12 +24,17 @@
 enum {
 	OPT_JSON = 1,
 	OPT_DB,
+	OPT_PODS_DIR,
 };
 
 static const struct tfc_opt status_opts[] = {
 	{"json", NULL, "print one JSON object", OPT_JSON},
 	{"db", "PATH", "the history database record writes (default " TFC_HISTORY_DB_DEFAULT ")",
 	 OPT_DB},
+	{"pods-dir", "DIR",
+	 "the kubelet's pod directories NAMESPACE_NAME_UID, naming the heaviest cgroups' pods "
+	 "(default " TFC_PODS_DIR_DEFAULT ")",
+	 OPT_PODS_DIR},
 	TFC_PIN_OPTIONS,
 	{0},
 };
@@ -50,6 +55,10 @@ static int status_opt(int id, const char *arg, void *ctx)
 		return 0;
 	if (id == OPT_DB) {
 		a->db = arg;
+		return 0;
+	}
+	if (id == OPT_PODS_DIR) {
+		a->pods_dir = arg;
 		return 0;
 	}
 	if (id != OPT_JSON)
@@ -117,7 +126,8 @@ struct status {
 	size_t n_stats;
 	struct status_history history;
 	struct status_unread u;
-	struct status_cgroups cgroups; /* optional: only with the cgroup programs */
+	struct status_cgroups cgroup_map; /* optional: only with the cgroup programs */
+	const char *pods_dir;		  /* names the heaviest cgroups' pods */
 };
 
 /* ---- gather ------------------------------------------------------------- */
@@ -318,7 +328,7 @@ static void status_gather(struct status *st, const struct tfc_pins *pins)
 		gather_evictions(st, pins, fds[TFC_MAP_FLOW], fds[TFC_MAP_CONTROL]);
 	if (fds[TFC_MAP_STATS] >= 0)
 		gather_stats(st, fds[TFC_MAP_STATS]);
-	status_cgroups_gather(&st->cgroups, pins->dir);
+	status_cgroups_gather(&st->cgroup_map, pins->dir, st->pods_dir);
 	for (int k = 0; k < TFC_MAP_KIND_MAX; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
@@ -522,7 +532,7 @@ static void status_json(const struct status *st)
 	}
 	if (st->has_stats)
 		json_stats(&j, st);
-	status_cgroups_json(&j, &st->cgroups, st->has_control ? &st->control : NULL);
+	status_cgroups_json(&j, &st->cgroup_map, st->has_control ? &st->control : NULL);
 	json_history(&j, &st->history);
 	tfc_json_obj_end(&j);
 	tfc_json_finish(&j);
@@ -733,7 +743,7 @@ static void status_text(const struct status *st)
 		text_stats(st, 1);
 		text_stats_by_if(st);
 	}
-	status_cgroups_text(&st->cgroups, st->has_control ? &st->control : NULL);
+	status_cgroups_text(&st->cgroup_map, st->has_control ? &st->control : NULL);
 	text_history(&st->history);
 }
 
@@ -971,9 +981,9 @@ static void warn_mixed_netns(const struct tfc_pins *pins)
  */
 static int cgroups_unread_alone(const struct status *st, int dir_err)
 {
-	if (dir_err || !status_cgroups_unread(&st->cgroups))
+	if (dir_err || !status_cgroups_unread(&st->cgroup_map))
 		return 0;
-	return unread_cause(st->cgroups.err) != UNREAD_PERMISSION ||
+	return unread_cause(st->cgroup_map.err) != UNREAD_PERMISSION ||
 	       !first_of(&st->u, UNREAD_PERMISSION);
 }
 
@@ -983,6 +993,7 @@ static int status_show(const struct status_args *a, const struct tfc_pins *pins,
 	struct status st = {};
 	int ret;
 
+	st.pods_dir = a->pods_dir;
 	status_gather(&st, pins);
 	gather_history(&st.history, a->db);
 	if (a->json)
@@ -994,10 +1005,10 @@ static int status_show(const struct status_args *a, const struct tfc_pins *pins,
 	if (dir_err != -ENOENT)
 		report_unread(pins, &st.u, dir_err, !st.u.links && !st.n_recorded);
 	if (cgroups_unread_alone(&st, dir_err))
-		tfc_err("cannot read %s: %s", st.cgroups.pin, strerror(-st.cgroups.err));
+		tfc_err("cannot read %s: %s", st.cgroup_map.pin, strerror(-st.cgroup_map.err));
 	/* Exit 0 only when everything status shows was read. */
-	ret = dir_err || any_unread(&st.u) || status_cgroups_unread(&st.cgroups) ? TFC_EXIT_FAIL
-										 : TFC_EXIT_OK;
+	ret = dir_err || any_unread(&st.u) || status_cgroups_unread(&st.cgroup_map) ? TFC_EXIT_FAIL
+										    : TFC_EXIT_OK;
 	status_free(&st);
 	return ret;
 }

@@ -76,7 +76,8 @@ struct set_args {
 struct status_args {
 	struct tfc_pin_args pins;
 	int json;
-	const char *db; /* the history database */
+	const char *db;	      /* the history database */
+	const char *pods_dir; /* --pods-dir: names of the heaviest cgroups' pods */
 };
 
 struct top_args {

@@ -62,9 +62,9 @@ static void top_collect(struct status_cgroups *c, struct tfc_cgroup_entry *e, si
 }
 
 /* After the map is read: an id the walk does not find is a removed cgroup. */
-static void top_name(struct status_cgroups *c)
+static void top_name(struct status_cgroups *c, const char *pods_dir)
 {
-	struct tfc_cgroup_names *names = c->n_top ? tfc_cgroup_names_new(NULL, NULL) : NULL;
+	struct tfc_cgroup_names *names = c->n_top ? tfc_cgroup_names_new(NULL, pods_dir) : NULL;
 
 	for (size_t i = 0; names && i < c->n_top; i++) {
 		const struct tfc_cgroup_name *name = tfc_cgroup_name(names, c->top[i].id);
@@ -78,7 +78,7 @@ static void top_name(struct status_cgroups *c)
 	tfc_cgroup_names_free(names);
 }
 
-void status_cgroups_gather(struct status_cgroups *c, const char *pin_dir)
+void status_cgroups_gather(struct status_cgroups *c, const char *pin_dir, const char *pods_dir)
 {
 	struct tfc_cgroup_entry *e = NULL;
 	struct bpf_map_info info;
@@ -102,7 +102,7 @@ void status_cgroups_gather(struct status_cgroups *c, const char *pin_dir)
 	if (!c->err) {
 		c->entries = (__u32)n;
 		top_collect(c, e, n);
-		top_name(c);
+		top_name(c, pods_dir);
 	}
 	free(e);
 }

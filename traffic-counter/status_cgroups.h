@@ -31,8 +31,11 @@ struct status_cgroups {
 	struct status_cgroup_top top[TFC_STATUS_CGROUPS_TOP];
 };
 
-/* Reads DIR/traffic_counters_cgroup and names its heaviest cgroups. */
-void status_cgroups_gather(struct status_cgroups *c, const char *pin_dir);
+/*
+ * Reads DIR/traffic_counters_cgroup and names its heaviest cgroups, pods
+ * from pods_dir (NULL: TFC_PODS_DIR_DEFAULT).
+ */
+void status_cgroups_gather(struct status_cgroups *c, const char *pin_dir, const char *pods_dir);
 
 /* Whether the map is pinned but could not be read (status then exits 1). */
 int status_cgroups_unread(const struct status_cgroups *c);

@@ -248,15 +248,15 @@ print(" ".join(str(b) for b in v))' "$hex" "$2" "$3" "$4" "$5")
 		"heaviest cgroups, most bytes first"
 
 	rmdir "$CG/$SVC"
-	run --separate-stderr tfc_in "$NS_B" status
+	run --separate-stderr tfc_in "$NS_B" status --pods-dir "$PODS"
 	assert_eq "$status" 0 "status ($stderr)"
 	[[ $output =~ "cgroups:"$'\n'"  traffic_counters_cgroup "\ +"3 / 4096 "\ +"$PIN/traffic_counters_cgroup" ]]
 	[[ $output == *"depth: 2, dropped (cgroup map full): 17 packets, 2100 bytes"* ]]
-	# The container's pod by UID (no pods dir at the default place), then the
-	# removed service: its id, marked gone.
+	# The container's pod by namespace/name, then the removed service: its
+	# id, marked gone.
 	[[ $output == *"heaviest (bytes in + out):"* ]]
 	assert_eq "$(grep -E "^ +$ctr +$((5300 * NCPU)) " <<<"$output" | tr -s ' ')" \
-		" $ctr $((5300 * NCPU)) $UID_DASH" "container's row"
+		" $ctr $((5300 * NCPU)) shop/web-0" "container's row"
 	assert_eq "$(grep -E "^ +$svc +$((1000 * NCPU)) " <<<"$output" | tr -s ' ')" \
 		" $svc $((1000 * NCPU)) - (gone)" "removed service's row"
 }

@@ -41,6 +41,7 @@ struct tfc_cgroup_name {
 	int gone; /* the cgroup was removed: the name is its last known one */
 };
 
+/* One cache per thread: the calls change it and share no lock. */
 struct tfc_cgroup_names;
 
 /*
