@@ -96,6 +96,7 @@ struct top_args {
 	double interval;  /* seconds */
 	int sort;	  /* enum tfc_rate_sort */
 	int flows;	  /* start with the flow view */
+	int cgroups;	  /* start with the cgroup view */
 	__u32 iterations; /* plain-text reports, then exit; 0: not given */
 	__u32 top;	  /* plain text: rows per report, 0: all */
 	int exact;

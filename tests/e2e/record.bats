@@ -109,8 +109,8 @@ maps_addr() { ip_counts "$NS_B" "$A4" ingress "$(ifindex_of "$NS_B" "$DEV_B")"; 
 	[ "$status" -eq 0 ]
 	assert_eq "$(jq -r '.periods[] | select(.period == "today") | .rx_bytes' <<<"$output")" \
 		"$(db_iface "$DEV_B" 0 2 | cut -d' ' -f2)" "report summary today: the day rows"
-	# last_read holds what was read; the schema is version 1, in WAL mode.
-	assert_eq "$(q 'PRAGMA user_version')" 1 "schema"
+	# last_read holds what was read; the schema is version 2, in WAL mode.
+	assert_eq "$(q 'PRAGMA user_version')" 2 "schema"
 	assert_eq "$(q 'PRAGMA journal_mode')" wal "journal"
 	assert_eq "$(stat -c %a "$DB")" 600 "mode"
 }

@@ -255,10 +255,10 @@ print('%dx%d' % struct.unpack('>II', b[16:24]))")" 640x300 "PNG size"
 	assert_error_status 1
 	[[ $stderr == *"no history database at $DB"* ]]
 	echo "event 1764547200 eth0 0 - 1 1" | "$FILL" "$DB"
-	sqlite3 "$DB" "PRAGMA user_version = 2"
+	sqlite3 "$DB" "PRAGMA user_version = 3"
 	run --separate-stderr report
 	assert_error_status 1
-	[[ $stderr == *"newer than this traffic-counter's 1"* ]]
+	[[ $stderr == *"newer than this traffic-counter's 2"* ]]
 }
 
 @test "report: a read-only database (another user, read-only directory) reads, the same as its owner" {

@@ -239,7 +239,7 @@ static const struct bad_case {
 	{"ATTACH=eth0:xdp\nAGGREGATE=10.0.0.0/8\n", 2, "is not CIDR=LEN"},
 	{"ATTACH=eth0:xdp\nAGGREGATES=none\n", 2,
 	 "RECORD_EVICT_IDLE, PREFIX_MAP_SIZE, "
-	 "OVERFLOW_PREFIX, AGGREGATE)"},
+	 "OVERFLOW_PREFIX, AGGREGATE, CGROUP, CGROUP_PATH, CGROUP_DEPTH, CGROUP_MAP_SIZE)"},
 	{"ATTACH=eth0:xdp\n\n\nPURGE_ON_STOP=yes\n", 4,
 	 "PURGE_ON_STOP=yes needs DETACH_ON_STOP=yes"},
 };

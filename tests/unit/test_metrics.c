@@ -699,6 +699,189 @@ static void test_prefix_rows(void **state)
 	tfc_metrics_free(m);
 }
 
+/* ---- cgroups ------------------------------------------------------------- */
+
+/* A row named as the names cache would (path "": an id never named). */
+static struct tfc_cgroup_row cgr(__u64 id, __u8 dir, const char *path, const char *unit,
+				 const char *pod, __u64 bytes, __u64 packets)
+{
+	struct tfc_cgroup_name nm;
+	struct tfc_cgroup_row r;
+
+	memset(&r, 0, sizeof(r));
+	memset(&nm, 0, sizeof(nm));
+	r.key.cgroup_id = id;
+	r.key.direction = dir;
+	r.val.bytes = bytes;
+	r.val.packets = packets;
+	snprintf(nm.path, sizeof(nm.path), "%s", path);
+	snprintf(nm.unit, sizeof(nm.unit), "%s", unit);
+	snprintf(nm.pod_uid, sizeof(nm.pod_uid), "%s", pod);
+	if (*pod) {
+		snprintf(nm.pod_name, sizeof(nm.pod_name), "web-0");
+		snprintf(nm.pod_namespace, sizeof(nm.pod_namespace), "shop");
+	}
+	assert_int_equal(tfc_cgroup_labels_set(&r.labels, id, *path ? &nm : NULL), 0);
+	return r;
+}
+
+static void snap_cg(struct tfc_metrics_snapshot *s, const struct tfc_cgroup_row *r, size_t n)
+{
+	snap_ip(s, NULL, 0);
+	s->cgroups = r;
+	s->n_cgroups = n;
+	s->cgroup_map = (struct tfc_metrics_map){1, (__u32)n, 4096};
+}
+
+static void cg_free(struct tfc_cgroup_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tfc_cgroup_labels_free(&r[i].labels);
+}
+
+/* Labels, order (by labels, then direction), escaping, an unnamed id. */
+static void test_cgroup_series(void **state)
+{
+	struct tfc_cgroup_row r[] = {
+		cgr(20, 1, "/system.slice/nginx.service", "nginx.service", "", 500, 5),
+		cgr(20, 0, "/system.slice/nginx.service", "nginx.service", "", 300, 3),
+		cgr(30, 0, "/kubepods/pod\"x", "", "1234-ab", 70, 1),
+		cgr(77, 1, "", "", "", 9, 1),
+	};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *text, *b;
+
+	struct tfc_control ctl = {.cgroup_dropped_packets = 6, .cgroup_dropped_bytes = 600};
+
+	(void)state;
+	snap_cg(&s, r, 4);
+	s.control = &ctl;
+	text = scrape(m, &s);
+	assert_non_null(strstr(text, "\ntraffic_counter_cgroup_dropped_packets_total 6\n"));
+	assert_non_null(strstr(text, "\ntraffic_counter_cgroup_dropped_bytes_total 600\n"));
+	b = samples(text, "traffic_counter_cgroup_bytes_total");
+	assert_string_equal(
+		b, "traffic_counter_cgroup_bytes_total{cgroup=\"/kubepods/pod\\\"x\",unit=\"\","
+		   "container=\"\",pod=\"web-0\",namespace=\"shop\",direction=\"ingress\"} 70\n"
+		   "traffic_counter_cgroup_bytes_total{cgroup=\"/system.slice/nginx.service\","
+		   "unit=\"nginx.service\",container=\"\",pod=\"\",namespace=\"\","
+		   "direction=\"ingress\"} 300\n"
+		   "traffic_counter_cgroup_bytes_total{cgroup=\"/system.slice/nginx.service\","
+		   "unit=\"nginx.service\",container=\"\",pod=\"\",namespace=\"\","
+		   "direction=\"egress\"} 500\n"
+		   "traffic_counter_cgroup_bytes_total{cgroup=\"id:77\",unit=\"\",container=\"\","
+		   "pod=\"\",namespace=\"\",direction=\"egress\"} 9\n");
+	assert_int_equal(sum_of(text, "traffic_counter_cgroup_packets_total"), 10);
+	assert_non_null(strstr(text, "\ntraffic_counter_cgroup_series 3\n"));
+	assert_non_null(strstr(text, "# TYPE traffic_counter_cgroup_bytes_total counter\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_cgroup\"} 4\n"));
+	assert_non_null(strstr(
+		text, "traffic_counter_map_capacity{map=\"traffic_counters_cgroup\"} 4096\n"));
+	free(b);
+	free(text);
+	cg_free(r, 4);
+	tfc_metrics_free(m);
+}
+
+/* No cgroup map pinned: no cgroup family at all; pinned and empty: headers. */
+static void test_cgroup_absent(void **state)
+{
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_ip(&s, NULL, 0);
+	text = scrape(m, &s);
+	assert_null(strstr(text, "cgroup"));
+	free(text);
+	snap_cg(&s, NULL, 0);
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_cgroup_bytes_total"), 0);
+	assert_non_null(strstr(text, "traffic_counter_cgroup_series 0\n"));
+	assert_non_null(
+		strstr(text, "traffic_counter_map_entries{map=\"traffic_counters_cgroup\"} 0\n"));
+	free(text);
+	tfc_metrics_free(m);
+}
+
+/* A path reused by a new cgroup (a restarted unit) is one series. */
+static void test_cgroup_same_labels_merge(void **state)
+{
+	struct tfc_cgroup_row r[] = {
+		cgr(40, 0, "/system.slice/a.service", "a.service", "", 100, 1),
+		cgr(41, 0, "/system.slice/a.service", "a.service", "", 20, 2),
+	};
+	struct tfc_metrics *m = policy(0, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	snap_cg(&s, r, 2);
+	text = scrape(m, &s);
+	assert_int_equal(count_of(text, "traffic_counter_cgroup_bytes_total"), 1);
+	assert_int_equal(sum_of(text, "traffic_counter_cgroup_bytes_total"), 120);
+	assert_int_equal(sum_of(text, "traffic_counter_cgroup_packets_total"), 3);
+	free(text);
+	cg_free(r, 2);
+	tfc_metrics_free(m);
+}
+
+/*
+ * --max-series 2: the two largest cgroups first, the rest in "other" per
+ * direction; a cgroup in "other" stays there when it grows, a new one too,
+ * and every value only grows.
+ */
+static void test_cgroup_sticky_other(void **state)
+{
+	struct tfc_cgroup_row r[] = {
+		cgr(1, 0, "/a", "", "", 1000, 10), cgr(2, 0, "/b", "", "", 10, 1),
+		cgr(3, 0, "/c", "", "", 2000, 20), cgr(3, 1, "/c", "", "", 5, 1),
+		cgr(4, 1, "/d", "", "", 7, 1),
+	};
+	struct tfc_metrics *m = policy(2, 32, 128);
+	struct tfc_metrics_snapshot s;
+	char *first, *second, *b;
+
+	(void)state;
+	snap_cg(&s, r, 4);
+	first = scrape(m, &s);
+	b = samples(first, "traffic_counter_cgroup_bytes_total");
+	assert_string_equal(b,
+			    "traffic_counter_cgroup_bytes_total{cgroup=\"/a\",unit=\"\","
+			    "container=\"\",pod=\"\",namespace=\"\",direction=\"ingress\"} 1000\n"
+			    "traffic_counter_cgroup_bytes_total{cgroup=\"/c\",unit=\"\","
+			    "container=\"\",pod=\"\",namespace=\"\",direction=\"ingress\"} 2000\n"
+			    "traffic_counter_cgroup_bytes_total{cgroup=\"/c\",unit=\"\","
+			    "container=\"\",pod=\"\",namespace=\"\",direction=\"egress\"} 5\n"
+			    "traffic_counter_cgroup_bytes_total{cgroup=\"other\",unit=\"\","
+			    "container=\"\",pod=\"\",namespace=\"\",direction=\"ingress\"} 10\n");
+	free(b);
+	assert_non_null(strstr(first, "\ntraffic_counter_cgroup_series 2\n"));
+	assert_int_equal(tfc_metrics_cgroup_members(m), 2);
+	r[1].val.bytes = 90000; /* /b outgrows the members: still "other" */
+	snap_cg(&s, r, 5);	/* /d is new: no room */
+	second = scrape(m, &s);
+	assert_int_equal(value_of(second, "traffic_counter_cgroup_bytes_total{cgroup=\"other\","
+					  "unit=\"\",container=\"\",pod=\"\",namespace=\"\","
+					  "direction=\"ingress\""),
+			 90000);
+	assert_int_equal(value_of(second, "traffic_counter_cgroup_bytes_total{cgroup=\"other\","
+					  "unit=\"\",container=\"\",pod=\"\",namespace=\"\","
+					  "direction=\"egress\""),
+			 7);
+	assert_int_equal(sum_of(second, "traffic_counter_cgroup_bytes_total"), 93012);
+	assert_int_equal(count_of(second, "traffic_counter_cgroup_bytes_total"), 5);
+	/* The address membership is a table of its own. */
+	assert_int_equal(tfc_metrics_members(m), 0);
+	free(first);
+	free(second);
+	cg_free(r, 5);
+	tfc_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +903,10 @@ int main(void)
 		cmocka_unit_test(test_prefix_aggregation),
 		cmocka_unit_test(test_prefix_within_byte),
 		cmocka_unit_test(test_prefix_rows),
+		cmocka_unit_test(test_cgroup_series),
+		cmocka_unit_test(test_cgroup_absent),
+		cmocka_unit_test(test_cgroup_same_labels_merge),
+		cmocka_unit_test(test_cgroup_sticky_other),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

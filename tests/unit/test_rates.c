@@ -314,6 +314,49 @@ static void test_interval_parse(void **state)
 	assert_int_equal(tfc_interval_parse(NULL, &v), -EINVAL);
 }
 
+/* ---- cgroups ----------------------------------------------------------- */
+
+static struct tfc_cgroup_entry cg(__u64 id, __u8 dir, __u64 bytes, __u64 packets)
+{
+	struct tfc_cgroup_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.cgroup_id = id;
+	e.key.direction = dir;
+	e.val.bytes = bytes;
+	e.val.packets = packets;
+	return e;
+}
+
+/* Rows keyed by cgroup id and direction: each its own rate, its own sum. */
+static void test_cgroup_rates_and_sums(void **state)
+{
+	struct tfc_cgroup_entry a[] = {cg(7, 0, 100, 1), cg(7, 1, 50, 1), cg(3, 0, 10, 1)};
+	struct tfc_cgroup_entry b[] = {cg(3, 0, 10, 1), cg(7, 1, 450, 5), cg(7, 0, 100, 1),
+				       cg(9, 1, 20, 2)};
+	struct tfc_rate_snap s0, s1;
+	struct tfc_rate_sum sum[2];
+
+	(void)state;
+	assert_int_equal(tfc_rate_snap_cgroup(&s0, a, 3, 10.0), 0);
+	assert_int_equal(tfc_rate_snap_cgroup(&s1, b, 4, 12.0), 0);
+	tfc_rates_update(&s1, &s0);
+	tfc_rates_sort(s1.rows, s1.n, TFC_VIEW_CGROUP, TFC_RSORT_RATE);
+	/* 7 egress grew by 400 B in 2 s; 9 is new (from zero); the rest did not grow. */
+	assert_true(s1.rows[0].key.cg.cgroup_id == 7 && s1.rows[0].key.cg.direction == 1);
+	assert_true(s1.rows[0].byte_rate == 200.0 && s1.rows[0].packet_rate == 2.0);
+	assert_true(s1.rows[1].key.cg.cgroup_id == 9 && s1.rows[1].byte_rate == 10.0);
+	/* Equal rates (0): by total, then by id. */
+	assert_true(s1.rows[2].key.cg.cgroup_id == 7 && s1.rows[2].key.cg.direction == 0);
+	assert_true(s1.rows[3].key.cg.cgroup_id == 3 && s1.rows[3].byte_rate == 0.0);
+	tfc_rates_sum(s1.rows, s1.n, TFC_VIEW_CGROUP, sum);
+	assert_int_equal(sum[TFC_DIR_INGRESS].bytes, 110);
+	assert_int_equal(sum[TFC_DIR_EGRESS].bytes, 470);
+	assert_true(sum[TFC_DIR_EGRESS].byte_rate == 210.0);
+	tfc_rate_snap_free(&s0);
+	tfc_rate_snap_free(&s1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_sort_ties_by_address),
 		cmocka_unit_test(test_sort_names),
 		cmocka_unit_test(test_sum_per_direction),
+		cmocka_unit_test(test_cgroup_rates_and_sums),
 		cmocka_unit_test(test_human_units),
 		cmocka_unit_test(test_interval_parse),
 	};

@@ -577,7 +577,7 @@ static int parse_value(struct parser *p, const char *key, const char *v, char *o
 /* The known keys are listed from the table: a new key cannot be left out. */
 static void unknown_key(struct parser *p, const char *s)
 {
-	char known[512] = "";
+	char known[1024] = "";
 	size_t n = 0;
 
 	for (int k = 0; k < K_MAX && n < sizeof(known); k++)

@@ -51,6 +51,24 @@ static const char schema_v1[] =
 	" PRIMARY KEY (res, ts, iface, dir, addr, prefix_len)) WITHOUT ROWID;"
 	"CREATE INDEX addr_traffic_addr ON addr_traffic (addr, res, ts);";
 
+/*
+ * Version 2 adds traffic per cgroup, at hour and coarser as addresses. A
+ * row keeps the names the cgroup's path gave when it was recorded, so a
+ * cgroup removed since still reads by unit, container and pod. Rows are
+ * keyed by path: a cgroup made again under the same path (a restarted
+ * unit) adds to the same rows. cgroup_names keeps the last names of each
+ * cgroup id, for a record started after a cgroup it counted was removed.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE cgroup_traffic (res INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	" cgroup TEXT NOT NULL, dir INTEGER NOT NULL, unit TEXT NOT NULL,"
+	" container TEXT NOT NULL, pod TEXT NOT NULL, namespace TEXT NOT NULL,"
+	" packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	" PRIMARY KEY (res, ts, cgroup, dir)) WITHOUT ROWID;"
+	"CREATE TABLE cgroup_names (id INTEGER PRIMARY KEY, cgroup TEXT NOT NULL,"
+	" unit TEXT NOT NULL, container TEXT NOT NULL, pod TEXT NOT NULL,"
+	" namespace TEXT NOT NULL);";
+
 int tfc_history_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -84,6 +102,8 @@ static int upgrade(sqlite3 *db, int from)
 		return err;
 	if (from < 1)
 		err = tfc_history_exec(db, schema_v1);
+	if (!err && from < 2)
+		err = tfc_history_exec(db, schema_v2);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", TFC_HISTORY_SCHEMA);
 	if (!err)
 		err = tfc_history_exec(db, sql);

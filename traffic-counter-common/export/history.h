@@ -13,7 +13,7 @@
 #define TFC_HISTORY_DB_DEFAULT "/var/lib/traffic-counter/history.db"
 
 /* PRAGMA user_version of the schema this binary writes and reads. */
-#define TFC_HISTORY_SCHEMA 1
+#define TFC_HISTORY_SCHEMA 2
 
 /* Bucket resolutions, finest first; the value is the `res` column. */
 enum tfc_hist_res {

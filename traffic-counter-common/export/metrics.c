@@ -5,6 +5,7 @@
 
 #include "format.h"
 #include "metrics.h"
+#include "metrics_cgroup.h"
 #include "util/names.h"
 #include "util/text.h"
 
@@ -44,6 +45,7 @@ struct tfc_metrics {
 	struct slot *slots; /* open addressing; grown to stay at most half full */
 	size_t cap;
 	size_t count;
+	struct tfc_cgroup_members *cgroups; /* the cgroups' own membership */
 };
 
 /* ---- membership: addresses or prefixes holding a series of their own ---- */
@@ -116,6 +118,11 @@ struct tfc_metrics *tfc_metrics_new(const struct tfc_metrics_policy *policy)
 	if (!m)
 		return NULL;
 	m->policy = *policy;
+	m->cgroups = tfc_cgroup_members_new();
+	if (!m->cgroups) {
+		free(m);
+		return NULL;
+	}
 	if (!m->policy.ifname)
 		m->policy.ifname = tfc_ifname;
 	return m;
@@ -125,6 +132,7 @@ void tfc_metrics_free(struct tfc_metrics *m)
 {
 	if (!m)
 		return;
+	tfc_cgroup_members_free(m->cgroups);
 	free(m->slots);
 	free(m);
 }
@@ -132,6 +140,11 @@ void tfc_metrics_free(struct tfc_metrics *m)
 size_t tfc_metrics_members(const struct tfc_metrics *m)
 {
 	return m->count;
+}
+
+size_t tfc_metrics_cgroup_members(const struct tfc_metrics *m)
+{
+	return tfc_cgroup_members_count(m->cgroups);
 }
 
 /* ---- devices: names of the interfaces one scrape saw, ranked by name ---- */
@@ -653,8 +666,10 @@ static void emit_build_info(FILE *f, const struct tfc_metrics_snapshot *s)
 	fputs("\"} 1\n", f);
 }
 
-static void emit_control(FILE *f, const struct tfc_control *c)
+/* The cgroup counts only where a cgroup map is pinned (a cgroup attachment). */
+static void emit_control(FILE *f, const struct tfc_control *c, int cgroups)
 {
+	(void)cgroups; /* layouts before 3 have no cgroup counts */
 	emit_value(f, "traffic_counter_dropped_packets_total", "counter",
 		   "Packets not counted by address because the IP map was full (passed on all "
 		   "the same).",
@@ -674,6 +689,17 @@ static void emit_control(FILE *f, const struct tfc_control *c)
 	emit_value(f, "traffic_counter_start_time_seconds", "gauge",
 		   "When these counters started (Unix time); attach --migrate keeps it.",
 		   c->created_ns / 1000000000ULL);
+#endif
+#if TFC_ABI_VERSION >= 3
+	if (!cgroups)
+		return;
+	emit_value(f, "traffic_counter_cgroup_dropped_packets_total", "counter",
+		   "Packets the cgroup programs could not count because the cgroup map was full "
+		   "(allowed all the same).",
+		   c->cgroup_dropped_packets);
+	emit_value(f, "traffic_counter_cgroup_dropped_bytes_total", "counter",
+		   "Bytes of the packets not counted by cgroup because the cgroup map was full.",
+		   c->cgroup_dropped_bytes);
 #endif
 }
 
@@ -709,6 +735,7 @@ static void emit_maps(FILE *f, const struct tfc_metrics_snapshot *s)
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			emit_map(f, names[g], tfc_map_kind_name(kinds[i]), &s->maps[kinds[i]], g);
 		emit_map(f, names[g], TFC_PREFIX_MAP_NAME, &s->prefix_map, g);
+		emit_map(f, names[g], TFC_CGROUP_MAP_NAME, &s->cgroup_map, g);
 	}
 }
 
@@ -776,10 +803,13 @@ int tfc_metrics_write(struct tfc_metrics *m, const struct tfc_metrics_snapshot *
 		err = write_pair(m, s, f, flow_series, flow_families);
 	if (!err && s->maps[TFC_MAP_STATS].present)
 		err = write_pair(m, s, f, stat_series, stat_families);
+	if (!err && s->cgroup_map.present)
+		err = tfc_metrics_cgroup_write(m->cgroups, m->policy.max_series, s->cgroups,
+					       s->n_cgroups, tfc_metrics_escape, f);
 	if (err)
 		return err;
 	if (s->control)
-		emit_control(f, s->control);
+		emit_control(f, s->control, s->cgroup_map.present);
 	if (s->ipfix)
 		emit_ipfix(f, s->ipfix);
 	emit_maps(f, s);

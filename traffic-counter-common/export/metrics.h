@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "ipfix.h"
+#include "maps/cgroup_rows.h"
 #include "maps/maps.h"
 
 /* The largest --max-series: bounds the membership table (~64 B a slot). */
@@ -47,6 +48,10 @@ struct tfc_metrics_snapshot {
 	const struct tfc_ipfix_stats *ipfix;
 	struct tfc_metrics_map maps[TFC_MAP_KIND_MAX];
 	struct tfc_metrics_map prefix_map; /* traffic_counters_prefix (layout 3) */
+	/* traffic_counters_cgroup's rows, named; cgroup_map.present 0: not pinned */
+	const struct tfc_cgroup_row *cgroups;
+	size_t n_cgroups;
+	struct tfc_metrics_map cgroup_map;
 	const char *version;
 	const char *libbpf_version;
 };
@@ -66,6 +71,8 @@ int tfc_metrics_write(struct tfc_metrics *m, const struct tfc_metrics_snapshot *
 
 /* Number of addresses or prefixes holding a series of their own. */
 size_t tfc_metrics_members(const struct tfc_metrics *m);
+/* Number of cgroups holding a series of their own (--max-series bounds both). */
+size_t tfc_metrics_cgroup_members(const struct tfc_metrics *m);
 
 /* A label value escaped as the text format wants: \\, \" and \n. */
 void tfc_metrics_escape(FILE *f, const char *s);

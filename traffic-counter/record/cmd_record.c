@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "config/config.h"
+#include "maps/cgroup_rows.h"
 #include "maps/maps.h"
 #include "util/log.h"
 #include "evict.h"
@@ -210,6 +211,7 @@ struct rec {
 	int have_epoch;
 	int reset; /* the epoch changed since the last save */
 	struct rec_evict ev;
+	struct tfc_cgroup_names *cg_names; /* NULL: no cgroup v2 mount */
 };
 
 /* The boot id, or "" when unreadable (then only the maps tell epochs). */
@@ -278,6 +280,26 @@ static int dump_maps(struct rec *r, struct tfc_ip_entry **ip, size_t *n_ip,
 	return err;
 }
 
+/*
+ * The cgroup map, when a cgroup attachment pinned one (else none, no
+ * error). Each id is named now, while the cgroup exists: the names cache
+ * then keeps its name after it is removed, for the save.
+ */
+static int dump_cgroups(struct rec *r, struct tfc_cgroup_entry **cg, size_t *n)
+{
+	int fd = tfc_cgroup_rows_open(r->pins.dir, NULL), err;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	err = tfc_dump_cgroup(fd, cg, n);
+	close(fd);
+	for (size_t i = 0; !err && r->cg_names && i < *n; i++)
+		tfc_cgroup_name(r->cg_names, (*cg)[i].key.cgroup_id);
+	return err;
+}
+
 /* Applies the epoch of a read: a new one forgets every last value. */
 static void enter_epoch(struct rec *r, const struct rec_epoch *e)
 {
@@ -339,6 +361,22 @@ static int account_all(struct rec *r, const struct tfc_ip_entry *ip, size_t n_ip
 	return err;
 }
 
+/* Cgroup rows are kept per hour and coarser, as addresses. */
+static int account_cgroups(struct rec *r, const struct tfc_cgroup_entry *cg, size_t n, time_t t)
+{
+	__s64 hour = tfc_history_bucket(TFC_RES_HOUR, t);
+	struct counters d;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		struct rec_key k = rec_key_cgroup(&cg[i].key);
+
+		err = account(r, &k, &cg[i].val, t, &d)
+			      ?: rec_pending_add(&r->pending, &k, hour, &d);
+	}
+	return err;
+}
+
 /*
  * Reads the maps between two reads of the epoch: when they differ the maps
  * changed under the read (purged, migrated) and the pass is dropped; the
@@ -348,13 +386,16 @@ static int read_pass(struct rec *r, time_t t)
 {
 	struct tfc_ip_entry *ip = NULL;
 	struct tfc_stat_entry *st = NULL;
+	struct tfc_cgroup_entry *cg = NULL;
 	struct rec_epoch e1, e2;
-	size_t n_ip = 0, n_st = 0;
+	size_t n_ip = 0, n_st = 0, n_cg = 0;
 	int err;
 
 	err = read_epoch(r, &e1);
 	if (!err)
 		err = dump_maps(r, &ip, &n_ip, &st, &n_st);
+	if (!err)
+		err = dump_cgroups(r, &cg, &n_cg);
 	if (!err)
 		err = read_epoch(r, &e2);
 	if (!err && rec_epoch_compare(&e1, &e2) != REC_EPOCH_SAME) {
@@ -363,10 +404,11 @@ static int read_pass(struct rec *r, time_t t)
 	}
 	if (!err) {
 		enter_epoch(r, &e1);
-		err = account_all(r, ip, n_ip, st, n_st, t);
+		err = account_all(r, ip, n_ip, st, n_st, t) ?: account_cgroups(r, cg, n_cg, t);
 	}
 	free(ip);
 	free(st);
+	free(cg);
 	return err;
 }
 
@@ -380,6 +422,7 @@ static int save(struct rec *r, time_t t)
 		.epoch = &r->epoch,
 		.reset = r->reset,
 		.max_addresses = r->a.max_addresses,
+		.cg_names = r->cg_names,
 		.now = t,
 	};
 	int err, pruned;
@@ -484,6 +527,8 @@ int cmd_record(int argc, char **argv)
 		return TFC_EXIT_FAIL;
 	err = rec_db_load(&r.db, &r.epoch, &have, &r.state, time(NULL));
 	r.have_epoch = have;
+	/* Without a cgroup v2 mount cgroup rows are recorded by id alone. */
+	r.cg_names = tfc_cgroup_names_new(NULL, NULL);
 	if (!err) {
 		tfc_debug("recording %s into %s every %u s, saving every %u s", r.pins.dir, r.a.db,
 			  r.a.interval, r.a.save_interval);
@@ -492,6 +537,7 @@ int cmd_record(int argc, char **argv)
 	rec_db_close(&r.db);
 	rec_table_free(&r.state);
 	rec_table_free(&r.pending);
+	tfc_cgroup_names_free(r.cg_names);
 	free(r.ev.gone);
 	return err ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 }

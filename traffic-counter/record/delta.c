@@ -47,6 +47,16 @@ struct rec_key rec_key_stat(const struct stat_key *k)
 	return r;
 }
 
+struct rec_key rec_key_cgroup(const struct cgroup_key *k)
+{
+	struct rec_key r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_KEY_CGROUP;
+	r.cg = *k;
+	return r;
+}
+
 struct rec_key rec_key_iface(__u32 ifindex, __u8 direction, enum rec_key_kind kind)
 {
 	struct rec_key r;

@@ -42,10 +42,11 @@ int rec_delta(const struct counters *last, const struct counters *now, struct co
 
 /* What a counter is, as record names it: the last_read table's key. */
 enum rec_key_kind {
-	REC_KEY_IP = 1,	   /* an IP map entry: ip */
-	REC_KEY_STAT = 2,  /* a traffic_stats entry: stat */
-	REC_KEY_IFACE = 3, /* a pending interface total: ip.ifindex, ip.direction */
-	REC_KEY_OTHER = 4, /* a pending `other` sum: ip.ifindex, ip.direction */
+	REC_KEY_IP = 1,	    /* an IP map entry: ip */
+	REC_KEY_STAT = 2,   /* a traffic_stats entry: stat */
+	REC_KEY_IFACE = 3,  /* a pending interface total: ip.ifindex, ip.direction */
+	REC_KEY_OTHER = 4,  /* a pending `other` sum: ip.ifindex, ip.direction */
+	REC_KEY_CGROUP = 5, /* a traffic_counters_cgroup entry: cg */
 };
 
 /* Fixed layout, padding zeroed: its bytes are the hash and the DB key. */
@@ -55,6 +56,7 @@ struct rec_key {
 	union {
 		struct ip_key ip;
 		struct stat_key stat;
+		struct cgroup_key cg;
 	};
 };
 
@@ -62,6 +64,7 @@ TFC_STATIC_ASSERT(sizeof(struct rec_key) == 32, "rec_key: the last_read key's by
 
 struct rec_key rec_key_ip(const struct ip_key *k);
 struct rec_key rec_key_stat(const struct stat_key *k);
+struct rec_key rec_key_cgroup(const struct cgroup_key *k);
 struct rec_key rec_key_iface(__u32 ifindex, __u8 direction, enum rec_key_kind kind);
 
 /* A slot: the key and the bucket start it is pending for (0 in the state). */

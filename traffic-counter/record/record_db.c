@@ -8,6 +8,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "maps/cgroup_rows.h"
 #include "record_db.h"
 #include "util/log.h"
 #include "util/names.h"
@@ -21,6 +22,9 @@ enum {
 	ST_LAST_PUT,
 	ST_LAST_DEL,
 	ST_META_PUT,
+	ST_CGROUP,
+	ST_CGNAME_PUT,
+	ST_CGNAME_GET,
 	ST_MAX,
 };
 
@@ -43,7 +47,17 @@ static const char *const sql[ST_MAX] = {
 	[ST_LAST_PUT] = "INSERT OR REPLACE INTO last_read VALUES (?1, ?2, ?3)",
 	[ST_LAST_DEL] = "DELETE FROM last_read WHERE key = ?1",
 	[ST_META_PUT] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+	/* The names are the latest a save saw: a removed cgroup keeps its last. */
+	[ST_CGROUP] = "INSERT INTO cgroup_traffic VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		      "ON CONFLICT DO UPDATE SET unit = excluded.unit, container = "
+		      "excluded.container, pod = excluded.pod, namespace = excluded.namespace, "
+		      "packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
+	[ST_CGNAME_PUT] = "INSERT OR REPLACE INTO cgroup_names VALUES (?1, ?3, ?5, ?6, ?7, ?8)",
+	[ST_CGNAME_GET] = "SELECT cgroup, unit, container, pod, namespace FROM cgroup_names "
+			  "WHERE id = ?1",
 };
+_Static_assert(ST_MAX <= sizeof(((struct rec_db *)0)->st) / sizeof(sqlite3_stmt *),
+	       "rec_db holds every statement");
 
 static const char *db_name(const struct rec_db *d)
 {
@@ -352,6 +366,96 @@ static int put_addr(struct rec_db *d, const struct rec_save *s, struct rec_table
 	return 0;
 }
 
+static void bind_cgroup_labels(sqlite3_stmt *st, const struct tfc_cgroup_labels *l)
+{
+	sqlite3_bind_text(st, 3, l->path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, l->unit, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, l->container, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, l->pod, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, l->pod_namespace, -1, SQLITE_TRANSIENT);
+}
+
+static int replace_label(char **field, sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	char *dup = strdup(v ? v : "");
+
+	if (!dup)
+		return -ENOMEM;
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+/*
+ * The names of a cgroup the names cache does not know (removed before
+ * this record started): the last ones saved for its id, if any.
+ */
+static int saved_labels(struct rec_db *d, __u64 id, struct tfc_cgroup_labels *l)
+{
+	sqlite3_stmt *st = d->st[ST_CGNAME_GET];
+	int rc, err = 0;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		err = replace_label(&l->path, st, 0) ?: replace_label(&l->unit, st, 1)
+			?: replace_label(&l->container, st, 2) ?: replace_label(&l->pod, st, 3)
+			?: replace_label(&l->pod_namespace, st, 4);
+		l->known = l->gone = 1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(d, "read cgroup names");
+	return err;
+}
+
+/* Named cgroups' names, kept for their ids. */
+static int save_labels(struct rec_db *d, __u64 id, const struct tfc_cgroup_labels *l)
+{
+	sqlite3_stmt *st = d->st[ST_CGNAME_PUT];
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	bind_cgroup_labels(st, l);
+	return run(d, st, "write cgroup names");
+}
+
+static int cgroup_labels(struct rec_db *d, const struct rec_save *s, __u64 id,
+			 struct tfc_cgroup_labels *l)
+{
+	const struct tfc_cgroup_name *nm = s->cg_names ? tfc_cgroup_name(s->cg_names, id) : NULL;
+	int err = tfc_cgroup_labels_set(l, id, nm);
+
+	if (!err)
+		err = nm ? save_labels(d, id, l) : saved_labels(d, id, l);
+	if (err)
+		tfc_cgroup_labels_free(l);
+	return err;
+}
+
+/* A cgroup's delta at hour and coarser, under the names its path gives now. */
+static int put_cgroup(struct rec_db *d, const struct rec_save *s, struct bucket_cache *bc,
+		      const struct rec_slot *p)
+{
+	const struct cgroup_key *k = &p->key.cg;
+	sqlite3_stmt *st = d->st[ST_CGROUP];
+	struct tfc_cgroup_labels l;
+	int err = cgroup_labels(d, s, k->cgroup_id, &l);
+
+	for (int res = TFC_RES_HOUR; !err && res < TFC_RES_MAX; res++) {
+		sqlite3_bind_int(st, 1, res);
+		sqlite3_bind_int64(st, 2, bucket_of(bc, res, p->ts));
+		bind_cgroup_labels(st, &l);
+		sqlite3_bind_int(st, 4, k->direction);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)p->val.packets);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)p->val.bytes);
+		err = run(d, st, "write cgroup rows");
+	}
+	tfc_cgroup_labels_free(&l);
+	return err;
+}
+
 static int put_others(struct rec_db *d, const struct rec_table *others, struct iface_cache *names)
 {
 	sqlite3_stmt *st = d->st[ST_ADDR_INSERT];
@@ -393,6 +497,9 @@ static int put_pending(struct rec_db *d, const struct rec_save *s)
 			break;
 		case REC_KEY_STAT:
 			err = put_reason(d, &bc, sl, iface_name(&names, sl->key.stat.ifindex));
+			break;
+		case REC_KEY_CGROUP:
+			err = put_cgroup(d, s, &bc, sl);
 			break;
 		default:
 			break;
@@ -463,7 +570,10 @@ int rec_db_save(struct rec_db *d, const struct rec_save *s)
 
 	if (err)
 		return err;
-	err = put_pending(d, s) ?: put_last_read(d, s) ?: put_epoch(d, s);
+	/* A new epoch (a reboot, maps made again): ids of before name nothing now. */
+	if (s->reset)
+		err = tfc_history_exec(d->db, "DELETE FROM cgroup_names");
+	err = err ?: put_pending(d, s) ?: put_last_read(d, s) ?: put_epoch(d, s);
 	if (!err)
 		err = tfc_history_exec(d->db, "COMMIT");
 	if (err) {
@@ -500,7 +610,8 @@ static int prune_bucket(struct rec_db *d, const char *table, int res, __s64 cuto
 
 int rec_db_prune(struct rec_db *d, const long long retention[TFC_RES_MAX], time_t now, int budget)
 {
-	static const char *const tables[] = {"iface_traffic", "reason_traffic", "addr_traffic"};
+	static const char *const tables[] = {"iface_traffic", "reason_traffic", "addr_traffic",
+					     "cgroup_traffic"};
 	int done = 0;
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)

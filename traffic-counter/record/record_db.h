@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "export/history.h"
+#include "util/cgroup_names.h"
 #include "delta.h"
 
 /* The `other` row of a bucket: what the per-bucket address cap left out. */
@@ -18,7 +19,7 @@
 
 struct rec_db {
 	sqlite3 *db;
-	sqlite3_stmt *st[8];
+	sqlite3_stmt *st[11];
 };
 
 /* Opens (creating) the database and prepares the statements. */
@@ -40,6 +41,8 @@ struct rec_save {
 	const struct rec_key *gone; /* evicted: their last_read rows go */
 	size_t n_gone;
 	__u32 max_addresses; /* per bucket, interface and direction */
+	/* Names cgroup rows as they are saved; NULL: by id alone ("id:N"). */
+	struct tfc_cgroup_names *cg_names;
 	time_t now;
 };
 

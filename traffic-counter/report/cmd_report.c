@@ -29,6 +29,7 @@ enum {
 	OPT_ADDRESS,
 	OPT_TOP,
 	OPT_95TH,
+	OPT_CGROUPS,
 	OPT_JSON,
 	OPT_CSV,
 	OPT_CHART,
@@ -53,6 +54,9 @@ static const struct tfc_opt report_opts[] = {
 	 "95th percentile of the 5-minute rates per interface and direction (default: this "
 	 "month)",
 	 OPT_95TH},
+	{"cgroups", NULL,
+	 "the cgroups with the most bytes in the period (default: today), all or --top N",
+	 OPT_CGROUPS},
 	{"json", NULL, "print JSON (schema in report(8) and openspec/specs/report.md)", OPT_JSON},
 	{"csv", NULL, "print CSV", OPT_CSV},
 	{"chart", "FILE", "also draw the listing or the top as a bar chart: FILE.svg or FILE.png",
@@ -73,7 +77,8 @@ const struct tfc_cmd_def report_def = {
 		    "  traffic-counter report --hours --since '2026-03-29' --until '2026-03-30'\n"
 		    "  traffic-counter report --top 10 --since 2026-12-01\n"
 		    "  traffic-counter report --address 198.18.0.0/24 --months --json\n"
-		    "  traffic-counter report --95th --iface eth0\n",
+		    "  traffic-counter report --95th --iface eth0\n"
+		    "  traffic-counter report --cgroups --top 5 --since 2026-12-01 --json\n",
 };
 
 /* "YYYY-MM-DD[( |T)HH:MM[:SS]]" in local time, or UTC. */
@@ -175,6 +180,9 @@ static int report_opt(int id, const char *arg, void *ctx)
 			       ?: tfc_parse_u32("top", arg, 1, 1000000, &a->top);
 	case OPT_95TH:
 		return set_kind(a, REPORT_P95, "95th");
+	case OPT_CGROUPS:
+		a->cgroups = 1;
+		return 0;
 	case OPT_JSON:
 		return set_format(a, TFC_FMT_JSON, "json");
 	case OPT_CSV:
@@ -191,9 +199,35 @@ static int report_opt(int id, const char *arg, void *ctx)
 	}
 }
 
-/* Options that only make sense together, once all are read. */
-static int check_combination(const struct report_args *a)
+/*
+ * --cgroups is a period's cgroups as --top is its addresses: alone, or with
+ * --top N, --since, --until and a format; not per interface or address.
+ */
+static int check_cgroups(struct report_args *a)
 {
+	if (a->kind != REPORT_SUMMARY && a->kind != REPORT_TOP)
+		return tfc_opt_invalid("cgroups", "lists the cgroups of one period: use --since, "
+						  "--until and --top N, not a listing or --95th");
+	if (a->iface)
+		return tfc_opt_invalid("iface", "cgroups are counted at their sockets, not per "
+						"interface: drop --iface or --cgroups");
+	if (a->addr_set)
+		return tfc_opt_invalid("address", "cgroup rows have no address: drop --address or "
+						  "--cgroups");
+	if (a->chart)
+		return tfc_opt_invalid("chart", "draws a listing or the top addresses, not "
+						"--cgroups");
+	a->kind = REPORT_CGROUPS;
+	if (a->since_set && a->until_set && a->until <= a->since)
+		return tfc_opt_invalid("until", "is not after --since");
+	return 0;
+}
+
+/* Options that only make sense together, once all are read. */
+static int check_combination(struct report_args *a)
+{
+	if (a->cgroups)
+		return check_cgroups(a);
 	if (a->chart && a->kind != REPORT_LISTING && a->kind != REPORT_TOP)
 		return tfc_opt_invalid("chart", "draws a listing or the top: add --5min, --hours, "
 						"--days, --months, --years or --top N");
@@ -261,7 +295,8 @@ int cmd_report(int argc, char **argv)
 	}
 	if (tfc_history_open(a.db, TFC_HISTORY_RDONLY, &db))
 		return TFC_EXIT_FAIL;
-	err = report_run(db, &a);
+	/* report_cgroups.c lays out its own rows with report_out.c's helpers. */
+	err = a.kind == REPORT_CGROUPS ? report_cgroups(db, &a) : report_run(db, &a);
 	sqlite3_close(db);
 	return err ? TFC_EXIT_FAIL : TFC_EXIT_OK;
 }

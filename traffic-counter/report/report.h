@@ -22,6 +22,7 @@ enum report_kind {
 	REPORT_LISTING, /* one row per bucket of one resolution */
 	REPORT_TOP,	/* the N addresses with the most bytes in a period */
 	REPORT_P95,	/* 95th percentile of the 5-minute rates */
+	REPORT_CGROUPS, /* the cgroups of a period, largest first (--top N: the N first) */
 };
 
 struct report_args {
@@ -36,6 +37,7 @@ struct report_args {
 	struct tfc_addr_filter addr;
 	int addr_set;
 	__u32 top;
+	int cgroups; /* --cgroups: REPORT_CGROUPS once every option is read */
 	enum tfc_format format;
 	const char *chart;
 	__u32 chart_w, chart_h;
@@ -126,10 +128,34 @@ int report_chart_path_ok(const char *path);
 /* Writes FILE.svg or FILE.png. 0, or a negative errno after logging. */
 int report_chart_write(const char *path, const struct report_chart *c);
 
+/* One cgroup of --cgroups: its path and the names recorded with it. */
+struct report_cgroup {
+	char *cgroup, *unit, *container, *pod, *pod_namespace;
+	struct report_sum s;
+};
+
+struct report_cgroups {
+	struct report_cgroup *v;
+	size_t n, cap;
+};
+
+/* report_cgroups.c: the cgroups of [since, until) at `res`, largest first. */
+int report_query_cgroups(sqlite3 *db, enum tfc_hist_res res, time_t since, time_t until,
+			 struct report_cgroups *out);
+void report_cgroups_free(struct report_cgroups *c);
+/* Runs --cgroups and prints it. 0 or -errno. */
+int report_cgroups(sqlite3 *db, const struct report_args *a);
+
+/* report_out.c's layout, shared with report_cgroups.c. */
+void report_iso_str(const struct report_args *a, time_t t, char *buf, size_t len);
+const char *report_si(double v, const char *unit, char *buf, size_t len);
+/* The time a period's rates are over: [start, min(end, now)). */
+time_t report_seconds(const struct report_args *a, time_t start, time_t end);
+
 /* 0, TFC_OPTS_HELP, or -EINVAL after printing the usage error. */
 int report_parse(int argc, char **argv, struct report_args *a);
 
-/* report_out.c: runs the report a asks for and prints it. 0 or -errno. */
+/* report_out.c: runs the report a asks for (not --cgroups) and prints it. 0 or -errno. */
 int report_run(sqlite3 *db, const struct report_args *a);
 
 #endif /* TFC_REPORT_H */

@@ -15,7 +15,7 @@
 
 /* Buckets a listing shows when --since is not given. */
 static const int listing_default_n[TFC_RES_MAX] = {24, 24, 30, 12, 10};
-static const char *const kind_names[] = {"summary", "listing", "top", "95th"};
+static const char *const kind_names[] = {"summary", "listing", "top", "95th", "cgroups"};
 
 /* ---- times ---------------------------------------------------------------- */
 
@@ -83,6 +83,24 @@ static const char *si(double v, const char *unit, char *buf, size_t len)
 static double rate(__u64 bytes, time_t seconds)
 {
 	return seconds > 0 ? (double)bytes / (double)seconds : 0;
+}
+
+/* For report_cgroups.c: the same times and numbers. */
+void report_iso_str(const struct report_args *a, time_t t, char *buf, size_t len)
+{
+	iso_str(a, t, buf, len);
+}
+
+const char *report_si(double v, const char *unit, char *buf, size_t len)
+{
+	return si(v, unit, buf, len);
+}
+
+time_t report_seconds(const struct report_args *a, time_t start, time_t end)
+{
+	if (end > a->now)
+		end = a->now;
+	return end > start ? end - start : 0;
 }
 
 /* ---- one row, three formats ------------------------------------------------- */

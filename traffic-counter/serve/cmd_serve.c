@@ -24,6 +24,7 @@
 #include "maps/maps.h"
 #include "export/ipfix.h"
 #include "export/metrics.h"
+#include "maps/cgroup_rows.h"
 #include "serve_conns.h"
 #include "web_config.h"
 
@@ -100,8 +101,9 @@ struct serve_args {
 struct serve {
 	struct tfc_pins pins;
 	struct tfc_metrics *metrics;
-	int ip_map_full; /* the last scrape found the IP map full */
-	int prefixes;	 /* read the pin directory's prefix map (no --pin given) */
+	struct tfc_cgroup_names *cg_names; /* NULL: no cgroup v2 mount, ids unnamed */
+	int ip_map_full;		   /* the last scrape found the IP map full */
+	int prefixes; /* read the pin directory's prefix map (no --pin given) */
 	int tls;
 	struct web_config web;
 	size_t reply_bytes; /* of /metrics replies not yet sent in full */
@@ -196,6 +198,7 @@ struct scrape {
 	struct tfc_control control;
 	struct tfc_ipfix_stats ipfix;
 	__u32 flow_map_id;
+	struct tfc_cgroup_row *cgroups;
 	struct tfc_metrics_snapshot snap;
 };
 
@@ -284,9 +287,29 @@ static void scrape_free(struct scrape *sc)
 	free(sc->ip);
 	free(sc->flow);
 	free(sc->stats);
+	tfc_cgroup_rows_free(sc->cgroups, sc->snap.n_cgroups);
 }
 
-static int scrape_read(const struct tfc_pins *pins, int prefixes, struct scrape *sc)
+/* The cgroup map is pinned only while a cgroup attachment exists. */
+static int read_cgroups(const struct tfc_pins *pins, struct tfc_cgroup_names *names,
+			struct scrape *sc)
+{
+	struct tfc_metrics_map *mp = &sc->snap.cgroup_map;
+	int err = tfc_cgroup_rows_read(pins->dir, names, &sc->cgroups, &sc->snap.n_cgroups,
+				       &mp->capacity);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	sc->snap.cgroups = sc->cgroups;
+	mp->present = 1;
+	mp->entries = (__u32)sc->snap.n_cgroups;
+	return 0;
+}
+
+static int scrape_read(const struct tfc_pins *pins, int prefixes, struct tfc_cgroup_names *names,
+		       struct scrape *sc)
 {
 	size_t n_ip;
 	int err;
@@ -299,6 +322,7 @@ static int scrape_read(const struct tfc_pins *pins, int prefixes, struct scrape 
 	err = err ?: read_map(pins, TFC_MAP_CONTROL, 1, sc);
 	err = err ?: read_map(pins, TFC_MAP_FLOW, 0, sc);
 	err = err ?: read_map(pins, TFC_MAP_STATS, 0, sc);
+	err = err ?: read_cgroups(pins, names, sc);
 	if (!err)
 		read_ipfix(pins, sc);
 	sc->snap.ip = sc->ip;
@@ -344,7 +368,7 @@ static int render(struct serve *sv, char **text, size_t *len)
 	*text = NULL;
 	/* Device labels name interfaces of the namespace the maps count in. */
 	tfc_ifname_netns(tfc_pins_netns(&sv->pins));
-	err = scrape_read(&sv->pins, sv->prefixes, &sc);
+	err = scrape_read(&sv->pins, sv->prefixes, sv->cg_names, &sc);
 	if (!err)
 		log_ip_map_fill(sv, &sc.snap.maps[TFC_MAP_IP], &sc.control);
 	if (!err) {
@@ -865,11 +889,12 @@ static int check_pins(const struct tfc_pins *pins, int with_prefixes)
 	static const enum tfc_map_kind kinds[] = {TFC_MAP_IP, TFC_MAP_CONTROL, TFC_MAP_FLOW,
 						  TFC_MAP_STATS};
 	struct bpf_map_info info;
+	int fd, err;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		int optional = kinds[i] == TFC_MAP_FLOW || kinds[i] == TFC_MAP_STATS;
-		int fd = tfc_map_open_flags(tfc_map_pin(pins, kinds[i]), kinds[i], NULL, &info,
-					    optional ? TFC_OPEN_OPTIONAL : 0);
+		fd = tfc_map_open_flags(tfc_map_pin(pins, kinds[i]), kinds[i], NULL, &info,
+					optional ? TFC_OPEN_OPTIONAL : 0);
 
 		if (fd == -ENOENT && optional)
 			continue;
@@ -877,7 +902,16 @@ static int check_pins(const struct tfc_pins *pins, int with_prefixes)
 			return fd;
 		close(fd);
 	}
-	return check_prefix_pin(pins, with_prefixes);
+	err = check_prefix_pin(pins, with_prefixes);
+	if (err)
+		return err;
+	fd = tfc_cgroup_rows_open(pins->dir, NULL);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /*
@@ -991,7 +1025,10 @@ int cmd_serve(int argc, char **argv)
 		web_config_free(&sv.web);
 		return TFC_EXIT_FAIL;
 	}
+	/* Without a cgroup v2 mount cgroup rows are served by id alone. */
+	sv.cg_names = tfc_cgroup_names_new(NULL, NULL);
 	ret = serve_run(&sv, a.listen);
+	tfc_cgroup_names_free(sv.cg_names);
 	tfc_metrics_free(sv.metrics);
 	web_config_free(&sv.web);
 	return ret;

@@ -25,6 +25,7 @@ enum {
 	OPT_INTERVAL = 1,
 	OPT_SORT,
 	OPT_FLOWS,
+	OPT_CGROUPS,
 	OPT_ONCE,
 	OPT_ITERATIONS,
 	OPT_TOP,
@@ -35,6 +36,8 @@ static const struct tfc_opt top_opts[] = {
 	{"interval", "SECONDS", "time between reads (default 1; 0.1 to 3600)", OPT_INTERVAL},
 	{"sort", "KEY", "rate (bytes per second, default) or total (bytes)", OPT_SORT},
 	{"flows", NULL, "start with the flow view (key f switches)", OPT_FLOWS},
+	{"cgroups", NULL, "start with the cgroup view (key c switches; needs a cgroup attachment)",
+	 OPT_CGROUPS},
 	{"once", NULL, "print one plain-text report after one interval, then exit", OPT_ONCE},
 	{"iterations", "N", "print N plain-text reports, one per interval, then exit",
 	 OPT_ITERATIONS},
@@ -47,12 +50,14 @@ static const struct tfc_opt top_opts[] = {
 
 const struct tfc_cmd_def top_def = {
 	.name = "top",
-	.summary = "Live view of the top talkers, by IP address or by flow, with rates (bytes/s,\n"
-		   "packets/s) from the growth of the counters between reads, and totals.\n"
-		   "Keys: q quits, s switches the sort (rate, total), f the view (IP, flow).",
+	.summary = "Live view of the top talkers, by IP address, by flow or by cgroup, with rates\n"
+		   "(bytes/s, packets/s) from the growth of the counters between reads, and\n"
+		   "totals. Keys: q quits, s switches the sort (rate, total), f the flow view,\n"
+		   "c the cgroup view (f or c again: back to the IP view).",
 	.opts = top_opts,
 	.examples = "  traffic-counter top\n"
 		    "  traffic-counter top --flows --sort total\n"
+		    "  traffic-counter top --cgroups --once\n"
 		    "  traffic-counter top --iterations 3 --interval 2 --top 10\n",
 };
 
@@ -80,7 +85,11 @@ static int top_opt(int id, const char *arg, void *ctx)
 		a->sort = v;
 		return 0;
 	case OPT_FLOWS:
-		a->flows = 1;
+	case OPT_CGROUPS:
+		if (a->flows || a->cgroups)
+			return tfc_opt_invalid(id == OPT_FLOWS ? "flows" : "cgroups",
+					       "choose one of --flows and --cgroups");
+		*(id == OPT_FLOWS ? &a->flows : &a->cgroups) = 1;
 		return 0;
 	case OPT_ONCE:
 		if (a->iterations)
@@ -209,8 +218,9 @@ static int check_ip_map(const struct tfc_pins *pins)
 
 static void top_free(struct top *t)
 {
-	tfc_rate_snap_free(&t->snap[TFC_VIEW_IP]);
-	tfc_rate_snap_free(&t->snap[TFC_VIEW_FLOW]);
+	for (int v = 0; v < TFC_VIEW_MAX; v++)
+		tfc_rate_snap_free(&t->snap[v]);
+	tfc_cgroup_names_free(t->cg_names);
 	free(t->shown);
 }
 
@@ -224,7 +234,9 @@ int cmd_top(int argc, char **argv)
 		return ret;
 	if (tfc_pin_args_resolve(&t.a.pins, &t.pins))
 		return TFC_EXIT_USAGE;
-	t.view = t.a.flows ? TFC_VIEW_FLOW : TFC_VIEW_IP;
+	t.view = t.a.flows ? TFC_VIEW_FLOW : t.a.cgroups ? TFC_VIEW_CGROUP : TFC_VIEW_IP;
+	/* Without a cgroup v2 mount cgroups are shown by id alone. */
+	t.cg_names = tfc_cgroup_names_new(NULL, NULL);
 	t.sort = t.a.sort;
 	/* Opening the IP map once first explains the usual problems (not
 	 * attached, no permission); the first read is then the baseline. */

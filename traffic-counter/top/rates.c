@@ -56,10 +56,26 @@ static int cmp_flow_row(const void *a, const void *b)
 			    &((const struct tfc_rate_row *)b)->key.flow);
 }
 
+/* Cgroup order: id, then direction. */
+static int cmp_cg_row(const void *pa, const void *pb)
+{
+	const struct cgroup_key *a = &((const struct tfc_rate_row *)pa)->key.cg;
+	const struct cgroup_key *b = &((const struct tfc_rate_row *)pb)->key.cg;
+
+	return cmp_num(a->cgroup_id, b->cgroup_id) ?: cmp_num(a->direction, b->direction);
+}
+
+typedef int (*cmp_fn)(const void *, const void *);
+
+static cmp_fn key_cmp(enum tfc_view view)
+{
+	return view == TFC_VIEW_IP ? cmp_ip_row : view == TFC_VIEW_FLOW ? cmp_flow_row : cmp_cg_row;
+}
+
 void tfc_rates_sort_key(struct tfc_rate_row *rows, size_t n, enum tfc_view view)
 {
 	if (n)
-		qsort(rows, n, sizeof(*rows), view == TFC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
+		qsort(rows, n, sizeof(*rows), key_cmp(view));
 }
 
 static int snap_alloc(struct tfc_rate_snap *snap, enum tfc_view view, size_t n, double t)
@@ -108,6 +124,22 @@ int tfc_rate_snap_flow(struct tfc_rate_snap *snap, const struct tfc_flow_entry *
 	return 0;
 }
 
+int tfc_rate_snap_cgroup(struct tfc_rate_snap *snap, const struct tfc_cgroup_entry *e, size_t n,
+			 double t)
+{
+	int err = snap_alloc(snap, TFC_VIEW_CGROUP, n, t);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		snap->rows[i].key.cg = e[i].key;
+		snap->rows[i].bytes = e[i].val.bytes;
+		snap->rows[i].packets = e[i].val.packets;
+	}
+	tfc_rates_sort_key(snap->rows, n, TFC_VIEW_CGROUP);
+	return 0;
+}
+
 void tfc_rate_snap_free(struct tfc_rate_snap *snap)
 {
 	free(snap->rows);
@@ -117,8 +149,7 @@ void tfc_rate_snap_free(struct tfc_rate_snap *snap)
 static const struct tfc_rate_row *find_row(const struct tfc_rate_snap *s,
 					   const struct tfc_rate_row *r)
 {
-	return bsearch(r, s->rows, s->n, sizeof(*r),
-		       s->view == TFC_VIEW_IP ? cmp_ip_row : cmp_flow_row);
+	return bsearch(r, s->rows, s->n, sizeof(*r), key_cmp(s->view));
 }
 
 /* Growth of one counter; a smaller value means it started again from 0. */
@@ -184,7 +215,7 @@ static int cmp_display(const void *pa, const void *pb)
 		c = cmp_rate(a, b) ?: cmp_total(a, b);
 	else
 		c = cmp_total(a, b) ?: cmp_rate(a, b);
-	return c ?: (sort_view == TFC_VIEW_IP ? cmp_ip_row(a, b) : cmp_flow_row(a, b));
+	return c ?: key_cmp(sort_view)(a, b);
 }
 
 void tfc_rates_sort(struct tfc_rate_row *rows, size_t n, enum tfc_view view, enum tfc_rate_sort by)
@@ -215,8 +246,9 @@ void tfc_rates_sum(const struct tfc_rate_row *rows, size_t n, enum tfc_view view
 {
 	memset(out, 0, 2 * sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
-		__u8 dir =
-			view == TFC_VIEW_IP ? rows[i].key.ip.direction : rows[i].key.flow.direction;
+		__u8 dir = view == TFC_VIEW_IP	   ? rows[i].key.ip.direction
+			   : view == TFC_VIEW_FLOW ? rows[i].key.flow.direction
+						   : rows[i].key.cg.direction;
 		struct tfc_rate_sum *s = &out[dir == TFC_DIR_EGRESS];
 
 		s->bytes += rows[i].bytes;

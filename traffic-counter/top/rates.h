@@ -14,6 +14,8 @@
 enum tfc_view {
 	TFC_VIEW_IP,
 	TFC_VIEW_FLOW,
+	TFC_VIEW_CGROUP,
+	TFC_VIEW_MAX,
 };
 
 enum tfc_rate_sort {
@@ -25,6 +27,7 @@ struct tfc_rate_row {
 	union {
 		struct ip_key ip;
 		struct flow_key flow;
+		struct cgroup_key cg;
 	} key;
 	__u64 bytes; /* totals as read */
 	__u64 packets;
@@ -49,6 +52,8 @@ struct tfc_rate_snap {
 int tfc_rate_snap_ip(struct tfc_rate_snap *snap, const struct tfc_ip_entry *e, size_t n, double t);
 int tfc_rate_snap_flow(struct tfc_rate_snap *snap, const struct tfc_flow_entry *e, size_t n,
 		       double t);
+int tfc_rate_snap_cgroup(struct tfc_rate_snap *snap, const struct tfc_cgroup_entry *e, size_t n,
+			 double t);
 void tfc_rate_snap_free(struct tfc_rate_snap *snap);
 
 /*

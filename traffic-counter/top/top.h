@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "rates.h"
+#include "util/cgroup_names.h"
 
 enum top_flow_state {
 	TOP_FLOW_ABSENT, /* no flow map pinned */
@@ -21,10 +22,13 @@ enum top_flow_state {
 struct top {
 	struct top_args a;
 	struct tfc_pins pins;
-	struct tfc_rate_snap snap[2]; /* latest read per view, sorted by key */
-	double elapsed[2];	      /* seconds between the last two reads of each view */
+	struct tfc_rate_snap snap[TFC_VIEW_MAX]; /* latest read per view, sorted by key */
+	double elapsed[TFC_VIEW_MAX]; /* seconds between the last two reads of each view */
 	enum top_flow_state flow;
-	int flow_err; /* why the flow map could not be read, -errno; shown in its view */
+	int flow_err;	/* why the flow map could not be read, -errno; shown in its view */
+	int cg_present; /* the cgroup map is pinned */
+	int cg_err;	/* why it could not be read, -errno; shown in its view */
+	struct tfc_cgroup_names *cg_names; /* NULL: no cgroup v2 mount, ids unnamed */
 	enum tfc_view view;
 	enum tfc_rate_sort sort;
 	char note[PATH_MAX + 128];  /* what went wrong with the last read, shown */
@@ -32,6 +36,7 @@ struct top {
 	size_t n_shown;
 };
 
+/* The cgroup view shows the path under ADDR and what it names under PROTO. */
 enum top_col {
 	TOP_ADDR,
 	TOP_PROTO,

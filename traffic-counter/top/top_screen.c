@@ -102,9 +102,10 @@ static void draw(const struct top *t)
 	put_line(1, line, A_NORMAL);
 	put_line(2, top_note(t, line, sizeof(line)), A_BOLD);
 	draw_rows(t, line);
-	snprintf(line, sizeof(line), " q quit   s sort by %s   f %s view",
+	snprintf(line, sizeof(line), " q quit   s sort by %s   f %s view   c %s view",
 		 t->sort == TFC_RSORT_RATE ? "total" : "rate",
-		 t->view == TFC_VIEW_IP ? "flow" : "IP");
+		 t->view == TFC_VIEW_FLOW ? "IP" : "flow",
+		 t->view == TFC_VIEW_CGROUP ? "IP" : "cgroup");
 	put_line(LINES - 1, line, A_REVERSE);
 	refresh();
 }
@@ -122,7 +123,11 @@ static int on_key(struct top *t, int ch)
 		break;
 	case 'f':
 	case 'F':
-		t->view = t->view == TFC_VIEW_IP ? TFC_VIEW_FLOW : TFC_VIEW_IP;
+		t->view = t->view == TFC_VIEW_FLOW ? TFC_VIEW_IP : TFC_VIEW_FLOW;
+		break;
+	case 'c':
+	case 'C':
+		t->view = t->view == TFC_VIEW_CGROUP ? TFC_VIEW_IP : TFC_VIEW_CGROUP;
 		break;
 	case KEY_RESIZE: /* ncurses has updated LINES and COLS */
 		break;

@@ -13,6 +13,7 @@
 
 #include "util/log.h"
 #include "util/text.h"
+#include "maps/cgroup_rows.h"
 #include "maps/maps.h"
 #include "top.h"
 
@@ -111,6 +112,30 @@ static int read_flow(struct top *t)
 	return err;
 }
 
+/* The cgroup map is pinned only while a cgroup attachment exists. */
+static int read_cgroup(struct top *t)
+{
+	struct tfc_cgroup_entry *e = NULL;
+	struct tfc_rate_snap cur;
+	size_t n = 0;
+	int fd, err;
+
+	fd = tfc_cgroup_rows_open(t->pins.dir, NULL);
+	t->cg_present = fd >= 0;
+	if (fd < 0) {
+		tfc_rate_snap_free(&t->snap[TFC_VIEW_CGROUP]);
+		return fd == -ENOENT ? 0 : fd;
+	}
+	err = tfc_dump_cgroup(fd, &e, &n);
+	close(fd);
+	if (!err)
+		err = tfc_rate_snap_cgroup(&cur, e, n, top_now());
+	free(e);
+	if (!err)
+		commit(t, &cur);
+	return err;
+}
+
 /* The way out of a read refused for permission, appended to a note. */
 static const char *way_out(int err)
 {
@@ -133,9 +158,13 @@ int top_read(struct top *t, unsigned int open_flags)
 			 strerror(-err), way_out(err));
 	if (err)
 		return err;
-	/* The flow map matters only to its view: the IP view goes on without it. */
+	/* The flow and cgroup maps matter only to their views: the IP view goes
+	 * on without them. */
 	t->flow_err = read_flow(t);
-	return t->view == TFC_VIEW_FLOW ? t->flow_err : 0;
+	t->cg_err = read_cgroup(t);
+	if (t->view == TFC_VIEW_FLOW)
+		return t->flow_err;
+	return t->view == TFC_VIEW_CGROUP ? t->cg_err : 0;
 }
 
 int top_arrange(struct top *t)
@@ -170,6 +199,10 @@ void top_head_cells(const struct top *t, top_cells c)
 		snprintf(c[i], TOP_CELL, "%s", heads[i]);
 	if (t->view == TFC_VIEW_FLOW)
 		snprintf(c[TOP_ADDR], TOP_CELL, "FLOW");
+	if (t->view == TFC_VIEW_CGROUP) {
+		snprintf(c[TOP_ADDR], TOP_CELL, "CGROUP");
+		snprintf(c[TOP_PROTO], TOP_CELL, "NAME");
+	}
 }
 
 static void rate_cell(const struct top *t, const struct tfc_rate_row *r, double v, const char *unit,
@@ -233,12 +266,47 @@ static void flow_cell(const struct flow_key *k, char *out)
 	snprintf(out, TOP_CELL, "%s->%s", src, dst);
 }
 
+/*
+ * A cgroup's path, and what it names (unit, else pod as NAMESPACE/NAME or
+ * its UID, as dump-maps writes it, else container id), marked "(gone)"
+ * once removed; "id:N" for an id never named. Escaped: a cgroup name is
+ * any bytes its creator chose.
+ */
+static void cgroup_cells(const struct top *t, const struct cgroup_key *k, top_cells c)
+{
+	const struct tfc_cgroup_name *nm =
+		t->cg_names ? tfc_cgroup_name(t->cg_names, k->cgroup_id) : NULL;
+	struct tfc_cgroup_labels l;
+	const char *shown;
+	char name[TOP_CELL];
+	int ns;
+
+	if (tfc_cgroup_labels_set(&l, k->cgroup_id, nm)) {
+		snprintf(c[TOP_ADDR], TOP_CELL, "id:%llu", (unsigned long long)k->cgroup_id);
+		c[TOP_PROTO][0] = '\0';
+		return;
+	}
+	shown = tfc_cgroup_labels_display(&l);
+	ns = shown == l.pod && l.pod_namespace[0];
+	tfc_text_safe(l.path, c[TOP_ADDR], TOP_CELL);
+	snprintf(name, sizeof(name), "%.*s%s%.*s%s", TOP_CELL / 2 - 4, ns ? l.pod_namespace : "",
+		 ns ? "/" : "", TOP_CELL / 2 - 4, shown == l.path ? "" : shown,
+		 l.gone ? "(gone)" : "");
+	tfc_text_safe(name, c[TOP_PROTO], TOP_CELL);
+	tfc_cgroup_labels_free(&l);
+}
+
 void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells c)
 {
 	__u32 ifindex = t->view == TFC_VIEW_IP ? r->key.ip.ifindex : r->key.flow.ifindex;
-	__u8 dir = t->view == TFC_VIEW_IP ? r->key.ip.direction : r->key.flow.direction;
+	__u8 dir = t->view == TFC_VIEW_IP     ? r->key.ip.direction
+		   : t->view == TFC_VIEW_FLOW ? r->key.flow.direction
+					      : r->key.cg.direction;
 
-	if (t->view == TFC_VIEW_IP) {
+	if (t->view == TFC_VIEW_CGROUP) {
+		cgroup_cells(t, &r->key.cg, c);
+		c[TOP_IFACE][0] = '\0';
+	} else if (t->view == TFC_VIEW_IP) {
 		tfc_key_str(&r->key.ip, c[TOP_ADDR], TOP_CELL);
 		c[TOP_PROTO][0] = '\0';
 	} else {
@@ -250,7 +318,8 @@ void top_row_cells(const struct top *t, const struct tfc_rate_row *r, top_cells 
 	}
 	snprintf(c[TOP_DIR], TOP_CELL, "%s", tfc_direction_str(dir));
 	/* Any bytes can name an interface: escaped, as on every text output. */
-	tfc_text_safe(tfc_ifname(ifindex), c[TOP_IFACE], TOP_CELL);
+	if (t->view != TFC_VIEW_CGROUP)
+		tfc_text_safe(tfc_ifname(ifindex), c[TOP_IFACE], TOP_CELL);
 	rate_cell(t, r, r->byte_rate, "B/s", c[TOP_RATE]);
 	rate_cell(t, r, r->packet_rate, "/s", c[TOP_PRATE]);
 	total_cell(t, r->bytes, "B", c[TOP_TOTAL]);
@@ -272,7 +341,8 @@ void top_columns(const struct top *t, size_t n, int visible[TOP_NCOL], int width
 	top_cells c;
 
 	for (int i = 0; i < TOP_NCOL; i++) {
-		visible[i] = i != TOP_PROTO || t->view == TFC_VIEW_FLOW;
+		visible[i] = (i != TOP_PROTO || t->view != TFC_VIEW_IP) &&
+			     (i != TOP_IFACE || t->view != TFC_VIEW_CGROUP);
 		width[i] = 0;
 	}
 	top_head_cells(t, c);
@@ -329,8 +399,10 @@ void top_summary(const struct top *t, char *out, size_t len)
 	if (t->elapsed[t->view])
 		snprintf(over, sizeof(over), "%.*f s", t->a.exact ? 6 : 3, t->elapsed[t->view]);
 	snprintf(out, len, "%s view, %zu entries, sorted by %s, over %s; ingress %s, egress %s",
-		 t->view == TFC_VIEW_IP ? "ip" : "flow", s->n, tfc_rate_sort_str(t->sort), over, in,
-		 eg);
+		 t->view == TFC_VIEW_IP	    ? "ip"
+		 : t->view == TFC_VIEW_FLOW ? "flow"
+					    : "cgroup",
+		 s->n, tfc_rate_sort_str(t->sort), over, in, eg);
 }
 
 const char *top_note(const struct top *t, char *buf, size_t len)
@@ -342,6 +414,14 @@ const char *top_note(const struct top *t, char *buf, size_t len)
 			 way_out(t->flow_err));
 	else if (t->view == TFC_VIEW_FLOW && t->flow == TOP_FLOW_ABSENT)
 		snprintf(buf, len, "no flow map pinned at %s", t->pins.flow);
+	else if (t->view == TFC_VIEW_CGROUP && t->cg_err)
+		snprintf(buf, len, "cannot read %s/%s: %s%s", t->pins.dir, TFC_CGROUP_MAP_NAME,
+			 strerror(-t->cg_err), way_out(t->cg_err));
+	else if (t->view == TFC_VIEW_CGROUP && !t->cg_present)
+		snprintf(buf, len,
+			 "no cgroup map pinned at %s/%s: count by cgroup with 'traffic-counter "
+			 "attach --attach-point cgroup'",
+			 t->pins.dir, TFC_CGROUP_MAP_NAME);
 	else if (t->view == TFC_VIEW_FLOW && t->flow == TOP_FLOW_OFF)
 		snprintf(buf, len,
 			 "flow counting is off: turn it on with 'traffic-counter set "
