@@ -23,22 +23,9 @@
 #include <linux/bpf.h>
 
 #include "abi/traffic_counter_abi.h"
+#include "raw_bpf.h"
 
 #define MAX_COUNT (1UL << 22) /* 64 ports x 65536 sources in 198.18.0.0/15 */
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
-static int map_open(const char *pin)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.pathname = (__u64)(unsigned long)pin;
-	return sys_bpf(BPF_OBJ_GET, &attr);
-}
 
 static int update(int fd, const struct flow_key *key, const struct flow_value *val)
 {

@@ -21,46 +21,7 @@
 #include <linux/bpf.h>
 
 #include "abi/traffic_counter_abi.h"
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
-/* Highest id in /sys/devices/system/cpu/possible ("0-3", "0,2-5") + 1. */
-static int possible_cpus(void)
-{
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
-	char buf[256], *p;
-	long max = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	for (p = buf; *p;) {
-		long v = strtol(p, &p, 10);
-
-		max = v > max ? v : max;
-		if (*p == '-' || *p == ',')
-			p++;
-		else
-			break;
-	}
-	return (int)max + 1;
-}
-
-static int map_open(const char *pin)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.pathname = (__u64)(unsigned long)pin;
-	return sys_bpf(BPF_OBJ_GET, &attr);
-}
+#include "raw_bpf.h"
 
 static int map_type(int fd, __u32 *type)
 {

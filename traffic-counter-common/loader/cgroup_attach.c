@@ -314,12 +314,7 @@ int tfc_cgroup_attach(const struct tfc_cgroup_attach_opts *o)
 	cg_report(&t, k, depth, o->pins);
 out:
 	cg_links_undo(k, !!err);
-	if (err) {
-		tfc_loaded_unpin_new(&l);
-		rmdir(o->pins->links);
-		rmdir(o->pins->dir);
-	}
-	tfc_loaded_free(&l);
+	tfc_loaded_finish(&l, o->pins, !!err);
 	close(lock);
 	/* Other cgroups' programs still use the maps the migration replaced. */
 	return err || !o->migrate ? err : tfc_cgroup_repoint(o->pins);

@@ -410,14 +410,8 @@ int tfc_attach(const struct tfc_attach_opts *o)
 		goto out;
 	finish_attach(o, mixed);
 out:
-	if (err) {
-		/* None when the load failed: libbpf unpinned its own maps then. */
-		tfc_loaded_unpin_new(&l);
-		/* Only empty directories go: ours from this call, or unused. */
-		rmdir(o->pins->links);
-		rmdir(o->pins->dir);
-	}
-	tfc_loaded_free(&l);
+	/* No new pins when the load failed: libbpf unpinned its own maps then. */
+	tfc_loaded_finish(&l, o->pins, !!err);
 	close(lock);
 	return err;
 }

@@ -357,6 +357,16 @@ void tfc_loaded_unpin_new(const struct tfc_loaded *l)
 		unlink(l->created_cgroup);
 }
 
+void tfc_loaded_finish(struct tfc_loaded *l, const struct tfc_pins *pins, int failed)
+{
+	if (failed) {
+		tfc_loaded_unpin_new(l);
+		rmdir(pins->links);
+		rmdir(pins->dir);
+	}
+	tfc_loaded_free(l);
+}
+
 void tfc_loaded_free(struct tfc_loaded *l)
 {
 	traffic_counter_bpf__destroy(l->skel);

@@ -59,4 +59,11 @@ void tfc_loaded_unpin_new(const struct tfc_loaded *l);
 /* Frees the object; the program goes unless something attached it. */
 void tfc_loaded_free(struct tfc_loaded *l);
 
+/*
+ * The end of an attach: after a failure, the maps this load created are
+ * unpinned and the pin directories it leaves empty removed (only empty ones
+ * go: this call's or unused); then the object is freed.
+ */
+void tfc_loaded_finish(struct tfc_loaded *l, const struct tfc_pins *pins, int failed);
+
 #endif /* TFC_OBJECT_H */
