@@ -295,6 +295,17 @@ def row: "| " + join(" | ") + " |";
 "",
 (["cycle", "CPU s", "peak RSS MB"] | row),
 (["---", "---:", "---:"] | row),
-(($r.record.cycles // [])[] | [.cycle, (.cpu_s | fix(2)), (.peak_rss_mb | fix(1))] | row)
+(($r.record.cycles // [])[] | [.cycle, (.cpu_s | fix(2)), (.peak_rss_mb | fix(1))] | row),
+"",
+"## 7. Per-cgroup programs (`cgroup_skb`)",
+"",
+"BPF_PROG_TEST_RUN of the egress program against a `cgroup_skb` program that only allows",
+"(bench/cgroup_bench.c, \($r.cgroup.rounds // 0) rounds), the ratio taken in each round.",
+"Depth 1 here is the helper call's cost: the bench runs in the root cgroup.",
+"",
+(["frame", "program", "ns", "x allow-only"] | row),
+(["---", "---", "---:", "---:"] | row),
+(($r.cgroup.results // [])[] | select(.ratio != null)
+ | [.frame, .path, (.ns.median | ns), (.ratio.median | x)] | row)
 ] | .[]
 JQ
