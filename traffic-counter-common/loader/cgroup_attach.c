@@ -105,7 +105,7 @@ static void read_control(const struct tfc_pins *pins, struct tfc_control *ctl)
 /*
  * Keys of one depth only: a map mixing keys of two depths would count the
  * same packets under two cgroups, so another depth needs every cgroup
- * attachment detached first (openspec/changes/0027-cgroup-hooks.md).
+ * attachment detached first (openspec/changes/0030-cgroup-hooks.md).
  */
 static int choose_depth(const struct tfc_cgroup_attach_opts *o, __u32 *depth)
 {
