@@ -11,6 +11,11 @@
 # remounts /sys and so hides /sys/fs/bpf and its pins); traffic is sent with
 # `ip netns exec`. Only 198.18.0.0/15 and fd00::/8 are used.
 
+# This build's map layout version, from the header it was built from.
+CUR_LAYOUT=$(sed -n 's/^#define TFC_ABI_VERSION \([0-9][0-9]*\)$/\1/p' \
+	"$BATS_TEST_DIRNAME/../../traffic-counter-common/abi/traffic_counter_abi.h")
+export CUR_LAYOUT
+
 if declare -F bats_require_minimum_version >/dev/null; then
 	bats_require_minimum_version 1.5.0
 fi

@@ -11,9 +11,6 @@ load helpers
 TFC_OLD_BIN=${TFC_OLD_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi1/traffic-counter}
 # The layout before prefix rows (make ABI=2), for the upgrade from layout 2.
 TFC_OLD2_BIN=${TFC_OLD2_BIN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build-abi2/traffic-counter}
-# This build's layout version, from the header it was built from.
-CUR_LAYOUT=$(sed -n 's/^#define TFC_ABI_VERSION \([0-9][0-9]*\)$/\1/p' \
-	"$BATS_TEST_DIRNAME/../../traffic-counter-common/abi/traffic_counter_abi.h")
 
 setup() {
 	tfc_e2e_setup
