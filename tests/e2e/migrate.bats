@@ -282,7 +282,7 @@ ctl_field() {
 	assert_eq "$sent" 2000 "frames sent"
 	flood_rows() {
 		local ip pfx
-		ip=$(dump_ip_json "$NS_B" | jq '[.[] | select(.ifindex == '"$IFX_B"' and
+		ip=$(dump_ip_json "$NS_B" | jq '[.[] | select(.ifindex == '"$IFX_B"' and (.prefix | not) and
 			(.ip | test("^198\\.18\\.([4-9]|1[0-1])\\.")))] | map(.packets) | add // 0')
 		pfx=$(bpftool -j map dump pinned "$PIN/traffic_counters_prefix" |
 			jq '[.[].formatted | select(.key.is_prefix == 1 and .key.prefix_len == 24)

@@ -184,7 +184,7 @@ reads_as_nobody_and_root() {
 sh mkdir -p \$PIN
 root status
 root attach --iface $DEV_B
-sh chmod 0755 \$PIN && chmod 0644 \$PIN/traffic_counters_ip \$PIN/traffic_control \$PIN/traffic_stats
+sh chmod 0755 \$PIN && chmod 0644 \$PIN/traffic_counters_ip \$PIN/traffic_control \$PIN/traffic_stats \$PIN/traffic_counters_prefix \$PIN/traffic_aggregate
 nobody status --json
 nobody serve --listen 127.0.0.1:0
 nobody top --once --interval 0.1
@@ -292,8 +292,8 @@ root dump-maps --json
 	step 3
 	assert_eq "$(head -2 <<<"$output")" "$PIN directory 700 root root
 $PIN/links directory 700 root root" "pin directories"
-	assert_eq "$(tail -n +3 <<<"$output" | sort | uniq -c | tr -s ' ')" " 6 600 root root" \
-		"pins (four maps, two attachments)"
+	assert_eq "$(tail -n +3 <<<"$output" | sort | uniq -c | tr -s ' ')" " 8 600 root root" \
+		"pins (six maps, two attachments)"
 
 	# Every case is run, then every failure reported.
 	local want failed=0
