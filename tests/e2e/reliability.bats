@@ -772,7 +772,8 @@ in_unmounted_bpffs() {
 	val=$(bpftool -j map lookup pinned "$ctl" key hex 00 00 00 00 | jq -r '.value | join(" ")')
 	echo "control value: $val"
 	read -ra bytes <<<"$val"
-	assert_eq "${#bytes[@]}" 64 "bytes in struct tfc_control"
+	# struct tfc_control of layout 3 (its TFC_STATIC_ASSERT in the ABI header).
+	assert_eq "${#bytes[@]}" 104 "bytes in struct tfc_control"
 	ours=$((bytes[4] | bytes[5] << 8 | bytes[6] << 16 | bytes[7] << 24))
 	new=$((ours + 41))
 	bytes[4]=$(printf '0x%02x' "$new")
