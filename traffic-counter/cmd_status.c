@@ -1108,16 +1108,14 @@ static void warn_mixed_netns(const struct tfc_pins *pins)
 }
 
 /*
- * Whether the cgroup map needs a line of its own: not when the pin dir, or
- * the other maps, were already said to be denied to this user (a directory
- * it cannot search hides whether the cgroup map is there at all).
+ * Whether the cgroup map needs a line of its own: only when nothing else
+ * was unread. Otherwise the pin directory or the other maps were already
+ * named with the cause, which is the cgroup map's too (a directory this
+ * user cannot search, or a pin directory that is not one): one line.
  */
 static int cgroups_unread_alone(const struct status *st, int dir_err)
 {
-	if (dir_err || !status_cgroups_unread(&st->cgroup_map))
-		return 0;
-	return unread_cause(st->cgroup_map.err) != UNREAD_PERMISSION ||
-	       !first_of(&st->u, UNREAD_PERMISSION);
+	return !dir_err && status_cgroups_unread(&st->cgroup_map) && !any_unread(&st->u);
 }
 
 /* Shows the status gathered, then names what could not be read; the exit code. */
