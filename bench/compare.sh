@@ -26,16 +26,8 @@ done
 n=$#
 labels_json=$(printf '%s\n' "${labels[@]}" | jq -R . | jq -s .)
 
-jq -nr --argjson n "$n" --argjson labels "$labels_json" "${args[@]}" -f /dev/stdin <<'JQ'
-# n decimals, zero-padded (as report.sh); "n/a" for a missing figure.
-def fix(d):
-  if . == null then "n/a" else
-    (. * pow(10; d) | round) as $v
-    | ($v | fabs | tostring) as $s
-    | (if ($s | length) <= d then ("0" * (d + 1 - ($s | length))) + $s else $s end) as $p
-    | (if $v < 0 then "-" else "" end)
-      + (if d > 0 then $p[0:(($p | length) - d)] + "." + $p[(($p | length) - d):] else $p end)
-  end;
+jq -nr -L "$(dirname "$0")" --argjson n "$n" --argjson labels "$labels_json" "${args[@]}" -f /dev/stdin <<'JQ'
+include "fix";
 def x: if . == null then "n/a" else fix(2) + "x" end;
 def ns: if . == null then "n/a" else fix(1) + " ns" end;
 def row: "| " + join(" | ") + " |";

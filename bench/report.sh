@@ -11,16 +11,8 @@ set -euo pipefail
 	exit 2
 }
 
-jq -r -f /dev/stdin "$1" <<'JQ'
-# n decimals, zero-padded; "n/a" for a missing figure.
-def fix(d):
-  if . == null then "n/a" else
-    (. * pow(10; d) | round) as $v
-    | ($v | fabs | tostring) as $s
-    | (if ($s | length) <= d then ("0" * (d + 1 - ($s | length))) + $s else $s end) as $p
-    | (if $v < 0 then "-" else "" end)
-      + (if d > 0 then $p[0:(($p | length) - d)] + "." + $p[(($p | length) - d):] else $p end)
-  end;
+jq -r -L "$(dirname "$0")" -f /dev/stdin "$1" <<'JQ'
+include "fix";
 def ns: if . == null then "n/a" else fix(if . < 100 then 1 else 0 end) + " ns" end;
 def x: if . == null then "n/a" else fix(2) + "x" end;
 def pct: if . == null then "n/a" else (if . >= 0 then "+" else "" end) + (. * 100 | fix(1)) + "%" end;
